@@ -1,0 +1,370 @@
+//! Column-oriented blocks of flows: the unit that archives store, pipes carry and filters scan.
+//!
+//! A [`FlowBlock`] borrows its columns (from an mmap'd archive or a read buffer) so scanning
+//! costs no copy; a [`FlowBlockBuf`] owns them and is what decoders and filters fill.
+//! Each field is one contiguous array, so a filter touches only the fields it tests.
+
+use crate::record::FlowRecord;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Calls `$mac!` with the list of fixed-width columns `(Variant, id, field, type)` and the
+/// list of address columns `(Variant, id, field)`. The single place the schema is written.
+#[macro_export]
+macro_rules! with_flow_columns {
+    ($mac:ident) => {
+        $mac! {
+            scalars: [
+                (StartMs, 0, start_ms, i64),
+                (EndMs, 1, end_ms, i64),
+                (SrcPort, 4, src_port, u16),
+                (DstPort, 5, dst_port, u16),
+                (Protocol, 6, protocol, u8),
+                (TcpFlags, 7, tcp_flags, u8),
+                (Tos, 8, tos, u8),
+                (Packets, 9, packets, u64),
+                (Octets, 10, octets, u64),
+                (InputIf, 11, input_if, u32),
+                (OutputIf, 12, output_if, u32),
+                (SrcAs, 13, src_as, u32),
+                (DstAs, 14, dst_as, u32),
+                (SrcMask, 15, src_mask, u8),
+                (DstMask, 16, dst_mask, u8),
+                (EngineType, 19, engine_type, u8),
+                (EngineId, 20, engine_id, u8),
+                (SamplingInterval, 21, sampling_interval, u32),
+                (SrcTag, 22, src_tag, u32),
+                (DstTag, 23, dst_tag, u32),
+            ],
+            addrs: [
+                (SrcAddr, 2, src_addr),
+                (DstAddr, 3, dst_addr),
+                (NextHop, 17, next_hop),
+                (Exporter, 18, exporter),
+            ]
+        }
+    };
+}
+
+/// A column of addresses: all-IPv4 blocks store 4 bytes a flow, others 16.
+#[derive(Clone, Copy, Debug)]
+pub enum AddrColumn<'a> {
+    /// IPv4 addresses as host-order integers (`u32::from(Ipv4Addr)`).
+    V4(&'a [u32]),
+    /// IPv6 addresses in network byte order; IPv4 ones are stored IPv4-mapped.
+    V6(&'a [[u8; 16]]),
+}
+
+impl<'a> AddrColumn<'a> {
+    /// Number of addresses in the column.
+    pub fn len(&self) -> usize {
+        match self {
+            AddrColumn::V4(v) => v.len(),
+            AddrColumn::V6(v) => v.len(),
+        }
+    }
+
+    /// True when the column holds no address.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The address at row `i`; IPv4-mapped IPv6 addresses come back as IPv4.
+    #[inline]
+    pub fn get(&self, i: usize) -> IpAddr {
+        match self {
+            AddrColumn::V4(v) => IpAddr::V4(Ipv4Addr::from(v[i])),
+            AddrColumn::V6(v) => v6_bytes_to_addr(v[i]),
+        }
+    }
+}
+
+/// Converts stored 16 bytes to an address, unmapping IPv4-mapped ones.
+#[inline]
+pub fn v6_bytes_to_addr(b: [u8; 16]) -> IpAddr {
+    let a = Ipv6Addr::from(b);
+    match a.to_ipv4_mapped() {
+        Some(v4) => IpAddr::V4(v4),
+        None => IpAddr::V6(a),
+    }
+}
+
+/// Converts an address to the 16-byte stored form (IPv4 becomes IPv4-mapped).
+#[inline]
+pub fn addr_to_v6_bytes(a: IpAddr) -> [u8; 16] {
+    match a {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+/// An owned address column that stays 4 bytes a flow until the first IPv6 address arrives.
+#[derive(Clone, Debug)]
+pub enum AddrBuf {
+    /// Only IPv4 so far.
+    V4(Vec<u32>),
+    /// At least one IPv6 address.
+    V6(Vec<[u8; 16]>),
+}
+
+impl Default for AddrBuf {
+    fn default() -> Self {
+        AddrBuf::V4(Vec::new())
+    }
+}
+
+impl AddrBuf {
+    /// Appends one address, widening the column to IPv6 when needed.
+    #[inline]
+    pub fn push(&mut self, a: IpAddr) {
+        match (self, a) {
+            (AddrBuf::V4(v), IpAddr::V4(a4)) => v.push(u32::from(a4)),
+            (AddrBuf::V6(v), a) => v.push(addr_to_v6_bytes(a)),
+            (this @ AddrBuf::V4(_), a) => {
+                this.widen();
+                if let AddrBuf::V6(v) = this {
+                    v.push(addr_to_v6_bytes(a));
+                }
+            }
+        }
+    }
+
+    /// Appends row `i` of a borrowed column.
+    #[inline]
+    pub fn push_from(&mut self, col: &AddrColumn<'_>, i: usize) {
+        match (&mut *self, col) {
+            (AddrBuf::V4(v), AddrColumn::V4(c)) => v.push(c[i]),
+            (AddrBuf::V6(v), AddrColumn::V6(c)) => v.push(c[i]),
+            _ => self.push(col.get(i)),
+        }
+    }
+
+    fn widen(&mut self) {
+        if let AddrBuf::V4(v) = self {
+            let wide = v
+                .iter()
+                .map(|&a| Ipv4Addr::from(a).to_ipv6_mapped().octets())
+                .collect();
+            *self = AddrBuf::V6(wide);
+        }
+    }
+
+    /// A borrowed view of the column.
+    pub fn view(&self) -> AddrColumn<'_> {
+        match self {
+            AddrBuf::V4(v) => AddrColumn::V4(v),
+            AddrBuf::V6(v) => AddrColumn::V6(v),
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = AddrBuf::V4(Vec::new());
+    }
+}
+
+macro_rules! define_blocks {
+    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
+     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+        /// Identifies a column of the flow schema; the number is what archives store.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        pub enum ColumnId {
+            $(
+                #[doc = concat!("The `", stringify!($sf), "` column.")]
+                $sv = $sid,
+            )*
+            $(
+                #[doc = concat!("The `", stringify!($af), "` column.")]
+                $av = $aid,
+            )*
+        }
+
+        impl ColumnId {
+            /// Every column of the schema, in id order of declaration.
+            pub const ALL: &'static [ColumnId] = &[$(ColumnId::$sv,)* $(ColumnId::$av,)*];
+
+            /// The column with this stored id, if the schema knows it.
+            pub fn from_u16(id: u16) -> Option<ColumnId> {
+                match id {
+                    $($sid => Some(ColumnId::$sv),)*
+                    $($aid => Some(ColumnId::$av),)*
+                    _ => None,
+                }
+            }
+
+            /// The field name, as in [`FlowRecord`].
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ColumnId::$sv => stringify!($sf),)*
+                    $(ColumnId::$av => stringify!($af),)*
+                }
+            }
+
+            /// Bytes per value for fixed-width columns; `None` for address columns.
+            pub fn width(self) -> Option<usize> {
+                match self {
+                    $(ColumnId::$sv => Some(std::mem::size_of::<$st>()),)*
+                    $(ColumnId::$av => None,)*
+                }
+            }
+        }
+
+        /// A borrowed, column-oriented block of flows.
+        #[derive(Clone, Copy, Debug)]
+        pub struct FlowBlock<'a> {
+            /// Number of flows in the block.
+            pub len: usize,
+            $(
+                #[doc = concat!("`", stringify!($sf), "` of every flow.")]
+                pub $sf: &'a [$st],
+            )*
+            $(
+                #[doc = concat!("`", stringify!($af), "` of every flow.")]
+                pub $af: AddrColumn<'a>,
+            )*
+        }
+
+        /// An owned, column-oriented block of flows, filled row by row.
+        #[derive(Clone, Debug, Default)]
+        pub struct FlowBlockBuf {
+            $(
+                #[doc = concat!("`", stringify!($sf), "` of every flow.")]
+                pub $sf: Vec<$st>,
+            )*
+            $(
+                #[doc = concat!("`", stringify!($af), "` of every flow.")]
+                pub $af: AddrBuf,
+            )*
+        }
+
+        impl<'a> FlowBlock<'a> {
+            /// Materialises row `i` as a record.
+            pub fn get(&self, i: usize) -> FlowRecord {
+                FlowRecord {
+                    $($sf: self.$sf[i],)*
+                    $($af: self.$af.get(i),)*
+                }
+            }
+
+            /// True when every column has exactly `len` values.
+            pub fn is_consistent(&self) -> bool {
+                true $(&& self.$sf.len() == self.len)* $(&& self.$af.len() == self.len)*
+            }
+        }
+
+        impl FlowBlockBuf {
+            /// Appends one record.
+            pub fn push(&mut self, r: &FlowRecord) {
+                $(self.$sf.push(r.$sf);)*
+                $(self.$af.push(r.$af);)*
+            }
+
+            /// Appends row `i` of a borrowed block without materialising a record.
+            #[inline]
+            pub fn push_row(&mut self, b: &FlowBlock<'_>, i: usize) {
+                $(self.$sf.push(b.$sf[i]);)*
+                $(self.$af.push_from(&b.$af, i);)*
+            }
+
+            /// Removes every flow, keeping allocations where it can.
+            pub fn clear(&mut self) {
+                $(self.$sf.clear();)*
+                $(self.$af.clear();)*
+            }
+
+            /// A borrowed view of the block.
+            pub fn view(&self) -> FlowBlock<'_> {
+                FlowBlock {
+                    len: self.start_ms.len(),
+                    $($sf: &self.$sf,)*
+                    $($af: self.$af.view(),)*
+                }
+            }
+        }
+    };
+}
+
+with_flow_columns!(define_blocks);
+
+impl FlowBlockBuf {
+    /// Number of flows in the block.
+    pub fn len(&self) -> usize {
+        self.start_ms.len()
+    }
+
+    /// True when the block holds no flow.
+    pub fn is_empty(&self) -> bool {
+        self.start_ms.is_empty()
+    }
+
+    /// Builds a block from records.
+    pub fn from_records<'r>(records: impl IntoIterator<Item = &'r FlowRecord>) -> Self {
+        let mut b = FlowBlockBuf::default();
+        for r in records {
+            b.push(r);
+        }
+        b
+    }
+
+    /// Appends the rows of `b` whose bit is set in `selected`.
+    pub fn extend_selected(&mut self, b: &FlowBlock<'_>, selected: &[bool]) {
+        for (i, _) in selected.iter().enumerate().filter(|(_, s)| **s) {
+            self.push_row(b, i);
+        }
+    }
+}
+
+impl<'a> FlowBlock<'a> {
+    /// Iterates the block's flows as records.
+    pub fn records(&self) -> impl Iterator<Item = FlowRecord> + '_ {
+        (0..self.len).map(move |i| self.get(i))
+    }
+
+    /// Smallest start time and largest end time in the block, if it has flows.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let min = self.start_ms.iter().copied().min()?;
+        let max = self.end_ms.iter().copied().max()?;
+        Some((min, max.max(min)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(i: u32, v6: bool) -> FlowRecord {
+        FlowRecord {
+            start_ms: 1_000 + i as i64,
+            end_ms: 2_000 + i as i64,
+            src_addr: if v6 {
+                "2001:db8::1".parse().unwrap()
+            } else {
+                IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i))
+            },
+            dst_port: i as u16,
+            packets: i as u64,
+            ..FlowRecord::default()
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_through_columns() {
+        let recs: Vec<_> = (0..10).map(|i| rec(i, i == 7)).collect();
+        let b = FlowBlockBuf::from_records(&recs);
+        assert!(matches!(b.src_addr, AddrBuf::V6(_)));
+        let v = b.view();
+        assert!(v.is_consistent());
+        let back: Vec<_> = v.records().collect();
+        assert_eq!(back, recs);
+        assert_eq!(v.time_range(), Some((1_000, 2_009)));
+    }
+
+    #[test]
+    fn selected_rows_are_copied_in_order() {
+        let recs: Vec<_> = (0..5).map(|i| rec(i, false)).collect();
+        let b = FlowBlockBuf::from_records(&recs);
+        let mut out = FlowBlockBuf::default();
+        out.extend_selected(&b.view(), &[false, true, false, true, true]);
+        let got: Vec<_> = out.view().records().map(|r| r.dst_port).collect();
+        assert_eq!(got, vec![1, 3, 4]);
+    }
+}

@@ -1,0 +1,15 @@
+//! flowkit-core: everything the flowkit tools share.
+//!
+//! One module per concern: [`record`] (the flow model), [`block`] (columnar blocks),
+//! and, as they land, decoders, the archive, the filter language and print formats.
+
+#[cfg(target_endian = "big")]
+compile_error!(
+    "flowkit archives are little-endian and read zero-copy; big-endian hosts are not supported"
+);
+
+pub mod block;
+pub mod record;
+
+pub use block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
+pub use record::FlowRecord;

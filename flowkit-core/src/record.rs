@@ -1,0 +1,103 @@
+//! The flow record: one model for what NetFlow v5, v9, IPFIX and flow-tools archives carry.
+//!
+//! Times are absolute UTC milliseconds since the Unix epoch, already corrected for the
+//! exporter's sysUpTime, so every later tool works with wall-clock times.
+
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// One unidirectional flow as the rest of the toolkit sees it.
+///
+/// Field names follow the NetFlow v5 record; IPv4 and IPv6 addresses share the same fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FlowRecord {
+    /// First packet of the flow, UTC milliseconds since the epoch.
+    pub start_ms: i64,
+    /// Last packet of the flow, UTC milliseconds since the epoch.
+    pub end_ms: i64,
+    /// Source address.
+    pub src_addr: IpAddr,
+    /// Destination address.
+    pub dst_addr: IpAddr,
+    /// Source transport port (0 when the protocol has none).
+    pub src_port: u16,
+    /// Destination transport port; for ICMP exporters put `type << 8 | code` here.
+    pub dst_port: u16,
+    /// IP protocol number (6 TCP, 17 UDP, 1 ICMP, ...).
+    pub protocol: u8,
+    /// Cumulative OR of the TCP flags seen.
+    pub tcp_flags: u8,
+    /// IP type of service byte.
+    pub tos: u8,
+    /// Packets in the flow (as exported, not multiplied by the sampling interval).
+    pub packets: u64,
+    /// Octets (layer 3 bytes) in the flow (as exported).
+    pub octets: u64,
+    /// SNMP index of the input interface.
+    pub input_if: u32,
+    /// SNMP index of the output interface.
+    pub output_if: u32,
+    /// Source autonomous system.
+    pub src_as: u32,
+    /// Destination autonomous system.
+    pub dst_as: u32,
+    /// Source address prefix length.
+    pub src_mask: u8,
+    /// Destination address prefix length.
+    pub dst_mask: u8,
+    /// Next-hop router address.
+    pub next_hop: IpAddr,
+    /// Address of the exporter that sent the flow (set by the collector).
+    pub exporter: IpAddr,
+    /// Exporter engine type.
+    pub engine_type: u8,
+    /// Exporter engine id (or the low byte of the v9 source id / IPFIX domain).
+    pub engine_id: u8,
+    /// Packet sampling interval (1 in N); 0 or 1 means unsampled.
+    pub sampling_interval: u32,
+    /// flow-tools source tag (v1005 archives, flow-tag); 0 otherwise.
+    pub src_tag: u32,
+    /// flow-tools destination tag; 0 otherwise.
+    pub dst_tag: u32,
+}
+
+/// The unspecified IPv4 address, used where a field was not exported.
+pub const UNSPECIFIED_V4: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+
+impl Default for FlowRecord {
+    fn default() -> Self {
+        FlowRecord {
+            start_ms: 0,
+            end_ms: 0,
+            src_addr: UNSPECIFIED_V4,
+            dst_addr: UNSPECIFIED_V4,
+            src_port: 0,
+            dst_port: 0,
+            protocol: 0,
+            tcp_flags: 0,
+            tos: 0,
+            packets: 0,
+            octets: 0,
+            input_if: 0,
+            output_if: 0,
+            src_as: 0,
+            dst_as: 0,
+            src_mask: 0,
+            dst_mask: 0,
+            next_hop: UNSPECIFIED_V4,
+            exporter: UNSPECIFIED_V4,
+            engine_type: 0,
+            engine_id: 0,
+            sampling_interval: 0,
+            src_tag: 0,
+            dst_tag: 0,
+        }
+    }
+}
+
+impl FlowRecord {
+    /// Flow duration in milliseconds (0 if the end precedes the start).
+    pub fn duration_ms(&self) -> u64 {
+        (self.end_ms - self.start_ms).max(0) as u64
+    }
+}
