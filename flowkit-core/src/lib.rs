@@ -8,6 +8,7 @@ compile_error!(
     "flowkit archives are little-endian and read zero-copy; big-endian hosts are not supported"
 );
 
+pub mod archive;
 pub mod block;
 pub mod record;
 

@@ -1,0 +1,170 @@
+//! Byte layout of flowkit archives and streams (documented in docs/archive-format.md).
+//!
+//! Everything is little-endian. Offsets below are from the start of the structure.
+
+use crate::block::ColumnId;
+
+/// First eight bytes of every archive file and stream.
+pub const FILE_MAGIC: &[u8; 8] = b"FLOWKIT\0";
+/// Archive format version written by this code.
+pub const FORMAT_VERSION: u16 = 1;
+/// Written as a little-endian u16; reads back as this value only on a little-endian reader.
+pub const BYTE_ORDER_MARK: u16 = 0x0102;
+/// Fixed part of the file header, before the schema.
+pub const HEADER_FIXED_LEN: usize = 64;
+
+/// Header flag: the writer could not seek back, so counts and times in the header are unknown.
+pub const FLAG_STREAM: u32 = 1;
+/// Header flag: the writer closed the file and wrote the block index and trailer.
+pub const FLAG_COMPLETE: u32 = 2;
+
+/// Magic of a data block.
+pub const BLOCK_MAGIC: &[u8; 4] = b"FKBK";
+/// Magic of the end-of-data marker (a block header with no columns).
+pub const END_MAGIC: &[u8; 4] = b"FKEN";
+/// Magic of the block index.
+pub const INDEX_MAGIC: &[u8; 4] = b"FKIX";
+/// Magic of the trailer at the very end of a complete file.
+pub const TRAILER_MAGIC: &[u8; 4] = b"FKTR";
+
+/// Length of a block header (also of the end marker).
+pub const BLOCK_HEADER_LEN: usize = 48;
+/// Length of one column directory entry.
+pub const COLUMN_ENTRY_LEN: usize = 24;
+/// Length of one block index entry.
+pub const INDEX_ENTRY_LEN: usize = 40;
+/// Length of the trailer.
+pub const TRAILER_LEN: usize = 32;
+
+/// Most flows a block may hold; bounds the memory a reader allocates for one block.
+pub const MAX_BLOCK_FLOWS: u32 = 1 << 20;
+/// Default flows per block when writing.
+pub const DEFAULT_BLOCK_FLOWS: usize = 8192;
+
+/// How a column's values are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Encoding {
+    /// Fixed-width little-endian integers, as wide as the column's type.
+    Plain = 0,
+    /// Addresses as 4-byte host-order IPv4 integers.
+    AddrV4 = 1,
+    /// Addresses as 16-byte network-order IPv6 (IPv4-mapped for IPv4).
+    AddrV6 = 2,
+}
+
+impl Encoding {
+    /// Decodes a stored encoding byte.
+    pub fn from_u8(v: u8) -> Option<Encoding> {
+        match v {
+            0 => Some(Encoding::Plain),
+            1 => Some(Encoding::AddrV4),
+            2 => Some(Encoding::AddrV6),
+            _ => None,
+        }
+    }
+}
+
+/// Kind byte stored in the header schema for each column.
+pub fn schema_kind(id: ColumnId) -> (u8, u8) {
+    match id.width() {
+        Some(w) => (0, w as u8),
+        None => (1, 0),
+    }
+}
+
+/// Rounds `n` up to a multiple of 8.
+pub fn pad8(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+/// Checksum used for headers, column data and the index (xxh3, 64 bits).
+pub fn checksum(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+/// Reads a little-endian u16 at `off` (caller checked the length).
+pub fn le_u16(b: &[u8], off: usize) -> u16 {
+    u16::from_le_bytes([b[off], b[off + 1]])
+}
+
+/// Reads a little-endian u32 at `off` (caller checked the length).
+pub fn le_u32(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes(b[off..off + 4].try_into().expect("4 bytes"))
+}
+
+/// Reads a little-endian u64 at `off` (caller checked the length).
+pub fn le_u64(b: &[u8], off: usize) -> u64 {
+    u64::from_le_bytes(b[off..off + 8].try_into().expect("8 bytes"))
+}
+
+/// Reads a little-endian i64 at `off` (caller checked the length).
+pub fn le_i64(b: &[u8], off: usize) -> i64 {
+    le_u64(b, off) as i64
+}
+
+/// Summary fields of a block header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Flows in the block.
+    pub flows: u32,
+    /// Columns in the block's directory.
+    pub columns: u32,
+    /// Bytes of column data after the directory.
+    pub payload_len: u32,
+    /// Earliest flow start in the block.
+    pub min_start_ms: i64,
+    /// Latest flow start in the block.
+    pub max_start_ms: i64,
+    /// Latest flow end in the block.
+    pub max_end_ms: i64,
+}
+
+impl BlockInfo {
+    /// Total bytes of the block: header, directory and payload.
+    pub fn total_len(&self) -> u64 {
+        BLOCK_HEADER_LEN as u64
+            + self.columns as u64 * COLUMN_ENTRY_LEN as u64
+            + self.payload_len as u64
+    }
+
+    /// True when some flow in the block may start inside `[from, to)`.
+    pub fn may_start_within(&self, from: Option<i64>, to: Option<i64>) -> bool {
+        from.is_none_or(|f| self.max_start_ms >= f) && to.is_none_or(|t| self.min_start_ms < t)
+    }
+}
+
+/// Summary of a file, from its header (and trailer when complete).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchiveHeader {
+    /// Format version of the file.
+    pub version: u16,
+    /// Header flags (`FLAG_*`).
+    pub flags: u32,
+    /// Flows in the file (0 for streams, where it is unknown).
+    pub flow_count: u64,
+    /// Earliest flow start (i64::MAX when unknown or empty).
+    pub min_start_ms: i64,
+    /// Latest flow end (i64::MIN when unknown or empty).
+    pub max_end_ms: i64,
+    /// When the file was created, UTC ms.
+    pub created_ms: i64,
+    /// Column ids the writer declared.
+    pub schema: Vec<u16>,
+    /// Free text naming the program that wrote the file.
+    pub creator: String,
+    /// Length of the header in bytes (offset of the first block).
+    pub header_len: usize,
+}
+
+impl ArchiveHeader {
+    /// True when the writer finished the file (index and trailer present).
+    pub fn is_complete(&self) -> bool {
+        self.flags & FLAG_COMPLETE != 0
+    }
+
+    /// True for a stream header, whose counts are unknown.
+    pub fn is_stream(&self) -> bool {
+        self.flags & FLAG_STREAM != 0
+    }
+}

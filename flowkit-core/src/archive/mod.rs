@@ -1,0 +1,88 @@
+//! The flowkit archive: a self-describing, column-oriented, checksummed file and stream format.
+//!
+//! See docs/archive-format.md for the layout and the reasons behind it.
+
+pub mod format;
+pub mod reader;
+pub mod writer;
+
+pub use format::{ArchiveHeader, BlockInfo};
+pub use reader::{AlignedBuf, ArchiveFile, BlockEntry, StreamReader};
+pub use writer::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
+
+/// Why an archive could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// The operating system refused a read or open.
+    #[error("{path}: {source}")]
+    Io {
+        /// File or stream name.
+        path: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// The data ends before a structure it announced.
+    #[error("{path}: truncated at byte {offset}: {what}")]
+    Truncated {
+        /// File or stream name.
+        path: String,
+        /// Where the data ended.
+        offset: u64,
+        /// What was being read.
+        what: String,
+    },
+    /// The data is present but inconsistent (checksum, length, magic).
+    #[error("{path}: corrupt at byte {offset}: {what}")]
+    Corrupt {
+        /// File or stream name.
+        path: String,
+        /// Where the problem is.
+        offset: u64,
+        /// What is wrong.
+        what: String,
+    },
+    /// The bytes do not start with the archive magic.
+    #[error("{path}: not a flowkit archive")]
+    NotArchive {
+        /// File or stream name.
+        path: String,
+    },
+}
+
+impl ArchiveError {
+    pub(crate) fn io(path: &str, source: std::io::Error) -> Self {
+        ArchiveError::Io {
+            path: path.to_string(),
+            source,
+        }
+    }
+
+    pub(crate) fn truncated(path: &str, offset: u64, what: impl Into<String>) -> Self {
+        ArchiveError::Truncated {
+            path: path.to_string(),
+            offset,
+            what: what.into(),
+        }
+    }
+
+    pub(crate) fn corrupt(path: &str, offset: u64, what: impl Into<String>) -> Self {
+        ArchiveError::Corrupt {
+            path: path.to_string(),
+            offset,
+            what: what.into(),
+        }
+    }
+
+    /// The byte offset the error names, if it names one.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            ArchiveError::Truncated { offset, .. } | ArchiveError::Corrupt { offset, .. } => {
+                Some(*offset)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

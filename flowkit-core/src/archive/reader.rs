@@ -1,0 +1,636 @@
+//! Reading archives: a memory-mapped file reader with block index, and a stream reader for pipes.
+//!
+//! Every length is checked against the bytes actually present before any column is viewed, and
+//! every column is checked against its checksum, so a truncated or corrupt file is an error that
+//! names the file and byte offset, never a crash or silently wrong flows.
+
+use super::format::*;
+use super::ArchiveError;
+use crate::block::{AddrColumn, ColumnId, FlowBlock};
+use std::io::Read;
+use std::path::Path;
+
+/// Parses and checks a file header at the start of `b`.
+pub fn parse_header(name: &str, b: &[u8]) -> Result<ArchiveHeader, ArchiveError> {
+    let corrupt = |offset: usize, what: String| ArchiveError::corrupt(name, offset as u64, what);
+    if b.len() < HEADER_FIXED_LEN {
+        if b.len() < 8 || &b[..8] != FILE_MAGIC {
+            return Err(ArchiveError::NotArchive {
+                path: name.to_string(),
+            });
+        }
+        return Err(ArchiveError::truncated(name, b.len() as u64, "file header"));
+    }
+    if &b[..8] != FILE_MAGIC {
+        return Err(ArchiveError::NotArchive {
+            path: name.to_string(),
+        });
+    }
+    let version = le_u16(b, 8);
+    if version != FORMAT_VERSION {
+        return Err(corrupt(
+            8,
+            format!(
+                "format version {version} is not supported (this build reads {FORMAT_VERSION})"
+            ),
+        ));
+    }
+    if le_u16(b, 10) != BYTE_ORDER_MARK {
+        return Err(corrupt(10, "byte order mark is not little-endian".into()));
+    }
+    let header_len = le_u32(b, 12) as usize;
+    let schema_count = le_u16(b, 56) as usize;
+    let creator_len = le_u16(b, 58) as usize;
+    let body = HEADER_FIXED_LEN + schema_count * 4 + creator_len;
+    if header_len != pad8(body) + 8 {
+        return Err(corrupt(
+            12,
+            format!("header length {header_len} does not match its contents"),
+        ));
+    }
+    if b.len() < header_len {
+        return Err(ArchiveError::truncated(name, b.len() as u64, "file header"));
+    }
+    let stored = le_u64(b, header_len - 8);
+    if checksum(&b[..header_len - 8]) != stored {
+        return Err(corrupt(0, "header checksum mismatch".into()));
+    }
+    let schema = (0..schema_count)
+        .map(|k| le_u16(b, HEADER_FIXED_LEN + k * 4))
+        .collect();
+    let cs = HEADER_FIXED_LEN + schema_count * 4;
+    let creator = String::from_utf8_lossy(&b[cs..cs + creator_len]).into_owned();
+    Ok(ArchiveHeader {
+        version,
+        flags: le_u32(b, 16),
+        flow_count: le_u64(b, 24),
+        min_start_ms: le_i64(b, 32),
+        max_end_ms: le_i64(b, 40),
+        created_ms: le_i64(b, 48),
+        schema,
+        creator,
+        header_len,
+    })
+}
+
+/// What a block header at some offset turned out to be.
+enum BlockHead {
+    Data(BlockInfo),
+    End,
+}
+
+/// Parses the 48-byte block header at `b[..48]` and checks its directory checksum when
+/// `b` also holds the directory.
+fn parse_block_head(name: &str, b: &[u8], file_offset: u64) -> Result<BlockHead, ArchiveError> {
+    if b.len() < BLOCK_HEADER_LEN {
+        return Err(ArchiveError::truncated(
+            name,
+            file_offset + b.len() as u64,
+            "block header",
+        ));
+    }
+    let magic = &b[0..4];
+    if magic == END_MAGIC {
+        if checksum(&b[..40]) != le_u64(b, 40) {
+            return Err(ArchiveError::corrupt(
+                name,
+                file_offset,
+                "end marker checksum mismatch",
+            ));
+        }
+        return Ok(BlockHead::End);
+    }
+    if magic != BLOCK_MAGIC {
+        return Err(ArchiveError::corrupt(
+            name,
+            file_offset,
+            format!("expected a block, found bytes {:02x?}", magic),
+        ));
+    }
+    let info = BlockInfo {
+        columns: le_u32(b, 4),
+        flows: le_u32(b, 8),
+        payload_len: le_u32(b, 12),
+        min_start_ms: le_i64(b, 16),
+        max_start_ms: le_i64(b, 24),
+        max_end_ms: le_i64(b, 32),
+    };
+    if info.columns > 1024 || info.flows > MAX_BLOCK_FLOWS || info.payload_len % 8 != 0 {
+        return Err(ArchiveError::corrupt(
+            name,
+            file_offset,
+            "implausible block header",
+        ));
+    }
+    Ok(BlockHead::Data(info))
+}
+
+/// Checks a whole block held in `b` (which starts at the block header, 8-aligned) and returns
+/// its zero-copy view. `file_offset` is where `b` starts in the file, for messages.
+pub fn view_block<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
+    let info = match parse_block_head(name, b, file_offset)? {
+        BlockHead::Data(info) => info,
+        BlockHead::End => {
+            return Err(ArchiveError::corrupt(
+                name,
+                file_offset,
+                "unexpected end marker",
+            ))
+        }
+    };
+    let total = info.total_len() as usize;
+    if b.len() < total {
+        return Err(ArchiveError::truncated(
+            name,
+            file_offset + b.len() as u64,
+            format!("block at byte {file_offset} needs {total} bytes"),
+        ));
+    }
+    let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
+    let mut summed = Vec::with_capacity(dir_end - 8);
+    summed.extend_from_slice(&b[..40]);
+    summed.extend_from_slice(&b[BLOCK_HEADER_LEN..dir_end]);
+    if checksum(&summed) != le_u64(b, 40) {
+        return Err(ArchiveError::corrupt(
+            name,
+            file_offset,
+            "block header checksum mismatch",
+        ));
+    }
+    let payload = &b[dir_end..total];
+    let payload_offset = file_offset + dir_end as u64;
+    let mut cols: [Option<(Encoding, &'a [u8])>; 32] = [None; 32];
+    for k in 0..info.columns as usize {
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        let entry_offset = file_offset + e as u64;
+        let id = le_u16(b, e);
+        let enc = Encoding::from_u8(b[e + 2]).ok_or_else(|| {
+            ArchiveError::corrupt(
+                name,
+                entry_offset,
+                format!("unknown column encoding {}", b[e + 2]),
+            )
+        })?;
+        let off = le_u32(b, e + 4) as usize;
+        let len = le_u32(b, e + 8) as usize;
+        if off % 8 != 0 || off.checked_add(len).is_none_or(|end| end > payload.len()) {
+            return Err(ArchiveError::corrupt(
+                name,
+                entry_offset,
+                "column lies outside its block",
+            ));
+        }
+        let data = &payload[off..off + len];
+        if checksum(data) != le_u64(b, e + 16) {
+            return Err(ArchiveError::corrupt(
+                name,
+                payload_offset + off as u64,
+                format!(
+                    "checksum mismatch in column {}",
+                    ColumnId::from_u16(id).map_or("unknown", |c| c.name())
+                ),
+            ));
+        }
+        if let Some(slot) = cols.get_mut(id as usize) {
+            *slot = Some((enc, data));
+        }
+    }
+    let n = info.flows as usize;
+    let ctx = ColumnCtx {
+        name,
+        offset: file_offset,
+        n,
+        cols: &cols,
+    };
+    Ok((build_view(&ctx)?, info))
+}
+
+struct ColumnCtx<'c, 'a> {
+    name: &'c str,
+    offset: u64,
+    n: usize,
+    cols: &'c [Option<(Encoding, &'a [u8])>; 32],
+}
+
+impl<'a> ColumnCtx<'_, 'a> {
+    fn missing(&self, id: ColumnId, why: &str) -> ArchiveError {
+        ArchiveError::corrupt(
+            self.name,
+            self.offset,
+            format!("column {} {why}", id.name()),
+        )
+    }
+
+    fn scalar<T: bytemuck::Pod>(&self, id: ColumnId) -> Result<&'a [T], ArchiveError> {
+        let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        if enc != Encoding::Plain || data.len() != self.n * std::mem::size_of::<T>() {
+            return Err(self.missing(id, "has the wrong size or encoding"));
+        }
+        bytemuck::try_cast_slice(data).map_err(|_| self.missing(id, "is misaligned"))
+    }
+
+    fn addr(&self, id: ColumnId) -> Result<AddrColumn<'a>, ArchiveError> {
+        let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        let bad = || self.missing(id, "has the wrong size or encoding");
+        match enc {
+            Encoding::AddrV4 if data.len() == self.n * 4 => bytemuck::try_cast_slice(data)
+                .map(AddrColumn::V4)
+                .map_err(|_| bad()),
+            Encoding::AddrV6 if data.len() == self.n * 16 => bytemuck::try_cast_slice(data)
+                .map(AddrColumn::V6)
+                .map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+macro_rules! build_view_fn {
+    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
+     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+        fn build_view<'a>(c: &ColumnCtx<'_, 'a>) -> Result<FlowBlock<'a>, ArchiveError> {
+            Ok(FlowBlock {
+                len: c.n,
+                $($sf: c.scalar::<$st>(ColumnId::$sv)?,)*
+                $($af: c.addr(ColumnId::$av)?,)*
+            })
+        }
+    };
+}
+crate::with_flow_columns!(build_view_fn);
+
+/// Where a block sits in a file, with its summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockEntry {
+    /// Byte offset of the block header.
+    pub offset: u64,
+    /// Summary from the block header or index.
+    pub info: BlockInfo,
+}
+
+/// Bytes of a whole file: a read-only memory map, or an owned 8-aligned copy.
+pub enum FileBytes {
+    /// Mapped with memmap2; only finished files are mapped (see docs/archive-format.md).
+    Mapped(memmap2::Mmap),
+    /// Read into memory (pipes, `--no-mmap`, or when mapping fails).
+    Owned(AlignedBuf),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Owned(b) => b.as_bytes(),
+        }
+    }
+}
+
+/// A byte buffer whose start is 8-aligned, so columns can be viewed in place.
+#[derive(Default)]
+pub struct AlignedBuf {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl AlignedBuf {
+    /// The bytes held.
+    pub fn as_bytes(&self) -> &[u8] {
+        &bytemuck::cast_slice(&self.words)[..self.len]
+    }
+
+    /// Resizes to `len` bytes (new bytes are zero) and returns them for filling.
+    pub fn resize(&mut self, len: usize) -> &mut [u8] {
+        self.words.resize(len.div_ceil(8), 0);
+        self.len = len;
+        &mut bytemuck::cast_slice_mut(&mut self.words)[..len]
+    }
+
+    /// Copies `bytes` into a new aligned buffer.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let mut b = AlignedBuf::default();
+        b.resize(bytes.len()).copy_from_slice(bytes);
+        b
+    }
+}
+
+/// An archive file opened for reading, with its block list.
+pub struct ArchiveFile {
+    name: String,
+    bytes: FileBytes,
+    header: ArchiveHeader,
+    blocks: Vec<BlockEntry>,
+    complete: bool,
+    tail_error: Option<ArchiveError>,
+}
+
+impl ArchiveFile {
+    /// Opens `path`, memory-mapping it unless `no_mmap` (then it is read into memory).
+    pub fn open(path: &Path, no_mmap: bool) -> Result<ArchiveFile, ArchiveError> {
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|e| ArchiveError::io(&name, e))?;
+        let bytes = if no_mmap {
+            None
+        } else {
+            // SAFETY: only finished files are mapped (writers publish by rename and never
+            // modify a published file); every length is checked against the mapping's size
+            // before use. A file truncated by someone else while mapped can still raise
+            // SIGBUS; docs/archive-format.md states this caveat and `--no-mmap` avoids it.
+            unsafe { memmap2::Mmap::map(&file) }.ok()
+        };
+        let bytes = match bytes {
+            Some(m) => {
+                #[cfg(unix)]
+                let _ = m.advise(memmap2::Advice::Sequential);
+                FileBytes::Mapped(m)
+            }
+            None => {
+                let mut v = Vec::new();
+                (&file)
+                    .read_to_end(&mut v)
+                    .map_err(|e| ArchiveError::io(&name, e))?;
+                FileBytes::Owned(AlignedBuf::from_bytes(&v))
+            }
+        };
+        ArchiveFile::from_file_bytes(name, bytes)
+    }
+
+    /// Opens an archive held in memory (tests, fuzzing).
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<ArchiveFile, ArchiveError> {
+        ArchiveFile::from_file_bytes(
+            name.to_string(),
+            FileBytes::Owned(AlignedBuf::from_bytes(bytes)),
+        )
+    }
+
+    fn from_file_bytes(name: String, bytes: FileBytes) -> Result<ArchiveFile, ArchiveError> {
+        let header = parse_header(&name, &bytes)?;
+        let mut f = ArchiveFile {
+            name,
+            bytes,
+            header,
+            blocks: Vec::new(),
+            complete: false,
+            tail_error: None,
+        };
+        match f.read_index() {
+            Some(blocks) => {
+                f.blocks = blocks;
+                f.complete = true;
+            }
+            None => f.scan_blocks(),
+        }
+        Ok(f)
+    }
+
+    /// Uses the trailer and index when they are present and consistent.
+    fn read_index(&self) -> Option<Vec<BlockEntry>> {
+        let b: &[u8] = &self.bytes;
+        if b.len() < self.header.header_len + TRAILER_LEN {
+            return None;
+        }
+        let t = b.len() - TRAILER_LEN;
+        if &b[t..t + 4] != TRAILER_MAGIC {
+            return None;
+        }
+        let index_offset = usize::try_from(le_u64(b, t + 8)).ok()?;
+        if index_offset < self.header.header_len || index_offset + 8 > t {
+            return None;
+        }
+        let index = &b[index_offset..t];
+        if &index[..4] != INDEX_MAGIC || checksum(index) != le_u64(b, t + 16) {
+            return None;
+        }
+        let n = le_u32(index, 4) as usize;
+        if index.len() != 8 + n * INDEX_ENTRY_LEN {
+            return None;
+        }
+        let mut out = Vec::with_capacity(n);
+        let mut expected = self.header.header_len as u64;
+        for k in 0..n {
+            let e = 8 + k * INDEX_ENTRY_LEN;
+            let offset = le_u64(index, e);
+            // Blocks are contiguous; re-read each block header so the index cannot lie about sizes.
+            if offset != expected {
+                return None;
+            }
+            let head = b.get(offset as usize..)?;
+            let info = match parse_block_head(&self.name, head, offset).ok()? {
+                BlockHead::Data(info) => info,
+                BlockHead::End => return None,
+            };
+            if info.flows != le_u32(index, e + 8) {
+                return None;
+            }
+            expected = offset + info.total_len();
+            out.push(BlockEntry { offset, info });
+        }
+        if expected + BLOCK_HEADER_LEN as u64 != index_offset as u64 {
+            return None;
+        }
+        Some(out)
+    }
+
+    /// Walks blocks from the header on, for files without a usable index (unfinished or damaged);
+    /// stops at the end marker or the first problem, which is kept as the tail error.
+    fn scan_blocks(&mut self) {
+        let b: &[u8] = &self.bytes;
+        let mut off = self.header.header_len as u64;
+        loop {
+            let rest = &b[off as usize..];
+            match parse_block_head(&self.name, rest, off) {
+                Ok(BlockHead::End) => {
+                    self.complete = true;
+                    return;
+                }
+                Ok(BlockHead::Data(info)) => {
+                    if (rest.len() as u64) < info.total_len() {
+                        self.tail_error = Some(ArchiveError::truncated(
+                            &self.name,
+                            b.len() as u64,
+                            format!("block at byte {off} is incomplete"),
+                        ));
+                        return;
+                    }
+                    self.blocks.push(BlockEntry { offset: off, info });
+                    off += info.total_len();
+                }
+                Err(e) => {
+                    self.tail_error = Some(if rest.is_empty() {
+                        ArchiveError::truncated(&self.name, off, "file ends without its end marker")
+                    } else {
+                        e
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The file's name as given when opened.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The parsed header.
+    pub fn header(&self) -> &ArchiveHeader {
+        &self.header
+    }
+
+    /// Blocks found, in file order.
+    pub fn blocks(&self) -> &[BlockEntry] {
+        &self.blocks
+    }
+
+    /// True when the file ended cleanly (end marker or trailer found).
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// The problem that stopped the block walk of an incomplete or damaged file, if any;
+    /// the blocks before it are readable.
+    pub fn tail_error(&self) -> Option<&ArchiveError> {
+        self.tail_error.as_ref()
+    }
+
+    /// Total flows in the blocks found.
+    pub fn flow_count(&self) -> u64 {
+        self.blocks.iter().map(|b| b.info.flows as u64).sum()
+    }
+
+    /// Checks block `i` and returns its zero-copy view.
+    pub fn block(&self, i: usize) -> Result<FlowBlock<'_>, ArchiveError> {
+        let e = self.blocks[i];
+        let start = e.offset as usize;
+        let end = start + e.info.total_len() as usize;
+        let (view, _) = view_block(&self.name, &self.bytes[start..end], e.offset)?;
+        Ok(view)
+    }
+}
+
+/// Reads a flowkit stream (or file) sequentially from any reader, one block at a time.
+pub struct StreamReader<R: Read> {
+    name: String,
+    r: R,
+    header: ArchiveHeader,
+    offset: u64,
+    done: bool,
+}
+
+impl<R: Read> StreamReader<R> {
+    /// Reads and checks the stream header. `prefix` holds bytes already read from `r`
+    /// (e.g. to sniff the format); they are treated as the stream's first bytes.
+    pub fn new(name: &str, prefix: &[u8], mut r: R) -> Result<Self, ArchiveError> {
+        let mut head = prefix.to_vec();
+        fill_to(&mut r, &mut head, HEADER_FIXED_LEN, name)?;
+        if head.len() < HEADER_FIXED_LEN {
+            return Err(parse_header(name, &head).err().unwrap_or_else(|| {
+                ArchiveError::truncated(name, head.len() as u64, "stream header")
+            }));
+        }
+        let schema_count = le_u16(&head, 56) as usize;
+        let creator_len = le_u16(&head, 58) as usize;
+        let want = pad8(HEADER_FIXED_LEN + schema_count * 4 + creator_len) + 8;
+        fill_to(&mut r, &mut head, want, name)?;
+        let header = parse_header(name, &head)?;
+        let extra = head.len() - header.header_len;
+        if extra != 0 {
+            return Err(ArchiveError::corrupt(
+                name,
+                header.header_len as u64,
+                "internal: over-read the header",
+            ));
+        }
+        Ok(StreamReader {
+            name: name.to_string(),
+            r,
+            offset: header.header_len as u64,
+            header,
+            done: false,
+        })
+    }
+
+    /// The stream header.
+    pub fn header(&self) -> &ArchiveHeader {
+        &self.header
+    }
+
+    /// Reads the next block into `buf`; returns its offset, or `None` at the end marker.
+    /// A stream that stops before its end marker is an error naming the offset.
+    pub fn next_block_into(&mut self, buf: &mut AlignedBuf) -> Result<Option<u64>, ArchiveError> {
+        if self.done {
+            return Ok(None);
+        }
+        let start = self.offset;
+        let head = buf.resize(BLOCK_HEADER_LEN);
+        let got = read_full(&mut self.r, head).map_err(|e| ArchiveError::io(&self.name, e))?;
+        if got < BLOCK_HEADER_LEN {
+            return Err(ArchiveError::truncated(
+                &self.name,
+                start + got as u64,
+                "stream ends without its end marker",
+            ));
+        }
+        let info = match parse_block_head(&self.name, buf.as_bytes(), start)? {
+            BlockHead::End => {
+                self.done = true;
+                return Ok(None);
+            }
+            BlockHead::Data(info) => info,
+        };
+        let total = info.total_len() as usize;
+        let mut head_copy = [0u8; BLOCK_HEADER_LEN];
+        head_copy.copy_from_slice(buf.as_bytes());
+        let all = buf.resize(total);
+        all[..BLOCK_HEADER_LEN].copy_from_slice(&head_copy);
+        let got = read_full(&mut self.r, &mut all[BLOCK_HEADER_LEN..])
+            .map_err(|e| ArchiveError::io(&self.name, e))?;
+        if got < total - BLOCK_HEADER_LEN {
+            return Err(ArchiveError::truncated(
+                &self.name,
+                start + (BLOCK_HEADER_LEN + got) as u64,
+                format!("block at byte {start} is incomplete"),
+            ));
+        }
+        self.offset += total as u64;
+        Ok(Some(start))
+    }
+
+    /// The stream's name, for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+fn fill_to(
+    r: &mut impl Read,
+    v: &mut Vec<u8>,
+    want: usize,
+    name: &str,
+) -> Result<(), ArchiveError> {
+    if v.len() >= want {
+        return Ok(());
+    }
+    let have = v.len();
+    v.resize(want, 0);
+    let got = read_full(r, &mut v[have..]).map_err(|e| ArchiveError::io(name, e))?;
+    v.truncate(have + got);
+    Ok(())
+}
+
+/// Reads until `buf` is full or the reader ends; returns the bytes read.
+pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

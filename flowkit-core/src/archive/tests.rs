@@ -1,0 +1,192 @@
+use super::*;
+use crate::record::FlowRecord;
+use std::net::{IpAddr, Ipv4Addr};
+
+fn sample(n: u32) -> Vec<FlowRecord> {
+    (0..n)
+        .map(|i| FlowRecord {
+            start_ms: 1_289_260_800_000 + i as i64 * 1000,
+            end_ms: 1_289_260_800_000 + i as i64 * 1000 + 750,
+            src_addr: if i % 5 == 4 {
+                IpAddr::V6(format!("2001:db8::{i:x}").parse().unwrap())
+            } else {
+                IpAddr::V4(Ipv4Addr::from(0xbd16_24a5u32.wrapping_add(i)))
+            },
+            dst_addr: IpAddr::V4(Ipv4Addr::new(10, 0, (i >> 8) as u8, i as u8)),
+            src_port: 1024 + i as u16,
+            dst_port: 22,
+            protocol: 6,
+            tcp_flags: 0x1b,
+            packets: 1 + i as u64,
+            octets: 40 * (1 + i as u64),
+            exporter: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ..FlowRecord::default()
+        })
+        .collect()
+}
+
+fn write_archive(recs: &[FlowRecord], block_flows: usize) -> Vec<u8> {
+    let opts = WriterOptions {
+        block_flows,
+        ..WriterOptions::default()
+    };
+    let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
+    for r in recs {
+        w.push(r).unwrap();
+    }
+    w.finish().unwrap().0
+}
+
+/// Reads every flow it can; returns the flows and the first error met.
+fn read_all(bytes: &[u8]) -> (Vec<FlowRecord>, Option<ArchiveError>) {
+    let f = match ArchiveFile::from_bytes("t.fk", bytes) {
+        Ok(f) => f,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut out = Vec::new();
+    for i in 0..f.blocks().len() {
+        match f.block(i) {
+            Ok(b) => out.extend(b.records()),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+    let tail = f
+        .tail_error()
+        .map(|e| ArchiveError::corrupt("t.fk", e.offset().unwrap_or(0), e.to_string()));
+    (out, tail)
+}
+
+#[test]
+fn round_trip_with_index() {
+    let recs = sample(25);
+    let bytes = write_archive(&recs, 8);
+    let f = ArchiveFile::from_bytes("t.fk", &bytes).unwrap();
+    assert!(f.is_complete());
+    assert_eq!(f.blocks().len(), 4);
+    assert_eq!(f.flow_count(), 25);
+    let (got, err) = read_all(&bytes);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(got, recs);
+}
+
+#[test]
+fn stream_reader_reads_the_same_flows() {
+    let recs = sample(19);
+    let bytes = write_archive(&recs, 4);
+    let mut r = StreamReader::new("stdin", &bytes[..3], &bytes[3..]).unwrap();
+    let mut buf = AlignedBuf::default();
+    let mut got = Vec::new();
+    while let Some(off) = r.next_block_into(&mut buf).unwrap() {
+        let (b, _) = reader::view_block("stdin", buf.as_bytes(), off).unwrap();
+        got.extend(b.records());
+    }
+    assert_eq!(got, recs);
+}
+
+#[test]
+fn block_time_ranges_are_recorded() {
+    let recs = sample(16);
+    let bytes = write_archive(&recs, 8);
+    let f = ArchiveFile::from_bytes("t.fk", &bytes).unwrap();
+    let b0 = f.blocks()[0].info;
+    assert_eq!(b0.min_start_ms, recs[0].start_ms);
+    assert_eq!(b0.max_start_ms, recs[7].start_ms);
+    assert_eq!(b0.max_end_ms, recs[7].end_ms);
+    assert!(!b0.may_start_within(Some(recs[8].start_ms), None));
+    assert!(b0.may_start_within(None, Some(recs[7].start_ms + 1)));
+}
+
+#[test]
+fn truncation_at_every_byte_is_a_clean_error_or_a_prefix() {
+    let recs = sample(12);
+    let bytes = write_archive(&recs, 5);
+    for cut in 0..bytes.len() {
+        let (got, err) = read_all(&bytes[..cut]);
+        assert!(got.len() <= recs.len());
+        assert_eq!(got[..], recs[..got.len()], "cut at {cut}: flows differ");
+        if got.len() < recs.len() {
+            let err = err.unwrap_or_else(|| panic!("cut at {cut}: lost flows silently"));
+            let msg = err.to_string();
+            assert!(msg.starts_with("t.fk:"), "{msg}");
+            if let Some(off) = err.offset() {
+                assert!(off <= cut as u64, "cut at {cut}: error names byte {off}");
+            }
+        }
+    }
+}
+
+#[test]
+fn flipped_bytes_are_detected_or_harmless() {
+    let recs = sample(12);
+    let bytes = write_archive(&recs, 5);
+    let mut detected = 0;
+    for pos in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[pos] ^= 0x20;
+        let (got, err) = read_all(&bad);
+        assert_eq!(
+            got[..],
+            recs[..got.len()],
+            "flip at {pos}: wrong flows returned"
+        );
+        match err {
+            Some(e) => {
+                detected += 1;
+                assert!(e.to_string().starts_with("t.fk:"));
+            }
+            None => assert_eq!(got.len(), recs.len(), "flip at {pos}: flows lost silently"),
+        }
+    }
+    assert!(
+        detected > bytes.len() / 2,
+        "only {detected} of {} flips detected",
+        bytes.len()
+    );
+}
+
+#[test]
+fn flip_inside_a_column_names_its_offset() {
+    let recs = sample(10);
+    let bytes = write_archive(&recs, 10);
+    let f = ArchiveFile::from_bytes("t.fk", &bytes).unwrap();
+    let block_off = f.blocks()[0].offset as usize;
+    let payload = block_off
+        + format::BLOCK_HEADER_LEN
+        + crate::ColumnId::ALL.len() * format::COLUMN_ENTRY_LEN;
+    let mut bad = bytes.clone();
+    bad[payload + 3] ^= 1; // inside start_ms, the first column
+    let f = ArchiveFile::from_bytes("t.fk", &bad).unwrap();
+    let e = f.block(0).unwrap_err();
+    assert_eq!(e.offset(), Some(payload as u64));
+    assert!(e.to_string().contains("start_ms"), "{e}");
+}
+
+#[test]
+fn not_an_archive_is_named() {
+    let e = ArchiveFile::from_bytes(
+        "x.txt",
+        b"hello world, this is not a flow archive at all....................",
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.to_string(), "x.txt: not a flowkit archive");
+}
+
+#[test]
+fn file_writer_publishes_by_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("a/b/ft.2010-11-09.000000+0000");
+    let mut w = ArchiveFileWriter::create(&target, WriterOptions::default()).unwrap();
+    for r in sample(7) {
+        w.writer().push(&r).unwrap();
+    }
+    assert!(!target.exists());
+    assert!(writer::temp_name(&target).exists());
+    let s = w.finish().unwrap();
+    assert_eq!(s.flows, 7);
+    assert!(target.exists() && !writer::temp_name(&target).exists());
+    let f = ArchiveFile::open(&target, false).unwrap();
+    assert_eq!(f.header().flow_count, 7);
+    assert!(f.header().is_complete());
+    assert_eq!(f.flow_count(), 7);
+}

@@ -1,0 +1,398 @@
+//! Writing archives and streams: header, column blocks, end marker, block index and trailer.
+
+use super::format::*;
+use crate::block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
+use crate::record::FlowRecord;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Options for a writer.
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    /// Flows per block (the last block may hold fewer).
+    pub block_flows: usize,
+    /// Free text naming the writing program, stored in the header.
+    pub creator: String,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            block_flows: DEFAULT_BLOCK_FLOWS,
+            creator: format!("flowkit {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// One entry of the block index kept while writing.
+#[derive(Clone, Copy, Debug)]
+struct IndexEntry {
+    offset: u64,
+    info: BlockInfo,
+}
+
+/// Writes flows in the archive format to any byte sink (a file, stdout, a pipe).
+///
+/// Flows are gathered into blocks of `block_flows`; `finish` writes the last block, the end
+/// marker, the block index and the trailer. The header written first carries `FLAG_STREAM`
+/// (counts unknown); [`ArchiveFileWriter`] rewrites it with the totals when it can seek.
+pub struct ArchiveWriter<W: Write> {
+    out: W,
+    pos: u64,
+    opts: WriterOptions,
+    pending: FlowBlockBuf,
+    index: Vec<IndexEntry>,
+    total: u64,
+    min_start: i64,
+    max_end: i64,
+    created_ms: i64,
+    scratch: Vec<u8>,
+}
+
+impl<W: Write> ArchiveWriter<W> {
+    /// Starts a stream on `out`, writing its header at once.
+    pub fn new(mut out: W, opts: WriterOptions) -> io::Result<Self> {
+        let created_ms = now_ms();
+        let header = encode_header(
+            FLAG_STREAM,
+            0,
+            i64::MAX,
+            i64::MIN,
+            created_ms,
+            &opts.creator,
+        );
+        out.write_all(&header)?;
+        Ok(ArchiveWriter {
+            out,
+            pos: header.len() as u64,
+            opts,
+            pending: FlowBlockBuf::default(),
+            index: Vec::new(),
+            total: 0,
+            min_start: i64::MAX,
+            max_end: i64::MIN,
+            created_ms,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends one flow.
+    pub fn push(&mut self, r: &FlowRecord) -> io::Result<()> {
+        self.pending.push(r);
+        if self.pending.len() >= self.opts.block_flows {
+            self.flush_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Appends the flows of `block` (all, or those whose `selected` entry is true), in order.
+    pub fn write_block(
+        &mut self,
+        block: &FlowBlock<'_>,
+        selected: Option<&[bool]>,
+    ) -> io::Result<()> {
+        if selected.is_none() && self.pending.is_empty() && block.len >= self.opts.block_flows {
+            return self.emit(block);
+        }
+        for i in 0..block.len {
+            if selected.is_none_or(|s| s[i]) {
+                self.pending.push_row(block, i);
+                if self.pending.len() >= self.opts.block_flows {
+                    self.flush_pending()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what is pending as a block now (e.g. so a pipe reader sees it without waiting).
+    pub fn flush_pending(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.emit(&pending.view())?;
+        self.pending = pending;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Flushes pending data to the underlying writer (a block boundary for readers).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.flush_pending()?;
+        self.out.flush()
+    }
+
+    /// Flows written so far (including pending ones).
+    pub fn flows(&self) -> u64 {
+        self.total + self.pending.len() as u64
+    }
+
+    fn emit(&mut self, block: &FlowBlock<'_>) -> io::Result<()> {
+        if block.len == 0 {
+            return Ok(());
+        }
+        let info = encode_block(block, &mut self.scratch);
+        self.out.write_all(&self.scratch)?;
+        self.index.push(IndexEntry {
+            offset: self.pos,
+            info,
+        });
+        self.pos += self.scratch.len() as u64;
+        self.total += block.len as u64;
+        self.min_start = self.min_start.min(info.min_start_ms);
+        self.max_end = self.max_end.max(info.max_end_ms);
+        Ok(())
+    }
+
+    /// Writes the last block, the end marker, the index and the trailer; returns the sink.
+    pub fn finish(mut self) -> io::Result<(W, ArchiveSummary)> {
+        self.flush_pending()?;
+        let mut tail = Vec::with_capacity(
+            BLOCK_HEADER_LEN + 8 + self.index.len() * INDEX_ENTRY_LEN + TRAILER_LEN,
+        );
+        // End marker.
+        let mut end = [0u8; BLOCK_HEADER_LEN];
+        end[0..4].copy_from_slice(END_MAGIC);
+        end[16..24].copy_from_slice(&self.total.to_le_bytes());
+        let c = checksum(&end[..40]);
+        end[40..48].copy_from_slice(&c.to_le_bytes());
+        tail.extend_from_slice(&end);
+        // Index.
+        let index_offset = self.pos + tail.len() as u64;
+        let index_start = tail.len();
+        tail.extend_from_slice(INDEX_MAGIC);
+        tail.extend_from_slice(&(self.index.len() as u32).to_le_bytes());
+        for e in &self.index {
+            tail.extend_from_slice(&e.offset.to_le_bytes());
+            tail.extend_from_slice(&e.info.flows.to_le_bytes());
+            tail.extend_from_slice(&0u32.to_le_bytes());
+            tail.extend_from_slice(&e.info.min_start_ms.to_le_bytes());
+            tail.extend_from_slice(&e.info.max_start_ms.to_le_bytes());
+            tail.extend_from_slice(&e.info.max_end_ms.to_le_bytes());
+        }
+        let index_sum = checksum(&tail[index_start..]);
+        // Trailer.
+        tail.extend_from_slice(TRAILER_MAGIC);
+        tail.extend_from_slice(&0u32.to_le_bytes());
+        tail.extend_from_slice(&index_offset.to_le_bytes());
+        tail.extend_from_slice(&index_sum.to_le_bytes());
+        tail.extend_from_slice(&self.total.to_le_bytes());
+        self.out.write_all(&tail)?;
+        self.out.flush()?;
+        let summary = ArchiveSummary {
+            flows: self.total,
+            blocks: self.index.len() as u64,
+            min_start_ms: self.min_start,
+            max_end_ms: self.max_end,
+            created_ms: self.created_ms,
+            bytes: self.pos + tail.len() as u64,
+        };
+        Ok((self.out, summary))
+    }
+}
+
+/// Totals of a finished archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArchiveSummary {
+    /// Flows written.
+    pub flows: u64,
+    /// Blocks written.
+    pub blocks: u64,
+    /// Earliest start (i64::MAX if no flow).
+    pub min_start_ms: i64,
+    /// Latest end (i64::MIN if no flow).
+    pub max_end_ms: i64,
+    /// Creation time written in the header.
+    pub created_ms: i64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// Writes one archive file safely: data goes to a hidden temporary name beside the target,
+/// and only a complete, synced file is renamed into place, so readers never see half a file.
+pub struct ArchiveFileWriter {
+    inner: ArchiveWriter<io::BufWriter<File>>,
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+impl ArchiveFileWriter {
+    /// Creates `target`'s parent directories and starts writing `target` (under a temporary name).
+    pub fn create(target: &Path, opts: WriterOptions) -> io::Result<Self> {
+        if let Some(parent) = target.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+        let tmp = temp_name(target);
+        let f = File::create(&tmp)?;
+        let inner = ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, f), opts)?;
+        Ok(ArchiveFileWriter {
+            inner,
+            tmp,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// The writer to push flows into.
+    pub fn writer(&mut self) -> &mut ArchiveWriter<io::BufWriter<File>> {
+        &mut self.inner
+    }
+
+    /// Finishes the file: totals in the header, fsync, rename to the final name.
+    pub fn finish(self) -> io::Result<ArchiveSummary> {
+        let creator = self.inner.opts.creator.clone();
+        let (buf, summary) = self.inner.finish()?;
+        let mut f = buf.into_inner().map_err(|e| e.into_error())?;
+        let header = encode_header(
+            FLAG_COMPLETE,
+            summary.flows,
+            summary.min_start_ms,
+            summary.max_end_ms,
+            summary.created_ms,
+            &creator,
+        );
+        f.seek(SeekFrom::Start(0))?;
+        f.write_all(&header)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&self.tmp, &self.target)?;
+        Ok(summary)
+    }
+
+    /// The name the file will have once finished.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+}
+
+/// The temporary name used while writing `target`: `tmp-` prefixed, in the same directory,
+/// so readers walking a directory skip it (as flow-tools' flow-cat skips `tmp*`).
+pub fn temp_name(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!("tmp-{name}"))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Encodes a file header (fixed part, schema, creator, checksum).
+fn encode_header(
+    flags: u32,
+    flows: u64,
+    min_start: i64,
+    max_end: i64,
+    created_ms: i64,
+    creator: &str,
+) -> Vec<u8> {
+    let creator = &creator.as_bytes()[..creator.len().min(1024)];
+    let schema = ColumnId::ALL;
+    let body = HEADER_FIXED_LEN + schema.len() * 4 + creator.len();
+    let header_len = pad8(body) + 8;
+    let mut h = Vec::with_capacity(header_len);
+    h.extend_from_slice(FILE_MAGIC);
+    h.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h.extend_from_slice(&BYTE_ORDER_MARK.to_le_bytes());
+    h.extend_from_slice(&(header_len as u32).to_le_bytes());
+    h.extend_from_slice(&flags.to_le_bytes());
+    h.extend_from_slice(&0u32.to_le_bytes());
+    h.extend_from_slice(&flows.to_le_bytes());
+    h.extend_from_slice(&min_start.to_le_bytes());
+    h.extend_from_slice(&max_end.to_le_bytes());
+    h.extend_from_slice(&created_ms.to_le_bytes());
+    h.extend_from_slice(&(schema.len() as u16).to_le_bytes());
+    h.extend_from_slice(&(creator.len() as u16).to_le_bytes());
+    h.extend_from_slice(&0u32.to_le_bytes());
+    for &id in schema {
+        let (kind, width) = schema_kind(id);
+        h.extend_from_slice(&(id as u16).to_le_bytes());
+        h.push(kind);
+        h.push(width);
+    }
+    h.extend_from_slice(creator);
+    h.resize(header_len - 8, 0);
+    let c = checksum(&h);
+    h.extend_from_slice(&c.to_le_bytes());
+    h
+}
+
+/// Encodes one block into `out` (cleared first) and returns its summary.
+pub fn encode_block(block: &FlowBlock<'_>, out: &mut Vec<u8>) -> BlockInfo {
+    let cols = ColumnId::ALL;
+    out.clear();
+    let dir_len = cols.len() * COLUMN_ENTRY_LEN;
+    out.resize(BLOCK_HEADER_LEN + dir_len, 0);
+    let payload_start = out.len();
+    for (k, &id) in cols.iter().enumerate() {
+        let (enc, bytes) = column_bytes(block, id);
+        let off = out.len() - payload_start;
+        out.extend_from_slice(bytes);
+        let len = bytes.len();
+        out.resize(payload_start + pad8(off + len), 0);
+        let sum = checksum(&out[payload_start + off..payload_start + off + len]);
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        out[e..e + 2].copy_from_slice(&(id as u16).to_le_bytes());
+        out[e + 2] = enc as u8;
+        out[e + 4..e + 8].copy_from_slice(&(off as u32).to_le_bytes());
+        out[e + 8..e + 12].copy_from_slice(&(len as u32).to_le_bytes());
+        out[e + 16..e + 24].copy_from_slice(&sum.to_le_bytes());
+    }
+    let (min_start, max_start) = min_max(block.start_ms);
+    let max_end = block.end_ms.iter().copied().max().unwrap_or(i64::MIN);
+    let info = BlockInfo {
+        flows: block.len as u32,
+        columns: cols.len() as u32,
+        payload_len: (out.len() - payload_start) as u32,
+        min_start_ms: min_start,
+        max_start_ms: max_start,
+        max_end_ms: max_end,
+    };
+    out[0..4].copy_from_slice(BLOCK_MAGIC);
+    out[4..8].copy_from_slice(&info.columns.to_le_bytes());
+    out[8..12].copy_from_slice(&info.flows.to_le_bytes());
+    out[12..16].copy_from_slice(&info.payload_len.to_le_bytes());
+    out[16..24].copy_from_slice(&info.min_start_ms.to_le_bytes());
+    out[24..32].copy_from_slice(&info.max_start_ms.to_le_bytes());
+    out[32..40].copy_from_slice(&info.max_end_ms.to_le_bytes());
+    let mut summed = Vec::with_capacity(40 + dir_len);
+    summed.extend_from_slice(&out[..40]);
+    summed.extend_from_slice(&out[BLOCK_HEADER_LEN..BLOCK_HEADER_LEN + dir_len]);
+    let c = checksum(&summed);
+    out[40..48].copy_from_slice(&c.to_le_bytes());
+    info
+}
+
+fn min_max(v: &[i64]) -> (i64, i64) {
+    v.iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+}
+
+macro_rules! column_bytes_fn {
+    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
+     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+        /// The stored bytes of one column of `block`.
+        fn column_bytes<'a>(block: &FlowBlock<'a>, id: ColumnId) -> (Encoding, &'a [u8]) {
+            match id {
+                $(ColumnId::$sv => (Encoding::Plain, bytemuck::cast_slice(block.$sf)),)*
+                $(ColumnId::$av => addr_bytes(&block.$af),)*
+            }
+        }
+    };
+}
+crate::with_flow_columns!(column_bytes_fn);
+
+fn addr_bytes<'a>(col: &AddrColumn<'a>) -> (Encoding, &'a [u8]) {
+    match *col {
+        AddrColumn::V4(v) => (Encoding::AddrV4, bytemuck::cast_slice(v)),
+        AddrColumn::V6(v) => (Encoding::AddrV6, bytemuck::cast_slice(v)),
+    }
+}
