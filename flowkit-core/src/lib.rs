@@ -10,7 +10,10 @@ compile_error!(
 
 pub mod archive;
 pub mod block;
+pub mod cli;
+pub mod input;
 pub mod record;
+pub mod timefmt;
 
 pub use block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
 pub use record::FlowRecord;

@@ -1,0 +1,181 @@
+//! What every flowkit tool shares at its edge: input options, flow output, error reporting.
+
+use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
+use crate::block::FlowBlock;
+use crate::input::{expand_inputs, Input, ScanError, ScanOptions, Scanner};
+use crate::timefmt;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Input options common to the tools that read flows (flow-cat, flow-nfilter, flow-print ...).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct InputArgs {
+    /// Archive files, directories (read recursively, in name order) or globs; none or `-` reads stdin.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Keep flows that start at or after TIME (e.g. '2010-11-09 14:00'; local time unless --utc).
+    #[arg(short = 't', long = "start", value_name = "TIME")]
+    pub start: Option<String>,
+    /// Keep flows that start before TIME.
+    #[arg(short = 'T', long = "end", value_name = "TIME")]
+    pub end: Option<String>,
+    /// Add SECONDS (may be negative or fractional) to every flow time first, to correct a sensor's clock.
+    #[arg(
+        long = "time-shift",
+        value_name = "SECONDS",
+        allow_hyphen_values = true
+    )]
+    pub time_shift: Option<f64>,
+    /// Read and print civil times in UTC instead of the local zone (TZ).
+    #[arg(long)]
+    pub utc: bool,
+    /// Read files with read(2) instead of mapping them.
+    #[arg(long = "no-mmap")]
+    pub no_mmap: bool,
+    /// Also read tmp* files (unfinished files of a running collector).
+    #[arg(short = 'a', long = "all")]
+    pub include_tmp: bool,
+}
+
+impl InputArgs {
+    /// Builds scan options, parsing the time arguments.
+    pub fn scan_options(&self) -> Result<ScanOptions, String> {
+        let tz = timefmt::zone(self.utc);
+        let parse = |s: &Option<String>| -> Result<Option<i64>, String> {
+            s.as_deref()
+                .map(|t| timefmt::parse_time(t, &tz).map_err(|e| e.to_string()))
+                .transpose()
+        };
+        Ok(ScanOptions {
+            from_ms: parse(&self.start)?,
+            to_ms: parse(&self.end)?,
+            time_shift_ms: self.time_shift.map_or(0, |s| (s * 1000.0).round() as i64),
+            no_mmap: self.no_mmap,
+            include_tmp: self.include_tmp,
+            ..ScanOptions::default()
+        })
+    }
+
+    /// Expands the inputs.
+    pub fn inputs(&self) -> Result<Vec<Input>, String> {
+        expand_inputs(&self.inputs, self.include_tmp).map_err(|e| e.to_string())
+    }
+}
+
+/// Prints `tool: message` on stderr.
+pub fn warn(tool: &str, msg: &str) {
+    eprintln!("{tool}: {msg}");
+}
+
+/// Reads all inputs with a scanner that reports damaged inputs on stderr. Returns the scanner's
+/// statistics. Damaged inputs do not stop the scan; output errors do.
+pub fn scan_inputs(
+    tool: &str,
+    args: &InputArgs,
+    on_batch: &mut dyn FnMut(&[FlowBlock<'_>]) -> io::Result<()>,
+) -> Result<crate::input::ScanStats, ToolError> {
+    let opts = args.scan_options().map_err(ToolError::Usage)?;
+    let inputs = args.inputs().map_err(ToolError::Usage)?;
+    let mut scanner = Scanner::new(opts, |m| warn(tool, m));
+    match scanner.run(&inputs, on_batch) {
+        Ok(()) => Ok(scanner.stats),
+        Err(ScanError::Output(e)) => Err(ToolError::Output(e)),
+        Err(ScanError::BadInput(m)) => Err(ToolError::Usage(m)),
+    }
+}
+
+/// Where a tool writes binary flows: a named file (published when complete) or stdout.
+pub enum FlowOutput {
+    /// A file given with `-o`.
+    File(ArchiveFileWriter),
+    /// Standard output (a pipe or redirected file).
+    Stdout(ArchiveWriter<io::BufWriter<io::Stdout>>),
+}
+
+impl FlowOutput {
+    /// Opens `-o FILE`, or stdout — refusing a terminal, where binary flows are useless.
+    pub fn open(path: Option<&PathBuf>, creator: &str) -> Result<FlowOutput, ToolError> {
+        let opts = WriterOptions {
+            creator: creator.to_string(),
+            ..WriterOptions::default()
+        };
+        match path {
+            Some(p) => ArchiveFileWriter::create(p, opts)
+                .map(FlowOutput::File)
+                .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display()))),
+            None => {
+                let out = io::stdout();
+                if out.is_terminal() {
+                    return Err(ToolError::Usage(
+                        "refusing to write binary flows to a terminal; pipe into flow-print or use -o FILE".into(),
+                    ));
+                }
+                ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, out), opts)
+                    .map(FlowOutput::Stdout)
+                    .map_err(ToolError::Output)
+            }
+        }
+    }
+
+    /// Appends the flows of `block` (all, or those selected).
+    pub fn write_block(
+        &mut self,
+        block: &FlowBlock<'_>,
+        selected: Option<&[bool]>,
+    ) -> io::Result<()> {
+        match self {
+            FlowOutput::File(w) => w.writer().write_block(block, selected),
+            FlowOutput::Stdout(w) => w.write_block(block, selected),
+        }
+    }
+
+    /// Finishes the output (trailer, rename for files).
+    pub fn finish(self) -> Result<ArchiveSummary, ToolError> {
+        match self {
+            FlowOutput::File(w) => w.finish().map_err(ToolError::Output),
+            FlowOutput::Stdout(w) => w.finish().map(|(_, s)| s).map_err(ToolError::Output),
+        }
+    }
+}
+
+/// An error at a tool's edge, with the exit status it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    /// Bad arguments or configuration: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// Writing the output failed: exit 1 (a closed pipe exits quietly with 0).
+    #[error("{0}")]
+    Output(io::Error),
+    /// Some inputs were damaged and skipped: exit 1 after finishing.
+    #[error("{0} input problem(s) reported above")]
+    DamagedInputs(u64),
+}
+
+/// Reports `result` the flowkit way and exits: a message on stderr and status 2 for usage errors,
+/// 1 for failures, 0 on success or when the reader of our output went away (`| head`).
+pub fn exit_with(tool: &str, result: Result<(), ToolError>) -> ! {
+    let code = match result {
+        Ok(()) => 0,
+        Err(ToolError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e @ ToolError::Usage(_)) => {
+            warn(tool, &e.to_string());
+            2
+        }
+        Err(e) => {
+            warn(tool, &e.to_string());
+            1
+        }
+    };
+    let _ = io::stderr().flush();
+    std::process::exit(code)
+}
+
+/// Turns a scan's error count into the tool's result.
+pub fn check_damage(stats: &crate::input::ScanStats) -> Result<(), ToolError> {
+    if stats.errors > 0 {
+        Err(ToolError::DamagedInputs(stats.errors))
+    } else {
+        Ok(())
+    }
+}

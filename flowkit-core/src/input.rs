@@ -1,0 +1,577 @@
+//! Turning command-line inputs (files, directories, globs, `-`/stdin) into batches of blocks.
+//!
+//! Every reading tool goes through [`Scanner`]: it finds the files (directories recursively, in
+//! name order, which is time order for dated trees), recognises flowkit archives and streams,
+//! skips blocks outside a time window using their recorded time ranges, applies a clock shift,
+//! and hands out batches of blocks that a tool may process in parallel. A damaged file is
+//! reported and skipped after its last good block; the scan goes on with the next input.
+
+use crate::archive::reader::view_block;
+use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, StreamReader};
+use crate::block::{FlowBlock, FlowBlockBuf};
+use rayon::prelude::*;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// One input named on the command line, after expansion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input (a stream from another tool).
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+/// How to read inputs.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Keep flows starting at or after this time (UTC ms, after the shift).
+    pub from_ms: Option<i64>,
+    /// Keep flows starting before this time (UTC ms, after the shift).
+    pub to_ms: Option<i64>,
+    /// Added to every start and end time before anything else sees them (sensor clock skew).
+    pub time_shift_ms: i64,
+    /// Read files into memory instead of mapping them.
+    pub no_mmap: bool,
+    /// Also read `tmp*` files (unfinished files of a running collector).
+    pub include_tmp: bool,
+    /// Blocks handed out per batch (work for the thread pool).
+    pub batch_blocks: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            from_ms: None,
+            to_ms: None,
+            time_shift_ms: 0,
+            no_mmap: false,
+            include_tmp: false,
+            batch_blocks: 4 * rayon::current_num_threads().max(1),
+        }
+    }
+}
+
+/// Counts of what a scan did (printed by `-v`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Files (and streams) opened.
+    pub files: u64,
+    /// Blocks read and checked.
+    pub blocks_read: u64,
+    /// Blocks skipped because their time range lies outside the window.
+    pub blocks_skipped: u64,
+    /// Flows in the blocks read.
+    pub flows_read: u64,
+    /// Flows handed to the tool (after the time window).
+    pub flows_out: u64,
+    /// Problems reported (damaged or unreadable inputs).
+    pub errors: u64,
+}
+
+impl std::fmt::Display for ScanStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "files {}, blocks read {}, blocks skipped {}, flows read {}, flows out {}, errors {}",
+            self.files,
+            self.blocks_read,
+            self.blocks_skipped,
+            self.flows_read,
+            self.flows_out,
+            self.errors
+        )
+    }
+}
+
+/// A problem that stops a scan (as opposed to a damaged input, which is reported and skipped).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The tool's consumer failed (e.g. writing the output).
+    #[error("{0}")]
+    Output(#[source] io::Error),
+    /// An argument named nothing readable.
+    #[error("{0}")]
+    BadInput(String),
+}
+
+/// Expands command-line arguments: `-` is stdin, directories are walked recursively (hidden and
+/// `tmp*` files skipped unless `include_tmp`), quoted globs are expanded; no argument means stdin.
+pub fn expand_inputs(args: &[String], include_tmp: bool) -> Result<Vec<Input>, ScanError> {
+    if args.is_empty() {
+        return Ok(vec![Input::Stdin]);
+    }
+    let mut out = Vec::new();
+    for a in args {
+        if a == "-" {
+            out.push(Input::Stdin);
+            continue;
+        }
+        let p = Path::new(a);
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .max_depth(64)
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_file())
+                .filter(|e| wanted_name(e.file_name(), include_tmp))
+                .map(|e| e.into_path())
+                .collect();
+            files.sort();
+            out.extend(files.into_iter().map(Input::File));
+        } else if p.exists() {
+            out.push(Input::File(p.to_path_buf()));
+        } else if a.contains(['*', '?', '[']) {
+            let mut found: Vec<PathBuf> = glob::glob(a)
+                .map_err(|e| ScanError::BadInput(format!("{a}: bad pattern: {e}")))?
+                .filter_map(|r| r.ok())
+                .filter(|p| p.is_file())
+                .collect();
+            if found.is_empty() {
+                return Err(ScanError::BadInput(format!("{a}: no file matches")));
+            }
+            found.sort();
+            out.extend(found.into_iter().map(Input::File));
+        } else {
+            return Err(ScanError::BadInput(format!(
+                "{a}: no such file or directory"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn wanted_name(name: &std::ffi::OsStr, include_tmp: bool) -> bool {
+    let n = name.to_string_lossy();
+    !n.starts_with('.') && (include_tmp || !n.starts_with("tmp"))
+}
+
+/// What an input turned out to hold, from its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    /// A flowkit archive or stream.
+    Flowkit,
+    /// A flow-tools file or stream.
+    FlowTools,
+    /// Something else.
+    Unknown,
+}
+
+/// Recognises an input from its first bytes.
+pub fn sniff(prefix: &[u8]) -> InputFormat {
+    if prefix.starts_with(crate::archive::format::FILE_MAGIC) {
+        InputFormat::Flowkit
+    } else if prefix.starts_with(&[0xCF, 0x10]) {
+        InputFormat::FlowTools
+    } else {
+        InputFormat::Unknown
+    }
+}
+
+/// Reads inputs and hands their blocks to a consumer, batch by batch, in input order.
+pub struct Scanner<'w> {
+    opts: ScanOptions,
+    /// What the scan has done so far.
+    pub stats: ScanStats,
+    warn: Box<dyn FnMut(&str) + 'w>,
+}
+
+/// The consumer of batches: gets blocks in input order; an error stops the scan.
+pub type BatchFn<'a> = dyn FnMut(&[FlowBlock<'_>]) -> io::Result<()> + 'a;
+
+impl<'w> Scanner<'w> {
+    /// A scanner that reports damaged inputs through `warn` (one line each, without newline).
+    pub fn new(opts: ScanOptions, warn: impl FnMut(&str) + 'w) -> Self {
+        Scanner {
+            opts,
+            stats: ScanStats::default(),
+            warn: Box::new(warn),
+        }
+    }
+
+    fn report(&mut self, msg: &str) {
+        self.stats.errors += 1;
+        (self.warn)(msg);
+    }
+
+    /// Reads every input in order, calling `on_batch` with its blocks.
+    pub fn run(&mut self, inputs: &[Input], on_batch: &mut BatchFn<'_>) -> Result<(), ScanError> {
+        for input in inputs {
+            match input {
+                Input::Stdin => {
+                    let stdin = io::stdin();
+                    self.run_reader("(stdin)", stdin.lock(), on_batch)?;
+                }
+                Input::File(p) => self.run_path(p, on_batch)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one file.
+    pub fn run_path(&mut self, path: &Path, on_batch: &mut BatchFn<'_>) -> Result<(), ScanError> {
+        let name = path.display().to_string();
+        let mut prefix = [0u8; 8];
+        let got = match std::fs::File::open(path)
+            .and_then(|mut f| crate::archive::reader::read_full(&mut f, &mut prefix))
+        {
+            Ok(n) => n,
+            Err(e) => {
+                self.report(&format!("{name}: {e}"));
+                return Ok(());
+            }
+        };
+        match sniff(&prefix[..got]) {
+            InputFormat::Flowkit => match ArchiveFile::open(path, self.opts.no_mmap) {
+                Ok(f) => self.run_archive(&f, on_batch),
+                Err(e) => {
+                    self.report(&e.to_string());
+                    Ok(())
+                }
+            },
+            InputFormat::FlowTools => {
+                let file = std::fs::File::open(path).map_err(ScanError::Output)?;
+                self.run_reader(&name, io::BufReader::with_capacity(1 << 20, file), on_batch)
+            }
+            InputFormat::Unknown => {
+                self.report(&format!(
+                    "{name}: not a flowkit archive or flow-tools file, skipped"
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads an opened archive file, skipping blocks outside the time window.
+    pub fn run_archive(
+        &mut self,
+        f: &ArchiveFile,
+        on_batch: &mut BatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        self.stats.files += 1;
+        let shift = self.opts.time_shift_ms;
+        let from = self.opts.from_ms.map(|t| t.saturating_sub(shift));
+        let to = self.opts.to_ms.map(|t| t.saturating_sub(shift));
+        let wanted: Vec<usize> = (0..f.blocks().len())
+            .filter(|&i| f.blocks()[i].info.may_start_within(from, to))
+            .collect();
+        self.stats.blocks_skipped += (f.blocks().len() - wanted.len()) as u64;
+        for chunk in wanted.chunks(self.opts.batch_blocks.max(1)) {
+            let results: Vec<Result<FlowBlock<'_>, ArchiveError>> =
+                chunk.par_iter().map(|&i| f.block(i)).collect();
+            let mut views = Vec::with_capacity(results.len());
+            let mut failure = None;
+            for r in results {
+                match r {
+                    Ok(v) => views.push(v),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            self.emit(&views, on_batch)?;
+            if let Some(e) = failure {
+                self.report(&format!(
+                    "{e} (flows before it were read; rest of file skipped)"
+                ));
+                return Ok(());
+            }
+        }
+        if let Some(e) = f.tail_error() {
+            let msg = format!(
+                "{e} (incomplete file; its {} complete flows were read)",
+                f.flow_count()
+            );
+            self.report(&msg);
+        }
+        Ok(())
+    }
+
+    /// Reads a stream (stdin, or a file read sequentially).
+    pub fn run_reader(
+        &mut self,
+        name: &str,
+        mut r: impl Read,
+        on_batch: &mut BatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let mut prefix = [0u8; 8];
+        let got =
+            crate::archive::reader::read_full(&mut r, &mut prefix).map_err(ScanError::Output)?;
+        if got == 0 && name == "(stdin)" {
+            return Ok(()); // an empty pipe holds no flows
+        }
+        match sniff(&prefix[..got]) {
+            InputFormat::Flowkit => {
+                let stream = match StreamReader::new(name, &prefix[..got], r) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        self.report(&e.to_string());
+                        return Ok(());
+                    }
+                };
+                self.run_stream(stream, on_batch)
+            }
+            InputFormat::FlowTools => self.run_flow_tools(name, &prefix[..got], r, on_batch),
+            InputFormat::Unknown => {
+                let hint = if name == "(stdin)" {
+                    " (pipe flows from flow-cat, flow-import or flow-nfilter, or name archive files)"
+                } else {
+                    ""
+                };
+                self.report(&format!("{name}: not a flowkit or flow-tools stream{hint}"));
+                Ok(())
+            }
+        }
+    }
+
+    fn run_stream<R: Read>(
+        &mut self,
+        mut s: StreamReader<R>,
+        on_batch: &mut BatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        self.stats.files += 1;
+        let name = s.name().to_string();
+        let n = self.opts.batch_blocks.max(1);
+        let mut bufs: Vec<AlignedBuf> = (0..n).map(|_| AlignedBuf::default()).collect();
+        loop {
+            let mut offsets = Vec::with_capacity(n);
+            let mut failure = None;
+            for buf in bufs.iter_mut() {
+                match s.next_block_into(buf) {
+                    Ok(Some(off)) => offsets.push(off),
+                    Ok(None) => break,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            let results: Vec<_> = bufs[..offsets.len()]
+                .par_iter()
+                .zip(offsets.par_iter())
+                .map(|(b, &off)| view_block(&name, b.as_bytes(), off).map(|(v, _)| v))
+                .collect();
+            let mut views = Vec::with_capacity(results.len());
+            for r in results {
+                match r {
+                    Ok(v) => views.push(v),
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                        break;
+                    }
+                }
+            }
+            let ended = views.len() < n || failure.is_some();
+            self.emit(&views, on_batch)?;
+            if let Some(e) = failure {
+                self.report(&e.to_string());
+                return Ok(());
+            }
+            if ended {
+                return Ok(());
+            }
+        }
+    }
+
+    fn run_flow_tools(
+        &mut self,
+        name: &str,
+        _prefix: &[u8],
+        _r: impl Read,
+        _on_batch: &mut BatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        self.report(&format!(
+            "{name}: flow-tools input is not supported by this build"
+        ));
+        Ok(())
+    }
+
+    /// Applies the time window and shift, then hands the batch on.
+    fn emit(
+        &mut self,
+        views: &[FlowBlock<'_>],
+        on_batch: &mut BatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        if views.is_empty() {
+            return Ok(());
+        }
+        self.stats.blocks_read += views.len() as u64;
+        let read: u64 = views.iter().map(|v| v.len as u64).sum();
+        self.stats.flows_read += read;
+        let (from, to, shift) = (self.opts.from_ms, self.opts.to_ms, self.opts.time_shift_ms);
+        if from.is_none() && to.is_none() && shift == 0 {
+            self.stats.flows_out += read;
+            return on_batch(views).map_err(ScanError::Output);
+        }
+        let owned: Vec<Option<FlowBlockBuf>> = views
+            .par_iter()
+            .map(|v| window_and_shift(v, from, to, shift))
+            .collect();
+        let out: Vec<FlowBlock<'_>> = views
+            .iter()
+            .zip(owned.iter())
+            .map(|(v, o)| o.as_ref().map_or(*v, |b| b.view()))
+            .filter(|v| v.len > 0)
+            .collect();
+        self.stats.flows_out += out.iter().map(|v| v.len as u64).sum::<u64>();
+        if out.is_empty() {
+            return Ok(());
+        }
+        on_batch(&out).map_err(ScanError::Output)
+    }
+}
+
+/// Returns a shifted/trimmed copy of the block, or `None` when the block passes unchanged.
+fn window_and_shift(
+    v: &FlowBlock<'_>,
+    from: Option<i64>,
+    to: Option<i64>,
+    shift: i64,
+) -> Option<FlowBlockBuf> {
+    let keep = |s: i64| {
+        let s = s + shift;
+        from.is_none_or(|f| s >= f) && to.is_none_or(|t| s < t)
+    };
+    if shift == 0 && v.start_ms.iter().all(|&s| keep(s)) {
+        return None;
+    }
+    let mut b = FlowBlockBuf::default();
+    for i in 0..v.len {
+        if keep(v.start_ms[i]) {
+            b.push_row(v, i);
+        }
+    }
+    if shift != 0 {
+        b.start_ms.iter_mut().for_each(|t| *t += shift);
+        b.end_ms.iter_mut().for_each(|t| *t += shift);
+    }
+    Some(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{ArchiveFileWriter, WriterOptions};
+    use crate::record::FlowRecord;
+
+    fn write(dir: &Path, name: &str, starts: &[i64]) -> PathBuf {
+        let p = dir.join(name);
+        let mut w = ArchiveFileWriter::create(
+            &p,
+            WriterOptions {
+                block_flows: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for &s in starts {
+            let r = FlowRecord {
+                start_ms: s,
+                end_ms: s + 10,
+                ..FlowRecord::default()
+            };
+            w.writer().push(&r).unwrap();
+        }
+        w.finish().unwrap();
+        p
+    }
+
+    fn collect(scanner: &mut Scanner<'_>, inputs: &[Input]) -> Vec<i64> {
+        let mut starts = Vec::new();
+        scanner
+            .run(inputs, &mut |batch| {
+                for b in batch {
+                    starts.extend_from_slice(b.start_ms);
+                }
+                Ok(())
+            })
+            .unwrap();
+        starts
+    }
+
+    #[test]
+    fn directories_are_walked_in_name_order_skipping_tmp() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "2010/2010-11/2010-11-09/ft.2010-11-09.010000+0000",
+            &[3000, 4000],
+        );
+        write(
+            d.path(),
+            "2010/2010-11/2010-11-09/ft.2010-11-09.000000+0000",
+            &[1000, 2000],
+        );
+        write(
+            d.path(),
+            "2010/2010-11/2010-11-09/tmp-ft.2010-11-09.020000+0000",
+            &[5000],
+        );
+        let inputs = expand_inputs(&[d.path().display().to_string()], false).unwrap();
+        assert_eq!(inputs.len(), 2);
+        let mut s = Scanner::new(ScanOptions::default(), |_| {});
+        assert_eq!(collect(&mut s, &inputs), vec![1000, 2000, 3000, 4000]);
+        let with_tmp = expand_inputs(&[d.path().display().to_string()], true).unwrap();
+        assert_eq!(with_tmp.len(), 3);
+    }
+
+    #[test]
+    fn time_window_skips_blocks_and_trims_flows() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "a", &[10, 20, 30, 40, 50, 60]);
+        let opts = ScanOptions {
+            from_ms: Some(30),
+            to_ms: Some(50),
+            ..Default::default()
+        };
+        let mut s = Scanner::new(opts, |_| {});
+        assert_eq!(collect(&mut s, &[Input::File(p)]), vec![30, 40]);
+        assert_eq!(s.stats.blocks_skipped, 2);
+        assert_eq!(s.stats.blocks_read, 1);
+    }
+
+    #[test]
+    fn time_shift_applies_before_the_window() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "a", &[10, 20, 30]);
+        let opts = ScanOptions {
+            time_shift_ms: 100,
+            from_ms: Some(115),
+            ..Default::default()
+        };
+        let mut s = Scanner::new(opts, |_| {});
+        assert_eq!(collect(&mut s, &[Input::File(p)]), vec![120, 130]);
+    }
+
+    #[test]
+    fn damaged_file_is_reported_and_the_scan_goes_on() {
+        let d = tempfile::tempdir().unwrap();
+        let bad = write(d.path(), "a", &[1, 2, 3, 4]);
+        let good = write(d.path(), "b", &[5]);
+        let mut bytes = std::fs::read(&bad).unwrap();
+        bytes.truncate(bytes.len() - 168 - 20); // tail is 168 bytes: cut into the last block
+        std::fs::write(&bad, &bytes).unwrap();
+        let mut warnings = Vec::new();
+        let got = {
+            let mut s = Scanner::new(ScanOptions::default(), |m| warnings.push(m.to_string()));
+            collect(&mut s, &[Input::File(bad.clone()), Input::File(good)])
+        };
+        assert_eq!(got, vec![1, 2, 5]);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with(&bad.display().to_string()),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[0].contains("byte"), "{}", warnings[0]);
+    }
+
+    #[test]
+    fn missing_inputs_are_errors() {
+        assert!(expand_inputs(&["/nonexistent/x".into()], false).is_err());
+        assert!(expand_inputs(&["/nonexistent/*.fk".into()], false).is_err());
+        assert_eq!(expand_inputs(&[], false).unwrap(), vec![Input::Stdin]);
+    }
+}
