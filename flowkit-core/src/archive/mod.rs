@@ -4,6 +4,7 @@
 
 pub mod format;
 pub mod reader;
+pub mod tree;
 pub mod writer;
 
 pub use format::{ArchiveHeader, BlockInfo};
