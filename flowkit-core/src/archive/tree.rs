@@ -139,8 +139,9 @@ impl RotatingWriter {
         w.writer().write_block(block, selected)
     }
 
-    /// Finishes (publishes) every open file whose interval ends at or before `t_ms`.
-    pub fn close_before(&mut self, t_ms: i64) -> io::Result<()> {
+    /// Finishes (publishes) every open file whose interval ends at or before `t_ms`;
+    /// returns how many were published.
+    pub fn close_before(&mut self, t_ms: i64) -> io::Result<usize> {
         let step = self.layout.rotate_secs.max(1) as i64 * 1000;
         let done: Vec<i64> = self
             .open
@@ -148,10 +149,29 @@ impl RotatingWriter {
             .copied()
             .take_while(|&k| k + step <= t_ms)
             .collect();
+        let n = done.len();
         for k in done {
             self.close_key(k)?;
         }
+        Ok(n)
+    }
+
+    /// Writes every open file's pending flows to disk as complete blocks, so a crash loses
+    /// at most what arrived since.
+    pub fn flush_all(&mut self) -> io::Result<()> {
+        for w in self.open.values_mut() {
+            w.writer().flush()?;
+        }
         Ok(())
+    }
+
+    /// Gives up the open files after a write error, without publishing them; their `tmp-` files
+    /// keep every block that reached the disk. Returns their paths.
+    pub fn abandon(self) -> Vec<PathBuf> {
+        self.open
+            .into_values()
+            .map(|w| super::writer::temp_name(w.target()))
+            .collect()
     }
 
     fn close_key(&mut self, k: i64) -> io::Result<()> {
