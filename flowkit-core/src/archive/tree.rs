@@ -124,14 +124,8 @@ impl RotatingWriter {
     ) -> io::Result<()> {
         let key = self.layout.interval_start(t_ms);
         if !self.open.contains_key(&key) {
-            let mut path = self.layout.path_for(key);
-            if let Some(n) = self.closed.get(&key) {
-                let name = format!(
-                    "{}-{n}",
-                    path.file_name().unwrap_or_default().to_string_lossy()
-                );
-                path.set_file_name(name);
-            }
+            let first = self.closed.get(&key).copied().unwrap_or(0);
+            let path = free_path(&self.layout.path_for(key), first);
             let w = ArchiveFileWriter::create(&path, self.opts.clone())?;
             self.open.insert(key, w);
         }
@@ -208,6 +202,27 @@ impl RotatingWriter {
     }
 }
 
+/// `base`, or `base-N` for the first N from `first` on, such that neither the file nor its
+/// temporary name exists: a published file, or the unfinished file of a crashed run, is never
+/// overwritten.
+fn free_path(base: &Path, first: u32) -> PathBuf {
+    let name = base
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    (first..)
+        .map(|n| {
+            if n == 0 {
+                base.to_path_buf()
+            } else {
+                base.with_file_name(format!("{name}-{n}"))
+            }
+        })
+        .find(|p| !p.exists() && !super::writer::temp_name(p).exists())
+        .expect("some suffix is free")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +289,14 @@ mod tests {
             ]
         );
         assert!(files.iter().all(|(p, s)| p.exists() && s.flows == 1));
+        // A restarted writer in the same interval starts a new file instead of overwriting.
+        let mut again = RotatingWriter::new(layout(d.path(), -1), WriterOptions::default());
+        again.write(T, &b.view(), None).unwrap();
+        let more = again.finish().unwrap();
+        assert!(
+            more[0].0.ends_with("ft.2010-11-09.140000+0000-2"),
+            "{:?}",
+            more[0].0
+        );
     }
 }
