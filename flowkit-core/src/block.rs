@@ -34,6 +34,8 @@ macro_rules! with_flow_columns {
                 (SamplingInterval, 21, sampling_interval, u32),
                 (SrcTag, 22, src_tag, u32),
                 (DstTag, 23, dst_tag, u32),
+                (RevPackets, 24, rev_packets, u64),
+                (RevOctets, 25, rev_octets, u64),
             ],
             addrs: [
                 (SrcAddr, 2, src_addr),

@@ -33,6 +33,10 @@ pub struct FlowRecord {
     pub packets: u64,
     /// Octets (layer 3 bytes) in the flow (as exported).
     pub octets: u64,
+    /// Packets in the reverse direction of an RFC 5103 biflow; 0 for unidirectional flows.
+    pub rev_packets: u64,
+    /// Octets in the reverse direction of an RFC 5103 biflow; 0 for unidirectional flows.
+    pub rev_octets: u64,
     /// SNMP index of the input interface.
     pub input_if: u32,
     /// SNMP index of the output interface.
@@ -78,6 +82,8 @@ impl Default for FlowRecord {
             tos: 0,
             packets: 0,
             octets: 0,
+            rev_packets: 0,
+            rev_octets: 0,
             input_if: 0,
             output_if: 0,
             src_as: 0,
