@@ -378,6 +378,13 @@ fn addr(b: &[u8]) -> IpAddr {
     }
 }
 
+#[inline(always)]
+fn set_addr(slot: &mut IpAddr, b: &[u8]) {
+    if b.iter().any(|&x| x != 0) || slot.is_unspecified() {
+        *slot = addr(b);
+    }
+}
+
 /// NTP timestamp (seconds since 1900, 32-bit fraction) to UTC ms.
 #[inline(always)]
 fn ntp_to_ms(v: u64) -> i64 {
@@ -416,9 +423,11 @@ fn flow(
     for op in ops {
         let b = &rec[op.offset as usize..op.offset as usize + op.len as usize];
         match op.slot {
-            Slot::SrcAddr => r.src_addr = addr(b),
-            Slot::DstAddr => r.dst_addr = addr(b),
-            Slot::NextHop => r.next_hop = addr(b),
+            // Templates may carry both IPv4 and IPv6 fields (Procera): an all-zero one does
+            // not replace an address already read.
+            Slot::SrcAddr => set_addr(&mut r.src_addr, b),
+            Slot::DstAddr => set_addr(&mut r.dst_addr, b),
+            Slot::NextHop => set_addr(&mut r.next_hop, b),
             Slot::SrcPort => r.src_port = be_uint(b) as u16,
             Slot::DstPort => r.dst_port = be_uint(b) as u16,
             Slot::Protocol => r.protocol = b[0],
