@@ -6,9 +6,11 @@
 //! and hands out batches of blocks that a tool may process in parallel. A damaged file is
 //! reported and skipped after its last good block; the scan goes on with the next input.
 
+use crate::archive::format::DEFAULT_BLOCK_FLOWS;
 use crate::archive::reader::view_block;
 use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, StreamReader};
 use crate::block::{FlowBlock, FlowBlockBuf};
+use crate::flowtools::FlowToolsReader;
 use rayon::prelude::*;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -375,17 +377,50 @@ impl<'w> Scanner<'w> {
         }
     }
 
+    /// Reads a flow-tools file or stream, a batch of blocks at a time; a damaged one is reported
+    /// after the flows before the damage have been handed on.
     fn run_flow_tools(
         &mut self,
         name: &str,
-        _prefix: &[u8],
-        _r: impl Read,
-        _on_batch: &mut BatchFn<'_>,
+        prefix: &[u8],
+        r: impl Read,
+        on_batch: &mut BatchFn<'_>,
     ) -> Result<(), ScanError> {
-        self.report(&format!(
-            "{name}: flow-tools input is not supported by this build"
-        ));
-        Ok(())
+        let mut reader = match FlowToolsReader::new(name, prefix, r) {
+            Ok(reader) => reader,
+            Err(e) => {
+                self.report(&e.to_string());
+                return Ok(());
+            }
+        };
+        self.stats.files += 1;
+        let n = self.opts.batch_blocks.max(1);
+        let mut bufs: Vec<FlowBlockBuf> = (0..n).map(|_| FlowBlockBuf::default()).collect();
+        loop {
+            let mut filled = 0;
+            let mut failure = None;
+            for buf in bufs.iter_mut() {
+                match reader.next_block(buf, DEFAULT_BLOCK_FLOWS) {
+                    Ok(0) => break,
+                    Ok(_) => filled += 1,
+                    Err(e) => {
+                        // The flows before the damage are in `buf`; keep them.
+                        filled += usize::from(!buf.is_empty());
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            let views: Vec<FlowBlock<'_>> = bufs[..filled].iter().map(|b| b.view()).collect();
+            self.emit(&views, on_batch)?;
+            if let Some(e) = failure {
+                self.report(&format!("{e} (flows before it were read)"));
+                return Ok(());
+            }
+            if filled < n {
+                return Ok(());
+            }
+        }
     }
 
     /// Applies the time window and shift, then hands the batch on.

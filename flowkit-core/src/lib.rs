@@ -11,8 +11,11 @@ compile_error!(
 pub mod archive;
 pub mod block;
 pub mod cli;
+pub mod flowtools;
 pub mod input;
 pub mod record;
+#[doc(hidden)]
+pub mod testdata;
 pub mod timefmt;
 
 pub use block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
