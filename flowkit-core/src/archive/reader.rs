@@ -177,7 +177,11 @@ pub fn view_block<'a>(
         })?;
         let off = le_u32(b, e + 4) as usize;
         let len = le_u32(b, e + 8) as usize;
-        if off % 8 != 0 || off.checked_add(len).is_none_or(|end| end > payload.len()) {
+        if off % 8 != 0
+            || off
+                .checked_add(pad8(len))
+                .is_none_or(|end| end > payload.len())
+        {
             return Err(ArchiveError::corrupt(
                 name,
                 entry_offset,
@@ -185,7 +189,7 @@ pub fn view_block<'a>(
             ));
         }
         let data = &payload[off..off + len];
-        if checksum(data) != le_u64(b, e + 16) {
+        if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
             return Err(ArchiveError::corrupt(
                 name,
                 payload_offset + off as u64,
@@ -227,6 +231,9 @@ impl<'a> ColumnCtx<'_, 'a> {
 
     fn scalar<T: bytemuck::Pod>(&self, id: ColumnId) -> Result<&'a [T], ArchiveError> {
         let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        if enc == Encoding::Zero && data.is_empty() {
+            return Ok(&bytemuck::cast_slice(&ZEROS[..])[..self.n]);
+        }
         if enc != Encoding::Plain || data.len() != self.n * std::mem::size_of::<T>() {
             return Err(self.missing(id, "has the wrong size or encoding"));
         }
@@ -237,6 +244,9 @@ impl<'a> ColumnCtx<'_, 'a> {
         let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
         let bad = || self.missing(id, "has the wrong size or encoding");
         match enc {
+            Encoding::Zero if data.is_empty() => {
+                Ok(AddrColumn::V4(&bytemuck::cast_slice(&ZEROS[..])[..self.n]))
+            }
             Encoding::AddrV4 if data.len() == self.n * 4 => bytemuck::try_cast_slice(data)
                 .map(AddrColumn::V4)
                 .map_err(|_| bad()),

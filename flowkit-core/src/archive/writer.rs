@@ -333,12 +333,16 @@ pub fn encode_block(block: &FlowBlock<'_>, out: &mut Vec<u8>) -> BlockInfo {
     out.resize(BLOCK_HEADER_LEN + dir_len, 0);
     let payload_start = out.len();
     for (k, &id) in cols.iter().enumerate() {
-        let (enc, bytes) = column_bytes(block, id);
+        let (mut enc, mut bytes) = column_bytes(block, id);
+        if bytes.iter().all(|&b| b == 0) {
+            (enc, bytes) = (Encoding::Zero, &[]);
+        }
         let off = out.len() - payload_start;
         out.extend_from_slice(bytes);
         let len = bytes.len();
         out.resize(payload_start + pad8(off + len), 0);
-        let sum = checksum(&out[payload_start + off..payload_start + off + len]);
+        // The checksum covers the padding too, so every byte of a block is checked.
+        let sum = checksum(&out[payload_start + off..]);
         let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
         out[e..e + 2].copy_from_slice(&(id as u16).to_le_bytes());
         out[e + 2] = enc as u8;
