@@ -57,6 +57,14 @@ pub enum AddrColumn<'a> {
 }
 
 impl<'a> AddrColumn<'a> {
+    /// The addresses in `range`, as a view of the same column.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> AddrColumn<'a> {
+        match *self {
+            AddrColumn::V4(v) => AddrColumn::V4(&v[range]),
+            AddrColumn::V6(v) => AddrColumn::V6(&v[range]),
+        }
+    }
+
     /// Number of addresses in the column.
     pub fn len(&self) -> usize {
         match self {
@@ -251,6 +259,15 @@ macro_rules! define_blocks {
             pub fn is_consistent(&self) -> bool {
                 true $(&& self.$sf.len() == self.len)* $(&& self.$af.len() == self.len)*
             }
+
+            /// The rows in `range`, as a view of the same columns (no copy).
+            pub fn slice(&self, range: std::ops::Range<usize>) -> FlowBlock<'a> {
+                FlowBlock {
+                    len: range.len(),
+                    $($sf: &self.$sf[range.clone()],)*
+                    $($af: self.$af.slice(range.clone()),)*
+                }
+            }
         }
 
         impl FlowBlockBuf {
@@ -358,6 +375,15 @@ mod tests {
         let back: Vec<_> = v.records().collect();
         assert_eq!(back, recs);
         assert_eq!(v.time_range(), Some((1_000, 2_009)));
+    }
+
+    #[test]
+    fn slices_are_views_of_the_rows() {
+        let recs: Vec<_> = (0..6).map(|i| rec(i, i == 4)).collect();
+        let b = FlowBlockBuf::from_records(&recs);
+        let v = b.view().slice(2..5);
+        assert!(v.is_consistent());
+        assert_eq!(v.records().collect::<Vec<_>>(), recs[2..5]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What every flowkit tool shares at its edge: input options, flow output, error reporting.
 
+use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
-use crate::block::FlowBlock;
+use crate::block::{FlowBlock, FlowBlockBuf};
 use crate::input::{expand_inputs, Input, ScanError, ScanOptions, Scanner};
 use crate::timefmt;
 use std::io::{self, IsTerminal, Write};
@@ -84,21 +85,47 @@ pub fn scan_inputs(
     }
 }
 
-/// Where a tool writes binary flows: a named file (published when complete) or stdout.
+/// Where a tool writes binary flows: a named file (published when complete), a dated tree of
+/// files rotated by flow start time, or stdout.
 pub enum FlowOutput {
     /// A file given with `-o`.
     File(ArchiveFileWriter),
+    /// A directory given with `-o DIR/` (or an existing directory): a flow-tools-style dated tree.
+    Tree(RotatingWriter),
     /// Standard output (a pipe or redirected file).
     Stdout(ArchiveWriter<io::BufWriter<io::Stdout>>),
 }
 
+/// Files a tree output keeps open at once before publishing the oldest.
+const TREE_MAX_OPEN: usize = 16;
+
+/// True when `-o` names a directory: it exists as one, or ends with a path separator.
+pub fn names_directory(path: &std::path::Path) -> bool {
+    path.is_dir()
+        || path
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR)
+}
+
 impl FlowOutput {
-    /// Opens `-o FILE`, or stdout — refusing a terminal, where binary flows are useless.
+    /// Opens `-o FILE`, `-o DIR/` (a dated tree with flow-capture's defaults: 5-minute files named
+    /// in local time, `YYYY/YYYY-MM/YYYY-MM-DD/` nesting), or stdout — refusing a terminal, where
+    /// binary flows are useless.
     pub fn open(path: Option<&PathBuf>, creator: &str) -> Result<FlowOutput, ToolError> {
-        let opts = WriterOptions {
-            creator: creator.to_string(),
-            ..WriterOptions::default()
-        };
+        match path {
+            Some(p) if names_directory(p) => Ok(FlowOutput::open_tree(TreeLayout::new(p), creator)),
+            _ => FlowOutput::open_file_or_stdout(path, creator),
+        }
+    }
+
+    /// A dated tree laid out as `layout` says.
+    pub fn open_tree(layout: TreeLayout, creator: &str) -> FlowOutput {
+        FlowOutput::Tree(RotatingWriter::new(layout, writer_options(creator)))
+    }
+
+    fn open_file_or_stdout(path: Option<&PathBuf>, creator: &str) -> Result<FlowOutput, ToolError> {
+        let opts = writer_options(creator);
         match path {
             Some(p) => ArchiveFileWriter::create(p, opts)
                 .map(FlowOutput::File)
@@ -126,15 +153,36 @@ impl FlowOutput {
         match self {
             FlowOutput::File(w) => w.writer().write_block(block, selected),
             FlowOutput::Stdout(w) => w.write_block(block, selected),
+            FlowOutput::Tree(w) => match selected {
+                None => w.write_by_start(block, TREE_MAX_OPEN),
+                Some(sel) => {
+                    let mut picked = FlowBlockBuf::default();
+                    picked.extend_selected(block, sel);
+                    w.write_by_start(&picked.view(), TREE_MAX_OPEN)
+                }
+            },
         }
     }
 
-    /// Finishes the output (trailer, rename for files).
+    /// Finishes the output (trailer, rename for files); returns the totals over all files written.
     pub fn finish(self) -> Result<ArchiveSummary, ToolError> {
         match self {
             FlowOutput::File(w) => w.finish().map_err(ToolError::Output),
             FlowOutput::Stdout(w) => w.finish().map(|(_, s)| s).map_err(ToolError::Output),
+            FlowOutput::Tree(w) => {
+                let files = w.finish().map_err(ToolError::Output)?;
+                Ok(files
+                    .iter()
+                    .fold(ArchiveSummary::empty(), |acc, (_, s)| acc.merge(s)))
+            }
         }
+    }
+}
+
+fn writer_options(creator: &str) -> WriterOptions {
+    WriterOptions {
+        creator: creator.to_string(),
+        ..WriterOptions::default()
     }
 }
 

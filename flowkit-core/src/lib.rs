@@ -11,7 +11,9 @@ compile_error!(
 pub mod archive;
 pub mod block;
 pub mod cli;
+pub mod export;
 pub mod flowtools;
+pub mod gen;
 pub mod input;
 pub mod record;
 #[doc(hidden)]

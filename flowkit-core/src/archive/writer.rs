@@ -210,6 +210,32 @@ pub struct ArchiveSummary {
     pub bytes: u64,
 }
 
+impl ArchiveSummary {
+    /// The totals of nothing written.
+    pub fn empty() -> Self {
+        ArchiveSummary {
+            flows: 0,
+            blocks: 0,
+            min_start_ms: i64::MAX,
+            max_end_ms: i64::MIN,
+            created_ms: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The totals of this and `other` together (e.g. over the files of a tree).
+    pub fn merge(&self, other: &ArchiveSummary) -> ArchiveSummary {
+        ArchiveSummary {
+            flows: self.flows + other.flows,
+            blocks: self.blocks + other.blocks,
+            min_start_ms: self.min_start_ms.min(other.min_start_ms),
+            max_end_ms: self.max_end_ms.max(other.max_end_ms),
+            created_ms: self.created_ms.max(other.created_ms),
+            bytes: self.bytes + other.bytes,
+        }
+    }
+}
+
 /// Writes one archive file safely: data goes to a hidden temporary name beside the target,
 /// and only a complete, synced file is renamed into place, so readers never see half a file.
 pub struct ArchiveFileWriter {
