@@ -2,8 +2,8 @@
 
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
-use crate::block::{FlowBlock, FlowBlockBuf};
-use crate::input::{expand_inputs, Input, ScanError, ScanOptions, Scanner};
+use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
+use crate::input::{expand_inputs, Input, PartialBatchFn, ScanError, ScanOptions, Scanner};
 use crate::timefmt;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -75,10 +75,23 @@ pub fn scan_inputs(
     args: &InputArgs,
     on_batch: &mut dyn FnMut(&[FlowBlock<'_>]) -> io::Result<()>,
 ) -> Result<crate::input::ScanStats, ToolError> {
+    scan_inputs_columns(tool, args, ColumnSet::ALL, &mut |batch| {
+        on_batch(batch.blocks)
+    })
+}
+
+/// Like [`scan_inputs`], but checks and hands out only the columns in `wanted` (see
+/// [`Scanner::run_columns`]); the consumer gets whole blocks with [`crate::input::Batch::full`].
+pub fn scan_inputs_columns(
+    tool: &str,
+    args: &InputArgs,
+    wanted: ColumnSet,
+    on_batch: &mut PartialBatchFn<'_>,
+) -> Result<crate::input::ScanStats, ToolError> {
     let opts = args.scan_options().map_err(ToolError::Usage)?;
     let inputs = args.inputs().map_err(ToolError::Usage)?;
     let mut scanner = Scanner::new(opts, |m| warn(tool, m));
-    match scanner.run(&inputs, on_batch) {
+    match scanner.run_columns(&inputs, wanted, on_batch) {
         Ok(()) => Ok(scanner.stats),
         Err(ScanError::Output(e)) => Err(ToolError::Output(e)),
         Err(ScanError::BadInput(m)) => Err(ToolError::Usage(m)),

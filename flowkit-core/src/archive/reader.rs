@@ -6,7 +6,7 @@
 
 use super::format::*;
 use super::ArchiveError;
-use crate::block::{AddrColumn, ColumnId, FlowBlock};
+use crate::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
 use std::io::Read;
 use std::path::Path;
 
@@ -132,6 +132,18 @@ pub fn view_block<'a>(
     b: &'a [u8],
     file_offset: u64,
 ) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
+    view_block_columns(name, b, file_offset, ColumnSet::ALL)
+}
+
+/// Like [`view_block`], but checks and views only the columns in `wanted`; the view is a
+/// partial block (the other columns are empty) unless `wanted` is all of them. The block header
+/// and column directory are always checked.
+pub fn view_block_columns<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+    wanted: ColumnSet,
+) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
     let info = match parse_block_head(name, b, file_offset)? {
         BlockHead::Data(info) => info,
         BlockHead::End => {
@@ -188,6 +200,10 @@ pub fn view_block<'a>(
                 "column lies outside its block",
             ));
         }
+        let wanted_here = ColumnId::from_u16(id).is_some_and(|c| wanted.contains(c));
+        if !wanted_here {
+            continue;
+        }
         let data = &payload[off..off + len];
         if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
             return Err(ArchiveError::corrupt(
@@ -209,6 +225,7 @@ pub fn view_block<'a>(
         offset: file_offset,
         n,
         cols: &cols,
+        wanted,
     };
     Ok((build_view(&ctx)?, info))
 }
@@ -218,6 +235,7 @@ struct ColumnCtx<'c, 'a> {
     offset: u64,
     n: usize,
     cols: &'c [Option<(Encoding, &'a [u8])>; 32],
+    wanted: ColumnSet,
 }
 
 impl<'a> ColumnCtx<'_, 'a> {
@@ -230,6 +248,9 @@ impl<'a> ColumnCtx<'_, 'a> {
     }
 
     fn scalar<T: bytemuck::Pod>(&self, id: ColumnId) -> Result<&'a [T], ArchiveError> {
+        if !self.wanted.contains(id) {
+            return Ok(&[]);
+        }
         let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
         if enc == Encoding::Zero && data.is_empty() {
             return Ok(&bytemuck::cast_slice(&ZEROS[..])[..self.n]);
@@ -241,6 +262,9 @@ impl<'a> ColumnCtx<'_, 'a> {
     }
 
     fn addr(&self, id: ColumnId) -> Result<AddrColumn<'a>, ArchiveError> {
+        if !self.wanted.contains(id) {
+            return Ok(AddrColumn::V4(&[]));
+        }
         let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
         let bad = || self.missing(id, "has the wrong size or encoding");
         match enc {
@@ -513,10 +537,20 @@ impl ArchiveFile {
 
     /// Checks block `i` and returns its zero-copy view.
     pub fn block(&self, i: usize) -> Result<FlowBlock<'_>, ArchiveError> {
+        self.block_columns(i, ColumnSet::ALL)
+    }
+
+    /// Checks block `i`'s header and the columns in `wanted`, and returns a view of those
+    /// (a partial block unless `wanted` is all columns).
+    pub fn block_columns(
+        &self,
+        i: usize,
+        wanted: ColumnSet,
+    ) -> Result<FlowBlock<'_>, ArchiveError> {
         let e = self.blocks[i];
         let start = e.offset as usize;
         let end = start + e.info.total_len() as usize;
-        let (view, _) = view_block(&self.name, &self.bytes[start..end], e.offset)?;
+        let (view, _) = view_block_columns(&self.name, &self.bytes[start..end], e.offset, wanted)?;
         Ok(view)
     }
 }
