@@ -63,6 +63,22 @@ impl InputArgs {
     }
 }
 
+/// Bytes we ask the kernel to buffer in a pipe between two tools (Linux's unprivileged maximum);
+/// the 64 KiB default costs a context switch every few blocks.
+const PIPE_BYTES: i32 = 1 << 20;
+
+/// Enlarges the pipe on `fd` (stdin 0 or stdout 1) when it is one; anything else is left alone.
+pub fn grow_pipe(fd: i32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: fcntl on a descriptor we own by convention (0 or 1); F_SETPIPE_SZ fails harmlessly
+    // with EBADF/EINVAL when the descriptor is not a pipe.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_BYTES);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = fd;
+}
+
 /// Prints `tool: message` on stderr.
 pub fn warn(tool: &str, msg: &str) {
     eprintln!("{tool}: {msg}");
@@ -150,6 +166,7 @@ impl FlowOutput {
                         "refusing to write binary flows to a terminal; pipe into flow-print or use -o FILE".into(),
                     ));
                 }
+                grow_pipe(1);
                 ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, out), opts)
                     .map(FlowOutput::Stdout)
                     .map_err(ToolError::Output)
@@ -174,6 +191,25 @@ impl FlowOutput {
                     w.write_by_start(&picked.view(), TREE_MAX_OPEN)
                 }
             },
+        }
+    }
+
+    /// Appends whole blocks of a batch, copying their stored bytes as they are where the batch
+    /// has them (archives and streams; not into a dated tree, which splits blocks by time).
+    pub fn write_batch(&mut self, batch: &crate::input::Batch<'_, '_>) -> io::Result<()> {
+        match (self, batch.raw) {
+            (FlowOutput::File(w), Some(raw)) => raw
+                .iter()
+                .zip(batch.blocks)
+                .try_for_each(|(r, b)| w.writer().write_raw_block(r, b)),
+            (FlowOutput::Stdout(w), Some(raw)) => raw
+                .iter()
+                .zip(batch.blocks)
+                .try_for_each(|(r, b)| w.write_raw_block(r, b)),
+            (out, _) => batch
+                .blocks
+                .iter()
+                .try_for_each(|b| out.write_block(b, None)),
         }
     }
 

@@ -197,6 +197,9 @@ type FullFn<'b, 'a> = dyn Fn(usize) -> Result<FlowBlock<'a>, ArchiveError> + Syn
 pub struct Batch<'b, 'a> {
     /// The blocks.
     pub blocks: &'b [FlowBlock<'a>],
+    /// The checked bytes of each block as stored (archives and streams read without a time
+    /// window or shift), so a tool that passes whole blocks on can copy them as they are.
+    pub raw: Option<&'b [&'a [u8]]>,
     full: &'b FullFn<'b, 'a>,
     problems: &'b std::sync::Mutex<Vec<ArchiveError>>,
 }
@@ -266,6 +269,7 @@ impl<'w> Scanner<'w> {
         for input in inputs {
             match input {
                 Input::Stdin => {
+                    crate::cli::grow_pipe(0);
                     let stdin = io::stdin();
                     self.run_reader("(stdin)", stdin.lock(), on_batch)?;
                 }
@@ -279,12 +283,14 @@ impl<'w> Scanner<'w> {
     fn deliver<'a>(
         &mut self,
         blocks: &[FlowBlock<'a>],
+        raw: Option<&[&'a [u8]]>,
         full: &FullFn<'_, 'a>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         let problems = std::sync::Mutex::new(Vec::new());
         let batch = Batch {
             blocks,
+            raw: raw.filter(|r| r.len() == blocks.len()),
             full,
             problems: &problems,
         };
@@ -344,7 +350,7 @@ impl<'w> Scanner<'w> {
         let from = self.opts.from_ms.map(|t| t.saturating_sub(shift));
         let to = self.opts.to_ms.map(|t| t.saturating_sub(shift));
         let wanted: Vec<usize> = (0..f.blocks().len())
-            .filter(|&i| f.blocks()[i].info.may_start_within(from, to))
+            .filter(|&i| f.blocks()[i].may_start_within(from, to))
             .collect();
         self.stats.blocks_skipped += (f.blocks().len() - wanted.len()) as u64;
         let columns = self.wanted;
@@ -365,7 +371,13 @@ impl<'w> Scanner<'w> {
                 }
             }
             let full = |k: usize| f.block(chunk[k]);
-            self.emit(&views, &full, on_batch)?;
+            let raw: Vec<&[u8]> = chunk[..views.len()]
+                .iter()
+                .map(|&i| f.block_bytes(i))
+                .collect();
+            self.emit(&views, Some(&raw), &full, on_batch)?;
+            drop(views);
+            f.release(chunk[0], chunk[chunk.len() - 1]);
             if let Some(e) = failure {
                 self.report(&format!(
                     "{e} (flows before it were read; rest of file skipped)"
@@ -462,7 +474,8 @@ impl<'w> Scanner<'w> {
             }
             let ended = views.len() < n || failure.is_some();
             let full = |k: usize| view_block(&name, bufs[k].as_bytes(), offsets[k]).map(|(v, _)| v);
-            self.emit(&views, &full, on_batch)?;
+            let raw: Vec<&[u8]> = bufs[..views.len()].iter().map(|b| b.as_bytes()).collect();
+            self.emit(&views, Some(&raw), &full, on_batch)?;
             if let Some(e) = failure {
                 self.report(&e.to_string());
                 return Ok(());
@@ -508,7 +521,7 @@ impl<'w> Scanner<'w> {
                 }
             }
             let views: Vec<FlowBlock<'_>> = bufs[..filled].iter().map(|b| b.view()).collect();
-            self.emit(&views, &already_full, on_batch)?;
+            self.emit(&views, None, &already_full, on_batch)?;
             if let Some(e) = failure {
                 self.report(&format!("{e} (flows before it were read)"));
                 return Ok(());
@@ -523,6 +536,7 @@ impl<'w> Scanner<'w> {
     fn emit<'a>(
         &mut self,
         views: &[FlowBlock<'a>],
+        raw: Option<&[&'a [u8]]>,
         full: &FullFn<'_, 'a>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
@@ -535,7 +549,7 @@ impl<'w> Scanner<'w> {
         let (from, to, shift) = (self.opts.from_ms, self.opts.to_ms, self.opts.time_shift_ms);
         if from.is_none() && to.is_none() && shift == 0 {
             self.stats.flows_out += read;
-            return self.deliver(views, full, on_batch);
+            return self.deliver(views, raw, full, on_batch);
         }
         let owned: Vec<Option<FlowBlockBuf>> = views
             .par_iter()
@@ -552,7 +566,7 @@ impl<'w> Scanner<'w> {
             return Ok(());
         }
         // With a window or shift every column was read, so the blocks are already whole.
-        self.deliver(&out, &already_full, on_batch)
+        self.deliver(&out, None, &already_full, on_batch)
     }
 }
 
@@ -709,7 +723,7 @@ mod tests {
         let f = ArchiveFile::open(&p, true).unwrap();
         let b1 = f.blocks()[1];
         let dir = crate::archive::format::BLOCK_HEADER_LEN
-            + b1.info.columns as usize * crate::archive::format::COLUMN_ENTRY_LEN;
+            + crate::ColumnId::ALL.len() * crate::archive::format::COLUMN_ENTRY_LEN;
         let bytes = std::fs::read(&p).unwrap();
         let e = b1.offset as usize + crate::archive::format::BLOCK_HEADER_LEN + 24; // entry 1: end_ms
         let end_off = u32::from_le_bytes(bytes[e + 4..e + 8].try_into().unwrap()) as usize;

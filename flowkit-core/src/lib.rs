@@ -20,5 +20,5 @@ pub mod record;
 pub mod testdata;
 pub mod timefmt;
 
-pub use block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
+pub use block::{AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
 pub use record::FlowRecord;

@@ -136,11 +136,6 @@ impl BlockInfo {
             + self.columns as u64 * COLUMN_ENTRY_LEN as u64
             + self.payload_len as u64
     }
-
-    /// True when some flow in the block may start inside `[from, to)`.
-    pub fn may_start_within(&self, from: Option<i64>, to: Option<i64>) -> bool {
-        from.is_none_or(|f| self.max_start_ms >= f) && to.is_none_or(|t| self.min_start_ms < t)
-    }
 }
 
 /// Summary of a file, from its header (and trailer when complete).

@@ -95,14 +95,52 @@ impl<W: Write> ArchiveWriter<W> {
         if selected.is_none() && self.pending.is_empty() && block.len >= self.opts.block_flows {
             return self.emit(block);
         }
-        for i in 0..block.len {
-            if selected.is_none_or(|s| s[i]) {
-                self.pending.push_row(block, i);
-                if self.pending.len() >= self.opts.block_flows {
-                    self.flush_pending()?;
-                }
+        let rows: Vec<u32> = match selected {
+            Some(s) => crate::block::selected_rows(s),
+            None => (0..block.len as u32).collect(),
+        };
+        let mut rest = &rows[..];
+        while !rest.is_empty() {
+            let room = self
+                .opts
+                .block_flows
+                .saturating_sub(self.pending.len())
+                .max(1);
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.pending.extend_rows(block, now);
+            if self.pending.len() >= self.opts.block_flows {
+                self.flush_pending()?;
             }
+            rest = later;
         }
+        Ok(())
+    }
+
+    /// Appends a block given as the checked bytes of a block of another archive or stream
+    /// (see [`crate::input::Batch::raw`]), without decoding and encoding it again.
+    pub fn write_raw_block(&mut self, bytes: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
+        self.flush_pending()?;
+        if block.len == 0 {
+            return Ok(());
+        }
+        let info = BlockInfo {
+            flows: block.len as u32,
+            columns: le_u32(bytes, 4),
+            payload_len: le_u32(bytes, 12),
+            min_start_ms: le_i64(bytes, 16),
+            max_start_ms: le_i64(bytes, 24),
+            max_end_ms: le_i64(bytes, 32),
+        };
+        debug_assert_eq!(info.total_len(), bytes.len() as u64);
+        self.out.write_all(bytes)?;
+        self.index.push(IndexEntry {
+            offset: self.pos,
+            info,
+        });
+        self.pos += bytes.len() as u64;
+        self.total += block.len as u64;
+        self.min_start = self.min_start.min(info.min_start_ms);
+        self.max_end = self.max_end.max(info.max_end_ms);
         Ok(())
     }
 
