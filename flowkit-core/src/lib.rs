@@ -14,10 +14,15 @@ pub mod block;
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod export;
+pub mod flowtools;
+pub mod gen;
 pub mod import;
 pub mod input;
 pub mod record;
+#[doc(hidden)]
+pub mod testdata;
 pub mod timefmt;
 
-pub use block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
+pub use block::{AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
 pub use record::FlowRecord;
