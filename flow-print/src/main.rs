@@ -102,8 +102,8 @@ fn run(args: Args) -> Result<(), ToolError> {
     out.write_all(&printer.header())
         .map_err(ToolError::Output)?;
     let mut bufs = Vec::new();
-    let stats = cli::scan_inputs(TOOL, &args.input, &mut |batch| {
-        printer.write_batch(batch, &mut bufs, &mut out)
+    let stats = cli::scan_inputs_columns(TOOL, &args.input, printer.columns(), &mut |batch| {
+        printer.write_batch(batch.blocks, &mut bufs, &mut out)
     })?;
     out.flush().map_err(ToolError::Output)?;
     let skipped = printer.skipped_without_packets();

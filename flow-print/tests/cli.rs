@@ -2,7 +2,7 @@
 //! output for the same flows; time zones checked against the C library (GNU date).
 
 use flowkit_core::archive::{ArchiveWriter, WriterOptions};
-use flowkit_core::input::{ScanOptions, Scanner};
+use flowkit_core::input::{Input, ScanOptions, Scanner};
 use flowkit_core::testdata;
 use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
@@ -37,7 +37,11 @@ fn ok_stdout(o: &Output) -> String {
         o.status,
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
@@ -51,7 +55,7 @@ fn flow_cat_stream() -> Vec<u8> {
     let mut w = ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
     let mut scanner = Scanner::new(ScanOptions::default(), |m| panic!("{m}"));
     scanner
-        .run_path(&testdata::path(FT_FILE), &mut |batch| {
+        .run(&[Input::File(testdata::path(FT_FILE))], &mut |batch| {
             batch.iter().try_for_each(|b| w.write_block(b, None))
         })
         .unwrap();
@@ -68,7 +72,10 @@ fn pipe_from_flow_cat_prints_what_flow_tools_printed() {
 fn file_arguments_glob_and_flow_tools_stdin_print_the_same() {
     let want = expected("flow-print.txt");
     // A quoted glob, as in `flow-print '2010-11-09/ft*'`, expanded by the tool.
-    assert_eq!(ok_stdout(&flow_print(&["2010-11-09/ft*"], "UTC", None)), want);
+    assert_eq!(
+        ok_stdout(&flow_print(&["2010-11-09/ft*"], "UTC", None)),
+        want
+    );
     // The raw flow-tools file on stdin, as in `flow-print < ft-v05...` (flow-tools' own usage).
     let raw = std::fs::read(testdata::path(FT_FILE)).unwrap();
     assert_eq!(ok_stdout(&flow_print(&[], "UTC", Some(raw))), want);
@@ -77,7 +84,10 @@ fn file_arguments_glob_and_flow_tools_stdin_print_the_same() {
 #[test]
 fn f5_in_utc_equals_flow_tools_and_local_time_equals_the_c_library() {
     let want = expected("flow-print-f5.txt");
-    assert_eq!(ok_stdout(&flow_print(&["-f", "5", FT_FILE], "UTC", None)), want);
+    assert_eq!(
+        ok_stdout(&flow_print(&["-f", "5", FT_FILE], "UTC", None)),
+        want
+    );
     // --utc wins over TZ.
     let ny = "America/New_York";
     let utc = ok_stdout(&flow_print(&["-f", "5", "--utc", FT_FILE], ny, None));
@@ -120,7 +130,11 @@ fn f5_in_utc_equals_flow_tools_and_local_time_equals_the_c_library() {
         lines += 1;
     }
     assert_eq!(lines, 3498);
-    assert!(local.lines().nth(2).unwrap().starts_with("1108.19:01:09.227"));
+    assert!(local
+        .lines()
+        .nth(2)
+        .unwrap()
+        .starts_with("1108.19:01:09.227"));
 }
 
 #[test]
@@ -134,11 +148,20 @@ fn closed_pipe_ends_quietly() {
         .spawn()
         .unwrap();
     let mut first = [0u8; 100];
-    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
     drop(child.stdout.take()); // like `| head -c 100`
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{:?}", out.status);
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(first.starts_with(b"Start             End"));
 }
 
@@ -161,7 +184,9 @@ fn formats_without_our_fields_and_unknown_formats_exit_2() {
 fn header_comments_names_and_csv_from_the_binary() {
     let p = ok_stdout(&flow_print(&["-p", "-n", FT_FILE], "UTC", None));
     let (comments, rest): (Vec<&str>, Vec<&str>) = p.lines().partition(|l| l.starts_with('#'));
-    assert!(comments.iter().any(|l| l.contains("format:") && l.ends_with('3')));
+    assert!(comments
+        .iter()
+        .any(|l| l.contains("format:") && l.ends_with('3')));
     assert_eq!(rest.len(), 3499);
     assert!(rest[1].contains(" tcp   44025    ssh "), "{}", rest[1]);
     let csv = ok_stdout(&flow_print(&["-f", "csv", FT_FILE], "UTC", None));
@@ -171,7 +196,10 @@ fn header_comments_names_and_csv_from_the_binary() {
 
 #[test]
 fn damaged_input_is_reported_after_its_good_flows() {
-    let raw = std::fs::read(testdata::path("flow-tools/variants/v5raw/ft-v05.2026-11-22.165925+0000")).unwrap();
+    let raw = std::fs::read(testdata::path(
+        "flow-tools/variants/v5raw/ft-v05.2026-11-22.165925+0000",
+    ))
+    .unwrap();
     let cut = &raw[..raw.len() - 1000];
     let o = flow_print(&[], "UTC", Some(cut.to_vec()));
     assert_eq!(o.status.code(), Some(1));
@@ -180,5 +208,8 @@ fn damaged_input_is_reported_after_its_good_flows() {
     let text = String::from_utf8(o.stdout).unwrap();
     let want = expected("flow-print.txt");
     assert!(text.lines().count() > 3000);
-    assert!(want.starts_with(&text), "the flows before the damage print as usual");
+    assert!(
+        want.starts_with(&text),
+        "the flows before the damage print as usual"
+    );
 }

@@ -34,12 +34,13 @@ mod json;
 pub mod names;
 mod text;
 
-use crate::block::FlowBlock;
+use crate::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
 use clock::Clock;
 use flowtools::TextOptions;
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use std::io::{self, Write};
+use std::ops::Range;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -177,6 +178,40 @@ impl Printer {
         self.format
     }
 
+    /// The columns this printer reads: a scan need only check and hand out these
+    /// ([`crate::cli::scan_inputs_columns`]).
+    pub fn columns(&self) -> ColumnSet {
+        use ColumnId::*;
+        let ids: &[ColumnId] = match self.format {
+            Format::FlowTools(n) => match n {
+                0 => &[
+                    InputIf, OutputIf, SrcAddr, DstAddr, Protocol, SrcPort, DstPort, Packets,
+                    Octets,
+                ],
+                1 | 2 => &[
+                    InputIf, OutputIf, SrcAddr, DstAddr, Protocol, SrcPort, DstPort, Packets,
+                    Octets, StartMs, EndMs, Tos, TcpFlags,
+                ],
+                3 => &[
+                    SrcAddr, DstAddr, Protocol, SrcPort, DstPort, Packets, Octets,
+                ],
+                4 => &[
+                    InputIf, OutputIf, SrcAddr, DstAddr, SrcMask, DstMask, Protocol, SrcAs, DstAs,
+                    Packets, Octets,
+                ],
+                5 => &[
+                    StartMs, EndMs, InputIf, OutputIf, SrcAddr, DstAddr, SrcPort, DstPort,
+                    Protocol, TcpFlags, Packets, Octets,
+                ],
+                6 => &[SrcAddr, DstAddr, Packets, Octets],
+                9 => &[SrcTag, DstTag, SrcAddr, DstAddr, Packets, Octets],
+                _ => return ColumnSet::ALL,
+            },
+            Format::Csv | Format::Json => return ColumnSet::ALL,
+        };
+        ColumnSet::of(ids)
+    }
+
     /// What comes before the first flow (column headers; nothing for JSON).
     pub fn header(&self) -> Vec<u8> {
         match self.format {
@@ -205,18 +240,29 @@ impl Printer {
         }
     }
 
-    /// Formats the blocks of a batch in parallel, block `i` into `bufs[i]` (resized and cleared).
-    pub fn format_batch(&self, blocks: &[FlowBlock<'_>], bufs: &mut Vec<Vec<u8>>) {
-        if bufs.len() < blocks.len() {
-            bufs.resize_with(blocks.len(), Vec::new);
+    /// Formats the blocks of a batch in parallel into `bufs` (resized and cleared), in order:
+    /// blocks are cut into pieces of at most [`PIECE_FLOWS`] flows, piece `i` goes to `bufs[i]`.
+    /// Returns the number of pieces.
+    pub fn format_batch(&self, blocks: &[FlowBlock<'_>], bufs: &mut Vec<Vec<u8>>) -> usize {
+        let pieces: Vec<FlowBlock<'_>> = blocks
+            .iter()
+            .flat_map(|b| {
+                (0..b.len)
+                    .step_by(PIECE_FLOWS)
+                    .map(move |s| sub_block(b, s..(s + PIECE_FLOWS).min(b.len)))
+            })
+            .collect();
+        if bufs.len() < pieces.len() {
+            bufs.resize_with(pieces.len(), Vec::new);
         }
-        bufs[..blocks.len()]
+        bufs[..pieces.len()]
             .par_iter_mut()
-            .zip(blocks.par_iter())
-            .for_each(|(buf, block)| {
+            .zip(pieces.par_iter())
+            .for_each(|(buf, piece)| {
                 buf.clear();
-                self.format_block(block, buf);
+                self.format_block(piece, buf);
             });
+        pieces.len()
     }
 
     /// Formats a batch (in parallel) and writes it to `w` in order, reusing `bufs`.
@@ -226,10 +272,8 @@ impl Printer {
         bufs: &mut Vec<Vec<u8>>,
         w: &mut dyn Write,
     ) -> io::Result<()> {
-        self.format_batch(blocks, bufs);
-        bufs[..blocks.len()]
-            .iter()
-            .try_for_each(|buf| w.write_all(buf))
+        let n = self.format_batch(blocks, bufs);
+        bufs[..n].iter().try_for_each(|buf| w.write_all(buf))
     }
 
     /// Flows formats 1 and 2 left out because they have no packets (flow-tools does the same:
@@ -238,6 +282,35 @@ impl Printer {
         self.skipped.load(Ordering::Relaxed)
     }
 }
+
+/// Flows formatted as one unit of parallel work (and one output buffer).
+pub const PIECE_FLOWS: usize = 4096;
+
+macro_rules! define_sub_block {
+    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
+     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+        /// Rows `range` of `b`; columns a partial block lacks stay empty.
+        fn sub_block<'a>(b: &FlowBlock<'a>, range: Range<usize>) -> FlowBlock<'a> {
+            FlowBlock {
+                len: range.len(),
+                $($sf: if b.$sf.len() == b.len { &b.$sf[range.clone()] } else { &[] },)*
+                $($af: if b.$af.len() == b.len { b.$af.slice(range.clone()) } else { AddrColumn::V4(&[]) },)*
+            }
+        }
+
+        /// `b` with only the columns in `keep` (the others empty), as a column-wise scan gives it.
+        #[cfg(test)]
+        fn only_columns<'a>(b: &FlowBlock<'a>, keep: ColumnSet) -> FlowBlock<'a> {
+            FlowBlock {
+                len: b.len,
+                $($sf: if keep.contains(ColumnId::$sv) { b.$sf } else { &[] },)*
+                $($af: if keep.contains(ColumnId::$av) { b.$af } else { AddrColumn::V4(&[]) },)*
+            }
+        }
+    };
+}
+
+crate::with_flow_columns!(define_sub_block);
 
 #[cfg(test)]
 mod tests;
