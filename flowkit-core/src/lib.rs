@@ -15,6 +15,7 @@ pub mod export;
 pub mod flowtools;
 pub mod gen;
 pub mod input;
+pub mod print;
 pub mod record;
 #[doc(hidden)]
 pub mod testdata;
