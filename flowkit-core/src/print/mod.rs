@@ -34,13 +34,12 @@ mod json;
 pub mod names;
 mod text;
 
-use crate::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
+use crate::block::{ColumnId, ColumnSet, FlowBlock};
 use clock::Clock;
 use flowtools::TextOptions;
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use std::io::{self, Write};
-use std::ops::Range;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -249,7 +248,7 @@ impl Printer {
             .flat_map(|b| {
                 (0..b.len)
                     .step_by(PIECE_FLOWS)
-                    .map(move |s| sub_block(b, s..(s + PIECE_FLOWS).min(b.len)))
+                    .map(move |s| b.slice(s..(s + PIECE_FLOWS).min(b.len)))
             })
             .collect();
         if bufs.len() < pieces.len() {
@@ -285,32 +284,6 @@ impl Printer {
 
 /// Flows formatted as one unit of parallel work (and one output buffer).
 pub const PIECE_FLOWS: usize = 4096;
-
-macro_rules! define_sub_block {
-    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
-     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
-        /// Rows `range` of `b`; columns a partial block lacks stay empty.
-        fn sub_block<'a>(b: &FlowBlock<'a>, range: Range<usize>) -> FlowBlock<'a> {
-            FlowBlock {
-                len: range.len(),
-                $($sf: if b.$sf.len() == b.len { &b.$sf[range.clone()] } else { &[] },)*
-                $($af: if b.$af.len() == b.len { b.$af.slice(range.clone()) } else { AddrColumn::V4(&[]) },)*
-            }
-        }
-
-        /// `b` with only the columns in `keep` (the others empty), as a column-wise scan gives it.
-        #[cfg(test)]
-        fn only_columns<'a>(b: &FlowBlock<'a>, keep: ColumnSet) -> FlowBlock<'a> {
-            FlowBlock {
-                len: b.len,
-                $($sf: if keep.contains(ColumnId::$sv) { b.$sf } else { &[] },)*
-                $($af: if keep.contains(ColumnId::$av) { b.$af } else { AddrColumn::V4(&[]) },)*
-            }
-        }
-    };
-}
-
-crate::with_flow_columns!(define_sub_block);
 
 #[cfg(test)]
 mod tests;

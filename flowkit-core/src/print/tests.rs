@@ -439,7 +439,7 @@ fn each_format_reads_only_the_columns_it_declares() {
             let printer = Printer::new(o).unwrap();
             for b in [&v6, real] {
                 let full = b.view();
-                let part = only_columns(&full, printer.columns());
+                let part = full.only(printer.columns());
                 let (mut a, mut c) = (Vec::new(), Vec::new());
                 printer.format_block(&full, &mut a);
                 let mut bufs = Vec::new();
