@@ -350,12 +350,27 @@ macro_rules! define_blocks {
                 set
             }
 
-            /// The rows in `range`, as a view of the same columns (no copy).
+            /// The rows in `range`, as a view of the same columns (no copy); columns a partial
+            /// block lacks stay empty.
             pub fn slice(&self, range: std::ops::Range<usize>) -> FlowBlock<'a> {
                 FlowBlock {
                     len: range.len(),
-                    $($sf: &self.$sf[range.clone()],)*
-                    $($af: self.$af.slice(range.clone()),)*
+                    $($sf: if self.$sf.len() == self.len { &self.$sf[range.clone()] } else { &[] },)*
+                    $($af: if self.$af.len() == self.len {
+                        self.$af.slice(range.clone())
+                    } else {
+                        AddrColumn::V4(&[])
+                    },)*
+                }
+            }
+
+            /// This block with only the columns in `keep` (the others empty), as a scan of
+            /// those columns gives it.
+            pub fn only(&self, keep: ColumnSet) -> FlowBlock<'a> {
+                FlowBlock {
+                    len: self.len,
+                    $($sf: if keep.contains(ColumnId::$sv) { self.$sf } else { &[] },)*
+                    $($af: if keep.contains(ColumnId::$av) { self.$af } else { AddrColumn::V4(&[]) },)*
                 }
             }
         }

@@ -19,6 +19,7 @@ pub mod flowtools;
 pub mod gen;
 pub mod import;
 pub mod input;
+pub mod print;
 pub mod record;
 #[doc(hidden)]
 pub mod testdata;
