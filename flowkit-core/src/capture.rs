@@ -118,10 +118,18 @@ impl CaptureReader {
     /// Opens a capture file (pcap or pcapng, either byte order, µs or ns timestamps).
     pub fn open(path: &Path) -> Result<CaptureReader, CaptureError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| CaptureError::Io {
+        let io_err = |source| CaptureError::Io {
             path: name.clone(),
             source,
-        })?;
+        };
+        let mut bytes = std::fs::read(path).map_err(io_err)?;
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            // A gzipped capture (as tcpdump -w - | gzip makes, and as testdata/ keeps them).
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
+                .map_err(io_err)?;
+            bytes = plain;
+        }
         CaptureReader::from_bytes(&name, bytes)
     }
 

@@ -13,6 +13,7 @@ pub mod archive;
 pub mod block;
 pub mod capture;
 pub mod cli;
+pub mod collector;
 pub mod decode;
 pub mod export;
 pub mod flowtools;
