@@ -1,7 +1,8 @@
 //! flowkit-core: everything the flowkit tools share.
 //!
 //! One module per concern: [`record`] (the flow model), [`block`] (columnar blocks),
-//! and, as they land, decoders, the archive, the filter language and print formats.
+//! [`decode`] (NetFlow v5/v9/IPFIX), [`capture`] (pcap/pcapng export captures), [`archive`],
+//! and, as they land, the filter language and print formats.
 
 #[cfg(target_endian = "big")]
 compile_error!(
@@ -10,10 +11,13 @@ compile_error!(
 
 pub mod archive;
 pub mod block;
+pub mod capture;
 pub mod cli;
+pub mod decode;
 pub mod export;
 pub mod flowtools;
 pub mod gen;
+pub mod import;
 pub mod input;
 pub mod print;
 pub mod record;

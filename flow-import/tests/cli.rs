@@ -1,0 +1,242 @@
+//! flow-import end to end: the built binary reads captures and writes archives that read back
+//! with the same flows the library decodes; damaged captures import the rest and say where.
+
+use flowkit_core::archive::ArchiveFile;
+use flowkit_core::capture::CaptureReader;
+use flowkit_core::decode::Decoder;
+use flowkit_core::record::FlowRecord;
+use flowkit_core::FlowBlockBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/exports")
+}
+
+/// Gunzips a shipped capture into `dir`.
+fn capture(dir: &Path, name: &str) -> (PathBuf, Vec<u8>) {
+    let gz = std::fs::read(testdata().join(format!("{name}.pcap.gz"))).expect("capture");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut bytes)
+        .expect("gunzip");
+    let path = dir.join(format!("{name}.pcap"));
+    std::fs::write(&path, &bytes).expect("write");
+    (path, bytes)
+}
+
+/// The flows of a capture per packet number, decoded by the library directly.
+fn library_flows(bytes: &[u8]) -> Vec<(u64, Vec<FlowRecord>)> {
+    let mut r = CaptureReader::from_bytes("x", bytes.to_vec()).expect("capture");
+    let mut d = Decoder::default();
+    let mut out = Vec::new();
+    while let Some(g) = r.next_datagram().expect("intact") {
+        let mut buf = FlowBlockBuf::default();
+        let _ = d.decode(g.payload, g.src.ip(), g.ts_ms, &mut buf);
+        out.push((g.packet, buf.view().records().collect()));
+    }
+    out
+}
+
+fn read_archive(path: &Path) -> Vec<FlowRecord> {
+    let f = ArchiveFile::open(path, false).expect("archive");
+    (0..f.blocks().len())
+        .flat_map(|i| f.block(i).expect("block").records().collect::<Vec<_>>())
+        .collect()
+}
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_flow-import"))
+        .args(args)
+        .output()
+        .expect("run flow-import");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sorted(mut v: Vec<FlowRecord>) -> Vec<FlowRecord> {
+    v.sort_by_key(|r| {
+        (
+            r.start_ms, r.end_ms, r.src_addr, r.dst_addr, r.src_port, r.dst_port,
+        )
+    });
+    v
+}
+
+#[test]
+fn capture_to_file_reads_back_the_same_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v5, v5_bytes) = capture(dir.path(), "scenario-v5");
+    let (ipfix, ipfix_bytes) = capture(dir.path(), "pmacct-ipv6-ipfix");
+    let out = dir.path().join("flows.fk");
+    let (code, err) = run(&[
+        v5.to_str().unwrap(),
+        ipfix.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-v",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("3518 flows"), "summary: {err}");
+    let mut want: Vec<FlowRecord> = library_flows(&v5_bytes)
+        .into_iter()
+        .chain(library_flows(&ipfix_bytes))
+        .flat_map(|(_, f)| f)
+        .collect();
+    want = sorted(want);
+    let got = sorted(read_archive(&out));
+    assert_eq!(got.len(), 3498 + 20, "nfdump's counts for the two captures");
+    assert_eq!(got, want);
+}
+
+#[test]
+fn capture_to_dated_tree_by_export_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v9, bytes) = capture(dir.path(), "scenario-v9");
+    let tree = dir.path().join("tree");
+    let tree_arg = format!("{}/", tree.display());
+    let (code, err) = run(&[
+        v9.to_str().unwrap(),
+        "-o",
+        &tree_arg,
+        "--utc",
+        "--rotate",
+        "1h",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // softflowd exported the 2010 story with the story's own clock: the 2010 tree.
+    let day = tree.join("2010/2010-11/2010-11-09");
+    let mut files: Vec<_> = std::fs::read_dir(&day)
+        .expect("2010 tree")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for f in &files {
+        let n = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            n.starts_with("ft.2010-11-09.") && n.ends_with("0000+0000"),
+            "{n}"
+        );
+    }
+    let got: Vec<FlowRecord> = files.iter().flat_map(|f| read_archive(f)).collect();
+    let want: Vec<FlowRecord> = library_flows(&bytes)
+        .into_iter()
+        .flat_map(|(_, f)| f)
+        .collect();
+    assert_eq!(sorted(got), sorted(want));
+}
+
+#[test]
+fn a_corrupted_packet_is_reported_and_the_rest_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut bytes) = capture(dir.path(), "scenario-v9");
+    let per_packet = library_flows(&bytes);
+    let total: usize = per_packet.iter().map(|(_, f)| f.len()).sum();
+    // Walk the pcap records (Ethernet, IPv4, UDP: payload at +42) to the first packet after
+    // the first whose first set is a data set, and make that set's length lie.
+    let mut off = 24;
+    let mut number = 0u64;
+    let (victim, victim_flows) = loop {
+        number += 1;
+        let incl = u32::from_le_bytes(bytes[off + 8..off + 12].try_into().unwrap()) as usize;
+        let payload = off + 16 + 42;
+        let set_id = u16::from_be_bytes([bytes[payload + 20], bytes[payload + 21]]);
+        if number > 1 && set_id >= 256 {
+            bytes[payload + 22] = 0xFF;
+            let flows = per_packet
+                .iter()
+                .find(|(n, _)| *n == number)
+                .unwrap()
+                .1
+                .len();
+            break (number, flows);
+        }
+        off += 16 + incl;
+    };
+    assert!(victim_flows > 0);
+    let bad = dir.path().join("bad.pcap");
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = dir.path().join("out.fk");
+    let (code, err) = run(&[bad.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(
+        code, 0,
+        "skipped packets are a warning, not a failure: {err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "bad.pcap: packet {victim}: skipped v9 from 127.0.0.1: byte 22:"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning:") && err.contains("1 malformed packets"),
+        "{err}"
+    );
+    assert_eq!(read_archive(&out).len(), total - victim_flows);
+
+    // A capture cut in the middle of a packet: the packets before it are imported.
+    let cut_at = bytes.len() - 100;
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..cut_at]).unwrap();
+    let (code, err) = run(&[cut.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let last = per_packet.last().unwrap();
+    assert!(
+        err.contains(&format!("cut.pcap: packet {}", last.0))
+            && err.contains("capture ends in the middle of this packet"),
+        "{err}"
+    );
+    assert_eq!(
+        read_archive(&out).len(),
+        total - victim_flows - last.1.len()
+    );
+}
+
+#[test]
+fn nothing_readable_is_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pcap");
+    std::fs::write(&junk, b"this is not a capture").unwrap();
+    let out = dir.path().join("out.fk");
+    let (code, err) = run(&[junk.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("junk.pcap: not a pcap or pcapng capture"),
+        "{err}"
+    );
+    let (code, _) = run(&["--rotate", "5m"]);
+    assert_eq!(code, 2, "no capture given is a usage error");
+}
+
+#[test]
+fn pcapng_and_nanosecond_pcap_give_the_same_flows_as_pcap() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures");
+    for (converted, original) in [
+        ("pmacct-ipv6-v9.pcapng", "pmacct-ipv6-v9"),
+        ("pmacct-ipv6-ipfix.nsec.pcap", "pmacct-ipv6-ipfix"),
+    ] {
+        let (_, bytes) = capture(dir.path(), original);
+        let want: Vec<FlowRecord> = library_flows(&bytes)
+            .into_iter()
+            .flat_map(|(_, f)| f)
+            .collect();
+        let conv = std::fs::read(other.join(converted)).unwrap();
+        let got: Vec<FlowRecord> = library_flows(&conv)
+            .into_iter()
+            .flat_map(|(_, f)| f)
+            .collect();
+        assert_eq!(got.len(), 20, "{converted}");
+        assert_eq!(got, want, "{converted}");
+        // Capture times survive the conversion (the first packet, to the millisecond).
+        let t = |b: Vec<u8>| {
+            let mut r = CaptureReader::from_bytes("t", b).unwrap();
+            r.next_datagram().unwrap().unwrap().ts_ms
+        };
+        assert_eq!(t(conv), t(bytes), "{converted}");
+    }
+}

@@ -1,0 +1,557 @@
+//! Templates (v9 and IPFIX) and the plans they are compiled into.
+//!
+//! A template is compiled once, when it arrives, into a [`Layout`]: for templates whose fields
+//! all have fixed lengths, a list of `(slot, offset, length)` operations for just the fields the
+//! flow record uses; for templates with variable-length fields, the per-field lengths and slots,
+//! walked record by record. Fields the record does not use, enterprise fields other than the
+//! RFC 5103 reverse ones, and fields whose length does not fit their slot are skipped by length,
+//! never read as something else.
+
+use super::DecodeErrorKind;
+
+/// The IANA private enterprise number of RFC 5103 reverse information elements.
+pub const REVERSE_PEN: u32 = 29305;
+/// The field length that marks an IPFIX variable-length field.
+pub const VARLEN: u16 = 0xFFFF;
+
+/// One field of a template as the exporter declared it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// Information element id (enterprise bit removed).
+    pub id: u16,
+    /// Private enterprise number; 0 for IANA elements.
+    pub enterprise: u32,
+    /// Declared length in bytes; [`VARLEN`] for variable-length fields.
+    pub len: u16,
+}
+
+/// Where a field's value goes: a column of the flow record, a time or sampling input, or
+/// nowhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Not used: skipped by length.
+    Skip,
+    SrcAddr,
+    DstAddr,
+    NextHop,
+    SrcPort,
+    DstPort,
+    Protocol,
+    TcpFlags,
+    Tos,
+    Packets,
+    Octets,
+    RevPackets,
+    RevOctets,
+    InputIf,
+    OutputIf,
+    SrcAs,
+    DstAs,
+    SrcMask,
+    DstMask,
+    /// samplingInterval (34) or samplerRandomInterval (50).
+    SamplingInterval,
+    /// samplerId (48) or selectorId (302): looked up in the options' sampler table.
+    SamplerId,
+    /// samplingPacketInterval (305).
+    PacketInterval,
+    /// samplingPacketSpace (306).
+    PacketSpace,
+    /// samplingSize (309).
+    SamplingSize,
+    /// samplingPopulation (310).
+    SamplingPopulation,
+    /// icmpTypeCodeIPv4/IPv6 (32, 139): `type << 8 | code`.
+    IcmpTypeCode,
+    IcmpType,
+    IcmpCode,
+    /// First/last switched, milliseconds of sysUpTime (v9 21/22, IPFIX flowStart/EndSysUpTime).
+    StartUptime,
+    EndUptime,
+    StartSecs,
+    EndSecs,
+    StartMillis,
+    EndMillis,
+    /// dateTimeMicroseconds / dateTimeNanoseconds: NTP timestamps.
+    StartNtp,
+    EndNtp,
+    /// flowStart/EndMicroseconds sent as 16 bytes (pmacct): 64-bit seconds, 64-bit µs.
+    StartTimevalMicros,
+    EndTimevalMicros,
+    /// flowStart/EndNanoseconds sent as 16 bytes: 64-bit seconds, 64-bit ns.
+    StartTimespecNanos,
+    EndTimespecNanos,
+    StartDeltaMicros,
+    EndDeltaMicros,
+    /// systemInitTimeMilliseconds (160).
+    SysInitMillis,
+    DurationMillis,
+    DurationMicros,
+}
+
+/// One compiled operation: read `len` bytes at `offset` of the record into `slot`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// Destination.
+    pub slot: Slot,
+    /// Byte offset in the record.
+    pub offset: u32,
+    /// Length in bytes.
+    pub len: u16,
+}
+
+/// How to cut a data set into records and find the used fields in each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Every record has the same length; `ops` hold absolute offsets.
+    Fixed {
+        /// Bytes per record.
+        record_len: usize,
+        /// Operations for the used fields.
+        ops: Vec<Op>,
+    },
+    /// Some fields are variable-length: each record is walked field by field.
+    Variable {
+        /// Declared length and slot of every field.
+        fields: Vec<(u16, Slot)>,
+        /// The smallest possible record (a variable field takes at least its length byte).
+        min_len: usize,
+    },
+}
+
+/// A template (data or options) with its compiled layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    /// Template id.
+    pub id: u16,
+    /// Fields in order (for options templates, scope fields first).
+    pub fields: Vec<FieldSpec>,
+    /// Options template: its records describe the exporter, never flows.
+    pub options: bool,
+    /// Number of scope fields of an options template.
+    pub scope_fields: u16,
+    /// The compiled layout.
+    pub layout: Layout,
+    /// The column-at-a-time plan, for fixed-length flow templates that name each column once.
+    pub columns: Option<ColumnPlan>,
+}
+
+/// A fixed-length flow template split into column operations (one loop per column over the
+/// set's records) and per-record operations (times, ICMP, sampling).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnPlan {
+    /// Bytes per record.
+    pub record_len: usize,
+    /// Operations that fill one column each.
+    pub columns: Vec<Op>,
+    /// Operations resolved record by record.
+    pub per_record: Vec<Op>,
+    /// The template carries ICMP type/code, which replaces the destination port of ICMP flows.
+    pub icmp: bool,
+}
+
+impl ColumnPlan {
+    fn new(record_len: usize, ops: &[Op]) -> Option<ColumnPlan> {
+        let mut seen = 0u64;
+        let mut plan = ColumnPlan {
+            record_len,
+            columns: Vec::new(),
+            per_record: Vec::new(),
+            icmp: false,
+        };
+        for op in ops {
+            if is_column(op.slot) {
+                if seen & (1 << op.slot as u64) != 0 {
+                    return None; // a column named twice: the general path decides
+                }
+                seen |= 1 << op.slot as u64;
+                plan.columns.push(*op);
+            } else {
+                plan.icmp |= matches!(
+                    op.slot,
+                    Slot::IcmpTypeCode | Slot::IcmpType | Slot::IcmpCode
+                );
+                plan.per_record.push(*op);
+            }
+        }
+        Some(plan)
+    }
+}
+
+/// Slots that are plain columns of the flow record.
+fn is_column(slot: Slot) -> bool {
+    use Slot::*;
+    matches!(
+        slot,
+        SrcAddr
+            | DstAddr
+            | NextHop
+            | SrcPort
+            | DstPort
+            | Protocol
+            | TcpFlags
+            | Tos
+            | Packets
+            | Octets
+            | RevPackets
+            | RevOctets
+            | InputIf
+            | OutputIf
+            | SrcAs
+            | DstAs
+            | SrcMask
+            | DstMask
+    )
+}
+
+impl Template {
+    /// Compiles a template. `v9_scope` says the scope fields use NetFlow v9 scope types (System,
+    /// Interface, ...) rather than information elements, so they are skipped.
+    pub fn compile(
+        id: u16,
+        fields: Vec<FieldSpec>,
+        options: bool,
+        scope_fields: u16,
+        v9: bool,
+    ) -> Result<Template, DecodeErrorKind> {
+        if fields.is_empty() {
+            return Err(DecodeErrorKind::EmptyTemplate { id });
+        }
+        let slots: Vec<Slot> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if options && v9 && i < scope_fields as usize {
+                    Slot::Skip
+                } else if options {
+                    option_slot(f)
+                } else {
+                    flow_slot(f, v9)
+                }
+            })
+            .collect();
+        let layout = if fields.iter().any(|f| f.len == VARLEN) {
+            let min_len = fields
+                .iter()
+                .map(|f| if f.len == VARLEN { 1 } else { f.len as usize })
+                .sum();
+            Layout::Variable {
+                fields: fields
+                    .iter()
+                    .zip(&slots)
+                    .map(|(f, s)| (f.len, *s))
+                    .collect(),
+                min_len,
+            }
+        } else {
+            let mut ops = Vec::new();
+            let mut offset = 0usize;
+            for (f, &slot) in fields.iter().zip(&slots) {
+                if slot != Slot::Skip {
+                    ops.push(Op {
+                        slot,
+                        offset: offset as u32,
+                        len: f.len,
+                    });
+                }
+                offset += f.len as usize;
+            }
+            if offset == 0 {
+                return Err(DecodeErrorKind::ZeroLengthRecord { id });
+            }
+            if offset > u16::MAX as usize {
+                return Err(DecodeErrorKind::RecordTooLong { id, len: offset });
+            }
+            Layout::Fixed {
+                record_len: offset,
+                ops,
+            }
+        };
+        let columns = match &layout {
+            Layout::Fixed { record_len, ops } if !options => ColumnPlan::new(*record_len, ops),
+            _ => None,
+        };
+        Ok(Template {
+            id,
+            fields,
+            options,
+            scope_fields,
+            layout,
+            columns,
+        })
+    }
+
+    /// True when `other` declares the same fields (a refresh, not a change).
+    pub fn same_definition(&self, other: &Template) -> bool {
+        self.fields == other.fields
+            && self.options == other.options
+            && self.scope_fields == other.scope_fields
+    }
+}
+
+/// The slot of a data-template field, or `Skip` when the record has no place for it or its
+/// length does not fit.
+fn flow_slot(f: &FieldSpec, v9: bool) -> Slot {
+    let len = f.len;
+    let int = |max: u16, slot: Slot| {
+        if (1..=max).contains(&len) {
+            slot
+        } else {
+            Slot::Skip
+        }
+    };
+    let exact = |want: u16, slot: Slot| if len == want { slot } else { Slot::Skip };
+    if f.enterprise == REVERSE_PEN {
+        return match f.id {
+            1 | 85 => int(8, Slot::RevOctets),
+            2 | 86 => int(8, Slot::RevPackets),
+            _ => Slot::Skip,
+        };
+    }
+    if f.enterprise != 0 {
+        return Slot::Skip;
+    }
+    match f.id {
+        1 | 85 => int(8, Slot::Octets),
+        2 | 86 => int(8, Slot::Packets),
+        // NetFlow v9 OUT_BYTES / OUT_PKTS (IPFIX 23/24 are post-NAT counters: not reverse).
+        23 if v9 => int(8, Slot::RevOctets),
+        24 if v9 => int(8, Slot::RevPackets),
+        4 => exact(1, Slot::Protocol),
+        5 => exact(1, Slot::Tos),
+        6 => int(2, Slot::TcpFlags),
+        7 => int(2, Slot::SrcPort),
+        11 => int(2, Slot::DstPort),
+        8 => exact(4, Slot::SrcAddr),
+        12 => exact(4, Slot::DstAddr),
+        15 => exact(4, Slot::NextHop),
+        27 => exact(16, Slot::SrcAddr),
+        28 => exact(16, Slot::DstAddr),
+        62 => exact(16, Slot::NextHop),
+        9 | 29 => exact(1, Slot::SrcMask),
+        13 | 30 => exact(1, Slot::DstMask),
+        10 => int(4, Slot::InputIf),
+        14 => int(4, Slot::OutputIf),
+        16 => int(4, Slot::SrcAs),
+        17 => int(4, Slot::DstAs),
+        // engineType/engineId (38/39) in records are not used: like nfdump, the engine is
+        // the header's source id / observation domain (nfreplay copies the original
+        // exporter's engine fields into its records, which would mix two exporters).
+        34 | 50 => int(4, Slot::SamplingInterval),
+        48 | 302 => int(8, Slot::SamplerId),
+        32 | 139 => exact(2, Slot::IcmpTypeCode),
+        176 | 178 => exact(1, Slot::IcmpType),
+        177 | 179 => exact(1, Slot::IcmpCode),
+        22 => exact(4, Slot::StartUptime),
+        21 => exact(4, Slot::EndUptime),
+        150 => exact(4, Slot::StartSecs),
+        151 => exact(4, Slot::EndSecs),
+        152 => exact(8, Slot::StartMillis),
+        153 => exact(8, Slot::EndMillis),
+        154 | 156 if len == 8 => Slot::StartNtp,
+        155 | 157 if len == 8 => Slot::EndNtp,
+        154 => exact(16, Slot::StartTimevalMicros),
+        155 => exact(16, Slot::EndTimevalMicros),
+        156 => exact(16, Slot::StartTimespecNanos),
+        157 => exact(16, Slot::EndTimespecNanos),
+        158 => exact(4, Slot::StartDeltaMicros),
+        159 => exact(4, Slot::EndDeltaMicros),
+        160 => exact(8, Slot::SysInitMillis),
+        161 => exact(4, Slot::DurationMillis),
+        162 => exact(4, Slot::DurationMicros),
+        _ => Slot::Skip,
+    }
+}
+
+/// The slot of an options-template field: only what describes sampling and the exporter's
+/// clock is kept.
+fn option_slot(f: &FieldSpec) -> Slot {
+    if f.enterprise != 0 || f.len == VARLEN || f.len == 0 || f.len > 8 {
+        return Slot::Skip;
+    }
+    match (f.id, f.len) {
+        (34 | 50, 1..=4) => Slot::SamplingInterval,
+        (48 | 302, _) => Slot::SamplerId,
+        (305, 1..=4) => Slot::PacketInterval,
+        (306, 1..=4) => Slot::PacketSpace,
+        (309, 1..=4) => Slot::SamplingSize,
+        (310, 1..=4) => Slot::SamplingPopulation,
+        (160, 8) => Slot::SysInitMillis,
+        _ => Slot::Skip,
+    }
+}
+
+/// Reads an unsigned big-endian integer of 1 to 8 bytes (RFC 7011 reduced-size encoding).
+#[inline(always)]
+pub fn be_uint(b: &[u8]) -> u64 {
+    match b.len() {
+        1 => b[0] as u64,
+        2 => u16::from_be_bytes([b[0], b[1]]) as u64,
+        4 => u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64,
+        8 => u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        _ => b.iter().fold(0u64, |acc, &x| (acc << 8) | x as u64),
+    }
+}
+
+/// Cuts a set body into records and calls `f(record, ops)` for each. Trailing bytes too short
+/// for a record are padding. A variable-length field that runs past the set is an error at
+/// its byte offset in `body`; the records before it have been delivered.
+pub fn walk_records(
+    layout: &Layout,
+    body: &[u8],
+    scratch: &mut Vec<Op>,
+    mut f: impl FnMut(&[u8], &[Op]),
+) -> Result<usize, (usize, DecodeErrorKind)> {
+    match layout {
+        Layout::Fixed { record_len, ops } => {
+            let mut n = 0;
+            for rec in body.chunks_exact(*record_len) {
+                f(rec, ops);
+                n += 1;
+            }
+            Ok(n)
+        }
+        Layout::Variable { fields, min_len } => {
+            let mut pos = 0usize;
+            let mut n = 0;
+            while body.len() - pos >= *min_len {
+                scratch.clear();
+                let mut off = pos;
+                for &(decl, slot) in fields {
+                    let len = if decl == VARLEN {
+                        let Some(&l) = body.get(off) else {
+                            return Err((off, DecodeErrorKind::VarlenOverrun));
+                        };
+                        off += 1;
+                        if l == 255 {
+                            let Some(b) = body.get(off..off + 2) else {
+                                return Err((off, DecodeErrorKind::VarlenOverrun));
+                            };
+                            off += 2;
+                            u16::from_be_bytes([b[0], b[1]]) as usize
+                        } else {
+                            l as usize
+                        }
+                    } else {
+                        decl as usize
+                    };
+                    if off + len > body.len() {
+                        return Err((off, DecodeErrorKind::VarlenOverrun));
+                    }
+                    if slot != Slot::Skip && fits(slot, len) {
+                        scratch.push(Op {
+                            slot,
+                            offset: (off - pos) as u32,
+                            len: len as u16,
+                        });
+                    }
+                    off += len;
+                }
+                f(&body[pos..off], scratch);
+                n += 1;
+                pos = off;
+            }
+            Ok(n)
+        }
+    }
+}
+
+/// Whether a value of `len` bytes (known only per record for variable-length fields) can go
+/// into `slot`.
+fn fits(slot: Slot, len: usize) -> bool {
+    use Slot::*;
+    match slot {
+        SrcAddr | DstAddr | NextHop => len == 4 || len == 16,
+        Protocol | Tos | SrcMask | DstMask | IcmpType | IcmpCode => len == 1,
+        SrcPort | DstPort | TcpFlags => (1..=2).contains(&len),
+        IcmpTypeCode => len == 2,
+        InputIf | OutputIf | SrcAs | DstAs | SamplingInterval | PacketInterval | PacketSpace
+        | SamplingSize | SamplingPopulation => (1..=4).contains(&len),
+        StartUptime | EndUptime | StartSecs | EndSecs | StartDeltaMicros | EndDeltaMicros
+        | DurationMillis | DurationMicros => len == 4,
+        StartMillis | EndMillis | StartNtp | EndNtp | SysInitMillis => len == 8,
+        StartTimevalMicros | EndTimevalMicros | StartTimespecNanos | EndTimespecNanos => len == 16,
+        Packets | Octets | RevPackets | RevOctets | SamplerId => (1..=8).contains(&len),
+        Skip => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(id: u16, len: u16) -> FieldSpec {
+        FieldSpec {
+            id,
+            enterprise: 0,
+            len,
+        }
+    }
+
+    #[test]
+    fn fixed_layout_keeps_only_used_fields_with_fitting_lengths() {
+        let t = Template::compile(
+            300,
+            vec![f(8, 4), f(999, 3), f(7, 2), f(12, 8), f(2, 4)],
+            false,
+            0,
+            false,
+        )
+        .unwrap();
+        let Layout::Fixed { record_len, ops } = &t.layout else {
+            panic!("fixed expected")
+        };
+        assert_eq!(*record_len, 21);
+        // The unknown field and the 8-byte "IPv4 address" are skipped by length.
+        let slots: Vec<_> = ops.iter().map(|o| (o.slot, o.offset)).collect();
+        assert_eq!(
+            slots,
+            vec![(Slot::SrcAddr, 0), (Slot::SrcPort, 7), (Slot::Packets, 17)]
+        );
+    }
+
+    #[test]
+    fn variable_layout_reads_both_length_forms() {
+        let t = Template::compile(
+            300,
+            vec![f(82, VARLEN), f(7, 2), f(83, VARLEN), f(11, 2)],
+            false,
+            0,
+            false,
+        )
+        .unwrap();
+        let mut body = vec![3, b'e', b't', b'h', 0, 80, 255, 0, 2, b'x', b'y', 1, 187];
+        body.extend_from_slice(&[0, 0]); // padding shorter than min_len 6? no: 2 bytes < 6
+        let mut scratch = Vec::new();
+        let mut seen = Vec::new();
+        let n = walk_records(&t.layout, &body, &mut scratch, |rec, ops| {
+            let src = ops.iter().find(|o| o.slot == Slot::SrcPort).unwrap();
+            let dst = ops.iter().find(|o| o.slot == Slot::DstPort).unwrap();
+            let o = |op: &Op| be_uint(&rec[op.offset as usize..][..op.len as usize]);
+            seen.push((o(src), o(dst)));
+        })
+        .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(seen, vec![(80, 443)]);
+    }
+
+    #[test]
+    fn variable_field_past_the_set_is_an_error_with_offset() {
+        let t = Template::compile(300, vec![f(7, 2), f(82, VARLEN)], false, 0, false).unwrap();
+        let body = [0, 80, 200, 1, 2];
+        let err = walk_records(&t.layout, &body, &mut Vec::new(), |_, _| {}).unwrap_err();
+        assert_eq!(err, (3, DecodeErrorKind::VarlenOverrun));
+    }
+
+    #[test]
+    fn zero_length_and_empty_templates_are_rejected() {
+        assert_eq!(
+            Template::compile(300, vec![], false, 0, true).unwrap_err(),
+            DecodeErrorKind::EmptyTemplate { id: 300 }
+        );
+        assert_eq!(
+            Template::compile(300, vec![f(1, 0), f(2, 0)], false, 0, true).unwrap_err(),
+            DecodeErrorKind::ZeroLengthRecord { id: 300 }
+        );
+    }
+}
