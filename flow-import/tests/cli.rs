@@ -211,3 +211,32 @@ fn nothing_readable_is_a_failure() {
     let (code, _) = run(&["--rotate", "5m"]);
     assert_eq!(code, 2, "no capture given is a usage error");
 }
+
+#[test]
+fn pcapng_and_nanosecond_pcap_give_the_same_flows_as_pcap() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures");
+    for (converted, original) in [
+        ("pmacct-ipv6-v9.pcapng", "pmacct-ipv6-v9"),
+        ("pmacct-ipv6-ipfix.nsec.pcap", "pmacct-ipv6-ipfix"),
+    ] {
+        let (_, bytes) = capture(dir.path(), original);
+        let want: Vec<FlowRecord> = library_flows(&bytes)
+            .into_iter()
+            .flat_map(|(_, f)| f)
+            .collect();
+        let conv = std::fs::read(other.join(converted)).unwrap();
+        let got: Vec<FlowRecord> = library_flows(&conv)
+            .into_iter()
+            .flat_map(|(_, f)| f)
+            .collect();
+        assert_eq!(got.len(), 20, "{converted}");
+        assert_eq!(got, want, "{converted}");
+        // Capture times survive the conversion (the first packet, to the millisecond).
+        let t = |b: Vec<u8>| {
+            let mut r = CaptureReader::from_bytes("t", b).unwrap();
+            r.next_datagram().unwrap().unwrap().ts_ms
+        };
+        assert_eq!(t(conv), t(bytes), "{converted}");
+    }
+}

@@ -203,7 +203,7 @@ impl ExportEncoder {
         out.extend_from_slice(&((export_ms.div_euclid(1000)) as u32).to_be_bytes());
         out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.domain.to_be_bytes());
-        if self.packets % self.template_every == 0 {
+        if self.packets.is_multiple_of(self.template_every) {
             write_template_set(out);
         }
         for v6 in [false, true] {

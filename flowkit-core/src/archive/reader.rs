@@ -115,7 +115,7 @@ fn parse_block_head(name: &str, b: &[u8], file_offset: u64) -> Result<BlockHead,
         max_start_ms: le_i64(b, 24),
         max_end_ms: le_i64(b, 32),
     };
-    if info.columns > 1024 || info.flows > MAX_BLOCK_FLOWS || info.payload_len % 8 != 0 {
+    if info.columns > 1024 || info.flows > MAX_BLOCK_FLOWS || !info.payload_len.is_multiple_of(8) {
         return Err(ArchiveError::corrupt(
             name,
             file_offset,
@@ -189,7 +189,7 @@ pub fn view_block_columns<'a>(
         })?;
         let off = le_u32(b, e + 4) as usize;
         let len = le_u32(b, e + 8) as usize;
-        if off % 8 != 0
+        if !off.is_multiple_of(8)
             || off
                 .checked_add(pad8(len))
                 .is_none_or(|end| end > payload.len())

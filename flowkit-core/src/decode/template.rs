@@ -132,6 +132,76 @@ pub struct Template {
     pub scope_fields: u16,
     /// The compiled layout.
     pub layout: Layout,
+    /// The column-at-a-time plan, for fixed-length flow templates that name each column once.
+    pub columns: Option<ColumnPlan>,
+}
+
+/// A fixed-length flow template split into column operations (one loop per column over the
+/// set's records) and per-record operations (times, ICMP, sampling).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnPlan {
+    /// Bytes per record.
+    pub record_len: usize,
+    /// Operations that fill one column each.
+    pub columns: Vec<Op>,
+    /// Operations resolved record by record.
+    pub per_record: Vec<Op>,
+    /// The template carries ICMP type/code, which replaces the destination port of ICMP flows.
+    pub icmp: bool,
+}
+
+impl ColumnPlan {
+    fn new(record_len: usize, ops: &[Op]) -> Option<ColumnPlan> {
+        let mut seen = 0u64;
+        let mut plan = ColumnPlan {
+            record_len,
+            columns: Vec::new(),
+            per_record: Vec::new(),
+            icmp: false,
+        };
+        for op in ops {
+            if is_column(op.slot) {
+                if seen & (1 << op.slot as u64) != 0 {
+                    return None; // a column named twice: the general path decides
+                }
+                seen |= 1 << op.slot as u64;
+                plan.columns.push(*op);
+            } else {
+                plan.icmp |= matches!(
+                    op.slot,
+                    Slot::IcmpTypeCode | Slot::IcmpType | Slot::IcmpCode
+                );
+                plan.per_record.push(*op);
+            }
+        }
+        Some(plan)
+    }
+}
+
+/// Slots that are plain columns of the flow record.
+fn is_column(slot: Slot) -> bool {
+    use Slot::*;
+    matches!(
+        slot,
+        SrcAddr
+            | DstAddr
+            | NextHop
+            | SrcPort
+            | DstPort
+            | Protocol
+            | TcpFlags
+            | Tos
+            | Packets
+            | Octets
+            | RevPackets
+            | RevOctets
+            | InputIf
+            | OutputIf
+            | SrcAs
+            | DstAs
+            | SrcMask
+            | DstMask
+    )
 }
 
 impl Template {
@@ -197,12 +267,17 @@ impl Template {
                 ops,
             }
         };
+        let columns = match &layout {
+            Layout::Fixed { record_len, ops } if !options => ColumnPlan::new(*record_len, ops),
+            _ => None,
+        };
         Ok(Template {
             id,
             fields,
             options,
             scope_fields,
             layout,
+            columns,
         })
     }
 

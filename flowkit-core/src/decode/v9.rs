@@ -63,7 +63,7 @@ pub(super) fn options_template_record(b: &[u8], cfg: &DecoderConfig) -> Option<P
         return None;
     }
     let count = (scope_len + opt_len) / 4;
-    if scope_len % 4 != 0 || opt_len % 4 != 0 {
+    if !scope_len.is_multiple_of(4) || !opt_len.is_multiple_of(4) {
         return Some((
             Err(DecodeErrorKind::BadScope {
                 id,

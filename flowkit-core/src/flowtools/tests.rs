@@ -175,7 +175,7 @@ fn encode(spec: Spec, recs: &[Raw]) -> Vec<u8> {
         h.u16(0xF);
         h.u16(8);
         h.out.extend_from_slice(b"sensor1\0");
-        while h.out.len() % 4 != 0 {
+        while !h.out.len().is_multiple_of(4) {
             h.out.push(0xEE); // padding need not be zero (flow-capture leaves garbage)
         }
         let len = h.out.len() as u32;
