@@ -88,7 +88,9 @@ fn run(args: Args) -> Result<(), ToolError> {
         .collect::<Result<_, _>>()?;
     cfg.flush_every = duration(&args.flush)?;
     cfg.stats_every = duration(&args.stats)?;
-    let bind = args.bind.unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+    let bind = args
+        .bind
+        .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
     let addr = SocketAddr::new(bind, args.port);
     let socket = collector::bind(addr, args.rcvbuf)
         .or_else(|e| match args.bind {

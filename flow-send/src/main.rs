@@ -70,7 +70,10 @@ fn run(args: Args) -> Result<(), ToolError> {
     let secs = start.elapsed().as_secs_f64();
     cli::warn(
         TOOL,
-        &format!("sent {sent} datagrams in {secs:.1} s ({:.0}/s)", sent as f64 / secs.max(1e-9)),
+        &format!(
+            "sent {sent} datagrams in {secs:.1} s ({:.0}/s)",
+            sent as f64 / secs.max(1e-9)
+        ),
     );
     Ok(())
 }
