@@ -102,10 +102,58 @@ enum Format {
     },
 }
 
+/// The bytes of a capture: mapped from the file (so a capture of gigabytes costs no memory of
+/// its own), or owned (gunzipped, or given by a caller).
+enum CaptureBytes {
+    Owned(Vec<u8>),
+    Mapped {
+        map: memmap2::Mmap,
+        /// Bytes before this offset have been handed back to the kernel.
+        released: usize,
+    },
+}
+
+impl std::ops::Deref for CaptureBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            CaptureBytes::Owned(v) => v,
+            CaptureBytes::Mapped { map, .. } => map,
+        }
+    }
+}
+
+/// Consumed mapped bytes are handed back to the kernel in steps of this size.
+const RELEASE_STEP: usize = 64 << 20;
+
+impl CaptureBytes {
+    /// Lets the kernel drop this process's mapping of the bytes before `pos` (they stay in the
+    /// page cache), so reading a huge capture keeps the resident set small.
+    fn release_before(&mut self, pos: usize) {
+        #[cfg(unix)]
+        if let CaptureBytes::Mapped { map, released } = self {
+            if pos >= *released + RELEASE_STEP {
+                // SAFETY: a read-only shared file mapping that is never written: dropping its
+                // page-table entries loses nothing, a later access maps the file's pages again.
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        *released,
+                        pos - *released,
+                    )
+                };
+                *released = pos;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = pos;
+    }
+}
+
 /// Reads the UDP datagrams of one capture file, in file order.
 pub struct CaptureReader {
     name: String,
-    bytes: Vec<u8>,
+    bytes: CaptureBytes,
     pos: usize,
     format: Format,
     packet: u64,
@@ -122,19 +170,39 @@ impl CaptureReader {
             path: name.clone(),
             source,
         };
-        let mut bytes = std::fs::read(path).map_err(io_err)?;
-        if bytes.starts_with(&[0x1f, 0x8b]) {
+        let file = std::fs::File::open(path).map_err(io_err)?;
+        let mut magic = [0u8; 2];
+        let gz = crate::archive::reader::read_full(&mut &file, &mut magic).map_err(io_err)? == 2
+            && magic == [0x1f, 0x8b];
+        if gz {
             // A gzipped capture (as tcpdump -w - | gzip makes, and as testdata/ keeps them).
             let mut plain = Vec::new();
-            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
+            let file = std::fs::File::open(path).map_err(io_err)?;
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(file), &mut plain)
                 .map_err(io_err)?;
-            bytes = plain;
+            return CaptureReader::from_bytes(&name, plain);
         }
-        CaptureReader::from_bytes(&name, bytes)
+        // SAFETY: captures are finished files nobody modifies while they are imported; every
+        // length is checked before use. A capture truncated by another program while mapped
+        // could raise SIGBUS (the same caveat as for archives, docs/archive-format.md).
+        let map = match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(m) => m,
+            Err(_) => {
+                let bytes = std::fs::read(path).map_err(io_err)?;
+                return CaptureReader::from_bytes(&name, bytes);
+            }
+        };
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        CaptureReader::from_parts(&name, CaptureBytes::Mapped { map, released: 0 })
     }
 
     /// Reads a capture held in memory; `name` is used in messages.
     pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<CaptureReader, CaptureError> {
+        CaptureReader::from_parts(name, CaptureBytes::Owned(bytes))
+    }
+
+    fn from_parts(name: &str, bytes: CaptureBytes) -> Result<CaptureReader, CaptureError> {
         let not = |e: PcapError| CaptureError::NotCapture {
             path: name.to_string(),
             why: e.to_string(),
@@ -178,6 +246,7 @@ impl CaptureReader {
                 return Ok(None);
             }
             let start = self.pos;
+            self.bytes.release_before(start);
             let rest = &self.bytes[start..];
             let frame = match &mut self.format {
                 Format::Pcap {
