@@ -11,6 +11,7 @@ compile_error!(
 pub mod archive;
 pub mod block;
 pub mod cli;
+pub mod filter;
 pub mod input;
 pub mod record;
 pub mod timefmt;
