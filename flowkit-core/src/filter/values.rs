@@ -148,8 +148,13 @@ fn syntax_problem(kind: PrimitiveKind, text: &str, e: pest::error::Error<Rule>) 
         pest::error::InputLocation::Span((s, _)) => s,
     };
     let expected = pest_message(e);
+    let article = if kind.keyword().starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     let example = format!(
-        "(a {} line looks like `{}`)",
+        "({article} {} line looks like `{}`)",
         kind.keyword(),
         kind.example()
     );
