@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use flowkit_core::cli::{self, FlowOutput, InputArgs, ToolError};
+use flowkit_core::ColumnSet;
 use std::path::PathBuf;
 
 const TOOL: &str = "flow-cat";
@@ -22,8 +23,8 @@ struct Args {
 
 fn run(args: Args) -> Result<(), ToolError> {
     let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
-    let stats = cli::scan_inputs(TOOL, &args.input, &mut |batch| {
-        batch.iter().try_for_each(|b| out.write_block(b, None))
+    let stats = cli::scan_inputs_columns(TOOL, &args.input, ColumnSet::ALL, &mut |batch| {
+        out.write_batch(batch)
     })?;
     out.finish()?;
     if args.verbose {

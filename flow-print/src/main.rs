@@ -1,1 +1,124 @@
-fn main() {}
+//! flow-print: print flows as text — flow-tools' formats, CSV or JSON lines.
+
+use clap::Parser;
+use flowkit_core::cli::{self, InputArgs, ToolError};
+use flowkit_core::print::{Format, PrintOptions, Printer};
+use flowkit_core::timefmt;
+use std::io::{self, Write};
+
+const TOOL: &str = "flow-print";
+
+/// Print flows from archives, flow-tools files or a flow stream (stdin) as text.
+///
+/// Formats: 0-6 and 9 are flow-tools' (3 is the default: srcIP dstIP prot srcPort dstPort octets
+/// packets; 5 adds start and end times), csv is a header and one row per flow with every field,
+/// json one object per line. Times are local (TZ) unless --utc.
+#[derive(Parser, Debug)]
+#[command(name = TOOL, version, about)]
+struct Args {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output format: 0-6 or 9 (flow-tools' formats), csv or json.
+    #[arg(short = 'f', long = "format", value_name = "FORMAT", default_value = "3",
+          value_parser = parse_format)]
+    format: Format,
+    /// Symbolic protocol and port names (IANA) in the flow-tools formats.
+    #[arg(short = 'n', long = "names")]
+    names: bool,
+    /// Wide columns (formats 3, 4 and 9).
+    #[arg(short = 'w', long = "wide")]
+    wide: bool,
+    /// Print a header of comment lines first (what was read, format, time zone).
+    #[arg(short = 'p', long = "print-header")]
+    print_header: bool,
+    /// Comment character for -p.
+    #[arg(
+        short = 'c',
+        long = "comment-char",
+        value_name = "CHAR",
+        default_value = "#"
+    )]
+    comment: char,
+    /// Accepted for flow-tools compatibility: output is written after each batch of flows.
+    #[arg(short = 'l', hide = true)]
+    _unbuffered: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+        .map_err(|e: flowkit_core::print::PrintError| e.to_string())
+}
+
+/// The `-p` comment lines.
+fn comment_header(args: &Args, printer: &Printer, opts: &PrintOptions) -> Vec<u8> {
+    let c = args.comment;
+    let inputs = if args.input.inputs.is_empty() {
+        "(stdin)".to_string()
+    } else {
+        args.input.inputs.join(" ")
+    };
+    let zone = if args.input.utc {
+        "UTC".to_string()
+    } else {
+        opts.tz.iana_name().unwrap_or("local (TZ)").to_string()
+    };
+    let mut lines = vec![
+        format!("{c}"),
+        format!("{c} flowkit flow-print {}", env!("CARGO_PKG_VERSION")),
+        format!("{c} input:                {inputs}"),
+        format!("{c} format:               {}", printer.format()),
+        format!("{c} time zone:            {zone}"),
+    ];
+    if let Some(t) = &args.input.start {
+        lines.push(format!("{c} start time:           {t}"));
+    }
+    if let Some(t) = &args.input.end {
+        lines.push(format!("{c} end time:             {t}"));
+    }
+    lines.push(format!("{c}"));
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text.into_bytes()
+}
+
+fn run(args: Args) -> Result<(), ToolError> {
+    // Check the arguments before printing anything.
+    args.input.scan_options().map_err(ToolError::Usage)?;
+    args.input.inputs().map_err(ToolError::Usage)?;
+    let opts = PrintOptions {
+        format: args.format,
+        names: args.names,
+        wide: args.wide,
+        tz: timefmt::zone(args.input.utc),
+    };
+    let printer = Printer::new(opts.clone()).map_err(|e| ToolError::Usage(e.to_string()))?;
+
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if args.print_header {
+        out.write_all(&comment_header(&args, &printer, &opts))
+            .map_err(ToolError::Output)?;
+    }
+    out.write_all(&printer.header())
+        .map_err(ToolError::Output)?;
+    let mut bufs = Vec::new();
+    let stats = cli::scan_inputs_columns(TOOL, &args.input, printer.columns(), &mut |batch| {
+        printer.write_batch(batch.blocks, &mut bufs, &mut out)
+    })?;
+    out.flush().map_err(ToolError::Output)?;
+    let skipped = printer.skipped_without_packets();
+    if skipped > 0 {
+        cli::warn(
+            TOOL,
+            &format!(
+                "ignored {skipped} flows with 0 packets (format {} divides octets by packets)",
+                args.format
+            ),
+        );
+    }
+    cli::check_damage(&stats)
+}
+
+fn main() {
+    cli::exit_with(TOOL, run(Args::parse()))
+}

@@ -47,6 +47,58 @@ macro_rules! with_flow_columns {
     };
 }
 
+/// A set of columns, e.g. those a filter reads, so a scan checks and touches only those.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ColumnSet(u32);
+
+impl ColumnSet {
+    /// No column.
+    pub const EMPTY: ColumnSet = ColumnSet(0);
+
+    /// The set holding `ids`.
+    pub fn of(ids: &[ColumnId]) -> ColumnSet {
+        ids.iter().fold(ColumnSet::EMPTY, |s, &c| s.with(c))
+    }
+
+    /// This set and `id`.
+    pub const fn with(self, id: ColumnId) -> ColumnSet {
+        ColumnSet(self.0 | 1 << id as u16)
+    }
+
+    /// True when `id` is in the set.
+    pub const fn contains(self, id: ColumnId) -> bool {
+        self.0 & (1 << id as u16) != 0
+    }
+
+    /// Both sets together.
+    pub const fn union(self, other: ColumnSet) -> ColumnSet {
+        ColumnSet(self.0 | other.0)
+    }
+
+    /// True when every column of `other` is in this set.
+    pub const fn covers(self, other: ColumnSet) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The columns, in id order.
+    pub fn iter(self) -> impl Iterator<Item = ColumnId> {
+        ColumnId::ALL
+            .iter()
+            .copied()
+            .filter(move |&c| self.contains(c))
+    }
+}
+
+/// The indices of the `true` entries.
+pub fn selected_rows(selected: &[bool]) -> Vec<u32> {
+    selected
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s)
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
 /// A column of addresses: all-IPv4 blocks store 4 bytes a flow, others 16.
 #[derive(Clone, Copy, Debug)]
 pub enum AddrColumn<'a> {
@@ -57,6 +109,14 @@ pub enum AddrColumn<'a> {
 }
 
 impl<'a> AddrColumn<'a> {
+    /// The addresses in `range`, as a view of the same column.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> AddrColumn<'a> {
+        match *self {
+            AddrColumn::V4(v) => AddrColumn::V4(&v[range]),
+            AddrColumn::V6(v) => AddrColumn::V6(&v[range]),
+        }
+    }
+
     /// Number of addresses in the column.
     pub fn len(&self) -> usize {
         match self {
@@ -140,6 +200,24 @@ impl AddrBuf {
         }
     }
 
+    /// Appends rows `rows` of a borrowed column.
+    pub fn extend_rows(&mut self, col: &AddrColumn<'_>, rows: &[u32]) {
+        match (&mut *self, col) {
+            (AddrBuf::V4(v), AddrColumn::V4(c)) => v.extend(rows.iter().map(|&i| c[i as usize])),
+            (AddrBuf::V6(v), AddrColumn::V6(c)) => v.extend(rows.iter().map(|&i| c[i as usize])),
+            _ => rows.iter().for_each(|&i| self.push(col.get(i as usize))),
+        }
+    }
+
+    /// Appends a whole borrowed column.
+    pub fn extend_all(&mut self, col: &AddrColumn<'_>) {
+        match (&mut *self, col) {
+            (AddrBuf::V4(v), AddrColumn::V4(c)) => v.extend_from_slice(c),
+            (AddrBuf::V6(v), AddrColumn::V6(c)) => v.extend_from_slice(c),
+            _ => (0..col.len()).for_each(|i| self.push(col.get(i))),
+        }
+    }
+
     fn widen(&mut self) {
         if let AddrBuf::V4(v) = self {
             let wide = v
@@ -210,7 +288,16 @@ macro_rules! define_blocks {
             }
         }
 
+        impl ColumnSet {
+            /// Every column of the schema.
+            pub const ALL: ColumnSet = ColumnSet(0 $(| 1 << $sid)* $(| 1 << $aid)*);
+        }
+
         /// A borrowed, column-oriented block of flows.
+        ///
+        /// A *partial* block (from a scan that asked for some columns only) has the right `len`
+        /// but empty slices for the columns it lacks, so reading one of those is a loud bug
+        /// (an index panic), never a silent read of unchecked data.
         #[derive(Clone, Copy, Debug)]
         pub struct FlowBlock<'a> {
             /// Number of flows in the block.
@@ -251,6 +338,41 @@ macro_rules! define_blocks {
             pub fn is_consistent(&self) -> bool {
                 true $(&& self.$sf.len() == self.len)* $(&& self.$af.len() == self.len)*
             }
+
+            /// The columns this view holds (all of them unless it is a partial block).
+            pub fn columns(&self) -> ColumnSet {
+                if self.len == 0 {
+                    return ColumnSet::ALL;
+                }
+                let mut set = ColumnSet::EMPTY;
+                $(if self.$sf.len() == self.len { set = set.with(ColumnId::$sv); })*
+                $(if self.$af.len() == self.len { set = set.with(ColumnId::$av); })*
+                set
+            }
+
+            /// The rows in `range`, as a view of the same columns (no copy); columns a partial
+            /// block lacks stay empty.
+            pub fn slice(&self, range: std::ops::Range<usize>) -> FlowBlock<'a> {
+                FlowBlock {
+                    len: range.len(),
+                    $($sf: if self.$sf.len() == self.len { &self.$sf[range.clone()] } else { &[] },)*
+                    $($af: if self.$af.len() == self.len {
+                        self.$af.slice(range.clone())
+                    } else {
+                        AddrColumn::V4(&[])
+                    },)*
+                }
+            }
+
+            /// This block with only the columns in `keep` (the others empty), as a scan of
+            /// those columns gives it.
+            pub fn only(&self, keep: ColumnSet) -> FlowBlock<'a> {
+                FlowBlock {
+                    len: self.len,
+                    $($sf: if keep.contains(ColumnId::$sv) { self.$sf } else { &[] },)*
+                    $($af: if keep.contains(ColumnId::$av) { self.$af } else { AddrColumn::V4(&[]) },)*
+                }
+            }
         }
 
         impl FlowBlockBuf {
@@ -265,6 +387,28 @@ macro_rules! define_blocks {
             pub fn push_row(&mut self, b: &FlowBlock<'_>, i: usize) {
                 $(self.$sf.push(b.$sf[i]);)*
                 $(self.$af.push_from(&b.$af, i);)*
+            }
+
+            /// Appends the rows `rows` (ascending or not) of `b`, a column at a time; columns
+            /// that `b` lacks (a partial block) stay empty.
+            pub fn extend_rows(&mut self, b: &FlowBlock<'_>, rows: &[u32]) {
+                $(
+                    if b.$sf.len() == b.len {
+                        let src = b.$sf;
+                        self.$sf.extend(rows.iter().map(|&i| src[i as usize]));
+                    }
+                )*
+                $(
+                    if b.$af.len() == b.len {
+                        self.$af.extend_rows(&b.$af, rows);
+                    }
+                )*
+            }
+
+            /// Appends every row of `b` (whole columns at once).
+            pub fn extend_all(&mut self, b: &FlowBlock<'_>) {
+                $(self.$sf.extend_from_slice(b.$sf);)*
+                $(self.$af.extend_all(&b.$af);)*
             }
 
             /// Removes every flow, keeping allocations where it can.
@@ -307,10 +451,13 @@ impl FlowBlockBuf {
         b
     }
 
-    /// Appends the rows of `b` whose bit is set in `selected`.
+    /// Appends the rows of `b` whose entry in `selected` is true, in order.
     pub fn extend_selected(&mut self, b: &FlowBlock<'_>, selected: &[bool]) {
-        for (i, _) in selected.iter().enumerate().filter(|(_, s)| **s) {
-            self.push_row(b, i);
+        let rows = selected_rows(selected);
+        if rows.len() == b.len {
+            self.extend_all(b);
+        } else {
+            self.extend_rows(b, &rows);
         }
     }
 }
@@ -358,6 +505,15 @@ mod tests {
         let back: Vec<_> = v.records().collect();
         assert_eq!(back, recs);
         assert_eq!(v.time_range(), Some((1_000, 2_009)));
+    }
+
+    #[test]
+    fn slices_are_views_of_the_rows() {
+        let recs: Vec<_> = (0..6).map(|i| rec(i, i == 4)).collect();
+        let b = FlowBlockBuf::from_records(&recs);
+        let v = b.view().slice(2..5);
+        assert!(v.is_consistent());
+        assert_eq!(v.records().collect::<Vec<_>>(), recs[2..5]);
     }
 
     #[test]

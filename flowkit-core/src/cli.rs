@@ -1,8 +1,9 @@
 //! What every flowkit tool shares at its edge: input options, flow output, error reporting.
 
+use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
-use crate::block::FlowBlock;
-use crate::input::{expand_inputs, Input, ScanError, ScanOptions, Scanner};
+use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
+use crate::input::{expand_inputs, Input, PartialBatchFn, ScanError, ScanOptions, Scanner};
 use crate::timefmt;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -62,6 +63,22 @@ impl InputArgs {
     }
 }
 
+/// Bytes we ask the kernel to buffer in a pipe between two tools (Linux's unprivileged maximum);
+/// the 64 KiB default costs a context switch every few blocks.
+const PIPE_BYTES: i32 = 1 << 20;
+
+/// Enlarges the pipe on `fd` (stdin 0 or stdout 1) when it is one; anything else is left alone.
+pub fn grow_pipe(fd: i32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: fcntl on a descriptor we own by convention (0 or 1); F_SETPIPE_SZ fails harmlessly
+    // with EBADF/EINVAL when the descriptor is not a pipe.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_BYTES);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = fd;
+}
+
 /// Prints `tool: message` on stderr.
 pub fn warn(tool: &str, msg: &str) {
     eprintln!("{tool}: {msg}");
@@ -74,31 +91,70 @@ pub fn scan_inputs(
     args: &InputArgs,
     on_batch: &mut dyn FnMut(&[FlowBlock<'_>]) -> io::Result<()>,
 ) -> Result<crate::input::ScanStats, ToolError> {
+    scan_inputs_columns(tool, args, ColumnSet::ALL, &mut |batch| {
+        on_batch(batch.blocks)
+    })
+}
+
+/// Like [`scan_inputs`], but checks and hands out only the columns in `wanted` (see
+/// [`Scanner::run_columns`]); the consumer gets whole blocks with [`crate::input::Batch::full`].
+pub fn scan_inputs_columns(
+    tool: &str,
+    args: &InputArgs,
+    wanted: ColumnSet,
+    on_batch: &mut PartialBatchFn<'_>,
+) -> Result<crate::input::ScanStats, ToolError> {
     let opts = args.scan_options().map_err(ToolError::Usage)?;
     let inputs = args.inputs().map_err(ToolError::Usage)?;
     let mut scanner = Scanner::new(opts, |m| warn(tool, m));
-    match scanner.run(&inputs, on_batch) {
+    match scanner.run_columns(&inputs, wanted, on_batch) {
         Ok(()) => Ok(scanner.stats),
         Err(ScanError::Output(e)) => Err(ToolError::Output(e)),
         Err(ScanError::BadInput(m)) => Err(ToolError::Usage(m)),
     }
 }
 
-/// Where a tool writes binary flows: a named file (published when complete) or stdout.
+/// Where a tool writes binary flows: a named file (published when complete), a dated tree of
+/// files rotated by flow start time, or stdout.
 pub enum FlowOutput {
     /// A file given with `-o`.
     File(ArchiveFileWriter),
+    /// A directory given with `-o DIR/` (or an existing directory): a flow-tools-style dated tree.
+    Tree(RotatingWriter),
     /// Standard output (a pipe or redirected file).
     Stdout(ArchiveWriter<io::BufWriter<io::Stdout>>),
 }
 
+/// Files a tree output keeps open at once before publishing the oldest.
+const TREE_MAX_OPEN: usize = 16;
+
+/// True when `-o` names a directory: it exists as one, or ends with a path separator.
+pub fn names_directory(path: &std::path::Path) -> bool {
+    path.is_dir()
+        || path
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR)
+}
+
 impl FlowOutput {
-    /// Opens `-o FILE`, or stdout — refusing a terminal, where binary flows are useless.
+    /// Opens `-o FILE`, `-o DIR/` (a dated tree with flow-capture's defaults: 5-minute files named
+    /// in local time, `YYYY/YYYY-MM/YYYY-MM-DD/` nesting), or stdout — refusing a terminal, where
+    /// binary flows are useless.
     pub fn open(path: Option<&PathBuf>, creator: &str) -> Result<FlowOutput, ToolError> {
-        let opts = WriterOptions {
-            creator: creator.to_string(),
-            ..WriterOptions::default()
-        };
+        match path {
+            Some(p) if names_directory(p) => Ok(FlowOutput::open_tree(TreeLayout::new(p), creator)),
+            _ => FlowOutput::open_file_or_stdout(path, creator),
+        }
+    }
+
+    /// A dated tree laid out as `layout` says.
+    pub fn open_tree(layout: TreeLayout, creator: &str) -> FlowOutput {
+        FlowOutput::Tree(RotatingWriter::new(layout, writer_options(creator)))
+    }
+
+    fn open_file_or_stdout(path: Option<&PathBuf>, creator: &str) -> Result<FlowOutput, ToolError> {
+        let opts = writer_options(creator);
         match path {
             Some(p) => ArchiveFileWriter::create(p, opts)
                 .map(FlowOutput::File)
@@ -110,6 +166,7 @@ impl FlowOutput {
                         "refusing to write binary flows to a terminal; pipe into flow-print or use -o FILE".into(),
                     ));
                 }
+                grow_pipe(1);
                 ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, out), opts)
                     .map(FlowOutput::Stdout)
                     .map_err(ToolError::Output)
@@ -126,15 +183,55 @@ impl FlowOutput {
         match self {
             FlowOutput::File(w) => w.writer().write_block(block, selected),
             FlowOutput::Stdout(w) => w.write_block(block, selected),
+            FlowOutput::Tree(w) => match selected {
+                None => w.write_by_start(block, TREE_MAX_OPEN),
+                Some(sel) => {
+                    let mut picked = FlowBlockBuf::default();
+                    picked.extend_selected(block, sel);
+                    w.write_by_start(&picked.view(), TREE_MAX_OPEN)
+                }
+            },
         }
     }
 
-    /// Finishes the output (trailer, rename for files).
+    /// Appends whole blocks of a batch, copying their stored bytes as they are where the batch
+    /// has them (archives and streams; not into a dated tree, which splits blocks by time).
+    pub fn write_batch(&mut self, batch: &crate::input::Batch<'_, '_>) -> io::Result<()> {
+        match (self, batch.raw) {
+            (FlowOutput::File(w), Some(raw)) => raw
+                .iter()
+                .zip(batch.blocks)
+                .try_for_each(|(r, b)| w.writer().write_raw_block(r, b)),
+            (FlowOutput::Stdout(w), Some(raw)) => raw
+                .iter()
+                .zip(batch.blocks)
+                .try_for_each(|(r, b)| w.write_raw_block(r, b)),
+            (out, _) => batch
+                .blocks
+                .iter()
+                .try_for_each(|b| out.write_block(b, None)),
+        }
+    }
+
+    /// Finishes the output (trailer, rename for files); returns the totals over all files written.
     pub fn finish(self) -> Result<ArchiveSummary, ToolError> {
         match self {
             FlowOutput::File(w) => w.finish().map_err(ToolError::Output),
             FlowOutput::Stdout(w) => w.finish().map(|(_, s)| s).map_err(ToolError::Output),
+            FlowOutput::Tree(w) => {
+                let files = w.finish().map_err(ToolError::Output)?;
+                Ok(files
+                    .iter()
+                    .fold(ArchiveSummary::empty(), |acc, (_, s)| acc.merge(s)))
+            }
         }
+    }
+}
+
+fn writer_options(creator: &str) -> WriterOptions {
+    WriterOptions {
+        creator: creator.to_string(),
+        ..WriterOptions::default()
     }
 }
 

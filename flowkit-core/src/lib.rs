@@ -11,10 +11,16 @@ compile_error!(
 pub mod archive;
 pub mod block;
 pub mod cli;
+pub mod export;
 pub mod filter;
+pub mod flowtools;
+pub mod gen;
 pub mod input;
+pub mod print;
 pub mod record;
+#[doc(hidden)]
+pub mod testdata;
 pub mod timefmt;
 
-pub use block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
+pub use block::{AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
 pub use record::FlowRecord;

@@ -51,6 +51,9 @@ pub enum Encoding {
     AddrV4 = 1,
     /// Addresses as 16-byte network-order IPv6 (IPv4-mapped for IPv4).
     AddrV6 = 2,
+    /// Every value is zero (addresses: 0.0.0.0); no payload. Most blocks have many such columns
+    /// (tags, AS numbers, reverse counters of unidirectional flows ...).
+    Zero = 3,
 }
 
 impl Encoding {
@@ -60,6 +63,7 @@ impl Encoding {
             0 => Some(Encoding::Plain),
             1 => Some(Encoding::AddrV4),
             2 => Some(Encoding::AddrV6),
+            3 => Some(Encoding::Zero),
             _ => None,
         }
     }
@@ -72,6 +76,11 @@ pub fn schema_kind(id: ColumnId) -> (u8, u8) {
         None => (1, 0),
     }
 }
+
+/// All-zero memory that zero-encoded columns are viewed from: wide enough for the widest
+/// fixed-width column (8 bytes) of the largest block. It lives in .bss, so it costs no file space,
+/// and reading it touches only the kernel's shared zero page.
+pub static ZEROS: [u64; MAX_BLOCK_FLOWS as usize] = [0; MAX_BLOCK_FLOWS as usize];
 
 /// Rounds `n` up to a multiple of 8.
 pub fn pad8(n: usize) -> usize {
@@ -126,11 +135,6 @@ impl BlockInfo {
         BLOCK_HEADER_LEN as u64
             + self.columns as u64 * COLUMN_ENTRY_LEN as u64
             + self.payload_len as u64
-    }
-
-    /// True when some flow in the block may start inside `[from, to)`.
-    pub fn may_start_within(&self, from: Option<i64>, to: Option<i64>) -> bool {
-        from.is_none_or(|f| self.max_start_ms >= f) && to.is_none_or(|t| self.min_start_ms < t)
     }
 }
 

@@ -48,6 +48,14 @@ pub enum ArchiveError {
         /// File or stream name.
         path: String,
     },
+    /// A well-formed file of a kind or version this build does not read.
+    #[error("{path}: {what}")]
+    Unsupported {
+        /// File or stream name.
+        path: String,
+        /// What is not supported, and what is.
+        what: String,
+    },
 }
 
 impl ArchiveError {

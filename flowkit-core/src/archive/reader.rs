@@ -6,7 +6,7 @@
 
 use super::format::*;
 use super::ArchiveError;
-use crate::block::{AddrColumn, ColumnId, FlowBlock};
+use crate::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
 use std::io::Read;
 use std::path::Path;
 
@@ -132,6 +132,18 @@ pub fn view_block<'a>(
     b: &'a [u8],
     file_offset: u64,
 ) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
+    view_block_columns(name, b, file_offset, ColumnSet::ALL)
+}
+
+/// Like [`view_block`], but checks and views only the columns in `wanted`; the view is a
+/// partial block (the other columns are empty) unless `wanted` is all of them. The block header
+/// and column directory are always checked.
+pub fn view_block_columns<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+    wanted: ColumnSet,
+) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
     let info = match parse_block_head(name, b, file_offset)? {
         BlockHead::Data(info) => info,
         BlockHead::End => {
@@ -177,15 +189,23 @@ pub fn view_block<'a>(
         })?;
         let off = le_u32(b, e + 4) as usize;
         let len = le_u32(b, e + 8) as usize;
-        if off % 8 != 0 || off.checked_add(len).is_none_or(|end| end > payload.len()) {
+        if off % 8 != 0
+            || off
+                .checked_add(pad8(len))
+                .is_none_or(|end| end > payload.len())
+        {
             return Err(ArchiveError::corrupt(
                 name,
                 entry_offset,
                 "column lies outside its block",
             ));
         }
+        let wanted_here = ColumnId::from_u16(id).is_some_and(|c| wanted.contains(c));
+        if !wanted_here {
+            continue;
+        }
         let data = &payload[off..off + len];
-        if checksum(data) != le_u64(b, e + 16) {
+        if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
             return Err(ArchiveError::corrupt(
                 name,
                 payload_offset + off as u64,
@@ -205,6 +225,7 @@ pub fn view_block<'a>(
         offset: file_offset,
         n,
         cols: &cols,
+        wanted,
     };
     Ok((build_view(&ctx)?, info))
 }
@@ -214,6 +235,7 @@ struct ColumnCtx<'c, 'a> {
     offset: u64,
     n: usize,
     cols: &'c [Option<(Encoding, &'a [u8])>; 32],
+    wanted: ColumnSet,
 }
 
 impl<'a> ColumnCtx<'_, 'a> {
@@ -226,7 +248,13 @@ impl<'a> ColumnCtx<'_, 'a> {
     }
 
     fn scalar<T: bytemuck::Pod>(&self, id: ColumnId) -> Result<&'a [T], ArchiveError> {
+        if !self.wanted.contains(id) {
+            return Ok(&[]);
+        }
         let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        if enc == Encoding::Zero && data.is_empty() {
+            return Ok(&bytemuck::cast_slice(&ZEROS[..])[..self.n]);
+        }
         if enc != Encoding::Plain || data.len() != self.n * std::mem::size_of::<T>() {
             return Err(self.missing(id, "has the wrong size or encoding"));
         }
@@ -234,9 +262,15 @@ impl<'a> ColumnCtx<'_, 'a> {
     }
 
     fn addr(&self, id: ColumnId) -> Result<AddrColumn<'a>, ArchiveError> {
+        if !self.wanted.contains(id) {
+            return Ok(AddrColumn::V4(&[]));
+        }
         let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
         let bad = || self.missing(id, "has the wrong size or encoding");
         match enc {
+            Encoding::Zero if data.is_empty() => {
+                Ok(AddrColumn::V4(&bytemuck::cast_slice(&ZEROS[..])[..self.n]))
+            }
             Encoding::AddrV4 if data.len() == self.n * 4 => bytemuck::try_cast_slice(data)
                 .map(AddrColumn::V4)
                 .map_err(|_| bad()),
@@ -262,13 +296,44 @@ macro_rules! build_view_fn {
 }
 crate::with_flow_columns!(build_view_fn);
 
-/// Where a block sits in a file, with its summary.
+/// Where a block sits in a file, with what the index (or its header) says of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockEntry {
     /// Byte offset of the block header.
     pub offset: u64,
-    /// Summary from the block header or index.
-    pub info: BlockInfo,
+    /// Bytes of the block: header, column directory and payload.
+    pub len: u64,
+    /// Flows in the block.
+    pub flows: u32,
+    /// Earliest flow start in the block.
+    pub min_start_ms: i64,
+    /// Latest flow start in the block.
+    pub max_start_ms: i64,
+    /// Latest flow end in the block.
+    pub max_end_ms: i64,
+}
+
+impl BlockEntry {
+    fn from_info(offset: u64, info: &BlockInfo) -> BlockEntry {
+        BlockEntry {
+            offset,
+            len: info.total_len(),
+            flows: info.flows,
+            min_start_ms: info.min_start_ms,
+            max_start_ms: info.max_start_ms,
+            max_end_ms: info.max_end_ms,
+        }
+    }
+
+    /// True when some flow in the block may start inside `[from, to)`.
+    pub fn may_start_within(&self, from: Option<i64>, to: Option<i64>) -> bool {
+        from.is_none_or(|f| self.max_start_ms >= f) && to.is_none_or(|t| self.min_start_ms < t)
+    }
+
+    /// True when the block's own header says what this entry says.
+    fn agrees_with(&self, info: &BlockInfo) -> bool {
+        *self == BlockEntry::from_info(self.offset, info)
+    }
 }
 
 /// Bytes of a whole file: a read-only memory map, or an owned 8-aligned copy.
@@ -386,7 +451,9 @@ impl ArchiveFile {
         Ok(f)
     }
 
-    /// Uses the trailer and index when they are present and consistent.
+    /// Uses the trailer and index when they are present and consistent. Block headers are not
+    /// touched here (that would map a page of every block at open); each is checked against its
+    /// entry when the block is read.
     fn read_index(&self) -> Option<Vec<BlockEntry>> {
         let b: &[u8] = &self.bytes;
         if b.len() < self.header.header_len + TRAILER_LEN {
@@ -397,7 +464,7 @@ impl ArchiveFile {
             return None;
         }
         let index_offset = usize::try_from(le_u64(b, t + 8)).ok()?;
-        if index_offset < self.header.header_len || index_offset + 8 > t {
+        if index_offset < self.header.header_len + BLOCK_HEADER_LEN || index_offset + 8 > t {
             return None;
         }
         let index = &b[index_offset..t];
@@ -405,30 +472,38 @@ impl ArchiveFile {
             return None;
         }
         let n = le_u32(index, 4) as usize;
-        if index.len() != 8 + n * INDEX_ENTRY_LEN {
+        if index.len() != 8 + n.checked_mul(INDEX_ENTRY_LEN)? {
             return None;
         }
+        // Blocks are contiguous from the header to the end marker just before the index.
+        let end_marker = (index_offset - BLOCK_HEADER_LEN) as u64;
         let mut out = Vec::with_capacity(n);
-        let mut expected = self.header.header_len as u64;
         for k in 0..n {
             let e = 8 + k * INDEX_ENTRY_LEN;
             let offset = le_u64(index, e);
-            // Blocks are contiguous; re-read each block header so the index cannot lie about sizes.
-            if offset != expected {
-                return None;
-            }
-            let head = b.get(offset as usize..)?;
-            let info = match parse_block_head(&self.name, head, offset).ok()? {
-                BlockHead::Data(info) => info,
-                BlockHead::End => return None,
+            let next = if k + 1 < n {
+                le_u64(index, e + INDEX_ENTRY_LEN)
+            } else {
+                end_marker
             };
-            if info.flows != le_u32(index, e + 8) {
+            let expected = out
+                .last()
+                .map_or(self.header.header_len as u64, |p: &BlockEntry| {
+                    p.offset + p.len
+                });
+            if offset != expected || next <= offset {
                 return None;
             }
-            expected = offset + info.total_len();
-            out.push(BlockEntry { offset, info });
+            out.push(BlockEntry {
+                offset,
+                len: next - offset,
+                flows: le_u32(index, e + 8),
+                min_start_ms: le_i64(index, e + 16),
+                max_start_ms: le_i64(index, e + 24),
+                max_end_ms: le_i64(index, e + 32),
+            });
         }
-        if expected + BLOCK_HEADER_LEN as u64 != index_offset as u64 {
+        if n == 0 && end_marker != self.header.header_len as u64 {
             return None;
         }
         Some(out)
@@ -455,7 +530,7 @@ impl ArchiveFile {
                         ));
                         return;
                     }
-                    self.blocks.push(BlockEntry { offset: off, info });
+                    self.blocks.push(BlockEntry::from_info(off, &info));
                     off += info.total_len();
                 }
                 Err(e) => {
@@ -498,15 +573,56 @@ impl ArchiveFile {
 
     /// Total flows in the blocks found.
     pub fn flow_count(&self) -> u64 {
-        self.blocks.iter().map(|b| b.info.flows as u64).sum()
+        self.blocks.iter().map(|b| b.flows as u64).sum()
+    }
+
+    /// Tells the kernel this process is done with blocks `first..=last` for now, so their pages
+    /// leave this process's resident set (they stay in the page cache and are mapped again if
+    /// touched). Keeps a scan's memory bounded whatever the archive's size.
+    pub fn release(&self, first: usize, last: usize) {
+        #[cfg(unix)]
+        if let FileBytes::Mapped(m) = &self.bytes {
+            let start = self.blocks[first].offset as usize;
+            let e = self.blocks[last];
+            let end = (e.offset + e.len) as usize;
+            // SAFETY: the map is read-only and shared, never written through, so dropping its
+            // page-table entries loses nothing: a later access maps the file's pages again.
+            let _ = unsafe {
+                m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
+
+    /// The stored bytes of block `i` (unchecked: check them with [`ArchiveFile::block`] first).
+    pub fn block_bytes(&self, i: usize) -> &[u8] {
+        let e = self.blocks[i];
+        &self.bytes[e.offset as usize..(e.offset + e.len) as usize]
     }
 
     /// Checks block `i` and returns its zero-copy view.
     pub fn block(&self, i: usize) -> Result<FlowBlock<'_>, ArchiveError> {
+        self.block_columns(i, ColumnSet::ALL)
+    }
+
+    /// Checks block `i`'s header and the columns in `wanted`, and returns a view of those
+    /// (a partial block unless `wanted` is all columns).
+    pub fn block_columns(
+        &self,
+        i: usize,
+        wanted: ColumnSet,
+    ) -> Result<FlowBlock<'_>, ArchiveError> {
         let e = self.blocks[i];
         let start = e.offset as usize;
-        let end = start + e.info.total_len() as usize;
-        let (view, _) = view_block(&self.name, &self.bytes[start..end], e.offset)?;
+        let end = start + e.len as usize;
+        let (view, info) =
+            view_block_columns(&self.name, &self.bytes[start..end], e.offset, wanted)?;
+        if !e.agrees_with(&info) {
+            return Err(ArchiveError::corrupt(
+                &self.name,
+                e.offset,
+                "block header disagrees with the block index",
+            ));
+        }
         Ok(view)
     }
 }

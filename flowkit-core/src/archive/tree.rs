@@ -133,6 +133,26 @@ impl RotatingWriter {
         w.writer().write_block(block, selected)
     }
 
+    /// Writes each flow of `block` to the file of the interval its start time falls in. Runs of
+    /// flows in one interval are written together; files of intervals before the one a run starts
+    /// in stay open (late flows still land in them) up to `max_open` files, then the oldest is
+    /// published.
+    pub fn write_by_start(&mut self, block: &FlowBlock<'_>, max_open: usize) -> io::Result<()> {
+        let step = self.layout.rotate_secs.max(1) as i64 * 1000;
+        let mut a = 0;
+        while a < block.len {
+            let key = self.layout.interval_start(block.start_ms[a]);
+            let mut b = a + 1;
+            while b < block.len && (key..key + step).contains(&block.start_ms[b]) {
+                b += 1;
+            }
+            self.write(key, &block.slice(a..b), None)?;
+            self.limit_open(max_open.max(1))?;
+            a = b;
+        }
+        Ok(())
+    }
+
     /// Finishes (publishes) every open file whose interval ends at or before `t_ms`;
     /// returns how many were published.
     pub fn close_before(&mut self, t_ms: i64) -> io::Result<usize> {
@@ -262,6 +282,49 @@ mod tests {
         assert_eq!(
             brt.path_for(brt.interval_start(T)),
             PathBuf::from("/a/ft.2010-11-09.000000-0300")
+        );
+    }
+
+    #[test]
+    fn flows_are_filed_by_their_start_time() {
+        let d = tempfile::tempdir().unwrap();
+        let mut w = RotatingWriter::new(layout(d.path(), 0), WriterOptions::default());
+        let starts = [T, T + 1, T + 299_999, T + 300_000, T + 900_000, T + 2];
+        let recs: Vec<_> = starts
+            .iter()
+            .map(|&s| FlowRecord {
+                start_ms: s,
+                end_ms: s,
+                ..FlowRecord::default()
+            })
+            .collect();
+        let b = FlowBlockBuf::from_records(&recs);
+        w.write_by_start(&b.view(), 8).unwrap();
+        let files = w.finish().unwrap();
+        let mut got: Vec<(String, Vec<i64>)> = files
+            .iter()
+            .map(|(p, _)| {
+                let f = crate::archive::ArchiveFile::open(p, true).unwrap();
+                let starts = (0..f.blocks().len())
+                    .flat_map(|i| f.block(i).unwrap().start_ms.to_vec())
+                    .collect();
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    starts,
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "ft.2010-11-09.140000+0000".into(),
+                    vec![T, T + 1, T + 299_999, T + 2]
+                ),
+                ("ft.2010-11-09.140500+0000".into(), vec![T + 300_000]),
+                ("ft.2010-11-09.141500+0000".into(), vec![T + 900_000]),
+            ]
         );
     }
 

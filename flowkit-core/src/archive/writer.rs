@@ -95,14 +95,52 @@ impl<W: Write> ArchiveWriter<W> {
         if selected.is_none() && self.pending.is_empty() && block.len >= self.opts.block_flows {
             return self.emit(block);
         }
-        for i in 0..block.len {
-            if selected.is_none_or(|s| s[i]) {
-                self.pending.push_row(block, i);
-                if self.pending.len() >= self.opts.block_flows {
-                    self.flush_pending()?;
-                }
+        let rows: Vec<u32> = match selected {
+            Some(s) => crate::block::selected_rows(s),
+            None => (0..block.len as u32).collect(),
+        };
+        let mut rest = &rows[..];
+        while !rest.is_empty() {
+            let room = self
+                .opts
+                .block_flows
+                .saturating_sub(self.pending.len())
+                .max(1);
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.pending.extend_rows(block, now);
+            if self.pending.len() >= self.opts.block_flows {
+                self.flush_pending()?;
             }
+            rest = later;
         }
+        Ok(())
+    }
+
+    /// Appends a block given as the checked bytes of a block of another archive or stream
+    /// (see [`crate::input::Batch::raw`]), without decoding and encoding it again.
+    pub fn write_raw_block(&mut self, bytes: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
+        self.flush_pending()?;
+        if block.len == 0 {
+            return Ok(());
+        }
+        let info = BlockInfo {
+            flows: block.len as u32,
+            columns: le_u32(bytes, 4),
+            payload_len: le_u32(bytes, 12),
+            min_start_ms: le_i64(bytes, 16),
+            max_start_ms: le_i64(bytes, 24),
+            max_end_ms: le_i64(bytes, 32),
+        };
+        debug_assert_eq!(info.total_len(), bytes.len() as u64);
+        self.out.write_all(bytes)?;
+        self.index.push(IndexEntry {
+            offset: self.pos,
+            info,
+        });
+        self.pos += bytes.len() as u64;
+        self.total += block.len as u64;
+        self.min_start = self.min_start.min(info.min_start_ms);
+        self.max_end = self.max_end.max(info.max_end_ms);
         Ok(())
     }
 
@@ -208,6 +246,32 @@ pub struct ArchiveSummary {
     pub created_ms: i64,
     /// Bytes written.
     pub bytes: u64,
+}
+
+impl ArchiveSummary {
+    /// The totals of nothing written.
+    pub fn empty() -> Self {
+        ArchiveSummary {
+            flows: 0,
+            blocks: 0,
+            min_start_ms: i64::MAX,
+            max_end_ms: i64::MIN,
+            created_ms: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The totals of this and `other` together (e.g. over the files of a tree).
+    pub fn merge(&self, other: &ArchiveSummary) -> ArchiveSummary {
+        ArchiveSummary {
+            flows: self.flows + other.flows,
+            blocks: self.blocks + other.blocks,
+            min_start_ms: self.min_start_ms.min(other.min_start_ms),
+            max_end_ms: self.max_end_ms.max(other.max_end_ms),
+            created_ms: self.created_ms.max(other.created_ms),
+            bytes: self.bytes + other.bytes,
+        }
+    }
 }
 
 /// Writes one archive file safely: data goes to a hidden temporary name beside the target,
@@ -333,12 +397,16 @@ pub fn encode_block(block: &FlowBlock<'_>, out: &mut Vec<u8>) -> BlockInfo {
     out.resize(BLOCK_HEADER_LEN + dir_len, 0);
     let payload_start = out.len();
     for (k, &id) in cols.iter().enumerate() {
-        let (enc, bytes) = column_bytes(block, id);
+        let (mut enc, mut bytes) = column_bytes(block, id);
+        if bytes.iter().all(|&b| b == 0) {
+            (enc, bytes) = (Encoding::Zero, &[]);
+        }
         let off = out.len() - payload_start;
         out.extend_from_slice(bytes);
         let len = bytes.len();
         out.resize(payload_start + pad8(off + len), 0);
-        let sum = checksum(&out[payload_start + off..payload_start + off + len]);
+        // The checksum covers the padding too, so every byte of a block is checked.
+        let sum = checksum(&out[payload_start + off..]);
         let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
         out[e..e + 2].copy_from_slice(&(id as u16).to_le_bytes());
         out[e + 2] = enc as u8;

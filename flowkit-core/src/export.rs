@@ -1,0 +1,435 @@
+//! Encoding flows as NetFlow v5 and IPFIX export packets, and writing them into a pcap as an
+//! exporter on the wire would send them — so another collector (nfcapd, flow-capture) can ingest
+//! exactly the flows we archive, and so our collector can be load-tested.
+//!
+//! The encoders are deliberately plain: one fixed template per address family for IPFIX
+//! (re-sent periodically, as real exporters do), millisecond absolute times, 64-bit counters.
+
+use crate::record::FlowRecord;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+
+/// Which export protocol to encode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportVersion {
+    /// NetFlow v5: IPv4 only, 30 flows a packet, 32-bit counters, 16-bit AS and interfaces.
+    V5,
+    /// IPFIX (RFC 7011): IPv4 and IPv6, 64-bit counters, absolute millisecond times.
+    Ipfix,
+}
+
+/// Why a flow cannot be encoded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ExportError {
+    /// NetFlow v5 cannot carry this flow.
+    #[error("NetFlow v5 cannot carry flow {index}: {why}")]
+    NotV5 {
+        /// Position of the flow in the input.
+        index: u64,
+        /// What does not fit.
+        why: &'static str,
+    },
+}
+
+/// Flows a v5 packet carries at most.
+pub const V5_MAX_FLOWS: usize = 30;
+const V5_HEADER_LEN: usize = 24;
+const V5_RECORD_LEN: usize = 48;
+
+/// Builds export datagrams from flows, keeping the exporter's state (sequence numbers, uptime base,
+/// when the template was last sent).
+#[derive(Clone, Debug)]
+pub struct ExportEncoder {
+    version: ExportVersion,
+    /// UTC ms at which the simulated exporter booted (sysUpTime 0).
+    boot_ms: i64,
+    sequence: u32,
+    packets: u64,
+    flows_in: u64,
+    domain: u32,
+    template_every: u64,
+}
+
+/// IPFIX template ids used for IPv4 and IPv6 flows.
+const TEMPLATE_V4: u16 = 256;
+const TEMPLATE_V6: u16 = 257;
+
+/// (information element id, length) of the IPv4 template; the IPv6 one swaps the address elements.
+const IPFIX_V4_FIELDS: &[(u16, u16)] = &[
+    (152, 8), // flowStartMilliseconds
+    (153, 8), // flowEndMilliseconds
+    (8, 4),   // sourceIPv4Address
+    (12, 4),  // destinationIPv4Address
+    (7, 2),   // sourceTransportPort
+    (11, 2),  // destinationTransportPort
+    (4, 1),   // protocolIdentifier
+    (6, 1),   // tcpControlBits (reduced size)
+    (5, 1),   // ipClassOfService
+    (2, 8),   // packetDeltaCount
+    (1, 8),   // octetDeltaCount
+    (10, 4),  // ingressInterface
+    (14, 4),  // egressInterface
+    (16, 4),  // bgpSourceAsNumber
+    (17, 4),  // bgpDestinationAsNumber
+    (9, 1),   // sourceIPv4PrefixLength
+    (13, 1),  // destinationIPv4PrefixLength
+    (15, 4),  // ipNextHopIPv4Address
+];
+
+fn ipfix_fields(v6: bool) -> impl Iterator<Item = (u16, u16)> {
+    IPFIX_V4_FIELDS.iter().map(move |&(id, len)| {
+        if !v6 {
+            return (id, len);
+        }
+        match id {
+            8 => (27, 16),  // sourceIPv6Address
+            12 => (28, 16), // destinationIPv6Address
+            9 => (29, 1),   // sourceIPv6PrefixLength
+            13 => (30, 1),  // destinationIPv6PrefixLength
+            15 => (62, 16), // ipNextHopIPv6Address
+            _ => (id, len),
+        }
+    })
+}
+
+fn ipfix_record_len(v6: bool) -> usize {
+    ipfix_fields(v6).map(|(_, l)| l as usize).sum()
+}
+
+/// Largest IPFIX message we build (fits an Ethernet MTU with IPv4 and UDP headers).
+const IPFIX_MAX_MESSAGE: usize = 1400;
+
+impl ExportEncoder {
+    /// An encoder for `version` whose exporter booted at `boot_ms` (must precede every flow, by
+    /// less than 49 days for v5).
+    pub fn new(version: ExportVersion, boot_ms: i64) -> Self {
+        ExportEncoder {
+            version,
+            boot_ms,
+            sequence: 0,
+            packets: 0,
+            flows_in: 0,
+            domain: 1,
+            template_every: 20,
+        }
+    }
+
+    /// Most flows one datagram takes (the caller groups flows accordingly).
+    pub fn max_flows(&self) -> usize {
+        match self.version {
+            ExportVersion::V5 => V5_MAX_FLOWS,
+            ExportVersion::Ipfix => {
+                (IPFIX_MAX_MESSAGE - 16 - 4 - template_set_len()) / ipfix_record_len(true)
+            }
+        }
+    }
+
+    /// Encodes `flows` (at most [`max_flows`](Self::max_flows)) as one datagram exported at
+    /// `export_ms`, appending it to `out` (cleared first).
+    pub fn encode(
+        &mut self,
+        flows: &[FlowRecord],
+        export_ms: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ExportError> {
+        out.clear();
+        let r = match self.version {
+            ExportVersion::V5 => self.encode_v5(flows, export_ms, out),
+            ExportVersion::Ipfix => {
+                self.encode_ipfix(flows, export_ms, out);
+                Ok(())
+            }
+        };
+        self.flows_in += flows.len() as u64;
+        self.packets += 1;
+        r
+    }
+
+    fn encode_v5(
+        &mut self,
+        flows: &[FlowRecord],
+        export_ms: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ExportError> {
+        assert!(
+            flows.len() <= V5_MAX_FLOWS,
+            "caller groups at most 30 flows"
+        );
+        let uptime = |t: i64| (t - self.boot_ms) as u32;
+        out.extend_from_slice(&5u16.to_be_bytes());
+        out.extend_from_slice(&(flows.len() as u16).to_be_bytes());
+        out.extend_from_slice(&uptime(export_ms).to_be_bytes());
+        out.extend_from_slice(&((export_ms.div_euclid(1000)) as u32).to_be_bytes());
+        out.extend_from_slice(&((export_ms.rem_euclid(1000) * 1_000_000) as u32).to_be_bytes());
+        out.extend_from_slice(&self.sequence.to_be_bytes());
+        out.extend_from_slice(&[0, 0, 0, 0]); // engine type, id, sampling
+        for (k, f) in flows.iter().enumerate() {
+            let index = self.flows_in + k as u64;
+            let v4 = |a: IpAddr| match a {
+                IpAddr::V4(a) => Ok(u32::from(a)),
+                IpAddr::V6(_) => Err(ExportError::NotV5 {
+                    index,
+                    why: "IPv6 address",
+                }),
+            };
+            let u16_of =
+                |v: u32, why| u16::try_from(v).map_err(|_| ExportError::NotV5 { index, why });
+            let u32_of =
+                |v: u64, why| u32::try_from(v).map_err(|_| ExportError::NotV5 { index, why });
+            out.extend_from_slice(&v4(f.src_addr)?.to_be_bytes());
+            out.extend_from_slice(&v4(f.dst_addr)?.to_be_bytes());
+            out.extend_from_slice(&v4(f.next_hop)?.to_be_bytes());
+            out.extend_from_slice(&u16_of(f.input_if, "interface over 65535")?.to_be_bytes());
+            out.extend_from_slice(&u16_of(f.output_if, "interface over 65535")?.to_be_bytes());
+            out.extend_from_slice(&u32_of(f.packets, "packets over 2^32")?.to_be_bytes());
+            out.extend_from_slice(&u32_of(f.octets, "octets over 2^32")?.to_be_bytes());
+            out.extend_from_slice(&uptime(f.start_ms).to_be_bytes());
+            out.extend_from_slice(&uptime(f.end_ms).to_be_bytes());
+            out.extend_from_slice(&f.src_port.to_be_bytes());
+            out.extend_from_slice(&f.dst_port.to_be_bytes());
+            out.extend_from_slice(&[0, f.tcp_flags, f.protocol, f.tos]);
+            out.extend_from_slice(&u16_of(f.src_as, "AS over 65535")?.to_be_bytes());
+            out.extend_from_slice(&u16_of(f.dst_as, "AS over 65535")?.to_be_bytes());
+            out.extend_from_slice(&[f.src_mask, f.dst_mask, 0, 0]);
+        }
+        debug_assert_eq!(out.len(), V5_HEADER_LEN + flows.len() * V5_RECORD_LEN);
+        self.sequence = self.sequence.wrapping_add(flows.len() as u32);
+        Ok(())
+    }
+
+    fn encode_ipfix(&mut self, flows: &[FlowRecord], export_ms: i64, out: &mut Vec<u8>) {
+        out.extend_from_slice(&10u16.to_be_bytes());
+        out.extend_from_slice(&0u16.to_be_bytes()); // length, patched below
+        out.extend_from_slice(&((export_ms.div_euclid(1000)) as u32).to_be_bytes());
+        out.extend_from_slice(&self.sequence.to_be_bytes());
+        out.extend_from_slice(&self.domain.to_be_bytes());
+        if self.packets % self.template_every == 0 {
+            write_template_set(out);
+        }
+        for v6 in [false, true] {
+            let set: Vec<&FlowRecord> = flows
+                .iter()
+                .filter(|f| f.src_addr.is_ipv6() == v6)
+                .collect();
+            if set.is_empty() {
+                continue;
+            }
+            let set_start = out.len();
+            out.extend_from_slice(&(if v6 { TEMPLATE_V6 } else { TEMPLATE_V4 }).to_be_bytes());
+            out.extend_from_slice(&0u16.to_be_bytes());
+            for f in set {
+                write_ipfix_record(f, v6, out);
+            }
+            let len = (out.len() - set_start) as u16;
+            out[set_start + 2..set_start + 4].copy_from_slice(&len.to_be_bytes());
+        }
+        let len = out.len() as u16;
+        out[2..4].copy_from_slice(&len.to_be_bytes());
+        self.sequence = self.sequence.wrapping_add(flows.len() as u32);
+    }
+}
+
+fn template_set_len() -> usize {
+    4 + [false, true]
+        .iter()
+        .map(|&v6| 4 + 4 * ipfix_fields(v6).count())
+        .sum::<usize>()
+}
+
+fn write_template_set(out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&2u16.to_be_bytes());
+    out.extend_from_slice(&0u16.to_be_bytes());
+    for (v6, id) in [(false, TEMPLATE_V4), (true, TEMPLATE_V6)] {
+        out.extend_from_slice(&id.to_be_bytes());
+        out.extend_from_slice(&(ipfix_fields(v6).count() as u16).to_be_bytes());
+        for (ie, len) in ipfix_fields(v6) {
+            out.extend_from_slice(&ie.to_be_bytes());
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    let len = (out.len() - start) as u16;
+    out[start + 2..start + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+fn write_ipfix_record(f: &FlowRecord, v6: bool, out: &mut Vec<u8>) {
+    let addr = |a: IpAddr, out: &mut Vec<u8>| match (a, v6) {
+        (IpAddr::V4(a), false) => out.extend_from_slice(&a.octets()),
+        (IpAddr::V6(a), true) => out.extend_from_slice(&a.octets()),
+        (IpAddr::V4(a), true) => out.extend_from_slice(&a.to_ipv6_mapped().octets()),
+        (IpAddr::V6(_), false) => out.extend_from_slice(&[0; 4]),
+    };
+    out.extend_from_slice(&(f.start_ms as u64).to_be_bytes());
+    out.extend_from_slice(&(f.end_ms as u64).to_be_bytes());
+    addr(f.src_addr, out);
+    addr(f.dst_addr, out);
+    out.extend_from_slice(&f.src_port.to_be_bytes());
+    out.extend_from_slice(&f.dst_port.to_be_bytes());
+    out.extend_from_slice(&[f.protocol, f.tcp_flags, f.tos]);
+    out.extend_from_slice(&f.packets.to_be_bytes());
+    out.extend_from_slice(&f.octets.to_be_bytes());
+    out.extend_from_slice(&f.input_if.to_be_bytes());
+    out.extend_from_slice(&f.output_if.to_be_bytes());
+    out.extend_from_slice(&f.src_as.to_be_bytes());
+    out.extend_from_slice(&f.dst_as.to_be_bytes());
+    out.extend_from_slice(&[f.src_mask, f.dst_mask]);
+    addr(f.next_hop, out);
+}
+
+/// Writes UDP datagrams into a pcap file as Ethernet/IPv4/UDP frames between two loopback
+/// endpoints, so the capture can be imported or replayed like one taken with tcpdump.
+pub struct PcapDatagramWriter<W: Write> {
+    pcap: pcap_file::pcap::PcapWriter<W>,
+    from: SocketAddrV4,
+    to: SocketAddrV4,
+    frame: Vec<u8>,
+    ip_id: u16,
+}
+
+impl<W: Write> PcapDatagramWriter<W> {
+    /// Starts a pcap (Ethernet link type, microsecond times) on `out`.
+    pub fn new(out: W, from: SocketAddrV4, to: SocketAddrV4) -> std::io::Result<Self> {
+        let header = pcap_file::pcap::PcapHeader {
+            endianness: pcap_file::Endianness::Little,
+            ..Default::default()
+        };
+        let pcap = pcap_file::pcap::PcapWriter::with_header(out, header).map_err(pcap_io)?;
+        Ok(PcapDatagramWriter {
+            pcap,
+            from,
+            to,
+            frame: Vec::with_capacity(1600),
+            ip_id: 0,
+        })
+    }
+
+    /// Appends one datagram captured at `time_ms` (UTC).
+    pub fn write(&mut self, time_ms: i64, payload: &[u8]) -> std::io::Result<()> {
+        let f = &mut self.frame;
+        f.clear();
+        f.extend_from_slice(&[0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00]);
+        let total = (20 + 8 + payload.len()) as u16;
+        let ip_start = f.len();
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&self.ip_id.to_be_bytes());
+        f.extend_from_slice(&[0x40, 0, 64, 17, 0, 0]); // DF, TTL 64, UDP, checksum below
+        f.extend_from_slice(&self.from.ip().octets());
+        f.extend_from_slice(&self.to.ip().octets());
+        let sum = ipv4_checksum(&f[ip_start..ip_start + 20]);
+        f[ip_start + 10..ip_start + 12].copy_from_slice(&sum.to_be_bytes());
+        f.extend_from_slice(&self.from.port().to_be_bytes());
+        f.extend_from_slice(&self.to.port().to_be_bytes());
+        f.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[0, 0]); // no UDP checksum (allowed over IPv4)
+        f.extend_from_slice(payload);
+        self.ip_id = self.ip_id.wrapping_add(1);
+        let ts = std::time::Duration::from_millis(time_ms.max(0) as u64);
+        let packet = pcap_file::pcap::PcapPacket::new(ts, f.len() as u32, f);
+        self.pcap.write_packet(&packet).map_err(pcap_io)?;
+        Ok(())
+    }
+
+    /// Finishes and returns the underlying writer.
+    pub fn into_inner(self) -> W {
+        self.pcap.into_writer()
+    }
+}
+
+fn pcap_io(e: pcap_file::PcapError) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+fn ipv4_checksum(header: &[u8]) -> u16 {
+    let mut sum: u32 = header
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]) as u32)
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// Default endpoints of generated captures: an exporter on 127.0.0.1:40000 sending to 2055.
+pub fn loopback_endpoints() -> (SocketAddrV4, SocketAddrV4) {
+    (
+        SocketAddrV4::new(Ipv4Addr::LOCALHOST, 40000),
+        SocketAddrV4::new(Ipv4Addr::LOCALHOST, 2055),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen::{FlowGen, GenConfig};
+
+    #[test]
+    fn v5_packet_layout() {
+        let flows: Vec<_> = FlowGen::new(GenConfig {
+            flows: 30,
+            ipv6_permille: 0,
+            ..GenConfig::default()
+        })
+        .collect();
+        let boot = flows[0].start_ms - 3_600_000;
+        let mut enc = ExportEncoder::new(ExportVersion::V5, boot);
+        let mut out = Vec::new();
+        let export = flows[29].end_ms + 1000;
+        enc.encode(&flows, export, &mut out).unwrap();
+        assert_eq!(out.len(), 24 + 30 * 48);
+        assert_eq!(&out[0..4], &[0, 5, 0, 30]);
+        let be32 = |o: usize| u32::from_be_bytes(out[o..o + 4].try_into().unwrap());
+        let (uptime, secs, nsecs) = (be32(4), be32(8), be32(12));
+        let export_ms = secs as i64 * 1000 + nsecs as i64 / 1_000_000;
+        assert_eq!(export_ms, export);
+        // First flow's start, as a v5 collector computes it.
+        let first = be32(24 + 24);
+        assert_eq!(
+            export_ms - (uptime as i64 - first as i64),
+            flows[0].start_ms
+        );
+        assert_eq!(
+            be32(24),
+            u32::from(match flows[0].src_addr {
+                IpAddr::V4(a) => a,
+                IpAddr::V6(_) => unreachable!(),
+            })
+        );
+        let mut v6 = flows[0].clone();
+        v6.src_addr = "2001:db8::1".parse().unwrap();
+        let e = enc.encode(&[v6], export, &mut out).unwrap_err();
+        assert!(e.to_string().contains("IPv6"), "{e}");
+    }
+
+    #[test]
+    fn ipfix_message_lengths_add_up() {
+        let flows: Vec<_> = FlowGen::new(GenConfig {
+            flows: 200,
+            ipv6_permille: 300,
+            ..GenConfig::default()
+        })
+        .collect();
+        let mut enc = ExportEncoder::new(ExportVersion::Ipfix, 0);
+        let mut out = Vec::new();
+        for chunk in flows.chunks(enc.max_flows()) {
+            enc.encode(chunk, 1_717_400_000_000, &mut out).unwrap();
+            assert!(out.len() <= IPFIX_MAX_MESSAGE, "{}", out.len());
+            let total = u16::from_be_bytes([out[2], out[3]]) as usize;
+            assert_eq!(total, out.len());
+            // Walk the sets: their lengths must tile the message exactly.
+            let mut off = 16;
+            let mut records = 0;
+            while off < out.len() {
+                let id = u16::from_be_bytes([out[off], out[off + 1]]);
+                let len = u16::from_be_bytes([out[off + 2], out[off + 3]]) as usize;
+                if id >= 256 {
+                    records += (len - 4) / ipfix_record_len(id == TEMPLATE_V6);
+                }
+                off += len;
+            }
+            assert_eq!(off, out.len());
+            assert_eq!(records, chunk.len());
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! Printing flows as text: flow-tools' formats (byte for byte), CSV and JSON lines.
+//!
+//! A [`Printer`] turns whole [`FlowBlock`]s into bytes: each block is formatted into its own buffer
+//! (no allocation per field, cached civil times), the blocks of a batch in parallel, and the
+//! buffers are written in order. See docs/print-formats.md for every format.
+//!
+//! ```
+//! use flowkit_core::print::{Format, PrintOptions, Printer};
+//! use flowkit_core::{FlowBlockBuf, FlowRecord};
+//!
+//! let flows = FlowBlockBuf::from_records(&[FlowRecord {
+//!     src_addr: "10.0.0.1".parse().unwrap(),
+//!     dst_addr: "2001:db8::1".parse().unwrap(),
+//!     protocol: 6,
+//!     dst_port: 22,
+//!     packets: 3,
+//!     octets: 180,
+//!     ..FlowRecord::default()
+//! }]);
+//! let printer = Printer::new(PrintOptions::new(Format::FlowTools(3))).unwrap();
+//! let mut out = printer.header();
+//! printer.format_block(&flows.view(), &mut out);
+//! assert_eq!(
+//!     String::from_utf8(out).unwrap(),
+//!     "srcIP            dstIP            prot  srcPort  dstPort  octets      packets\n\
+//!      10.0.0.1         2001:db8::1      6     0        22       180         3         \n"
+//! );
+//! ```
+
+pub mod clock;
+pub mod csv;
+mod flowtools;
+mod json;
+pub mod names;
+mod text;
+
+use crate::block::{ColumnId, ColumnSet, FlowBlock};
+use clock::Clock;
+use flowtools::TextOptions;
+use jiff::tz::TimeZone;
+use rayon::prelude::*;
+use std::io::{self, Write};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// flow-tools' `flow-print -f N` (0 to 24; flowkit prints 0-6 and 9).
+    FlowTools(u8),
+    /// A header line and one comma-separated row per flow, every field.
+    Csv,
+    /// One JSON object per line, every field.
+    Json,
+}
+
+/// flow-tools' default for NetFlow v5 (and ours for everything).
+pub const DEFAULT_FORMAT: Format = Format::FlowTools(3);
+
+impl Default for Format {
+    fn default() -> Self {
+        DEFAULT_FORMAT
+    }
+}
+
+impl FromStr for Format {
+    type Err = PrintError;
+
+    fn from_str(s: &str) -> Result<Format, PrintError> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("csv") {
+            return Ok(Format::Csv);
+        }
+        if t.eq_ignore_ascii_case("json") || t.eq_ignore_ascii_case("jsonl") {
+            return Ok(Format::Json);
+        }
+        match t.parse::<u8>() {
+            Ok(n) if n <= 24 => Ok(Format::FlowTools(n)),
+            _ => Err(PrintError::UnknownFormat(s.to_string())),
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Format::FlowTools(n) => write!(f, "{n}"),
+            Format::Csv => f.write_str("csv"),
+            Format::Json => f.write_str("json"),
+        }
+    }
+}
+
+/// Why a printer could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    /// The format name is not one we know.
+    #[error("no such format {0:?}: use 0-6 or 9 (flow-tools' formats), csv or json")]
+    UnknownFormat(String),
+    /// A flow-tools format that prints fields flowkit records do not have.
+    #[error(
+        "format {format} ({description}) prints {missing}, which flowkit flow records do not \
+         carry; formats 0-6, 9, csv and json print every flow"
+    )]
+    MissingFields {
+        /// The format asked for.
+        format: u8,
+        /// What flow-tools prints with it.
+        description: &'static str,
+        /// The fields it needs.
+        missing: &'static str,
+    },
+}
+
+/// How to print.
+#[derive(Clone, Debug)]
+pub struct PrintOptions {
+    /// The output format.
+    pub format: Format,
+    /// Symbolic protocol and port names in the flow-tools formats (`-n`).
+    pub names: bool,
+    /// Wide columns in formats 3, 4 and 9 (`-w`).
+    pub wide: bool,
+    /// The zone civil times are printed in (the process's `TZ` by default, UTC with `--utc`).
+    pub tz: TimeZone,
+}
+
+impl PrintOptions {
+    /// `format`, numeric, narrow, times in UTC.
+    pub fn new(format: Format) -> PrintOptions {
+        PrintOptions {
+            format,
+            names: false,
+            wide: false,
+            tz: TimeZone::UTC,
+        }
+    }
+}
+
+/// Formats blocks of flows in one format.
+#[derive(Debug)]
+pub struct Printer {
+    format: Format,
+    text: TextOptions,
+    tz: TimeZone,
+    skipped: AtomicU64,
+}
+
+impl Printer {
+    /// A printer for `opts`; fails for flow-tools formats that need fields our records lack.
+    pub fn new(opts: PrintOptions) -> Result<Printer, PrintError> {
+        if let Format::FlowTools(n) = opts.format {
+            if let Some((description, missing)) = flowtools::missing_fields(n) {
+                return Err(PrintError::MissingFields {
+                    format: n,
+                    description,
+                    missing,
+                });
+            }
+            if !flowtools::SUPPORTED.contains(&n) {
+                return Err(PrintError::UnknownFormat(n.to_string()));
+            }
+        }
+        Ok(Printer {
+            format: opts.format,
+            text: TextOptions {
+                names: opts.names,
+                wide: opts.wide,
+            },
+            tz: opts.tz,
+            skipped: AtomicU64::new(0),
+        })
+    }
+
+    /// The format printed.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The columns this printer reads: a scan need only check and hand out these
+    /// ([`crate::cli::scan_inputs_columns`]).
+    pub fn columns(&self) -> ColumnSet {
+        use ColumnId::*;
+        let ids: &[ColumnId] = match self.format {
+            Format::FlowTools(n) => match n {
+                0 => &[
+                    InputIf, OutputIf, SrcAddr, DstAddr, Protocol, SrcPort, DstPort, Packets,
+                    Octets,
+                ],
+                1 | 2 => &[
+                    InputIf, OutputIf, SrcAddr, DstAddr, Protocol, SrcPort, DstPort, Packets,
+                    Octets, StartMs, EndMs, Tos, TcpFlags,
+                ],
+                3 => &[
+                    SrcAddr, DstAddr, Protocol, SrcPort, DstPort, Packets, Octets,
+                ],
+                4 => &[
+                    InputIf, OutputIf, SrcAddr, DstAddr, SrcMask, DstMask, Protocol, SrcAs, DstAs,
+                    Packets, Octets,
+                ],
+                5 => &[
+                    StartMs, EndMs, InputIf, OutputIf, SrcAddr, DstAddr, SrcPort, DstPort,
+                    Protocol, TcpFlags, Packets, Octets,
+                ],
+                6 => &[SrcAddr, DstAddr, Packets, Octets],
+                9 => &[SrcTag, DstTag, SrcAddr, DstAddr, Packets, Octets],
+                _ => return ColumnSet::ALL,
+            },
+            Format::Csv | Format::Json => return ColumnSet::ALL,
+        };
+        ColumnSet::of(ids)
+    }
+
+    /// What comes before the first flow (column headers; nothing for JSON).
+    pub fn header(&self) -> Vec<u8> {
+        match self.format {
+            Format::FlowTools(n) => flowtools::header(n, self.text.wide).as_bytes().to_vec(),
+            Format::Csv => {
+                let mut out = Vec::new();
+                csv::header(&mut out);
+                out
+            }
+            Format::Json => Vec::new(),
+        }
+    }
+
+    /// Appends the flows of `block` to `out`.
+    pub fn format_block(&self, block: &FlowBlock<'_>, out: &mut Vec<u8>) {
+        let mut clock = Clock::new(self.tz.clone());
+        match self.format {
+            Format::FlowTools(n) => {
+                let skipped = flowtools::format_block(n, self.text, block, &mut clock, out);
+                if skipped > 0 {
+                    self.skipped.fetch_add(skipped, Ordering::Relaxed);
+                }
+            }
+            Format::Csv => csv::format_block(block, &mut clock, out),
+            Format::Json => json::format_block(block, &mut clock, out),
+        }
+    }
+
+    /// Formats the blocks of a batch in parallel into `bufs` (resized and cleared), in order:
+    /// blocks are cut into pieces of at most [`PIECE_FLOWS`] flows, piece `i` goes to `bufs[i]`.
+    /// Returns the number of pieces.
+    pub fn format_batch(&self, blocks: &[FlowBlock<'_>], bufs: &mut Vec<Vec<u8>>) -> usize {
+        let pieces: Vec<FlowBlock<'_>> = blocks
+            .iter()
+            .flat_map(|b| {
+                (0..b.len)
+                    .step_by(PIECE_FLOWS)
+                    .map(move |s| b.slice(s..(s + PIECE_FLOWS).min(b.len)))
+            })
+            .collect();
+        if bufs.len() < pieces.len() {
+            bufs.resize_with(pieces.len(), Vec::new);
+        }
+        bufs[..pieces.len()]
+            .par_iter_mut()
+            .zip(pieces.par_iter())
+            .for_each(|(buf, piece)| {
+                buf.clear();
+                self.format_block(piece, buf);
+            });
+        pieces.len()
+    }
+
+    /// Formats a batch (in parallel) and writes it to `w` in order, reusing `bufs`.
+    pub fn write_batch(
+        &self,
+        blocks: &[FlowBlock<'_>],
+        bufs: &mut Vec<Vec<u8>>,
+        w: &mut dyn Write,
+    ) -> io::Result<()> {
+        let n = self.format_batch(blocks, bufs);
+        bufs[..n].iter().try_for_each(|buf| w.write_all(buf))
+    }
+
+    /// Flows formats 1 and 2 left out because they have no packets (flow-tools does the same:
+    /// it divides octets by packets).
+    pub fn skipped_without_packets(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+}
+
+/// Flows formatted as one unit of parallel work (and one output buffer).
+pub const PIECE_FLOWS: usize = 4096;
+
+#[cfg(test)]
+mod tests;

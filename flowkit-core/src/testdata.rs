@@ -1,0 +1,28 @@
+//! Locating the sample files under the repository's `testdata/` (for tests and benchmarks of
+//! every crate in the workspace). Not part of the stable API.
+
+use std::path::PathBuf;
+
+/// The repository's `testdata/` directory.
+pub fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("testdata")
+}
+
+/// The path of `rel` under `testdata/`.
+pub fn path(rel: &str) -> PathBuf {
+    dir().join(rel)
+}
+
+/// The text of `rel` under `testdata/`, gunzipped when it ends in `.gz`.
+pub fn read_text(rel: &str) -> std::io::Result<String> {
+    let bytes = std::fs::read(path(rel))?;
+    if !rel.ends_with(".gz") {
+        return String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+    }
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut s)?;
+    Ok(s)
+}
