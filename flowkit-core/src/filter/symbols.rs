@@ -1,17 +1,20 @@
 //! Symbolic names for protocols and ports, as `permit tcp` or `permit ssh,https` use them.
 //!
-//! flow-tools reads these from its own `ip-prot.sym` and `tcp-port.sym` files at run time. We embed
-//! the IANA keywords as Debian's netbase package ships them (`/etc/protocols`, `/etc/services`,
-//! names and aliases, lower case), so a filter means the same on every machine. Lookups ignore case.
+//! flow-tools reads these from its `ip-prot.sym` and `tcp-port.sym` files (IANA keywords) at run
+//! time. We look a name up first in the names and aliases of Debian's netbase `/etc/protocols` and
+//! `/etc/services` (embedded below: the names Unix tools accept, such as `www` and `ircd`), then in
+//! the full IANA registries that `flow-print -n` uses ([`crate::print::names`]). Lookups ignore case.
+
+use crate::print::names;
 
 /// The protocol number of a keyword (any case).
 pub(crate) fn protocol(name: &str) -> Option<u8> {
-    lookup(PROTOCOLS, name)
+    lookup(PROTOCOLS, name).or_else(|| names::protocol_number(name))
 }
 
 /// The port of a service name (any case).
 pub(crate) fn port(name: &str) -> Option<u16> {
-    lookup(PORTS, name)
+    lookup(PORTS, name).or_else(|| names::port_number(name))
 }
 
 fn lookup<T: Copy>(table: &[(&str, T)], name: &str) -> Option<T> {
@@ -22,17 +25,20 @@ fn lookup<T: Copy>(table: &[(&str, T)], name: &str) -> Option<T> {
         .map(|i| table[i].1)
 }
 
-/// The names of a table, for suggestions.
+/// Every protocol name, for suggestions.
 pub(crate) fn protocol_names() -> impl Iterator<Item = &'static str> {
-    PROTOCOLS.iter().map(|(n, _)| *n)
+    PROTOCOLS
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(names::protocol_keywords())
 }
 
-/// The names of the port table, for suggestions.
+/// Every service name, for suggestions.
 pub(crate) fn port_names() -> impl Iterator<Item = &'static str> {
-    PORTS.iter().map(|(n, _)| *n)
+    PORTS.iter().map(|(n, _)| *n).chain(names::service_names())
 }
 
-/// IP protocol keywords and numbers, sorted by name.
+/// IP protocol names and aliases of netbase's `/etc/protocols`, sorted by name.
 pub(crate) static PROTOCOLS: &[(&str, u8)] = &[
     ("ah", 51),
     ("ax.25", 93),
@@ -97,7 +103,7 @@ pub(crate) static PROTOCOLS: &[(&str, u8)] = &[
     ("xtp", 36),
 ];
 
-/// TCP/UDP service names and ports, sorted by name.
+/// TCP/UDP service names and aliases of netbase's `/etc/services`, sorted by name.
 pub(crate) static PORTS: &[(&str, u16)] = &[
     ("acr-nema", 104),
     ("afpovertcp", 548),
@@ -454,5 +460,12 @@ mod tests {
         assert_eq!(port("domain"), Some(53));
         assert_eq!(port("ms-wbt-server"), Some(3389));
         assert_eq!(port("nosuch"), None);
+        // Names only IANA's registry has.
+        assert_eq!(port("ircu"), Some(6665)); // IANA: 6665-6669
+        assert_eq!(port("bgp"), Some(179));
+        assert_eq!(protocol("sctp"), Some(132));
+        assert_eq!(protocol("pim"), Some(103));
+        assert_eq!(protocol("vrrp"), Some(112));
+        assert_eq!(protocol("l2tp"), Some(115));
     }
 }
