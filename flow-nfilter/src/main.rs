@@ -2,8 +2,9 @@
 
 use clap::Parser;
 use flowkit_core::cli::{self, FlowOutput, InputArgs, ToolError};
-use flowkit_core::filter::{error, CompileOptions, Definition, FilterFile, Variables};
-use flowkit_core::timefmt;
+use flowkit_core::filter::{error, CompileOptions, Definition, FilterFile, Selection, Variables};
+use flowkit_core::{timefmt, ColumnSet, FlowBlock};
+use rayon::prelude::*;
 use std::path::PathBuf;
 
 const TOOL: &str = "flow-nfilter";
@@ -188,14 +189,27 @@ fn run(args: Args) -> Result<(), ToolError> {
         cli::warn(TOOL, &format!("warning: {w}"));
     }
     let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
-    let mut selections = Vec::new();
-    let stats = cli::scan_inputs(TOOL, &args.input, &mut |batch| {
-        filter.select_batch(batch, &mut selections);
-        for (block, sel) in batch.iter().zip(&selections) {
-            match sel.count {
-                0 => {}
-                n if n == block.len => out.write_block(block, None)?,
-                _ => out.write_block(block, Some(&sel.rows))?,
+    // The scan checks and hands out only the columns the filter reads; a block with selected
+    // flows is then completed (its other columns checked) to be written.
+    let wanted = ColumnSet::of(&filter.columns());
+    let stats = cli::scan_inputs_columns(TOOL, &args.input, wanted, &mut |batch| {
+        let picked: Vec<(Selection, Option<FlowBlock<'_>>)> = batch
+            .blocks
+            .par_iter()
+            .enumerate()
+            .map(|(k, b)| {
+                let mut s = Selection::default();
+                s.count = filter.select(b, &mut s.rows);
+                let full = if s.count > 0 { batch.full(k) } else { None };
+                (s, full)
+            })
+            .collect();
+        for (k, (sel, full)) in picked.iter().enumerate() {
+            let Some(block) = full else { continue };
+            match (sel.count == block.len, batch.raw) {
+                (true, Some(raw)) => out.write_raw_block(raw[k], block)?,
+                (true, None) => out.write_block(block, None)?,
+                (false, _) => out.write_block(block, Some(&sel.rows))?,
             }
         }
         Ok(())

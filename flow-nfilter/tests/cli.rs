@@ -256,3 +256,126 @@ fn warns_about_variables_the_file_never_uses() {
         "{err}"
     );
 }
+
+#[test]
+fn a_filter_reading_no_column_copies_every_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = records(5000);
+    let a = write_archive(dir.path(), "a.fk", &recs, 1000);
+    let cfg = dir.path().join("all.cfg");
+    std::fs::write(&cfg, "filter-definition everything\n  invert\n").unwrap();
+    let o = run(
+        flow_nfilter()
+            .arg("-f")
+            .arg(&cfg)
+            .args(["-F", "everything"])
+            .arg(&a),
+        b"",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(flows_of(&o.stdout), recs);
+}
+
+/// The flows as `flow-cat 2010-11-09/ft*` writes them: the real flow-cat when the workspace built
+/// it next to flow-nfilter, else the library doing what flow-cat does.
+fn flow_cat_investigation_day() -> Vec<u8> {
+    use flowkit_core::input::{Input, ScanOptions, Scanner};
+    let ft = flowkit_core::testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000");
+    let flow_cat = Path::new(env!("CARGO_BIN_EXE_flow-nfilter")).with_file_name("flow-cat");
+    if flow_cat.exists() {
+        let o = Command::new(flow_cat)
+            .current_dir(flowkit_core::testdata::dir())
+            .arg("2010-11-09/ft*")
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        return o.stdout;
+    }
+    let mut w = ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+    let mut scanner = Scanner::new(ScanOptions::default(), |m| panic!("{m}"));
+    scanner
+        .run(&[Input::File(ft)], &mut |batch| {
+            batch.iter().try_for_each(|b| w.write_block(b, None))
+        })
+        .unwrap();
+    w.finish().unwrap().0
+}
+
+/// `flow-cat 2010-11-09/ft* | flow-nfilter -F ip-addr -v ADDR=189.22.36.165 | flow-nfilter -F
+/// victim-browsing | flow-nfilter -F gt1packet` selects the flows flow-tools selected (864, as a
+/// multiset of addresses, ports, protocol, octets and packets), with the built-in filters and
+/// with the published filter file; the first stage may also read the flow-tools file itself.
+#[test]
+fn investigation_pipeline_selects_what_flow_tools_selected() {
+    let want = {
+        let text =
+            flowkit_core::testdata::read_text("flow-tools/expected/investigation.txt.gz").unwrap();
+        let mut v: Vec<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(want.len(), 864);
+    let key = |r: &FlowRecord| {
+        format!(
+            "{} {} {} {} {} {} {}",
+            r.src_addr, r.dst_addr, r.protocol, r.src_port, r.dst_port, r.octets, r.packets
+        )
+    };
+    let published = flowkit_core::testdata::path("flow-tools/investigation.cfg");
+    let stream = flow_cat_investigation_day();
+    for file_args in [
+        vec![],
+        vec!["-f".to_string(), published.display().to_string()],
+    ] {
+        for first_from_file in [false, true] {
+            let mut first = flow_nfilter();
+            first
+                .current_dir(flowkit_core::testdata::dir())
+                .args(&file_args)
+                .args(["-F", "ip-addr", "-v", "ADDR=189.22.36.165"]);
+            let o = if first_from_file {
+                run(first.arg("2010-11-09/ft*"), b"")
+            } else {
+                run(&mut first, &stream)
+            };
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let o = run(
+                flow_nfilter()
+                    .args(&file_args)
+                    .args(["-F", "victim-browsing"]),
+                &o.stdout,
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let o = run(
+                flow_nfilter().args(&file_args).args(["-F", "gt1packet"]),
+                &o.stdout,
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let flows = flows_of(&o.stdout);
+            let mut got: Vec<String> = flows.iter().map(key).collect();
+            got.sort();
+            assert_eq!(
+                got, want,
+                "{file_args:?} first stage from file: {first_from_file}"
+            );
+            let intruder: IpAddr = "79.115.103.225".parse().unwrap();
+            assert!(
+                flows
+                    .iter()
+                    .any(|r| r.src_addr == intruder && r.dst_port == 22),
+                "intruder's SSH"
+            );
+            assert!(
+                flows
+                    .iter()
+                    .any(|r| r.dst_addr == intruder && r.dst_port == 6667),
+                "IRC"
+            );
+        }
+    }
+}

@@ -706,17 +706,14 @@ fn warnings_for_lines_flow_tools_reads_differently() {
 }
 
 fn testdata(name: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata")
-        .join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    crate::testdata::read_text(name).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]
 fn flow_tools_files_load_unchanged() {
     for (name, vars) in [
         ("filters/flow-tools-filter.cfg", vec![]),
-        ("filters/investigation.cfg", vec!["ADDR=189.22.36.165"]),
+        ("flow-tools/investigation.cfg", vec!["ADDR=189.22.36.165"]),
         ("filters/notes-examples.cfg", vec!["H=10.1.2.3"]),
         (
             "../filters/filter.cfg",
@@ -740,16 +737,7 @@ fn flow_tools_files_load_unchanged() {
 /// printed them) select exactly the 864 flows flow-tools' flow-nfilter selected.
 #[test]
 fn investigation_selects_what_flow_tools_selected() {
-    use std::io::Read;
-    let gz = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../testdata/flow-tools/flow-print-f5.txt.gz"),
-    )
-    .unwrap();
-    let mut f5 = String::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_string(&mut f5)
-        .unwrap();
+    let f5 = testdata("flow-tools/expected/flow-print-f5.txt.gz");
     let time = |s: &str| -> i64 {
         // MMDD.HH:MM:SS.mmm in UTC, year 2010
         let dt = format!("2010-{}-{}T{}Z", &s[0..2], &s[2..4], &s[5..]);
@@ -781,7 +769,7 @@ fn investigation_selects_what_flow_tools_selected() {
     assert_eq!(recs.len(), 3498);
     let mut vars = Variables::new();
     vars.bind("ADDR=189.22.36.165").unwrap();
-    let file = load(&testdata("filters/investigation.cfg"), &vars);
+    let file = load(&testdata("flow-tools/investigation.cfg"), &vars);
     let mut flows = recs;
     for def in ["ip-addr", "victim-browsing", "gt1packet"] {
         let keep = run_with(&file, def, &flows, &utc());
@@ -809,7 +797,7 @@ fn investigation_selects_what_flow_tools_selected() {
             )
         })
         .collect();
-    let expected = testdata("flow-tools/investigation.txt");
+    let expected = testdata("flow-tools/expected/investigation.txt.gz");
     let mut want: Vec<String> = expected
         .lines()
         .skip(1)
