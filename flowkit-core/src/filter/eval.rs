@@ -359,16 +359,57 @@ impl AddrMatcher {
                     }
                 }
             },
-            AddrColumn::V6(c) => {
-                for (m, a) in mask.iter_mut().zip(c) {
-                    if *m {
-                        *m = match std::net::Ipv6Addr::from(*a).to_ipv4_mapped() {
-                            Some(v4) => self.v4(u32::from(v4)),
-                            None => self.v6(u128::from_be_bytes(*a)),
+            AddrColumn::V6(c) => match self {
+                AddrMatcher::Sets {
+                    v4: V4Set::Ranges(r),
+                    v6,
+                } if v6.is_empty() => {
+                    // Only IPv4 rows (stored IPv4-mapped, ::ffff:a.b.c.d) can pass: give the
+                    // others a key outside every IPv4 range, then test keys in one tight loop.
+                    let keys: Vec<u64> = c
+                        .iter()
+                        .map(|a| {
+                            let k = u128::from_be_bytes(*a);
+                            if k >> 32 == 0xffff {
+                                k as u32 as u64
+                            } else {
+                                u64::MAX
+                            }
+                        })
+                        .collect();
+                    match r {
+                        RangeSet::All => {
+                            for (m, &k) in mask.iter_mut().zip(&keys) {
+                                *m &= k != u64::MAX;
+                            }
+                        }
+                        _ => r.and_into(mask, &keys, |k| k),
+                    }
+                }
+                AddrMatcher::Sets { v4, v6 } => {
+                    for (m, a) in mask.iter_mut().zip(c) {
+                        let k = u128::from_be_bytes(*a);
+                        *m &= if k >> 32 == 0xffff {
+                            v4.contains(k as u32)
+                        } else {
+                            let i = v6.partition_point(|r| r.0 <= k);
+                            i > 0 && k <= v6[i - 1].1
                         };
                     }
                 }
-            }
+                AddrMatcher::MaskList { .. } => {
+                    for (m, a) in mask.iter_mut().zip(c) {
+                        if *m {
+                            let k = u128::from_be_bytes(*a);
+                            *m = if k >> 32 == 0xffff {
+                                self.v4(k as u32)
+                            } else {
+                                self.v6(k)
+                            };
+                        }
+                    }
+                }
+            },
         }
     }
 }
