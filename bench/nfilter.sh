@@ -17,11 +17,18 @@ size=$(du -m "$dir/flows.fk" | cut -f1)
 cat > "$dir/bench.cfg" <<'CFG'
 filter-primitive host
   type ip-address
-  permit 29.166.109.43
+  permit 108.122.199.184
 filter-definition one-host
   match ip-source-address host
   or
   match ip-destination-address host
+filter-primitive busy
+  type ip-address
+  permit 29.166.109.43
+filter-definition busy-host
+  match ip-source-address busy
+  or
+  match ip-destination-address busy
 filter-primitive net10
   type ip-address-prefix
   permit 10.0.0.0/12
@@ -55,12 +62,12 @@ run() {
     printf '%-52s %8.3f s %8.1f M flows/s\n' "$label" "$secs" "$(echo "$flows / $secs / 1000000" | bc -l)"
 }
 cd "$dir"
-for def in one-host addrport port-counter; do
+for def in one-host busy-host addrport port-counter; do
     n=$("$bin/flow-nfilter" -f bench.cfg -F $def flows.fk | "$bin/flow-print" | tail -n +2 | wc -l)
     echo "$def selects $n flows"
 done
 run "flow-cat FILE > /dev/null" "$bin/flow-cat flows.fk"
-for def in one-host addrport port-counter; do
+for def in one-host busy-host addrport port-counter; do
     run "flow-nfilter -F $def FILE" "$bin/flow-nfilter -f bench.cfg -F $def flows.fk"
 done
 run "flow-cat FILE | flow-nfilter -F one-host" "$bin/flow-cat flows.fk | $bin/flow-nfilter -f bench.cfg -F one-host"
