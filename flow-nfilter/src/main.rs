@@ -1,1 +1,223 @@
-fn main() {}
+//! flow-nfilter: pass on the flows a flow-tools filter definition permits.
+
+use clap::Parser;
+use flowkit_core::cli::{self, FlowOutput, InputArgs, ToolError};
+use flowkit_core::filter::{error, CompileOptions, Definition, FilterFile, Selection, Variables};
+use flowkit_core::{timefmt, ColumnSet, FlowBlock};
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+const TOOL: &str = "flow-nfilter";
+
+/// The filter file shipped with flowkit, used when neither -f nor $FLOWKIT_FILTERS names one.
+const BUILT_IN: &str = include_str!("../../filters/filter.cfg");
+const BUILT_IN_NAME: &str = "<built-in filters/filter.cfg>";
+
+/// Pass on the flows a filter definition permits (flow-tools' filter language).
+///
+/// Filters are defined in a flow-tools filter file: primitives (lists of values) and
+/// definitions (match lines combining them). `--check` lists the definitions of a file.
+#[derive(Parser, Debug)]
+#[command(name = TOOL, version, about, long_about = None)]
+struct Args {
+    /// Filter file [default: $FLOWKIT_FILTERS, else the built-in filters/filter.cfg].
+    #[arg(short = 'f', long = "filters", value_name = "FILE")]
+    filters: Option<PathBuf>,
+    /// The definition to apply [default: the one named `default`].
+    #[arg(short = 'F', long = "definition", value_name = "DEFINITION")]
+    definition: Option<String>,
+    /// Give a variable used as @NAME, @{NAME} or @{NAME:-default} in the file (repeatable).
+    #[arg(short = 'v', long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Check the filter file, list its definitions and primitives, and exit.
+    #[arg(long)]
+    check: bool,
+    /// Write to FILE (published when complete) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// The filter file's name (for messages) and text.
+fn filter_source(args: &Args) -> Result<(String, String), ToolError> {
+    let path = args.filters.clone().or_else(|| {
+        std::env::var_os("FLOWKIT_FILTERS")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    match path {
+        None => Ok((BUILT_IN_NAME.to_string(), BUILT_IN.to_string())),
+        Some(p) => std::fs::read_to_string(&p)
+            .map(|text| (p.display().to_string(), text))
+            .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display()))),
+    }
+}
+
+fn usage(e: impl std::fmt::Display) -> ToolError {
+    ToolError::Usage(e.to_string())
+}
+
+/// One line describing a definition: its groups as `a and b or c`, inverted or not.
+fn describe(file: &FilterFile, d: &Definition) -> String {
+    let groups: Vec<String> = d
+        .groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|m| format!("{} {}", m.field.name(), m.primitive_name))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .map(|g| {
+            if d.groups.len() > 1 && g.contains(" and ") {
+                format!("({g})")
+            } else {
+                g
+            }
+        })
+        .collect();
+    let body = match groups.len() {
+        0 => "nothing".to_string(),
+        _ => groups.join(" or "),
+    };
+    let mut s = if d.invert {
+        format!("not ({body})")
+    } else {
+        body
+    };
+    let mut needs: Vec<&str> = file
+        .missing_variables(d)
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    needs.sort();
+    needs.dedup();
+    if !needs.is_empty() {
+        s.push_str(&format!("   [needs -v {}]", needs.join(", -v ")));
+    }
+    if let Some(f) = d.groups.iter().flatten().find(|m| !m.field.carried()) {
+        s.push_str(&format!(
+            "   [unusable: flowkit records have no {}]",
+            f.field.name()
+        ));
+    }
+    s
+}
+
+fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), ToolError> {
+    for p in &file.primitives {
+        for w in &p.warnings {
+            cli::warn(TOOL, &format!("warning: {w}"));
+        }
+    }
+    if let Some(name) = &args.definition {
+        file.compile(name, opts).map_err(usage)?;
+    }
+    let width = file
+        .definitions
+        .iter()
+        .map(|d| d.name.len())
+        .chain(file.primitives.iter().map(|p| p.name.len()))
+        .max()
+        .unwrap_or(0);
+    println!(
+        "{}: ok, {} definitions, {} primitives",
+        file.origin,
+        file.definitions.len(),
+        file.primitives.len()
+    );
+    println!("definitions:");
+    for d in &file.definitions {
+        println!("  {:width$}  {}", d.name, describe(file, d));
+    }
+    println!("primitives:");
+    for p in &file.primitives {
+        let kind = p.kind.map_or("?", |k| k.keyword());
+        let lines = p.entries.len();
+        let mut s = format!(
+            "{kind}, {lines} line{}, default {}",
+            if lines == 1 { "" } else { "s" },
+            p.default.name()
+        );
+        if !p.missing.is_empty() {
+            let names: Vec<&str> = p.missing.iter().map(|m| m.name.as_str()).collect();
+            s.push_str(&format!("   [needs -v {}]", names.join(", -v ")));
+        }
+        println!("  {:width$}  {s}", p.name);
+    }
+    Ok(())
+}
+
+fn run(args: Args) -> Result<(), ToolError> {
+    let (origin, text) = filter_source(&args)?;
+    let mut vars = Variables::new();
+    for b in &args.vars {
+        vars.bind(b).map_err(usage)?;
+    }
+    let file = FilterFile::parse(&text, &origin, &vars).map_err(usage)?;
+    for name in vars.names() {
+        if !file.referenced_variables.contains(name) {
+            let hint =
+                error::did_you_mean(name, file.referenced_variables.iter().map(String::as_str));
+            cli::warn(
+                TOOL,
+                &format!("warning: variable {name} is not used by {origin}{hint}"),
+            );
+        }
+    }
+    let opts = CompileOptions {
+        tz: timefmt::zone(args.input.utc),
+    };
+    if args.check {
+        return check(&file, &args, &opts);
+    }
+    let name = match &args.definition {
+        Some(n) => n.as_str(),
+        None if file.definition_index("default").is_some() => "default",
+        None => {
+            return Err(ToolError::Usage(format!(
+                "no -F DEFINITION given and {origin} has no definition named `default` \
+                 (`{TOOL} --check` lists the definitions)"
+            )))
+        }
+    };
+    // Compile before opening the output: a bad filter writes nothing.
+    let filter = file.compile(name, &opts).map_err(usage)?;
+    let def = file.definition(name).map_err(usage)?;
+    for w in file.warnings_of(def) {
+        cli::warn(TOOL, &format!("warning: {w}"));
+    }
+    let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
+    // The scan checks and hands out only the columns the filter reads; a block with selected
+    // flows is then completed (its other columns checked) to be written.
+    let wanted = ColumnSet::of(&filter.columns());
+    let stats = cli::scan_inputs_columns(TOOL, &args.input, wanted, &mut |batch| {
+        let picked: Vec<(Selection, Option<FlowBlock<'_>>)> = batch
+            .blocks
+            .par_iter()
+            .enumerate()
+            .map(|(k, b)| {
+                let mut s = Selection::default();
+                s.count = filter.select(b, &mut s.rows);
+                let full = if s.count > 0 { batch.full(k) } else { None };
+                (s, full)
+            })
+            .collect();
+        for (k, (sel, full)) in picked.iter().enumerate() {
+            let Some(block) = full else { continue };
+            match (sel.count == block.len, batch.raw) {
+                (true, Some(raw)) => out.write_raw_block(raw[k], block)?,
+                (true, None) => out.write_block(block, None)?,
+                (false, _) => out.write_block(block, Some(&sel.rows))?,
+            }
+        }
+        Ok(())
+    })?;
+    out.finish()?;
+    cli::check_damage(&stats)
+}
+
+fn main() {
+    cli::exit_with(TOOL, run(Args::parse()))
+}

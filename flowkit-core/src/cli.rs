@@ -194,6 +194,16 @@ impl FlowOutput {
         }
     }
 
+    /// Appends a whole block whose stored bytes (checked, as a [`crate::input::Batch`] gives them)
+    /// are `raw`, copying them as they are (a dated tree re-encodes, splitting by time).
+    pub fn write_raw_block(&mut self, raw: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
+        match self {
+            FlowOutput::File(w) => w.writer().write_raw_block(raw, block),
+            FlowOutput::Stdout(w) => w.write_raw_block(raw, block),
+            FlowOutput::Tree(_) => self.write_block(block, None),
+        }
+    }
+
     /// Appends whole blocks of a batch, copying their stored bytes as they are where the batch
     /// has them (archives and streams; not into a dated tree, which splits blocks by time).
     pub fn write_batch(&mut self, batch: &crate::input::Batch<'_, '_>) -> io::Result<()> {

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod collector;
 pub mod decode;
 pub mod export;
+pub mod filter;
 pub mod flowtools;
 pub mod gen;
 pub mod import;

@@ -174,6 +174,38 @@ pub fn protocol(p: u8) -> Option<&'static str> {
     PROTOCOLS[p as usize]
 }
 
+/// The number of IANA protocol keyword `name` (any case): the reverse of [`protocol`].
+pub fn protocol_number(name: &str) -> Option<u8> {
+    (0..=255u8).find(|&p| PROTOCOLS[p as usize].is_some_and(|k| k.eq_ignore_ascii_case(name)))
+}
+
+/// Every IANA protocol keyword.
+pub fn protocol_keywords() -> impl Iterator<Item = &'static str> {
+    PROTOCOLS.iter().flatten().copied()
+}
+
+/// The port IANA assigns service `name` to (any case): the lowest TCP port so named, else the
+/// lowest UDP, SCTP, DCCP one. The reverse of [`port`], for filters (`permit ssh`).
+pub fn port_number(name: &str) -> Option<u16> {
+    let tables = port_tables();
+    let ids: Vec<u16> = (1..=tables.names.len() as u16)
+        .filter(|&i| tables.names[i as usize - 1].eq_ignore_ascii_case(name))
+        .collect();
+    if ids.is_empty() {
+        return None;
+    }
+    tables
+        .by_port
+        .iter()
+        .find_map(|t| t.iter().position(|i| ids.contains(i)))
+        .map(|p| p as u16)
+}
+
+/// Every IANA service name.
+pub fn service_names() -> impl Iterator<Item = &'static str> {
+    port_tables().names.iter().copied()
+}
+
 /// The IANA service-name registry, as shipped in the source tree.
 const PORT_NAMES: &str = include_str!("port-names.txt");
 
@@ -279,6 +311,12 @@ mod tests {
     #[test]
     fn ports_are_named_per_protocol() {
         assert_eq!(port(6, 22), Some("ssh"));
+        assert_eq!(port_number("SSH"), Some(22));
+        assert_eq!(port_number("https"), Some(443));
+        assert_eq!(port_number("syslog"), Some(514)); // UDP only
+        assert_eq!(port_number("no-such-service"), None);
+        assert_eq!(protocol_number("TCP"), Some(6));
+        assert_eq!(protocol_number("ipv6-icmp"), Some(58));
         assert_eq!(port(17, 53), Some("domain"));
         assert_eq!(port(6, 514), Some("shell"));
         assert_eq!(port(17, 514), Some("syslog"));

@@ -1,0 +1,381 @@
+//! flow-nfilter as a user runs it: archives in, flows out; errors exit 2 and write nothing.
+
+use flowkit_core::archive::{ArchiveFile, ArchiveFileWriter, ArchiveWriter, WriterOptions};
+use flowkit_core::filter::{CompileOptions, FilterFile, Variables};
+use flowkit_core::FlowRecord;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn flow_nfilter() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_flow-nfilter"));
+    c.env_remove("FLOWKIT_FILTERS").env("TZ", "UTC");
+    c
+}
+
+fn records(n: u32) -> Vec<FlowRecord> {
+    (0..n)
+        .map(|i| FlowRecord {
+            start_ms: 1_289_312_405_000 + i as i64,
+            end_ms: 1_289_312_406_000 + i as i64,
+            src_addr: IpAddr::V4((0x0a00_0000 + i % 300).into()),
+            dst_addr: IpAddr::V4((0xc0a8_0000 + i % 7).into()),
+            src_port: [22, 40000, 6667, 80][(i % 4) as usize],
+            dst_port: [40001, 22, 443, 53, 6667][(i % 5) as usize],
+            protocol: 6,
+            packets: (i % 13) as u64,
+            octets: 40 * (i % 13) as u64,
+            ..FlowRecord::default()
+        })
+        .collect()
+}
+
+fn write_archive(dir: &Path, name: &str, recs: &[FlowRecord], block_flows: usize) -> PathBuf {
+    let p = dir.join(name);
+    let mut w = ArchiveFileWriter::create(
+        &p,
+        WriterOptions {
+            block_flows,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for r in recs {
+        w.writer().push(r).unwrap();
+    }
+    w.finish().unwrap();
+    p
+}
+
+fn stream_bytes(recs: &[FlowRecord]) -> Vec<u8> {
+    let mut w = ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+    for r in recs {
+        w.push(r).unwrap();
+    }
+    w.finish().unwrap().0
+}
+
+fn flows_of(bytes: &[u8]) -> Vec<FlowRecord> {
+    let f = ArchiveFile::from_bytes("output", bytes).unwrap();
+    (0..f.blocks().len())
+        .flat_map(|i| f.block(i).unwrap().records().collect::<Vec<_>>())
+        .collect()
+}
+
+fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    out
+}
+
+/// What the library's reference interpreter keeps of `recs` for the built-in definition `def`.
+fn expected(def: &str, vars: &[&str], recs: &[FlowRecord]) -> Vec<FlowRecord> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../filters/filter.cfg"
+    ))
+    .unwrap();
+    let mut v = Variables::new();
+    for b in vars {
+        v.bind(b).unwrap();
+    }
+    let file = FilterFile::parse(&text, "filter.cfg", &v).unwrap();
+    let interp = file
+        .interpreter(
+            def,
+            &CompileOptions {
+                tz: jiff::tz::TimeZone::UTC,
+            },
+        )
+        .unwrap();
+    recs.iter().filter(|r| interp.matches(r)).cloned().collect()
+}
+
+#[test]
+fn filters_archive_files_and_streams_keeping_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = records(30_000);
+    // Small blocks so the batch is split across threads.
+    let a = write_archive(dir.path(), "a.fk", &recs[..20_000], 1000);
+    let b = write_archive(dir.path(), "b.fk", &recs[20_000..], 1000);
+    let want = expected("ssh", &[], &recs);
+    assert!(!want.is_empty() && want.len() < recs.len());
+
+    // Files as arguments, output with -o.
+    let out = dir.path().join("out.fk");
+    let o = run(
+        flow_nfilter()
+            .args(["-F", "ssh", "-o"])
+            .arg(&out)
+            .arg(&a)
+            .arg(&b),
+        b"",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(flows_of(&std::fs::read(&out).unwrap()), want);
+
+    // A stream on stdin, a stream on stdout.
+    let o = run(flow_nfilter().args(["-F", "ssh"]), &stream_bytes(&recs));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(flows_of(&o.stdout), want);
+
+    // Variables, and a definition keeping everything or nothing.
+    let vars = ["ADDR=10.0.0.7"];
+    let o = run(
+        flow_nfilter()
+            .args(["-F", "ip-addr", "-v", vars[0]])
+            .arg(&a),
+        b"",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        flows_of(&o.stdout),
+        expected("ip-addr", &vars, &recs[..20_000])
+    );
+    let o = run(flow_nfilter().args(["-F", "udp"]).arg(&a), b"");
+    assert!(o.status.success());
+    assert!(flows_of(&o.stdout).is_empty());
+}
+
+#[test]
+fn filter_file_from_option_environment_and_default_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = records(100);
+    let a = write_archive(dir.path(), "a.fk", &recs, 8192);
+    let cfg = dir.path().join("mine.cfg");
+    std::fs::write(
+        &cfg,
+        "filter-primitive big\n type counter\n permit gt 10\nfilter-definition default\n match packets big\n",
+    )
+    .unwrap();
+    let want: Vec<FlowRecord> = recs.iter().filter(|r| r.packets > 10).cloned().collect();
+    let o = run(flow_nfilter().arg("-f").arg(&cfg).arg(&a), b"");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(flows_of(&o.stdout), want);
+    let o = run(flow_nfilter().env("FLOWKIT_FILTERS", &cfg).arg(&a), b"");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(flows_of(&o.stdout), want);
+}
+
+#[test]
+fn check_lists_definitions_and_what_they_need() {
+    let o = run(flow_nfilter().arg("--check"), b"");
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.starts_with("<built-in filters/filter.cfg>: ok,"),
+        "{text}"
+    );
+    for line in [
+        "ip-addr ",
+        "[needs -v ADDR]",
+        "not ((ip-source-address victim and ip-destination-port port80) or (ip-destination-address victim and ip-source-port port80))",
+        "gt1packet ",
+        "counter, 1 line, default deny",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+}
+
+/// Every user error: a clear message, exit status 2, and not a byte on stdout.
+#[test]
+fn errors_exit_2_with_a_clear_message_and_empty_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write_archive(dir.path(), "a.fk", &records(10), 8192);
+    let cfg = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let syntax = cfg("syntax.cfg", "filter-primitive p\n  type ip-port\n  permit 22\nfilter-definition d\n  match ip-destination-port p\n  orr\n");
+    let unknown_prim = cfg("prim.cfg", "filter-primitive irc-ports\n  type ip-port\n  permit 6667\nfilter-definition d\n  match ip-destination-port irc-portz\n");
+    let wrong_type = cfg("type.cfg", "filter-primitive a\n  type ip-address\n  permit 10.0.0.1\nfilter-definition d\n  match ip-destination-port a\n");
+    let s = |p: &PathBuf| p.display().to_string();
+    let syntax_at = format!(
+        "{}:6:3: unknown statement `orr`; did you mean `or`?",
+        s(&syntax)
+    );
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
+        (
+            vec!["-f".into(), s(&syntax), "-F".into(), "d".into()],
+            vec![&syntax_at, "6 |   orr", "  |   ^-^"],
+        ),
+        (
+            vec!["-f".into(), s(&unknown_prim), "-F".into(), "d".into()],
+            vec![":5:29: unknown filter-primitive `irc-portz`", "did you mean `irc-ports`?", "^-------^"],
+        ),
+        (
+            vec!["-f".into(), s(&wrong_type), "-F".into(), "d".into()],
+            vec![":5:29: `match ip-destination-port` needs a primitive of type ip-port; `a` (line 1) is of type ip-address"],
+        ),
+        (vec!["-F".into(), "ip-adr".into(), "-v".into(), "ADDR=1.2.3.4".into()], vec!["no filter-definition named `ip-adr`", "did you mean `ip-addr`?"]),
+        (vec!["-F".into(), "ip-addr".into()], vec!["definition `ip-addr` needs variable ADDR", "give -v ADDR=VALUE"]),
+        (vec!["-F".into(), "ip-addr".into(), "-v".into(), "ADDR".into()], vec!["bad variable binding `ADDR`", "NAME=VALUE"]),
+        (vec!["-F".into(), "ip-addr".into(), "-v".into(), "ADDR=10.0.0.300".into()], vec![":46:10:", "(from variable ADDR = `10.0.0.300`)", "0 to 255"]),
+        (vec![], vec!["no -F DEFINITION given", "--check"]),
+        (vec!["-f".into(), "/nonexistent/filters.cfg".into(), "-F".into(), "x".into()], vec!["/nonexistent/filters.cfg"]),
+    ];
+    for (args, needles) in cases {
+        let o = run(flow_nfilter().args(&args).arg(&a), b"");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?} wrote to stdout");
+        assert!(err.starts_with("flow-nfilter: "), "{args:?}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: `{n}` missing from:\n{err}");
+        }
+    }
+}
+
+#[test]
+fn warns_about_variables_the_file_never_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write_archive(dir.path(), "a.fk", &records(10), 8192);
+    let o = run(
+        flow_nfilter()
+            .args(["-F", "ip-addr", "-v", "ADDR=10.0.0.1", "-v", "ADR=1.1.1.1"])
+            .arg(&a),
+        b"",
+    );
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: variable ADR is not used") && err.contains("did you mean `ADDR`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_filter_reading_no_column_copies_every_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = records(5000);
+    let a = write_archive(dir.path(), "a.fk", &recs, 1000);
+    let cfg = dir.path().join("all.cfg");
+    std::fs::write(&cfg, "filter-definition everything\n  invert\n").unwrap();
+    let o = run(
+        flow_nfilter()
+            .arg("-f")
+            .arg(&cfg)
+            .args(["-F", "everything"])
+            .arg(&a),
+        b"",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(flows_of(&o.stdout), recs);
+}
+
+/// The flows as `flow-cat 2010-11-09/ft*` writes them: the real flow-cat when the workspace built
+/// it next to flow-nfilter, else the library doing what flow-cat does.
+fn flow_cat_investigation_day() -> Vec<u8> {
+    use flowkit_core::input::{Input, ScanOptions, Scanner};
+    let ft = flowkit_core::testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000");
+    let flow_cat = Path::new(env!("CARGO_BIN_EXE_flow-nfilter")).with_file_name("flow-cat");
+    if flow_cat.exists() {
+        let o = Command::new(flow_cat)
+            .current_dir(flowkit_core::testdata::dir())
+            .arg("2010-11-09/ft*")
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        return o.stdout;
+    }
+    let mut w = ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+    let mut scanner = Scanner::new(ScanOptions::default(), |m| panic!("{m}"));
+    scanner
+        .run(&[Input::File(ft)], &mut |batch| {
+            batch.iter().try_for_each(|b| w.write_block(b, None))
+        })
+        .unwrap();
+    w.finish().unwrap().0
+}
+
+/// `flow-cat 2010-11-09/ft* | flow-nfilter -F ip-addr -v ADDR=189.22.36.165 | flow-nfilter -F
+/// victim-browsing | flow-nfilter -F gt1packet` selects the flows flow-tools selected (864, as a
+/// multiset of addresses, ports, protocol, octets and packets), with the built-in filters and
+/// with the published filter file; the first stage may also read the flow-tools file itself.
+#[test]
+fn investigation_pipeline_selects_what_flow_tools_selected() {
+    let want = {
+        let text =
+            flowkit_core::testdata::read_text("flow-tools/expected/investigation.txt.gz").unwrap();
+        let mut v: Vec<String> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(want.len(), 864);
+    let key = |r: &FlowRecord| {
+        format!(
+            "{} {} {} {} {} {} {}",
+            r.src_addr, r.dst_addr, r.protocol, r.src_port, r.dst_port, r.octets, r.packets
+        )
+    };
+    let published = flowkit_core::testdata::path("flow-tools/investigation.cfg");
+    let stream = flow_cat_investigation_day();
+    for file_args in [
+        vec![],
+        vec!["-f".to_string(), published.display().to_string()],
+    ] {
+        for first_from_file in [false, true] {
+            let mut first = flow_nfilter();
+            first
+                .current_dir(flowkit_core::testdata::dir())
+                .args(&file_args)
+                .args(["-F", "ip-addr", "-v", "ADDR=189.22.36.165"]);
+            let o = if first_from_file {
+                run(first.arg("2010-11-09/ft*"), b"")
+            } else {
+                run(&mut first, &stream)
+            };
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let o = run(
+                flow_nfilter()
+                    .args(&file_args)
+                    .args(["-F", "victim-browsing"]),
+                &o.stdout,
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let o = run(
+                flow_nfilter().args(&file_args).args(["-F", "gt1packet"]),
+                &o.stdout,
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let flows = flows_of(&o.stdout);
+            let mut got: Vec<String> = flows.iter().map(key).collect();
+            got.sort();
+            assert_eq!(
+                got, want,
+                "{file_args:?} first stage from file: {first_from_file}"
+            );
+            let intruder: IpAddr = "79.115.103.225".parse().unwrap();
+            assert!(
+                flows
+                    .iter()
+                    .any(|r| r.src_addr == intruder && r.dst_port == 22),
+                "intruder's SSH"
+            );
+            assert!(
+                flows
+                    .iter()
+                    .any(|r| r.dst_addr == intruder && r.dst_port == 6667),
+                "IRC"
+            );
+        }
+    }
+}

@@ -1,0 +1,774 @@
+//! Evaluating compiled definitions over whole blocks, one column at a time.
+//!
+//! A compiled definition is an OR of AND-groups of typed [`Test`]s. Each test reads one column
+//! (or two, for derived values such as duration) and clears the rows it rejects in a `bool` mask,
+//! in tight loops the compiler vectorises. A group stops as soon as no row is left; later groups
+//! only consider rows no earlier group selected.
+
+use super::intervals::RangeSet;
+use crate::block::{AddrColumn, ColumnId, FlowBlock};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use rayon::prelude::*;
+
+/// An 8-bit column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum U8Col {
+    Protocol,
+    Tos,
+    TcpFlags,
+    EngineType,
+    EngineId,
+    SrcMask,
+    DstMask,
+}
+
+/// A port column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PortCol {
+    Src,
+    Dst,
+}
+
+/// A 32-bit column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum U32Col {
+    SrcAs,
+    DstAs,
+    InputIf,
+    OutputIf,
+    SrcTag,
+    DstTag,
+}
+
+/// A 64-bit counter column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum U64Col {
+    Packets,
+    Octets,
+}
+
+/// An address column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AddrCol {
+    Src,
+    Dst,
+    NextHop,
+    Exporter,
+}
+
+/// Which end of the flow a time test reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimeCol {
+    Start,
+    End,
+}
+
+/// Packets or bits per second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RateKind {
+    Pps,
+    Bps,
+}
+
+impl U8Col {
+    fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u8] {
+        match self {
+            U8Col::Protocol => b.protocol,
+            U8Col::Tos => b.tos,
+            U8Col::TcpFlags => b.tcp_flags,
+            U8Col::EngineType => b.engine_type,
+            U8Col::EngineId => b.engine_id,
+            U8Col::SrcMask => b.src_mask,
+            U8Col::DstMask => b.dst_mask,
+        }
+    }
+
+    fn id(self) -> ColumnId {
+        match self {
+            U8Col::Protocol => ColumnId::Protocol,
+            U8Col::Tos => ColumnId::Tos,
+            U8Col::TcpFlags => ColumnId::TcpFlags,
+            U8Col::EngineType => ColumnId::EngineType,
+            U8Col::EngineId => ColumnId::EngineId,
+            U8Col::SrcMask => ColumnId::SrcMask,
+            U8Col::DstMask => ColumnId::DstMask,
+        }
+    }
+}
+
+impl PortCol {
+    fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u16] {
+        match self {
+            PortCol::Src => b.src_port,
+            PortCol::Dst => b.dst_port,
+        }
+    }
+}
+
+impl U32Col {
+    fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u32] {
+        match self {
+            U32Col::SrcAs => b.src_as,
+            U32Col::DstAs => b.dst_as,
+            U32Col::InputIf => b.input_if,
+            U32Col::OutputIf => b.output_if,
+            U32Col::SrcTag => b.src_tag,
+            U32Col::DstTag => b.dst_tag,
+        }
+    }
+
+    fn id(self) -> ColumnId {
+        match self {
+            U32Col::SrcAs => ColumnId::SrcAs,
+            U32Col::DstAs => ColumnId::DstAs,
+            U32Col::InputIf => ColumnId::InputIf,
+            U32Col::OutputIf => ColumnId::OutputIf,
+            U32Col::SrcTag => ColumnId::SrcTag,
+            U32Col::DstTag => ColumnId::DstTag,
+        }
+    }
+}
+
+impl AddrCol {
+    fn get<'a>(self, b: &FlowBlock<'a>) -> AddrColumn<'a> {
+        match self {
+            AddrCol::Src => b.src_addr,
+            AddrCol::Dst => b.dst_addr,
+            AddrCol::NextHop => b.next_hop,
+            AddrCol::Exporter => b.exporter,
+        }
+    }
+
+    fn id(self) -> ColumnId {
+        match self {
+            AddrCol::Src => ColumnId::SrcAddr,
+            AddrCol::Dst => ColumnId::DstAddr,
+            AddrCol::NextHop => ColumnId::NextHop,
+            AddrCol::Exporter => ColumnId::Exporter,
+        }
+    }
+}
+
+impl TimeCol {
+    fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [i64] {
+        match self {
+            TimeCol::Start => b.start_ms,
+            TimeCol::End => b.end_ms,
+        }
+    }
+
+    fn id(self) -> ColumnId {
+        match self {
+            TimeCol::Start => ColumnId::StartMs,
+            TimeCol::End => ColumnId::EndMs,
+        }
+    }
+}
+
+/// Order-preserving map of a signed time to an unsigned key.
+#[inline]
+pub(crate) fn time_key(ms: i64) -> u64 {
+    (ms as u64) ^ (1 << 63)
+}
+
+/// Order-preserving map of a (non-NaN) real to an unsigned key.
+#[inline]
+pub(crate) fn f64_key(f: f64) -> u64 {
+    let b = f.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
+/// Duration in milliseconds as flowkit defines it (0 when the end precedes the start).
+#[inline]
+pub(crate) fn duration_ms(start: i64, end: i64) -> u64 {
+    end.saturating_sub(start).max(0) as u64
+}
+
+/// Packets (or bits) per second as flow-tools computes them: 0 for a zero duration.
+#[inline]
+pub(crate) fn per_second(amount: f64, duration_ms: u64) -> f64 {
+    if duration_ms == 0 {
+        0.0
+    } else {
+        amount / (duration_ms as f64 / 1000.0)
+    }
+}
+
+/// Seconds since local midnight of a time in `tz` (UTC for times outside the calendar).
+pub(crate) fn time_of_day(ms: i64, tz: &TimeZone) -> u32 {
+    let secs = ms.div_euclid(1000);
+    let offset = Timestamp::from_second(secs)
+        .map(|t| tz.to_offset(t).seconds() as i64)
+        .unwrap_or(0);
+    (secs + offset).rem_euclid(86_400) as u32
+}
+
+/// The deterministic stand-in for flow-tools' `rand()` in `random-sample`: a hash of the flow's
+/// identity and counters, so the same flow always gets the same decision, in any order or thread.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sample_hash(
+    start_ms: i64,
+    end_ms: i64,
+    src: [u8; 16],
+    dst: [u8; 16],
+    src_port: u16,
+    dst_port: u16,
+    protocol: u8,
+    packets: u64,
+    octets: u64,
+) -> u64 {
+    let mut buf = [0u8; 69];
+    buf[0..8].copy_from_slice(&start_ms.to_le_bytes());
+    buf[8..16].copy_from_slice(&end_ms.to_le_bytes());
+    buf[16..32].copy_from_slice(&src);
+    buf[32..48].copy_from_slice(&dst);
+    buf[48..50].copy_from_slice(&src_port.to_le_bytes());
+    buf[50..52].copy_from_slice(&dst_port.to_le_bytes());
+    buf[52] = protocol;
+    buf[53..61].copy_from_slice(&packets.to_le_bytes());
+    buf[61..69].copy_from_slice(&octets.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64(&buf)
+}
+
+/// IPv4 addresses as a set: a few ranges, or a table indexed by the top 16 bits.
+#[derive(Clone, Debug)]
+pub(crate) enum V4Set {
+    Ranges(RangeSet),
+    Table(Box<V4Table>),
+}
+
+/// Top-16-bit directory: 0 = none of the /16, 1 = all of it, k ≥ 2 = ranges `chunks[k - 2]`.
+#[derive(Clone, Debug)]
+pub(crate) struct V4Table {
+    dir: Vec<u32>,
+    chunks: Vec<Vec<(u16, u16)>>,
+}
+
+impl V4Set {
+    /// Builds the set from sorted disjoint ranges of IPv4 addresses.
+    pub fn new(ranges: &[(u128, u128)]) -> V4Set {
+        if ranges.len() <= 2 {
+            return V4Set::Ranges(RangeSet::from_ranges(ranges, u32::MAX as u128));
+        }
+        let mut dir = vec![0u32; 1 << 16];
+        let mut partial: std::collections::BTreeMap<usize, Vec<(u16, u16)>> = Default::default();
+        for &(a, b) in ranges {
+            let (a, b) = (a as u32, b as u32);
+            let (ta, tb) = ((a >> 16) as usize, (b >> 16) as usize);
+            for (top, slot) in dir.iter_mut().enumerate().take(tb + 1).skip(ta) {
+                let lo = if top == ta { (a & 0xffff) as u16 } else { 0 };
+                let hi = if top == tb {
+                    (b & 0xffff) as u16
+                } else {
+                    0xffff
+                };
+                if lo == 0 && hi == 0xffff {
+                    *slot = 1;
+                } else {
+                    partial.entry(top).or_default().push((lo, hi));
+                }
+            }
+        }
+        let mut chunks = Vec::with_capacity(partial.len());
+        for (top, list) in partial {
+            dir[top] = 2 + chunks.len() as u32;
+            chunks.push(list);
+        }
+        V4Set::Table(Box::new(V4Table { dir, chunks }))
+    }
+
+    #[inline]
+    fn contains(&self, a: u32) -> bool {
+        match self {
+            V4Set::Ranges(r) => r.contains(a as u64),
+            V4Set::Table(t) => t.contains(a),
+        }
+    }
+}
+
+impl V4Table {
+    #[inline]
+    fn contains(&self, a: u32) -> bool {
+        match self.dir[(a >> 16) as usize] {
+            0 => false,
+            1 => true,
+            k => {
+                let c = &self.chunks[k as usize - 2];
+                let lo = (a & 0xffff) as u16;
+                let i = c.partition_point(|r| r.0 <= lo);
+                i > 0 && lo <= c[i - 1].1
+            }
+        }
+    }
+}
+
+/// How an address test decides.
+#[derive(Clone, Debug)]
+pub(crate) enum AddrMatcher {
+    /// Permitted ranges per family (IPv6 as sorted disjoint ranges).
+    Sets { v4: V4Set, v6: Vec<(u128, u128)> },
+    /// `ip-address-mask` with masks that are not prefixes: first matching line wins.
+    MaskList {
+        v4: Vec<(u32, u32, bool)>,
+        v6: Vec<(u128, u128, bool)>,
+        default: bool,
+    },
+}
+
+impl AddrMatcher {
+    #[inline]
+    fn v4(&self, a: u32) -> bool {
+        match self {
+            AddrMatcher::Sets { v4, .. } => v4.contains(a),
+            AddrMatcher::MaskList { v4, default, .. } => v4
+                .iter()
+                .find(|(net, mask, _)| a & mask == *net)
+                .map_or(*default, |e| e.2),
+        }
+    }
+
+    #[inline]
+    fn v6(&self, a: u128) -> bool {
+        match self {
+            AddrMatcher::Sets { v6, .. } => {
+                let i = v6.partition_point(|r| r.0 <= a);
+                i > 0 && a <= v6[i - 1].1
+            }
+            AddrMatcher::MaskList { v6, default, .. } => v6
+                .iter()
+                .find(|(net, mask, _)| a & mask == *net)
+                .map_or(*default, |e| e.2),
+        }
+    }
+
+    fn and_into(&self, mask: &mut [bool], col: AddrColumn<'_>) {
+        match col {
+            AddrColumn::V4(c) => match self {
+                AddrMatcher::Sets {
+                    v4: V4Set::Ranges(r),
+                    ..
+                } => r.and_into(mask, c, u64::from),
+                _ => {
+                    for (m, &a) in mask.iter_mut().zip(c) {
+                        *m &= self.v4(a);
+                    }
+                }
+            },
+            AddrColumn::V6(c) => match self {
+                AddrMatcher::Sets {
+                    v4: V4Set::Ranges(r),
+                    v6,
+                } if v6.is_empty() => {
+                    // Only IPv4 rows (stored IPv4-mapped, ::ffff:a.b.c.d) can pass: give the
+                    // others a key outside every IPv4 range, then test keys in one tight loop.
+                    let keys: Vec<u64> = c
+                        .iter()
+                        .map(|a| {
+                            let k = u128::from_be_bytes(*a);
+                            if k >> 32 == 0xffff {
+                                k as u32 as u64
+                            } else {
+                                u64::MAX
+                            }
+                        })
+                        .collect();
+                    match r {
+                        RangeSet::All => {
+                            for (m, &k) in mask.iter_mut().zip(&keys) {
+                                *m &= k != u64::MAX;
+                            }
+                        }
+                        _ => r.and_into(mask, &keys, |k| k),
+                    }
+                }
+                AddrMatcher::Sets { v4, v6 } => {
+                    for (m, a) in mask.iter_mut().zip(c) {
+                        let k = u128::from_be_bytes(*a);
+                        *m &= if k >> 32 == 0xffff {
+                            v4.contains(k as u32)
+                        } else {
+                            let i = v6.partition_point(|r| r.0 <= k);
+                            i > 0 && k <= v6[i - 1].1
+                        };
+                    }
+                }
+                AddrMatcher::MaskList { .. } => {
+                    for (m, a) in mask.iter_mut().zip(c) {
+                        if *m {
+                            let k = u128::from_be_bytes(*a);
+                            *m = if k >> 32 == 0xffff {
+                                self.v4(k as u32)
+                            } else {
+                                self.v6(k)
+                            };
+                        }
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// One compiled `match` line.
+#[derive(Clone, Debug)]
+pub(crate) enum Test {
+    /// A 256-entry table over an 8-bit field (masks already applied).
+    U8 { col: U8Col, lut: Box<[bool; 256]> },
+    /// A 65536-bit set over a port.
+    Port {
+        col: PortCol,
+        bits: Box<[u64; 1024]>,
+    },
+    /// Ranges over a 32-bit field.
+    U32 { col: U32Col, set: RangeSet },
+    /// `tag-mask`: first matching `(tag, mask)` line wins.
+    TagMask {
+        col: U32Col,
+        list: Vec<(u32, u32, bool)>,
+        default: bool,
+    },
+    /// Ranges over a counter.
+    U64 { col: U64Col, set: RangeSet },
+    /// Ranges over the duration in milliseconds.
+    Duration { set: RangeSet },
+    /// Ranges over a time (keys of [`time_key`]).
+    TimeMs { col: TimeCol, set: RangeSet },
+    /// Ranges over the seconds since local midnight.
+    TimeOfDay {
+        col: TimeCol,
+        tz: TimeZone,
+        set: RangeSet,
+    },
+    /// Ranges over packets or bits per second (keys of [`f64_key`]).
+    Rate { kind: RateKind, set: RangeSet },
+    /// An address test.
+    Addr { col: AddrCol, m: AddrMatcher },
+    /// `random-sample`: passes when the flow's hash is 0 modulo `rate` (`permit`), or not (`deny`).
+    Sample { rate: u64, permit: bool },
+}
+
+impl Test {
+    /// Rough cost per row, to run cheap and selective tests first.
+    pub(crate) fn cost(&self) -> u8 {
+        match self {
+            Test::U8 { .. } | Test::Port { .. } => 1,
+            Test::U32 { .. } | Test::U64 { .. } | Test::TimeMs { .. } => 2,
+            Test::Addr { .. } | Test::Duration { .. } => 3,
+            Test::TagMask { .. } => 4,
+            Test::Rate { .. } => 5,
+            Test::TimeOfDay { .. } => 6,
+            Test::Sample { .. } => 7,
+        }
+    }
+
+    /// The columns the test reads.
+    pub(crate) fn columns(&self) -> Vec<ColumnId> {
+        match self {
+            Test::U8 { col, .. } => vec![col.id()],
+            Test::Port { col, .. } => vec![match col {
+                PortCol::Src => ColumnId::SrcPort,
+                PortCol::Dst => ColumnId::DstPort,
+            }],
+            Test::U32 { col, .. } | Test::TagMask { col, .. } => vec![col.id()],
+            Test::U64 { col, .. } => vec![match col {
+                U64Col::Packets => ColumnId::Packets,
+                U64Col::Octets => ColumnId::Octets,
+            }],
+            Test::Duration { .. } => vec![ColumnId::StartMs, ColumnId::EndMs],
+            Test::TimeMs { col, .. } | Test::TimeOfDay { col, .. } => vec![col.id()],
+            Test::Rate { kind, .. } => vec![
+                match kind {
+                    RateKind::Pps => ColumnId::Packets,
+                    RateKind::Bps => ColumnId::Octets,
+                },
+                ColumnId::StartMs,
+                ColumnId::EndMs,
+            ],
+            Test::Addr { col, .. } => vec![col.id()],
+            Test::Sample { .. } => vec![
+                ColumnId::StartMs,
+                ColumnId::EndMs,
+                ColumnId::SrcAddr,
+                ColumnId::DstAddr,
+                ColumnId::SrcPort,
+                ColumnId::DstPort,
+                ColumnId::Protocol,
+                ColumnId::Packets,
+                ColumnId::Octets,
+            ],
+        }
+    }
+
+    /// Clears `mask[i]` for every row of `b` the test rejects.
+    pub(crate) fn and_into(&self, b: &FlowBlock<'_>, mask: &mut [bool]) {
+        match self {
+            Test::U8 { col, lut } => {
+                for (m, &v) in mask.iter_mut().zip(col.get(b)) {
+                    *m &= lut[v as usize];
+                }
+            }
+            Test::Port { col, bits } => {
+                for (m, &v) in mask.iter_mut().zip(col.get(b)) {
+                    *m &= (bits[(v >> 6) as usize] >> (v & 63)) & 1 != 0;
+                }
+            }
+            Test::U32 { col, set } => set.and_into(mask, col.get(b), u64::from),
+            Test::TagMask { col, list, default } => {
+                for (m, &v) in mask.iter_mut().zip(col.get(b)) {
+                    if *m {
+                        *m = list
+                            .iter()
+                            .find(|(t, k, _)| v & k == *t)
+                            .map_or(*default, |e| e.2);
+                    }
+                }
+            }
+            Test::U64 { col, set } => {
+                let c = match col {
+                    U64Col::Packets => b.packets,
+                    U64Col::Octets => b.octets,
+                };
+                set.and_into(mask, c, |v| v);
+            }
+            Test::Duration { set } => {
+                let d: Vec<u64> = b
+                    .start_ms
+                    .iter()
+                    .zip(b.end_ms)
+                    .map(|(&s, &e)| duration_ms(s, e))
+                    .collect();
+                set.and_into(mask, &d, |v| v);
+            }
+            Test::TimeMs { col, set } => set.and_into(mask, col.get(b), time_key),
+            Test::TimeOfDay { col, tz, set } => {
+                let tod = times_of_day(col.get(b), tz);
+                set.and_into(mask, &tod, u64::from);
+            }
+            Test::Rate { kind, set } => {
+                let amount = match kind {
+                    RateKind::Pps => b.packets,
+                    RateKind::Bps => b.octets,
+                };
+                let keys: Vec<u64> = (0..b.len)
+                    .map(|i| {
+                        let a = match kind {
+                            RateKind::Pps => amount[i] as f64,
+                            RateKind::Bps => amount[i] as f64 * 8.0,
+                        };
+                        f64_key(per_second(a, duration_ms(b.start_ms[i], b.end_ms[i])))
+                    })
+                    .collect();
+                set.and_into(mask, &keys, |v| v);
+            }
+            Test::Addr { col, m } => m.and_into(mask, col.get(b)),
+            Test::Sample { rate, permit } => {
+                for (i, m) in mask.iter_mut().enumerate() {
+                    if *m {
+                        let h = sample_hash(
+                            b.start_ms[i],
+                            b.end_ms[i],
+                            addr_bytes(&b.src_addr, i),
+                            addr_bytes(&b.dst_addr, i),
+                            b.src_port[i],
+                            b.dst_port[i],
+                            b.protocol[i],
+                            b.packets[i],
+                            b.octets[i],
+                        );
+                        *m = h.is_multiple_of(*rate) == *permit;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn addr_bytes(c: &AddrColumn<'_>, i: usize) -> [u8; 16] {
+    match c {
+        AddrColumn::V4(v) => std::net::Ipv4Addr::from(v[i]).to_ipv6_mapped().octets(),
+        AddrColumn::V6(v) => v[i],
+    }
+}
+
+/// Times of day for a column: one offset for the block when the zone does not change offset
+/// within it (the usual case), else one lookup per flow.
+fn times_of_day(times: &[i64], tz: &TimeZone) -> Vec<u32> {
+    let (Some(&min), Some(&max)) = (times.iter().min(), times.iter().max()) else {
+        return Vec::new();
+    };
+    let constant = (|| {
+        let lo = Timestamp::from_second(min.div_euclid(1000)).ok()?;
+        let hi = Timestamp::from_second(max.div_euclid(1000)).ok()?;
+        let off = tz.to_offset(lo).seconds() as i64;
+        match tz.following(lo).next() {
+            Some(t) if t.timestamp() <= hi => None,
+            _ => Some(off),
+        }
+    })();
+    match constant {
+        Some(off) => times
+            .iter()
+            .map(|&ms| (ms.div_euclid(1000) + off).rem_euclid(86_400) as u32)
+            .collect(),
+        None => times.iter().map(|&ms| time_of_day(ms, tz)).collect(),
+    }
+}
+
+/// A definition compiled for evaluation over blocks. Cheap to share between threads.
+#[derive(Clone, Debug)]
+pub struct CompiledFilter {
+    pub(crate) name: String,
+    /// AND-groups; an empty group passes every flow.
+    pub(crate) groups: Vec<Vec<Test>>,
+    pub(crate) invert: bool,
+}
+
+/// The rows of one block a filter selected.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// One entry per flow of the block.
+    pub rows: Vec<bool>,
+    /// How many are true.
+    pub count: usize,
+}
+
+impl CompiledFilter {
+    /// The definition's name as written in the file.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The columns the filter reads (a reader may skip the others).
+    pub fn columns(&self) -> Vec<ColumnId> {
+        let mut c: Vec<ColumnId> = self
+            .groups
+            .iter()
+            .flatten()
+            .flat_map(Test::columns)
+            .collect();
+        c.sort_by_key(|id| *id as u16);
+        c.dedup();
+        c
+    }
+
+    /// Sets `selected[i]` for every flow of `block` the definition permits; returns how many.
+    pub fn select(&self, block: &FlowBlock<'_>, selected: &mut Vec<bool>) -> usize {
+        let n = block.len;
+        selected.clear();
+        selected.resize(n, false);
+        let mut group_mask: Vec<bool> = Vec::new();
+        for (gi, tests) in self.groups.iter().enumerate() {
+            let mask: &mut [bool] = if gi == 0 {
+                selected.fill(true);
+                selected
+            } else {
+                group_mask.clear();
+                group_mask.extend(selected.iter().map(|s| !s));
+                if !group_mask.contains(&true) {
+                    break; // every flow already passed
+                }
+                &mut group_mask
+            };
+            for (ti, t) in tests.iter().enumerate() {
+                t.and_into(block, mask);
+                if ti + 1 < tests.len() && !mask.contains(&true) {
+                    break;
+                }
+            }
+            if gi > 0 {
+                for (s, g) in selected.iter_mut().zip(&group_mask) {
+                    *s |= *g;
+                }
+            }
+        }
+        if self.invert {
+            selected.iter_mut().for_each(|s| *s = !*s);
+        }
+        selected.iter().filter(|&&s| s).count()
+    }
+
+    /// Selects the flows of every block, blocks in parallel; `out[i]` belongs to `blocks[i]`.
+    /// Returns the total selected.
+    pub fn select_batch(&self, blocks: &[FlowBlock<'_>], out: &mut Vec<Selection>) -> usize {
+        out.resize_with(blocks.len(), Selection::default);
+        out.truncate(blocks.len());
+        blocks
+            .par_iter()
+            .zip(out.par_iter_mut())
+            .map(|(b, s)| {
+                s.count = self.select(b, &mut s.rows);
+                s.count
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_keep_order() {
+        let times = [i64::MIN, -1000, -1, 0, 1, 1_289_312_405_000, i64::MAX];
+        assert!(times.windows(2).all(|w| time_key(w[0]) < time_key(w[1])));
+        let reals = [-1e300, -2.5, -0.0, 0.5, 1.0, 3e10, f64::MAX];
+        assert!(reals.windows(2).all(|w| f64_key(w[0]) < f64_key(w[1])));
+    }
+
+    #[test]
+    fn v4_tables_agree_with_ranges() {
+        let ranges: Vec<(u128, u128)> = vec![
+            (0x0a00_0000, 0x0aff_ffff),
+            (0xc0a8_0101, 0xc0a8_0101),
+            (0xc0a8_01f0, 0xc0a8_0210),
+            (0xffff_fff0, 0xffff_ffff),
+        ];
+        let set = V4Set::new(&ranges);
+        assert!(matches!(set, V4Set::Table(_)));
+        for a in [
+            0u32,
+            0x09ff_ffff,
+            0x0a00_0000,
+            0x0a12_3456,
+            0x0aff_ffff,
+            0x0b00_0000,
+            0xc0a8_0100,
+            0xc0a8_0101,
+            0xc0a8_0102,
+            0xc0a8_01ef,
+            0xc0a8_01f0,
+            0xc0a8_01ff,
+            0xc0a8_0200,
+            0xc0a8_0210,
+            0xc0a8_0211,
+            0xffff_ffef,
+            0xffff_fff0,
+            u32::MAX,
+        ] {
+            let want = ranges.iter().any(|&(x, y)| (x..=y).contains(&(a as u128)));
+            assert_eq!(set.contains(a), want, "{a:#x}");
+        }
+    }
+
+    #[test]
+    fn time_of_day_in_a_zone() {
+        let t = 1_289_312_405_000; // 2010-11-09 14:20:05 UTC
+        assert_eq!(time_of_day(t, &TimeZone::UTC), 14 * 3600 + 20 * 60 + 5);
+        let brt = TimeZone::fixed(jiff::tz::offset(-3));
+        assert_eq!(time_of_day(t, &brt), 11 * 3600 + 20 * 60 + 5);
+        assert_eq!(time_of_day(-1, &TimeZone::UTC), 86_399);
+        // A block across a DST change gets per-flow offsets.
+        let ny = TimeZone::posix("EST5EDT,M3.2.0,M11.1.0").unwrap();
+        let before = 1_288_504_800_000; // 2010-10-31 06:00 UTC = 02:00 EDT
+        let after = 1_289_127_600_000; // 2010-11-07 11:00 UTC = 06:00 EST
+        assert_eq!(
+            times_of_day(&[before, after], &ny),
+            vec![2 * 3600, 6 * 3600]
+        );
+    }
+}
