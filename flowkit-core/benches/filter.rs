@@ -69,12 +69,12 @@ fn flows(n: usize, v6_percent: u64) -> Vec<FlowBlockBuf> {
     let mut cur = FlowBlockBuf::default();
     for i in 0..n {
         let r = rng.next();
-        let src = if r % 4 == 0 {
+        let src = if r.is_multiple_of(4) {
             0x0a00_0000 | (rng.next() as u32 & 0x000f_ffff)
         } else {
             rng.next() as u32
         };
-        let dst = if r % 2 == 0 {
+        let dst = if r.is_multiple_of(2) {
             0xc0a8_0000 | (rng.next() as u32 & 0xffff)
         } else {
             rng.next() as u32
@@ -84,7 +84,7 @@ fn flows(n: usize, v6_percent: u64) -> Vec<FlowBlockBuf> {
             1..=5 => 17,
             _ => 6,
         };
-        let dport = if (r >> 16) % 2 == 0 {
+        let dport = if (r >> 16).is_multiple_of(2) {
             ports[(rng.next() % 10) as usize]
         } else {
             rng.next() as u16

@@ -205,22 +205,15 @@ impl FlowOutput {
     }
 
     /// Appends whole blocks of a batch, copying their stored bytes as they are where the batch
-    /// has them (archives and streams; not into a dated tree, which splits blocks by time).
+    /// has them (archives and streams read without a window or shift).
     pub fn write_batch(&mut self, batch: &crate::input::Batch<'_, '_>) -> io::Result<()> {
-        match (self, batch.raw) {
-            (FlowOutput::File(w), Some(raw)) => raw
-                .iter()
-                .zip(batch.blocks)
-                .try_for_each(|(r, b)| w.writer().write_raw_block(r, b)),
-            (FlowOutput::Stdout(w), Some(raw)) => raw
-                .iter()
-                .zip(batch.blocks)
-                .try_for_each(|(r, b)| w.write_raw_block(r, b)),
-            (out, _) => batch
-                .blocks
-                .iter()
-                .try_for_each(|b| out.write_block(b, None)),
+        for (k, b) in batch.blocks.iter().enumerate() {
+            match batch.raw {
+                Some(raw) => self.write_raw_block(raw[k], b)?,
+                None => self.write_block(b, None)?,
+            }
         }
+        Ok(())
     }
 
     /// Finishes the output (trailer, rename for files); returns the totals over all files written.
