@@ -2,9 +2,14 @@
 
 use clap::Parser;
 use flowkit_core::cli::{self, FlowOutput, InputArgs, ToolError};
-use flowkit_core::filter::{error, CompileOptions, Definition, FilterFile, Selection, Variables};
-use flowkit_core::{timefmt, ColumnSet, FlowBlock};
+use flowkit_core::filter::{
+    error, CompileOptions, CompiledFilter, Definition, FilterFile, Selection, Variables,
+};
+use flowkit_core::input::Batch;
+use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
+use flowkit_core::{timefmt, ColumnSet, FlowBlock, FlowBlockBuf};
 use rayon::prelude::*;
+use std::io::Write;
 use std::path::PathBuf;
 
 const TOOL: &str = "flow-nfilter";
@@ -35,6 +40,14 @@ struct Args {
     /// Write to FILE (published when complete) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Print the permitted flows as text in FORMAT (as flow-print -f: 0-6, 9, csv, json) instead
+    /// of passing them on as a flow stream: filter and print in one process.
+    #[arg(long = "print", value_name = "FORMAT", conflicts_with_all = ["output", "count"],
+          value_parser = parse_format)]
+    print: Option<Format>,
+    /// Print only how many flows the definition permits.
+    #[arg(long, conflicts_with = "output")]
+    count: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -52,6 +65,10 @@ fn filter_source(args: &Args) -> Result<(String, String), ToolError> {
             .map(|text| (p.display().to_string(), text))
             .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display()))),
     }
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse().map_err(|e: PrintError| e.to_string())
 }
 
 fn usage(e: impl std::fmt::Display) -> ToolError {
@@ -188,22 +205,28 @@ fn run(args: Args) -> Result<(), ToolError> {
     for w in file.warnings_of(def) {
         cli::warn(TOOL, &format!("warning: {w}"));
     }
+    let wanted = ColumnSet::of(&filter.columns());
+    if let Some(format) = args.print {
+        return print(&args, &filter, wanted, format);
+    }
+    if args.count {
+        let mut n: u64 = 0;
+        let stats = cli::scan_inputs_columns(TOOL, &args.input, wanted, &mut |batch| {
+            n += batch
+                .blocks
+                .par_iter()
+                .map(|b| filter.select(b, &mut Vec::new()) as u64)
+                .sum::<u64>();
+            Ok(())
+        })?;
+        println!("{n}");
+        return cli::check_damage(&stats);
+    }
     let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
     // The scan checks and hands out only the columns the filter reads; a block with selected
     // flows is then completed (its other columns checked) to be written.
-    let wanted = ColumnSet::of(&filter.columns());
     let stats = cli::scan_inputs_columns(TOOL, &args.input, wanted, &mut |batch| {
-        let picked: Vec<(Selection, Option<FlowBlock<'_>>)> = batch
-            .blocks
-            .par_iter()
-            .enumerate()
-            .map(|(k, b)| {
-                let mut s = Selection::default();
-                s.count = filter.select(b, &mut s.rows);
-                let full = if s.count > 0 { batch.full(k) } else { None };
-                (s, full)
-            })
-            .collect();
+        let picked = select_batch(&filter, batch);
         for (k, (sel, full)) in picked.iter().enumerate() {
             let Some(block) = full else { continue };
             match (sel.count == block.len, batch.raw) {
@@ -215,6 +238,59 @@ fn run(args: Args) -> Result<(), ToolError> {
         Ok(())
     })?;
     out.finish()?;
+    cli::check_damage(&stats)
+}
+
+/// Evaluates the filter over a batch in parallel; blocks with permitted flows come back whole.
+fn select_batch<'a>(
+    filter: &CompiledFilter,
+    batch: &Batch<'_, 'a>,
+) -> Vec<(Selection, Option<FlowBlock<'a>>)> {
+    batch
+        .blocks
+        .par_iter()
+        .enumerate()
+        .map(|(k, b)| {
+            let mut s = Selection::default();
+            s.count = filter.select(b, &mut s.rows);
+            let full = if s.count > 0 { batch.full(k) } else { None };
+            (s, full)
+        })
+        .collect()
+}
+
+/// `--print`: filter and print in one process.
+fn print(
+    args: &Args,
+    filter: &CompiledFilter,
+    wanted: ColumnSet,
+    format: Format,
+) -> Result<(), ToolError> {
+    let printer = Printer::new(PrintOptions {
+        tz: timefmt::zone(args.input.utc),
+        ..PrintOptions::new(format)
+    })
+    .map_err(usage)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(&printer.header())
+        .map_err(ToolError::Output)?;
+    let mut bufs = Vec::new();
+    let stats = cli::scan_inputs_columns(TOOL, &args.input, wanted, &mut |batch| {
+        let picked = select_batch(filter, batch);
+        let kept: Vec<FlowBlockBuf> = picked
+            .par_iter()
+            .filter_map(|(sel, full)| {
+                let block = full.as_ref()?;
+                let mut b = FlowBlockBuf::default();
+                b.extend_selected(block, &sel.rows);
+                Some(b)
+            })
+            .collect();
+        let views: Vec<FlowBlock<'_>> = kept.iter().map(|b| b.view()).collect();
+        printer.write_batch(&views, &mut bufs, &mut out)
+    })?;
+    out.flush().map_err(ToolError::Output)?;
     cli::check_damage(&stats)
 }
 

@@ -150,6 +150,67 @@ fn filters_archive_files_and_streams_keeping_order() {
 }
 
 #[test]
+fn count_and_print_in_one_process_agree_with_the_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = records(30_000);
+    let a = write_archive(dir.path(), "a.fk", &recs, 1000);
+    let want = expected("ssh", &[], &recs);
+
+    let o = run(flow_nfilter().args(["-F", "ssh", "--count"]).arg(&a), b"");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        format!("{}\n", want.len())
+    );
+
+    // --print csv: the permitted flows, in order, as flow-print -f csv prints them.
+    let o = run(
+        flow_nfilter().args(["-F", "ssh", "--print", "csv"]).arg(&a),
+        b"",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut rdr = csv::Reader::from_reader(&o.stdout[..]);
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (src, sport, dport, pkts) = (
+        col("src_addr"),
+        col("src_port"),
+        col("dst_port"),
+        col("packets"),
+    );
+    let rows: Vec<_> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), want.len());
+    for (row, r) in rows.iter().zip(&want) {
+        assert_eq!(row[src], r.src_addr.to_string());
+        assert_eq!(row[sport], r.src_port.to_string());
+        assert_eq!(row[dport], r.dst_port.to_string());
+        assert_eq!(row[pkts], r.packets.to_string());
+    }
+
+    // Byte for byte what the printer makes of the permitted flows (as flow-print would).
+    let printer = flowkit_core::print::Printer::new(flowkit_core::print::PrintOptions {
+        tz: jiff::tz::TimeZone::UTC,
+        ..flowkit_core::print::PrintOptions::new(flowkit_core::print::Format::Csv)
+    })
+    .unwrap();
+    let mut text = printer.header();
+    let block = flowkit_core::FlowBlockBuf::from_records(&want);
+    printer.format_block(&block.view(), &mut text);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&text)
+    );
+
+    // A bad format is a usage error with nothing on stdout.
+    let o = run(
+        flow_nfilter().args(["-F", "ssh", "--print", "7"]).arg(&a),
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
 fn filter_file_from_option_environment_and_default_definition() {
     let dir = tempfile::tempdir().unwrap();
     let recs = records(100);
