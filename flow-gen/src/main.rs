@@ -119,9 +119,9 @@ fn run(args: Args) -> Result<(), ToolError> {
             };
             Some(FlowOutput::open_tree(layout, TOOL))
         }
-        Some(_) => Some(FlowOutput::open(args.output.as_ref(), TOOL)?),
+        Some(_) => Some(FlowOutput::open_archive(args.output.as_ref(), TOOL)?),
         None if args.pcap.is_none() || !std::io::stdout().is_terminal() => {
-            Some(FlowOutput::open(None, TOOL)?)
+            Some(FlowOutput::open_archive(None, TOOL)?)
         }
         None => None,
     };

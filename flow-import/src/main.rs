@@ -64,7 +64,9 @@ enum Output {
 
 fn open_output(args: &Args) -> Result<Output, ToolError> {
     let Some(o) = &args.output else {
-        return Ok(Output::Stream(Box::new(FlowOutput::open(None, TOOL)?)));
+        return Ok(Output::Stream(Box::new(FlowOutput::open_archive(
+            None, TOOL,
+        )?)));
     };
     let path = Path::new(o);
     if o.ends_with('/') || path.is_dir() {
@@ -82,16 +84,13 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
             tz: timefmt::zone(args.utc),
             ..TreeLayout::new(path)
         };
-        let opts = WriterOptions {
-            creator: TOOL.to_string(),
-            ..WriterOptions::default()
-        };
+        let opts = WriterOptions::archive(TOOL);
         Ok(Output::Tree(
             RotatingWriter::new(layout, opts),
             secs as i64 * 1000,
         ))
     } else {
-        let o = FlowOutput::open(Some(&PathBuf::from(o)), TOOL)?;
+        let o = FlowOutput::open_archive(Some(&PathBuf::from(o)), TOOL)?;
         Ok(Output::Stream(Box::new(o)))
     }
 }

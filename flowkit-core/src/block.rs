@@ -130,6 +130,15 @@ impl<'a> AddrColumn<'a> {
         self.len() == 0
     }
 
+    /// True when row `i` holds an IPv6 address (not an IPv4-mapped one).
+    #[inline]
+    pub fn is_v6(&self, i: usize) -> bool {
+        match self {
+            AddrColumn::V4(_) => false,
+            AddrColumn::V6(v) => !is_v4_mapped(&v[i]),
+        }
+    }
+
     /// The address at row `i`; IPv4-mapped IPv6 addresses come back as IPv4.
     #[inline]
     pub fn get(&self, i: usize) -> IpAddr {
@@ -138,6 +147,12 @@ impl<'a> AddrColumn<'a> {
             AddrColumn::V6(v) => v6_bytes_to_addr(v[i]),
         }
     }
+}
+
+/// True for the 16-byte form of an IPv4 address (`::ffff:a.b.c.d`).
+#[inline]
+pub fn is_v4_mapped(b: &[u8; 16]) -> bool {
+    b[..10] == [0; 10] && b[10] == 0xff && b[11] == 0xff
 }
 
 /// Converts stored 16 bytes to an address, unmapping IPv4-mapped ones.
@@ -202,6 +217,16 @@ impl AddrBuf {
 
     /// Appends rows `rows` of a borrowed column.
     pub fn extend_rows(&mut self, col: &AddrColumn<'_>, rows: &[u32]) {
+        if let (AddrBuf::V4(v), AddrColumn::V6(c)) = (&mut *self, col) {
+            // IPv4 rows of a wide column stay 4 bytes wide here.
+            if rows.iter().all(|&i| is_v4_mapped(&c[i as usize])) {
+                v.extend(rows.iter().map(|&i| {
+                    let b = &c[i as usize];
+                    u32::from_be_bytes([b[12], b[13], b[14], b[15]])
+                }));
+                return;
+            }
+        }
         match (&mut *self, col) {
             (AddrBuf::V4(v), AddrColumn::V4(c)) => v.extend(rows.iter().map(|&i| c[i as usize])),
             (AddrBuf::V6(v), AddrColumn::V6(c)) => v.extend(rows.iter().map(|&i| c[i as usize])),

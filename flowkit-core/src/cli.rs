@@ -140,22 +140,35 @@ pub fn names_directory(path: &std::path::Path) -> bool {
 impl FlowOutput {
     /// Opens `-o FILE`, `-o DIR/` (a dated tree with flow-capture's defaults: 5-minute files named
     /// in local time, `YYYY/YYYY-MM/YYYY-MM-DD/` nesting), or stdout — refusing a terminal, where
-    /// binary flows are useless.
+    /// binary flows are useless. Flows keep their order (except across the files of a tree).
     pub fn open(path: Option<&PathBuf>, creator: &str) -> Result<FlowOutput, ToolError> {
+        FlowOutput::open_as(path, writer_options(creator))
+    }
+
+    /// Like [`FlowOutput::open`], for a program that makes an archive of what it collected,
+    /// imported or generated: files and trees keep IPv4 and IPv6 flows in separate blocks
+    /// (`WriterOptions::split_families`); a stream on stdout keeps the order.
+    pub fn open_archive(path: Option<&PathBuf>, creator: &str) -> Result<FlowOutput, ToolError> {
         match path {
-            Some(p) if names_directory(p) => Ok(FlowOutput::open_tree(TreeLayout::new(p), creator)),
-            _ => FlowOutput::open_file_or_stdout(path, creator),
+            Some(_) => FlowOutput::open_as(path, WriterOptions::archive(creator)),
+            None => FlowOutput::open_as(None, writer_options(creator)),
         }
     }
 
-    /// A dated tree laid out as `layout` says.
+    /// A dated tree laid out as `layout` says (IPv4 and IPv6 flows in separate blocks).
     pub fn open_tree(layout: TreeLayout, creator: &str) -> FlowOutput {
-        FlowOutput::Tree(RotatingWriter::new(layout, writer_options(creator)))
+        FlowOutput::Tree(RotatingWriter::new(layout, WriterOptions::archive(creator)))
     }
 
-    fn open_file_or_stdout(path: Option<&PathBuf>, creator: &str) -> Result<FlowOutput, ToolError> {
-        let opts = writer_options(creator);
+    fn open_as(path: Option<&PathBuf>, opts: WriterOptions) -> Result<FlowOutput, ToolError> {
         match path {
+            Some(p) if names_directory(p) => Ok(FlowOutput::Tree(RotatingWriter::new(
+                TreeLayout::new(p),
+                WriterOptions {
+                    split_families: true,
+                    ..opts
+                },
+            ))),
             Some(p) => ArchiveFileWriter::create(p, opts)
                 .map(FlowOutput::File)
                 .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display()))),

@@ -295,10 +295,7 @@ struct Writer<'l> {
 
 impl<'l> Writer<'l> {
     fn new(cfg: &CollectorConfig, log: &'l mut dyn FnMut(&str)) -> Self {
-        let opts = WriterOptions {
-            creator: "flow-capture".into(),
-            ..WriterOptions::default()
-        };
+        let opts = WriterOptions::archive("flow-capture");
         Writer {
             layout: cfg.layout.clone(),
             files: Some(RotatingWriter::new(cfg.layout.clone(), opts.clone())),

@@ -245,3 +245,53 @@ fn raw_blocks_copied_into_another_archive_read_back_the_same() {
     assert!(g.is_complete());
     assert_eq!(g.blocks()[1].min_start_ms, recs[0].start_ms);
 }
+
+#[test]
+fn split_families_keeps_ipv4_blocks_narrow_and_every_flow() {
+    // sample() puts an IPv6 source on every fifth flow.
+    let recs = sample(40);
+    let opts = WriterOptions {
+        block_flows: 8,
+        split_families: true,
+        ..WriterOptions::default()
+    };
+    let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
+    // Half pushed one by one, half written as a (mixed, hence wide) block.
+    for r in &recs[..20] {
+        w.push(r).unwrap();
+    }
+    let block = crate::FlowBlockBuf::from_records(&recs[20..]);
+    w.write_block(&block.view(), None).unwrap();
+    let (bytes, summary) = w.finish().unwrap();
+    assert_eq!(summary.flows, 40);
+    let f = ArchiveFile::from_bytes("t.fk", &bytes).unwrap();
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    for i in 0..f.blocks().len() {
+        let b = f.block(i).unwrap();
+        let wide = matches!(b.src_addr, crate::AddrColumn::V6(_));
+        let recs: Vec<_> = b.records().collect();
+        assert!(
+            recs.iter().all(|r| r.src_addr.is_ipv6() == wide),
+            "block {i} mixes families"
+        );
+        if wide {
+            v6.extend(recs)
+        } else {
+            v4.extend(recs)
+        }
+    }
+    // Each family keeps its order; together they are every flow written.
+    let want4: Vec<_> = recs
+        .iter()
+        .filter(|r| r.src_addr.is_ipv4())
+        .cloned()
+        .collect();
+    let want6: Vec<_> = recs
+        .iter()
+        .filter(|r| r.src_addr.is_ipv6())
+        .cloned()
+        .collect();
+    assert_eq!(v4, want4);
+    assert_eq!(v6, want6);
+}

@@ -14,6 +14,11 @@ pub struct WriterOptions {
     pub block_flows: usize,
     /// Free text naming the writing program, stored in the header.
     pub creator: String,
+    /// Gather flows with IPv6 addresses into blocks of their own, so IPv4 blocks keep 4-byte
+    /// address columns whatever the share of IPv6 (one IPv6 flow would widen a whole block to 16
+    /// bytes an address). Flows then keep their order within each family only: right for
+    /// archives written by collectors and importers, not for tools that pass a stream on in order.
+    pub split_families: bool,
 }
 
 impl Default for WriterOptions {
@@ -21,8 +26,26 @@ impl Default for WriterOptions {
         WriterOptions {
             block_flows: DEFAULT_BLOCK_FLOWS,
             creator: format!("flowkit {}", env!("CARGO_PKG_VERSION")),
+            split_families: false,
         }
     }
+}
+
+impl WriterOptions {
+    /// Options for a program writing an archive of what it collected or imported: IPv4 and IPv6
+    /// flows in separate blocks (see `split_families`).
+    pub fn archive(creator: &str) -> Self {
+        WriterOptions {
+            creator: creator.to_string(),
+            split_families: true,
+            ..WriterOptions::default()
+        }
+    }
+}
+
+/// True when row `i` of `b` has an IPv6 (not IPv4-mapped) source, destination or next hop.
+fn row_is_v6(b: &FlowBlock<'_>, i: usize) -> bool {
+    b.src_addr.is_v6(i) || b.dst_addr.is_v6(i) || b.next_hop.is_v6(i)
 }
 
 /// One entry of the block index kept while writing.
@@ -42,6 +65,8 @@ pub struct ArchiveWriter<W: Write> {
     pos: u64,
     opts: WriterOptions,
     pending: FlowBlockBuf,
+    /// With `split_families`: pending flows with IPv6 addresses.
+    pending6: FlowBlockBuf,
     index: Vec<IndexEntry>,
     total: u64,
     min_start: i64,
@@ -68,6 +93,7 @@ impl<W: Write> ArchiveWriter<W> {
             pos: header.len() as u64,
             opts,
             pending: FlowBlockBuf::default(),
+            pending6: FlowBlockBuf::default(),
             index: Vec::new(),
             total: 0,
             min_start: i64::MAX,
@@ -79,9 +105,21 @@ impl<W: Write> ArchiveWriter<W> {
 
     /// Appends one flow.
     pub fn push(&mut self, r: &FlowRecord) -> io::Result<()> {
-        self.pending.push(r);
-        if self.pending.len() >= self.opts.block_flows {
-            self.flush_pending()?;
+        let v6 = self.opts.split_families
+            && [r.src_addr, r.dst_addr, r.next_hop]
+                .iter()
+                .any(|a| a.is_ipv6());
+        let full = {
+            let p = if v6 {
+                &mut self.pending6
+            } else {
+                &mut self.pending
+            };
+            p.push(r);
+            p.len() >= self.opts.block_flows
+        };
+        if full {
+            self.flush_one(v6)?;
         }
         Ok(())
     }
@@ -92,24 +130,41 @@ impl<W: Write> ArchiveWriter<W> {
         block: &FlowBlock<'_>,
         selected: Option<&[bool]>,
     ) -> io::Result<()> {
-        if selected.is_none() && self.pending.is_empty() && block.len >= self.opts.block_flows {
+        let whole = selected.is_none() && self.pending.is_empty() && self.pending6.is_empty();
+        if whole && block.len >= self.opts.block_flows && !self.opts.split_families {
             return self.emit(block);
         }
         let rows: Vec<u32> = match selected {
             Some(s) => crate::block::selected_rows(s),
             None => (0..block.len as u32).collect(),
         };
-        let mut rest = &rows[..];
+        let mixed = self.opts.split_families
+            && [block.src_addr, block.dst_addr, block.next_hop]
+                .iter()
+                .any(|c| matches!(c, AddrColumn::V6(_)));
+        if !mixed {
+            return self.append(block, &rows, false);
+        }
+        let (v6, v4): (Vec<u32>, Vec<u32>) =
+            rows.iter().partition(|&&i| row_is_v6(block, i as usize));
+        self.append(block, &v4, false)?;
+        self.append(block, &v6, true)
+    }
+
+    /// Appends `rows` of `block` to the pending flows of one family, emitting full blocks.
+    fn append(&mut self, block: &FlowBlock<'_>, rows: &[u32], v6: bool) -> io::Result<()> {
+        let mut rest = rows;
         while !rest.is_empty() {
-            let room = self
-                .opts
-                .block_flows
-                .saturating_sub(self.pending.len())
-                .max(1);
+            let p = if v6 {
+                &mut self.pending6
+            } else {
+                &mut self.pending
+            };
+            let room = self.opts.block_flows.saturating_sub(p.len()).max(1);
             let (now, later) = rest.split_at(room.min(rest.len()));
-            self.pending.extend_rows(block, now);
-            if self.pending.len() >= self.opts.block_flows {
-                self.flush_pending()?;
+            p.extend_rows(block, now);
+            if p.len() >= self.opts.block_flows {
+                self.flush_one(v6)?;
             }
             rest = later;
         }
@@ -146,14 +201,29 @@ impl<W: Write> ArchiveWriter<W> {
 
     /// Writes what is pending as a block now (e.g. so a pipe reader sees it without waiting).
     pub fn flush_pending(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
+        self.flush_one(false)?;
+        self.flush_one(true)
+    }
+
+    /// Writes the pending flows of one family (IPv6 when `v6`) as a block.
+    fn flush_one(&mut self, v6: bool) -> io::Result<()> {
+        let slot = if v6 {
+            &mut self.pending6
+        } else {
+            &mut self.pending
+        };
+        if slot.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
-        self.emit(&pending.view())?;
-        self.pending = pending;
-        self.pending.clear();
-        Ok(())
+        let mut pending = std::mem::take(slot);
+        let r = self.emit(&pending.view());
+        pending.clear();
+        if v6 {
+            self.pending6 = pending;
+        } else {
+            self.pending = pending;
+        }
+        r
     }
 
     /// Flushes pending data to the underlying writer (a block boundary for readers).
@@ -164,7 +234,7 @@ impl<W: Write> ArchiveWriter<W> {
 
     /// Flows written so far (including pending ones).
     pub fn flows(&self) -> u64 {
-        self.total + self.pending.len() as u64
+        self.total + self.pending.len() as u64 + self.pending6.len() as u64
     }
 
     fn emit(&mut self, block: &FlowBlock<'_>) -> io::Result<()> {
