@@ -124,7 +124,7 @@ impl std::ops::Deref for CaptureBytes {
 }
 
 /// Consumed mapped bytes are handed back to the kernel in steps of this size.
-const RELEASE_STEP: usize = 64 << 20;
+const RELEASE_STEP: usize = 8 << 20;
 
 impl CaptureBytes {
     /// Lets the kernel drop this process's mapping of the bytes before `pos` (they stay in the
