@@ -229,10 +229,10 @@ fn run(args: Args) -> Result<(), ToolError> {
         let picked = select_batch(&filter, batch);
         for (k, (sel, full)) in picked.iter().enumerate() {
             let Some(block) = full else { continue };
-            match (sel.count == block.len, batch.raw) {
-                (true, Some(raw)) => out.write_raw_block(raw[k], block)?,
-                (true, None) => out.write_block(block, None)?,
-                (false, _) => out.write_block(block, Some(&sel.rows))?,
+            if sel.count == block.len {
+                out.write_whole(batch, k, Some(block))?;
+            } else {
+                out.write_block(block, Some(&sel.rows))?;
             }
         }
         Ok(())

@@ -121,8 +121,16 @@ pub enum FlowOutput {
     File(ArchiveFileWriter),
     /// A directory given with `-o DIR/` (or an existing directory): a flow-tools-style dated tree.
     Tree(RotatingWriter),
-    /// Standard output (a pipe or redirected file).
-    Stdout(ArchiveWriter<io::BufWriter<io::Stdout>>),
+    /// Standard output (a pipe or redirected file). With `refs`, its only readers are flowkit
+    /// tools on this host, and whole blocks of archive files go as references.
+    Stdout {
+        /// The stream writer.
+        writer: ArchiveWriter<io::BufWriter<io::Stdout>>,
+        /// Whole blocks may be sent as references (see `archive::reference`).
+        refs: bool,
+        /// Blocks sent as references so far.
+        sent_by_ref: u64,
+    },
 }
 
 /// Files a tree output keeps open at once before publishing the oldest.
@@ -180,8 +188,13 @@ impl FlowOutput {
                     ));
                 }
                 grow_pipe(1);
+                let refs = crate::archive::reference::stdout_feeds_flowkit();
                 ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, out), opts)
-                    .map(FlowOutput::Stdout)
+                    .map(|writer| FlowOutput::Stdout {
+                        writer,
+                        refs,
+                        sent_by_ref: 0,
+                    })
                     .map_err(ToolError::Output)
             }
         }
@@ -195,7 +208,7 @@ impl FlowOutput {
     ) -> io::Result<()> {
         match self {
             FlowOutput::File(w) => w.writer().write_block(block, selected),
-            FlowOutput::Stdout(w) => w.write_block(block, selected),
+            FlowOutput::Stdout { writer, .. } => writer.write_block(block, selected),
             FlowOutput::Tree(w) => match selected {
                 None => w.write_by_start(block, TREE_MAX_OPEN),
                 Some(sel) => {
@@ -212,7 +225,7 @@ impl FlowOutput {
     pub fn write_raw_block(&mut self, raw: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
         match self {
             FlowOutput::File(w) => w.writer().write_raw_block(raw, block),
-            FlowOutput::Stdout(w) => w.write_raw_block(raw, block),
+            FlowOutput::Stdout { writer, .. } => writer.write_raw_block(raw, block),
             FlowOutput::Tree(_) => self.write_block(block, None),
         }
     }
@@ -220,20 +233,64 @@ impl FlowOutput {
     /// Appends whole blocks of a batch, copying their stored bytes as they are where the batch
     /// has them (archives and streams read without a window or shift).
     pub fn write_batch(&mut self, batch: &crate::input::Batch<'_, '_>) -> io::Result<()> {
-        for (k, b) in batch.blocks.iter().enumerate() {
-            match batch.raw {
-                Some(raw) => self.write_raw_block(raw[k], b)?,
-                None => self.write_block(b, None)?,
+        (0..batch.blocks.len()).try_for_each(|k| self.write_whole(batch, k, None))
+    }
+
+    /// True when whole blocks go out as references, so a tool passing blocks on need not check
+    /// their columns itself (the reader checks what it reads): scan with [`ColumnSet::EMPTY`].
+    pub fn sends_references(&self) -> bool {
+        matches!(self, FlowOutput::Stdout { refs: true, .. })
+    }
+
+    /// Appends block `k` of a batch whole: as a reference when this is a pipe to flowkit tools
+    /// and the block has one, else its checked bytes as they are, else encoded. `full` is the
+    /// block with every column when the caller already has it (else it is checked here; a
+    /// damaged block is then skipped, the scan reporting it).
+    pub fn write_whole(
+        &mut self,
+        batch: &crate::input::Batch<'_, '_>,
+        k: usize,
+        full: Option<&FlowBlock<'_>>,
+    ) -> io::Result<()> {
+        if let FlowOutput::Stdout {
+            writer,
+            refs: true,
+            sent_by_ref,
+        } = self
+        {
+            if let Some(Some(r)) = batch.refs.map(|refs| &refs[k]) {
+                *sent_by_ref += 1;
+                return writer.write_ref(r);
             }
         }
-        Ok(())
+        let block = match full {
+            Some(b) => *b,
+            None => match batch.full(k) {
+                Some(b) => b,
+                None => return Ok(()),
+            },
+        };
+        match batch.raw {
+            Some(raw) => self.write_raw_block(raw[k], &block),
+            None => self.write_block(&block, None),
+        }
+    }
+
+    /// Blocks sent as references rather than bytes (0 unless writing to a pipe into flowkit).
+    pub fn blocks_sent_by_reference(&self) -> u64 {
+        match self {
+            FlowOutput::Stdout { sent_by_ref, .. } => *sent_by_ref,
+            _ => 0,
+        }
     }
 
     /// Finishes the output (trailer, rename for files); returns the totals over all files written.
     pub fn finish(self) -> Result<ArchiveSummary, ToolError> {
         match self {
             FlowOutput::File(w) => w.finish().map_err(ToolError::Output),
-            FlowOutput::Stdout(w) => w.finish().map(|(_, s)| s).map_err(ToolError::Output),
+            FlowOutput::Stdout { writer, .. } => {
+                writer.finish().map(|(_, s)| s).map_err(ToolError::Output)
+            }
             FlowOutput::Tree(w) => {
                 let files = w.finish().map_err(ToolError::Output)?;
                 Ok(files

@@ -7,13 +7,15 @@
 //! reported and skipped after its last good block; the scan goes on with the next input.
 
 use crate::archive::format::DEFAULT_BLOCK_FLOWS;
-use crate::archive::reader::{view_block, view_block_columns};
-use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, StreamReader};
+use crate::archive::reader::view_block_columns;
+use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, StreamItem, StreamReader};
 use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
 use crate::flowtools::FlowToolsReader;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One input named on the command line, after expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +202,9 @@ pub struct Batch<'b, 'a> {
     /// The checked bytes of each block as stored (archives and streams read without a time
     /// window or shift), so a tool that passes whole blocks on can copy them as they are.
     pub raw: Option<&'b [&'a [u8]]>,
+    /// For each block, a reference a flowkit reader on this host can follow instead of the
+    /// bytes (whole blocks of published archive files; see `archive::reference`).
+    pub refs: Option<&'b [Option<BlockRef>]>,
     full: &'b FullFn<'b, 'a>,
     problems: &'b std::sync::Mutex<Vec<ArchiveError>>,
 }
@@ -223,6 +228,13 @@ impl<'b, 'a> Batch<'b, 'a> {
             }
         }
     }
+}
+
+/// Where a block of a stream batch is: in buffer `b` (read at a stream offset), or block `i` of
+/// the `f`-th referenced file of the batch.
+enum StreamSlot {
+    Buf(usize, u64),
+    Ref(usize, usize, BlockRef),
 }
 
 /// A full-block provider for batches whose blocks are already complete.
@@ -284,6 +296,7 @@ impl<'w> Scanner<'w> {
         &mut self,
         blocks: &[FlowBlock<'a>],
         raw: Option<&[&'a [u8]]>,
+        refs: Option<&[Option<BlockRef>]>,
         full: &FullFn<'_, 'a>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
@@ -291,6 +304,7 @@ impl<'w> Scanner<'w> {
         let batch = Batch {
             blocks,
             raw: raw.filter(|r| r.len() == blocks.len()),
+            refs: refs.filter(|r| r.len() == blocks.len()),
             full,
             problems: &problems,
         };
@@ -375,7 +389,11 @@ impl<'w> Scanner<'w> {
                 .iter()
                 .map(|&i| f.block_bytes(i))
                 .collect();
-            self.emit(&views, Some(&raw), &full, on_batch)?;
+            let refs: Vec<Option<BlockRef>> = chunk[..views.len()]
+                .iter()
+                .map(|&i| f.block_ref(i))
+                .collect();
+            self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
             drop(views);
             f.release(chunk[0], chunk[chunk.len() - 1]);
             if let Some(e) = failure {
@@ -441,13 +459,34 @@ impl<'w> Scanner<'w> {
         let name = s.name().to_string();
         let n = self.opts.batch_blocks.max(1);
         let mut bufs: Vec<AlignedBuf> = (0..n).map(|_| AlignedBuf::default()).collect();
+        // Files that block references of this stream point into, opened once each.
+        let mut referenced: HashMap<Arc<PathBuf>, Arc<ArchiveFile>> = HashMap::new();
         loop {
-            let mut offsets = Vec::with_capacity(n);
+            let mut items: Vec<StreamSlot> = Vec::with_capacity(n);
+            let mut files: Vec<Arc<ArchiveFile>> = Vec::new();
+            let mut used = 0;
             let mut failure = None;
-            for buf in bufs.iter_mut() {
-                match s.next_block_into(buf) {
-                    Ok(Some(off)) => offsets.push(off),
-                    Ok(None) => break,
+            let mut ended = false;
+            while items.len() < n {
+                match s.next_block_into(&mut bufs[used]) {
+                    Ok(Some(StreamItem::Block(off))) => {
+                        items.push(StreamSlot::Buf(used, off));
+                        used += 1;
+                    }
+                    Ok(Some(StreamItem::Ref(r))) => match self.follow(&r, &mut referenced) {
+                        Ok((file, i)) => {
+                            files.push(file);
+                            items.push(StreamSlot::Ref(files.len() - 1, i, r));
+                        }
+                        Err(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    },
+                    Ok(None) => {
+                        ended = true;
+                        break;
+                    }
                     Err(e) => {
                         failure = Some(e);
                         break;
@@ -455,13 +494,13 @@ impl<'w> Scanner<'w> {
                 }
             }
             let columns = self.wanted;
-            let results: Vec<_> = bufs[..offsets.len()]
-                .par_iter()
-                .zip(offsets.par_iter())
-                .map(|(b, &off)| {
-                    view_block_columns(&name, b.as_bytes(), off, columns).map(|(v, _)| v)
-                })
-                .collect();
+            let view = |item: &StreamSlot, cols: ColumnSet| match item {
+                StreamSlot::Buf(b, off) => {
+                    view_block_columns(&name, bufs[*b].as_bytes(), *off, cols).map(|(v, _)| v)
+                }
+                StreamSlot::Ref(f, i, _) => files[*f].block_columns(*i, cols),
+            };
+            let results: Vec<_> = items.par_iter().map(|it| view(it, columns)).collect();
             let mut views = Vec::with_capacity(results.len());
             for r in results {
                 match r {
@@ -472,10 +511,29 @@ impl<'w> Scanner<'w> {
                     }
                 }
             }
-            let ended = views.len() < n || failure.is_some();
-            let full = |k: usize| view_block(&name, bufs[k].as_bytes(), offsets[k]).map(|(v, _)| v);
-            let raw: Vec<&[u8]> = bufs[..views.len()].iter().map(|b| b.as_bytes()).collect();
-            self.emit(&views, Some(&raw), &full, on_batch)?;
+            let ended = ended || views.len() < n || failure.is_some();
+            let full = |k: usize| view(&items[k], ColumnSet::ALL);
+            let raw: Vec<&[u8]> = items[..views.len()]
+                .iter()
+                .map(|it| match it {
+                    StreamSlot::Buf(b, _) => bufs[*b].as_bytes(),
+                    StreamSlot::Ref(f, i, _) => files[*f].block_bytes(*i),
+                })
+                .collect();
+            let refs: Vec<Option<BlockRef>> = items[..views.len()]
+                .iter()
+                .map(|it| match it {
+                    StreamSlot::Buf(..) => None,
+                    StreamSlot::Ref(_, _, r) => Some(r.clone()),
+                })
+                .collect();
+            self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
+            drop(views);
+            for it in &items {
+                if let StreamSlot::Ref(f, i, _) = it {
+                    files[*f].release(*i, *i);
+                }
+            }
             if let Some(e) = failure {
                 self.report(&e.to_string());
                 return Ok(());
@@ -484,6 +542,33 @@ impl<'w> Scanner<'w> {
                 return Ok(());
             }
         }
+    }
+
+    /// Opens (once) the file a block reference points into and finds the block.
+    fn follow(
+        &mut self,
+        r: &BlockRef,
+        open: &mut HashMap<Arc<PathBuf>, Arc<ArchiveFile>>,
+    ) -> Result<(Arc<ArchiveFile>, usize), ArchiveError> {
+        let file = match open.get(&r.path) {
+            Some(f) => Arc::clone(f),
+            None => {
+                let f = Arc::new(ArchiveFile::open_referenced(r, self.opts.no_mmap)?);
+                open.insert(Arc::clone(&r.path), Arc::clone(&f));
+                f
+            }
+        };
+        let i = file
+            .block_at(r.offset)
+            .filter(|&i| file.blocks()[i].len == r.len && file.blocks()[i].flows == r.flows)
+            .ok_or_else(|| {
+                ArchiveError::corrupt(
+                    file.name(),
+                    r.offset,
+                    "a block reference names no block of this file",
+                )
+            })?;
+        Ok((file, i))
     }
 
     /// Reads a flow-tools file or stream, a batch of blocks at a time; a damaged one is reported
@@ -521,7 +606,7 @@ impl<'w> Scanner<'w> {
                 }
             }
             let views: Vec<FlowBlock<'_>> = bufs[..filled].iter().map(|b| b.view()).collect();
-            self.emit(&views, None, &already_full, on_batch)?;
+            self.emit(&views, None, None, &already_full, on_batch)?;
             if let Some(e) = failure {
                 self.report(&format!("{e} (flows before it were read)"));
                 return Ok(());
@@ -537,6 +622,7 @@ impl<'w> Scanner<'w> {
         &mut self,
         views: &[FlowBlock<'a>],
         raw: Option<&[&'a [u8]]>,
+        refs: Option<&[Option<BlockRef>]>,
         full: &FullFn<'_, 'a>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
@@ -549,7 +635,7 @@ impl<'w> Scanner<'w> {
         let (from, to, shift) = (self.opts.from_ms, self.opts.to_ms, self.opts.time_shift_ms);
         if from.is_none() && to.is_none() && shift == 0 {
             self.stats.flows_out += read;
-            return self.deliver(views, raw, full, on_batch);
+            return self.deliver(views, raw, refs, full, on_batch);
         }
         let owned: Vec<Option<FlowBlockBuf>> = views
             .par_iter()
@@ -566,7 +652,7 @@ impl<'w> Scanner<'w> {
             return Ok(());
         }
         // With a window or shift every column was read, so the blocks are already whole.
-        self.deliver(&out, None, &already_full, on_batch)
+        self.deliver(&out, None, None, &already_full, on_batch)
     }
 }
 
@@ -755,6 +841,76 @@ mod tests {
         assert_eq!(whole, vec![20, 30]);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("end_ms"), "{}", warnings[0]);
+    }
+
+    /// A stream holding references to the blocks of `file` (as flow-cat sends into a pipe).
+    fn stream_of_refs(file: &Path) -> Vec<u8> {
+        let f = ArchiveFile::open(file, false).unwrap();
+        let mut w =
+            crate::archive::ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+        for i in 0..f.blocks().len() {
+            w.write_ref(
+                &f.block_ref(i)
+                    .expect("a published file's blocks have references"),
+            )
+            .unwrap();
+        }
+        w.finish().unwrap().0
+    }
+
+    fn scan_stream(bytes: &[u8]) -> (Vec<i64>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let mut starts = Vec::new();
+        {
+            let mut s = Scanner::new(ScanOptions::default(), |m| warnings.push(m.to_string()));
+            s.run_reader("(stdin)", bytes, &mut |batch| {
+                for b in batch.blocks {
+                    starts.extend_from_slice(b.start_ms);
+                }
+                assert!(batch.refs.is_some_and(|r| r.iter().all(|r| r.is_some())));
+                Ok(())
+            })
+            .unwrap();
+        }
+        (starts, warnings)
+    }
+
+    #[test]
+    fn block_references_in_a_stream_read_the_referenced_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "a", &[10, 20, 30, 40, 50]);
+        let refs = stream_of_refs(&p);
+        assert!(
+            refs.len() < 600,
+            "references, not blocks: {} bytes",
+            refs.len()
+        );
+        let (starts, warnings) = scan_stream(&refs);
+        assert_eq!(starts, vec![10, 20, 30, 40, 50]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_reference_to_a_changed_file_is_refused_naming_it() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "a", &[10, 20, 30]);
+        let refs = stream_of_refs(&p);
+        // The file is replaced (as a new collection would): same name, another file.
+        std::fs::remove_file(&p).unwrap();
+        write(d.path(), "a", &[10, 20, 30]);
+        let (starts, warnings) = scan_stream(&refs);
+        assert!(starts.is_empty());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains(&*p.to_string_lossy()),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            warnings[0].contains("FLOWKIT_PIPE_REFS=0"),
+            "{}",
+            warnings[0]
+        );
     }
 
     #[test]

@@ -4,11 +4,13 @@
 
 pub mod format;
 pub mod reader;
+pub mod reference;
 pub mod tree;
 pub mod writer;
 
 pub use format::{ArchiveHeader, BlockInfo};
-pub use reader::{AlignedBuf, ArchiveFile, BlockEntry, StreamReader};
+pub use reader::{AlignedBuf, ArchiveFile, BlockEntry, StreamItem, StreamReader};
+pub use reference::BlockRef;
 pub use writer::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
 
 /// Why an archive could not be read.

@@ -5,10 +5,12 @@
 //! names the file and byte offset, never a crash or silently wrong flows.
 
 use super::format::*;
+use super::reference::{check_identity, parse_ref, ref_len, BlockRef, FileIdentity, REF_MAGIC};
 use super::ArchiveError;
 use crate::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Parses and checks a file header at the start of `b`.
 pub fn parse_header(name: &str, b: &[u8]) -> Result<ArchiveHeader, ArchiveError> {
@@ -390,6 +392,8 @@ pub struct ArchiveFile {
     blocks: Vec<BlockEntry>,
     complete: bool,
     tail_error: Option<ArchiveError>,
+    /// Where the file is and which file it is, when opened from disk (for block references).
+    origin: Option<(Arc<PathBuf>, FileIdentity)>,
 }
 
 impl ArchiveFile {
@@ -420,7 +424,52 @@ impl ArchiveFile {
                 FileBytes::Owned(AlignedBuf::from_bytes(&v))
             }
         };
-        ArchiveFile::from_file_bytes(name, bytes)
+        let mut f = ArchiveFile::from_file_bytes(name, bytes)?;
+        let meta = file.metadata().map_err(|e| ArchiveError::io(&f.name, e))?;
+        if let Ok(abs) = std::path::absolute(path) {
+            f.origin = Some((Arc::new(abs), FileIdentity::of(&meta)));
+        }
+        Ok(f)
+    }
+
+    /// Opens the file a block reference names, checking it is still the file referred to.
+    pub fn open_referenced(r: &BlockRef, no_mmap: bool) -> Result<ArchiveFile, ArchiveError> {
+        let f = ArchiveFile::open(&r.path, no_mmap)?;
+        let now = f.origin.as_ref().map(|(_, id)| *id);
+        if let Some(now) = now {
+            check_identity(&r.path, &now, &r.identity).map_err(|what| {
+                ArchiveError::Unsupported {
+                    path: f.name.clone(),
+                    what,
+                }
+            })?;
+        }
+        Ok(f)
+    }
+
+    /// A reference to block `i` that a flowkit reader on this host can follow (for complete,
+    /// published files opened from disk only).
+    pub fn block_ref(&self, i: usize) -> Option<BlockRef> {
+        let (path, identity) = self.origin.as_ref()?;
+        let published = path
+            .file_name()
+            .is_some_and(|n| !n.to_string_lossy().starts_with("tmp"));
+        if !self.complete || !published || self.tail_error.is_some() {
+            return None;
+        }
+        let e = self.blocks[i];
+        Some(BlockRef {
+            path: Arc::clone(path),
+            identity: *identity,
+            offset: e.offset,
+            len: e.len,
+            flows: e.flows,
+        })
+    }
+
+    /// The index of the block starting at byte `offset`, if there is one.
+    pub fn block_at(&self, offset: u64) -> Option<usize> {
+        self.blocks.binary_search_by_key(&offset, |b| b.offset).ok()
     }
 
     /// Opens an archive held in memory (tests, fuzzing).
@@ -440,6 +489,7 @@ impl ArchiveFile {
             blocks: Vec::new(),
             complete: false,
             tail_error: None,
+            origin: None,
         };
         match f.read_index() {
             Some(blocks) => {
@@ -627,6 +677,15 @@ impl ArchiveFile {
     }
 }
 
+/// What a stream holds next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamItem {
+    /// A block, now in the caller's buffer; it started at this stream offset.
+    Block(u64),
+    /// A reference to a block of an archive file on this host (see `archive::reference`).
+    Ref(BlockRef),
+}
+
 /// Reads a flowkit stream (or file) sequentially from any reader, one block at a time.
 pub struct StreamReader<R: Read> {
     name: String,
@@ -676,7 +735,10 @@ impl<R: Read> StreamReader<R> {
 
     /// Reads the next block into `buf`; returns its offset, or `None` at the end marker.
     /// A stream that stops before its end marker is an error naming the offset.
-    pub fn next_block_into(&mut self, buf: &mut AlignedBuf) -> Result<Option<u64>, ArchiveError> {
+    pub fn next_block_into(
+        &mut self,
+        buf: &mut AlignedBuf,
+    ) -> Result<Option<StreamItem>, ArchiveError> {
         if self.done {
             return Ok(None);
         }
@@ -689,6 +751,22 @@ impl<R: Read> StreamReader<R> {
                 start + got as u64,
                 "stream ends without its end marker",
             ));
+        }
+        if &buf.as_bytes()[..4] == REF_MAGIC {
+            let total = ref_len(&self.name, buf.as_bytes(), start)?;
+            let mut record = buf.as_bytes().to_vec();
+            record.resize(total, 0);
+            let got = read_full(&mut self.r, &mut record[BLOCK_HEADER_LEN..])
+                .map_err(|e| ArchiveError::io(&self.name, e))?;
+            if got < total - BLOCK_HEADER_LEN {
+                return Err(ArchiveError::truncated(
+                    &self.name,
+                    start + (BLOCK_HEADER_LEN + got) as u64,
+                    format!("block reference at byte {start} is incomplete"),
+                ));
+            }
+            self.offset += total as u64;
+            return parse_ref(&self.name, &record, start).map(|r| Some(StreamItem::Ref(r)));
         }
         let info = match parse_block_head(&self.name, buf.as_bytes(), start)? {
             BlockHead::End => {
@@ -712,7 +790,7 @@ impl<R: Read> StreamReader<R> {
             ));
         }
         self.offset += total as u64;
-        Ok(Some(start))
+        Ok(Some(StreamItem::Block(start)))
     }
 
     /// The stream's name, for messages.

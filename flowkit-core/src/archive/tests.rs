@@ -76,11 +76,45 @@ fn stream_reader_reads_the_same_flows() {
     let mut r = StreamReader::new("stdin", &bytes[..3], &bytes[3..]).unwrap();
     let mut buf = AlignedBuf::default();
     let mut got = Vec::new();
-    while let Some(off) = r.next_block_into(&mut buf).unwrap() {
+    while let Some(item) = r.next_block_into(&mut buf).unwrap() {
+        let StreamItem::Block(off) = item else {
+            panic!("a written stream holds blocks, not references");
+        };
         let (b, _) = reader::view_block("stdin", buf.as_bytes(), off).unwrap();
         got.extend(b.records());
     }
     assert_eq!(got, recs);
+}
+
+#[test]
+fn block_references_round_trip_and_damage_is_caught() {
+    let r = BlockRef {
+        path: std::sync::Arc::new("/data/flows/2010/ft.2010-11-09.140000+0000".into()),
+        identity: reference::FileIdentity {
+            dev: 2049,
+            ino: 123_456,
+            size: 9_999_999,
+            mtime_ns: 1_289_311_200_123_456_789,
+        },
+        offset: 4096,
+        len: 700_000,
+        flows: 8192,
+    };
+    let mut bytes = Vec::new();
+    reference::encode_ref(&r, &mut bytes);
+    assert_eq!(bytes.len() % 8, 0);
+    assert_eq!(reference::parse_ref("s", &bytes, 0).unwrap(), r);
+    for pos in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[pos] ^= 0x10;
+        let len_ok = reference::ref_len("s", &bad, 0).is_ok_and(|n| n == bad.len());
+        if len_ok {
+            assert!(
+                reference::parse_ref("s", &bad, 0).is_err(),
+                "flip at {pos} unnoticed"
+            );
+        }
+    }
 }
 
 #[test]

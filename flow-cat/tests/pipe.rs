@@ -1,0 +1,78 @@
+//! flow-cat into a real pipe: another flowkit tool reading it gets block references (and the same
+//! flows); any other reader, or FLOWKIT_PIPE_REFS=0, gets the blocks themselves.
+
+use flowkit_core::archive::{ArchiveFile, ArchiveFileWriter, WriterOptions};
+use flowkit_core::gen::{FlowGen, GenConfig};
+use flowkit_core::FlowRecord;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const FLOW_CAT: &str = env!("CARGO_BIN_EXE_flow-cat");
+
+fn archive(dir: &Path) -> (PathBuf, Vec<FlowRecord>) {
+    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
+        flows: 20_000,
+        ..GenConfig::default()
+    })
+    .collect();
+    let p = dir.join("ft.2024-06-03.000000+0000");
+    let mut w = ArchiveFileWriter::create(
+        &p,
+        WriterOptions {
+            block_flows: 1000,
+            ..WriterOptions::default()
+        },
+    )
+    .unwrap();
+    recs.iter().for_each(|r| w.writer().push(r).unwrap());
+    w.finish().unwrap();
+    (p, recs)
+}
+
+fn flows(p: &Path) -> Vec<FlowRecord> {
+    let f = ArchiveFile::open(p, true).unwrap();
+    (0..f.blocks().len())
+        .flat_map(|i| f.block(i).unwrap().records().collect::<Vec<_>>())
+        .collect()
+}
+
+/// Runs `flow-cat -v INPUT | [middle |] flow-cat -o OUT` from a shell, as a user would; returns
+/// the first flow-cat's stderr.
+fn pipeline(input: &Path, out: &Path, middle: Option<&str>, env: &[(&str, &str)]) -> String {
+    let mid = middle.map(|m| format!("{m} | ")).unwrap_or_default();
+    let line = format!(
+        "'{FLOW_CAT}' -v '{}' | {mid}'{FLOW_CAT}' -o '{}'",
+        input.display(),
+        out.display()
+    );
+    let o = Command::new("sh")
+        .args(["-c", &line])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    let log = String::from_utf8(o.stderr).unwrap();
+    assert!(o.status.success(), "{line}: {log}");
+    log
+}
+
+#[test]
+fn a_flowkit_reader_gets_references_others_get_blocks() {
+    let d = tempfile::tempdir().unwrap();
+    let (input, recs) = archive(d.path());
+
+    let out = d.path().join("via-refs.fk");
+    let log = pipeline(&input, &out, None, &[]);
+    assert!(log.contains("20 blocks passed by reference"), "{log}");
+    assert_eq!(flows(&out), recs);
+
+    let out = d.path().join("via-cat.fk");
+    let log = pipeline(&input, &out, Some("cat"), &[]);
+    assert!(!log.contains("by reference"), "{log}");
+    assert_eq!(flows(&out), recs);
+
+    let out = d.path().join("refs-off.fk");
+    let log = pipeline(&input, &out, None, &[("FLOWKIT_PIPE_REFS", "0")]);
+    assert!(!log.contains("by reference"), "{log}");
+    assert_eq!(flows(&out), recs);
+}
