@@ -48,6 +48,18 @@ pub struct CaptureStats {
     pub truncated: u64,
 }
 
+impl CaptureStats {
+    /// Adds `o`'s counts to these (totals over several captures).
+    pub fn add(&mut self, o: &CaptureStats) {
+        self.packets += o.packets;
+        self.udp += o.udp;
+        self.not_udp += o.not_udp;
+        self.undecodable += o.undecodable;
+        self.fragments += o.fragments;
+        self.truncated += o.truncated;
+    }
+}
+
 impl fmt::Display for CaptureStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -198,14 +198,7 @@ impl Importer {
                 reports - MAX_REPORTS_PER_CAPTURE
             ));
         }
-        let s = &reader.stats;
-        let c = &mut self.summary.capture;
-        c.packets += s.packets;
-        c.udp += s.udp;
-        c.not_udp += s.not_udp;
-        c.undecodable += s.undecodable;
-        c.fragments += s.fragments;
-        c.truncated += s.truncated;
+        self.summary.capture.add(&reader.stats);
         self.summary.captures += 1;
         Ok(())
     }
