@@ -4,7 +4,7 @@
 use clap::Parser;
 use flowkit_core::archive::format::DEFAULT_BLOCK_FLOWS;
 use flowkit_core::cli::{self, FlowOutput, ToolError};
-use flowkit_core::export::{self, ExportEncoder, ExportVersion, PcapDatagramWriter};
+use flowkit_core::export::{self, EndOrder, ExportEncoder, ExportVersion, PcapDatagramWriter};
 use flowkit_core::gen::{FlowGen, GenConfig};
 use flowkit_core::{timefmt, FlowBlockBuf, FlowRecord};
 use std::io::{BufWriter, IsTerminal};
@@ -79,33 +79,53 @@ fn config(args: &Args) -> Result<GenConfig, ToolError> {
 struct PcapSink {
     encoder: ExportEncoder,
     writer: PcapDatagramWriter<BufWriter<std::fs::File>>,
-    pending: Vec<FlowRecord>,
+    /// Flows waiting until they end, as in an exporter's cache.
+    active: EndOrder,
+    /// Ended flows, in end order, waiting to fill a datagram.
+    ended: Vec<FlowRecord>,
     datagram: Vec<u8>,
 }
 
 impl PcapSink {
     fn push(&mut self, r: FlowRecord) -> Result<(), ToolError> {
-        self.pending.push(r);
-        if self.pending.len() == self.encoder.max_flows() {
-            self.flush()?;
+        self.active.push(r, &mut self.ended);
+        self.export_full()
+    }
+
+    /// Exports every full datagram's worth of ended flows.
+    fn export_full(&mut self) -> Result<(), ToolError> {
+        let per = self.encoder.max_flows();
+        let mut sent = 0;
+        while self.ended.len() - sent >= per {
+            self.export(sent..sent + per)?;
+            sent += per;
+        }
+        self.ended.drain(..sent);
+        Ok(())
+    }
+
+    /// Exports the rest, at the end.
+    fn finish(&mut self) -> Result<(), ToolError> {
+        self.active.drain(&mut self.ended);
+        self.export_full()?;
+        if !self.ended.is_empty() {
+            self.export(0..self.ended.len())?;
+            self.ended.clear();
         }
         Ok(())
     }
 
-    /// Exports the pending flows as one datagram, sent a second after the last of them ended.
-    fn flush(&mut self) -> Result<(), ToolError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let export_ms = self.pending.iter().map(|f| f.end_ms).max().unwrap_or(0) + 1000;
+    /// Exports flows `range` of the ended ones as one datagram, a second after the last ended
+    /// (so export times rise, as a real exporter's do).
+    fn export(&mut self, range: std::ops::Range<usize>) -> Result<(), ToolError> {
+        let flows = &self.ended[range];
+        let export_ms = flows.iter().map(|f| f.end_ms).max().unwrap_or(0) + 1000;
         self.encoder
-            .encode(&self.pending, export_ms, &mut self.datagram)
+            .encode(flows, export_ms, &mut self.datagram)
             .map_err(|e| ToolError::Usage(e.to_string()))?;
         self.writer
             .write(export_ms, &self.datagram)
-            .map_err(ToolError::Output)?;
-        self.pending.clear();
-        Ok(())
+            .map_err(ToolError::Output)
     }
 }
 
@@ -141,7 +161,8 @@ fn run(args: Args) -> Result<(), ToolError> {
             Some(PcapSink {
                 encoder,
                 writer,
-                pending: Vec::new(),
+                active: EndOrder::default(),
+                ended: Vec::new(),
                 datagram: Vec::new(),
             })
         }
@@ -163,7 +184,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         }
     }
     if let Some(mut p) = pcap {
-        p.flush()?;
+        p.finish()?;
         let mut w = p.writer.into_inner();
         std::io::Write::flush(&mut w).map_err(ToolError::Output)?;
     }

@@ -276,6 +276,63 @@ fn write_ipfix_record(f: &FlowRecord, v6: bool, out: &mut Vec<u8>) {
     addr(f.next_hop, out);
 }
 
+/// Puts flows that arrive in start-time order into the order an exporter sends them: as they
+/// end. A flow is released once a flow starting after its end has been seen (the exporter's
+/// clock has passed its end), so memory holds only the flows still "active".
+#[derive(Default)]
+pub struct EndOrder {
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<Ended>>,
+    seq: u64,
+}
+
+/// A flow waiting in [`EndOrder`], ordered by end time (then arrival).
+struct Ended {
+    end_ms: i64,
+    seq: u64,
+    flow: FlowRecord,
+}
+
+impl PartialEq for Ended {
+    fn eq(&self, o: &Self) -> bool {
+        (self.end_ms, self.seq) == (o.end_ms, o.seq)
+    }
+}
+impl Eq for Ended {}
+impl PartialOrd for Ended {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ended {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.end_ms, self.seq).cmp(&(o.end_ms, o.seq))
+    }
+}
+
+impl EndOrder {
+    /// Adds a flow (flows must come in start-time order) and moves every flow that ended
+    /// before it started to `out`, in end order.
+    pub fn push(&mut self, flow: FlowRecord, out: &mut Vec<FlowRecord>) {
+        let now = flow.start_ms;
+        self.heap.push(std::cmp::Reverse(Ended {
+            end_ms: flow.end_ms,
+            seq: self.seq,
+            flow,
+        }));
+        self.seq += 1;
+        while self.heap.peek().is_some_and(|e| e.0.end_ms < now) {
+            out.push(self.heap.pop().expect("peeked").0.flow);
+        }
+    }
+
+    /// Moves every remaining flow to `out`, in end order.
+    pub fn drain(&mut self, out: &mut Vec<FlowRecord>) {
+        while let Some(e) = self.heap.pop() {
+            out.push(e.0.flow);
+        }
+    }
+}
+
 /// Writes UDP datagrams into a pcap file as Ethernet/IPv4/UDP frames between two loopback
 /// endpoints, so the capture can be imported or replayed like one taken with tcpdump.
 pub struct PcapDatagramWriter<W: Write> {
@@ -400,6 +457,32 @@ mod tests {
         v6.src_addr = "2001:db8::1".parse().unwrap();
         let e = enc.encode(&[v6], export, &mut out).unwrap_err();
         assert!(e.to_string().contains("IPv6"), "{e}");
+    }
+
+    #[test]
+    fn flows_leave_in_end_order_once_ended() {
+        let flows: Vec<_> = FlowGen::new(GenConfig {
+            flows: 5000,
+            ..GenConfig::default()
+        })
+        .collect();
+        let mut order = EndOrder::default();
+        let mut out = Vec::new();
+        for f in flows.iter().cloned() {
+            let start = f.start_ms;
+            let before = out.len();
+            order.push(f, &mut out);
+            // Nothing released may still be running at the newest start.
+            assert!(out[before..].iter().all(|r| r.end_ms < start));
+        }
+        order.drain(&mut out);
+        assert_eq!(out.len(), flows.len());
+        assert!(out.windows(2).all(|w| w[0].end_ms <= w[1].end_ms));
+        let mut a: Vec<String> = out.iter().map(|r| format!("{r:?}")).collect();
+        let mut b: Vec<String> = flows.iter().map(|r| format!("{r:?}")).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
     }
 
     #[test]

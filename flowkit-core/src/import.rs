@@ -8,6 +8,7 @@ use crate::decode::{peek_header, DecodeStats, Decoder, DecoderConfig};
 use std::fmt;
 use std::io;
 use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Where imported flows go: called with the time that chooses the output file (the export
 /// packet's header time, or the capture time when the header has none) and a block of flows.
@@ -90,7 +91,6 @@ const MAX_REPORTS_PER_CAPTURE: u64 = 50;
 /// exporters (as a collector's would across time).
 pub struct Importer {
     decoder: Decoder,
-    buf: FlowBlockBuf,
     summary: ImportSummary,
 }
 
@@ -105,7 +105,6 @@ impl Importer {
     pub fn new(config: DecoderConfig) -> Self {
         Importer {
             decoder: Decoder::new(config),
-            buf: FlowBlockBuf::default(),
             summary: ImportSummary::default(),
         }
     }
@@ -128,79 +127,50 @@ impl Importer {
         }
     }
 
-    /// Imports the datagrams of an opened capture.
+    /// Imports the datagrams of an opened capture. Decoding runs on a thread of its own while
+    /// the caller's thread runs `sink` (encoding and writing), so the two overlap; flows reach
+    /// `sink` in capture order, in batches of up to [`BATCH_FLOWS`] flows whose export times
+    /// lie within [`BATCH_SPAN_MS`] of the first.
     pub fn import(
         &mut self,
-        mut reader: CaptureReader,
+        reader: CaptureReader,
         warn: &mut dyn FnMut(&str),
         sink: &mut FlowSink<'_>,
     ) -> io::Result<()> {
         let name = reader.name().to_string();
+        let (tx, rx) = sync_channel::<Decoded>(4);
+        // Written batches go back to the decoder to be filled again.
+        let (give_back, take_back) = sync_channel::<FlowBlockBuf>(8);
+        let decoder = &mut self.decoder;
+        let summary = &mut self.summary;
         let mut reports = 0u64;
-        let mut report = |msg: String, warn: &mut dyn FnMut(&str)| {
-            reports += 1;
-            if reports <= MAX_REPORTS_PER_CAPTURE {
-                warn(&msg);
-            }
-        };
-        loop {
-            let dgram = match reader.next_datagram() {
-                Ok(Some(d)) => d,
-                Ok(None) => break,
-                Err(e) => {
-                    report(format!("{e}; the packets before it were imported"), warn);
-                    self.summary.damaged_captures += 1;
-                    break;
+        let mut result = Ok(());
+        std::thread::scope(|scope| {
+            scope.spawn(move || decode_capture(reader, decoder, summary, &tx, &take_back));
+            for msg in rx.iter() {
+                match msg {
+                    Decoded::Flows(t, mut block) if result.is_ok() => {
+                        result = sink(t, &block.view());
+                        block.clear();
+                        let _ = give_back.try_send(block);
+                    }
+                    Decoded::Flows(..) => {} // the sink failed: drain until the decoder stops
+                    Decoded::Problem(m) => {
+                        reports += 1;
+                        if reports <= MAX_REPORTS_PER_CAPTURE {
+                            warn(&m);
+                        }
+                    }
                 }
-            };
-            let Some(h) = peek_header(dgram.payload) else {
-                self.summary.not_export += 1;
-                continue;
-            };
-            let exporter = dgram.src.ip();
-            self.buf.clear();
-            let res = self
-                .decoder
-                .decode(dgram.payload, exporter, dgram.ts_ms, &mut self.buf);
-            if let Err(e) = res {
-                self.summary.malformed_packets += 1;
-                let kept = if self.buf.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({} flows before the damage kept)", self.buf.len())
-                };
-                report(
-                    format!(
-                        "{name}: packet {}: {} v{} from {exporter}: {e}{kept}",
-                        dgram.packet,
-                        if self.buf.is_empty() {
-                            "skipped"
-                        } else {
-                            "damaged"
-                        },
-                        h.version
-                    ),
-                    warn,
-                );
             }
-            if !self.buf.is_empty() {
-                let t = if h.export_ms > 0 {
-                    h.export_ms
-                } else {
-                    dgram.ts_ms
-                };
-                sink(t, &self.buf.view())?;
-            }
-        }
+        });
         if reports > MAX_REPORTS_PER_CAPTURE {
             warn(&format!(
                 "{name}: {} more problems not shown",
                 reports - MAX_REPORTS_PER_CAPTURE
             ));
         }
-        self.summary.capture.add(&reader.stats);
-        self.summary.captures += 1;
-        Ok(())
+        result
     }
 
     /// Ends the import: data still waiting for a template is counted as dropped. Returns the
@@ -215,4 +185,93 @@ impl Importer {
     pub fn decoder(&self) -> &Decoder {
         &self.decoder
     }
+}
+
+/// Flows handed to the sink at once (at most).
+pub const BATCH_FLOWS: usize = 8192;
+/// Export times in one batch lie within this span of its first (so a dated tree files every
+/// flow within this much of its export packet's time).
+pub const BATCH_SPAN_MS: i64 = 1000;
+
+/// What the decoding thread sends to the writing one.
+enum Decoded {
+    /// A batch of flows and the export time that files it.
+    Flows(i64, FlowBlockBuf),
+    /// A problem to report.
+    Problem(String),
+}
+
+/// The decoding side of [`Importer::import`]: reads the capture, decodes its datagrams and sends
+/// batches of flows (and problems) on `tx`; stops early when the receiver is gone.
+fn decode_capture(
+    mut reader: CaptureReader,
+    decoder: &mut Decoder,
+    summary: &mut ImportSummary,
+    tx: &SyncSender<Decoded>,
+    recycled: &Receiver<FlowBlockBuf>,
+) {
+    let name = reader.name().to_string();
+    let mut batch = FlowBlockBuf::default();
+    let mut batch_t = 0i64;
+    let send = |t: i64, batch: &mut FlowBlockBuf| {
+        let empty = recycled.try_recv().unwrap_or_default();
+        let full = std::mem::replace(batch, empty);
+        tx.send(Decoded::Flows(t, full)).is_ok()
+    };
+    loop {
+        let dgram = match reader.next_datagram() {
+            Ok(Some(d)) => d,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Decoded::Problem(format!(
+                    "{e}; the packets before it were imported"
+                )));
+                summary.damaged_captures += 1;
+                break;
+            }
+        };
+        let Some(h) = peek_header(dgram.payload) else {
+            summary.not_export += 1;
+            continue;
+        };
+        let t = if h.export_ms > 0 {
+            h.export_ms
+        } else {
+            dgram.ts_ms
+        };
+        if !batch.is_empty()
+            && (batch.len() >= BATCH_FLOWS || !(batch_t..batch_t + BATCH_SPAN_MS).contains(&t))
+            && !send(batch_t, &mut batch)
+        {
+            return;
+        }
+        if batch.is_empty() {
+            batch_t = t;
+        }
+        let exporter = dgram.src.ip();
+        let before = batch.len();
+        if let Err(e) = decoder.decode(dgram.payload, exporter, dgram.ts_ms, &mut batch) {
+            summary.malformed_packets += 1;
+            let kept = batch.len() - before;
+            let note = if kept == 0 {
+                String::new()
+            } else {
+                format!(" ({kept} flows before the damage kept)")
+            };
+            let msg = format!(
+                "{name}: packet {}: {} v{} from {exporter}: {e}{note}",
+                dgram.packet,
+                if kept == 0 { "skipped" } else { "damaged" },
+                h.version
+            );
+            if tx.send(Decoded::Problem(msg)).is_err() {
+                return;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        send(batch_t, &mut batch);
+    }
+    summary.capture.add(&reader.stats);
+    summary.captures += 1;
 }
