@@ -59,8 +59,9 @@ enum Command {
         /// Distinct targets that make a brute-forcer a sprayer (one source against many).
         #[arg(long, value_name = "N", default_value_t = 5)]
         min_targets: usize,
-        /// Distinct sources that make attempts on one target a distributed attack.
-        #[arg(long, value_name = "N", default_value_t = 10)]
+        /// Distinct sources (without a session on it) that make attempts on one target a
+        /// distributed attack.
+        #[arg(long, value_name = "N", default_value_t = 20)]
         min_sources: usize,
         /// Attempts on a target before a session from the same source that make it a likely
         /// successful guess.

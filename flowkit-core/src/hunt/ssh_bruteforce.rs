@@ -4,13 +4,14 @@
 //! - `source`: a source with at least `min_attempts` attempts (per target and overall);
 //! - `spray`: the same when its attempts went to at least `min_targets` targets (one source
 //!   against many);
-//! - `distributed`: a target that at least `min_sources` sources tried (many against one), with
+//! - `distributed`: a target that at least `min_sources` sources without a session on it tried
+//!   (many against one), with
 //!   the sessions it accepted from the first attempt on;
 //! - `success`: a session (real data) from a source after at least `min_attempts_before_success`
 //!   of its attempts against the same target: a likely successful guess.
 
 use super::ssh::{ConnClass, ConnKey, SshConfig, SshTable};
-use super::{human, key_addr, utc, AddrKey, Detector, EvidenceBin, FastMap, Finding};
+use super::{human, key_addr, utc, AddrKey, Detector, EvidenceBin, FastMap, FastSet, Finding};
 use crate::block::{ColumnSet, FlowBlock};
 use serde_json::{json, Map, Value};
 
@@ -23,7 +24,8 @@ pub struct BruteForceConfig {
     pub min_attempts: u64,
     /// Distinct targets that make a source a sprayer (default 5).
     pub min_targets: usize,
-    /// Distinct sources that make attempts on a target a distributed attack (default 10).
+    /// Distinct sources (without a session on the target) that make attempts on it a
+    /// distributed attack (default 20).
     pub min_sources: usize,
     /// Attempts against a target before a session that make it a likely success (default 3).
     pub min_attempts_before_success: u64,
@@ -37,7 +39,7 @@ impl Default for BruteForceConfig {
             ssh: SshConfig::default(),
             min_attempts: 5,
             min_targets: 5,
-            min_sources: 10,
+            min_sources: 20,
             min_attempts_before_success: 3,
             max_evidence: 20,
         }
@@ -105,6 +107,8 @@ pub struct SshBruteForce {
     by_source: FastMap<AddrKey, usize>,
     by_target: FastMap<AddrKey, usize>,
     by_pair: FastMap<(AddrKey, AddrKey), Vec<usize>>,
+    /// (client, server) pairs with a session.
+    users: FastSet<(AddrKey, AddrKey)>,
 }
 
 /// A list of (address, attempts) for the facts, most attempts first.
@@ -141,6 +145,7 @@ impl SshBruteForce {
             by_source: FastMap::default(),
             by_target: FastMap::default(),
             by_pair: FastMap::default(),
+            users: FastSet::default(),
         }
     }
 
@@ -248,13 +253,32 @@ impl Detector for SshBruteForce {
             ));
         }
 
-        // Targets.
-        let mut tgts: Vec<(&AddrKey, &Side)> = targets
+        // Targets. A source that also logged in to the target (a session) is a user who
+        // mistyped or ran quick commands, not a guesser; a session after many of its attempts
+        // is reported as a `success` below.
+        self.users = sessions.iter().map(|s| (s.0.client, s.0.server)).collect();
+        let users = &self.users;
+        let mut guessed: Vec<(AddrKey, Side)> = targets
             .iter()
-            .filter(|(_, t)| t.peers.len() >= cfg.min_sources)
+            .filter_map(|(tgt, side)| {
+                let mut g = Side::default();
+                for (src, t) in &side.peers {
+                    if !users.contains(&(*src, *tgt)) {
+                        g.peers.insert(*src, *t);
+                        g.total.attempts += t.attempts;
+                        if g.total.attempts == t.attempts {
+                            g.total.first = t.first;
+                            g.total.last = t.last;
+                        }
+                        g.total.first = g.total.first.min(t.first);
+                        g.total.last = g.total.last.max(t.last);
+                    }
+                }
+                (g.peers.len() >= cfg.min_sources).then_some((*tgt, g))
+            })
             .collect();
-        tgts.sort_by_key(|(a, _)| **a);
-        for (tgt, side) in tgts {
+        guessed.sort_by_key(|(a, _)| *a);
+        for (tgt, side) in &guessed {
             let n_src = side.peers.len();
             let accepted: Vec<&(ConnKey, i64, i64, u64, u64)> = sessions
                 .iter()
@@ -274,7 +298,10 @@ impl Detector for SshBruteForce {
                     .iter()
                     .take(3)
                     .map(|s| {
-                        let tried = side.peers.get(&s.0.client).map_or(0, |t| t.attempts);
+                        let tried = targets[tgt]
+                            .peers
+                            .get(&s.0.client)
+                            .map_or(0, |t| t.attempts);
                         format!(
                             "{} at {} ({} octets{})",
                             key_addr(s.0.client),
@@ -446,7 +473,9 @@ impl Detector for SshBruteForce {
             if let Some(&p) = self.by_target.get(&key.server) {
                 let pd = &mut self.pending[p];
                 if class == ConnClass::Attempt {
-                    pd.evidence.offer(role, b, i);
+                    if !self.users.contains(&(key.client, key.server)) {
+                        pd.evidence.offer(role, b, i);
+                    }
                 } else if b.start_ms[i] >= pd.first {
                     pd.evidence.pin(role, b, i);
                 }
