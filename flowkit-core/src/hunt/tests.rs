@@ -998,8 +998,11 @@ fn archived() -> Vec<FlowRecord> {
     out
 }
 
-/// What nfdump decoded from the same capture: (src, sport, dst, dport, proto, packets).
-fn nfdump(name: &str) -> Vec<(IpAddr, u16, IpAddr, u16, u8, u64)> {
+/// One flow as nfdump decoded it: (src, sport, dst, dport, proto, packets).
+type NfFlow = (IpAddr, u16, IpAddr, u16, u8, u64);
+
+/// What nfdump decoded from the same capture.
+fn nfdump(name: &str) -> Vec<NfFlow> {
     crate::testdata::read_text(&format!("exports/{name}.nfdump.csv.gz"))
         .unwrap()
         .lines()
@@ -1029,7 +1032,7 @@ fn hunt_all(flows: &[FlowRecord], det: &mut dyn Detector) -> Vec<Finding> {
     run_on_blocks(det, &views)
 }
 
-fn check_story(flows: &[FlowRecord], truth: Option<&[(IpAddr, u16, IpAddr, u16, u8, u64)]>) {
+fn check_story(flows: &[FlowRecord], truth: Option<&[NfFlow]>) {
     let victim = ip("189.22.36.165");
     let intruder = ip("79.115.103.225");
 
