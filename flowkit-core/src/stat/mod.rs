@@ -352,3 +352,6 @@ impl TimeBins {
         out
     }
 }
+
+#[cfg(test)]
+mod tests;
