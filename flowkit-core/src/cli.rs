@@ -238,7 +238,11 @@ pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Option<tempfile::Temp
         .tempfile()
         .map_err(spool_err)?;
     grow_pipe(0);
-    io::copy(&mut io::stdin().lock(), file.as_file_mut()).map_err(spool_err)?;
+    let copied = io::copy(&mut io::stdin().lock(), file.as_file_mut()).map_err(spool_err)?;
+    if copied == 0 {
+        // An empty pipe holds no flows: read stdin (at its end) as usual.
+        return Ok((args.clone(), None));
+    }
     let path = file.into_temp_path();
     let name = path.to_string_lossy().into_owned();
     let mut spooled = args.clone();
