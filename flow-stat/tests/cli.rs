@@ -66,7 +66,7 @@ fn summary_top_and_bins_add_up() {
         *per.entry(r.dst_port).or_default() += r.octets;
     }
     let mut best: Vec<(u16, u64)> = per.into_iter().collect();
-    best.sort_by(|a, b| b.1.cmp(&a.1));
+    best.sort_by_key(|b| std::cmp::Reverse(b.1));
     let got: Vec<(u16, u64)> = t["top"]
         .as_array()
         .unwrap()
