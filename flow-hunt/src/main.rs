@@ -63,6 +63,9 @@ enum Command {
         /// distributed attack.
         #[arg(long, value_name = "N", default_value_t = 20)]
         min_sources: usize,
+        /// Attempts a source must make on a target to count towards --min-sources.
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        min_source_attempts: u64,
         /// Attempts on a target before a session from the same source that make it a likely
         /// successful guess.
         #[arg(long, value_name = "N", default_value_t = 3)]
@@ -231,6 +234,7 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
             min_attempts,
             min_targets,
             min_sources,
+            min_source_attempts,
             min_attempts_before_success,
             common,
         } => {
@@ -244,6 +248,7 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
                 min_attempts,
                 min_targets,
                 min_sources,
+                min_source_attempts,
                 min_attempts_before_success,
                 max_evidence: common.max_evidence,
             };

@@ -5,7 +5,9 @@
 //! First pass: the SSH connection table ([`SshTable`]). Plan: the sessions ([`ConnClass::Session`]),
 //! grouped by server and client. Second pass: for each group, the server's connections to IRC
 //! ports and its connections with the client on other ports that start during a session or up
-//! to `window` after it ends; ports the pair used before the first session are not new.
+//! to `window` after it ends. For the latter, the server's own port must be 1024 or above (a
+//! connection to a service of the server, such as its DNS or mail, is the client using it), and
+//! neither port may have been used by the pair before the first session.
 
 use super::ssh::{Conn, ConnClass, ConnKey, SshConfig, SshTable};
 use super::{
@@ -111,7 +113,9 @@ impl IrcAfterSsh {
                     grp.seen_before.insert(p);
                 }
             }
-        } else if grp.in_window(start, window) {
+        } else if hport >= 1024 && grp.in_window(start, window) {
+            // (A connection to a service port of the host is the client using it, not the
+            // host reaching out.)
             let key = (hport, pport);
             if grp.others.len() < MAX_CONNS || grp.others.contains_key(&key) {
                 let first = grp.others.entry(key).or_insert(start);

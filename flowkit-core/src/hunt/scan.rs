@@ -7,9 +7,10 @@
 //! and each finding says who answered (the hosts and ports the scanner now knows are open).
 //!
 //! A probe is a flow of at most `max_probe_packets` packets that is not an answer:
-//! - TCP without ACK (SYN, FIN, NULL and Xmas probes; answers always carry ACK). When the
-//!   exporter gives no TCP flags, a flow from a port below 1024 to one above is an answer;
-//! - UDP, unless from a port below 1024 to one above (a service answering);
+//! - TCP without ACK (SYN, FIN, NULL and Xmas probes; answers always carry ACK; when the
+//!   exporter gives no TCP flags, none is seen), and not from a port below 1024 to one above
+//!   (a service answering; this also misses probes sent from a low source port to high ports);
+//! - UDP, unless from a port below 1024 to one above;
 //! - ICMP and ICMPv6 echo, timestamp and address-mask requests.
 //!
 //! Horizontal: per source, protocol and destination port, the distinct destinations probed.
@@ -56,17 +57,75 @@ impl Default for ScanConfig {
 /// Source ports remembered per key (to show a fixed source port, the mark of a raw-socket tool).
 const MAX_SRC_PORTS: usize = 16;
 
-#[derive(Default)]
+/// A set that stays a short vector while small: most keys (a client and a server) see one
+/// or two values, and a hash set each would cost far more than the values.
+enum SmallSet<T> {
+    Few(Vec<T>),
+    Many(FastSet<T>),
+}
+
+/// Values a [`SmallSet`] keeps in its vector.
+const FEW: usize = 8;
+
+impl<T: std::hash::Hash + Eq + Copy> SmallSet<T> {
+    fn len(&self) -> usize {
+        match self {
+            SmallSet::Few(v) => v.len(),
+            SmallSet::Many(s) => s.len(),
+        }
+    }
+
+    fn contains(&self, x: &T) -> bool {
+        match self {
+            SmallSet::Few(v) => v.contains(x),
+            SmallSet::Many(s) => s.contains(x),
+        }
+    }
+
+    fn insert(&mut self, x: T) {
+        match self {
+            SmallSet::Few(v) if v.contains(&x) => {}
+            SmallSet::Few(v) if v.len() < FEW => v.push(x),
+            SmallSet::Few(v) => {
+                let mut s: FastSet<T> = v.drain(..).collect();
+                s.insert(x);
+                *self = SmallSet::Many(s);
+            }
+            SmallSet::Many(s) => {
+                s.insert(x);
+            }
+        }
+    }
+
+    fn to_vec(&self) -> Vec<T> {
+        match self {
+            SmallSet::Few(v) => v.clone(),
+            SmallSet::Many(s) => s.iter().copied().collect(),
+        }
+    }
+}
+
+/// Probes of one key: the distinct values (destinations or ports), counts and times.
 struct Agg<T> {
-    distinct: FastSet<T>,
+    distinct: SmallSet<T>,
     probes: u64,
     first: i64,
     last: i64,
-    src_ports: FastMap<u16, u64>,
 }
 
-impl<T: std::hash::Hash + Eq> Agg<T> {
-    fn add(&mut self, item: T, t: i64, sport: u16, cap: usize) {
+impl<T> Default for Agg<T> {
+    fn default() -> Self {
+        Agg {
+            distinct: SmallSet::Few(Vec::new()),
+            probes: 0,
+            first: 0,
+            last: 0,
+        }
+    }
+}
+
+impl<T: std::hash::Hash + Eq + Copy> Agg<T> {
+    fn add(&mut self, item: T, t: i64, cap: usize) {
         if self.probes == 0 {
             self.first = t;
             self.last = t;
@@ -77,9 +136,13 @@ impl<T: std::hash::Hash + Eq> Agg<T> {
         if self.distinct.len() < cap {
             self.distinct.insert(item);
         }
-        if self.src_ports.len() < MAX_SRC_PORTS || self.src_ports.contains_key(&sport) {
-            *self.src_ports.entry(sport).or_default() += 1;
-        }
+    }
+}
+
+/// Counts source ports (of a finding's probes, in the second pass), the first few distinct.
+fn count_port(ports: &mut FastMap<u16, u64>, sport: u16) {
+    if ports.len() < MAX_SRC_PORTS || ports.contains_key(&sport) {
+        *ports.entry(sport).or_default() += 1;
     }
 }
 
@@ -89,12 +152,14 @@ type VKey = (AddrKey, AddrKey, u8);
 struct Horizontal {
     agg: Agg<AddrKey>,
     answered: FastSet<AddrKey>,
+    src_ports: FastMap<u16, u64>,
     evidence: EvidenceBin,
 }
 
 struct Vertical {
     agg: Agg<u16>,
     open: FastSet<u16>,
+    src_ports: FastMap<u16, u64>,
     evidence: EvidenceBin,
 }
 
@@ -153,10 +218,7 @@ impl Scan {
         let (sp, dp) = (b.src_port[i], b.dst_port[i]);
         let answer_by_ports = sp < 1024 && dp >= 1024;
         match b.protocol[i] {
-            proto::TCP => match b.tcp_flags[i] {
-                0 => !answer_by_ports,
-                f => f & tcp::ACK == 0,
-            },
+            proto::TCP => !answer_by_ports && b.tcp_flags[i] & tcp::ACK == 0,
             proto::UDP => !answer_by_ports,
             p @ (proto::ICMP | proto::ICMPV6) => icmp_request(p, (dp >> 8) as u8),
             _ => false,
@@ -195,7 +257,7 @@ impl Scan {
             "{} probed {targets} addresses {what} ({} probes{}, over {}); {answers}.",
             key_addr(src),
             h.agg.probes,
-            src_port_words(&h.agg.src_ports, h.agg.probes, p),
+            src_port_words(&h.src_ports, h.agg.probes, p),
             human_ms(h.agg.last - h.agg.first),
         );
         let mut facts = Map::new();
@@ -212,7 +274,7 @@ impl Scan {
                 .map(|a| key_addr(*a).to_string())
                 .collect::<Vec<_>>()),
         );
-        facts.insert("source_ports".into(), src_ports_json(&h.agg.src_ports));
+        facts.insert("source_ports".into(), src_ports_json(&h.src_ports));
         let (evidence, omitted) = h.evidence.into_sorted();
         Some(Finding {
             rank: 0,
@@ -233,7 +295,7 @@ impl Scan {
     fn vertical_finding(&self, key: &VKey, v: Vertical) -> Finding {
         let (src, dst, p) = *key;
         let ports = v.agg.distinct.len();
-        let mut list: Vec<u16> = v.agg.distinct.iter().copied().collect();
+        let mut list: Vec<u16> = v.agg.distinct.to_vec();
         list.sort();
         let mut open: Vec<u16> = v.open.iter().copied().collect();
         open.sort();
@@ -257,7 +319,7 @@ impl Scan {
             list.first().copied().unwrap_or(0),
             list.last().copied().unwrap_or(0),
             v.agg.probes,
-            src_port_words(&v.agg.src_ports, v.agg.probes, p),
+            src_port_words(&v.src_ports, v.agg.probes, p),
             human_ms(v.agg.last - v.agg.first),
         );
         let mut facts = Map::new();
@@ -267,7 +329,7 @@ impl Scan {
         facts.insert("highest_port".into(), json!(list.last()));
         facts.insert("probes".into(), json!(v.agg.probes));
         facts.insert("open_ports".into(), json!(open));
-        facts.insert("source_ports".into(), src_ports_json(&v.agg.src_ports));
+        facts.insert("source_ports".into(), src_ports_json(&v.src_ports));
         let (evidence, omitted) = v.evidence.into_sorted();
         Finding {
             rank: 0,
@@ -344,16 +406,16 @@ impl Detector for Scan {
             let src = addr_key(&b.src_addr, i);
             let dst = addr_key(&b.dst_addr, i);
             let p = b.protocol[i];
-            let (sp, dp, t) = (b.src_port[i], b.dst_port[i], b.start_ms[i]);
+            let (dp, t) = (b.dst_port[i], b.start_ms[i]);
             self.horizontal
                 .entry((src, p, dp))
                 .or_default()
-                .add(dst, t, sp, cap);
+                .add(dst, t, cap);
             if matches!(p, proto::TCP | proto::UDP) {
                 self.vertical
                     .entry((src, dst, p))
                     .or_default()
-                    .add(dp, t, sp, cap);
+                    .add(dp, t, cap);
             }
         }
     }
@@ -367,6 +429,7 @@ impl Detector for Scan {
                     Horizontal {
                         agg,
                         answered: FastSet::default(),
+                        src_ports: FastMap::default(),
                         evidence: EvidenceBin::new(cfg.max_evidence),
                     },
                 );
@@ -379,6 +442,7 @@ impl Detector for Scan {
                     Vertical {
                         agg,
                         open: FastSet::default(),
+                        src_ports: FastMap::default(),
                         evidence: EvidenceBin::new(cfg.max_evidence),
                     },
                 );
@@ -397,9 +461,11 @@ impl Detector for Scan {
             let (sp, dp) = (b.src_port[i], b.dst_port[i]);
             if self.is_probe(b, i) {
                 if let Some(h) = self.h_found.get_mut(&(src, p, dp)) {
+                    count_port(&mut h.src_ports, sp);
                     h.evidence.offer("probe", b, i);
                 }
                 if let Some(v) = self.v_found.get_mut(&(src, dst, p)) {
+                    count_port(&mut v.src_ports, sp);
                     v.evidence.offer("probe", b, i);
                 }
                 continue;

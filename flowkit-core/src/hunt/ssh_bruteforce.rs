@@ -5,7 +5,7 @@
 //! - `spray`: the same when its attempts went to at least `min_targets` targets (one source
 //!   against many);
 //! - `distributed`: a target that at least `min_sources` sources without a session on it tried
-//!   (many against one), with
+//!   at least `min_source_attempts` times each (many against one), with
 //!   the sessions it accepted from the first attempt on;
 //! - `success`: a session (real data) from a source after at least `min_attempts_before_success`
 //!   of its attempts against the same target: a likely successful guess.
@@ -27,6 +27,9 @@ pub struct BruteForceConfig {
     /// Distinct sources (without a session on the target) that make attempts on it a
     /// distributed attack (default 20).
     pub min_sources: usize,
+    /// Attempts a source must make on a target to count towards `min_sources` (default 2: a
+    /// popular server sees many one-off short connections; guessers come back).
+    pub min_source_attempts: u64,
     /// Attempts against a target before a session that make it a likely success (default 3).
     pub min_attempts_before_success: u64,
     /// Evidence flows shown per finding.
@@ -40,6 +43,7 @@ impl Default for BruteForceConfig {
             min_attempts: 5,
             min_targets: 5,
             min_sources: 20,
+            min_source_attempts: 2,
             min_attempts_before_success: 3,
             max_evidence: 20,
         }
@@ -258,7 +262,7 @@ impl Detector for SshBruteForce {
         // is reported as a `success` below.
         self.users = sessions.iter().map(|s| (s.0.client, s.0.server)).collect();
         let users = &self.users;
-        let mut guessed: Vec<(AddrKey, Side)> = targets
+        let mut guessed: Vec<(AddrKey, Side, usize)> = targets
             .iter()
             .filter_map(|(tgt, side)| {
                 let mut g = Side::default();
@@ -274,24 +278,31 @@ impl Detector for SshBruteForce {
                         g.total.last = g.total.last.max(t.last);
                     }
                 }
-                (g.peers.len() >= cfg.min_sources).then_some((*tgt, g))
+                let repeat = g
+                    .peers
+                    .values()
+                    .filter(|t| t.attempts >= cfg.min_source_attempts)
+                    .count();
+                (repeat >= cfg.min_sources).then_some((*tgt, g, repeat))
             })
             .collect();
-        guessed.sort_by_key(|(a, _)| *a);
-        for (tgt, side) in &guessed {
+        guessed.sort_by_key(|(a, _, _)| *a);
+        for (tgt, side, repeat) in &guessed {
             let n_src = side.peers.len();
             let accepted: Vec<&(ConnKey, i64, i64, u64, u64)> = sessions
                 .iter()
                 .filter(|s| s.0.server == *tgt && s.1 >= side.total.first)
                 .collect();
-            let mut score = n_src as f64 / cfg.min_sources as f64;
+            let mut score = *repeat as f64 / cfg.min_sources as f64;
             if !accepted.is_empty() {
                 score += 2.0;
             }
             let mut summary = format!(
-                "{} was tried by {n_src} sources ({} SSH login attempts).",
+                "{} was tried by {n_src} sources ({} SSH login attempts; {repeat} sources came \
+                 back {} times or more).",
                 key_addr(*tgt),
                 side.total.attempts,
+                cfg.min_source_attempts,
             );
             if !accepted.is_empty() {
                 let who: Vec<String> = accepted
@@ -325,6 +336,7 @@ impl Detector for SshBruteForce {
             }
             let mut facts = Map::new();
             facts.insert("sources".into(), json!(n_src));
+            facts.insert("repeat_sources".into(), json!(repeat));
             facts.insert("attempts".into(), json!(side.total.attempts));
             facts.insert(
                 "by_source".into(),

@@ -441,6 +441,60 @@ fn irc_after_ssh_leaves_a_busy_server_alone() {
 }
 
 #[test]
+fn irc_after_ssh_does_not_count_the_client_using_the_hosts_services() {
+    // After logging in, the admin's workstation uses the server's DNS, mail and web: the
+    // server's ports are below 1024, so these are not the server reaching out.
+    let mut s = Story::default();
+    s.session(INTRUDER, 51000, VICTIM, T0, 10 * MIN, 300_000);
+    s.conn(
+        INTRUDER,
+        40000,
+        VICTIM,
+        53,
+        T0 + 12 * MIN,
+        10,
+        (1, 1),
+        (70, 200),
+    );
+    s.conn(
+        INTRUDER,
+        40001,
+        VICTIM,
+        25,
+        T0 + 13 * MIN,
+        900,
+        (12, 10),
+        (9_000, 800),
+    );
+    s.conn(
+        INTRUDER,
+        40002,
+        VICTIM,
+        443,
+        T0 + 14 * MIN,
+        900,
+        (12, 10),
+        (900, 8_000),
+    );
+    assert!(s.hunt(&irc(IrcAfterSshConfig::default())).is_empty());
+    // A connection from the server to the client's port 443 is new.
+    s.conn(
+        VICTIM,
+        41000,
+        INTRUDER,
+        443,
+        T0 + 15 * MIN,
+        900,
+        (12, 10),
+        (900, 8_000),
+    );
+    let f = s.hunt(&irc(IrcAfterSshConfig::default()));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].kind, "new-ports-after-ssh");
+    assert_eq!(f[0].facts["new_ports"], serde_json::json!([443]));
+}
+
+#[test]
 fn irc_after_ssh_ports_are_configurable() {
     let mut s = Story::default();
     s.session(INTRUDER, 51000, VICTIM, T0, 10 * MIN, 300_000);
@@ -593,6 +647,15 @@ fn bruteforce_leaves_out_scans_users_and_long_quiet_connections() {
         for k in 0..2u16 {
             s.attempt(&user, 51000 + u * 4 + k, srv, t + 30 * MIN + k as i64 * MIN);
         }
+    }
+    // A popular server (git over SSH): 300 clients, one short connection each.
+    for c in 0..300u16 {
+        s.attempt(
+            &format!("198.19.{}.{}", c / 200, c % 200 + 1),
+            53000 + c,
+            "10.1.1.2",
+            T0 + c as i64 * MIN,
+        );
     }
     // A monitoring host keeps a quiet SSH connection open for hours.
     s.conn(
@@ -748,6 +811,21 @@ fn scan_leaves_out_servers_clients_and_what_is_below_the_thresholds() {
             2,
             120,
             0x12,
+        );
+    }
+    // Answers from a service port that an exporter (or a generator) marked SYN only.
+    for c in 0..100u16 {
+        s.flow(
+            "10.0.0.82",
+            8443 - 8000,
+            &format!("100.8.0.{}", c + 1),
+            40000 + c,
+            6,
+            T0 + c as i64,
+            0,
+            1,
+            40,
+            0x02,
         );
     }
     // The same, from an exporter without TCP flags.
