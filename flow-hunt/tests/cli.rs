@@ -295,3 +295,27 @@ fn bad_arguments_exit_2_and_say_why() {
     assert_eq!(err.matches("junk").count(), 1, "reported once: {err}");
     assert!(String::from_utf8_lossy(&o.stdout).contains("#1 irc-after-ssh"));
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    use std::io::Read;
+    let a = archive();
+    for format in ["--csv", "--json"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flow-hunt"))
+            .args(["ssh-bruteforce", format, a.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // stdout is closed here, as `| head -c 16` would.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

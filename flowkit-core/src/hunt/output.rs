@@ -233,11 +233,20 @@ pub fn write_text(
     Ok(())
 }
 
+/// A CSV error as the I/O error beneath it when there is one (so a closed pipe stays a
+/// closed pipe).
+pub fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
 /// Writes findings as CSV: a header, then one row per evidence flow (a finding without
 /// evidence gets one row with empty flow columns).
 pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let to_io = |e: csv::Error| io::Error::other(e.to_string());
+    let to_io = csv_io;
     w.write_record([
         "rank",
         "detector",

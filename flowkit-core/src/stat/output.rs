@@ -26,9 +26,7 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn csv_err(e: csv::Error) -> io::Error {
-    io::Error::other(e.to_string())
-}
+use crate::hunt::output::csv_io as csv_err;
 
 fn json_out(out: &mut dyn Write, v: &serde_json::Value) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v).map_err(io::Error::from)?;
