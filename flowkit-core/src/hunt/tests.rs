@@ -1238,6 +1238,32 @@ fn the_story_as_softflowd_exported_it_ipfix() {
 }
 
 #[test]
+fn another_variant_of_the_story_exported_by_softflowd() {
+    // Other seed, victim and intruder (testdata/README.md): nothing is tuned to one capture.
+    let flows = imported("variant-ipfix");
+    let (victim, intruder) = (ip("172.31.9.20"), ip("203.0.113.66"));
+    let f = hunt_all(&flows, &mut IrcAfterSsh::new(IrcAfterSshConfig::default()));
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].subject, f[0].peer), (victim, Some(intruder)));
+    assert_eq!(roles(&f[0]).iter().filter(|r| **r == "irc").count(), 4);
+    let f = hunt_all(&flows, &mut SshBruteForce::new(BruteForceConfig::default()));
+    assert_eq!((f[0].kind, f[0].subject), ("distributed", victim));
+    assert_eq!(f[0].facts["sessions_accepted"][0]["client"], "203.0.113.66");
+    let f = hunt_all(&flows, &mut Scan::new(ScanConfig::default()));
+    let mut who: Vec<(&str, IpAddr)> = f.iter().map(|x| (x.kind, x.subject)).collect();
+    who.sort();
+    let mut expected: Vec<(&str, IpAddr)> = (200..=203)
+        .map(|h| ("horizontal", ip(&format!("61.174.51.{h}"))))
+        .collect();
+    expected.push(("vertical", ip("45.155.205.233")));
+    assert_eq!(who, expected);
+    assert!(f
+        .iter()
+        .filter(|x| x.kind == "horizontal")
+        .all(|x| x.facts["answered_by"] == serde_json::json!(["172.31.9.20"])));
+}
+
+#[test]
 fn the_story_as_flow_tools_archived_it() {
     check_story(&archived(), None);
 }
