@@ -1041,8 +1041,10 @@ fn evidence_keeps_the_earliest_and_counts_the_rest() {
 // The sample data: the traffic story as softflowd exported it (v5, v9, IPFIX) and as
 // flow-tools archived it.
 
-fn imported(name: &str) -> Vec<FlowRecord> {
-    let bytes = std::fs::read(crate::testdata::path(&format!("exports/{name}.pcap.gz"))).unwrap();
+/// The flows of `testdata/{rel}.pcap.gz` as flow-import decodes them.
+fn imported(rel: &str) -> Vec<FlowRecord> {
+    let bytes = std::fs::read(crate::testdata::path(&format!("{rel}.pcap.gz"))).unwrap();
+    let name = rel.rsplit('/').next().unwrap();
     let mut pcap = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut pcap).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -1224,23 +1226,32 @@ fn check_story(flows: &[FlowRecord], truth: Option<&[NfFlow]>) {
 
 #[test]
 fn the_story_as_softflowd_exported_it_v5() {
-    check_story(&imported("scenario-v5"), Some(&nfdump("scenario-v5")));
+    check_story(
+        &imported("exports/scenario-v5"),
+        Some(&nfdump("scenario-v5")),
+    );
 }
 
 #[test]
 fn the_story_as_softflowd_exported_it_v9() {
-    check_story(&imported("scenario-v9"), Some(&nfdump("scenario-v9")));
+    check_story(
+        &imported("exports/scenario-v9"),
+        Some(&nfdump("scenario-v9")),
+    );
 }
 
 #[test]
 fn the_story_as_softflowd_exported_it_ipfix() {
-    check_story(&imported("scenario-ipfix"), Some(&nfdump("scenario-ipfix")));
+    check_story(
+        &imported("exports/scenario-ipfix"),
+        Some(&nfdump("scenario-ipfix")),
+    );
 }
 
 #[test]
 fn another_variant_of_the_story_exported_by_softflowd() {
     // Other seed, victim and intruder (testdata/README.md): nothing is tuned to one capture.
-    let flows = imported("variant-ipfix");
+    let flows = imported("hunt/variant-ipfix");
     let (victim, intruder) = (ip("172.31.9.20"), ip("203.0.113.66"));
     let f = hunt_all(&flows, &mut IrcAfterSsh::new(IrcAfterSshConfig::default()));
     assert_eq!(f.len(), 1);
