@@ -179,7 +179,7 @@ pub enum ConnClass {
     Other,
 }
 
-/// Every SSH connection of the flows observed (about 80 bytes each).
+/// Every SSH connection of the flows observed (104 bytes of key and totals each).
 #[derive(Default)]
 pub struct SshTable {
     /// The connections.
