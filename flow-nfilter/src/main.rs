@@ -1,10 +1,8 @@
 //! flow-nfilter: pass on the flows a flow-tools filter definition permits.
 
 use clap::Parser;
-use flowkit_core::cli::{self, FlowOutput, InputArgs, ToolError};
-use flowkit_core::filter::{
-    error, CompileOptions, CompiledFilter, Definition, FilterFile, Selection, Variables,
-};
+use flowkit_core::cli::{self, FilterArgs, FlowOutput, InputArgs, ToolError};
+use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile, Selection};
 use flowkit_core::input::Batch;
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
 use flowkit_core::{timefmt, ColumnSet, FlowBlock, FlowBlockBuf};
@@ -14,10 +12,6 @@ use std::path::PathBuf;
 
 const TOOL: &str = "flow-nfilter";
 
-/// The filter file shipped with flowkit, used when neither -f nor $FLOWKIT_FILTERS names one.
-const BUILT_IN: &str = include_str!("../../filters/filter.cfg");
-const BUILT_IN_NAME: &str = "<built-in filters/filter.cfg>";
-
 /// Pass on the flows a filter definition permits (flow-tools' filter language).
 ///
 /// Filters are defined in a flow-tools filter file: primitives (lists of values) and
@@ -25,15 +19,8 @@ const BUILT_IN_NAME: &str = "<built-in filters/filter.cfg>";
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, about, long_about = None)]
 struct Args {
-    /// Filter file [default: $FLOWKIT_FILTERS, else the built-in filters/filter.cfg].
-    #[arg(short = 'f', long = "filters", value_name = "FILE")]
-    filters: Option<PathBuf>,
-    /// The definition to apply [default: the one named `default`].
-    #[arg(short = 'F', long = "definition", value_name = "DEFINITION")]
-    definition: Option<String>,
-    /// Give a variable used as @NAME, @{NAME} or @{NAME:-default} in the file (repeatable).
-    #[arg(short = 'v', long = "var", value_name = "NAME=VALUE")]
-    vars: Vec<String>,
+    #[command(flatten)]
+    filter: FilterArgs,
     /// Check the filter file, list its definitions and primitives, and exit.
     #[arg(long)]
     check: bool,
@@ -50,21 +37,6 @@ struct Args {
     count: bool,
     #[command(flatten)]
     input: InputArgs,
-}
-
-/// The filter file's name (for messages) and text.
-fn filter_source(args: &Args) -> Result<(String, String), ToolError> {
-    let path = args.filters.clone().or_else(|| {
-        std::env::var_os("FLOWKIT_FILTERS")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    match path {
-        None => Ok((BUILT_IN_NAME.to_string(), BUILT_IN.to_string())),
-        Some(p) => std::fs::read_to_string(&p)
-            .map(|text| (p.display().to_string(), text))
-            .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display()))),
-    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -128,7 +100,7 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
             cli::warn(TOOL, &format!("warning: {w}"));
         }
     }
-    if let Some(name) = &args.definition {
+    if let Some(name) = &args.filter.definition {
         file.compile(name, opts).map_err(usage)?;
     }
     let width = file
@@ -167,38 +139,14 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
-    let (origin, text) = filter_source(&args)?;
-    let mut vars = Variables::new();
-    for b in &args.vars {
-        vars.bind(b).map_err(usage)?;
-    }
-    let file = FilterFile::parse(&text, &origin, &vars).map_err(usage)?;
-    for name in vars.names() {
-        if !file.referenced_variables.contains(name) {
-            let hint =
-                error::did_you_mean(name, file.referenced_variables.iter().map(String::as_str));
-            cli::warn(
-                TOOL,
-                &format!("warning: variable {name} is not used by {origin}{hint}"),
-            );
-        }
-    }
+    let file = args.filter.load(TOOL)?;
     let opts = CompileOptions {
         tz: timefmt::zone(args.input.utc),
     };
     if args.check {
         return check(&file, &args, &opts);
     }
-    let name = match &args.definition {
-        Some(n) => n.as_str(),
-        None if file.definition_index("default").is_some() => "default",
-        None => {
-            return Err(ToolError::Usage(format!(
-                "no -F DEFINITION given and {origin} has no definition named `default` \
-                 (`{TOOL} --check` lists the definitions)"
-            )))
-        }
-    };
+    let name = args.filter.definition_name(&file)?;
     // Compile before opening the output: a bad filter writes nothing.
     let filter = file.compile(name, &opts).map_err(usage)?;
     let def = file.definition(name).map_err(usage)?;

@@ -3,6 +3,7 @@
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
 use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
+use crate::filter::{error as filter_error, CompileOptions, CompiledFilter, FilterFile, Variables};
 use crate::input::{expand_inputs, Input, PartialBatchFn, ScanError, ScanOptions, Scanner};
 use crate::timefmt;
 use std::io::{self, IsTerminal, Write};
@@ -63,6 +64,114 @@ impl InputArgs {
     }
 }
 
+/// The filter file shipped with flowkit (`filters/filter.cfg`), used when neither `-f` nor
+/// `$FLOWKIT_FILTERS` names one.
+pub const BUILT_IN_FILTERS: &str = include_str!("../../filters/filter.cfg");
+/// The name the built-in filter file is reported under.
+pub const BUILT_IN_FILTERS_NAME: &str = "<built-in filters/filter.cfg>";
+
+/// The filter options of the tools that select flows with flow-tools' filter language
+/// (flow-nfilter, and flow-hunt to exclude known-good traffic first).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct FilterArgs {
+    /// Filter file [default: $FLOWKIT_FILTERS, else the built-in filters/filter.cfg].
+    #[arg(short = 'f', long = "filters", value_name = "FILE")]
+    pub filters: Option<PathBuf>,
+    /// The definition to apply [default: the one named `default`].
+    #[arg(short = 'F', long = "definition", value_name = "DEFINITION")]
+    pub definition: Option<String>,
+    /// Give a variable used as @NAME, @{NAME} or @{NAME:-default} in the file (repeatable).
+    #[arg(short = 'v', long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+}
+
+impl FilterArgs {
+    /// True when the user asked for a filter (`-f` or `-F`).
+    pub fn given(&self) -> bool {
+        self.filters.is_some() || self.definition.is_some()
+    }
+
+    /// The filter file's name (for messages) and text: `-f FILE`, else `$FLOWKIT_FILTERS`, else
+    /// the built-in file.
+    pub fn source(&self) -> Result<(String, String), ToolError> {
+        let path = self.filters.clone().or_else(|| {
+            std::env::var_os("FLOWKIT_FILTERS")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        match path {
+            None => Ok((
+                BUILT_IN_FILTERS_NAME.to_string(),
+                BUILT_IN_FILTERS.to_string(),
+            )),
+            Some(p) => std::fs::read_to_string(&p)
+                .map(|text| (p.display().to_string(), text))
+                .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display()))),
+        }
+    }
+
+    /// Reads and parses the filter file with the `-v` bindings, warning (as `tool`) about
+    /// variables the file does not use.
+    pub fn load(&self, tool: &str) -> Result<FilterFile, ToolError> {
+        let (origin, text) = self.source()?;
+        let mut vars = Variables::new();
+        for b in &self.vars {
+            vars.bind(b).map_err(|e| ToolError::Usage(e.to_string()))?;
+        }
+        let file = FilterFile::parse(&text, &origin, &vars)
+            .map_err(|e| ToolError::Usage(e.to_string()))?;
+        for name in vars.names() {
+            if !file.referenced_variables.contains(name) {
+                let hint = filter_error::did_you_mean(
+                    name,
+                    file.referenced_variables.iter().map(String::as_str),
+                );
+                warn(
+                    tool,
+                    &format!("warning: variable {name} is not used by {origin}{hint}"),
+                );
+            }
+        }
+        Ok(file)
+    }
+
+    /// The definition to apply: `-F`, else the file's `default`.
+    pub fn definition_name<'f>(&'f self, file: &FilterFile) -> Result<&'f str, ToolError> {
+        match &self.definition {
+            Some(n) => Ok(n.as_str()),
+            None if file.definition_index("default").is_some() => Ok("default"),
+            None => Err(ToolError::Usage(format!(
+                "no -F DEFINITION given and {} has no definition named `default` \
+                 (`flow-nfilter --check` lists the definitions)",
+                file.origin
+            ))),
+        }
+    }
+
+    /// Loads the file and compiles the definition to apply, printing the warnings of the
+    /// primitives it uses; `None` when no filter was asked for.
+    pub fn compile(&self, tool: &str, utc: bool) -> Result<Option<CompiledFilter>, ToolError> {
+        if !self.given() {
+            return Ok(None);
+        }
+        let file = self.load(tool)?;
+        let name = self.definition_name(&file)?;
+        let opts = CompileOptions {
+            tz: timefmt::zone(utc),
+        };
+        let filter = file
+            .compile(name, &opts)
+            .map_err(|e| ToolError::Usage(e.to_string()))?;
+        let def = file
+            .definition(name)
+            .map_err(|e| ToolError::Usage(e.to_string()))?;
+        for w in file.warnings_of(def) {
+            warn(tool, &format!("warning: {w}"));
+        }
+        Ok(Some(filter))
+    }
+}
+
 /// Bytes we ask the kernel to buffer in a pipe between two tools (Linux's unprivileged maximum);
 /// the 64 KiB default costs a context switch every few blocks.
 const PIPE_BYTES: i32 = 1 << 20;
@@ -107,6 +216,57 @@ pub fn scan_inputs_columns(
     let opts = args.scan_options().map_err(ToolError::Usage)?;
     let inputs = args.inputs().map_err(ToolError::Usage)?;
     let mut scanner = Scanner::new(opts, |m| warn(tool, m));
+    match scanner.run_columns(&inputs, wanted, on_batch) {
+        Ok(()) => Ok(scanner.stats),
+        Err(ScanError::Output(e)) => Err(ToolError::Output(e)),
+        Err(ScanError::BadInput(m)) => Err(ToolError::Usage(m)),
+    }
+}
+
+/// Makes inputs readable twice (for tools that scan twice, like flow-hunt): when they include
+/// stdin, copies the stream to a temporary file (removed when the returned guard drops) and
+/// names that file instead.
+pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Option<tempfile::TempPath>), ToolError> {
+    let reads_stdin = args.inputs.is_empty() || args.inputs.iter().any(|a| a == "-");
+    if !reads_stdin {
+        return Ok((args.clone(), None));
+    }
+    let spool_err =
+        |e: io::Error| ToolError::Usage(format!("cannot spool stdin to a temporary file: {e}"));
+    let mut file = tempfile::Builder::new()
+        .prefix(".flowkit-spool-")
+        .tempfile()
+        .map_err(spool_err)?;
+    grow_pipe(0);
+    let copied = io::copy(&mut io::stdin().lock(), file.as_file_mut()).map_err(spool_err)?;
+    if copied == 0 {
+        // An empty pipe holds no flows: read stdin (at its end) as usual.
+        return Ok((args.clone(), None));
+    }
+    let path = file.into_temp_path();
+    let name = path.to_string_lossy().into_owned();
+    let mut spooled = args.clone();
+    spooled.inputs = if args.inputs.is_empty() {
+        vec![name]
+    } else {
+        args.inputs
+            .iter()
+            .map(|a| if a == "-" { name.clone() } else { a.clone() })
+            .collect()
+    };
+    Ok((spooled, Some(path)))
+}
+
+/// Like [`scan_inputs_columns`], but silent about damaged inputs (for a second scan of inputs
+/// whose damage the first scan already reported).
+pub fn rescan_inputs_columns(
+    args: &InputArgs,
+    wanted: ColumnSet,
+    on_batch: &mut PartialBatchFn<'_>,
+) -> Result<crate::input::ScanStats, ToolError> {
+    let opts = args.scan_options().map_err(ToolError::Usage)?;
+    let inputs = args.inputs().map_err(ToolError::Usage)?;
+    let mut scanner = Scanner::new(opts, |_| {});
     match scanner.run_columns(&inputs, wanted, on_batch) {
         Ok(()) => Ok(scanner.stats),
         Err(ScanError::Output(e)) => Err(ToolError::Output(e)),

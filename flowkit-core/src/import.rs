@@ -152,7 +152,7 @@ impl Importer {
                     Decoded::Flows(t, mut block) if result.is_ok() => {
                         result = sink(t, &block.view());
                         block.clear();
-                        let _ = give_back.try_send(block);
+                        let _ = give_back.try_send(*block);
                     }
                     Decoded::Flows(..) => {} // the sink failed: drain until the decoder stops
                     Decoded::Problem(m) => {
@@ -196,7 +196,7 @@ pub const BATCH_SPAN_MS: i64 = 1000;
 /// What the decoding thread sends to the writing one.
 enum Decoded {
     /// A batch of flows and the export time that files it.
-    Flows(i64, FlowBlockBuf),
+    Flows(i64, Box<FlowBlockBuf>),
     /// A problem to report.
     Problem(String),
 }
@@ -216,7 +216,7 @@ fn decode_capture(
     let send = |t: i64, batch: &mut FlowBlockBuf| {
         let empty = recycled.try_recv().unwrap_or_default();
         let full = std::mem::replace(batch, empty);
-        tx.send(Decoded::Flows(t, full)).is_ok()
+        tx.send(Decoded::Flows(t, Box::new(full))).is_ok()
     };
     loop {
         let dgram = match reader.next_datagram() {

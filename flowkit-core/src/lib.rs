@@ -19,10 +19,12 @@ pub mod export;
 pub mod filter;
 pub mod flowtools;
 pub mod gen;
+pub mod hunt;
 pub mod import;
 pub mod input;
 pub mod print;
 pub mod record;
+pub mod stat;
 #[doc(hidden)]
 pub mod testdata;
 pub mod timefmt;

@@ -1,0 +1,330 @@
+//! flow-hunt: find break-ins in flows — IRC after SSH, SSH brute force, scans.
+
+use clap::{Args, Parser, Subcommand};
+use flowkit_core::cli::{self, FilterArgs, InputArgs, ToolError};
+use flowkit_core::hunt::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
+use flowkit_core::hunt::output::{self, HuntFormat};
+use flowkit_core::hunt::scan::{Scan, ScanConfig};
+use flowkit_core::hunt::ssh::SshConfig;
+use flowkit_core::hunt::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
+use flowkit_core::hunt::{self, Detector, Narrowing, PortSet, Suppress};
+use flowkit_core::{timefmt, ColumnSet};
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+const TOOL: &str = "flow-hunt";
+
+/// Find break-ins in flows: hosts that took an SSH login and then spoke IRC, SSH brute force,
+/// and scans. Findings are ranked, highest score first, each with its evidence flows.
+///
+/// Reads archives, flow-tools files or a flow stream (stdin) like the other tools, twice: once
+/// to count, once to collect the evidence (a stream is kept in a temporary file meanwhile).
+/// Narrow the flows first with a filter definition (-f FILE -F DEFINITION [-v VAR=VALUE], e.g.
+/// to leave out known-good traffic) and suppress lists. docs/hunting.md explains each
+/// detector, its thresholds and its score.
+#[derive(Parser, Debug)]
+#[command(name = TOOL, version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Hosts that accepted an SSH session moving real data and then, within a window, opened
+    /// connections to IRC ports or to the SSH client on new ports.
+    IrcAfterSsh {
+        #[command(flatten)]
+        ssh: SshArgs,
+        /// IRC ports.
+        #[arg(long, value_name = "PORTS", default_value = "6660-6669,6697,7000")]
+        irc_ports: String,
+        /// How long after a session ends a follow-up connection still counts.
+        #[arg(long, value_name = "DURATION", default_value = "60m")]
+        window: String,
+        /// Report IRC only, not connections with the SSH client on new ports.
+        #[arg(long)]
+        no_new_ports: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Sources with many short SSH connections (per target and overall), one source against
+    /// many targets, many sources against one target, and a session after many attempts.
+    SshBruteforce {
+        #[command(flatten)]
+        ssh: SshArgs,
+        /// Attempts that make a source a brute-forcer.
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        min_attempts: u64,
+        /// Distinct targets that make a brute-forcer a sprayer (one source against many).
+        #[arg(long, value_name = "N", default_value_t = 5)]
+        min_targets: usize,
+        /// Distinct sources (without a session on it) that make attempts on one target a
+        /// distributed attack.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        min_sources: usize,
+        /// Attempts a source must make on a target to count towards --min-sources.
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        min_source_attempts: u64,
+        /// Attempts on a target before a session from the same source that make it a likely
+        /// successful guess.
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        min_attempts_before_success: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Sources probing many addresses on one port (horizontal) or many ports of one address
+    /// (vertical) with flows of few packets, in the spirit of flow-dscan.
+    Scan {
+        /// A probe is a flow of at most N packets that does not answer (see docs/hunting.md).
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        max_probe_packets: u64,
+        /// Distinct addresses probed on one port that make a horizontal scan.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        min_targets: usize,
+        /// Distinct ports probed on one address that make a vertical scan.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        min_ports: usize,
+        /// Drop a horizontal scan when more than this fraction of its targets answered (a
+        /// client of a real service, such as a resolver); 1 keeps every one.
+        #[arg(long, value_name = "FRACTION", default_value_t = 0.8)]
+        max_answered: f64,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// What makes an SSH connection a login attempt or a session that moved real data.
+#[derive(Args, Debug)]
+struct SshArgs {
+    /// SSH server ports.
+    #[arg(long, value_name = "PORTS", default_value = "22")]
+    ssh_ports: String,
+    /// A session moved real data: at least N packets (both directions)...
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    session_min_packets: u64,
+    /// ... and at least N octets (both directions) ...
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    session_min_octets: u64,
+    /// ... and lasted at least this long (0 for no minimum).
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    session_min_duration: String,
+    /// A login attempt has at least N client packets (fewer is a probe, left to `scan`).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    attempt_min_packets: u64,
+    /// A login attempt is over within this time.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    attempt_max_duration: String,
+}
+
+/// Options every detector takes.
+#[derive(Args, Debug)]
+struct Common {
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Ignore flows from this address or prefix, e.g. your own scanner (repeatable).
+    #[arg(long, value_name = "PREFIX")]
+    suppress_src: Vec<String>,
+    /// Ignore flows to this address or prefix (repeatable).
+    #[arg(long, value_name = "PREFIX")]
+    suppress_dst: Vec<String>,
+    /// Suppress list file, lines `src|dst ADDRESS[/LEN] [PROTOCOL|- [SRCPORT|- [DSTPORT|-]]]`.
+    #[arg(long, value_name = "FILE")]
+    suppress_file: Vec<PathBuf>,
+    /// Evidence flows shown per finding (the earliest).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max_evidence: usize,
+    /// Findings shown at most (the highest scores); 0 shows all.
+    #[arg(short = 'n', long = "top", value_name = "N", default_value_t = 0)]
+    top: usize,
+    /// Write CSV: one row per evidence flow.
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
+    /// Write one JSON document.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+fn usage(e: impl std::fmt::Display) -> ToolError {
+    ToolError::Usage(e.to_string())
+}
+
+/// A duration argument in ms; `0` means none.
+fn duration_ms(text: &str, what: &str) -> Result<i64, ToolError> {
+    if text.trim() == "0" {
+        return Ok(0);
+    }
+    timefmt::parse_duration_secs(text)
+        .map(|s| s as i64 * 1000)
+        .map_err(|e| usage(format!("{what}: {e}")))
+}
+
+impl SshArgs {
+    fn config(&self) -> Result<SshConfig, ToolError> {
+        let cfg = SshConfig {
+            ports: PortSet::parse(&self.ssh_ports).map_err(usage)?,
+            session_min_packets: self.session_min_packets,
+            session_min_octets: self.session_min_octets,
+            session_min_duration_ms: duration_ms(
+                &self.session_min_duration,
+                "--session-min-duration",
+            )?,
+            attempt_min_packets: self.attempt_min_packets,
+            attempt_max_duration_ms: duration_ms(
+                &self.attempt_max_duration,
+                "--attempt-max-duration",
+            )?,
+        };
+        cfg.check().map_err(usage)?;
+        Ok(cfg)
+    }
+}
+
+impl Common {
+    fn suppress(&self) -> Result<Suppress, ToolError> {
+        let mut s = Suppress::default();
+        for p in &self.suppress_src {
+            s.add_src(p).map_err(usage)?;
+        }
+        for p in &self.suppress_dst {
+            s.add_dst(p).map_err(usage)?;
+        }
+        for f in &self.suppress_file {
+            let text =
+                std::fs::read_to_string(f).map_err(|e| usage(format!("{}: {e}", f.display())))?;
+            s.add_file(&text, &f.display().to_string()).map_err(usage)?;
+        }
+        Ok(s)
+    }
+
+    fn format(&self) -> HuntFormat {
+        if self.csv {
+            HuntFormat::Csv
+        } else if self.json {
+            HuntFormat::Json
+        } else {
+            HuntFormat::Text
+        }
+    }
+}
+
+/// The detector the command names, with its settings, and the common options.
+fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
+    Ok(match cmd {
+        Command::IrcAfterSsh {
+            ssh,
+            irc_ports,
+            window,
+            no_new_ports,
+            common,
+        } => {
+            let cfg = IrcAfterSshConfig {
+                ssh: ssh.config()?,
+                irc_ports: PortSet::parse(&irc_ports).map_err(usage)?,
+                window_ms: duration_ms(&window, "--window")?,
+                new_ports: !no_new_ports,
+                max_evidence: common.max_evidence,
+            };
+            (Box::new(IrcAfterSsh::new(cfg)), common)
+        }
+        Command::SshBruteforce {
+            ssh,
+            min_attempts,
+            min_targets,
+            min_sources,
+            min_source_attempts,
+            min_attempts_before_success,
+            common,
+        } => {
+            if min_attempts == 0 || min_targets == 0 || min_sources == 0 {
+                return Err(usage(
+                    "--min-attempts, --min-targets and --min-sources must be at least 1",
+                ));
+            }
+            let cfg = BruteForceConfig {
+                ssh: ssh.config()?,
+                min_attempts,
+                min_targets,
+                min_sources,
+                min_source_attempts,
+                min_attempts_before_success,
+                max_evidence: common.max_evidence,
+            };
+            (Box::new(SshBruteForce::new(cfg)), common)
+        }
+        Command::Scan {
+            max_probe_packets,
+            min_targets,
+            min_ports,
+            max_answered,
+            common,
+        } => {
+            if min_targets == 0 || min_ports == 0 || max_probe_packets == 0 {
+                return Err(usage(
+                    "--min-targets, --min-ports and --max-probe-packets must be at least 1",
+                ));
+            }
+            if !(0.0..=1.0).contains(&max_answered) {
+                return Err(usage("--max-answered is a fraction from 0 to 1"));
+            }
+            let cfg = ScanConfig {
+                max_probe_packets,
+                min_targets,
+                min_ports,
+                max_answered,
+                max_evidence: common.max_evidence,
+                ..ScanConfig::default()
+            };
+            (Box::new(Scan::new(cfg)), common)
+        }
+    })
+}
+
+fn run(cli: Cli) -> Result<(), ToolError> {
+    let (mut det, common) = detector(cli.command)?;
+    // Check everything before reading stdin.
+    common.input.scan_options().map_err(ToolError::Usage)?;
+    common.input.inputs().map_err(ToolError::Usage)?;
+    let filter = common.filter.compile(TOOL, common.input.utc)?;
+    let mut narrowing = Narrowing::new(filter, common.suppress()?);
+    let (input, _spool) = cli::spool_stdin(&common.input)?;
+
+    let wanted = det.columns().union(narrowing.columns());
+    let stats = cli::scan_inputs_columns(TOOL, &input, wanted, &mut |batch| {
+        for b in batch.blocks {
+            narrowing.apply(b, &mut |v| det.observe(v));
+        }
+        Ok(())
+    })?;
+    det.plan();
+    cli::rescan_inputs_columns(&input, ColumnSet::ALL, &mut |batch| {
+        for b in batch.blocks {
+            narrowing.apply(b, &mut |v| det.collect(v));
+        }
+        Ok(())
+    })?;
+    let mut findings = det.findings();
+    hunt::rank(&mut findings);
+    if common.top > 0 {
+        findings.truncate(common.top);
+    }
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    output::write(
+        &mut out,
+        common.format(),
+        det.name(),
+        &findings,
+        &timefmt::zone(common.input.utc),
+    )
+    .map_err(ToolError::Output)?;
+    out.flush().map_err(ToolError::Output)?;
+    cli::check_damage(&stats)
+}
+
+fn main() {
+    cli::exit_with(TOOL, run(Cli::parse()))
+}

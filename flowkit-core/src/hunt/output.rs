@@ -1,0 +1,356 @@
+//! Writing findings: text for an analyst, CSV (one row per evidence flow), JSON (one document).
+
+use super::{endpoint, utc, Finding};
+use crate::record::FlowRecord;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// How findings are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HuntFormat {
+    /// Ranked findings with their evidence flows, for reading.
+    Text,
+    /// One row per evidence flow, with the finding's columns repeated.
+    Csv,
+    /// One JSON document: `{"detector": ..., "findings": [...]}`.
+    Json,
+}
+
+/// A civil time in `tz`: `2010-11-09 14:20:53.999`.
+pub fn civil(ms: i64, tz: &TimeZone) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => format!(
+            "{}.{:03}",
+            t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S"),
+            ms.rem_euclid(1000)
+        ),
+        Err(_) => ms.to_string(),
+    }
+}
+
+fn proto_name(p: u8) -> String {
+    crate::print::names::protocol(p)
+        .map(str::to_string)
+        .unwrap_or_else(|| p.to_string())
+}
+
+/// TCP flags as letters (`FSRPAU`), or `-` when none.
+fn flag_letters(f: u8) -> String {
+    let s: String = [
+        (0x01, 'F'),
+        (0x02, 'S'),
+        (0x04, 'R'),
+        (0x08, 'P'),
+        (0x10, 'A'),
+        (0x20, 'U'),
+    ]
+    .iter()
+    .filter(|(bit, _)| f & bit != 0)
+    .map(|(_, c)| *c)
+    .collect();
+    if s.is_empty() {
+        "-".into()
+    } else {
+        s
+    }
+}
+
+fn write_flow_text(
+    out: &mut dyn Write,
+    role: &str,
+    r: &FlowRecord,
+    tz: &TimeZone,
+) -> io::Result<()> {
+    let start = civil(r.start_ms, tz);
+    let end = civil(r.end_ms, tz);
+    // Show the end's date only when it differs from the start's.
+    let end = if end.get(..10) == start.get(..10) {
+        end[11..].to_string()
+    } else {
+        end
+    };
+    let flags = if r.protocol == 6 {
+        flag_letters(r.tcp_flags)
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "      {role:<12} {start}  {end:<12}  {:<22} -> {:<22} {:<5} {:>7} {:>10} {flags}",
+        endpoint(r.src_addr, r.src_port),
+        endpoint(r.dst_addr, r.dst_port),
+        proto_name(r.protocol),
+        r.packets,
+        r.octets,
+    )
+}
+
+/// Entries of a list fact shown in text (JSON has them all).
+const TEXT_LIST: usize = 40;
+
+fn scalar(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The facts of a finding, compactly: scalars on one line, lists of addresses with their
+/// counts wrapped, other lists one entry a line.
+fn write_facts(
+    out: &mut dyn Write,
+    facts: &serde_json::Map<String, serde_json::Value>,
+) -> io::Result<()> {
+    use serde_json::Value;
+    let scalars: Vec<String> = facts
+        .iter()
+        .filter(|(_, v)| !matches!(v, Value::Array(_) | Value::Object(_)))
+        .map(|(k, v)| format!("{k} {}", scalar(v)))
+        .collect();
+    if !scalars.is_empty() {
+        writeln!(out, "    {}", scalars.join(", "))?;
+    }
+    for (k, v) in facts {
+        let items = match v {
+            Value::Array(a) if !a.is_empty() => a,
+            Value::Object(o) => {
+                let kv: Vec<String> = o
+                    .iter()
+                    .map(|(k, v)| format!("{k} {}", scalar(v)))
+                    .collect();
+                writeln!(out, "    {k}: {}", kv.join(", "))?;
+                continue;
+            }
+            _ => continue,
+        };
+        let more = items.len().saturating_sub(TEXT_LIST);
+        let tail = if more > 0 {
+            format!(" ... and {more} more (--json lists all)")
+        } else {
+            String::new()
+        };
+        let counted = items
+            .iter()
+            .all(|i| i.get("address").is_some() && i.as_object().is_some_and(|o| o.len() >= 2));
+        if counted {
+            // `address (count)`, wrapped.
+            let words: Vec<String> = items
+                .iter()
+                .take(TEXT_LIST)
+                .map(|i| {
+                    let n = i
+                        .as_object()
+                        .and_then(|o| o.iter().find(|(k, _)| *k != "address"))
+                        .map(|(_, v)| scalar(v))
+                        .unwrap_or_default();
+                    format!("{} ({n})", scalar(&i["address"]))
+                })
+                .collect();
+            writeln!(out, "    {k} ({}):", items.len())?;
+            let mut line = String::new();
+            for w in words {
+                if line.len() + w.len() > 96 {
+                    writeln!(out, "      {}", line.trim_end())?;
+                    line.clear();
+                }
+                line.push_str(&w);
+                line.push_str("  ");
+            }
+            writeln!(out, "      {}{tail}", line.trim_end())?;
+        } else if items.iter().all(|i| !i.is_object()) {
+            let list: Vec<String> = items.iter().take(TEXT_LIST).map(scalar).collect();
+            writeln!(out, "    {k}: {}{tail}", list.join(", "))?;
+        } else {
+            writeln!(out, "    {k}:")?;
+            for i in items.iter().take(TEXT_LIST) {
+                let line = match i.as_object() {
+                    Some(o) => o
+                        .iter()
+                        .map(|(k, v)| format!("{k} {}", scalar(v)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    None => scalar(i),
+                };
+                writeln!(out, "      {line}")?;
+            }
+            if more > 0 {
+                writeln!(out, "     {tail}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes findings as text: a header line, then each finding with its evidence.
+pub fn write_text(
+    out: &mut dyn Write,
+    detector: &str,
+    findings: &[Finding],
+    tz: &TimeZone,
+) -> io::Result<()> {
+    match findings.len() {
+        0 => writeln!(out, "{detector}: no findings")?,
+        1 => writeln!(out, "{detector}: 1 finding")?,
+        n => writeln!(out, "{detector}: {n} findings, highest score first")?,
+    }
+    for f in findings {
+        writeln!(out)?;
+        let who = match f.peer {
+            Some(p) => format!("{}  peer {p}", f.subject),
+            None => f.subject.to_string(),
+        };
+        writeln!(
+            out,
+            "#{} {} {}  score {:.1}  {who}  {} .. {}",
+            f.rank,
+            f.detector,
+            f.kind,
+            f.score,
+            civil(f.first_ms, tz),
+            civil(f.last_ms, tz)
+        )?;
+        writeln!(out, "    {}", f.summary)?;
+        write_facts(out, &f.facts)?;
+        if f.evidence.is_empty() {
+            continue;
+        }
+        let more = if f.evidence_omitted > 0 {
+            format!(", {} more not shown", f.evidence_omitted)
+        } else {
+            String::new()
+        };
+        writeln!(out, "    evidence ({} flows{more}):", f.evidence.len())?;
+        writeln!(
+            out,
+            "      {:<12} {:<23}  {:<12}  {:<22}    {:<22} {:<5} {:>7} {:>10} flags",
+            "role", "start", "end", "source", "destination", "proto", "packets", "octets"
+        )?;
+        for e in &f.evidence {
+            write_flow_text(out, e.role, &e.flow, tz)?;
+        }
+    }
+    Ok(())
+}
+
+/// A CSV error as the I/O error beneath it when there is one (so a closed pipe stays a
+/// closed pipe).
+pub fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes findings as CSV: a header, then one row per evidence flow (a finding without
+/// evidence gets one row with empty flow columns).
+pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let to_io = csv_io;
+    w.write_record([
+        "rank",
+        "detector",
+        "kind",
+        "score",
+        "subject",
+        "peer",
+        "first",
+        "last",
+        "summary",
+        "role",
+        "start",
+        "end",
+        "src_addr",
+        "src_port",
+        "dst_addr",
+        "dst_port",
+        "protocol",
+        "tcp_flags",
+        "packets",
+        "octets",
+    ])
+    .map_err(to_io)?;
+    for f in findings {
+        let head = [
+            f.rank.to_string(),
+            f.detector.to_string(),
+            f.kind.to_string(),
+            format!("{:.2}", f.score),
+            f.subject.to_string(),
+            f.peer.map(|p| p.to_string()).unwrap_or_default(),
+            utc(f.first_ms),
+            utc(f.last_ms),
+            f.summary.clone(),
+        ];
+        if f.evidence.is_empty() {
+            let mut row: Vec<String> = head.to_vec();
+            row.extend(std::iter::repeat_n(String::new(), 11));
+            w.write_record(&row).map_err(to_io)?;
+        }
+        for e in &f.evidence {
+            let r = &e.flow;
+            let mut row: Vec<String> = head.to_vec();
+            row.extend([
+                e.role.to_string(),
+                utc(r.start_ms),
+                utc(r.end_ms),
+                r.src_addr.to_string(),
+                r.src_port.to_string(),
+                r.dst_addr.to_string(),
+                r.dst_port.to_string(),
+                r.protocol.to_string(),
+                r.tcp_flags.to_string(),
+                r.packets.to_string(),
+                r.octets.to_string(),
+            ]);
+            w.write_record(&row).map_err(to_io)?;
+        }
+    }
+    w.flush()
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    first: String,
+    last: String,
+    #[serde(flatten)]
+    finding: &'a Finding,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    detector: &'a str,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+/// Writes findings as one JSON document (`first`/`last` added as RFC 3339 UTC times).
+pub fn write_json(out: &mut dyn Write, detector: &str, findings: &[Finding]) -> io::Result<()> {
+    let report = JsonReport {
+        detector,
+        findings: findings
+            .iter()
+            .map(|f| JsonFinding {
+                first: utc(f.first_ms),
+                last: utc(f.last_ms),
+                finding: f,
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
+/// Writes findings in `format`.
+pub fn write(
+    out: &mut dyn Write,
+    format: HuntFormat,
+    detector: &str,
+    findings: &[Finding],
+    tz: &TimeZone,
+) -> io::Result<()> {
+    match format {
+        HuntFormat::Text => write_text(out, detector, findings, tz),
+        HuntFormat::Csv => write_csv(out, findings),
+        HuntFormat::Json => write_json(out, detector, findings),
+    }
+}
