@@ -200,12 +200,17 @@ pub fn write_text(
             Some(p) => format!("{}  peer {p}", f.subject),
             None => f.subject.to_string(),
         };
+        // The kind is worth a word only where a detector has several (scan: horizontal ...).
+        let kind = if f.kind == f.detector {
+            String::new()
+        } else {
+            format!(" {}", f.kind)
+        };
         writeln!(
             out,
-            "#{} {} {}  score {:.1}  {who}  {} .. {}",
+            "#{} {}{kind}  score {:.1}  {who}  {} .. {}",
             f.rank,
             f.detector,
-            f.kind,
             f.score,
             civil(f.first_ms, tz),
             civil(f.last_ms, tz)
