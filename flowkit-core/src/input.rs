@@ -162,9 +162,13 @@ pub enum InputFormat {
 
 /// Recognises an input from its first bytes.
 pub fn sniff(prefix: &[u8]) -> InputFormat {
-    if prefix.starts_with(crate::archive::format::FILE_MAGIC) {
+    let magic = crate::archive::format::FILE_MAGIC;
+    // A file cut inside its magic is still recognised, so it is reported as truncated.
+    let cut_magic =
+        |m: &[u8]| !prefix.is_empty() && prefix.len() < m.len() && m.starts_with(prefix);
+    if prefix.starts_with(magic) || cut_magic(magic) {
         InputFormat::Flowkit
-    } else if prefix.starts_with(&[0xCF, 0x10]) {
+    } else if prefix.starts_with(&[0xCF, 0x10]) || cut_magic(&[0xCF, 0x10]) {
         InputFormat::FlowTools
     } else {
         InputFormat::Unknown
@@ -318,6 +322,10 @@ impl<'w> Scanner<'w> {
                 return Ok(());
             }
         };
+        if got == 0 {
+            self.report(&format!("{name}: truncated at byte 0: the file is empty"));
+            return Ok(());
+        }
         match sniff(&prefix[..got]) {
             InputFormat::Flowkit => match ArchiveFile::open(path, self.opts.no_mmap) {
                 Ok(f) => self.run_archive(&f, on_batch),
@@ -370,13 +378,47 @@ impl<'w> Scanner<'w> {
                     }
                 }
             }
+            // A mapped file that shrank since it was opened (another program truncated it):
+            // blocks past the cut may hold zeros read from vanished pages; hand out only the
+            // blocks that end before it, then report.
+            if let Err(e) = f.check_unchanged() {
+                let cut = e.offset().unwrap_or(0);
+                let whole = chunk
+                    .iter()
+                    .take_while(|&&i| f.blocks()[i].offset + f.blocks()[i].len <= cut)
+                    .count();
+                if whole < chunk.len() {
+                    views.truncate(whole);
+                    failure = Some(e); // also explains a block that failed on the zeros
+                }
+            }
             let full = |k: usize| f.block(chunk[k]);
             let raw: Vec<&[u8]> = chunk[..views.len()]
                 .iter()
                 .map(|&i| f.block_bytes(i))
                 .collect();
+            let delivered: u64 = views.iter().map(|v| v.len as u64).sum();
+            let delivered_end = chunk[..views.len()]
+                .last()
+                .map_or(0, |&i| f.blocks()[i].offset + f.blocks()[i].len);
             self.emit(&views, Some(&raw), &full, on_batch)?;
             drop(views);
+            // ... and if it shrank into this batch's blocks while the consumer was reading
+            // them, say so: the flows just handed on may include zeros from vanished pages.
+            let late = match failure {
+                None => f
+                    .check_unchanged()
+                    .err()
+                    .filter(|e| e.offset().unwrap_or(0) < delivered_end),
+                Some(_) => None, // the file is abandoned anyway; its problem is reported below
+            };
+            if let Some(e) = late {
+                self.report(&format!(
+                    "{e} (the file shrank while its last {delivered} flows were being processed: \
+                     they may be wrong; rest of file skipped)"
+                ));
+                return Ok(());
+            }
             f.release(chunk[0], chunk[chunk.len() - 1]);
             if let Some(e) = failure {
                 self.report(&format!(

@@ -18,9 +18,12 @@ pub mod decode;
 pub mod export;
 pub mod filter;
 pub mod flowtools;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gen;
 pub mod import;
 pub mod input;
+pub mod mapped;
 pub mod print;
 pub mod record;
 #[doc(hidden)]

@@ -456,6 +456,19 @@ impl Exporter {
     }
 }
 
+/// What a decoder holds for one exporter (see [`Decoder::usage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExporterUsage {
+    /// Templates kept (data and options, over all domains).
+    pub templates: usize,
+    /// Source ids / observation domains tracked.
+    pub domains: usize,
+    /// Data sets held waiting for their template.
+    pub held_sets: usize,
+    /// Bytes of those sets.
+    pub held_bytes: usize,
+}
+
 /// A stateful NetFlow v5 / v9 / IPFIX decoder. See the module documentation.
 #[derive(Debug, Default)]
 pub struct Decoder {
@@ -560,6 +573,39 @@ impl Decoder {
     /// Counters of each exporter.
     pub fn exporter_stats(&self) -> impl Iterator<Item = (IpAddr, &DecodeStats)> {
         self.exporters.iter().map(|(a, e)| (*a, &e.stats))
+    }
+
+    /// Exporters currently tracked (at most [`DecoderConfig::max_exporters`]).
+    pub fn exporters(&self) -> usize {
+        self.exporters.len()
+    }
+
+    /// What the decoder holds for each exporter, to check against the [`DecoderConfig`] limits
+    /// (the hostile-exporter tests and the fuzz target do).
+    pub fn usage(&self) -> impl Iterator<Item = (IpAddr, ExporterUsage)> + '_ {
+        self.exporters.iter().map(|(a, e)| {
+            (
+                *a,
+                ExporterUsage {
+                    templates: e.templates.len(),
+                    domains: e.domains.len(),
+                    held_sets: e.held.len(),
+                    held_bytes: e.held_bytes,
+                },
+            )
+        })
+    }
+
+    /// True when every exporter's usage is within the configured limits.
+    pub fn within_limits(&self) -> bool {
+        let c = &self.config;
+        self.exporters.len() <= c.max_exporters
+            && self.usage().all(|(_, u)| {
+                u.templates <= c.max_templates_per_exporter
+                    && u.domains <= c.max_domains_per_exporter
+                    && u.held_sets <= c.max_held_sets_per_exporter
+                    && u.held_bytes <= c.max_held_bytes_per_exporter
+            })
     }
 
     /// Data sets currently held waiting for their template.
