@@ -12,7 +12,7 @@
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::WriterOptions;
 use crate::block::FlowBlockBuf;
-use crate::decode::{DecodeStats, Decoder, DecoderConfig};
+use crate::decode::{DecodeStats, Decoder, DecoderConfig, ExporterUsage};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -82,16 +82,27 @@ pub struct CollectorStats {
     pub queue_full: u64,
     /// Datagrams the kernel dropped before we read them (socket buffer overflow), when known.
     pub kernel_drops: Option<u64>,
-    /// Flows written to files.
+    /// Flows written to files and flushed to the operating system (a periodic flush, a
+    /// rotation or the exit made them durable).
     pub flows_written: u64,
-    /// Flows lost to write errors (full disk ...).
+    /// Flows lost to write errors (full disk ...): those given to files since their last
+    /// successful flush when a write failed (complete blocks of them may still be in the
+    /// abandoned `tmp-` file), and those that arrived while writing was failing.
     pub flows_unwritten: u64,
+    /// Flows accepted by open files but not yet flushed (counted as written or unwritten by the
+    /// next flush).
+    pub flows_pending: u64,
     /// Files published.
     pub files: u64,
     /// What the decoder counted, over all exporters.
     pub decode: DecodeStats,
     /// What the decoder counted, per exporter.
     pub per_exporter: BTreeMap<IpAddr, DecodeStats>,
+    /// Exporters the decoder tracks (at most `DecoderConfig::max_exporters`).
+    pub exporters: usize,
+    /// The most any one exporter held at any time (templates, domains, held sets and bytes),
+    /// to compare with the `DecoderConfig` limits.
+    pub peak_usage: ExporterUsage,
 }
 
 impl CollectorStats {
@@ -109,7 +120,7 @@ impl fmt::Display for CollectorStats {
         write!(
             f,
             "received {} datagrams ({} bytes); dropped: {} not allowed, {} queue full, {} in the kernel; \
-             {} flows written to {} files ({} unwritten); decoder: {}",
+             {} flows written to {} files ({} unwritten, {} pending); decoder: {}",
             self.received,
             self.received_bytes,
             self.not_allowed,
@@ -119,7 +130,14 @@ impl fmt::Display for CollectorStats {
             self.flows_written,
             self.files,
             self.flows_unwritten,
+            self.flows_pending,
             self.decode
+        )?;
+        let p = &self.peak_usage;
+        write!(
+            f,
+            "; state: {} exporters, at most {} templates, {} domains, {} held sets ({} bytes) per exporter",
+            self.exporters, p.templates, p.domains, p.held_sets, p.held_bytes
         )?;
         for (a, s) in &self.per_exporter {
             write!(
@@ -205,14 +223,16 @@ pub fn run(
     while let Ok(r) = rx.try_recv() {
         w.handle(r);
     }
-    let finished = w.finish();
-    result?;
-    let mut stats = finished?;
+    let (mut stats, finish_error) = w.finish();
     fill_receiver_stats(&mut stats, &counters, None);
     let drops = counters.final_kernel_drops.load(Ordering::SeqCst);
     stats.kernel_drops = (drops != u64::MAX).then_some(drops);
     (w.log)(&format!("exit: {stats}"));
-    Ok(stats)
+    result?;
+    match finish_error {
+        Some(e) => Err(e),
+        None => Ok(stats),
+    }
 }
 
 fn receive(
@@ -288,8 +308,14 @@ struct Writer<'l> {
     cfg: CollectorConfig,
     flows_written: u64,
     flows_unwritten: u64,
+    /// Flows given to the open files since they were last flushed successfully.
+    flows_pending: u64,
     files_published: u64,
     write_failing: bool,
+    /// After a write error, no new file is tried before this time (UTC ms), so a full disk
+    /// does not make a new file per datagram.
+    retry_at_ms: i64,
+    peak_usage: ExporterUsage,
     log: &'l mut dyn FnMut(&str),
 }
 
@@ -308,8 +334,11 @@ impl<'l> Writer<'l> {
             cfg: cfg.clone(),
             flows_written: 0,
             flows_unwritten: 0,
+            flows_pending: 0,
             files_published: 0,
             write_failing: false,
+            retry_at_ms: i64::MIN,
+            peak_usage: ExporterUsage::default(),
             log,
         }
     }
@@ -361,6 +390,9 @@ impl<'l> Writer<'l> {
         let res = self
             .decoder
             .decode(&r.data, r.from, r.recv_ms, &mut self.buf);
+        if let Some(u) = self.decoder.exporter_usage(r.from) {
+            self.peak_usage = self.peak_usage.max(u);
+        }
         let report = res.err().map(|e| {
             format!(
                 "datagram of {} bytes from {}: {e}{}",
@@ -382,7 +414,11 @@ impl<'l> Writer<'l> {
     fn write(&mut self, t_ms: i64) {
         let n = self.buf.len() as u64;
         if self.files.is_none() {
-            // After a write error: try again with new files.
+            // After a write error: try again with new files, but not before the retry time.
+            if now_ms() < self.retry_at_ms {
+                self.flows_unwritten += n;
+                return;
+            }
             self.files = Some(RotatingWriter::new(self.layout.clone(), self.opts.clone()));
         }
         let w = self.files.as_mut().expect("set above");
@@ -390,13 +426,7 @@ impl<'l> Writer<'l> {
             .write(t_ms, &self.buf.view(), None)
             .and_then(|_| w.limit_open(self.cfg.max_open_files));
         match res {
-            Ok(()) => {
-                self.flows_written += n;
-                if self.write_failing {
-                    (self.log)("writing works again; collection resumed");
-                    self.write_failing = false;
-                }
-            }
+            Ok(()) => self.flows_pending += n,
             Err(e) => {
                 self.flows_unwritten += n;
                 self.fail(&e);
@@ -404,16 +434,34 @@ impl<'l> Writer<'l> {
         }
     }
 
+    /// Everything given to the files so far has reached the operating system.
+    fn durable(&mut self) {
+        self.flows_written += std::mem::take(&mut self.flows_pending);
+        if self.write_failing {
+            (self.log)("writing works again; collection resumed");
+            self.write_failing = false;
+        }
+    }
+
     /// Gives up the open files after a write error (keeping their `tmp-` files, readable up to
-    /// their last complete block) and reports once until writing works again.
+    /// their last complete block; removing those that hold no complete block), counts the flows
+    /// given to them since their last flush as unwritten, and reports once until writing works
+    /// again. New files are tried from the next flush interval on.
     fn fail(&mut self, e: &io::Error) {
+        self.flows_unwritten += std::mem::take(&mut self.flows_pending);
+        self.retry_at_ms = now_ms() + self.cfg.flush_every.as_millis().max(1000) as i64;
         if let Some(w) = self.files.take() {
             let kept = w.abandon();
             if !self.write_failing {
                 let names: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
                 (self.log)(&format!(
-                    "write error: {e}; flows are being lost until it clears; unfinished files kept: {}",
-                    names.join(", ")
+                    "write error: {e}; flows are being lost (and counted) until it clears; \
+                     unfinished files kept: {}",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
                 ));
             }
         }
@@ -436,8 +484,9 @@ impl<'l> Writer<'l> {
             Some(w) => w.flush_all(),
             None => return,
         };
-        if let Err(e) = res {
-            self.fail(&e);
+        match res {
+            Ok(()) => self.durable(),
+            Err(e) => self.fail(&e),
         }
     }
 
@@ -445,6 +494,7 @@ impl<'l> Writer<'l> {
         CollectorStats {
             flows_written: self.flows_written,
             flows_unwritten: self.flows_unwritten,
+            flows_pending: self.flows_pending,
             files: self.files_published,
             decode: self.decoder.stats(),
             per_exporter: self
@@ -452,22 +502,31 @@ impl<'l> Writer<'l> {
                 .exporter_stats()
                 .map(|(a, s)| (a, *s))
                 .collect(),
+            exporters: self.decoder.exporters(),
+            peak_usage: self.peak_usage,
             ..CollectorStats::default()
         }
     }
 
-    fn finish(&mut self) -> io::Result<CollectorStats> {
+    /// Publishes every open file; returns the final counters and the write error, if any, that
+    /// kept a file from being published (its flows are then counted as unwritten).
+    fn finish(&mut self) -> (CollectorStats, Option<io::Error>) {
         self.decoder.drop_held();
+        let mut err = None;
         if let Some(w) = self.files.take() {
             match w.finish() {
-                Ok(files) => self.files_published += files.len() as u64,
+                Ok(files) => {
+                    self.files_published += files.len() as u64;
+                    self.flows_written += std::mem::take(&mut self.flows_pending);
+                }
                 Err(e) => {
                     (self.log)(&format!("write error while closing files: {e}"));
-                    return Err(e);
+                    self.flows_unwritten += std::mem::take(&mut self.flows_pending);
+                    err = Some(e);
                 }
             }
         }
-        Ok(self.stats())
+        (self.stats(), err)
     }
 }
 

@@ -674,6 +674,29 @@ impl ArchiveFile {
     }
 }
 
+/// True when the archive file at `path` holds at least one complete block after a valid header
+/// (reads only the header and the first block header): an unfinished file without one holds no
+/// flows and can be removed.
+pub fn has_complete_block(path: &Path) -> bool {
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = vec![0u8; 64 << 10];
+    let got = read_full(&mut f, &mut head).unwrap_or(0);
+    head.truncate(got);
+    let Ok(h) = parse_header("", &head) else {
+        return false;
+    };
+    match head
+        .get(h.header_len..)
+        .map(|b| parse_block_head("", b, h.header_len as u64))
+    {
+        Some(Ok(BlockHead::Data(info))) => len >= h.header_len as u64 + info.total_len(),
+        _ => false,
+    }
+}
+
 /// Reads a flowkit stream (or file) sequentially from any reader, one block at a time.
 pub struct StreamReader<R: Read> {
     name: String,

@@ -365,6 +365,15 @@ pub(crate) struct Exporter {
 }
 
 impl Exporter {
+    fn usage(&self) -> ExporterUsage {
+        ExporterUsage {
+            templates: self.templates.len(),
+            domains: self.domains.len(),
+            held_sets: self.held.len(),
+            held_bytes: self.held_bytes,
+        }
+    }
+
     /// The domain state, created on first use within the configured limit.
     pub fn domain(
         &mut self,
@@ -467,6 +476,18 @@ pub struct ExporterUsage {
     pub held_sets: usize,
     /// Bytes of those sets.
     pub held_bytes: usize,
+}
+
+impl ExporterUsage {
+    /// The larger of each count (to keep a peak over time or over exporters).
+    pub fn max(self, o: ExporterUsage) -> ExporterUsage {
+        ExporterUsage {
+            templates: self.templates.max(o.templates),
+            domains: self.domains.max(o.domains),
+            held_sets: self.held_sets.max(o.held_sets),
+            held_bytes: self.held_bytes.max(o.held_bytes),
+        }
+    }
 }
 
 /// A stateful NetFlow v5 / v9 / IPFIX decoder. See the module documentation.
@@ -583,17 +604,12 @@ impl Decoder {
     /// What the decoder holds for each exporter, to check against the [`DecoderConfig`] limits
     /// (the hostile-exporter tests and the fuzz target do).
     pub fn usage(&self) -> impl Iterator<Item = (IpAddr, ExporterUsage)> + '_ {
-        self.exporters.iter().map(|(a, e)| {
-            (
-                *a,
-                ExporterUsage {
-                    templates: e.templates.len(),
-                    domains: e.domains.len(),
-                    held_sets: e.held.len(),
-                    held_bytes: e.held_bytes,
-                },
-            )
-        })
+        self.exporters.iter().map(|(a, e)| (*a, e.usage()))
+    }
+
+    /// What the decoder holds for one exporter, if it is tracked.
+    pub fn exporter_usage(&self, exporter: IpAddr) -> Option<ExporterUsage> {
+        self.exporters.get(&exporter).map(Exporter::usage)
     }
 
     /// True when every exporter's usage is within the configured limits.
