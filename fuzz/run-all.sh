@@ -33,11 +33,12 @@ for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log="logs/$t.log"
   start=$(date +%s)
-  # -fork would survive crashes, but one process per job keeps the counts simple; a crash stops
-  # the target and is reported below.
+  # A crash stops the target (and is reported below); rerun it after the fix.
   set +e
+  par=()
+  [ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")
   cargo fuzz run "$t" "corpus/$t" -- \
-    -max_total_time="$secs" -max_len="${maxlen[$t]:-16384}" -jobs="$jobs" -workers="$jobs" \
+    -max_total_time="$secs" -max_len="${maxlen[$t]:-16384}" "${par[@]}" \
     -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 ${FUZZ_ARGS:-} >"$log" 2>&1
   rc=$?
   set -e
