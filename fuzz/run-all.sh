@@ -44,7 +44,8 @@ for t in "${targets[@]}"; do
   set -e
   took=$(( $(date +%s) - start ))
   # With -jobs>1 each job writes fuzz-N.log; sum their counts.
-  execs=$(cat "$log" fuzz-*.log 2>/dev/null | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s+=$1} END {print s+0}')
+  execs=$( { cat "$log"; cat fuzz-*.log 2>/dev/null || true; } |
+    sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s+=$1} END {print s+0}')
   rm -f fuzz-*.log
   crashes=$(ls "artifacts/$t" 2>/dev/null | grep -c -E '^(crash|oom|timeout|leak)-' || true)
   corpus=$(ls "corpus/$t" | wc -l)
