@@ -46,6 +46,7 @@ struct Args {
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum Export {
     V5,
+    V9,
     Ipfix,
 }
 
@@ -152,6 +153,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             let (from, to) = export::loopback_endpoints();
             let version = match args.export {
                 Export::V5 => ExportVersion::V5,
+                Export::V9 => ExportVersion::V9,
                 Export::Ipfix => ExportVersion::Ipfix,
             };
             // The simulated exporter booted an hour before the first flow.

@@ -119,7 +119,7 @@ enum Format {
 enum CaptureBytes {
     Owned(Vec<u8>),
     Mapped {
-        map: memmap2::Mmap,
+        map: crate::mapped::GuardedMap,
         /// Bytes before this offset have been handed back to the kernel.
         released: usize,
     },
@@ -130,7 +130,7 @@ impl std::ops::Deref for CaptureBytes {
     fn deref(&self) -> &[u8] {
         match self {
             CaptureBytes::Owned(v) => v,
-            CaptureBytes::Mapped { map, .. } => map,
+            CaptureBytes::Mapped { map, .. } => map.bytes(),
         }
     }
 }
@@ -148,7 +148,7 @@ impl CaptureBytes {
                 // SAFETY: a read-only shared file mapping that is never written: dropping its
                 // page-table entries loses nothing, a later access maps the file's pages again.
                 let _ = unsafe {
-                    map.unchecked_advise_range(
+                    map.mmap().unchecked_advise_range(
                         memmap2::UncheckedAdvice::DontNeed,
                         *released,
                         pos - *released,
@@ -194,10 +194,10 @@ impl CaptureReader {
                 .map_err(io_err)?;
             return CaptureReader::from_bytes(&name, plain);
         }
-        // SAFETY: captures are finished files nobody modifies while they are imported; every
-        // length is checked before use. A capture truncated by another program while mapped
-        // could raise SIGBUS (the same caveat as for archives, docs/archive-format.md).
-        let map = match unsafe { memmap2::Mmap::map(&file) } {
+        // Captures are finished files nobody should modify while they are imported; every
+        // length is checked before use, and a capture truncated by another program while mapped
+        // is caught by the guard (crate::mapped) and reported, as for archives.
+        let map = match crate::mapped::GuardedMap::map(&file) {
             Ok(m) => m,
             Err(_) => {
                 let bytes = std::fs::read(path).map_err(io_err)?;
@@ -205,7 +205,7 @@ impl CaptureReader {
             }
         };
         #[cfg(unix)]
-        let _ = map.advise(memmap2::Advice::Sequential);
+        let _ = map.mmap().advise(memmap2::Advice::Sequential);
         CaptureReader::from_parts(&name, CaptureBytes::Mapped { map, released: 0 })
     }
 
@@ -254,7 +254,10 @@ impl CaptureReader {
     pub fn next_datagram(&mut self) -> Result<Option<Datagram<'_>>, CaptureError> {
         loop {
             if self.done || self.pos >= self.bytes.len() {
-                self.done = true;
+                if !self.done {
+                    self.done = true;
+                    self.check_unchanged(self.pos, true)?;
+                }
                 return Ok(None);
             }
             let start = self.pos;
@@ -326,6 +329,9 @@ impl CaptureReader {
             self.pos = self.bytes.len() - rem_len;
             self.packet += 1;
             self.stats.packets += 1;
+            // The frame was just read: if a page of it vanished (the file shrank), say so
+            // instead of decoding the zeros that replaced it.
+            self.check_unchanged(start, false)?;
             let data = &self.bytes[start + a..start + b];
             match udp_in_frame(linktype, data) {
                 Frame::Udp {
@@ -351,7 +357,34 @@ impl CaptureReader {
         }
     }
 
+    /// For a mapped capture: an error when the file shrank since it was opened (another program
+    /// truncated it; see [`crate::mapped`]). `full` also compares the file's size (one `fstat`);
+    /// otherwise only a recorded fault is looked at (one atomic load).
+    fn check_unchanged(&mut self, at: usize, full: bool) -> Result<(), CaptureError> {
+        let CaptureBytes::Mapped { map, .. } = &self.bytes else {
+            return Ok(());
+        };
+        if !full && !map.faulted() {
+            return Ok(());
+        }
+        match map.check() {
+            Ok(()) => Ok(()),
+            Err(s) => {
+                self.done = true;
+                Err(CaptureError::Corrupt {
+                    path: self.name.clone(),
+                    packet: self.packet + 1,
+                    offset: s.offset.min(at as u64),
+                    what: s.to_string(),
+                })
+            }
+        }
+    }
+
     fn corrupt(&mut self, offset: usize, e: PcapError) -> CaptureError {
+        if let Err(shrunk) = self.check_unchanged(offset, true) {
+            return shrunk; // zeros from vanished pages are not the capture's corruption
+        }
         self.done = true;
         let what = match e {
             PcapError::IncompleteBuffer => "capture ends in the middle of this packet".to_string(),

@@ -164,9 +164,13 @@ pub enum InputFormat {
 
 /// Recognises an input from its first bytes.
 pub fn sniff(prefix: &[u8]) -> InputFormat {
-    if prefix.starts_with(crate::archive::format::FILE_MAGIC) {
+    let magic = crate::archive::format::FILE_MAGIC;
+    // A file cut inside its magic is still recognised, so it is reported as truncated.
+    let cut_magic =
+        |m: &[u8]| !prefix.is_empty() && prefix.len() < m.len() && m.starts_with(prefix);
+    if prefix.starts_with(magic) || cut_magic(magic) {
         InputFormat::Flowkit
-    } else if prefix.starts_with(&[0xCF, 0x10]) {
+    } else if prefix.starts_with(&[0xCF, 0x10]) || cut_magic(&[0xCF, 0x10]) {
         InputFormat::FlowTools
     } else {
         InputFormat::Unknown
@@ -332,6 +336,10 @@ impl<'w> Scanner<'w> {
                 return Ok(());
             }
         };
+        if got == 0 {
+            self.report(&format!("{name}: truncated at byte 0: the file is empty"));
+            return Ok(());
+        }
         match sniff(&prefix[..got]) {
             InputFormat::Flowkit => match ArchiveFile::open(path, self.opts.no_mmap) {
                 Ok(f) => self.run_archive(&f, on_batch),
@@ -384,6 +392,20 @@ impl<'w> Scanner<'w> {
                     }
                 }
             }
+            // A mapped file that shrank since it was opened (another program truncated it):
+            // blocks past the cut may hold zeros read from vanished pages; hand out only the
+            // blocks that end before it, then report.
+            if let Err(e) = f.check_unchanged() {
+                let cut = e.offset().unwrap_or(0);
+                let whole = chunk
+                    .iter()
+                    .take_while(|&&i| f.blocks()[i].offset + f.blocks()[i].len <= cut)
+                    .count();
+                if whole < chunk.len() {
+                    views.truncate(whole);
+                    failure = Some(e); // also explains a block that failed on the zeros
+                }
+            }
             let full = |k: usize| f.block(chunk[k]);
             let raw: Vec<&[u8]> = chunk[..views.len()]
                 .iter()
@@ -393,8 +415,28 @@ impl<'w> Scanner<'w> {
                 .iter()
                 .map(|&i| f.block_ref(i))
                 .collect();
+            let delivered: u64 = views.iter().map(|v| v.len as u64).sum();
+            let delivered_end = chunk[..views.len()]
+                .last()
+                .map_or(0, |&i| f.blocks()[i].offset + f.blocks()[i].len);
             self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
             drop(views);
+            // ... and if it shrank into this batch's blocks while the consumer was reading
+            // them, say so: the flows just handed on may include zeros from vanished pages.
+            let late = match failure {
+                None => f
+                    .check_unchanged()
+                    .err()
+                    .filter(|e| e.offset().unwrap_or(0) < delivered_end),
+                Some(_) => None, // the file is abandoned anyway; its problem is reported below
+            };
+            if let Some(e) = late {
+                self.report(&format!(
+                    "{e} (the file shrank while its last {delivered} flows were being processed: \
+                     they may be wrong; rest of file skipped)"
+                ));
+                return Ok(());
+            }
             f.release(chunk[0], chunk[chunk.len() - 1]);
             if let Some(e) = failure {
                 self.report(&format!(
@@ -529,6 +571,15 @@ impl<'w> Scanner<'w> {
                 .collect();
             self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
             drop(views);
+            // A referenced file that shrank while it was read (see run_archive): the flows just
+            // handed on may include zeros from vanished pages; say so and stop.
+            let shrunk = files.iter().find_map(|f| f.check_unchanged().err());
+            if let Some(e) = shrunk {
+                self.report(&format!(
+                    "{e} (a file this stream refers to shrank while its blocks were being                      processed: the last flows may be wrong; rest of stream skipped)"
+                ));
+                return Ok(());
+            }
             for it in &items {
                 if let StreamSlot::Ref(f, i, _) = it {
                     files[*f].release(*i, *i);

@@ -18,10 +18,13 @@ pub mod decode;
 pub mod export;
 pub mod filter;
 pub mod flowtools;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gen;
 pub mod hunt;
 pub mod import;
 pub mod input;
+pub mod mapped;
 pub mod print;
 pub mod record;
 pub mod stat;

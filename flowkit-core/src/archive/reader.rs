@@ -8,6 +8,7 @@ use super::format::*;
 use super::reference::{check_identity, parse_ref, ref_len, BlockRef, FileIdentity, REF_MAGIC};
 use super::ArchiveError;
 use crate::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
+use crate::mapped::GuardedMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +17,9 @@ use std::sync::Arc;
 pub fn parse_header(name: &str, b: &[u8]) -> Result<ArchiveHeader, ArchiveError> {
     let corrupt = |offset: usize, what: String| ArchiveError::corrupt(name, offset as u64, what);
     if b.len() < HEADER_FIXED_LEN {
+        if b.len() < 8 && !b.is_empty() && FILE_MAGIC.starts_with(b) {
+            return Err(ArchiveError::truncated(name, b.len() as u64, "file magic"));
+        }
         if b.len() < 8 || &b[..8] != FILE_MAGIC {
             return Err(ArchiveError::NotArchive {
                 path: name.to_string(),
@@ -117,7 +121,14 @@ fn parse_block_head(name: &str, b: &[u8], file_offset: u64) -> Result<BlockHead,
         max_start_ms: le_i64(b, 24),
         max_end_ms: le_i64(b, 32),
     };
-    if info.columns > 1024 || info.flows > MAX_BLOCK_FLOWS || !info.payload_len.is_multiple_of(8) {
+    // No column stores more than 16 bytes a flow (an IPv6 address), plus padding to 8 bytes: a
+    // payload longer than that cannot be valid, and must not make a stream reader allocate it.
+    let max_payload = (info.columns as u64).saturating_mul(16 * info.flows as u64 + 8);
+    if info.columns > 1024
+        || info.flows > MAX_BLOCK_FLOWS
+        || !info.payload_len.is_multiple_of(8)
+        || info.payload_len as u64 > max_payload
+    {
         return Err(ArchiveError::corrupt(
             name,
             file_offset,
@@ -340,8 +351,9 @@ impl BlockEntry {
 
 /// Bytes of a whole file: a read-only memory map, or an owned 8-aligned copy.
 pub enum FileBytes {
-    /// Mapped with memmap2; only finished files are mapped (see docs/archive-format.md).
-    Mapped(memmap2::Mmap),
+    /// Mapped (only finished files are), guarded against the file shrinking while it is read
+    /// (see [`crate::mapped`] and docs/archive-format.md).
+    Mapped(GuardedMap),
     /// Read into memory (pipes, `--no-mmap`, or when mapping fails).
     Owned(AlignedBuf),
 }
@@ -350,7 +362,7 @@ impl std::ops::Deref for FileBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            FileBytes::Mapped(m) => m,
+            FileBytes::Mapped(m) => m.bytes(),
             FileBytes::Owned(b) => b.as_bytes(),
         }
     }
@@ -401,19 +413,18 @@ impl ArchiveFile {
     pub fn open(path: &Path, no_mmap: bool) -> Result<ArchiveFile, ArchiveError> {
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| ArchiveError::io(&name, e))?;
+        // Only finished files are mapped (writers publish by rename and never modify a published
+        // file); every length is checked against the map's size before use, and a file that
+        // another program truncates while it is mapped is caught by the guard (crate::mapped).
         let bytes = if no_mmap {
             None
         } else {
-            // SAFETY: only finished files are mapped (writers publish by rename and never
-            // modify a published file); every length is checked against the mapping's size
-            // before use. A file truncated by someone else while mapped can still raise
-            // SIGBUS; docs/archive-format.md states this caveat and `--no-mmap` avoids it.
-            unsafe { memmap2::Mmap::map(&file) }.ok()
+            GuardedMap::map(&file).ok()
         };
         let bytes = match bytes {
             Some(m) => {
                 #[cfg(unix)]
-                let _ = m.advise(memmap2::Advice::Sequential);
+                let _ = m.mmap().advise(memmap2::Advice::Sequential);
                 FileBytes::Mapped(m)
             }
             None => {
@@ -425,11 +436,25 @@ impl ArchiveFile {
             }
         };
         let mut f = ArchiveFile::from_file_bytes(name, bytes)?;
+        // The header and index were read from the map: were they still the file's?
+        f.check_unchanged()?;
         let meta = file.metadata().map_err(|e| ArchiveError::io(&f.name, e))?;
         if let Ok(abs) = std::path::absolute(path) {
             f.origin = Some((Arc::new(abs), FileIdentity::of(&meta)));
         }
         Ok(f)
+    }
+
+    /// Checks that a mapped file still backs every mapped byte (nobody truncated it since it
+    /// was opened; see [`crate::mapped`]). Readers call it after each batch of blocks. Always
+    /// `Ok` for files read into memory.
+    pub fn check_unchanged(&self) -> Result<(), ArchiveError> {
+        match &self.bytes {
+            FileBytes::Mapped(m) => m
+                .check()
+                .map_err(|s| ArchiveError::truncated(&self.name, s.offset, s.to_string())),
+            FileBytes::Owned(_) => Ok(()),
+        }
     }
 
     /// Opens the file a block reference names, checking it is still the file referred to.
@@ -514,7 +539,9 @@ impl ArchiveFile {
             return None;
         }
         let index_offset = usize::try_from(le_u64(b, t + 8)).ok()?;
-        if index_offset < self.header.header_len + BLOCK_HEADER_LEN || index_offset + 8 > t {
+        if index_offset < self.header.header_len + BLOCK_HEADER_LEN
+            || index_offset.checked_add(8).is_none_or(|end| end > t)
+        {
             return None;
         }
         let index = &b[index_offset..t];
@@ -632,6 +659,7 @@ impl ArchiveFile {
     pub fn release(&self, first: usize, last: usize) {
         #[cfg(unix)]
         if let FileBytes::Mapped(m) = &self.bytes {
+            let m = m.mmap();
             let start = self.blocks[first].offset as usize;
             let e = self.blocks[last];
             let end = (e.offset + e.len) as usize;
@@ -664,8 +692,24 @@ impl ArchiveFile {
         let e = self.blocks[i];
         let start = e.offset as usize;
         let end = start + e.len as usize;
-        let (view, info) =
-            view_block_columns(&self.name, &self.bytes[start..end], e.offset, wanted)?;
+        let checked = view_block_columns(&self.name, &self.bytes[start..end], e.offset, wanted);
+        // A page that faulted (the file shrank) reads as zeros: report that, not what the zeros
+        // look like, and never hand out a view of them.
+        if let FileBytes::Mapped(m) = &self.bytes {
+            if m.faulted() {
+                if let Err(s) = m
+                    .check()
+                    .map(|_| ())
+                    .or_else(|s| match s.offset < end as u64 {
+                        true => Err(s),
+                        false => Ok(()),
+                    })
+                {
+                    return Err(ArchiveError::truncated(&self.name, s.offset, s.to_string()));
+                }
+            }
+        }
+        let (view, info) = checked?;
         if !e.agrees_with(&info) {
             return Err(ArchiveError::corrupt(
                 &self.name,
@@ -684,6 +728,29 @@ pub enum StreamItem {
     Block(u64),
     /// A reference to a block of an archive file on this host (see `archive::reference`).
     Ref(BlockRef),
+}
+
+/// True when the archive file at `path` holds at least one complete block after a valid header
+/// (reads only the header and the first block header): an unfinished file without one holds no
+/// flows and can be removed.
+pub fn has_complete_block(path: &Path) -> bool {
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = vec![0u8; 64 << 10];
+    let got = read_full(&mut f, &mut head).unwrap_or(0);
+    head.truncate(got);
+    let Ok(h) = parse_header("", &head) else {
+        return false;
+    };
+    match head
+        .get(h.header_len..)
+        .map(|b| parse_block_head("", b, h.header_len as u64))
+    {
+        Some(Ok(BlockHead::Data(info))) => len >= h.header_len as u64 + info.total_len(),
+        _ => false,
+    }
 }
 
 /// Reads a flowkit stream (or file) sequentially from any reader, one block at a time.
@@ -776,18 +843,22 @@ impl<R: Read> StreamReader<R> {
             BlockHead::Data(info) => info,
         };
         let total = info.total_len() as usize;
-        let mut head_copy = [0u8; BLOCK_HEADER_LEN];
-        head_copy.copy_from_slice(buf.as_bytes());
-        let all = buf.resize(total);
-        all[..BLOCK_HEADER_LEN].copy_from_slice(&head_copy);
-        let got = read_full(&mut self.r, &mut all[BLOCK_HEADER_LEN..])
-            .map_err(|e| ArchiveError::io(&self.name, e))?;
-        if got < total - BLOCK_HEADER_LEN {
-            return Err(ArchiveError::truncated(
-                &self.name,
-                start + (BLOCK_HEADER_LEN + got) as u64,
-                format!("block at byte {start} is incomplete"),
-            ));
+        // The buffer grows with the bytes that actually arrive (doubling, from 1 MiB), so a
+        // damaged header announcing a huge block costs no more memory than the stream holds.
+        let mut have = BLOCK_HEADER_LEN;
+        while have < total {
+            let want = (2 * have).max(1 << 20).min(total);
+            let all = buf.resize(want); // keeps the bytes already read
+            let got = read_full(&mut self.r, &mut all[have..])
+                .map_err(|e| ArchiveError::io(&self.name, e))?;
+            have += got;
+            if have < want {
+                return Err(ArchiveError::truncated(
+                    &self.name,
+                    start + have as u64,
+                    format!("block at byte {start} is incomplete"),
+                ));
+            }
         }
         self.offset += total as u64;
         Ok(Some(StreamItem::Block(start)))

@@ -329,3 +329,54 @@ fn split_families_keeps_ipv4_blocks_narrow_and_every_flow() {
     assert_eq!(v4, want4);
     assert_eq!(v6, want6);
 }
+
+/// Found by the `archive` fuzz target: a stream whose block header announces a huge block made
+/// the stream reader allocate it (2 GiB) before reading a byte of it.
+#[test]
+fn a_block_announcing_more_than_its_columns_can_hold_is_corrupt_not_allocated() {
+    let recs = sample(3);
+    let mut bytes = write_archive(&recs, 3);
+    let f = ArchiveFile::from_bytes("t.fk", &bytes).unwrap();
+    let b = f.blocks()[0].offset as usize;
+    // payload_len: 0xFFFF_FFF8 for 3 flows.
+    bytes[b + 12..b + 16].copy_from_slice(&0xFFFF_FFF8u32.to_le_bytes());
+    let mut r = StreamReader::new("s", &[], &bytes[..]).unwrap();
+    let mut buf = AlignedBuf::default();
+    let e = r.next_block_into(&mut buf).unwrap_err();
+    assert!(e.to_string().contains("implausible block header"), "{e}");
+    assert!(buf.as_bytes().len() <= format::BLOCK_HEADER_LEN);
+}
+
+/// A plausible but large block (2^20 flows) in a stream that ends early: the buffer grows only
+/// with the bytes that arrive.
+#[test]
+fn a_stream_cut_inside_a_large_block_allocates_only_what_arrived() {
+    let recs = sample(3);
+    let mut bytes = write_archive(&recs, 3);
+    let f = ArchiveFile::from_bytes("t.fk", &bytes).unwrap();
+    let b = f.blocks()[0].offset as usize;
+    bytes[b + 8..b + 12].copy_from_slice(&format::MAX_BLOCK_FLOWS.to_le_bytes());
+    bytes[b + 12..b + 16].copy_from_slice(&(400u32 << 20).to_le_bytes());
+    let mut r = StreamReader::new("s", &[], &bytes[..]).unwrap();
+    let mut buf = AlignedBuf::default();
+    let e = r.next_block_into(&mut buf).unwrap_err();
+    assert!(e.to_string().contains("incomplete"), "{e}");
+    assert!(buf.as_bytes().len() <= 1 << 20, "{}", buf.as_bytes().len());
+}
+
+/// Found by the `archive` fuzz target: a trailer whose index offset is near 2^64 overflowed the
+/// bounds check (a panic with overflow checks; in a release build the check wrapped and slicing
+/// the index panicked).
+#[test]
+fn a_trailer_pointing_past_the_end_of_memory_is_ignored() {
+    let recs = sample(5);
+    let mut bytes = write_archive(&recs, 2);
+    let t = bytes.len() - format::TRAILER_LEN;
+    bytes[t + 8..t + 16].copy_from_slice(&(u64::MAX - 3).to_le_bytes());
+    let f = ArchiveFile::from_bytes("t.fk", &bytes).unwrap();
+    // The index is not used; the blocks are walked instead, and all flows read.
+    let (got, err) = read_all(&bytes);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(got, recs);
+    assert!(f.is_complete());
+}

@@ -180,12 +180,20 @@ impl RotatingWriter {
     }
 
     /// Gives up the open files after a write error, without publishing them; their `tmp-` files
-    /// keep every block that reached the disk. Returns their paths.
+    /// keep every block that reached the disk. Returns their paths. A `tmp-` file that holds no
+    /// complete block (e.g. one created while the disk was full) is removed instead.
     pub fn abandon(self) -> Vec<PathBuf> {
-        self.open
-            .into_values()
-            .map(|w| super::writer::temp_name(w.target()))
-            .collect()
+        let mut kept = Vec::new();
+        for w in self.open.into_values() {
+            let tmp = super::writer::temp_name(w.target());
+            drop(w);
+            if super::reader::has_complete_block(&tmp) {
+                kept.push(tmp);
+            } else {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
+        kept
     }
 
     fn close_key(&mut self, k: i64) -> io::Result<()> {

@@ -365,6 +365,15 @@ pub(crate) struct Exporter {
 }
 
 impl Exporter {
+    fn usage(&self) -> ExporterUsage {
+        ExporterUsage {
+            templates: self.templates.len(),
+            domains: self.domains.len(),
+            held_sets: self.held.len(),
+            held_bytes: self.held_bytes,
+        }
+    }
+
     /// The domain state, created on first use within the configured limit.
     pub fn domain(
         &mut self,
@@ -452,6 +461,31 @@ impl Exporter {
     pub fn expire_held(&mut self, cutoff_ms: i64) {
         while self.held.front().is_some_and(|h| h.recv_ms < cutoff_ms) {
             self.drop_oldest_held();
+        }
+    }
+}
+
+/// What a decoder holds for one exporter (see [`Decoder::usage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExporterUsage {
+    /// Templates kept (data and options, over all domains).
+    pub templates: usize,
+    /// Source ids / observation domains tracked.
+    pub domains: usize,
+    /// Data sets held waiting for their template.
+    pub held_sets: usize,
+    /// Bytes of those sets.
+    pub held_bytes: usize,
+}
+
+impl ExporterUsage {
+    /// The larger of each count (to keep a peak over time or over exporters).
+    pub fn max(self, o: ExporterUsage) -> ExporterUsage {
+        ExporterUsage {
+            templates: self.templates.max(o.templates),
+            domains: self.domains.max(o.domains),
+            held_sets: self.held_sets.max(o.held_sets),
+            held_bytes: self.held_bytes.max(o.held_bytes),
         }
     }
 }
@@ -560,6 +594,34 @@ impl Decoder {
     /// Counters of each exporter.
     pub fn exporter_stats(&self) -> impl Iterator<Item = (IpAddr, &DecodeStats)> {
         self.exporters.iter().map(|(a, e)| (*a, &e.stats))
+    }
+
+    /// Exporters currently tracked (at most [`DecoderConfig::max_exporters`]).
+    pub fn exporters(&self) -> usize {
+        self.exporters.len()
+    }
+
+    /// What the decoder holds for each exporter, to check against the [`DecoderConfig`] limits
+    /// (the hostile-exporter tests and the fuzz target do).
+    pub fn usage(&self) -> impl Iterator<Item = (IpAddr, ExporterUsage)> + '_ {
+        self.exporters.iter().map(|(a, e)| (*a, e.usage()))
+    }
+
+    /// What the decoder holds for one exporter, if it is tracked.
+    pub fn exporter_usage(&self, exporter: IpAddr) -> Option<ExporterUsage> {
+        self.exporters.get(&exporter).map(Exporter::usage)
+    }
+
+    /// True when every exporter's usage is within the configured limits.
+    pub fn within_limits(&self) -> bool {
+        let c = &self.config;
+        self.exporters.len() <= c.max_exporters
+            && self.usage().all(|(_, u)| {
+                u.templates <= c.max_templates_per_exporter
+                    && u.domains <= c.max_domains_per_exporter
+                    && u.held_sets <= c.max_held_sets_per_exporter
+                    && u.held_bytes <= c.max_held_bytes_per_exporter
+            })
     }
 
     /// Data sets currently held waiting for their template.

@@ -436,8 +436,8 @@ impl Extras {
             Slot::IcmpCode => self.icmp_code = Some(b[0]),
             Slot::StartUptime => self.start_up = Some(be_uint(b) as u32),
             Slot::EndUptime => self.end_up = Some(be_uint(b) as u32),
-            Slot::StartSecs => self.start_abs = Some(be_uint(b) as i64 * 1000),
-            Slot::EndSecs => self.end_abs = Some(be_uint(b) as i64 * 1000),
+            Slot::StartSecs => self.start_abs = Some((be_uint(b) as i64).saturating_mul(1000)),
+            Slot::EndSecs => self.end_abs = Some((be_uint(b) as i64).saturating_mul(1000)),
             Slot::StartMillis => self.start_abs = Some(be_uint(b) as i64),
             Slot::EndMillis => self.end_abs = Some(be_uint(b) as i64),
             Slot::StartNtp => self.start_abs = Some(ntp_to_ms(be_uint(b))),
@@ -463,20 +463,26 @@ impl Extras {
         let sys_init = self.sys_init.or(ctx.sys_init_ms);
         let up = |u: u32| -> Option<i64> {
             match (ctx.version, sys_init, ctx.uptime_ms) {
-                (10, Some(init), _) => Some(init + u as i64),
+                (10, Some(init), _) => Some(init.saturating_add(u as i64)),
                 (_, _, Some(uptime)) => Some(uptime_to_ms(ctx.export_ms, uptime, u)),
-                (_, Some(init), None) => Some(init + u as i64),
+                (_, Some(init), None) => Some(init.saturating_add(u as i64)),
                 _ => None,
             }
         };
         let mut start = self
             .start_abs
             .or_else(|| self.start_up.and_then(up))
-            .or_else(|| self.start_delta.map(|d| ctx.export_ms - (d / 1000) as i64));
+            .or_else(|| {
+                self.start_delta
+                    .map(|d| ctx.export_ms.saturating_sub((d / 1000) as i64))
+            });
         let mut end = self
             .end_abs
             .or_else(|| self.end_up.and_then(up))
-            .or_else(|| self.end_delta.map(|d| ctx.export_ms - (d / 1000) as i64));
+            .or_else(|| {
+                self.end_delta
+                    .map(|d| ctx.export_ms.saturating_sub((d / 1000) as i64))
+            });
         if start.is_none() && end.is_none() {
             if let (Some(s), Some(e)) = (self.start_up, self.end_up) {
                 // sysUpTime-relative IPFIX times with no known system init time: keep the
@@ -486,8 +492,8 @@ impl Extras {
             }
         }
         match (start, end, self.duration) {
-            (Some(s), None, Some(d)) => end = Some(s + d),
-            (None, Some(e), Some(d)) => start = Some(e - d),
+            (Some(s), None, Some(d)) => end = Some(s.saturating_add(d)),
+            (None, Some(e), Some(d)) => start = Some(e.saturating_sub(d)),
             _ => {}
         }
         let start_ms = start.or(end).unwrap_or(ctx.export_ms);

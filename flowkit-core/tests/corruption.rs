@@ -1,0 +1,349 @@
+//! Damaged files: a real archive and real flow-tools files, truncated at random offsets and with
+//! random bytes flipped, read through the same path as every tool (`Scanner`, memory-mapped and
+//! read into memory). Reading gives exactly the original flows up to a reported error that names
+//! the file and a byte offset, never a panic and never a flow that was not written. And a mapped
+//! file that another program truncates while it is being read (SIGBUS territory) is reported the
+//! same way instead of killing the reader.
+//!
+//! The flows are the 3,498 real NetFlow v5 flows of the sample flow-tools archive (flow-capture
+//! 0.68.5), written to our archive format with small blocks so a file has many of them.
+
+use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
+use flowkit_core::flowtools::FlowToolsReader;
+use flowkit_core::input::{Input, ScanOptions, Scanner};
+use flowkit_core::{testdata, FlowBlock, FlowBlockBuf, FlowRecord};
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const SAMPLE_FT: &str = "2010-11-09/ft-v05.2010-11-09.000000+0000";
+const SAMPLE_FT_RAW: &str = "flow-tools/variants/v5raw/ft-v05.2026-11-22.165925+0000";
+
+/// The real flows, read once with the flow-tools reader.
+fn real_flows() -> &'static [FlowRecord] {
+    static FLOWS: OnceLock<Vec<FlowRecord>> = OnceLock::new();
+    FLOWS.get_or_init(|| {
+        let bytes = std::fs::read(testdata::path(SAMPLE_FT)).unwrap();
+        let mut r = FlowToolsReader::new("sample", &[], &bytes[..]).unwrap();
+        let mut out = Vec::new();
+        let mut buf = FlowBlockBuf::default();
+        while r.next_block(&mut buf, 1000).unwrap() > 0 {
+            out.extend(buf.view().records());
+        }
+        assert_eq!(out.len(), 3498);
+        out
+    })
+}
+
+/// The real flows as a finished archive with 256-flow blocks (14 blocks), in memory.
+fn real_archive() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a");
+        write_archive(&p, real_flows(), 256);
+        std::fs::read(&p).unwrap()
+    })
+}
+
+fn write_archive(path: &Path, flows: &[FlowRecord], block_flows: usize) {
+    let opts = WriterOptions {
+        block_flows,
+        ..WriterOptions::default()
+    };
+    let mut w = ArchiveFileWriter::create(path, opts).unwrap();
+    for r in flows {
+        w.writer().push(r).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// Reads `path` as every tool does; returns the flows handed out and the problems reported.
+fn scan(path: &Path, no_mmap: bool, batch_blocks: usize) -> (Vec<FlowRecord>, Vec<String>) {
+    let opts = ScanOptions {
+        no_mmap,
+        batch_blocks,
+        ..ScanOptions::default()
+    };
+    let mut problems = Vec::new();
+    let mut flows = Vec::new();
+    Scanner::new(opts, |m| problems.push(m.to_string()))
+        .run(&[Input::File(path.to_path_buf())], &mut |batch| {
+            batch.iter().for_each(|b| flows.extend(b.records()));
+            Ok(())
+        })
+        .unwrap();
+    (flows, problems)
+}
+
+/// The byte offset a problem names (`... at byte N ...`).
+fn named_offset(msg: &str) -> Option<u64> {
+    let rest = msg.split("at byte ").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The promise: a prefix of the original flows; fewer than all only with a reported problem
+/// that names the file and a byte offset within it; never a flow that was not written.
+fn check_prefix(
+    original: &[FlowRecord],
+    got: &[FlowRecord],
+    problems: &[String],
+    path: &Path,
+    len: usize,
+) -> Result<(), TestCaseError> {
+    prop_assert!(got.len() <= original.len());
+    prop_assert!(
+        got == &original[..got.len()],
+        "flows that were not written, or out of order"
+    );
+    let name = path.display().to_string();
+    for p in problems {
+        prop_assert!(
+            p.starts_with(&name),
+            "problem does not name the file: {}",
+            p
+        );
+    }
+    if got.len() < original.len() {
+        prop_assert!(
+            !problems.is_empty(),
+            "{} flows lost silently",
+            original.len() - got.len()
+        );
+        let off = problems.iter().find_map(|p| named_offset(p));
+        prop_assert!(off.is_some(), "no byte offset named: {:?}", problems);
+        prop_assert!(
+            off.unwrap() <= len as u64,
+            "offset past the end: {:?}",
+            problems
+        );
+    }
+    Ok(())
+}
+
+fn damaged_file(dir: &Path, bytes: &[u8]) -> PathBuf {
+    let p = dir.join("ft.2010-11-09.000000+0000");
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn truncated_archive_reads_a_prefix_and_names_the_offset(cut in 0.0f64..1.0, mmap in any::<bool>()) {
+        let bytes = real_archive();
+        let cut = (cut * bytes.len() as f64) as usize;
+        let d = tempfile::tempdir().unwrap();
+        let p = damaged_file(d.path(), &bytes[..cut]);
+        let (got, problems) = scan(&p, !mmap, 3);
+        check_prefix(real_flows(), &got, &problems, &p, cut)?;
+    }
+
+    #[test]
+    fn flipped_archive_bytes_read_a_prefix_and_name_the_offset(
+        flips in prop::collection::vec((0.0f64..1.0, 1u8..=255), 1..5),
+        cut in prop::option::of(0.5f64..1.0),
+        mmap in any::<bool>(),
+    ) {
+        let mut bytes = real_archive().to_vec();
+        for (at, mask) in flips {
+            let at = (at * bytes.len() as f64) as usize;
+            bytes[at] ^= mask;
+        }
+        if let Some(c) = cut {
+            bytes.truncate((c * bytes.len() as f64) as usize);
+        }
+        let d = tempfile::tempdir().unwrap();
+        let p = damaged_file(d.path(), &bytes);
+        let (got, problems) = scan(&p, !mmap, 3);
+        check_prefix(real_flows(), &got, &problems, &p, bytes.len())?;
+    }
+
+    #[test]
+    fn truncated_flow_tools_files_read_a_prefix_and_name_the_offset(
+        cut in 0.0f64..1.0,
+        compressed in any::<bool>(),
+    ) {
+        let rel = if compressed { SAMPLE_FT } else { SAMPLE_FT_RAW };
+        let bytes = std::fs::read(testdata::path(rel)).unwrap();
+        let original = flow_tools_flows(&bytes);
+        let cut = (cut * bytes.len() as f64) as usize;
+        let d = tempfile::tempdir().unwrap();
+        let p = damaged_file(d.path(), &bytes[..cut]);
+        let (got, problems) = scan(&p, false, 2);
+        check_prefix(&original, &got, &problems, &p, cut)?;
+    }
+
+    /// flow-tools files carry no checksums, so a flipped byte in an uncompressed record changes
+    /// that flow without any sign (flow-tools cannot tell either). What is promised: no panic,
+    /// problems name the file, and a compressed file (zlib's Adler-32 covers the records) either
+    /// reads exactly the original flows or reports a problem.
+    #[test]
+    fn flipped_flow_tools_bytes_never_panic(
+        flips in prop::collection::vec((0.0f64..1.0, 1u8..=255), 1..4),
+        compressed in any::<bool>(),
+    ) {
+        let rel = if compressed { SAMPLE_FT } else { SAMPLE_FT_RAW };
+        let mut bytes = std::fs::read(testdata::path(rel)).unwrap();
+        let original = flow_tools_flows(&bytes);
+        for (at, mask) in flips {
+            let at = (at * bytes.len() as f64) as usize;
+            bytes[at] ^= mask;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let p = damaged_file(d.path(), &bytes);
+        let (got, problems) = scan(&p, false, 2);
+        let name = p.display().to_string();
+        for m in &problems {
+            prop_assert!(m.starts_with(&name), "{}", m);
+        }
+        if compressed && problems.is_empty() {
+            prop_assert!(got == original, "a damaged compressed file gave other flows silently");
+        }
+    }
+}
+
+fn flow_tools_flows(bytes: &[u8]) -> Vec<FlowRecord> {
+    let mut r = FlowToolsReader::new("x", &[], bytes).unwrap();
+    let mut out = Vec::new();
+    let mut buf = FlowBlockBuf::default();
+    while r.next_block(&mut buf, 1000).unwrap() > 0 {
+        out.extend(buf.view().records());
+    }
+    out
+}
+
+fn truncate(path: &Path, len: u64) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// A mapped archive truncated by another handle between two batches of a scan: the scan goes on
+/// to hand out the blocks that are still whole, then reports the file and where it now ends;
+/// the process is not killed by SIGBUS.
+#[test]
+fn archive_truncated_while_mapped_between_batches_is_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("ft.2010-11-09.000000+0000");
+    let flows = real_flows();
+    // 64 flows a block: a block is ~4 KB, so the cut below lies pages away from the blocks read.
+    write_archive(&p, flows, 64);
+    let f = flowkit_core::archive::ArchiveFile::open(&p, true).unwrap();
+    let blocks = f.blocks().to_vec();
+    drop(f);
+    assert!(blocks.len() > 40);
+    // Cut in the middle of block 30, after the scan has handed out block 0.
+    let cut = blocks[30].offset + blocks[30].len / 2;
+    let mut got = Vec::new();
+    let mut problems = Vec::new();
+    let mut batches = 0;
+    {
+        let opts = ScanOptions {
+            batch_blocks: 1,
+            ..ScanOptions::default()
+        };
+        let mut s = Scanner::new(opts, |m| problems.push(m.to_string()));
+        s.run(&[Input::File(p.clone())], &mut |batch: &[FlowBlock<
+            '_,
+        >]| {
+            batch.iter().for_each(|b| got.extend(b.records()));
+            batches += 1;
+            if batches == 1 {
+                truncate(&p, cut);
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    assert_eq!(
+        got.len(),
+        30 * 64,
+        "the whole blocks before the cut are read"
+    );
+    assert_eq!(got[..], flows[..got.len()]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let m = &problems[0];
+    assert!(m.starts_with(&p.display().to_string()), "{m}");
+    assert!(m.contains("shrank"), "{m}");
+    assert_eq!(named_offset(m), Some(cut), "{m}");
+}
+
+/// The same file truncated while the consumer is reading a batch (the worst moment: the bytes
+/// it reads vanish under it): the reader is not killed, and the scan reports that the flows just
+/// handed on may be wrong.
+#[test]
+fn archive_truncated_while_a_batch_is_being_read_is_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("a");
+    let flows = real_flows();
+    write_archive(&p, flows, 64);
+    let mut problems = Vec::new();
+    let mut seen = 0usize;
+    {
+        let opts = ScanOptions {
+            batch_blocks: 1,
+            ..ScanOptions::default()
+        };
+        let mut s = Scanner::new(opts, |m| problems.push(m.to_string()));
+        s.run(&[Input::File(p.clone())], &mut |batch: &[FlowBlock<
+            '_,
+        >]| {
+            seen += 1;
+            if seen == 3 {
+                truncate(&p, 0);
+            }
+            // Reads every column of the batch (after the cut: zero pages, not SIGBUS).
+            let sum: u64 = batch
+                .iter()
+                .map(|b| b.octets.iter().sum::<u64>() + b.src_port.len() as u64)
+                .sum();
+            std::hint::black_box(sum);
+            Ok(())
+        })
+        .unwrap();
+    }
+    assert_eq!(seen, 3);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("shrank"), "{}", problems[0]);
+    assert!(problems[0].contains("may be wrong"), "{}", problems[0]);
+}
+
+/// A mapped capture truncated while it is imported: an error naming the file and offset.
+#[test]
+fn capture_truncated_while_mapped_is_reported() {
+    use flowkit_core::capture::CaptureReader;
+    use flowkit_core::export::{loopback_endpoints, PcapDatagramWriter};
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("c.pcap");
+    let (from, to) = loopback_endpoints();
+    let mut w = PcapDatagramWriter::new(std::fs::File::create(&p).unwrap(), from, to).unwrap();
+    for i in 0..2000u32 {
+        w.write(1_717_400_000_000 + i as i64, &[0x55; 1000])
+            .unwrap();
+    }
+    drop(w.into_inner());
+    let mut r = CaptureReader::open(&p).unwrap();
+    for _ in 0..10 {
+        assert!(r.next_datagram().unwrap().is_some());
+    }
+    truncate(&p, 100_000);
+    let mut read = 10;
+    let err = loop {
+        match r.next_datagram() {
+            Ok(Some(_)) => read += 1,
+            Ok(None) => panic!("end of a truncated capture went unnoticed"),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(read < 2000);
+    assert!(err.starts_with(&p.display().to_string()), "{err}");
+    assert!(err.contains("shrank"), "{err}");
+}
