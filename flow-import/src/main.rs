@@ -101,6 +101,10 @@ const MAX_OPEN_FILES: usize = 16;
 fn run(args: Args) -> Result<(), ToolError> {
     let mut out = open_output(&args)?;
     let mut importer = Importer::default();
+    if let Output::Tree(w, _) = &out {
+        let layout = w.layout().clone();
+        importer.set_interval(std::sync::Arc::new(move |t| layout.interval_start(t)));
+    }
     let mut warn = |m: &str| cli::warn(TOOL, m);
     for capture in &args.captures {
         let mut sink = |t: i64, block: &flowkit_core::FlowBlock<'_>| match &mut out {

@@ -466,7 +466,10 @@ struct Writer<'l> {
 
 impl<'l> Writer<'l> {
     fn new(cfg: &CollectorConfig, log: &'l mut dyn FnMut(&str)) -> Self {
-        let opts = WriterOptions::archive("flow-capture");
+        let opts = WriterOptions {
+            durable: true,
+            ..WriterOptions::archive("flow-capture")
+        };
         Writer {
             layout: cfg.layout.clone(),
             files: Some(RotatingWriter::new(cfg.layout.clone(), opts.clone())),

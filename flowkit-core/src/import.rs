@@ -92,7 +92,11 @@ const MAX_REPORTS_PER_CAPTURE: u64 = 50;
 pub struct Importer {
     decoder: Decoder,
     summary: ImportSummary,
+    interval: Option<IntervalFn>,
 }
+
+/// Maps an export time to the start of the output file's interval it belongs to.
+pub type IntervalFn = std::sync::Arc<dyn Fn(i64) -> i64 + Send + Sync>;
 
 impl Default for Importer {
     fn default() -> Self {
@@ -106,7 +110,14 @@ impl Importer {
         Importer {
             decoder: Decoder::new(config),
             summary: ImportSummary::default(),
+            interval: None,
         }
+    }
+
+    /// Files flows by time (a dated tree): a batch never spans two intervals of `interval`, so
+    /// every flow reaches the sink with the time of an export packet of its own interval.
+    pub fn set_interval(&mut self, interval: IntervalFn) {
+        self.interval = Some(interval);
     }
 
     /// Imports one capture file. Problems with the capture or its packets go to `warn` (with
@@ -129,8 +140,8 @@ impl Importer {
 
     /// Imports the datagrams of an opened capture. Decoding runs on a thread of its own while
     /// the caller's thread runs `sink` (encoding and writing), so the two overlap; flows reach
-    /// `sink` in capture order, in batches of up to [`BATCH_FLOWS`] flows whose export times
-    /// lie within [`BATCH_SPAN_MS`] of the first.
+    /// `sink` in capture order, in batches of up to [`BATCH_FLOWS`] flows (within one interval,
+    /// see [`Importer::set_interval`]), with the export time of the batch's first datagram.
     pub fn import(
         &mut self,
         reader: CaptureReader,
@@ -143,10 +154,12 @@ impl Importer {
         let (give_back, take_back) = sync_channel::<FlowBlockBuf>(8);
         let decoder = &mut self.decoder;
         let summary = &mut self.summary;
+        let interval = self.interval.clone();
         let mut reports = 0u64;
         let mut result = Ok(());
         std::thread::scope(|scope| {
-            scope.spawn(move || decode_capture(reader, decoder, summary, &tx, &take_back));
+            scope
+                .spawn(move || decode_capture(reader, decoder, summary, interval, &tx, &take_back));
             for msg in rx.iter() {
                 match msg {
                     Decoded::Flows(t, mut block) if result.is_ok() => {
@@ -189,9 +202,6 @@ impl Importer {
 
 /// Flows handed to the sink at once (at most).
 pub const BATCH_FLOWS: usize = 8192;
-/// Export times in one batch lie within this span of its first (so a dated tree files every
-/// flow within this much of its export packet's time).
-pub const BATCH_SPAN_MS: i64 = 1000;
 
 /// What the decoding thread sends to the writing one.
 enum Decoded {
@@ -207,9 +217,11 @@ fn decode_capture(
     mut reader: CaptureReader,
     decoder: &mut Decoder,
     summary: &mut ImportSummary,
+    interval: Option<IntervalFn>,
     tx: &SyncSender<Decoded>,
     recycled: &Receiver<FlowBlockBuf>,
 ) {
+    let key = |t: i64| interval.as_ref().map(|f| f(t));
     let name = reader.name().to_string();
     let mut batch = FlowBlockBuf::default();
     let mut batch_t = 0i64;
@@ -240,7 +252,7 @@ fn decode_capture(
             dgram.ts_ms
         };
         if !batch.is_empty()
-            && (batch.len() >= BATCH_FLOWS || !(batch_t..batch_t + BATCH_SPAN_MS).contains(&t))
+            && (batch.len() >= BATCH_FLOWS || key(t) != key(batch_t))
             && !send(batch_t, &mut batch)
         {
             return;

@@ -234,6 +234,9 @@ impl<'b, 'a> Batch<'b, 'a> {
     }
 }
 
+/// Files a stream's block references keep open at once (between batches).
+const MAX_REFERENCED_OPEN: usize = 4;
+
 /// Where a block of a stream batch is: in buffer `b` (read at a stream offset), or block `i` of
 /// the `f`-th referenced file of the batch.
 enum StreamSlot {
@@ -604,6 +607,12 @@ impl<'w> Scanner<'w> {
         let file = match open.get(&r.path) {
             Some(f) => Arc::clone(f),
             None => {
+                // References come file after file: keep only the last few open (a batch in
+                // progress holds its own handles), so a stream over thousands of files keeps
+                // few maps.
+                if open.len() >= MAX_REFERENCED_OPEN {
+                    open.clear();
+                }
                 let f = Arc::new(ArchiveFile::open_referenced(r, self.opts.no_mmap)?);
                 open.insert(Arc::clone(&r.path), Arc::clone(&f));
                 f

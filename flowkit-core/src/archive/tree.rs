@@ -206,6 +206,11 @@ impl RotatingWriter {
         Ok(())
     }
 
+    /// How files are laid out.
+    pub fn layout(&self) -> &TreeLayout {
+        &self.layout
+    }
+
     /// Number of files currently open.
     pub fn open_files(&self) -> usize {
         self.open.len()

@@ -19,6 +19,10 @@ pub struct WriterOptions {
     /// bytes an address). Flows then keep their order within each family only: right for
     /// archives written by collectors and importers, not for tools that pass a stream on in order.
     pub split_families: bool,
+    /// Sync a file to disk before publishing it (renaming it to its final name), so a crash of
+    /// the machine never leaves a published file short. A collector wants it; a bulk import or
+    /// a copy, which can simply be run again, would pay a disk flush per file for nothing.
+    pub durable: bool,
 }
 
 impl Default for WriterOptions {
@@ -27,6 +31,7 @@ impl Default for WriterOptions {
             block_flows: DEFAULT_BLOCK_FLOWS,
             creator: format!("flowkit {}", env!("CARGO_PKG_VERSION")),
             split_families: false,
+            durable: false,
         }
     }
 }
@@ -387,9 +392,10 @@ impl ArchiveFileWriter {
         &mut self.inner
     }
 
-    /// Finishes the file: totals in the header, fsync, rename to the final name.
+    /// Finishes the file: totals in the header, fsync (when `durable`), rename to the final name.
     pub fn finish(self) -> io::Result<ArchiveSummary> {
         let creator = self.inner.opts.creator.clone();
+        let durable = self.inner.opts.durable;
         let (buf, summary) = self.inner.finish()?;
         let mut f = buf.into_inner().map_err(|e| e.into_error())?;
         let header = encode_header(
@@ -402,7 +408,9 @@ impl ArchiveFileWriter {
         );
         f.seek(SeekFrom::Start(0))?;
         f.write_all(&header)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         drop(f);
         std::fs::rename(&self.tmp, &self.target)?;
         Ok(summary)
