@@ -472,11 +472,17 @@ impl Extras {
         let mut start = self
             .start_abs
             .or_else(|| self.start_up.and_then(up))
-            .or_else(|| self.start_delta.map(|d| ctx.export_ms.saturating_sub((d / 1000) as i64)));
+            .or_else(|| {
+                self.start_delta
+                    .map(|d| ctx.export_ms.saturating_sub((d / 1000) as i64))
+            });
         let mut end = self
             .end_abs
             .or_else(|| self.end_up.and_then(up))
-            .or_else(|| self.end_delta.map(|d| ctx.export_ms.saturating_sub((d / 1000) as i64)));
+            .or_else(|| {
+                self.end_delta
+                    .map(|d| ctx.export_ms.saturating_sub((d / 1000) as i64))
+            });
         if start.is_none() && end.is_none() {
             if let (Some(s), Some(e)) = (self.start_up, self.end_up) {
                 // sysUpTime-relative IPFIX times with no known system init time: keep the
