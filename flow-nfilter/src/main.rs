@@ -159,32 +159,44 @@ fn run(args: Args) -> Result<(), ToolError> {
     }
     if args.count {
         let mut n: u64 = 0;
-        let stats = cli::scan_inputs_columns(TOOL, &args.input, wanted, &mut |batch| {
-            n += batch
-                .blocks
-                .par_iter()
-                .map(|b| filter.select(b, &mut Vec::new()) as u64)
-                .sum::<u64>();
-            Ok(())
-        })?;
+        let stats = cli::scan_inputs_filtered(
+            TOOL,
+            &args.input,
+            wanted,
+            filter.block_prune(),
+            &mut |batch| {
+                n += batch
+                    .blocks
+                    .par_iter()
+                    .map(|b| filter.select(b, &mut Vec::new()) as u64)
+                    .sum::<u64>();
+                Ok(())
+            },
+        )?;
         println!("{n}");
         return cli::check_damage(&stats);
     }
     let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
     // The scan checks and hands out only the columns the filter reads; a block with selected
     // flows is then completed (its other columns checked) to be written.
-    let stats = cli::scan_inputs_columns(TOOL, &args.input, wanted, &mut |batch| {
-        let picked = select_batch(&filter, batch);
-        for (k, (sel, full)) in picked.iter().enumerate() {
-            let Some(block) = full else { continue };
-            if sel.count == block.len {
-                out.write_whole(batch, k, Some(block))?;
-            } else {
-                out.write_block(block, Some(&sel.rows))?;
+    let stats = cli::scan_inputs_filtered(
+        TOOL,
+        &args.input,
+        wanted,
+        filter.block_prune(),
+        &mut |batch| {
+            let picked = select_batch(&filter, batch);
+            for (k, (sel, full)) in picked.iter().enumerate() {
+                let Some(block) = full else { continue };
+                if sel.count == block.len {
+                    out.write_whole(batch, k, Some(block))?;
+                } else {
+                    out.write_block(block, Some(&sel.rows))?;
+                }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     out.finish()?;
     cli::check_damage(&stats)
 }
@@ -224,20 +236,26 @@ fn print(
     out.write_all(&printer.header())
         .map_err(ToolError::Output)?;
     let mut bufs = Vec::new();
-    let stats = cli::scan_inputs_columns(TOOL, &args.input, wanted, &mut |batch| {
-        let picked = select_batch(filter, batch);
-        let kept: Vec<FlowBlockBuf> = picked
-            .par_iter()
-            .filter_map(|(sel, full)| {
-                let block = full.as_ref()?;
-                let mut b = FlowBlockBuf::default();
-                b.extend_selected(block, &sel.rows);
-                Some(b)
-            })
-            .collect();
-        let views: Vec<FlowBlock<'_>> = kept.iter().map(|b| b.view()).collect();
-        printer.write_batch(&views, &mut bufs, &mut out)
-    })?;
+    let stats = cli::scan_inputs_filtered(
+        TOOL,
+        &args.input,
+        wanted,
+        filter.block_prune(),
+        &mut |batch| {
+            let picked = select_batch(filter, batch);
+            let kept: Vec<FlowBlockBuf> = picked
+                .par_iter()
+                .filter_map(|(sel, full)| {
+                    let block = full.as_ref()?;
+                    let mut b = FlowBlockBuf::default();
+                    b.extend_selected(block, &sel.rows);
+                    Some(b)
+                })
+                .collect();
+            let views: Vec<FlowBlock<'_>> = kept.iter().map(|b| b.view()).collect();
+            printer.write_batch(&views, &mut bufs, &mut out)
+        },
+    )?;
     out.flush().map_err(ToolError::Output)?;
     cli::check_damage(&stats)
 }

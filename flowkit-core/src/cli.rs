@@ -213,7 +213,20 @@ pub fn scan_inputs_columns(
     wanted: ColumnSet,
     on_batch: &mut PartialBatchFn<'_>,
 ) -> Result<crate::input::ScanStats, ToolError> {
-    let opts = args.scan_options().map_err(ToolError::Usage)?;
+    scan_inputs_filtered(tool, args, wanted, None, on_batch)
+}
+
+/// Like [`scan_inputs_columns`], skipping the blocks `prune` rules out (the blocks of a filter's
+/// scan that cannot hold a flow it passes, by their address Bloom filters).
+pub fn scan_inputs_filtered(
+    tool: &str,
+    args: &InputArgs,
+    wanted: ColumnSet,
+    prune: Option<crate::filter::BlockPrune>,
+    on_batch: &mut PartialBatchFn<'_>,
+) -> Result<crate::input::ScanStats, ToolError> {
+    let mut opts = args.scan_options().map_err(ToolError::Usage)?;
+    opts.prune = prune.map(std::sync::Arc::new);
     let inputs = args.inputs().map_err(ToolError::Usage)?;
     let mut scanner = Scanner::new(opts, |m| warn(tool, m));
     match scanner.run_columns(&inputs, wanted, on_batch) {

@@ -7,9 +7,10 @@
 //! reported and skipped after its last good block; the scan goes on with the next input.
 
 use crate::archive::format::DEFAULT_BLOCK_FLOWS;
-use crate::archive::reader::view_block_columns;
+use crate::archive::reader::{block_bloom, view_block_columns};
 use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, StreamItem, StreamReader};
 use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
+use crate::filter::BlockPrune;
 use crate::flowtools::FlowToolsReader;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -41,6 +42,9 @@ pub struct ScanOptions {
     pub include_tmp: bool,
     /// Blocks handed out per batch (work for the thread pool).
     pub batch_blocks: usize,
+    /// Skip blocks whose address Bloom filter shows they hold no flow a filter can pass (see
+    /// `filter::BlockPrune`); such blocks are never handed out.
+    pub prune: Option<Arc<BlockPrune>>,
 }
 
 impl Default for ScanOptions {
@@ -52,6 +56,7 @@ impl Default for ScanOptions {
             no_mmap: false,
             include_tmp: false,
             batch_blocks: 4 * rayon::current_num_threads().max(1),
+            prune: None,
         }
     }
 }
@@ -65,6 +70,8 @@ pub struct ScanStats {
     pub blocks_read: u64,
     /// Blocks skipped because their time range lies outside the window.
     pub blocks_skipped: u64,
+    /// Blocks skipped because their address Bloom filter rules out every flow a filter passes.
+    pub blocks_pruned: u64,
     /// Flows in the blocks read.
     pub flows_read: u64,
     /// Flows handed to the tool (after the time window).
@@ -77,10 +84,11 @@ impl std::fmt::Display for ScanStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "files {}, blocks read {}, blocks skipped {}, flows read {}, flows out {}, errors {}",
+            "files {}, blocks read {}, blocks skipped {}, blocks pruned {}, flows read {}, flows out {}, errors {}",
             self.files,
             self.blocks_read,
             self.blocks_skipped,
+            self.blocks_pruned,
             self.flows_read,
             self.flows_out,
             self.errors
@@ -378,6 +386,7 @@ impl<'w> Scanner<'w> {
             .filter(|&i| f.blocks()[i].may_start_within(from, to))
             .collect();
         self.stats.blocks_skipped += (f.blocks().len() - wanted.len()) as u64;
+        let wanted = self.prune_blocks(f, wanted);
         let columns = self.wanted;
         for chunk in wanted.chunks(self.opts.batch_blocks.max(1)) {
             let results: Vec<Result<FlowBlock<'_>, ArchiveError>> = chunk
@@ -538,6 +547,24 @@ impl<'w> Scanner<'w> {
                     }
                 }
             }
+            if let Some(prune) = self.opts.prune.clone() {
+                let keep: Vec<bool> = items
+                    .par_iter()
+                    .map(|it| {
+                        let bloom = match it {
+                            StreamSlot::Buf(b, off) => {
+                                block_bloom(&name, bufs[*b].as_bytes(), *off)
+                            }
+                            StreamSlot::Ref(f, i, _) => files[*f].block_bloom(*i),
+                        };
+                        !matches!(bloom, Ok(Some(b)) if !prune.may_match(&b))
+                    })
+                    .collect();
+                let before = items.len();
+                let mut k = keep.into_iter();
+                items.retain(|_| k.next().unwrap_or(true));
+                self.stats.blocks_pruned += (before - items.len()) as u64;
+            }
             let columns = self.wanted;
             let view = |item: &StreamSlot, cols: ColumnSet| match item {
                 StreamSlot::Buf(b, off) => {
@@ -556,7 +583,7 @@ impl<'w> Scanner<'w> {
                     }
                 }
             }
-            let ended = ended || views.len() < n || failure.is_some();
+            let ended = ended || used + files.len() < n || failure.is_some();
             let full = |k: usize| view(&items[k], ColumnSet::ALL);
             let raw: Vec<&[u8]> = items[..views.len()]
                 .iter()
@@ -596,6 +623,29 @@ impl<'w> Scanner<'w> {
                 return Ok(());
             }
         }
+    }
+
+    /// Drops the blocks of `f` that the prune test rules out (their Bloom filters are read in
+    /// parallel; a block without one, or with a damaged one, is kept: the filter sees its flows).
+    fn prune_blocks(&mut self, f: &ArchiveFile, wanted: Vec<usize>) -> Vec<usize> {
+        let Some(prune) = self.opts.prune.clone() else {
+            return wanted;
+        };
+        let keep: Vec<bool> = wanted
+            .par_iter()
+            .map(|&i| !matches!(f.block_bloom(i), Ok(Some(b)) if !prune.may_match(&b)))
+            .collect();
+        let mut kept = Vec::with_capacity(wanted.len());
+        for (&i, k) in wanted.iter().zip(keep) {
+            if k {
+                kept.push(i);
+            } else {
+                // Its filter's pages are released with the batch around it (one call a batch:
+                // each release costs the other cores a TLB flush).
+                self.stats.blocks_pruned += 1;
+            }
+        }
+        kept
     }
 
     /// Opens (once) the file a block reference points into and finds the block.
@@ -869,7 +919,9 @@ mod tests {
         let f = ArchiveFile::open(&p, true).unwrap();
         let b1 = f.blocks()[1];
         let dir = crate::archive::format::BLOCK_HEADER_LEN
-            + crate::ColumnId::ALL.len() * crate::archive::format::COLUMN_ENTRY_LEN;
+            + crate::archive::format::le_u32(&std::fs::read(&p).unwrap(), b1.offset as usize + 4)
+                as usize
+                * crate::archive::format::COLUMN_ENTRY_LEN;
         let bytes = std::fs::read(&p).unwrap();
         let e = b1.offset as usize + crate::archive::format::BLOCK_HEADER_LEN + 24; // entry 1: end_ms
         let end_off = u32::from_le_bytes(bytes[e + 4..e + 8].try_into().unwrap()) as usize;

@@ -2,6 +2,7 @@
 //!
 //! See docs/archive-format.md for the layout and the reasons behind it.
 
+pub mod bloom;
 pub mod format;
 pub mod reader;
 pub mod reference;

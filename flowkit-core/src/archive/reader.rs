@@ -4,6 +4,7 @@
 //! every column is checked against its checksum, so a truncated or corrupt file is an error that
 //! names the file and byte offset, never a crash or silently wrong flows.
 
+use super::bloom::{AddrBloom, BLOOM_ENCODING, BLOOM_ID};
 use super::format::*;
 use super::reference::{check_identity, parse_ref, ref_len, BlockRef, FileIdentity, REF_MAGIC};
 use super::ArchiveError;
@@ -157,6 +158,88 @@ pub fn view_block_columns<'a>(
     file_offset: u64,
     wanted: ColumnSet,
 ) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
+    let info = checked_head(name, b, file_offset)?;
+    let total = info.total_len() as usize;
+    let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
+    let payload = &b[dir_end..total];
+    let payload_offset = file_offset + dir_end as u64;
+    let mut cols: [Option<(Encoding, &'a [u8])>; 32] = [None; 32];
+    for k in 0..info.columns as usize {
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        let entry_offset = file_offset + e as u64;
+        let id = le_u16(b, e);
+        let (off, len) = entry_span(name, b, e, entry_offset, payload.len())?;
+        let Some(column) = ColumnId::from_u16(id) else {
+            continue; // not a flow column (the address Bloom filter, or one from a later version)
+        };
+        if !wanted.contains(column) {
+            continue;
+        }
+        let enc = Encoding::from_u8(b[e + 2]).ok_or_else(|| {
+            ArchiveError::corrupt(
+                name,
+                entry_offset,
+                format!("unknown column encoding {}", b[e + 2]),
+            )
+        })?;
+        let data = &payload[off..off + len];
+        if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
+            return Err(ArchiveError::corrupt(
+                name,
+                payload_offset + off as u64,
+                format!("checksum mismatch in column {}", column.name()),
+            ));
+        }
+        if let Some(slot) = cols.get_mut(id as usize) {
+            *slot = Some((enc, data));
+        }
+    }
+    let n = info.flows as usize;
+    let ctx = ColumnCtx {
+        name,
+        offset: file_offset,
+        n,
+        cols: &cols,
+        wanted,
+    };
+    Ok((build_view(&ctx)?, info))
+}
+
+/// The checked address Bloom filter of the block held in `b` (see [`super::bloom`]), or `None`
+/// when the block has none (written before it existed, or by another writer).
+pub fn block_bloom<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+) -> Result<Option<AddrBloom<'a>>, ArchiveError> {
+    let info = checked_head(name, b, file_offset)?;
+    let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
+    let payload = &b[dir_end..info.total_len() as usize];
+    for k in 0..info.columns as usize {
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        if le_u16(b, e) != BLOOM_ID || b[e + 2] != BLOOM_ENCODING {
+            continue;
+        }
+        let entry_offset = file_offset + e as u64;
+        let (off, len) = entry_span(name, b, e, entry_offset, payload.len())?;
+        let bad = |what: &str| {
+            ArchiveError::corrupt(name, file_offset + (dir_end + off) as u64, what.to_string())
+        };
+        if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
+            return Err(bad("checksum mismatch in the address Bloom filter"));
+        }
+        let words: &[u64] = bytemuck::try_cast_slice(&payload[off..off + len])
+            .map_err(|_| bad("misaligned Bloom filter"))?;
+        return AddrBloom::from_words(words)
+            .map(Some)
+            .ok_or_else(|| bad("malformed address Bloom filter"));
+    }
+    Ok(None)
+}
+
+/// Parses the header of the block in `b` and checks its length and its header + directory
+/// checksum.
+fn checked_head(name: &str, b: &[u8], file_offset: u64) -> Result<BlockInfo, ArchiveError> {
     let info = match parse_block_head(name, b, file_offset)? {
         BlockHead::Data(info) => info,
         BlockHead::End => {
@@ -186,61 +269,31 @@ pub fn view_block_columns<'a>(
             "block header checksum mismatch",
         ));
     }
-    let payload = &b[dir_end..total];
-    let payload_offset = file_offset + dir_end as u64;
-    let mut cols: [Option<(Encoding, &'a [u8])>; 32] = [None; 32];
-    for k in 0..info.columns as usize {
-        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
-        let entry_offset = file_offset + e as u64;
-        let id = le_u16(b, e);
-        let enc = Encoding::from_u8(b[e + 2]).ok_or_else(|| {
-            ArchiveError::corrupt(
-                name,
-                entry_offset,
-                format!("unknown column encoding {}", b[e + 2]),
-            )
-        })?;
-        let off = le_u32(b, e + 4) as usize;
-        let len = le_u32(b, e + 8) as usize;
-        if !off.is_multiple_of(8)
-            || off
-                .checked_add(pad8(len))
-                .is_none_or(|end| end > payload.len())
-        {
-            return Err(ArchiveError::corrupt(
-                name,
-                entry_offset,
-                "column lies outside its block",
-            ));
-        }
-        let wanted_here = ColumnId::from_u16(id).is_some_and(|c| wanted.contains(c));
-        if !wanted_here {
-            continue;
-        }
-        let data = &payload[off..off + len];
-        if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
-            return Err(ArchiveError::corrupt(
-                name,
-                payload_offset + off as u64,
-                format!(
-                    "checksum mismatch in column {}",
-                    ColumnId::from_u16(id).map_or("unknown", |c| c.name())
-                ),
-            ));
-        }
-        if let Some(slot) = cols.get_mut(id as usize) {
-            *slot = Some((enc, data));
-        }
+    Ok(info)
+}
+
+/// The (offset, length) in the payload of directory entry `e`, checked to lie inside it.
+fn entry_span(
+    name: &str,
+    b: &[u8],
+    e: usize,
+    entry_offset: u64,
+    payload_len: usize,
+) -> Result<(usize, usize), ArchiveError> {
+    let off = le_u32(b, e + 4) as usize;
+    let len = le_u32(b, e + 8) as usize;
+    if !off.is_multiple_of(8)
+        || off
+            .checked_add(pad8(len))
+            .is_none_or(|end| end > payload_len)
+    {
+        return Err(ArchiveError::corrupt(
+            name,
+            entry_offset,
+            "column lies outside its block",
+        ));
     }
-    let n = info.flows as usize;
-    let ctx = ColumnCtx {
-        name,
-        offset: file_offset,
-        n,
-        cols: &cols,
-        wanted,
-    };
-    Ok((build_view(&ctx)?, info))
+    Ok((off, len))
 }
 
 struct ColumnCtx<'c, 'a> {
@@ -669,6 +722,12 @@ impl ArchiveFile {
                 m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
             };
         }
+    }
+
+    /// The checked address Bloom filter of block `i`, when it has one (see `archive::bloom`).
+    pub fn block_bloom(&self, i: usize) -> Result<Option<AddrBloom<'_>>, ArchiveError> {
+        let e = self.blocks[i];
+        block_bloom(&self.name, self.block_bytes(i), e.offset)
     }
 
     /// The stored bytes of block `i` (unchecked: check them with [`ArchiveFile::block`] first).

@@ -45,6 +45,10 @@ fn read_all(bytes: &[u8]) -> (Vec<FlowRecord>, Option<ArchiveError>) {
     };
     let mut out = Vec::new();
     for i in 0..f.blocks().len() {
+        // The Bloom filter is read first, as a filtered scan does; it must check out too.
+        if let Err(e) = f.block_bloom(i) {
+            return (out, Some(e));
+        }
         match f.block(i) {
             Ok(b) => out.extend(b.records()),
             Err(e) => return (out, Some(e)),
@@ -198,7 +202,7 @@ fn flip_inside_a_column_names_its_offset() {
     let block_off = f.blocks()[0].offset as usize;
     let payload = block_off
         + format::BLOCK_HEADER_LEN
-        + crate::ColumnId::ALL.len() * format::COLUMN_ENTRY_LEN;
+        + format::le_u32(&bytes, block_off + 4) as usize * format::COLUMN_ENTRY_LEN;
     let mut bad = bytes.clone();
     bad[payload + 3] ^= 1; // inside start_ms, the first column
     let f = ArchiveFile::from_bytes("t.fk", &bad).unwrap();

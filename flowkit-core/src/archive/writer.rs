@@ -483,7 +483,9 @@ fn encode_header(
 pub fn encode_block(block: &FlowBlock<'_>, out: &mut Vec<u8>) -> BlockInfo {
     let cols = ColumnId::ALL;
     out.clear();
-    let dir_len = cols.len() * COLUMN_ENTRY_LEN;
+    // The flow columns, then the address Bloom filter (archive::bloom).
+    let entries = cols.len() + 1;
+    let dir_len = entries * COLUMN_ENTRY_LEN;
     out.resize(BLOCK_HEADER_LEN + dir_len, 0);
     let payload_start = out.len();
     for (k, &id) in cols.iter().enumerate() {
@@ -504,11 +506,25 @@ pub fn encode_block(block: &FlowBlock<'_>, out: &mut Vec<u8>) -> BlockInfo {
         out[e + 8..e + 12].copy_from_slice(&(len as u32).to_le_bytes());
         out[e + 16..e + 24].copy_from_slice(&sum.to_le_bytes());
     }
+    {
+        let mut words = Vec::new();
+        super::bloom::build(block, &mut words);
+        let bytes: &[u8] = bytemuck::cast_slice(&words);
+        let off = out.len() - payload_start;
+        out.extend_from_slice(bytes);
+        let sum = checksum(&out[payload_start + off..]);
+        let e = BLOCK_HEADER_LEN + cols.len() * COLUMN_ENTRY_LEN;
+        out[e..e + 2].copy_from_slice(&super::bloom::BLOOM_ID.to_le_bytes());
+        out[e + 2] = super::bloom::BLOOM_ENCODING;
+        out[e + 4..e + 8].copy_from_slice(&(off as u32).to_le_bytes());
+        out[e + 8..e + 12].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out[e + 16..e + 24].copy_from_slice(&sum.to_le_bytes());
+    }
     let (min_start, max_start) = min_max(block.start_ms);
     let max_end = block.end_ms.iter().copied().max().unwrap_or(i64::MIN);
     let info = BlockInfo {
         flows: block.len as u32,
-        columns: cols.len() as u32,
+        columns: entries as u32,
         payload_len: (out.len() - payload_start) as u32,
         min_start_ms: min_start,
         max_start_ms: max_start,

@@ -245,10 +245,37 @@ fn addr_matcher(p: &Primitive) -> AddrMatcher {
         }
         _ => {}
     }
+    let (v4, v6) = (v4.permitted(default), v6.permitted(default));
     AddrMatcher::Sets {
-        v4: V4Set::new(&v4.permitted(default)),
-        v6: v6.permitted(default),
+        few: few_addresses(&v4, &v6),
+        v4: V4Set::new(&v4),
+        v6,
     }
+}
+
+/// Most addresses a test may permit and still be used to skip blocks by their address Bloom
+/// filter (each costs a probe per block).
+const FEW_ADDRESSES: u128 = 64;
+
+/// The Bloom keys (`archive::bloom::key_of`) of the permitted addresses, when they are few.
+fn few_addresses(v4: &[(u128, u128)], v6: &[(u128, u128)]) -> Option<Vec<u128>> {
+    let count: u128 = v4
+        .iter()
+        .chain(v6)
+        .map(|&(a, b)| (b - a).saturating_add(1))
+        .fold(0u128, |n, c| n.saturating_add(c));
+    if count > FEW_ADDRESSES {
+        return None;
+    }
+    let key = crate::archive::bloom::key_of;
+    let mut keys = Vec::new();
+    for &(a, b) in v4 {
+        keys.extend((a..=b).map(|x| key(IpAddr::V4((x as u32).into()))));
+    }
+    for &(a, b) in v6 {
+        keys.extend((a..=b).map(|x| key(IpAddr::V6(x.into()))));
+    }
+    Some(keys)
 }
 
 /// Compiles one `match` line. `None` means the line passes every flow.
@@ -411,6 +438,7 @@ pub(crate) fn constant(t: &Test) -> Option<bool> {
             AddrMatcher::Sets {
                 v4: V4Set::Ranges(r),
                 v6,
+                ..
             } => match (of_set(r), v6.as_slice()) {
                 (Some(false), []) => Some(false),
                 (Some(true), [(0, u128::MAX)]) => Some(true),

@@ -310,8 +310,13 @@ impl V4Table {
 /// How an address test decides.
 #[derive(Clone, Debug)]
 pub(crate) enum AddrMatcher {
-    /// Permitted ranges per family (IPv6 as sorted disjoint ranges).
-    Sets { v4: V4Set, v6: Vec<(u128, u128)> },
+    /// Permitted ranges per family (IPv6 as sorted disjoint ranges); `few` lists the permitted
+    /// addresses' Bloom keys when there are only a few (for skipping blocks, [`BlockPrune`]).
+    Sets {
+        v4: V4Set,
+        v6: Vec<(u128, u128)>,
+        few: Option<Vec<u128>>,
+    },
     /// `ip-address-mask` with masks that are not prefixes: first matching line wins.
     MaskList {
         v4: Vec<(u32, u32, bool)>,
@@ -363,6 +368,7 @@ impl AddrMatcher {
                 AddrMatcher::Sets {
                     v4: V4Set::Ranges(r),
                     v6,
+                    ..
                 } if v6.is_empty() => {
                     // Only IPv4 rows (stored IPv4-mapped, ::ffff:a.b.c.d) can pass: give the
                     // others a key outside every IPv4 range, then test keys in one tight loop.
@@ -386,7 +392,7 @@ impl AddrMatcher {
                         _ => r.and_into(mask, &keys, |k| k),
                     }
                 }
-                AddrMatcher::Sets { v4, v6 } => {
+                AddrMatcher::Sets { v4, v6, .. } => {
                     for (m, a) in mask.iter_mut().zip(c) {
                         let k = u128::from_be_bytes(*a);
                         *m &= if k >> 32 == 0xffff {
@@ -626,6 +632,52 @@ pub struct CompiledFilter {
     /// AND-groups; an empty group passes every flow.
     pub(crate) groups: Vec<Vec<Test>>,
     pub(crate) invert: bool,
+}
+
+/// A test of a block's address Bloom filter (`archive::bloom`) that is false only when no flow
+/// of the block can pass the filter: every AND-group of the definition has a match on the
+/// source or destination address permitting only a few addresses, and none of them is in the
+/// block. Derived only where that is certain (never for `invert`ed definitions).
+#[derive(Clone, Debug)]
+pub struct BlockPrune {
+    /// Per group, the Bloom keys one of its address tests permits.
+    groups: Vec<Vec<u128>>,
+}
+
+impl BlockPrune {
+    /// False when the block whose filter is `bloom` holds no flow the filter passes.
+    pub fn may_match(&self, bloom: &crate::archive::bloom::AddrBloom<'_>) -> bool {
+        self.groups
+            .iter()
+            .any(|keys| keys.iter().any(|&k| bloom.may_contain_key(k)))
+    }
+}
+
+impl CompiledFilter {
+    /// The block test of this filter, when one can be derived (see [`BlockPrune`]).
+    pub fn block_prune(&self) -> Option<BlockPrune> {
+        if self.invert {
+            return None;
+        }
+        let groups = self
+            .groups
+            .iter()
+            .map(|tests| {
+                tests
+                    .iter()
+                    .filter_map(|t| match t {
+                        Test::Addr {
+                            col: AddrCol::Src | AddrCol::Dst,
+                            m: AddrMatcher::Sets { few: Some(k), .. },
+                        } => Some(k),
+                        _ => None,
+                    })
+                    .min_by_key(|k| k.len())
+                    .cloned()
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(BlockPrune { groups })
+    }
 }
 
 /// The rows of one block a filter selected.

@@ -29,7 +29,7 @@ pub mod vars;
 pub use ast::{Action, Definition, MatchField, Primitive, PrimitiveKind};
 pub use compile::CompileOptions;
 pub use error::{Diagnostic, FilterError};
-pub use eval::{CompiledFilter, Selection};
+pub use eval::{BlockPrune, CompiledFilter, Selection};
 pub use interp::Interpreter;
 pub use vars::Variables;
 

@@ -1154,3 +1154,84 @@ fn batches_keep_block_order() {
     assert_eq!(total, sum);
     assert_eq!(f.columns(), vec![crate::block::ColumnId::Packets]);
 }
+
+/// Skipping blocks by their address Bloom filter (`CompiledFilter::block_prune`) never skips a
+/// block holding a flow the filter passes, for random definitions over random small blocks.
+#[test]
+fn block_pruning_never_skips_a_selected_flow() {
+    use crate::archive::bloom::{build, AddrBloom};
+    let (mut applicable, mut pruned) = (0, 0);
+    for seed in 0..4000u64 {
+        let mut rng = Rng(seed);
+        let text = random_filter(&mut rng);
+        let file = FilterFile::parse(&text, "random.cfg", &Variables::new())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let compiled = file.compile("d", &utc()).unwrap();
+        let Some(prune) = compiled.block_prune() else {
+            continue;
+        };
+        applicable += 1;
+        for _ in 0..4 {
+            let n = 1 + rng.below(12) as usize;
+            let recs: Vec<FlowRecord> = (0..n).map(|_| random_record(&mut rng)).collect();
+            let block = FlowBlockBuf::from_records(&recs);
+            let mut words = Vec::new();
+            build(&block.view(), &mut words);
+            let bloom = AddrBloom::from_words(&words).unwrap();
+            let mut rows = Vec::new();
+            let selected = compiled.select(&block.view(), &mut rows);
+            if !prune.may_match(&bloom) {
+                pruned += 1;
+                assert_eq!(
+                    selected, 0,
+                    "a block with selected flows was skipped:\n{text}"
+                );
+            }
+        }
+    }
+    assert!(
+        applicable > 100 && pruned > 100,
+        "{applicable} filters, {pruned} blocks pruned"
+    );
+}
+
+#[test]
+fn host_filters_prune_blocks_without_the_host_and_inverted_ones_never() {
+    use crate::archive::bloom::{build, AddrBloom};
+    let text = "filter-primitive h\n type ip-address\n permit 10.1.2.3\n permit 2001:db8::7\n\
+                filter-definition host\n match ip-source-address h\n or\n match ip-destination-address h\n\
+                filter-definition not-host\n invert\n match ip-source-address h\n\
+                filter-definition host-or-any\n match ip-source-address h\n or\n match packets any\n\
+                filter-primitive any\n type counter\n permit ge 0\n";
+    let file = load(text, &Variables::new());
+    let bloom_of = |addrs: &[&str]| {
+        let recs: Vec<FlowRecord> = addrs
+            .iter()
+            .map(|a| FlowRecord {
+                src_addr: ip(a),
+                dst_addr: ip("192.0.2.1"),
+                ..base()
+            })
+            .collect();
+        let mut words = Vec::new();
+        build(&FlowBlockBuf::from_records(&recs).view(), &mut words);
+        words
+    };
+    let prune = file.compile("host", &utc()).unwrap().block_prune().unwrap();
+    let with = bloom_of(&["10.1.2.3", "10.9.9.9"]);
+    let with6 = bloom_of(&["2001:db8::7"]);
+    let without = bloom_of(&["10.1.2.4", "2001:db8::8"]);
+    assert!(prune.may_match(&AddrBloom::from_words(&with).unwrap()));
+    assert!(prune.may_match(&AddrBloom::from_words(&with6).unwrap()));
+    assert!(!prune.may_match(&AddrBloom::from_words(&without).unwrap()));
+    assert!(file
+        .compile("not-host", &utc())
+        .unwrap()
+        .block_prune()
+        .is_none());
+    assert!(file
+        .compile("host-or-any", &utc())
+        .unwrap()
+        .block_prune()
+        .is_none());
+}

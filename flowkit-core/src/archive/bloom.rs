@@ -1,0 +1,142 @@
+//! A per-block Bloom filter of the source and destination addresses, so a search for a few hosts
+//! (`host A`, the most common question of an investigation) skips the blocks that cannot hold
+//! them without reading their address columns.
+//!
+//! Stored as an extra entry of the block's column directory (id [`BLOOM_ID`], encoding
+//! [`BLOOM_ENCODING`]): readers that do not know it skip it. Bits are u64 words, little-endian;
+//! the number of bits is a power of two; an address sets [`HASHES`] bits chosen by double
+//! hashing of a 64-bit mix of its canonical form (an IPv4 address — in an IPv4 column, or
+//! IPv4-mapped in an IPv6 one — as its 32-bit value, IPv6 as its 128-bit value). A false
+//! positive only costs reading the block; there are no false negatives.
+//!
+//! Hand-written: the Bloom crates on crates.io hash through `Hash` (SipHash by default, and not
+//! stable across versions), while this is a stored format that must read the same forever.
+
+use crate::block::{is_v4_mapped, AddrColumn, FlowBlock};
+use std::net::IpAddr;
+
+/// Column directory id of the address Bloom filter (outside the flow columns' ids).
+pub const BLOOM_ID: u16 = 0x8001;
+/// Directory encoding byte of the Bloom filter.
+pub const BLOOM_ENCODING: u8 = 4;
+/// Bits set per address.
+pub const HASHES: u32 = 3;
+
+/// A block's address Bloom filter, borrowed from the block bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct AddrBloom<'a> {
+    words: &'a [u64],
+}
+
+/// The 64-bit mix of an address's canonical form.
+#[inline]
+fn mix(v: u128) -> u64 {
+    // SplitMix64's finaliser over the two halves: cheap, and every input bit reaches every output bit.
+    let mut z = (v as u64) ^ ((v >> 64) as u64).rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The canonical key of an address: IPv4 (plain or IPv4-mapped) as its 32-bit value.
+#[inline]
+fn key_of_bytes(b: &[u8; 16]) -> u128 {
+    if is_v4_mapped(b) {
+        u32::from_be_bytes([b[12], b[13], b[14], b[15]]) as u128
+    } else {
+        u128::from_be_bytes(*b) | 1 << 127 | 1 // never equal to an IPv4 key
+    }
+}
+
+/// The canonical key of an address.
+pub fn key_of(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v4) => u32::from(v4) as u128,
+        IpAddr::V6(v6) => key_of_bytes(&v6.octets()),
+    }
+}
+
+#[inline]
+fn positions(key: u128, mask: u64) -> impl Iterator<Item = u64> {
+    let h = mix(key);
+    let (h1, h2) = (h, h.rotate_left(32) | 1);
+    (0..HASHES as u64).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) & mask)
+}
+
+impl<'a> AddrBloom<'a> {
+    /// Reads a stored filter (whole u64 words, a power-of-two count); `None` if malformed.
+    pub fn from_words(words: &'a [u64]) -> Option<AddrBloom<'a>> {
+        (!words.is_empty() && words.len().is_power_of_two()).then_some(AddrBloom { words })
+    }
+
+    /// False when no flow of the block has `key` (see [`key_of`]) as its source or destination.
+    #[inline]
+    pub fn may_contain_key(&self, key: u128) -> bool {
+        let mask = (self.words.len() as u64 * 64) - 1;
+        positions(key, mask).all(|p| self.words[(p >> 6) as usize] >> (p & 63) & 1 != 0)
+    }
+
+    /// False when no flow of the block has `a` as its source or destination.
+    pub fn may_contain(&self, a: IpAddr) -> bool {
+        self.may_contain_key(key_of(a))
+    }
+}
+
+/// Builds the filter of `block`'s source and destination addresses into `out` (cleared first):
+/// about 4 bits per address stored, at most 64 Ki bits (8 KiB) a block.
+pub fn build(block: &FlowBlock<'_>, out: &mut Vec<u64>) {
+    let bits = (block.len * 2 * 4).next_power_of_two().clamp(64, 1 << 16);
+    out.clear();
+    out.resize(bits / 64, 0);
+    let mask = bits as u64 - 1;
+    let mut set = |key: u128| {
+        for p in positions(key, mask) {
+            out[(p >> 6) as usize] |= 1 << (p & 63);
+        }
+    };
+    for col in [block.src_addr, block.dst_addr] {
+        match col {
+            AddrColumn::V4(v) => v.iter().for_each(|&a| set(a as u128)),
+            AddrColumn::V6(v) => v.iter().for_each(|b| set(key_of_bytes(b))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::FlowBlockBuf;
+    use crate::gen::{FlowGen, GenConfig};
+
+    #[test]
+    fn every_address_of_the_block_is_found_and_most_others_are_not() {
+        let recs: Vec<_> = FlowGen::new(GenConfig {
+            flows: 8192,
+            ipv6_permille: 100,
+            ..GenConfig::default()
+        })
+        .collect();
+        let block = FlowBlockBuf::from_records(&recs);
+        let mut words = Vec::new();
+        build(&block.view(), &mut words);
+        let bloom = AddrBloom::from_words(&words).unwrap();
+        for r in &recs {
+            assert!(bloom.may_contain(r.src_addr) && bloom.may_contain(r.dst_addr));
+        }
+        // IPv4 rows of a wide (IPv6) column are keyed as IPv4.
+        let v4: Vec<_> = recs
+            .iter()
+            .filter(|r| r.src_addr.is_ipv4())
+            .take(3)
+            .collect();
+        assert!(v4.iter().all(|r| bloom.may_contain(r.src_addr)));
+        let absent = (0..10_000u32)
+            .map(|i| IpAddr::from([198, 51, (i >> 8) as u8, i as u8]))
+            .filter(|a| bloom.may_contain(*a))
+            .count();
+        assert!(
+            absent < 1_500,
+            "{absent} of 10000 absent addresses look present"
+        );
+    }
+}
