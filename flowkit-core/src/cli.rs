@@ -318,6 +318,10 @@ pub fn names_directory(path: &std::path::Path) -> bool {
             .ends_with(std::path::MAIN_SEPARATOR)
 }
 
+/// Block references written to a pipe between flushes (each a few hundred bytes), so the
+/// reading tool works alongside the writing one.
+const REFS_PER_FLUSH: u64 = 8;
+
 impl FlowOutput {
     /// Opens `-o FILE`, `-o DIR/` (a dated tree with flow-capture's defaults: 5-minute files named
     /// in local time, `YYYY/YYYY-MM/YYYY-MM-DD/` nesting), or stdout — refusing a terminal, where
@@ -433,7 +437,13 @@ impl FlowOutput {
         {
             if let Some(Some(r)) = batch.refs.map(|refs| &refs[k]) {
                 *sent_by_ref += 1;
-                return writer.write_ref(r);
+                writer.write_ref(r)?;
+                // References are small: without this a whole archive's worth would wait in the
+                // output buffer, and the reader could not start until this tool ended.
+                if *sent_by_ref % REFS_PER_FLUSH == 0 {
+                    writer.flush()?;
+                }
+                return Ok(());
             }
         }
         let block = match full {

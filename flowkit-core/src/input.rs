@@ -47,6 +47,12 @@ pub struct ScanOptions {
     pub prune: Option<Arc<BlockPrune>>,
 }
 
+/// Bytes of a mapped file a scan reads before it gives their pages back to the kernel. Each
+/// release costs the other cores a TLB flush, so a file smaller than this (a collector's
+/// five-minute file) is released once, when it is closed; a large one keeps the scan's resident
+/// memory bounded by about this much.
+const RELEASE_BYTES: u64 = 32 << 20;
+
 impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
@@ -388,6 +394,8 @@ impl<'w> Scanner<'w> {
         self.stats.blocks_skipped += (f.blocks().len() - wanted.len()) as u64;
         let wanted = self.prune_blocks(f, wanted);
         let columns = self.wanted;
+        // The first block whose pages this scan may still hold (see `RELEASE_BYTES`).
+        let mut unreleased = wanted.first().copied();
         for chunk in wanted.chunks(self.opts.batch_blocks.max(1)) {
             let results: Vec<Result<FlowBlock<'_>, ArchiveError>> = chunk
                 .par_iter()
@@ -449,7 +457,15 @@ impl<'w> Scanner<'w> {
                 ));
                 return Ok(());
             }
-            f.release(chunk[0], chunk[chunk.len() - 1]);
+            let last = chunk[chunk.len() - 1];
+            if let Some(first) = unreleased {
+                let held =
+                    f.blocks()[last].offset + f.blocks()[last].len - f.blocks()[first].offset;
+                if held >= RELEASE_BYTES {
+                    f.release(first, last);
+                    unreleased = wanted.get(wanted.partition_point(|&i| i <= last)).copied();
+                }
+            }
             if let Some(e) = failure {
                 self.report(&format!(
                     "{e} (flows before it were read; rest of file skipped)"
