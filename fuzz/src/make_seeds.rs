@@ -142,6 +142,7 @@ fn main() {
         let opts = WriterOptions {
             block_flows: block,
             creator: "seed".into(),
+            ..WriterOptions::default()
         };
         let mut w = ArchiveWriter::new(Vec::new(), opts).expect("writer");
         let skip = k * 7 % flows.len().max(1);
