@@ -6,6 +6,7 @@
 //! and hands out batches of blocks that a tool may process in parallel. A damaged file is
 //! reported and skipped after its last good block; the scan goes on with the next input.
 
+use crate::archive::bloom::AddrBloom;
 use crate::archive::format::DEFAULT_BLOCK_FLOWS;
 use crate::archive::reader::{block_bloom, view_block_columns};
 use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, StreamItem, StreamReader};
@@ -52,6 +53,24 @@ pub struct ScanOptions {
 /// five-minute file) is released once, when it is closed; a large one keeps the scan's resident
 /// memory bounded by about this much.
 const RELEASE_BYTES: u64 = 32 << 20;
+
+/// Keeps the blocks of `items` that `prune` cannot rule out, their Bloom filters read in
+/// parallel; a block without one, or with a damaged one, is kept (the filter then sees its flows).
+/// Returns how many were dropped.
+fn retain_unpruned<'a, T: Sync>(
+    items: &mut Vec<T>,
+    prune: &BlockPrune,
+    bloom: impl Fn(&T) -> Result<Option<AddrBloom<'a>>, ArchiveError> + Sync,
+) -> u64 {
+    let keep: Vec<bool> = items
+        .par_iter()
+        .map(|it| !matches!(bloom(it), Ok(Some(b)) if !prune.may_match(&b)))
+        .collect();
+    let before = items.len();
+    let mut keep = keep.into_iter();
+    items.retain(|_| keep.next().unwrap_or(true));
+    (before - items.len()) as u64
+}
 
 impl Default for ScanOptions {
     fn default() -> Self {
@@ -563,23 +582,11 @@ impl<'w> Scanner<'w> {
                     }
                 }
             }
-            if let Some(prune) = self.opts.prune.clone() {
-                let keep: Vec<bool> = items
-                    .par_iter()
-                    .map(|it| {
-                        let bloom = match it {
-                            StreamSlot::Buf(b, off) => {
-                                block_bloom(&name, bufs[*b].as_bytes(), *off)
-                            }
-                            StreamSlot::Ref(f, i, _) => files[*f].block_bloom(*i),
-                        };
-                        !matches!(bloom, Ok(Some(b)) if !prune.may_match(&b))
-                    })
-                    .collect();
-                let before = items.len();
-                let mut k = keep.into_iter();
-                items.retain(|_| k.next().unwrap_or(true));
-                self.stats.blocks_pruned += (before - items.len()) as u64;
+            if let Some(prune) = &self.opts.prune {
+                self.stats.blocks_pruned += retain_unpruned(&mut items, prune, |it| match it {
+                    StreamSlot::Buf(b, off) => block_bloom(&name, bufs[*b].as_bytes(), *off),
+                    StreamSlot::Ref(f, i, _) => files[*f].block_bloom(*i),
+                });
             }
             let columns = self.wanted;
             let view = |item: &StreamSlot, cols: ColumnSet| match item {
@@ -641,27 +648,12 @@ impl<'w> Scanner<'w> {
         }
     }
 
-    /// Drops the blocks of `f` that the prune test rules out (their Bloom filters are read in
-    /// parallel; a block without one, or with a damaged one, is kept: the filter sees its flows).
-    fn prune_blocks(&mut self, f: &ArchiveFile, wanted: Vec<usize>) -> Vec<usize> {
-        let Some(prune) = self.opts.prune.clone() else {
-            return wanted;
-        };
-        let keep: Vec<bool> = wanted
-            .par_iter()
-            .map(|&i| !matches!(f.block_bloom(i), Ok(Some(b)) if !prune.may_match(&b)))
-            .collect();
-        let mut kept = Vec::with_capacity(wanted.len());
-        for (&i, k) in wanted.iter().zip(keep) {
-            if k {
-                kept.push(i);
-            } else {
-                // Its filter's pages are released with the batch around it (one call a batch:
-                // each release costs the other cores a TLB flush).
-                self.stats.blocks_pruned += 1;
-            }
+    /// Drops the blocks of `f` that the prune test rules out (see [`retain_unpruned`]).
+    fn prune_blocks(&mut self, f: &ArchiveFile, mut wanted: Vec<usize>) -> Vec<usize> {
+        if let Some(prune) = &self.opts.prune {
+            self.stats.blocks_pruned += retain_unpruned(&mut wanted, prune, |&i| f.block_bloom(i));
         }
-        kept
+        wanted
     }
 
     /// Opens (once) the file a block reference points into and finds the block.
