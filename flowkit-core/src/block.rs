@@ -236,6 +236,16 @@ impl AddrBuf {
 
     /// Appends a whole borrowed column.
     pub fn extend_all(&mut self, col: &AddrColumn<'_>) {
+        if let (AddrBuf::V4(v), AddrColumn::V6(c)) = (&mut *self, col) {
+            // IPv4 rows of a wide column stay 4 bytes wide here.
+            if c.iter().all(is_v4_mapped) {
+                v.extend(
+                    c.iter()
+                        .map(|b| u32::from_be_bytes([b[12], b[13], b[14], b[15]])),
+                );
+                return;
+            }
+        }
         match (&mut *self, col) {
             (AddrBuf::V4(v), AddrColumn::V4(c)) => v.extend_from_slice(c),
             (AddrBuf::V6(v), AddrColumn::V6(c)) => v.extend_from_slice(c),
@@ -262,7 +272,10 @@ impl AddrBuf {
     }
 
     fn clear(&mut self) {
-        *self = AddrBuf::V4(Vec::new());
+        match self {
+            AddrBuf::V4(v) => v.clear(), // keeps its allocation for the next block
+            AddrBuf::V6(_) => *self = AddrBuf::V4(Vec::new()),
+        }
     }
 }
 

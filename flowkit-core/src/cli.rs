@@ -54,6 +54,7 @@ impl InputArgs {
             time_shift_ms: self.time_shift.map_or(0, |s| (s * 1000.0).round() as i64),
             no_mmap: self.no_mmap,
             include_tmp: self.include_tmp,
+            block_read: crate::input::BlockRead::from_env(),
             ..ScanOptions::default()
         })
     }

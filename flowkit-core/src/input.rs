@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// One input named on the command line, after expansion.
@@ -46,6 +47,35 @@ pub struct ScanOptions {
     /// Skip blocks whose address Bloom filter shows they hold no flow a filter can pass (see
     /// `filter::BlockPrune`); such blocks are never handed out.
     pub prune: Option<Arc<BlockPrune>>,
+    /// How blocks of mapped archive files are read.
+    pub block_read: BlockRead,
+}
+
+/// How a scan reads the blocks of a mapped archive file (including files that block references
+/// in a stream point into).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BlockRead {
+    /// Viewed in place while the scan needs few of their bytes (a filter's columns, a count);
+    /// copied out (see [`ArchiveFile::read_block_into`]) when it needs every column, or once its
+    /// consumer asks for whole blocks of most batches (printing what a filter selected).
+    #[default]
+    Auto,
+    /// Always viewed in place in the map.
+    Map,
+    /// Always copied out.
+    Copy,
+}
+
+impl BlockRead {
+    /// The mode `FLOWKIT_BLOCK_READ` (`map`, `copy` or `auto`) asks for, else `Auto`: a knob for
+    /// measuring the two ways against each other.
+    pub fn from_env() -> BlockRead {
+        match std::env::var("FLOWKIT_BLOCK_READ").as_deref() {
+            Ok("map") => BlockRead::Map,
+            Ok("copy") => BlockRead::Copy,
+            _ => BlockRead::Auto,
+        }
+    }
 }
 
 /// Bytes of a mapped file a scan reads before it gives their pages back to the kernel. Each
@@ -82,6 +112,7 @@ impl Default for ScanOptions {
             include_tmp: false,
             batch_blocks: 4 * rayon::current_num_threads().max(1),
             prune: None,
+            block_read: BlockRead::Auto,
         }
     }
 }
@@ -97,6 +128,9 @@ pub struct ScanStats {
     pub blocks_skipped: u64,
     /// Blocks skipped because their address Bloom filter rules out every flow a filter passes.
     pub blocks_pruned: u64,
+    /// Of the blocks read, those copied out of their file rather than viewed in its map (see
+    /// [`BlockRead`]).
+    pub blocks_copied: u64,
     /// Flows in the blocks read.
     pub flows_read: u64,
     /// Flows handed to the tool (after the time window).
@@ -109,9 +143,10 @@ impl std::fmt::Display for ScanStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "files {}, blocks read {}, blocks skipped {}, blocks pruned {}, flows read {}, flows out {}, errors {}",
+            "files {}, blocks read {} ({} copied), blocks skipped {}, blocks pruned {}, flows read {}, flows out {}, errors {}",
             self.files,
             self.blocks_read,
+            self.blocks_copied,
             self.blocks_skipped,
             self.blocks_pruned,
             self.flows_read,
@@ -218,6 +253,11 @@ pub struct Scanner<'w> {
     /// What the scan has done so far.
     pub stats: ScanStats,
     warn: Box<dyn FnMut(&str) + 'w>,
+    /// With [`BlockRead::Auto`]: copy blocks out of mapped files (the consumer has been asking
+    /// for whole blocks).
+    copying: bool,
+    /// Buffers for blocks copied out of files, kept from batch to batch and file to file.
+    copies: Vec<AlignedBuf>,
 }
 
 /// The consumer of batches: gets blocks in input order; an error stops the scan.
@@ -270,11 +310,13 @@ impl<'b, 'a> Batch<'b, 'a> {
 /// Files a stream's block references keep open at once (between batches).
 const MAX_REFERENCED_OPEN: usize = 4;
 
-/// Where a block of a stream batch is: in buffer `b` (read at a stream offset), or block `i` of
-/// the `f`-th referenced file of the batch.
+/// Where a block of a stream batch is: in buffer `b` (read at a stream offset), block `i` of
+/// the `f`-th referenced file of the batch, or that block copied into buffer `b` (see
+/// [`BlockRead`]).
 enum StreamSlot {
     Buf(usize, u64),
     Ref(usize, usize, BlockRef),
+    Copied(usize, usize, usize, BlockRef),
 }
 
 /// A full-block provider for batches whose blocks are already complete.
@@ -290,6 +332,29 @@ impl<'w> Scanner<'w> {
             wanted: ColumnSet::ALL,
             stats: ScanStats::default(),
             warn: Box::new(warn),
+            copying: false,
+            copies: Vec::new(),
+        }
+    }
+
+    /// Whether blocks of `f` are copied out for a scan of the columns `columns`.
+    fn copy_blocks_of(&self, f: &ArchiveFile, columns: ColumnSet) -> bool {
+        f.reads_blocks_from_disk()
+            && match self.opts.block_read {
+                BlockRead::Map => false,
+                BlockRead::Copy => true,
+                BlockRead::Auto => columns == ColumnSet::ALL || self.copying,
+            }
+    }
+
+    /// With [`BlockRead::Auto`], learns from a batch of `blocks` blocks of which the consumer
+    /// asked for `whole` in full: copy once most are wanted whole, view in place again once few
+    /// are.
+    fn learn_block_use(&mut self, whole: usize, blocks: usize) {
+        if 2 * whole > blocks {
+            self.copying = true;
+        } else if 4 * whole < blocks {
+            self.copying = false;
         }
     }
 
@@ -412,13 +477,53 @@ impl<'w> Scanner<'w> {
             .collect();
         self.stats.blocks_skipped += (f.blocks().len() - wanted.len()) as u64;
         let wanted = self.prune_blocks(f, wanted);
+        let mut copies = std::mem::take(&mut self.copies);
+        let r = self.run_archive_blocks(f, &wanted, &mut copies, on_batch);
+        self.copies = copies;
+        r
+    }
+
+    /// Hands out blocks `wanted` of `f`, a batch at a time, viewed in place or copied into
+    /// `copies` (see [`BlockRead`]).
+    fn run_archive_blocks(
+        &mut self,
+        f: &ArchiveFile,
+        wanted: &[usize],
+        copies: &mut Vec<AlignedBuf>,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
         let columns = self.wanted;
         // The first block whose pages this scan may still hold (see `RELEASE_BYTES`).
         let mut unreleased = wanted.first().copied();
         for chunk in wanted.chunks(self.opts.batch_blocks.max(1)) {
-            let results: Vec<Result<FlowBlock<'_>, ArchiveError>> = chunk
-                .par_iter()
-                .map(|&i| f.block_columns(i, columns))
+            let copy = self.copy_blocks_of(f, columns);
+            if copy && copies.len() < chunk.len() {
+                copies.resize_with(chunk.len(), AlignedBuf::default);
+            }
+            let unread: Vec<Option<ArchiveError>> = match copy {
+                true => copies[..chunk.len()]
+                    .par_iter_mut()
+                    .zip(chunk.par_iter())
+                    .map(|(buf, &i)| f.read_block_into(i, buf).err())
+                    .collect(),
+                false => (0..chunk.len()).map(|_| None).collect(),
+            };
+            if copy {
+                self.stats.blocks_copied +=
+                    unread.iter().take_while(|e| e.is_none()).count() as u64;
+            }
+            let copies = &copies[..];
+            let view = |k: usize, cols: ColumnSet| match copy {
+                true => f.view_copied(chunk[k], copies[k].as_bytes(), cols),
+                false => f.block_columns(chunk[k], cols),
+            };
+            let results: Vec<Result<FlowBlock<'_>, ArchiveError>> = unread
+                .into_par_iter()
+                .enumerate()
+                .map(|(k, unread)| match unread {
+                    Some(e) => Err(e),
+                    None => view(k, columns),
+                })
                 .collect();
             let mut views = Vec::with_capacity(results.len());
             let mut failure = None;
@@ -445,10 +550,16 @@ impl<'w> Scanner<'w> {
                     failure = Some(e); // also explains a block that failed on the zeros
                 }
             }
-            let full = |k: usize| f.block(chunk[k]);
-            let raw: Vec<&[u8]> = chunk[..views.len()]
-                .iter()
-                .map(|&i| f.block_bytes(i))
+            let whole = AtomicUsize::new(0);
+            let full = |k: usize| {
+                whole.fetch_add(1, Ordering::Relaxed);
+                view(k, ColumnSet::ALL)
+            };
+            let raw: Vec<&[u8]> = (0..views.len())
+                .map(|k| match copy {
+                    true => copies[k].as_bytes(),
+                    false => f.block_bytes(chunk[k]),
+                })
                 .collect();
             let refs: Vec<Option<BlockRef>> = chunk[..views.len()]
                 .iter()
@@ -459,15 +570,19 @@ impl<'w> Scanner<'w> {
                 .last()
                 .map_or(0, |&i| f.blocks()[i].offset + f.blocks()[i].len);
             self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
+            if columns != ColumnSet::ALL {
+                self.learn_block_use(whole.into_inner(), views.len());
+            }
             drop(views);
             // ... and if it shrank into this batch's blocks while the consumer was reading
-            // them, say so: the flows just handed on may include zeros from vanished pages.
+            // them in the map, say so: the flows just handed on may include zeros from vanished
+            // pages. (Copied blocks were whole and checked before they were handed on.)
             let late = match failure {
-                None => f
+                None if !copy => f
                     .check_unchanged()
                     .err()
                     .filter(|e| e.offset().unwrap_or(0) < delivered_end),
-                Some(_) => None, // the file is abandoned anyway; its problem is reported below
+                _ => None, // copied, or the file is abandoned anyway (reported below)
             };
             if let Some(e) = late {
                 self.report(&format!(
@@ -585,15 +700,24 @@ impl<'w> Scanner<'w> {
             if let Some(prune) = &self.opts.prune {
                 self.stats.blocks_pruned += retain_unpruned(&mut items, prune, |it| match it {
                     StreamSlot::Buf(b, off) => block_bloom(&name, bufs[*b].as_bytes(), *off),
-                    StreamSlot::Ref(f, i, _) => files[*f].block_bloom(*i),
+                    StreamSlot::Ref(f, i, _) | StreamSlot::Copied(_, f, i, _) => {
+                        files[*f].block_bloom(*i)
+                    }
                 });
             }
             let columns = self.wanted;
+            if let Err(e) = self.copy_referenced(&mut items, &files, &mut bufs, used) {
+                failure = Some(e); // it comes before anything the stream itself failed on
+            }
+            let bufs = &bufs[..];
             let view = |item: &StreamSlot, cols: ColumnSet| match item {
                 StreamSlot::Buf(b, off) => {
                     view_block_columns(&name, bufs[*b].as_bytes(), *off, cols).map(|(v, _)| v)
                 }
                 StreamSlot::Ref(f, i, _) => files[*f].block_columns(*i, cols),
+                StreamSlot::Copied(b, f, i, _) => {
+                    files[*f].view_copied(*i, bufs[*b].as_bytes(), cols)
+                }
             };
             let results: Vec<_> = items.par_iter().map(|it| view(it, columns)).collect();
             let mut views = Vec::with_capacity(results.len());
@@ -607,11 +731,15 @@ impl<'w> Scanner<'w> {
                 }
             }
             let ended = ended || used + files.len() < n || failure.is_some();
-            let full = |k: usize| view(&items[k], ColumnSet::ALL);
+            let whole = AtomicUsize::new(0);
+            let full = |k: usize| {
+                whole.fetch_add(1, Ordering::Relaxed);
+                view(&items[k], ColumnSet::ALL)
+            };
             let raw: Vec<&[u8]> = items[..views.len()]
                 .iter()
                 .map(|it| match it {
-                    StreamSlot::Buf(b, _) => bufs[*b].as_bytes(),
+                    StreamSlot::Buf(b, _) | StreamSlot::Copied(b, ..) => bufs[*b].as_bytes(),
                     StreamSlot::Ref(f, i, _) => files[*f].block_bytes(*i),
                 })
                 .collect();
@@ -619,10 +747,13 @@ impl<'w> Scanner<'w> {
                 .iter()
                 .map(|it| match it {
                     StreamSlot::Buf(..) => None,
-                    StreamSlot::Ref(_, _, r) => Some(r.clone()),
+                    StreamSlot::Ref(_, _, r) | StreamSlot::Copied(_, _, _, r) => Some(r.clone()),
                 })
                 .collect();
             self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
+            if columns != ColumnSet::ALL && files.iter().any(|f| f.reads_blocks_from_disk()) {
+                self.learn_block_use(whole.into_inner(), views.len());
+            }
             drop(views);
             // A referenced file that shrank while it was read (see run_archive): the flows just
             // handed on may include zeros from vanished pages; say so and stop.
@@ -646,6 +777,50 @@ impl<'w> Scanner<'w> {
                 return Ok(());
             }
         }
+    }
+
+    /// When blocks are being copied out (see [`BlockRead`]), copies the referenced blocks of
+    /// `items` into the buffers from `bufs[first..]` on (one each, in order) and marks them so. A
+    /// block that cannot be read ends the batch there, with its error.
+    fn copy_referenced(
+        &mut self,
+        items: &mut Vec<StreamSlot>,
+        files: &[Arc<ArchiveFile>],
+        bufs: &mut [AlignedBuf],
+        first: usize,
+    ) -> Result<(), ArchiveError> {
+        let copied: Vec<usize> = (0..items.len())
+            .filter(|&k| {
+                matches!(&items[k], StreamSlot::Ref(f, ..)
+                    if self.copy_blocks_of(&files[*f], self.wanted))
+            })
+            .collect();
+        if copied.is_empty() {
+            return Ok(());
+        }
+        let slots: &[StreamSlot] = items;
+        let mut copied_ok = 0u64;
+        let unread: Vec<Option<ArchiveError>> = bufs[first..first + copied.len()]
+            .par_iter_mut()
+            .zip(copied.par_iter())
+            .map(|(buf, &k)| match &slots[k] {
+                StreamSlot::Ref(f, i, _) => files[*f].read_block_into(*i, buf).err(),
+                _ => None,
+            })
+            .collect();
+        for (j, (&k, unread)) in copied.iter().zip(unread).enumerate() {
+            if let Some(e) = unread {
+                self.stats.blocks_copied += copied_ok;
+                items.truncate(k);
+                return Err(e);
+            }
+            if let StreamSlot::Ref(f, i, r) = &items[k] {
+                items[k] = StreamSlot::Copied(first + j, *f, *i, r.clone());
+                copied_ok += 1;
+            }
+        }
+        self.stats.blocks_copied += copied_ok;
+        Ok(())
     }
 
     /// Drops the blocks of `f` that the prune test rules out (see [`retain_unpruned`]).
@@ -993,6 +1168,70 @@ mod tests {
             .unwrap();
         }
         (starts, warnings)
+    }
+
+    /// Scans `input` (a file, or a stream of references to one) for start_ms only, reading its
+    /// blocks `block_read`'s way; a consumer that `wants_whole` blocks asks for every one in
+    /// full. Returns the start and end times seen and the scan's counts.
+    fn partial_scan(
+        input: &[u8],
+        file: Option<&Path>,
+        block_read: BlockRead,
+        wants_whole: bool,
+    ) -> (Vec<i64>, Vec<i64>, ScanStats) {
+        let opts = ScanOptions {
+            block_read,
+            batch_blocks: 3,
+            ..ScanOptions::default()
+        };
+        let (mut starts, mut ends) = (Vec::new(), Vec::new());
+        let mut s = Scanner::new(opts, |m| panic!("{m}"));
+        let wanted = ColumnSet::of(&[crate::ColumnId::StartMs]);
+        let mut consume = |batch: &Batch<'_, '_>| {
+            for (k, b) in batch.blocks.iter().enumerate() {
+                starts.extend_from_slice(b.start_ms);
+                if wants_whole {
+                    ends.extend_from_slice(batch.full(k).unwrap().end_ms);
+                }
+            }
+            Ok(())
+        };
+        match file {
+            Some(p) => s.run_columns(&[Input::File(p.to_path_buf())], wanted, &mut consume),
+            None => {
+                s.wanted = wanted;
+                s.run_reader("(stdin)", input, &mut consume)
+            }
+        }
+        .unwrap();
+        (starts, ends, s.stats)
+    }
+
+    #[test]
+    fn scans_copy_blocks_out_once_their_consumer_wants_them_whole() {
+        let d = tempfile::tempdir().unwrap();
+        let starts: Vec<i64> = (0..40).map(|i| i * 100).collect();
+        let ends: Vec<i64> = starts.iter().map(|s| s + 10).collect();
+        let p = write(d.path(), "a", &starts); // 20 blocks of 2 flows
+        let refs = stream_of_refs(&p);
+        for file in [Some(p.as_path()), None] {
+            let input = if file.is_some() { &[][..] } else { &refs[..] };
+            // A consumer that wants whole blocks: the first batch is viewed in the map, the
+            // rest copied out; the flows are those of reading in place throughout.
+            let mapped = partial_scan(input, file, BlockRead::Map, true);
+            let auto = partial_scan(input, file, BlockRead::Auto, true);
+            let copied = partial_scan(input, file, BlockRead::Copy, true);
+            assert_eq!((&mapped.0, &mapped.1), (&starts, &ends));
+            assert_eq!((&auto.0, &auto.1), (&starts, &ends));
+            assert_eq!((&copied.0, &copied.1), (&starts, &ends));
+            assert_eq!(mapped.2.blocks_copied, 0);
+            assert_eq!(auto.2.blocks_copied, 20 - 3, "{file:?}");
+            assert_eq!(copied.2.blocks_copied, 20);
+            // One that needs only the column it asked for: nothing is copied.
+            let few = partial_scan(input, file, BlockRead::Auto, false);
+            assert_eq!((&few.0, few.1.len()), (&starts, 0));
+            assert_eq!(few.2.blocks_copied, 0, "{file:?}");
+        }
     }
 
     #[test]

@@ -434,9 +434,14 @@ impl AlignedBuf {
         &bytemuck::cast_slice(&self.words)[..self.len]
     }
 
-    /// Resizes to `len` bytes (new bytes are zero) and returns them for filling.
+    /// Resizes to `len` bytes and returns them for filling. Bytes past the old length hold
+    /// whatever the buffer held there before (zero when it never grew that far): the buffer keeps
+    /// its largest size, so refilling it block after block never clears memory again.
     pub fn resize(&mut self, len: usize) -> &mut [u8] {
-        self.words.resize(len.div_ceil(8), 0);
+        let words = len.div_ceil(8);
+        if self.words.len() < words {
+            self.words.resize(words, 0);
+        }
         self.len = len;
         &mut bytemuck::cast_slice_mut(&mut self.words)[..len]
     }
@@ -459,6 +464,8 @@ pub struct ArchiveFile {
     tail_error: Option<ArchiveError>,
     /// Where the file is and which file it is, when opened from disk (for block references).
     origin: Option<(Arc<PathBuf>, FileIdentity)>,
+    /// The open file behind a map, for copying blocks out with positioned reads.
+    file: Option<std::fs::File>,
 }
 
 impl ArchiveFile {
@@ -488,12 +495,16 @@ impl ArchiveFile {
                 FileBytes::Owned(AlignedBuf::from_bytes(&v))
             }
         };
+        let mapped = matches!(bytes, FileBytes::Mapped(_));
         let mut f = ArchiveFile::from_file_bytes(name, bytes)?;
         // The header and index were read from the map: were they still the file's?
         f.check_unchanged()?;
         let meta = file.metadata().map_err(|e| ArchiveError::io(&f.name, e))?;
         if let Ok(abs) = std::path::absolute(path) {
             f.origin = Some((Arc::new(abs), FileIdentity::of(&meta)));
+        }
+        if mapped {
+            f.file = Some(file);
         }
         Ok(f)
     }
@@ -568,6 +579,7 @@ impl ArchiveFile {
             complete: false,
             tail_error: None,
             origin: None,
+            file: None,
         };
         match f.read_index() {
             Some(blocks) => {
@@ -734,6 +746,70 @@ impl ArchiveFile {
     pub fn block_bytes(&self, i: usize) -> &[u8] {
         let e = self.blocks[i];
         &self.bytes[e.offset as usize..(e.offset + e.len) as usize]
+    }
+
+    /// True when [`ArchiveFile::read_block_into`] copies blocks with positioned reads of the
+    /// file (a mapped file on a Unix system) rather than out of memory already held.
+    pub fn reads_blocks_from_disk(&self) -> bool {
+        cfg!(unix) && self.file.is_some()
+    }
+
+    /// Copies block `i`'s stored bytes into `buf` (unchecked: view them with
+    /// [`ArchiveFile::view_copied`]). A scan that needs (nearly) every byte of its blocks does
+    /// less work this way than through the map: the kernel copies from its page cache through its
+    /// own large-page mapping, where touching a map costs a page fault per 64 KiB, a TLB miss per
+    /// 4 KiB and the unmapping afterwards (docs/performance.md: about half the CPU time for a full
+    /// read). A file that shrank is reported as truncated where it now ends.
+    pub fn read_block_into(&self, i: usize, buf: &mut AlignedBuf) -> Result<(), ArchiveError> {
+        let e = self.blocks[i];
+        #[cfg(unix)]
+        if let Some(file) = &self.file {
+            use std::os::unix::fs::FileExt;
+            let dst = buf.resize(e.len as usize);
+            let mut got = 0;
+            while got < dst.len() {
+                match file.read_at(&mut dst[got..], e.offset + got as u64) {
+                    Ok(0) => {
+                        let at = e.offset + got as u64;
+                        return Err(ArchiveError::truncated(
+                            &self.name,
+                            at,
+                            format!(
+                                "the file shrank while it was being read; nothing from byte {at} \
+                                 on is trusted"
+                            ),
+                        ));
+                    }
+                    Ok(n) => got += n,
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(err) => return Err(ArchiveError::io(&self.name, err)),
+                }
+            }
+            return Ok(());
+        }
+        buf.resize(e.len as usize)
+            .copy_from_slice(self.block_bytes(i));
+        Ok(())
+    }
+
+    /// Checks the copy of block `i` held in `bytes` (see [`ArchiveFile::read_block_into`]) as
+    /// [`ArchiveFile::block_columns`] checks the stored block, and views the columns in `wanted`.
+    pub fn view_copied<'b>(
+        &self,
+        i: usize,
+        bytes: &'b [u8],
+        wanted: ColumnSet,
+    ) -> Result<FlowBlock<'b>, ArchiveError> {
+        let e = self.blocks[i];
+        let (view, info) = view_block_columns(&self.name, bytes, e.offset, wanted)?;
+        if !e.agrees_with(&info) {
+            return Err(ArchiveError::corrupt(
+                &self.name,
+                e.offset,
+                "block header disagrees with the block index",
+            ));
+        }
+        Ok(view)
     }
 
     /// Checks block `i` and returns its zero-copy view.

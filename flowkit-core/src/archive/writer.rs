@@ -135,18 +135,35 @@ impl<W: Write> ArchiveWriter<W> {
         block: &FlowBlock<'_>,
         selected: Option<&[bool]>,
     ) -> io::Result<()> {
-        let whole = selected.is_none() && self.pending.is_empty() && self.pending6.is_empty();
-        if whole && block.len >= self.opts.block_flows && !self.opts.split_families {
-            return self.emit(block);
+        let mixed = self.opts.split_families
+            && [block.src_addr, block.dst_addr, block.next_hop]
+                .iter()
+                .any(|c| matches!(c, AddrColumn::V6(_)));
+        if selected.is_none() {
+            // Every row: a full block of one family goes out as it is; otherwise runs of rows
+            // of one family are copied a column slice at a time.
+            if !mixed {
+                if self.pending.is_empty() && block.len >= self.opts.block_flows {
+                    return self.emit(block);
+                }
+                return self.append_range(block, 0..block.len, false);
+            }
+            let mut a = 0;
+            while a < block.len {
+                let v6 = row_is_v6(block, a);
+                let mut b = a + 1;
+                while b < block.len && row_is_v6(block, b) == v6 {
+                    b += 1;
+                }
+                self.append_range(block, a..b, v6)?;
+                a = b;
+            }
+            return Ok(());
         }
         let rows: Vec<u32> = match selected {
             Some(s) => crate::block::selected_rows(s),
             None => (0..block.len as u32).collect(),
         };
-        let mixed = self.opts.split_families
-            && [block.src_addr, block.dst_addr, block.next_hop]
-                .iter()
-                .any(|c| matches!(c, AddrColumn::V6(_)));
         if !mixed {
             return self.append(block, &rows, false);
         }
@@ -172,6 +189,32 @@ impl<W: Write> ArchiveWriter<W> {
                 self.flush_one(v6)?;
             }
             rest = later;
+        }
+        Ok(())
+    }
+
+    /// Appends rows `range` of `block` to the pending flows of one family, emitting full
+    /// blocks.
+    fn append_range(
+        &mut self,
+        block: &FlowBlock<'_>,
+        range: std::ops::Range<usize>,
+        v6: bool,
+    ) -> io::Result<()> {
+        let mut a = range.start;
+        while a < range.end {
+            let p = if v6 {
+                &mut self.pending6
+            } else {
+                &mut self.pending
+            };
+            let room = self.opts.block_flows.saturating_sub(p.len()).max(1);
+            let b = range.end.min(a + room);
+            p.extend_all(&block.slice(a..b));
+            if p.len() >= self.opts.block_flows {
+                self.flush_one(v6)?;
+            }
+            a = b;
         }
         Ok(())
     }

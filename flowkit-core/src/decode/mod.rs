@@ -25,6 +25,11 @@ mod v9;
 
 use crate::block::FlowBlockBuf;
 use std::collections::{HashMap, VecDeque};
+
+/// The decoder's maps (exporters, domains, templates: looked up for every datagram and set).
+/// foldhash, seeded per process, costs a fraction of std's SipHash on these small keys; the maps
+/// are capped in size (`DecoderConfig`), so a flood of keys cannot grow a collision chain far.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -358,8 +363,8 @@ pub(crate) struct Held {
 #[derive(Debug, Default)]
 pub(crate) struct Exporter {
     pub stats: DecodeStats,
-    pub templates: HashMap<TemplateKey, Arc<Template>>,
-    pub domains: HashMap<(u16, u32), Domain>,
+    pub templates: FastMap<TemplateKey, Arc<Template>>,
+    pub domains: FastMap<(u16, u32), Domain>,
     pub held: VecDeque<Held>,
     pub held_bytes: usize,
 }
@@ -494,7 +499,7 @@ impl ExporterUsage {
 #[derive(Debug, Default)]
 pub struct Decoder {
     config: DecoderConfig,
-    exporters: HashMap<IpAddr, Exporter>,
+    exporters: FastMap<IpAddr, Exporter>,
     refused: u64,
     scratch: Vec<template::Op>,
 }

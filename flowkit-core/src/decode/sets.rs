@@ -697,6 +697,24 @@ fn addr_col<'a>(
                 recs.map(|r| u32::from_be_bytes([r[off], r[off + 1], r[off + 2], r[off + 3]])),
             );
         }
+        // A column already wide (the batch holds IPv6 flows): IPv4 addresses IPv4-mapped,
+        // IPv6 ones as they are, as `AddrBuf::push` stores them.
+        (AddrBuf::V6(v), 4) => {
+            v.reserve(n);
+            v.extend(recs.map(|r| {
+                let mut a = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0];
+                a[12..].copy_from_slice(&r[off..off + 4]);
+                a
+            }));
+        }
+        (AddrBuf::V6(v), 16) => {
+            v.reserve(n);
+            v.extend(recs.map(|r| {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(&r[off..off + 16]);
+                a
+            }));
+        }
         (col, _) => {
             for r in recs {
                 col.push(addr(&r[off..off + len]));
