@@ -54,15 +54,24 @@ struct Args {
     /// Print a summary (packets, flows, malformed, templates, sequence gaps ...) on stderr.
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
+    /// Only decode and check the captures: print the summary, write no flows (what a capture
+    /// holds, and whether anything in it is malformed, before importing it).
+    #[arg(long, conflicts_with = "output")]
+    check: bool,
 }
 
 /// Where the flows go.
 enum Output {
+    /// `--check`: flows are decoded and counted, not written.
+    Discard,
     Stream(Box<FlowOutput>),
     Tree(RotatingWriter, i64),
 }
 
 fn open_output(args: &Args) -> Result<Output, ToolError> {
+    if args.check {
+        return Ok(Output::Discard);
+    }
     let Some(o) = &args.output else {
         return Ok(Output::Stream(Box::new(FlowOutput::open_archive(
             None, TOOL,
@@ -108,6 +117,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let mut warn = |m: &str| cli::warn(TOOL, m);
     for capture in &args.captures {
         let mut sink = |t: i64, block: &flowkit_core::FlowBlock<'_>| match &mut out {
+            Output::Discard => Ok(()),
             Output::Stream(o) => o.write_block(block, None),
             Output::Tree(w, step) => {
                 w.write(t, block, None)?;
@@ -122,6 +132,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     }
     let summary = importer.finish();
     match out {
+        Output::Discard => {}
         Output::Stream(o) => {
             o.finish()?;
         }
@@ -129,7 +140,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             w.finish().map_err(ToolError::Output)?;
         }
     }
-    if args.verbose || summary.has_losses() {
+    if args.verbose || args.check || summary.has_losses() {
         let prefix = if summary.has_losses() {
             "warning: "
         } else {

@@ -92,6 +92,27 @@ fn capture_to_file_reads_back_the_same_flows() {
     assert_eq!(got, want);
 }
 
+/// `--check` decodes and reports like an import (nfdump's flow counts) and writes nothing.
+#[test]
+fn check_reports_the_flows_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v5, _) = capture(dir.path(), "scenario-v5");
+    let (ipfix, _) = capture(dir.path(), "pmacct-ipv6-ipfix");
+    let before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_flow-import"))
+        .args(["--check", v5.to_str().unwrap(), ipfix.to_str().unwrap()])
+        .output()
+        .expect("run flow-import");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(out.stdout.is_empty(), "--check writes no flows");
+    assert!(err.contains("3518 flows"), "summary: {err}");
+    let after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(before.len(), after.len(), "no file written");
+    let (code, err) = run(&["--check", v5.to_str().unwrap(), "-o", "x.fk"]);
+    assert_eq!(code, 2, "--check with -o is a usage error: {err}");
+}
+
 #[test]
 fn capture_to_dated_tree_by_export_time() {
     let dir = tempfile::tempdir().unwrap();

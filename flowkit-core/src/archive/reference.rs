@@ -201,7 +201,7 @@ mod linux {
         loop {
             match readers_verdict(&target, me, uid, &my_dir) {
                 Some(v) => return v,
-                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
                 None => return false,
             }
         }
