@@ -2,6 +2,7 @@
 
 use super::ast::Span;
 use pest::error::{Error as PestError, ErrorVariant, LineColLocation};
+use rapidfuzz::distance::levenshtein;
 
 /// A message tied to a place in a filter file: `file:line:column: message`, then the line and a
 /// caret under the place (pest's rendering).
@@ -27,6 +28,16 @@ impl Diagnostic {
         // Keep the underline on one line so pest renders a single line.
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let end = floor_char_boundary(text, span.end.clamp(start, line_end));
+        // pest finds the line and column by walking the text from its start (and the line's
+        // start from the text's end), for every message: give it only the line, with its `\n`,
+        // and count the lines before ourselves (pest ends a line at `\n`; `\r\n` holds one).
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let lines_before = text.as_bytes()[..line_start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        let text = &text[line_start..(line_end + 1).min(text.len())];
+        let (start, end) = (start - line_start, end - line_start);
         let err: PestError<()> = match pest::Span::new(text, start, end) {
             Some(s) if end > start => PestError::new_from_span(
                 ErrorVariant::CustomError {
@@ -42,7 +53,13 @@ impl Diagnostic {
                     .unwrap_or_else(|| pest::Position::from_start(text)),
             ),
         };
-        let err = err.with_path(origin);
+        let mut err = err.with_path(origin);
+        err.line_col = match err.line_col {
+            LineColLocation::Pos((l, c)) => LineColLocation::Pos((l + lines_before, c)),
+            LineColLocation::Span((l, c), (l2, c2)) => {
+                LineColLocation::Span((l + lines_before, c), (l2 + lines_before, c2))
+            }
+        };
         let (line, column) = match err.line_col {
             LineColLocation::Pos(p) | LineColLocation::Span(p, _) => p,
         };
@@ -152,41 +169,9 @@ impl FilterError {
     }
 }
 
-/// Levenshtein distance on lowercased names (names here are short).
+/// Levenshtein distance on lowercased names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.to_lowercase().chars().collect();
-    let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut rows = Vec::new();
-    bounded_distance(&a, &b, usize::MAX, &mut rows).unwrap_or(usize::MAX)
-}
-
-/// The edit distance of `a` and `b` if it is at most `bound`, else `None` (stops as soon as a
-/// row of the table exceeds `bound`: a row's minimum never decreases further down). `rows` is
-/// scratch space, reused between calls.
-fn bounded_distance(a: &[char], b: &[char], bound: usize, rows: &mut Vec<usize>) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > bound {
-        return None;
-    }
-    let w = b.len() + 1;
-    rows.clear();
-    rows.extend(0..w);
-    rows.resize(2 * w, 0);
-    let (mut prev, mut cur) = rows.split_at_mut(w);
-    for (i, &ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        let mut row_min = cur[0];
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            let d = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
-            cur[j + 1] = d;
-            row_min = row_min.min(d);
-        }
-        if row_min > bound {
-            return None;
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    Some(prev[b.len()]).filter(|&d| d <= bound)
+    levenshtein::distance(a.to_lowercase().chars(), b.to_lowercase().chars())
 }
 
 /// A set of bits, one per character class, of the characters in a name: a character of one
@@ -230,6 +215,8 @@ pub struct NameIndex<'a> {
     candidates: Vec<Candidate<'a>>,
     /// Indices into `candidates`, by lowercased name.
     by_lower: Vec<usize>,
+    /// Bytes in the longest lowercased name.
+    longest_lower: usize,
 }
 
 impl<'a> NameIndex<'a> {
@@ -254,9 +241,11 @@ impl<'a> NameIndex<'a> {
         candidates.sort_by_key(|c| (c.chars, c.order));
         let mut by_lower: Vec<usize> = (0..candidates.len()).collect();
         by_lower.sort_by(|&a, &b| candidates[a].lower.cmp(&candidates[b].lower));
+        let longest_lower = candidates.iter().map(|c| c.lower.len()).max().unwrap_or(0);
         NameIndex {
             candidates,
             by_lower,
+            longest_lower,
         }
     }
 
@@ -264,6 +253,20 @@ impl<'a> NameIndex<'a> {
     /// distance of a third of its length (at least 2), ignoring case. A single name that `name`
     /// abbreviates (`ip-prot` → `ip-protocol`) is preferred.
     pub fn nearest(&self, name: &str) -> Option<&'a str> {
+        let len = name.chars().count();
+        let limit = (len / 3).max(2);
+        // The edit distance is at least the difference in length: names that cannot come within
+        // the limit are not measured (a long unknown token against thousands of service names
+        // made parsing slow; found by the `filter` fuzz target).
+        let from = self
+            .candidates
+            .partition_point(|c| c.chars < len.saturating_sub(limit));
+        let to = self.candidates.partition_point(|c| c.chars <= len + limit);
+        // Lowercasing never shortens a name to fewer characters: a name longer than every
+        // lowercased candidate abbreviates none (and is not lowercased, in case it is long).
+        if from == to && len > self.longest_lower {
+            return None;
+        }
         let lower = name.to_lowercase();
         if lower.len() >= 3 {
             // The names that start with `lower` follow each other in `by_lower`.
@@ -278,21 +281,13 @@ impl<'a> NameIndex<'a> {
                 return Some(only.name);
             }
         }
-        let len = name.chars().count();
-        let limit = (len / 3).max(2);
-        // The edit distance is at least the difference in length: names that cannot come within
-        // the limit are not measured (a long unknown token against thousands of service names
-        // made parsing slow; found by the `filter` fuzz target).
-        let from = self
-            .candidates
-            .partition_point(|c| c.chars < len.saturating_sub(limit));
-        let to = self.candidates.partition_point(|c| c.chars <= len + limit);
         if from == to {
             return None;
         }
         let a: Vec<char> = lower.chars().collect();
         let a_bits = char_bits(&a);
-        let mut rows = Vec::new();
+        // rapidfuzz: bit-parallel, with the query prepared once and a cutoff per name.
+        let query = levenshtein::BatchComparator::new(a.iter().copied());
         let mut best: Option<(usize, usize, &'a str)> = None;
         for c in &self.candidates[from..to] {
             // Only a nearer name, or one as near but given earlier, replaces the best so far.
@@ -308,7 +303,8 @@ impl<'a> NameIndex<'a> {
             if missing as usize > bound {
                 continue;
             }
-            if let Some(d) = bounded_distance(&a, &c.lower_chars, bound, &mut rows) {
+            let within = levenshtein::Args::default().score_cutoff(bound);
+            if let Some(d) = query.distance_with_args(c.lower_chars.iter().copied(), &within) {
                 best = Some((d, c.order, c.name));
             }
         }
@@ -480,9 +476,19 @@ mod tests {
             }));
         }
         out.extend(
-            ["", "a", "zz", "Ω-port", "İstanbul", "x11", "nfs4", "ssh-tcp", "wwww"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "",
+                "a",
+                "zz",
+                "Ω-port",
+                "İstanbul",
+                "x11",
+                "nfs4",
+                "ssh-tcp",
+                "wwww",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         );
         out
     }
@@ -508,6 +514,46 @@ mod tests {
             }
         }
         assert!(suggested > 200, "{suggested}");
+    }
+
+    /// A diagnostic renders as pest renders the span on the whole file (before pest was given
+    /// only the text from the start of the line on): same line, column, caret and snippet, at
+    /// every place of a file with CRLF and lone CR line ends, tabs, multi-byte characters, blank
+    /// lines and no final newline.
+    #[test]
+    fn diagnostic_renders_as_pest_on_the_whole_file() {
+        let text =
+            "a\r\n\tb\u{e9}c d\r\n\n  x\ry \u{1F600}z\n\nfilter-primitive p\n\ttype ip-port\r\nend";
+        let whole = |start: usize, end: usize| {
+            let start = floor_char_boundary(text, start.min(text.len()));
+            let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            let end = floor_char_boundary(text, end.clamp(start, line_end));
+            let variant = || ErrorVariant::CustomError {
+                message: "m".to_string(),
+            };
+            let err: PestError<()> = match pest::Span::new(text, start, end) {
+                Some(s) if end > start => PestError::new_from_span(variant(), s),
+                _ => PestError::new_from_pos(variant(), pest::Position::new(text, start).unwrap()),
+            }
+            .with_path("f");
+            let (line, column) = match err.line_col {
+                LineColLocation::Pos(p) | LineColLocation::Span(p, _) => p,
+            };
+            (line, column, strip_message(&err.to_string()))
+        };
+        let mut checked = 0;
+        for start in 0..=text.len() + 1 {
+            for len in [0, 1, 2, 3, 5, 40] {
+                let d = Diagnostic::new("f", text, Span::new(start, start + len), "m");
+                assert_eq!(
+                    (d.line, d.column, d.snippet),
+                    whole(start, start + len),
+                    "{start}+{len}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 300);
     }
 
     #[test]

@@ -198,7 +198,11 @@ pub fn port_number(name: &str) -> Option<u16> {
         .take_while(|&&i| ascii_lower(tables.names[i as usize - 1]).eq(key.clone()));
     // The first table where one of them names a port, and the lowest port there.
     (0..PORT_PROTOCOLS.len())
-        .filter_map(|t| ids.clone().filter_map(|&i| tables.lowest_port[t][i as usize - 1]).min())
+        .filter_map(|t| {
+            ids.clone()
+                .filter_map(|&i| tables.lowest_port[t][i as usize - 1])
+                .min()
+        })
         .next()
 }
 
