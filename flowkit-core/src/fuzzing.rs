@@ -194,14 +194,14 @@ fn check_error(e: &crate::archive::ArchiveError, name: &str, len: usize) {
     }
 }
 
-/// Most flows a `flowtools` input is read for (16 blocks of 64). A small zlib stream inflates to
+/// Most flows a `flowtools` input is read for (10 blocks of 64). A small zlib stream inflates to
 /// megabytes of records, which only slows the fuzzer: records are decoded one by one, each from
 /// its own bytes alone, so the 100,000th record runs the code the 10th does. What differs
 /// between inputs (record version, byte order, header, where the data is cut or damaged) shows
 /// in the first records and at the point of damage, which a compressed input can put anywhere
-/// in these 60-72 KiB of records (more than zlib's 32 KiB window). A plain input (at most
+/// in these 37-45 KiB of records (more than zlib's 32 KiB window). A plain input (at most
 /// 16 KiB under `fuzz/run-all.sh`) holds at most 273 records and never reaches the cap.
-pub const FLOWTOOLS_MAX_FLOWS: usize = 1024;
+pub const FLOWTOOLS_MAX_FLOWS: usize = 640;
 
 /// How a `flowtools` input was read.
 #[derive(Debug, PartialEq, Eq)]
