@@ -352,11 +352,23 @@ enum Data<R: Read> {
 }
 
 impl<R: Read> Data<R> {
-    fn read_full(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Data::Plain(r) => crate::archive::reader::read_full(r, buf),
-            Data::Zlib(z) => crate::archive::reader::read_full(z, buf),
+    /// Fills `buf` until it is full or the data ends; says how many bytes it holds, and the
+    /// error that stopped it early, if any (the bytes before the error are kept).
+    fn read_full(&mut self, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
+        let mut n = 0;
+        while n < buf.len() {
+            let got = match self {
+                Data::Plain(r) => r.read(&mut buf[n..]),
+                Data::Zlib(z) => z.read(&mut buf[n..]),
+            };
+            match got {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return (n, Some(e)),
+            }
         }
+        (n, None)
     }
 
     /// Compressed bytes consumed so far, for zlib data.
@@ -444,23 +456,21 @@ impl<R: Read> FlowToolsReader<R> {
         }
         let size = self.layout.size();
         self.buf.resize(max.max(1) * size, 0);
-        let got = match self.data.read_full(&mut self.buf) {
-            Ok(n) => n,
-            Err(err) => {
-                self.done = true;
-                let (offset, at) = self.position();
-                return Err(ArchiveError::corrupt(
-                    &self.name,
-                    offset,
-                    format!("cannot read records after {at}: {err}"),
-                ));
-            }
-        };
+        let (got, failed) = self.data.read_full(&mut self.buf);
         let whole = got / size;
         for rec in self.buf[..whole * size].chunks_exact(size) {
             out.push(&decode_record(rec, self.layout, self.endian));
         }
         self.consumed += (whole * size) as u64;
+        if let Some(err) = failed {
+            self.done = true;
+            let (offset, at) = self.position();
+            return Err(ArchiveError::corrupt(
+                &self.name,
+                offset,
+                format!("cannot read records after {at}: {err}"),
+            ));
+        }
         if got < self.buf.len() {
             self.done = true;
             let records = self.consumed / size as u64;

@@ -80,3 +80,60 @@ fn harnesses_accept_real_inputs() {
     );
     fuzzing::capture(&std::fs::read(testdata::path("captures/pmacct-ipv6-v9.pcapng")).unwrap());
 }
+
+/// The `flowtools` harness stops at `FLOWTOOLS_MAX_FLOWS` yet still reaches the end of the data,
+/// truncation and damage: a real compressed file stops at the cap; its first records alone reach
+/// the end of the data (where the header's flow count is checked); their zlib stream cut short
+/// or damaged ends in an error after the records before the cut.
+#[test]
+fn flowtools_harness_reaches_end_damage_and_cap() {
+    use flowkit_core::flowtools;
+    use fuzzing::{FlowToolsEnd, FLOWTOOLS_MAX_FLOWS};
+    use std::io::{Read, Write};
+    let bytes = std::fs::read(testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000")).unwrap();
+    let h = flowtools::read_header("t", &[], &mut &bytes[..]).unwrap();
+    assert!(h.is_compressed() && h.is_done());
+    assert!(h.flows.unwrap() as usize > FLOWTOOLS_MAX_FLOWS);
+    assert_eq!(
+        fuzzing::flowtools_read(&bytes),
+        (FLOWTOOLS_MAX_FLOWS, FlowToolsEnd::Cap)
+    );
+
+    // The first 500 records, compressed again after the same header (which counts all 3498).
+    let mut records = Vec::new();
+    flate2::read::ZlibDecoder::new(&bytes[h.header_len..])
+        .read_to_end(&mut records)
+        .unwrap();
+    let size = records.len() / h.flows.unwrap() as usize;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&records[..500 * size]).unwrap();
+    let mut first = bytes[..h.header_len].to_vec();
+    first.extend(z.finish().unwrap());
+    let error = |data: &[u8]| match fuzzing::flowtools_read(data) {
+        (n, FlowToolsEnd::Error(e)) => (n, e),
+        other => panic!("{other:?}"),
+    };
+    let (n, e) = error(&first);
+    assert_eq!(n, 500);
+    assert!(
+        e.contains("data ends after 500 flows; the header says 3498"),
+        "{e}"
+    );
+
+    // Cut in the zlib header, in the middle of the records; damaged in the middle.
+    let mid = h.header_len + (first.len() - h.header_len) / 2;
+    let (n, e) = error(&first[..h.header_len + 1]);
+    assert_eq!(n, 0);
+    assert!(e.contains("cannot read records after record 0"), "{e}");
+    let (n, e) = error(&first[..mid]);
+    assert!(n > 0 && n < 500, "{n}");
+    assert!(
+        e.contains(&format!("cannot read records after record {n}")),
+        "{e}"
+    );
+    let mut damaged = first.clone();
+    damaged[mid] ^= 0x55;
+    let (n, e) = error(&damaged);
+    assert!(n > 0 && n < 500, "records before the damage are read: {n}");
+    assert!(e.contains(&format!("after record {n}")), "{e}");
+}

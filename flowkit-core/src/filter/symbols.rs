@@ -5,7 +5,9 @@
 //! `/etc/services` (embedded below: the names Unix tools accept, such as `www` and `ircd`), then in
 //! the full IANA registries that `flow-print -n` uses ([`crate::print::names`]). Lookups ignore case.
 
+use super::error::NameIndex;
 use crate::print::names;
+use std::sync::LazyLock;
 
 /// The protocol number of a keyword (any case).
 pub(crate) fn protocol(name: &str) -> Option<u8> {
@@ -36,6 +38,18 @@ pub(crate) fn protocol_names() -> impl Iterator<Item = &'static str> {
 /// Every service name, for suggestions.
 pub(crate) fn port_names() -> impl Iterator<Item = &'static str> {
     PORTS.iter().map(|(n, _)| *n).chain(names::service_names())
+}
+
+/// [`protocol_names`], prepared once for suggestions.
+pub(crate) fn protocol_name_index() -> &'static NameIndex<'static> {
+    static INDEX: LazyLock<NameIndex<'static>> = LazyLock::new(|| NameIndex::new(protocol_names()));
+    &INDEX
+}
+
+/// [`port_names`] (thousands), prepared once for suggestions.
+pub(crate) fn port_name_index() -> &'static NameIndex<'static> {
+    static INDEX: LazyLock<NameIndex<'static>> = LazyLock::new(|| NameIndex::new(port_names()));
+    &INDEX
 }
 
 /// IP protocol names and aliases of netbase's `/etc/protocols`, sorted by name.

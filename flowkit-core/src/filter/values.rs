@@ -1,7 +1,6 @@
 //! The values of `permit`/`deny` lines, one syntax per primitive type (grammar rules `*_value`).
 
 use super::ast::{Op, PrimitiveKind, Value};
-use super::error::did_you_mean;
 use super::parse::{pest_message, LineParser, Rule};
 use super::symbols;
 use super::timedate::parse_date;
@@ -464,15 +463,12 @@ fn bucket_atom(kind: PrimitiveKind, s: &str) -> Result<(u64, Option<String>), St
         }
         return Ok((v, w));
     }
-    let (found, names): (Option<u64>, Box<dyn Iterator<Item = &'static str>>) = match kind {
+    let (found, names) = match kind {
         PrimitiveKind::IpProtocol => (
             symbols::protocol(s).map(u64::from),
-            Box::new(symbols::protocol_names()),
+            symbols::protocol_name_index(),
         ),
-        PrimitiveKind::IpPort => (
-            symbols::port(s).map(u64::from),
-            Box::new(symbols::port_names()),
-        ),
+        PrimitiveKind::IpPort => (symbols::port(s).map(u64::from), symbols::port_name_index()),
         _ => {
             return Err(format!(
                 "`{s}` is not a number ({} values are numbers)",
@@ -486,7 +482,7 @@ fn bucket_atom(kind: PrimitiveKind, s: &str) -> Result<(u64, Option<String>), St
         } else {
             "port"
         };
-        format!("unknown {what} name `{s}`{}", did_you_mean(s, names))
+        format!("unknown {what} name `{s}`{}", names.did_you_mean(s))
     })
 }
 

@@ -359,6 +359,27 @@ fn corrupt_compressed_data_is_reported() {
     assert!(e.to_string().contains("byte"), "{e}");
 }
 
+/// A compressed stream that breaks off inside a block of the reader still gives every record
+/// inflated before the break (a stream cut in its final checksum: all of them), then the error.
+#[test]
+fn records_before_a_broken_stream_are_kept() {
+    let raws: Vec<Raw> = (0..200).map(raw).collect();
+    let spec = Spec {
+        stream_version: 3,
+        big: false,
+        compress: true,
+        export_version: 5,
+    };
+    let bytes = encode(spec, &raws);
+    let want: Vec<_> = raws.iter().map(|r| expected(r, 5)).collect();
+    for max in [64, 1000] {
+        let (got, err) = read_all(&bytes[..bytes.len() - 2], max);
+        assert_eq!(got, want, "blocks of {max}");
+        let e = err.expect("the cut must be reported");
+        assert!(e.to_string().contains("after record 200"), "{e}");
+    }
+}
+
 #[test]
 fn unsupported_and_foreign_headers() {
     let mut v8 = encode(

@@ -188,17 +188,26 @@ pub fn protocol_keywords() -> impl Iterator<Item = &'static str> {
 /// lowest UDP, SCTP, DCCP one. The reverse of [`port`], for filters (`permit ssh`).
 pub fn port_number(name: &str) -> Option<u16> {
     let tables = port_tables();
-    let ids: Vec<u16> = (1..=tables.names.len() as u16)
-        .filter(|&i| tables.names[i as usize - 1].eq_ignore_ascii_case(name))
-        .collect();
-    if ids.is_empty() {
-        return None;
-    }
-    tables
-        .by_port
+    let key = ascii_lower(name);
+    // The names spelt `name` (any case): a run of `by_name`.
+    let from = tables
+        .by_name
+        .partition_point(|&i| ascii_lower(tables.names[i as usize - 1]).lt(key.clone()));
+    let ids = tables.by_name[from..]
         .iter()
-        .find_map(|t| t.iter().position(|i| ids.contains(i)))
-        .map(|p| p as u16)
+        .take_while(|&&i| ascii_lower(tables.names[i as usize - 1]).eq(key.clone()));
+    // The first table where one of them names a port, and the lowest port there.
+    (0..PORT_PROTOCOLS.len())
+        .filter_map(|t| {
+            ids.clone()
+                .filter_map(|&i| tables.lowest_port[t][i as usize - 1])
+                .min()
+        })
+        .next()
+}
+
+fn ascii_lower(s: &str) -> impl Iterator<Item = u8> + Clone + '_ {
+    s.bytes().map(|b| b.to_ascii_lowercase())
 }
 
 /// Every IANA service name.
@@ -212,10 +221,14 @@ const PORT_NAMES: &str = include_str!("port-names.txt");
 /// Transport protocols whose ports have names, in table order.
 const PORT_PROTOCOLS: [(u8, &str); 4] = [(6, "tcp"), (17, "udp"), (132, "sctp"), (33, "dccp")];
 
-/// Per transport protocol, the name index (1-based into `names`, 0 = none) of every port.
+/// Per transport protocol, the name index (1-based into `names`, 0 = none) of every port; and
+/// the reverse: per protocol, the lowest port of every name, and the name indices in order of
+/// their ASCII-lowercased names (for lookups in any case).
 struct PortTables {
     names: Vec<&'static str>,
     by_port: Vec<Box<[u16]>>,
+    lowest_port: Vec<Box<[Option<u16>]>>,
+    by_name: Vec<u16>,
 }
 
 fn port_tables() -> &'static PortTables {
@@ -255,7 +268,28 @@ fn parse_port_names(text: &'static str) -> PortTables {
             }
         }
     }
-    PortTables { names, by_port }
+    let lowest_port = by_port
+        .iter()
+        .map(|t| {
+            let mut lowest = vec![None; names.len()].into_boxed_slice();
+            for (port, &i) in t.iter().enumerate().rev() {
+                if i != 0 {
+                    lowest[i as usize - 1] = Some(port as u16);
+                }
+            }
+            lowest
+        })
+        .collect();
+    let mut by_name: Vec<u16> = (1..=names.len() as u16).collect();
+    by_name.sort_by(|&a, &b| {
+        ascii_lower(names[a as usize - 1]).cmp(ascii_lower(names[b as usize - 1]))
+    });
+    PortTables {
+        names,
+        by_port,
+        lowest_port,
+        by_name,
+    }
 }
 
 /// The IANA service name of `port` for transport protocol `protocol` (`(6, 22)` → `ssh`); `None`
@@ -324,6 +358,44 @@ mod tests {
         assert_eq!(port(6, 0), None);
         assert_eq!(port(1, 2048), None); // ICMP echo request is not a service
         assert_eq!(port(132, 3868), Some("diameter"));
+    }
+
+    /// The name index (sorted names, lowest port per name) answers as a scan of the port
+    /// tables does: the lowest TCP port of any name so spelt (any case), else UDP, SCTP, DCCP.
+    #[test]
+    fn name_lookup_agrees_with_a_scan_of_the_port_tables() {
+        let tables = port_tables();
+        let scan = |name: &str| {
+            let ids: Vec<u16> = (1..=tables.names.len() as u16)
+                .filter(|&i| tables.names[i as usize - 1].eq_ignore_ascii_case(name))
+                .collect();
+            if ids.is_empty() {
+                return None;
+            }
+            tables
+                .by_port
+                .iter()
+                .find_map(|t| t.iter().position(|i| ids.contains(i)))
+                .map(|p| p as u16)
+        };
+        // Names spelt alike in different case, names of several port ranges or only on UDP,
+        // SCTP or DCCP, names in no table, and a sample of the rest.
+        let mut names: Vec<String> = ["syslog", "SSH", "x11", "diameter", "nope", "", "a"]
+            .map(String::from)
+            .to_vec();
+        let mut seen = std::collections::HashMap::new();
+        for (k, n) in tables.names.iter().enumerate() {
+            let twins = seen.entry(n.to_ascii_lowercase()).or_insert(0);
+            *twins += 1;
+            if *twins == 2 || k % 97 == 0 {
+                names.push(n.to_string());
+                names.push(n.to_ascii_uppercase());
+            }
+        }
+        assert!(names.len() > 100, "{}", names.len());
+        for n in &names {
+            assert_eq!(port_number(n), scan(n), "{n}");
+        }
     }
 
     #[test]
