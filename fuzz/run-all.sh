@@ -46,8 +46,10 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   took=$(( $(date +%s) - start ))
-  # With -jobs>1 each job writes fuzz-N.log; sum their counts.
-  execs=$( { cat "$log"; cat fuzz-*.log 2>/dev/null || true; } |
+  # With -jobs>1 each job writes fuzz-N.log, and the main log repeats their final stats: count
+  # the jobs' logs when there are any, else the main log (never both).
+  if ls fuzz-*.log >/dev/null 2>&1; then counted=(fuzz-*.log); else counted=("$log"); fi
+  execs=$(cat "${counted[@]}" |
     sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s+=$1} END {print s+0}')
   rm -f fuzz-*.log
   crashes=$(ls "artifacts/$t" 2>/dev/null | grep -c -E '^(crash|oom|timeout|leak)-' || true)
