@@ -801,7 +801,16 @@ impl ArchiveFile {
         wanted: ColumnSet,
     ) -> Result<FlowBlock<'b>, ArchiveError> {
         let e = self.blocks[i];
-        let (view, info) = view_block_columns(&self.name, bytes, e.offset, wanted)?;
+        self.as_indexed(i, view_block_columns(&self.name, bytes, e.offset, wanted)?)
+    }
+
+    /// The checked view of block `i`, once its header agrees with the block index.
+    fn as_indexed<'b>(
+        &self,
+        i: usize,
+        (view, info): (FlowBlock<'b>, BlockInfo),
+    ) -> Result<FlowBlock<'b>, ArchiveError> {
+        let e = self.blocks[i];
         if !e.agrees_with(&info) {
             return Err(ArchiveError::corrupt(
                 &self.name,
@@ -844,15 +853,7 @@ impl ArchiveFile {
                 }
             }
         }
-        let (view, info) = checked?;
-        if !e.agrees_with(&info) {
-            return Err(ArchiveError::corrupt(
-                &self.name,
-                e.offset,
-                "block header disagrees with the block index",
-            ));
-        }
-        Ok(view)
+        self.as_indexed(i, checked?)
     }
 }
 

@@ -139,7 +139,7 @@ impl<W: Write> ArchiveWriter<W> {
             && [block.src_addr, block.dst_addr, block.next_hop]
                 .iter()
                 .any(|c| matches!(c, AddrColumn::V6(_)));
-        if selected.is_none() {
+        let Some(selected) = selected else {
             // Every row: a full block of one family goes out as it is; otherwise runs of rows
             // of one family are copied a column slice at a time.
             if !mixed {
@@ -159,11 +159,8 @@ impl<W: Write> ArchiveWriter<W> {
                 a = b;
             }
             return Ok(());
-        }
-        let rows: Vec<u32> = match selected {
-            Some(s) => crate::block::selected_rows(s),
-            None => (0..block.len as u32).collect(),
         };
+        let rows = crate::block::selected_rows(selected);
         if !mixed {
             return self.append(block, &rows, false);
         }
@@ -175,42 +172,41 @@ impl<W: Write> ArchiveWriter<W> {
 
     /// Appends `rows` of `block` to the pending flows of one family, emitting full blocks.
     fn append(&mut self, block: &FlowBlock<'_>, rows: &[u32], v6: bool) -> io::Result<()> {
-        let mut rest = rows;
-        while !rest.is_empty() {
-            let p = if v6 {
-                &mut self.pending6
-            } else {
-                &mut self.pending
-            };
-            let room = self.opts.block_flows.saturating_sub(p.len()).max(1);
-            let (now, later) = rest.split_at(room.min(rest.len()));
-            p.extend_rows(block, now);
-            if p.len() >= self.opts.block_flows {
-                self.flush_one(v6)?;
-            }
-            rest = later;
-        }
-        Ok(())
+        self.fill_pending(v6, rows.len(), |p, r| p.extend_rows(block, &rows[r]))
     }
 
-    /// Appends rows `range` of `block` to the pending flows of one family, emitting full
-    /// blocks.
+    /// Appends rows `range` of `block` to the pending flows of one family, a column slice at a
+    /// time, emitting full blocks.
     fn append_range(
         &mut self,
         block: &FlowBlock<'_>,
         range: std::ops::Range<usize>,
         v6: bool,
     ) -> io::Result<()> {
-        let mut a = range.start;
-        while a < range.end {
+        let first = range.start;
+        self.fill_pending(v6, range.len(), |p, r| {
+            p.extend_all(&block.slice(first + r.start..first + r.end))
+        })
+    }
+
+    /// Moves `n` flows into the pending block of one family, at most what it has room for at a
+    /// time (`put` copies flows `range` of the `n`), emitting each block that fills.
+    fn fill_pending(
+        &mut self,
+        v6: bool,
+        n: usize,
+        mut put: impl FnMut(&mut FlowBlockBuf, std::ops::Range<usize>),
+    ) -> io::Result<()> {
+        let mut a = 0;
+        while a < n {
             let p = if v6 {
                 &mut self.pending6
             } else {
                 &mut self.pending
             };
             let room = self.opts.block_flows.saturating_sub(p.len()).max(1);
-            let b = range.end.min(a + room);
-            p.extend_all(&block.slice(a..b));
+            let b = n.min(a + room);
+            put(p, a..b);
             if p.len() >= self.opts.block_flows {
                 self.flush_one(v6)?;
             }
