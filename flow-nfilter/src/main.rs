@@ -235,25 +235,37 @@ fn print(
     let mut out = stdout.lock();
     out.write_all(&printer.header())
         .map_err(ToolError::Output)?;
-    let mut bufs = Vec::new();
+    // One parallel pass a batch: each block is filtered, completed and formatted by one task
+    // (a join per batch, not one per step), then the texts are written in order.
+    let mut texts: Vec<Vec<u8>> = Vec::new();
     let stats = cli::scan_inputs_filtered(
         TOOL,
         &args.input,
         wanted,
         filter.block_prune(),
         &mut |batch| {
-            let picked = select_batch(filter, batch);
-            let kept: Vec<FlowBlockBuf> = picked
-                .par_iter()
-                .filter_map(|(sel, full)| {
-                    let block = full.as_ref()?;
-                    let mut b = FlowBlockBuf::default();
-                    b.extend_selected(block, &sel.rows);
-                    Some(b)
-                })
-                .collect();
-            let views: Vec<FlowBlock<'_>> = kept.iter().map(|b| b.view()).collect();
-            printer.write_batch(&views, &mut bufs, &mut out)
+            let n = batch.blocks.len();
+            if texts.len() < n {
+                texts.resize_with(n, Vec::new);
+            }
+            texts[..n].par_iter_mut().enumerate().for_each_init(
+                || (Vec::new(), FlowBlockBuf::default()),
+                |(rows, picked), (k, text)| {
+                    text.clear();
+                    let count = filter.select(&batch.blocks[k], rows);
+                    let Some(block) = (count > 0).then(|| batch.full(k)).flatten() else {
+                        return;
+                    };
+                    if count == block.len {
+                        printer.format_block(&block, text);
+                    } else {
+                        picked.clear();
+                        picked.extend_selected(&block, rows);
+                        printer.format_block(&picked.view(), text);
+                    }
+                },
+            );
+            texts[..n].iter().try_for_each(|t| out.write_all(t))
         },
     )?;
     out.flush().map_err(ToolError::Output)?;

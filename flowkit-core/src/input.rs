@@ -110,7 +110,7 @@ impl Default for ScanOptions {
             time_shift_ms: 0,
             no_mmap: false,
             include_tmp: false,
-            batch_blocks: 4 * rayon::current_num_threads().max(1),
+            batch_blocks: 8 * rayon::current_num_threads().max(1),
             prune: None,
             block_read: BlockRead::Auto,
         }
@@ -500,31 +500,39 @@ impl<'w> Scanner<'w> {
             if copy && copies.len() < chunk.len() {
                 copies.resize_with(chunk.len(), AlignedBuf::default);
             }
-            let unread: Vec<Option<ArchiveError>> = match copy {
-                true => copies[..chunk.len()]
-                    .par_iter_mut()
-                    .zip(chunk.par_iter())
-                    .map(|(buf, &i)| f.read_block_into(i, buf).err())
-                    .collect(),
-                false => (0..chunk.len()).map(|_| None).collect(),
-            };
-            if copy {
-                self.stats.blocks_copied +=
-                    unread.iter().take_while(|e| e.is_none()).count() as u64;
-            }
-            let copies = &copies[..];
+            // Copying, reading and checking a block are one task, so a batch costs one join.
+            let (bufs, results): (Vec<&AlignedBuf>, Vec<Result<FlowBlock<'_>, ArchiveError>>) =
+                match copy {
+                    true => {
+                        let (bufs, read): (Vec<&AlignedBuf>, Vec<_>) = copies[..chunk.len()]
+                            .par_iter_mut()
+                            .zip(chunk.par_iter())
+                            .map(|(buf, &i)| {
+                                let read = f.read_block_into(i, buf);
+                                let buf: &AlignedBuf = buf;
+                                let view = match read {
+                                    Ok(()) => (true, f.view_copied(i, buf.as_bytes(), columns)),
+                                    Err(e) => (false, Err(e)),
+                                };
+                                (buf, view)
+                            })
+                            .unzip();
+                        self.stats.blocks_copied +=
+                            read.iter().take_while(|(copied, _)| *copied).count() as u64;
+                        (bufs, read.into_iter().map(|(_, v)| v).collect())
+                    }
+                    false => (
+                        Vec::new(),
+                        chunk
+                            .par_iter()
+                            .map(|&i| f.block_columns(i, columns))
+                            .collect(),
+                    ),
+                };
             let view = |k: usize, cols: ColumnSet| match copy {
-                true => f.view_copied(chunk[k], copies[k].as_bytes(), cols),
+                true => f.view_copied(chunk[k], bufs[k].as_bytes(), cols),
                 false => f.block_columns(chunk[k], cols),
             };
-            let results: Vec<Result<FlowBlock<'_>, ArchiveError>> = unread
-                .into_par_iter()
-                .enumerate()
-                .map(|(k, unread)| match unread {
-                    Some(e) => Err(e),
-                    None => view(k, columns),
-                })
-                .collect();
             let mut views = Vec::with_capacity(results.len());
             let mut failure = None;
             for r in results {
@@ -557,7 +565,7 @@ impl<'w> Scanner<'w> {
             };
             let raw: Vec<&[u8]> = (0..views.len())
                 .map(|k| match copy {
-                    true => copies[k].as_bytes(),
+                    true => bufs[k].as_bytes(),
                     false => f.block_bytes(chunk[k]),
                 })
                 .collect();

@@ -232,7 +232,7 @@ pub(crate) fn sample_hash(
     buf[52] = protocol;
     buf[53..61].copy_from_slice(&packets.to_le_bytes());
     buf[61..69].copy_from_slice(&octets.to_le_bytes());
-    xxhash_rust::xxh3::xxh3_64(&buf)
+    twox_hash::XxHash3_64::oneshot(&buf)
 }
 
 /// IPv4 addresses as a set: a few ranges, or a table indexed by the top 16 bits.

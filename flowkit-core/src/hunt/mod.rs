@@ -24,15 +24,15 @@ pub use suppress::{Suppress, SuppressError};
 
 use crate::block::{v6_bytes_to_addr, AddrColumn, ColumnSet, FlowBlock, FlowBlockBuf};
 use crate::record::FlowRecord;
+use foldhash::fast::FixedState;
 use serde::Serialize;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::net::IpAddr;
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// A hash map with a fast, non-adversarial hasher (keys are addresses and ports).
-pub type FastMap<K, V> = HashMap<K, V, Xxh3DefaultBuilder>;
+pub type FastMap<K, V> = HashMap<K, V, FixedState>;
 /// A hash set with a fast, non-adversarial hasher.
-pub type FastSet<K> = HashSet<K, Xxh3DefaultBuilder>;
+pub type FastSet<K> = HashSet<K, FixedState>;
 
 /// An address as a hash key: 16 bytes as one integer, IPv4 as IPv4-mapped IPv6.
 pub type AddrKey = u128;
