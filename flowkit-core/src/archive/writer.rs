@@ -77,7 +77,10 @@ pub struct ArchiveWriter<W: Write> {
     min_start: i64,
     max_end: i64,
     created_ms: i64,
+    /// Block headers and other small encodings.
     scratch: Vec<u8>,
+    /// The address Bloom filter of the block being written.
+    bloom: Vec<u64>,
 }
 
 impl<W: Write> ArchiveWriter<W> {
@@ -105,6 +108,7 @@ impl<W: Write> ArchiveWriter<W> {
             max_end: i64::MIN,
             created_ms,
             scratch: Vec::new(),
+            bloom: Vec::new(),
         })
     }
 
@@ -297,13 +301,15 @@ impl<W: Write> ArchiveWriter<W> {
         if block.len == 0 {
             return Ok(());
         }
-        let info = encode_block(block, &mut self.scratch);
-        self.out.write_all(&self.scratch)?;
+        let mut parts = Vec::with_capacity(2 * ColumnId::ALL.len() + 3);
+        let info = encode_block_parts(block, &mut self.bloom, &mut self.scratch, &mut parts);
+        parts.insert(0, &self.scratch);
+        write_all_parts(&mut self.out, &parts)?;
         self.index.push(IndexEntry {
             offset: self.pos,
             info,
         });
-        self.pos += self.scratch.len() as u64;
+        self.pos += info.total_len();
         self.total += block.len as u64;
         self.min_start = self.min_start.min(info.min_start_ms);
         self.max_end = self.max_end.max(info.max_end_ms);
@@ -418,7 +424,9 @@ impl ArchiveFileWriter {
         }
         let tmp = temp_name(target);
         let f = File::create(&tmp)?;
-        let inner = ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, f), opts)?;
+        // Small writes (header, index) are gathered; a block (hundreds of KiB) is larger than
+        // the buffer, so it goes from its columns to the file in one vectored write, uncopied.
+        let inner = ArchiveWriter::new(io::BufWriter::with_capacity(64 << 10, f), opts)?;
         Ok(ArchiveFileWriter {
             inner,
             tmp,
@@ -518,70 +526,119 @@ fn encode_header(
     h
 }
 
-/// Encodes one block into `out` (cleared first) and returns its summary.
-pub fn encode_block(block: &FlowBlock<'_>, out: &mut Vec<u8>) -> BlockInfo {
+/// Zero bytes that pad a column to a multiple of 8.
+static PAD: [u8; 8] = [0; 8];
+
+/// Lays out one block without copying its columns: the block header and column directory go
+/// into `head` (cleared first), and the column payloads, each followed by its padding, are
+/// pushed onto `parts` in file order (the Bloom filter, built into `bloom`, last). The stored
+/// block is `head` followed by `parts`, ready for one vectored write. Columns are checksummed
+/// where they lie. Returns the block's summary.
+pub fn encode_block_parts<'a>(
+    block: &FlowBlock<'a>,
+    bloom: &'a mut Vec<u64>,
+    head: &mut Vec<u8>,
+    parts: &mut Vec<&'a [u8]>,
+) -> BlockInfo {
     let cols = ColumnId::ALL;
-    out.clear();
     // The flow columns, then the address Bloom filter (archive::bloom).
     let entries = cols.len() + 1;
     let dir_len = entries * COLUMN_ENTRY_LEN;
-    out.resize(BLOCK_HEADER_LEN + dir_len, 0);
-    let payload_start = out.len();
+    head.clear();
+    head.resize(BLOCK_HEADER_LEN + dir_len, 0);
+    parts.clear();
+    let mut off = 0usize;
+    let mut put = |k: usize, id: u16, enc: u8, bytes: &'a [u8]| {
+        let pad = &PAD[..pad8(bytes.len()) - bytes.len()];
+        // The checksum covers the padding too, so every byte of a block is checked.
+        let sum = checksum_parts(bytes, pad);
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        head[e..e + 2].copy_from_slice(&id.to_le_bytes());
+        head[e + 2] = enc;
+        head[e + 4..e + 8].copy_from_slice(&(off as u32).to_le_bytes());
+        head[e + 8..e + 12].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+        head[e + 16..e + 24].copy_from_slice(&sum.to_le_bytes());
+        off += bytes.len() + pad.len();
+        parts.extend([bytes, pad].into_iter().filter(|p| !p.is_empty()));
+    };
     for (k, &id) in cols.iter().enumerate() {
         let (mut enc, mut bytes) = column_bytes(block, id);
-        if bytes.iter().all(|&b| b == 0) {
+        if all_zero(bytes) {
             (enc, bytes) = (Encoding::Zero, &[]);
         }
-        let off = out.len() - payload_start;
-        out.extend_from_slice(bytes);
-        let len = bytes.len();
-        out.resize(payload_start + pad8(off + len), 0);
-        // The checksum covers the padding too, so every byte of a block is checked.
-        let sum = checksum(&out[payload_start + off..]);
-        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
-        out[e..e + 2].copy_from_slice(&(id as u16).to_le_bytes());
-        out[e + 2] = enc as u8;
-        out[e + 4..e + 8].copy_from_slice(&(off as u32).to_le_bytes());
-        out[e + 8..e + 12].copy_from_slice(&(len as u32).to_le_bytes());
-        out[e + 16..e + 24].copy_from_slice(&sum.to_le_bytes());
+        put(k, id as u16, enc as u8, bytes);
     }
-    {
-        let mut words = Vec::new();
-        super::bloom::build(block, &mut words);
-        let bytes: &[u8] = bytemuck::cast_slice(&words);
-        let off = out.len() - payload_start;
-        out.extend_from_slice(bytes);
-        let sum = checksum(&out[payload_start + off..]);
-        let e = BLOCK_HEADER_LEN + cols.len() * COLUMN_ENTRY_LEN;
-        out[e..e + 2].copy_from_slice(&super::bloom::BLOOM_ID.to_le_bytes());
-        out[e + 2] = super::bloom::BLOOM_ENCODING;
-        out[e + 4..e + 8].copy_from_slice(&(off as u32).to_le_bytes());
-        out[e + 8..e + 12].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
-        out[e + 16..e + 24].copy_from_slice(&sum.to_le_bytes());
-    }
+    super::bloom::build(block, bloom);
+    put(
+        cols.len(),
+        super::bloom::BLOOM_ID,
+        super::bloom::BLOOM_ENCODING,
+        bytemuck::cast_slice(bloom.as_slice()),
+    );
     let (min_start, max_start) = min_max(block.start_ms);
     let max_end = block.end_ms.iter().copied().max().unwrap_or(i64::MIN);
     let info = BlockInfo {
         flows: block.len as u32,
         columns: entries as u32,
-        payload_len: (out.len() - payload_start) as u32,
+        payload_len: off as u32,
         min_start_ms: min_start,
         max_start_ms: max_start,
         max_end_ms: max_end,
     };
-    out[0..4].copy_from_slice(BLOCK_MAGIC);
-    out[4..8].copy_from_slice(&info.columns.to_le_bytes());
-    out[8..12].copy_from_slice(&info.flows.to_le_bytes());
-    out[12..16].copy_from_slice(&info.payload_len.to_le_bytes());
-    out[16..24].copy_from_slice(&info.min_start_ms.to_le_bytes());
-    out[24..32].copy_from_slice(&info.max_start_ms.to_le_bytes());
-    out[32..40].copy_from_slice(&info.max_end_ms.to_le_bytes());
-    let mut summed = Vec::with_capacity(40 + dir_len);
-    summed.extend_from_slice(&out[..40]);
-    summed.extend_from_slice(&out[BLOCK_HEADER_LEN..BLOCK_HEADER_LEN + dir_len]);
-    let c = checksum(&summed);
-    out[40..48].copy_from_slice(&c.to_le_bytes());
+    head[0..4].copy_from_slice(BLOCK_MAGIC);
+    head[4..8].copy_from_slice(&info.columns.to_le_bytes());
+    head[8..12].copy_from_slice(&info.flows.to_le_bytes());
+    head[12..16].copy_from_slice(&info.payload_len.to_le_bytes());
+    head[16..24].copy_from_slice(&info.min_start_ms.to_le_bytes());
+    head[24..32].copy_from_slice(&info.max_start_ms.to_le_bytes());
+    head[32..40].copy_from_slice(&info.max_end_ms.to_le_bytes());
+    let c = checksum_parts(&head[..40], &head[BLOCK_HEADER_LEN..]);
+    head[40..48].copy_from_slice(&c.to_le_bytes());
     info
+}
+
+/// Encodes one block into `out` (cleared first) and returns its summary: the bytes
+/// [`encode_block_parts`] lays out, in one buffer.
+pub fn encode_block(block: &FlowBlock<'_>, out: &mut Vec<u8>) -> BlockInfo {
+    let (mut bloom, mut parts) = (Vec::new(), Vec::new());
+    let info = encode_block_parts(block, &mut bloom, out, &mut parts);
+    for p in &parts {
+        out.extend_from_slice(p);
+    }
+    info
+}
+
+/// The checksum of `a` followed by `b`, without joining them.
+fn checksum_parts(a: &[u8], b: &[u8]) -> u64 {
+    if b.is_empty() {
+        return checksum(a);
+    }
+    let mut h = twox_hash::XxHash3_64::with_seed(0);
+    std::hash::Hasher::write(&mut h, a);
+    std::hash::Hasher::write(&mut h, b);
+    std::hash::Hasher::finish(&h)
+}
+
+/// True when every byte is zero (a column stored with no payload), eight bytes at a time.
+fn all_zero(bytes: &[u8]) -> bool {
+    let (words, tail): (&[[u8; 8]], &[u8]) = bytes.as_chunks();
+    words.iter().all(|w| u64::from_ne_bytes(*w) == 0) && tail.iter().all(|&b| b == 0)
+}
+
+/// Writes all of `parts` with vectored writes (what `Write::write_all_vectored`, not yet
+/// stable, does): a block goes from its columns to the sink without being copied first.
+fn write_all_parts(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
+    let mut slices: Vec<io::IoSlice<'_>> = parts.iter().map(|p| io::IoSlice::new(p)).collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match out.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn min_max(v: &[i64]) -> (i64, i64) {
