@@ -396,7 +396,7 @@ struct Trickle {
 impl std::io::Write for Trickle {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.calls += 1;
-        if self.calls % 7 == 0 {
+        if self.calls.is_multiple_of(7) {
             return Err(std::io::ErrorKind::Interrupted.into());
         }
         let n = buf.len().min(self.step);
