@@ -42,8 +42,13 @@ pub struct ScanOptions {
     pub no_mmap: bool,
     /// Also read `tmp*` files (unfinished files of a running collector).
     pub include_tmp: bool,
-    /// Blocks handed out per batch (work for the thread pool).
+    /// Blocks of an archive file handed out per batch (work for the thread pool): eight a
+    /// thread, so a batch's one join is spread over much work.
     pub batch_blocks: usize,
+    /// Blocks of a stream (a pipe, or another format's reader) per batch: four a thread, so
+    /// the stage after a pipe starts sooner and holds less (measured: a three-stage chain is
+    /// faster and smaller with four than with eight).
+    pub stream_batch_blocks: usize,
     /// Skip blocks whose address Bloom filter shows they hold no flow a filter can pass (see
     /// `filter::BlockPrune`); such blocks are never handed out.
     pub prune: Option<Arc<BlockPrune>>,
@@ -111,6 +116,7 @@ impl Default for ScanOptions {
             no_mmap: false,
             include_tmp: false,
             batch_blocks: 8 * rayon::current_num_threads().max(1),
+            stream_batch_blocks: 4 * rayon::current_num_threads().max(1),
             prune: None,
             block_read: BlockRead::Auto,
         }
@@ -669,7 +675,7 @@ impl<'w> Scanner<'w> {
     ) -> Result<(), ScanError> {
         self.stats.files += 1;
         let name = s.name().to_string();
-        let n = self.opts.batch_blocks.max(1);
+        let n = self.opts.stream_batch_blocks.max(1);
         let mut bufs: Vec<AlignedBuf> = (0..n).map(|_| AlignedBuf::default()).collect();
         // Files that block references of this stream point into, opened once each.
         let mut referenced: HashMap<Arc<PathBuf>, Arc<ArchiveFile>> = HashMap::new();
@@ -889,7 +895,7 @@ impl<'w> Scanner<'w> {
             }
         };
         self.stats.files += 1;
-        let n = self.opts.batch_blocks.max(1);
+        let n = self.opts.stream_batch_blocks.max(1);
         let mut bufs: Vec<FlowBlockBuf> = (0..n).map(|_| FlowBlockBuf::default()).collect();
         loop {
             let mut filled = 0;
@@ -1190,6 +1196,7 @@ mod tests {
         let opts = ScanOptions {
             block_read,
             batch_blocks: 3,
+            stream_batch_blocks: 3,
             ..ScanOptions::default()
         };
         let (mut starts, mut ends) = (Vec::new(), Vec::new());
