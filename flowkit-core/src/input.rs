@@ -510,22 +510,22 @@ impl<'w> Scanner<'w> {
             let (bufs, results): (Vec<&AlignedBuf>, Vec<Result<FlowBlock<'_>, ArchiveError>>) =
                 match copy {
                     true => {
+                        // Outer result: the copy; inner: the check of the copied block.
                         let (bufs, read): (Vec<&AlignedBuf>, Vec<_>) = copies[..chunk.len()]
                             .par_iter_mut()
                             .zip(chunk.par_iter())
                             .map(|(buf, &i)| {
                                 let read = f.read_block_into(i, buf);
                                 let buf: &AlignedBuf = buf;
-                                let view = match read {
-                                    Ok(()) => (true, f.view_copied(i, buf.as_bytes(), columns)),
-                                    Err(e) => (false, Err(e)),
-                                };
-                                (buf, view)
+                                (
+                                    buf,
+                                    read.map(|()| f.view_copied(i, buf.as_bytes(), columns)),
+                                )
                             })
                             .unzip();
                         self.stats.blocks_copied +=
-                            read.iter().take_while(|(copied, _)| *copied).count() as u64;
-                        (bufs, read.into_iter().map(|(_, v)| v).collect())
+                            read.iter().take_while(|r| r.is_ok()).count() as u64;
+                        (bufs, read.into_iter().map(|r| r.and_then(|v| v)).collect())
                     }
                     false => (
                         Vec::new(),

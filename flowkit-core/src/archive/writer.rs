@@ -597,17 +597,6 @@ pub fn encode_block_parts<'a>(
     info
 }
 
-/// Encodes one block into `out` (cleared first) and returns its summary: the bytes
-/// [`encode_block_parts`] lays out, in one buffer.
-pub fn encode_block(block: &FlowBlock<'_>, out: &mut Vec<u8>) -> BlockInfo {
-    let (mut bloom, mut parts) = (Vec::new(), Vec::new());
-    let info = encode_block_parts(block, &mut bloom, out, &mut parts);
-    for p in &parts {
-        out.extend_from_slice(p);
-    }
-    info
-}
-
 /// The checksum of `a` followed by `b`, without joining them.
 fn checksum_parts(a: &[u8], b: &[u8]) -> u64 {
     if b.is_empty() {
