@@ -560,18 +560,41 @@ mod tests {
             let mut enc = ExportEncoder::new(version, flows[0].start_ms - 3_600_000);
             let mut dec = crate::decode::Decoder::default();
             let mut out = crate::FlowBlockBuf::default();
+            // A second decoder fed the same datagrams keeps the families apart.
+            let mut split_dec = crate::decode::Decoder::default();
+            let (mut v4, mut v6) = (
+                crate::FlowBlockBuf::default(),
+                crate::FlowBlockBuf::default(),
+            );
             let mut d = Vec::new();
             for chunk in flows.chunks(enc.max_flows()) {
                 let export = chunk.iter().map(|f| f.end_ms).max().unwrap() + 1000;
                 enc.encode(chunk, export, &mut d).unwrap();
                 assert!(d.len() <= IPFIX_MAX_MESSAGE, "{}", d.len());
-                let info = dec
-                    .decode(&d, IpAddr::V4(Ipv4Addr::LOCALHOST), export, &mut out)
-                    .unwrap();
+                let from = IpAddr::V4(Ipv4Addr::LOCALHOST);
+                let info = dec.decode(&d, from, export, &mut out).unwrap();
+                assert_eq!(info.flows, chunk.len());
+                let mut split = crate::decode::FlowOut::split(&mut v4, &mut v6);
+                let info = split_dec.decode_into(&d, from, export, &mut split).unwrap();
                 assert_eq!(info.flows, chunk.len());
             }
             assert_eq!(dec.stats().sequence_gaps, 0, "{version:?}");
-            let mut got: Vec<FlowRecord> = out.view().records().collect();
+            let one: Vec<FlowRecord> = out.view().records().collect();
+            let is_v6 = |f: &FlowRecord| f.src_addr.is_ipv6() || f.dst_addr.is_ipv6();
+            let one_v4: Vec<_> = one.iter().filter(|f| !is_v6(f)).cloned().collect();
+            let one_v6: Vec<_> = one.iter().filter(|f| is_v6(f)).cloned().collect();
+            assert!(!one_v4.is_empty() && !one_v6.is_empty());
+            assert_eq!(
+                v4.view().records().collect::<Vec<_>>(),
+                one_v4,
+                "{version:?}"
+            );
+            assert_eq!(
+                v6.view().records().collect::<Vec<_>>(),
+                one_v6,
+                "{version:?}"
+            );
+            let mut got = one;
             // A datagram carries IPv4 flows before IPv6 ones.
             let mut want = flows.clone();
             let key = |f: &FlowRecord| {

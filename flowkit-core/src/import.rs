@@ -4,7 +4,7 @@
 
 use crate::block::{FlowBlock, FlowBlockBuf};
 use crate::capture::{CaptureReader, CaptureStats};
-use crate::decode::{peek_header, DecodeStats, Decoder, DecoderConfig};
+use crate::decode::{peek_header, DecodeStats, Decoder, DecoderConfig, FlowOut};
 use std::fmt;
 use std::io;
 use std::path::Path;
@@ -139,9 +139,11 @@ impl Importer {
     }
 
     /// Imports the datagrams of an opened capture. Decoding runs on a thread of its own while
-    /// the caller's thread runs `sink` (encoding and writing), so the two overlap; flows reach
-    /// `sink` in capture order, in batches of up to [`BATCH_FLOWS`] flows (within one interval,
-    /// see [`Importer::set_interval`]), with the export time of the batch's first datagram.
+    /// the caller's thread runs `sink` (encoding and writing), so the two overlap. Each batch
+    /// holds flows of one address family (IPv4, or IPv6 source or destination), in capture
+    /// order, [`BATCH_FLOWS`] of them unless it ends an interval (see
+    /// [`Importer::set_interval`]) or the capture; its time is the export time of a datagram of
+    /// its interval.
     pub fn import(
         &mut self,
         reader: CaptureReader,
@@ -200,7 +202,7 @@ impl Importer {
     }
 }
 
-/// Flows handed to the sink at once (at most).
+/// Flows handed to the sink at once (a batch may pass it by the flows of one datagram).
 pub const BATCH_FLOWS: usize = 8192;
 
 /// What the decoding thread sends to the writing one.
@@ -221,11 +223,28 @@ fn decode_capture(
     tx: &SyncSender<Decoded>,
     recycled: &Receiver<FlowBlockBuf>,
 ) {
-    let key = |t: i64| interval.as_ref().map(|f| f(t));
+    // The interval of an export time, remembered for the last time asked: consecutive
+    // datagrams mostly share their export second, and a time zone lookup per datagram showed.
+    let mut last: Option<(i64, Option<i64>)> = None;
+    let mut key = |t: i64| match last {
+        Some((lt, k)) if lt == t => k,
+        _ => {
+            let k = interval.as_ref().map(|f| f(t));
+            last = Some((t, k));
+            k
+        }
+    };
     let name = reader.name().to_string();
-    let mut batch = FlowBlockBuf::default();
+    // IPv4 and IPv6 flows are decoded apart ([`FlowOut::split`]): the writer keeps them in
+    // separate blocks, and a full batch of one family is written as it is.
+    let mut v4 = FlowBlockBuf::default();
+    let mut v6 = FlowBlockBuf::default();
     let mut batch_t = 0i64;
+    let mut batch_key = None;
     let send = |t: i64, batch: &mut FlowBlockBuf| {
+        if batch.is_empty() {
+            return true;
+        }
         let empty = recycled.try_recv().unwrap_or_default();
         let full = std::mem::replace(batch, empty);
         tx.send(Decoded::Flows(t, Box::new(full))).is_ok()
@@ -251,20 +270,28 @@ fn decode_capture(
         } else {
             dgram.ts_ms
         };
-        if !batch.is_empty()
-            && (batch.len() >= BATCH_FLOWS || key(t) != key(batch_t))
-            && !send(batch_t, &mut batch)
-        {
-            return;
+        let held = !v4.is_empty() || !v6.is_empty();
+        if held && key(t) != batch_key {
+            // A new interval: what is held belongs to the old one.
+            if !send(batch_t, &mut v4) || !send(batch_t, &mut v6) {
+                return;
+            }
         }
-        if batch.is_empty() {
+        for batch in [&mut v4, &mut v6] {
+            if batch.len() >= BATCH_FLOWS && !send(batch_t, batch) {
+                return;
+            }
+        }
+        if v4.is_empty() && v6.is_empty() {
             batch_t = t;
+            batch_key = key(t);
         }
         let exporter = dgram.src.ip();
-        let before = batch.len();
-        if let Err(e) = decoder.decode(dgram.payload, exporter, dgram.ts_ms, &mut batch) {
+        let before = v4.len() + v6.len();
+        let mut out = FlowOut::split(&mut v4, &mut v6);
+        if let Err(e) = decoder.decode_into(dgram.payload, exporter, dgram.ts_ms, &mut out) {
             summary.malformed_packets += 1;
-            let kept = batch.len() - before;
+            let kept = out.len() - before;
             let note = if kept == 0 {
                 String::new()
             } else {
@@ -281,8 +308,8 @@ fn decode_capture(
             }
         }
     }
-    if !batch.is_empty() {
-        send(batch_t, &mut batch);
+    if send(batch_t, &mut v4) {
+        send(batch_t, &mut v6);
     }
     summary.capture.add(&reader.stats);
     summary.captures += 1;

@@ -576,7 +576,7 @@ pub fn encode_block_parts<'a>(
         bytemuck::cast_slice(bloom.as_slice()),
     );
     let (min_start, max_start) = min_max(block.start_ms);
-    let max_end = block.end_ms.iter().copied().max().unwrap_or(i64::MIN);
+    let (_, max_end) = min_max(block.end_ms);
     let info = BlockInfo {
         flows: block.len as u32,
         columns: entries as u32,
@@ -608,10 +608,15 @@ fn checksum_parts(a: &[u8], b: &[u8]) -> u64 {
     std::hash::Hasher::finish(&h)
 }
 
-/// True when every byte is zero (a column stored with no payload), eight bytes at a time.
+/// True when every byte is zero (a column stored with no payload): 256 bytes at a time are
+/// OR-ed together (a loop the compiler turns into vector instructions), stopping at the first
+/// run that is not zero.
 fn all_zero(bytes: &[u8]) -> bool {
     let (words, tail): (&[[u8; 8]], &[u8]) = bytes.as_chunks();
-    words.iter().all(|w| u64::from_ne_bytes(*w) == 0) && tail.iter().all(|&b| b == 0)
+    words
+        .chunks(32)
+        .all(|run| run.iter().fold(0, |acc, w| acc | u64::from_ne_bytes(*w)) == 0)
+        && tail.iter().all(|&b| b == 0)
 }
 
 /// Writes all of `parts` with vectored writes (what `Write::write_all_vectored`, not yet
@@ -630,9 +635,21 @@ fn write_all_parts(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
     Ok(())
 }
 
+/// Smallest and largest value (`(i64::MAX, i64::MIN)` for none). Four lanes, so the compare
+/// chains of neighbouring values do not wait on each other.
 fn min_max(v: &[i64]) -> (i64, i64) {
-    v.iter()
-        .fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+    let (quads, tail) = v.as_chunks::<4>();
+    let (mut lo, mut hi) = ([i64::MAX; 4], [i64::MIN; 4]);
+    for q in quads {
+        for k in 0..4 {
+            lo[k] = lo[k].min(q[k]);
+            hi[k] = hi[k].max(q[k]);
+        }
+    }
+    lo.into_iter()
+        .zip(hi)
+        .chain(tail.iter().map(|&x| (x, x)))
+        .fold((i64::MAX, i64::MIN), |(a, b), (l, h)| (a.min(l), b.max(h)))
 }
 
 macro_rules! column_bytes_fn {
@@ -653,5 +670,36 @@ fn addr_bytes<'a>(col: &AddrColumn<'a>) -> (Encoding, &'a [u8]) {
     match *col {
         AddrColumn::V4(v) => (Encoding::AddrV4, bytemuck::cast_slice(v)),
         AddrColumn::V6(v) => (Encoding::AddrV6, bytemuck::cast_slice(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lane-wise and run-wise helpers give what their plain definitions give, at lengths
+    /// around their chunk sizes and with the decisive value anywhere.
+    #[test]
+    fn all_zero_and_min_max_match_their_definitions() {
+        for len in [0usize, 1, 3, 4, 5, 7, 8, 9, 31, 255, 256, 257, 1000] {
+            let zeros = vec![0u8; len];
+            assert!(all_zero(&zeros));
+            for at in [0, len / 2, len.saturating_sub(1)] {
+                if len == 0 {
+                    continue;
+                }
+                let mut b = zeros.clone();
+                b[at] = 0x40;
+                assert!(!all_zero(&b), "len {len} at {at}");
+            }
+            let v: Vec<i64> = (0..len as i64)
+                .map(|i| (i * 7919 % 1009 - 500) * 1_000_003)
+                .collect();
+            let want = (
+                v.iter().copied().min().unwrap_or(i64::MAX),
+                v.iter().copied().max().unwrap_or(i64::MIN),
+            );
+            assert_eq!(min_max(&v), want, "len {len}");
+        }
     }
 }

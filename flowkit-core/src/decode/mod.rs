@@ -37,6 +37,51 @@ use template::Template;
 
 pub use options::Sampling;
 
+/// Where a [`Decoder`] appends flows: one buffer for every flow, or IPv4 and IPv6 flows apart.
+/// Archive writers keep the two families in separate blocks, so flows decoded apart reach them
+/// ready to write instead of being sorted row by row.
+pub struct FlowOut<'a> {
+    v4: &'a mut FlowBlockBuf,
+    v6: Option<&'a mut FlowBlockBuf>,
+}
+
+impl<'a> FlowOut<'a> {
+    /// Every flow into `out`, in the order of the datagrams.
+    pub fn one(out: &'a mut FlowBlockBuf) -> Self {
+        FlowOut { v4: out, v6: None }
+    }
+
+    /// IPv4 flows into `v4`, IPv6 flows (an IPv6 source or destination) into `v6`; each keeps
+    /// the order of the datagrams.
+    pub fn split(v4: &'a mut FlowBlockBuf, v6: &'a mut FlowBlockBuf) -> Self {
+        FlowOut { v4, v6: Some(v6) }
+    }
+
+    /// Flows held, both families.
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.as_ref().map_or(0, |b| b.len())
+    }
+
+    /// True when no flow is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer for flows of one family.
+    pub(crate) fn family(&mut self, v6: bool) -> &mut FlowBlockBuf {
+        match &mut self.v6 {
+            Some(b) if v6 => b,
+            _ => self.v4,
+        }
+    }
+
+    /// Appends one flow to the buffer of its family.
+    pub(crate) fn push(&mut self, r: &crate::record::FlowRecord) {
+        let v6 = r.src_addr.is_ipv6() || r.dst_addr.is_ipv6();
+        self.family(v6).push(r);
+    }
+}
+
 /// Limits on what a decoder keeps, so memory stays bounded whatever exporters send.
 #[derive(Clone, Debug)]
 pub struct DecoderConfig {
@@ -529,6 +574,17 @@ impl Decoder {
         exporter: IpAddr,
         recv_ms: i64,
         out: &mut FlowBlockBuf,
+    ) -> Result<DatagramInfo, DecodeError> {
+        self.decode_into(datagram, exporter, recv_ms, &mut FlowOut::one(out))
+    }
+
+    /// [`Decoder::decode`] into one buffer or a buffer per address family (see [`FlowOut`]).
+    pub fn decode_into(
+        &mut self,
+        datagram: &[u8],
+        exporter: IpAddr,
+        recv_ms: i64,
+        out: &mut FlowOut<'_>,
     ) -> Result<DatagramInfo, DecodeError> {
         let n_exporters = self.exporters.len();
         let max_exporters = self.config.max_exporters;

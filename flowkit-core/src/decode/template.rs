@@ -148,6 +148,52 @@ pub struct ColumnPlan {
     pub per_record: Vec<Op>,
     /// The template carries ICMP type/code, which replaces the destination port of ICMP flows.
     pub icmp: bool,
+    /// Set when the per-record operations are only a start and an end time each read on its
+    /// own (and perhaps one ICMP type/code field), so times can be filled column by column too.
+    pub simple: Option<SimpleTimes>,
+    /// The template's source or destination address is IPv6: its flows are IPv6 flows.
+    pub v6: bool,
+}
+
+/// The per-record work of a plan whose times need no fallbacks: one start and one end field,
+/// each absolute (seconds, milliseconds, NTP) or sysUpTime-relative, and at most an
+/// `icmpTypeCode` field. Most exporters' templates have this shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimpleTimes {
+    /// The start time field.
+    pub start: Op,
+    /// The end time field.
+    pub end: Op,
+    /// The `icmpTypeCode` field, if any.
+    pub icmp: Option<Op>,
+}
+
+impl SimpleTimes {
+    /// A time is relative to sysUpTime, so the set needs an uptime or system init time.
+    pub fn uses_uptime(&self) -> bool {
+        self.start.slot == Slot::StartUptime || self.end.slot == Slot::EndUptime
+    }
+
+    fn new(per_record: &[Op]) -> Option<SimpleTimes> {
+        use Slot::*;
+        let (mut start, mut end, mut icmp) = (None, None, None);
+        for op in per_record {
+            let place = match op.slot {
+                StartSecs | StartMillis | StartNtp | StartUptime => &mut start,
+                EndSecs | EndMillis | EndNtp | EndUptime => &mut end,
+                IcmpTypeCode => &mut icmp,
+                _ => return None,
+            };
+            if place.replace(*op).is_some() {
+                return None;
+            }
+        }
+        Some(SimpleTimes {
+            start: start?,
+            end: end?,
+            icmp,
+        })
+    }
 }
 
 impl ColumnPlan {
@@ -158,6 +204,8 @@ impl ColumnPlan {
             columns: Vec::new(),
             per_record: Vec::new(),
             icmp: false,
+            simple: None,
+            v6: false,
         };
         for op in ops {
             if is_column(op.slot) {
@@ -165,6 +213,7 @@ impl ColumnPlan {
                     return None; // a column named twice: the general path decides
                 }
                 seen |= 1 << op.slot as u64;
+                plan.v6 |= matches!(op.slot, Slot::SrcAddr | Slot::DstAddr) && op.len == 16;
                 plan.columns.push(*op);
             } else {
                 plan.icmp |= matches!(
@@ -174,6 +223,7 @@ impl ColumnPlan {
                 plan.per_record.push(*op);
             }
         }
+        plan.simple = SimpleTimes::new(&plan.per_record);
         Some(plan)
     }
 }

@@ -1,9 +1,12 @@
 //! NetFlow v5: a 24-byte header and up to 30 fixed 48-byte records, read in place.
 
-use super::{DecodeError, DecodeErrorKind, DecoderConfig, ExportHeader, Exporter};
-use crate::block::FlowBlockBuf;
+use super::options::Sampling;
+use super::sets::{columns, FlowCtx};
+use super::template::{ColumnPlan, FieldSpec, Template};
+use super::{DecodeError, DecodeErrorKind, DecoderConfig, ExportHeader, Exporter, FlowOut};
 use crate::record::FlowRecord;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
+use std::sync::LazyLock;
 
 const HEADER_LEN: usize = 24;
 const RECORD_LEN: usize = 48;
@@ -16,6 +19,54 @@ fn u16_at(b: &[u8], o: usize) -> u16 {
 #[inline(always)]
 fn u32_at(b: &[u8], o: usize) -> u32 {
     u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+
+/// The v5 record as a column plan: NetFlow v9 element ids at v5's offsets (v9's FIRST and
+/// LAST_SWITCHED are v5's sysUpTime times too), so v5 records are decoded a column at a time
+/// by the same code as v9 and IPFIX data sets.
+fn plan() -> &'static ColumnPlan {
+    static PLAN: LazyLock<ColumnPlan> = LazyLock::new(|| {
+        const PAD: u16 = 210; // paddingOctets: skipped
+        let fields = [
+            (8, 4),   // srcaddr
+            (12, 4),  // dstaddr
+            (15, 4),  // nexthop
+            (10, 2),  // input
+            (14, 2),  // output
+            (2, 4),   // dPkts
+            (1, 4),   // dOctets
+            (22, 4),  // first
+            (21, 4),  // last
+            (7, 2),   // srcport
+            (11, 2),  // dstport
+            (PAD, 1), // pad1
+            (6, 1),   // tcp_flags
+            (4, 1),   // prot
+            (5, 1),   // tos
+            (16, 2),  // src_as
+            (17, 2),  // dst_as
+            (9, 1),   // src_mask
+            (13, 1),  // dst_mask
+            (PAD, 2), // pad2
+        ]
+        .map(|(id, len)| FieldSpec {
+            id,
+            enterprise: 0,
+            len,
+        });
+        let t = Template::compile(0, fields.to_vec(), false, 0, true).expect("v5 layout");
+        let plan = t.columns.expect("v5 layout is fixed");
+        assert_eq!(plan.record_len, RECORD_LEN);
+        assert!(plan.simple.is_some());
+        plan
+    });
+    &PLAN
+}
+
+/// Sampling state for records that carry none (v5 takes its interval from the header).
+fn no_sampling() -> &'static Sampling {
+    static NONE: LazyLock<Sampling> = LazyLock::new(Sampling::default);
+    &NONE
 }
 
 /// The v5 header, if the datagram is long enough for one.
@@ -58,7 +109,7 @@ pub(super) fn decode(
     exporter: IpAddr,
     ex: &mut Exporter,
     cfg: &DecoderConfig,
-    out: &mut FlowBlockBuf,
+    out: &mut FlowOut<'_>,
 ) -> Result<ExportHeader, DecodeError> {
     let h = header(d).ok_or(DecodeError::at(
         0,
@@ -90,32 +141,14 @@ pub(super) fn decode(
         sampling_interval: sampling,
         ..FlowRecord::default()
     };
-    for rec in d[HEADER_LEN..HEADER_LEN + held * RECORD_LEN].chunks_exact(RECORD_LEN) {
-        let first = u32_at(rec, 24);
-        let last = u32_at(rec, 28);
-        let r = FlowRecord {
-            src_addr: IpAddr::V4(Ipv4Addr::from(u32_at(rec, 0))),
-            dst_addr: IpAddr::V4(Ipv4Addr::from(u32_at(rec, 4))),
-            next_hop: IpAddr::V4(Ipv4Addr::from(u32_at(rec, 8))),
-            input_if: u16_at(rec, 12) as u32,
-            output_if: u16_at(rec, 14) as u32,
-            packets: u32_at(rec, 16) as u64,
-            octets: u32_at(rec, 20) as u64,
-            start_ms: uptime_to_ms(h.export_ms, uptime, first),
-            end_ms: uptime_to_ms(h.export_ms, uptime, last),
-            src_port: u16_at(rec, 32),
-            dst_port: u16_at(rec, 34),
-            tcp_flags: rec[37],
-            protocol: rec[38],
-            tos: rec[39],
-            src_as: u16_at(rec, 40) as u32,
-            dst_as: u16_at(rec, 42) as u32,
-            src_mask: rec[44],
-            dst_mask: rec[45],
-            ..base
-        };
-        out.push(&r);
-    }
+    let ctx = FlowCtx {
+        version: 5,
+        export_ms: h.export_ms,
+        uptime_ms: Some(uptime),
+        sys_init_ms: None,
+    };
+    let body = &d[HEADER_LEN..HEADER_LEN + held * RECORD_LEN];
+    columns(plan(), body, &base, &ctx, no_sampling(), out.family(false));
     if held < count as usize {
         return Err(DecodeError::at(
             HEADER_LEN + held * RECORD_LEN,
