@@ -24,14 +24,13 @@ struct Args {
 fn run(args: Args) -> Result<(), ToolError> {
     let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
     // Blocks sent on as references are checked by the tool that reads them; others here.
-    let columns = if out.sends_references() {
-        ColumnSet::EMPTY
+    let stats = if out.sends_references() {
+        cli::scan_inputs_for_refs(TOOL, &args.input, &mut |batch| out.write_batch(batch))?
     } else {
-        ColumnSet::ALL
+        cli::scan_inputs_columns(TOOL, &args.input, ColumnSet::ALL, &mut |batch| {
+            out.write_batch(batch)
+        })?
     };
-    let stats = cli::scan_inputs_columns(TOOL, &args.input, columns, &mut |batch| {
-        out.write_batch(batch)
-    })?;
     let by_ref = out.blocks_sent_by_reference();
     out.finish()?;
     if args.verbose {

@@ -76,3 +76,32 @@ fn a_flowkit_reader_gets_references_others_get_blocks() {
     assert!(!log.contains("by reference"), "{log}");
     assert_eq!(flows(&out), recs);
 }
+
+/// flow-cat sends references to blocks it has not read; a damaged block is then caught by the
+/// tool that reads the references, which names the file and offset and keeps the flows before it.
+#[test]
+fn a_damaged_block_passed_by_reference_is_caught_by_its_reader() {
+    let d = tempfile::tempdir().unwrap();
+    let (input, recs) = archive(d.path());
+    let f = ArchiveFile::open(&input, true).unwrap();
+    let b = f.blocks()[10];
+    drop(f);
+    let mut bytes = std::fs::read(&input).unwrap();
+    let at = (b.offset + b.len / 2) as usize; // inside one of the block's flow columns
+    bytes[at] ^= 0x5a;
+    // Same size and name, but written anew: references are made to this file.
+    std::fs::write(&input, &bytes).unwrap();
+    let out = d.path().join("out.fk");
+    let line = format!(
+        "'{FLOW_CAT}' -v '{}' | '{FLOW_CAT}' -o '{}'",
+        input.display(),
+        out.display()
+    );
+    let o = Command::new("sh").args(["-c", &line]).output().unwrap();
+    let log = String::from_utf8(o.stderr).unwrap();
+    assert!(log.contains("20 blocks passed by reference"), "{log}");
+    assert!(log.contains(&*input.to_string_lossy()), "{log}");
+    assert!(log.contains("corrupt at byte"), "{log}");
+    assert!(!o.status.success(), "damage is an error: {log}");
+    assert_eq!(flows(&out), recs[..10_000]);
+}

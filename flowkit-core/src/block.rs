@@ -375,6 +375,16 @@ macro_rules! define_blocks {
         }
 
         impl<'a> FlowBlock<'a> {
+            /// A partial block of `len` flows with none of its columns at hand (a block that is
+            /// passed on by reference without being read).
+            pub fn without_columns(len: usize) -> FlowBlock<'a> {
+                FlowBlock {
+                    len,
+                    $($sf: &[],)*
+                    $($af: AddrColumn::V4(&[]),)*
+                }
+            }
+
             /// Materialises row `i` as a record.
             pub fn get(&self, i: usize) -> FlowRecord {
                 FlowRecord {

@@ -217,6 +217,19 @@ pub fn scan_inputs_columns(
     scan_inputs_filtered(tool, args, wanted, None, on_batch)
 }
 
+/// A scan for a tool that passes every block on as a reference (`flow-cat` into a pipe to
+/// flowkit tools, see [`FlowOutput::sends_references`]): blocks of complete archive files are
+/// handed out from the files' indexes, unread (the reader of the references checks them).
+pub fn scan_inputs_for_refs(
+    tool: &str,
+    args: &InputArgs,
+    on_batch: &mut PartialBatchFn<'_>,
+) -> Result<crate::input::ScanStats, ToolError> {
+    let mut opts = args.scan_options().map_err(ToolError::Usage)?;
+    opts.refs_only = true;
+    run_scan(tool, args, opts, ColumnSet::EMPTY, on_batch)
+}
+
 /// Like [`scan_inputs_columns`], skipping the blocks `prune` rules out (the blocks of a filter's
 /// scan that cannot hold a flow it passes, by their address Bloom filters).
 pub fn scan_inputs_filtered(
@@ -228,6 +241,16 @@ pub fn scan_inputs_filtered(
 ) -> Result<crate::input::ScanStats, ToolError> {
     let mut opts = args.scan_options().map_err(ToolError::Usage)?;
     opts.prune = prune.map(std::sync::Arc::new);
+    run_scan(tool, args, opts, wanted, on_batch)
+}
+
+fn run_scan(
+    tool: &str,
+    args: &InputArgs,
+    opts: ScanOptions,
+    wanted: ColumnSet,
+    on_batch: &mut PartialBatchFn<'_>,
+) -> Result<crate::input::ScanStats, ToolError> {
     let inputs = args.inputs().map_err(ToolError::Usage)?;
     let mut scanner = Scanner::new(opts, |m| warn(tool, m));
     match scanner.run_columns(&inputs, wanted, on_batch) {

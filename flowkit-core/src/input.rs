@@ -54,6 +54,11 @@ pub struct ScanOptions {
     pub prune: Option<Arc<BlockPrune>>,
     /// How blocks of mapped archive files are read.
     pub block_read: BlockRead,
+    /// The consumer passes whole blocks on as references (see `archive::reference`) and reads
+    /// no column: blocks of complete archive files are then handed out from their file's index
+    /// without being read, as views with no columns (the tool reading the references checks
+    /// the blocks). Only without a time window or shift, which need the start times.
+    pub refs_only: bool,
 }
 
 /// How a scan reads the blocks of a mapped archive file (including files that block references
@@ -89,6 +94,44 @@ impl BlockRead {
 /// memory bounded by about this much.
 const RELEASE_BYTES: u64 = 32 << 20;
 
+/// The blocks of one referenced file whose mapped pages a stream scan may still hold: given
+/// back to the kernel (one `madvise` for the run) when they span [`RELEASE_BYTES`] or the
+/// references move on to another file, not block by block (each call is a TLB flush on every
+/// core the process runs on).
+#[derive(Default)]
+struct HeldPages {
+    held: Option<(Arc<ArchiveFile>, usize, usize)>,
+}
+
+impl HeldPages {
+    /// Notes that block `i` of `file` is being read.
+    fn hold(&mut self, file: &Arc<ArchiveFile>, i: usize) {
+        match &mut self.held {
+            Some((f, first, last)) if Arc::ptr_eq(f, file) && i >= *first => *last = (*last).max(i),
+            _ => {
+                self.release();
+                self.held = Some((Arc::clone(file), i, i));
+            }
+        }
+    }
+
+    /// Gives back the pages held if they span `RELEASE_BYTES` (the blocks are done with).
+    fn release_if_large(&mut self) {
+        if let Some((f, first, last)) = &self.held {
+            let (a, b) = (f.blocks()[*first], f.blocks()[*last]);
+            if b.offset + b.len - a.offset >= RELEASE_BYTES {
+                self.release();
+            }
+        }
+    }
+
+    fn release(&mut self) {
+        if let Some((f, first, last)) = self.held.take() {
+            f.release(first, last);
+        }
+    }
+}
+
 /// Keeps the blocks of `items` that `prune` cannot rule out, their Bloom filters read in
 /// parallel; a block without one, or with a damaged one, is kept (the filter then sees its flows).
 /// Returns how many were dropped.
@@ -119,6 +162,7 @@ impl Default for ScanOptions {
             stream_batch_blocks: 4 * rayon::current_num_threads().max(1),
             prune: None,
             block_read: BlockRead::Auto,
+            refs_only: false,
         }
     }
 }
@@ -501,7 +545,30 @@ impl<'w> Scanner<'w> {
         let columns = self.wanted;
         // The first block whose pages this scan may still hold (see `RELEASE_BYTES`).
         let mut unreleased = wanted.first().copied();
+        let by_index = self.opts.refs_only
+            && columns == ColumnSet::EMPTY
+            && self.opts.from_ms.is_none()
+            && self.opts.to_ms.is_none()
+            && self.opts.time_shift_ms == 0;
         for chunk in wanted.chunks(self.opts.batch_blocks.max(1)) {
+            if by_index {
+                if let Some(refs) = chunk
+                    .iter()
+                    .map(|&i| f.block_ref(i))
+                    .collect::<Option<Vec<_>>>()
+                {
+                    // Passed on by reference: nothing of the blocks is read here.
+                    let views: Vec<FlowBlock<'_>> = chunk
+                        .iter()
+                        .map(|&i| FlowBlock::without_columns(f.blocks()[i].flows as usize))
+                        .collect();
+                    let raw: Vec<&[u8]> = chunk.iter().map(|&i| f.block_bytes(i)).collect();
+                    let refs: Vec<Option<BlockRef>> = refs.into_iter().map(Some).collect();
+                    let full = |k: usize| f.block_columns(chunk[k], ColumnSet::ALL);
+                    self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
+                    continue;
+                }
+            }
             let copy = self.copy_blocks_of(f, columns);
             if copy && copies.len() < chunk.len() {
                 copies.resize_with(chunk.len(), AlignedBuf::default);
@@ -679,20 +746,39 @@ impl<'w> Scanner<'w> {
         let mut bufs: Vec<AlignedBuf> = (0..n).map(|_| AlignedBuf::default()).collect();
         // Files that block references of this stream point into, opened once each.
         let mut referenced: HashMap<Arc<PathBuf>, Arc<ArchiveFile>> = HashMap::new();
+        let mut holding = HeldPages::default();
         loop {
             let mut items: Vec<StreamSlot> = Vec::with_capacity(n);
             let mut files: Vec<Arc<ArchiveFile>> = Vec::new();
             let mut used = 0;
             let mut failure = None;
             let mut ended = false;
+            // Blocks the prune test rules out are dropped as they arrive, so a batch holds `n`
+            // blocks of real work (a selective filter over a stream of references would
+            // otherwise pay a parallel step for every few blocks it reads).
+            let prune = self.opts.prune.clone();
+            let ruled_out = |b: Result<Option<AddrBloom<'_>>, ArchiveError>| {
+                prune
+                    .as_ref()
+                    .is_some_and(|p| matches!(b, Ok(Some(b)) if !p.may_match(&b)))
+            };
             while items.len() < n {
                 match s.next_block_into(&mut bufs[used]) {
                     Ok(Some(StreamItem::Block(off))) => {
+                        if ruled_out(block_bloom(&name, bufs[used].as_bytes(), off)) {
+                            self.stats.blocks_pruned += 1;
+                            continue;
+                        }
                         items.push(StreamSlot::Buf(used, off));
                         used += 1;
                     }
                     Ok(Some(StreamItem::Ref(r))) => match self.follow(&r, &mut referenced) {
                         Ok((file, i)) => {
+                            holding.hold(&file, i);
+                            if ruled_out(file.block_bloom(i)) {
+                                self.stats.blocks_pruned += 1;
+                                continue;
+                            }
                             files.push(file);
                             items.push(StreamSlot::Ref(files.len() - 1, i, r));
                         }
@@ -710,14 +796,6 @@ impl<'w> Scanner<'w> {
                         break;
                     }
                 }
-            }
-            if let Some(prune) = &self.opts.prune {
-                self.stats.blocks_pruned += retain_unpruned(&mut items, prune, |it| match it {
-                    StreamSlot::Buf(b, off) => block_bloom(&name, bufs[*b].as_bytes(), *off),
-                    StreamSlot::Ref(f, i, _) | StreamSlot::Copied(_, f, i, _) => {
-                        files[*f].block_bloom(*i)
-                    }
-                });
             }
             let columns = self.wanted;
             if let Err(e) = self.copy_referenced(&mut items, &files, &mut bufs, used) {
@@ -778,11 +856,8 @@ impl<'w> Scanner<'w> {
                 ));
                 return Ok(());
             }
-            for it in &items {
-                if let StreamSlot::Ref(f, i, _) = it {
-                    files[*f].release(*i, *i);
-                }
-            }
+            drop(files);
+            holding.release_if_large();
             if let Some(e) = failure {
                 self.report(&e.to_string());
                 return Ok(());
@@ -1262,6 +1337,110 @@ mod tests {
         let (starts, warnings) = scan_stream(&refs);
         assert_eq!(starts, vec![10, 20, 30, 40, 50]);
         assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// A host filter's prune test drops the same blocks of a stream of references (as they
+    /// arrive) as of the file itself, and the blocks left give the same flows; a scan for a
+    /// tool that passes blocks on by reference hands out every block unread, with references.
+    #[test]
+    fn pruned_reference_streams_and_unread_reference_scans() {
+        use crate::filter::{CompileOptions, FilterFile, Variables};
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ft.2024-06-03.000000+0000");
+        let mut w = ArchiveFileWriter::create(
+            &p,
+            WriterOptions {
+                block_flows: 4,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // 30 blocks of 4 flows; host 10.0.0.7 is in blocks 1, 17 and 29 only.
+        for i in 0..120u32 {
+            let host = if [5, 70, 119].contains(&i) {
+                7
+            } else {
+                100 + i
+            };
+            let r = FlowRecord {
+                start_ms: i as i64,
+                end_ms: i as i64 + 1,
+                src_addr: std::net::Ipv4Addr::from(0x0a00_0000 + host).into(),
+                dst_addr: std::net::Ipv4Addr::new(192, 0, 2, 1).into(),
+                ..FlowRecord::default()
+            };
+            w.writer().push(&r).unwrap();
+        }
+        w.finish().unwrap();
+        let text = "filter-primitive h\n type ip-address\n permit 10.0.0.7\n\
+                    filter-definition host\n match ip-source-address h\n";
+        let filters = FilterFile::parse(text, "t.cfg", &Variables::new()).unwrap();
+        let opts = CompileOptions {
+            tz: jiff::tz::TimeZone::UTC,
+        };
+        let prune = filters
+            .compile("host", &opts)
+            .unwrap()
+            .block_prune()
+            .unwrap();
+        let refs = stream_of_refs(&p);
+        let wanted = ColumnSet::of(&[crate::ColumnId::StartMs]);
+        let mut results = Vec::new();
+        for from_refs in [false, true] {
+            let opts = ScanOptions {
+                prune: Some(Arc::new(prune.clone())),
+                stream_batch_blocks: 2,
+                batch_blocks: 2,
+                ..ScanOptions::default()
+            };
+            let mut s = Scanner::new(opts, |m| panic!("{m}"));
+            let mut starts = Vec::new();
+            let mut consume = |batch: &Batch<'_, '_>| {
+                batch
+                    .blocks
+                    .iter()
+                    .for_each(|b| starts.extend_from_slice(b.start_ms));
+                Ok(())
+            };
+            if from_refs {
+                s.wanted = wanted;
+                s.run_reader("(stdin)", &refs[..], &mut consume).unwrap();
+            } else {
+                s.run_columns(&[Input::File(p.clone())], wanted, &mut consume)
+                    .unwrap();
+            }
+            results.push((starts, s.stats.blocks_pruned));
+        }
+        assert_eq!(results[0], results[1]);
+        let (starts, pruned) = &results[0];
+        assert!(starts.contains(&5) && starts.contains(&70) && starts.contains(&119));
+        assert!(
+            *pruned >= 20,
+            "most of the 30 blocks are ruled out: {pruned}"
+        );
+
+        // Passing blocks on by reference: every block, unread, each with its reference.
+        let opts = ScanOptions {
+            refs_only: true,
+            ..ScanOptions::default()
+        };
+        let mut s = Scanner::new(opts, |m| panic!("{m}"));
+        let (mut flows, mut with_refs) = (0, 0);
+        s.run_columns(&[Input::File(p.clone())], ColumnSet::EMPTY, &mut |batch| {
+            for (k, b) in batch.blocks.iter().enumerate() {
+                assert!(b.start_ms.is_empty(), "not read");
+                flows += b.len;
+                with_refs += batch.refs.is_some_and(|r| r[k].is_some()) as usize;
+                assert_eq!(
+                    batch.full(k).unwrap().len,
+                    b.len,
+                    "readable whole on demand"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((flows, with_refs), (120, 30));
     }
 
     #[test]
