@@ -45,9 +45,10 @@ pub struct ScanOptions {
     /// Blocks of an archive file handed out per batch (work for the thread pool): eight a
     /// thread, so a batch's one join is spread over much work.
     pub batch_blocks: usize,
-    /// Blocks of a stream (a pipe, or another format's reader) per batch: four a thread, so
-    /// the stage after a pipe starts sooner and holds less (measured: a three-stage chain is
-    /// faster and smaller with four than with eight).
+    /// Blocks carried in a stream (a pipe, or another format's reader) per batch: four a
+    /// thread, so the stage after a pipe starts sooner and holds less (measured: a three-stage
+    /// chain is faster and smaller with four than with eight). A batch of block references
+    /// (blocks read from their files) may hold `batch_blocks`, like a file scan's.
     pub stream_batch_blocks: usize,
     /// Skip blocks whose address Bloom filter shows they hold no flow a filter can pass (see
     /// `filter::BlockPrune`); such blocks are never handed out.
@@ -360,13 +361,11 @@ impl<'b, 'a> Batch<'b, 'a> {
 /// Files a stream's block references keep open at once (between batches).
 const MAX_REFERENCED_OPEN: usize = 4;
 
-/// Where a block of a stream batch is: in buffer `b` (read at a stream offset), block `i` of
-/// the `f`-th referenced file of the batch, or that block copied into buffer `b` (see
-/// [`BlockRead`]).
+/// Where a block of a stream batch is: in buffer `b` (read at a stream offset), or block `i`
+/// of the `f`-th referenced file of the batch.
 enum StreamSlot {
     Buf(usize, u64),
     Ref(usize, usize, BlockRef),
-    Copied(usize, usize, usize, BlockRef),
 }
 
 /// A full-block provider for batches whose blocks are already complete.
@@ -742,8 +741,11 @@ impl<'w> Scanner<'w> {
     ) -> Result<(), ScanError> {
         self.stats.files += 1;
         let name = s.name().to_string();
+        // Blocks carried in the stream fill at most `n` buffers a batch; references (blocks
+        // read from their files, like a file scan's) may make a batch as large as a file scan's.
         let n = self.opts.stream_batch_blocks.max(1);
-        let mut bufs: Vec<AlignedBuf> = (0..n).map(|_| AlignedBuf::default()).collect();
+        let n_items = self.opts.batch_blocks.max(n);
+        let mut bufs: Vec<AlignedBuf> = (0..n_items).map(|_| AlignedBuf::default()).collect();
         // Files that block references of this stream point into, opened once each.
         let mut referenced: HashMap<Arc<PathBuf>, Arc<ArchiveFile>> = HashMap::new();
         let mut holding = HeldPages::default();
@@ -753,7 +755,7 @@ impl<'w> Scanner<'w> {
             let mut used = 0;
             let mut failure = None;
             let mut ended = false;
-            // Blocks the prune test rules out are dropped as they arrive, so a batch holds `n`
+            // Blocks the prune test rules out are dropped as they arrive, so a batch holds
             // blocks of real work (a selective filter over a stream of references would
             // otherwise pay a parallel step for every few blocks it reads).
             let prune = self.opts.prune.clone();
@@ -762,7 +764,7 @@ impl<'w> Scanner<'w> {
                     .as_ref()
                     .is_some_and(|p| matches!(b, Ok(Some(b)) if !p.may_match(&b)))
             };
-            while items.len() < n {
+            while items.len() < n_items && used < n {
                 match s.next_block_into(&mut bufs[used]) {
                     Ok(Some(StreamItem::Block(off))) => {
                         if ruled_out(block_bloom(&name, bufs[used].as_bytes(), off)) {
@@ -798,48 +800,83 @@ impl<'w> Scanner<'w> {
                 }
             }
             let columns = self.wanted;
-            if let Err(e) = self.copy_referenced(&mut items, &files, &mut bufs, used) {
-                failure = Some(e); // it comes before anything the stream itself failed on
-            }
-            let bufs = &bufs[..];
-            let view = |item: &StreamSlot, cols: ColumnSet| match item {
-                StreamSlot::Buf(b, off) => {
-                    view_block_columns(&name, bufs[*b].as_bytes(), *off, cols).map(|(v, _)| v)
+            // Referenced blocks being copied out (see [`BlockRead`]) each get a spare buffer;
+            // copying, reading and checking a block are one task, so a batch costs one join.
+            let copy: Vec<bool> = items
+                .iter()
+                .map(|it| {
+                    matches!(it, StreamSlot::Ref(f, ..) if self.copy_blocks_of(&files[*f], columns))
+                })
+                .collect();
+            let (held, spare) = bufs.split_at_mut(used);
+            let held: &[AlignedBuf] = held;
+            let mut spare = spare.iter_mut();
+            let mut slots: Vec<Option<&mut AlignedBuf>> = copy
+                .iter()
+                .map(|&c| if c { spare.next() } else { None })
+                .collect();
+            let files_ref = &files;
+            let name_ref = &name;
+            let (copied, results): (Vec<Option<&AlignedBuf>>, Vec<_>) = items
+                .par_iter()
+                .zip(slots.par_iter_mut())
+                .map(|(it, slot)| match (it, slot.take()) {
+                    (StreamSlot::Ref(f, i, _), Some(buf)) => {
+                        let read = files_ref[*f].read_block_into(*i, buf);
+                        let buf: &AlignedBuf = buf;
+                        let view = read
+                            .and_then(|()| files_ref[*f].view_copied(*i, buf.as_bytes(), columns));
+                        (Some(buf), view)
+                    }
+                    (StreamSlot::Ref(f, i, _), None) => {
+                        (None, files_ref[*f].block_columns(*i, columns))
+                    }
+                    (StreamSlot::Buf(b, off), _) => (
+                        None,
+                        view_block_columns(name_ref, held[*b].as_bytes(), *off, columns)
+                            .map(|(v, _)| v),
+                    ),
+                })
+                .unzip();
+            let view = |k: usize, cols: ColumnSet| match (&items[k], copied[k]) {
+                (StreamSlot::Buf(b, off), _) => {
+                    view_block_columns(&name, held[*b].as_bytes(), *off, cols).map(|(v, _)| v)
                 }
-                StreamSlot::Ref(f, i, _) => files[*f].block_columns(*i, cols),
-                StreamSlot::Copied(b, f, i, _) => {
-                    files[*f].view_copied(*i, bufs[*b].as_bytes(), cols)
+                (StreamSlot::Ref(f, i, _), Some(buf)) => {
+                    files[*f].view_copied(*i, buf.as_bytes(), cols)
                 }
+                (StreamSlot::Ref(f, i, _), None) => files[*f].block_columns(*i, cols),
             };
-            let results: Vec<_> = items.par_iter().map(|it| view(it, columns)).collect();
             let mut views = Vec::with_capacity(results.len());
             for r in results {
                 match r {
                     Ok(v) => views.push(v),
                     Err(e) => {
-                        failure.get_or_insert(e);
+                        // This block comes before whatever the stream itself failed on.
+                        failure = Some(e);
                         break;
                     }
                 }
             }
-            let ended = ended || used + files.len() < n || failure.is_some();
+            self.stats.blocks_copied += copied[..views.len()].iter().flatten().count() as u64;
+            let ended = ended || failure.is_some();
             let whole = AtomicUsize::new(0);
             let full = |k: usize| {
                 whole.fetch_add(1, Ordering::Relaxed);
-                view(&items[k], ColumnSet::ALL)
+                view(k, ColumnSet::ALL)
             };
-            let raw: Vec<&[u8]> = items[..views.len()]
-                .iter()
-                .map(|it| match it {
-                    StreamSlot::Buf(b, _) | StreamSlot::Copied(b, ..) => bufs[*b].as_bytes(),
-                    StreamSlot::Ref(f, i, _) => files[*f].block_bytes(*i),
+            let raw: Vec<&[u8]> = (0..views.len())
+                .map(|k| match (&items[k], copied[k]) {
+                    (StreamSlot::Buf(b, _), _) => held[*b].as_bytes(),
+                    (StreamSlot::Ref(..), Some(buf)) => buf.as_bytes(),
+                    (StreamSlot::Ref(f, i, _), None) => files[*f].block_bytes(*i),
                 })
                 .collect();
             let refs: Vec<Option<BlockRef>> = items[..views.len()]
                 .iter()
                 .map(|it| match it {
                     StreamSlot::Buf(..) => None,
-                    StreamSlot::Ref(_, _, r) | StreamSlot::Copied(_, _, _, r) => Some(r.clone()),
+                    StreamSlot::Ref(_, _, r) => Some(r.clone()),
                 })
                 .collect();
             self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
@@ -866,50 +903,6 @@ impl<'w> Scanner<'w> {
                 return Ok(());
             }
         }
-    }
-
-    /// When blocks are being copied out (see [`BlockRead`]), copies the referenced blocks of
-    /// `items` into the buffers from `bufs[first..]` on (one each, in order) and marks them so. A
-    /// block that cannot be read ends the batch there, with its error.
-    fn copy_referenced(
-        &mut self,
-        items: &mut Vec<StreamSlot>,
-        files: &[Arc<ArchiveFile>],
-        bufs: &mut [AlignedBuf],
-        first: usize,
-    ) -> Result<(), ArchiveError> {
-        let copied: Vec<usize> = (0..items.len())
-            .filter(|&k| {
-                matches!(&items[k], StreamSlot::Ref(f, ..)
-                    if self.copy_blocks_of(&files[*f], self.wanted))
-            })
-            .collect();
-        if copied.is_empty() {
-            return Ok(());
-        }
-        let slots: &[StreamSlot] = items;
-        let mut copied_ok = 0u64;
-        let unread: Vec<Option<ArchiveError>> = bufs[first..first + copied.len()]
-            .par_iter_mut()
-            .zip(copied.par_iter())
-            .map(|(buf, &k)| match &slots[k] {
-                StreamSlot::Ref(f, i, _) => files[*f].read_block_into(*i, buf).err(),
-                _ => None,
-            })
-            .collect();
-        for (j, (&k, unread)) in copied.iter().zip(unread).enumerate() {
-            if let Some(e) = unread {
-                self.stats.blocks_copied += copied_ok;
-                items.truncate(k);
-                return Err(e);
-            }
-            if let StreamSlot::Ref(f, i, r) = &items[k] {
-                items[k] = StreamSlot::Copied(first + j, *f, *i, r.clone());
-                copied_ok += 1;
-            }
-        }
-        self.stats.blocks_copied += copied_ok;
-        Ok(())
     }
 
     /// Drops the blocks of `f` that the prune test rules out (see [`retain_unpruned`]).
