@@ -1,8 +1,9 @@
 //! flow-nfilter: pass on the flows a flow-tools filter definition permits.
 
 use clap::Parser;
+use flowkit_core::block::selected_rows;
 use flowkit_core::cli::{self, FilterArgs, FlowOutput, InputArgs, ToolError};
-use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile, Selection};
+use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::input::Batch;
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
 use flowkit_core::{timefmt, ColumnSet, FlowBlock, FlowBlockBuf};
@@ -185,13 +186,11 @@ fn run(args: Args) -> Result<(), ToolError> {
         wanted,
         filter.block_prune(),
         &mut |batch| {
-            let picked = select_batch(&filter, batch);
-            for (k, (sel, full)) in picked.iter().enumerate() {
-                let Some(block) = full else { continue };
-                if sel.count == block.len {
-                    out.write_whole(batch, k, Some(block))?;
-                } else {
-                    out.write_block(block, Some(&sel.rows))?;
+            for (k, picked) in select_batch(&filter, batch).iter().enumerate() {
+                match picked {
+                    Some(Picked::Whole(block)) => out.write_whole(batch, k, Some(block))?,
+                    Some(Picked::Rows(rows)) => out.write_block(&rows.view(), None)?,
+                    None => {}
                 }
             }
             Ok(())
@@ -201,20 +200,33 @@ fn run(args: Args) -> Result<(), ToolError> {
     cli::check_damage(&stats)
 }
 
-/// Evaluates the filter over a batch in parallel; blocks with permitted flows come back whole.
-fn select_batch<'a>(
-    filter: &CompiledFilter,
-    batch: &Batch<'_, 'a>,
-) -> Vec<(Selection, Option<FlowBlock<'a>>)> {
+/// What a block gives the output once filtered.
+enum Picked<'a> {
+    /// Every flow: the whole block (which may then go on by reference or as its bytes).
+    Whole(FlowBlock<'a>),
+    /// Some flows, read out of the block with every column.
+    Rows(FlowBlockBuf),
+}
+
+/// Evaluates the filter over a batch in parallel; `None` for blocks with no permitted flow
+/// (or a damaged column, which the scan reports).
+fn select_batch<'a>(filter: &CompiledFilter, batch: &Batch<'_, 'a>) -> Vec<Option<Picked<'a>>> {
     batch
         .blocks
         .par_iter()
         .enumerate()
-        .map(|(k, b)| {
-            let mut s = Selection::default();
-            s.count = filter.select(b, &mut s.rows);
-            let full = if s.count > 0 { batch.full(k) } else { None };
-            (s, full)
+        .map_init(Vec::new, |rows, (k, b)| {
+            let count = filter.select(b, rows);
+            if count == 0 {
+                return None;
+            }
+            if count == b.len {
+                return batch.full(k).map(Picked::Whole);
+            }
+            let mut picked = FlowBlockBuf::default();
+            batch
+                .gather(k, &selected_rows(rows), &mut picked)
+                .then_some(Picked::Rows(picked))
         })
         .collect()
 }
@@ -253,14 +265,18 @@ fn print(
                 |(rows, picked), (k, text)| {
                     text.clear();
                     let count = filter.select(&batch.blocks[k], rows);
-                    let Some(block) = (count > 0).then(|| batch.full(k)).flatten() else {
+                    if count == 0 {
                         return;
-                    };
-                    if count == block.len {
-                        printer.format_block(&block, text);
-                    } else {
-                        picked.clear();
-                        picked.extend_selected(&block, rows);
+                    }
+                    if count == batch.blocks[k].len {
+                        if let Some(block) = batch.full(k) {
+                            printer.format_block(&block, text);
+                        }
+                        return;
+                    }
+                    // A few rows: only those are read out of the block's other columns.
+                    picked.clear();
+                    if batch.gather(k, &selected_rows(rows), picked) {
                         printer.format_block(&picked.view(), text);
                     }
                 },

@@ -282,6 +282,13 @@ impl AddrBuf {
         }
     }
 
+    fn truncate(&mut self, n: usize) {
+        match self {
+            AddrBuf::V4(v) => v.truncate(n),
+            AddrBuf::V6(v) => v.truncate(n),
+        }
+    }
+
     fn clear(&mut self) {
         match self {
             AddrBuf::V4(v) => v.clear(), // keeps its allocation for the next block
@@ -468,6 +475,12 @@ macro_rules! define_blocks {
             pub fn extend_all(&mut self, b: &FlowBlock<'_>) {
                 $(self.$sf.extend_from_slice(b.$sf);)*
                 $(self.$af.extend_all(&b.$af);)*
+            }
+
+            /// Keeps the first `n` flows.
+            pub fn truncate(&mut self, n: usize) {
+                $(self.$sf.truncate(n);)*
+                $(self.$af.truncate(n);)*
             }
 
             /// Removes every flow, keeping allocations where it can.

@@ -151,8 +151,12 @@ pub fn archive(data: &[u8]) {
                     // A reference names a file elsewhere: not followed here (the file reader
                     // calls these bytes corrupt, so the two are not compared).
                     Ok(Some(StreamItem::Ref(_))) => break false,
-                    Ok(Some(StreamItem::Block(off))) => match view_block(name, buf.as_bytes(), off)
-                    {
+                    Ok(Some(StreamItem::Block(off))) => match view_block(
+                        name,
+                        buf.as_bytes(),
+                        off,
+                        &crate::archive::ColumnScratch::new(),
+                    ) {
                         Ok((b, _)) => {
                             assert!(b.is_consistent());
                             stream_flows.extend(b.records());

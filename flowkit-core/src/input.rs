@@ -8,7 +8,19 @@
 
 use crate::archive::bloom::AddrBloom;
 use crate::archive::format::DEFAULT_BLOCK_FLOWS;
-use crate::archive::reader::{block_bloom, view_block_columns};
+use crate::archive::reader::{block_bloom, gather_block_rows, view_block_columns};
+use crate::archive::ColumnScratch;
+
+/// One cleared scratch per block of a batch, where its narrow columns are widened (see
+/// `archive::narrow`), from `pool`, whose memory is reused batch after batch: a scan holds at
+/// most a batch's worth.
+fn scratch_for(pool: &mut Vec<ColumnScratch>, blocks: usize) -> &[ColumnScratch] {
+    if pool.len() < blocks {
+        pool.resize_with(blocks, ColumnScratch::new);
+    }
+    pool[..blocks].iter_mut().for_each(ColumnScratch::clear);
+    &pool[..blocks]
+}
 use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, StreamItem, StreamReader};
 use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
 use crate::filter::BlockPrune;
@@ -309,6 +321,8 @@ pub struct Scanner<'w> {
     copying: bool,
     /// Buffers for blocks copied out of files, kept from batch to batch and file to file.
     copies: Vec<AlignedBuf>,
+    /// Where blocks' narrow columns are widened, one per block of a batch, reused.
+    scratch: Vec<ColumnScratch>,
 }
 
 /// The consumer of batches: gets blocks in input order; an error stops the scan.
@@ -319,6 +333,10 @@ pub type PartialBatchFn<'a> = dyn FnMut(&Batch<'_, '_>) -> io::Result<()> + 'a;
 
 /// Gives block `k` of a batch with every column checked.
 type FullFn<'b, 'a> = dyn Fn(usize) -> Result<FlowBlock<'a>, ArchiveError> + Sync + 'b;
+
+/// Appends rows of block `k` of a batch, every column checked, to a buffer (nothing on an error).
+type GatherFn<'b> =
+    dyn Fn(usize, &[u32], &mut FlowBlockBuf) -> Result<(), ArchiveError> + Sync + 'b;
 
 /// A batch of blocks, in input order, as a scan hands them to a consumer. When the scan asked
 /// for some columns only, the blocks are partial (only those columns checked and present); a
@@ -334,6 +352,7 @@ pub struct Batch<'b, 'a> {
     /// bytes (whole blocks of published archive files; see `archive::reference`).
     pub refs: Option<&'b [Option<BlockRef>]>,
     full: &'b FullFn<'b, 'a>,
+    gather: &'b GatherFn<'b>,
     problems: &'b std::sync::Mutex<Vec<ArchiveError>>,
 }
 
@@ -348,13 +367,36 @@ impl<'b, 'a> Batch<'b, 'a> {
         match (self.full)(k) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.problems
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(e);
+                self.problem(e);
                 None
             }
         }
+    }
+
+    /// Appends the flows `rows` of block `k`, with every column checked, to `out`. Cheaper than
+    /// [`Batch::full`] for a few rows of a block: narrow columns are widened for those rows only.
+    /// `false` when one of the block's columns is damaged (nothing appended; the scan reports
+    /// the damage, as for [`Batch::full`]).
+    pub fn gather(&self, k: usize, rows: &[u32], out: &mut FlowBlockBuf) -> bool {
+        let b = self.blocks[k];
+        if b.columns() == ColumnSet::ALL {
+            out.extend_rows(&b, rows);
+            return true;
+        }
+        match (self.gather)(k, rows, out) {
+            Ok(()) => true,
+            Err(e) => {
+                self.problem(e);
+                false
+            }
+        }
+    }
+
+    fn problem(&self, e: ArchiveError) {
+        self.problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e);
     }
 }
 
@@ -373,6 +415,11 @@ fn already_full<'a>(_: usize) -> Result<FlowBlock<'a>, ArchiveError> {
     unreachable!("Batch::full only asks for partial blocks")
 }
 
+/// A row gatherer for batches whose blocks are already complete.
+fn already_gathered(_: usize, _: &[u32], _: &mut FlowBlockBuf) -> Result<(), ArchiveError> {
+    unreachable!("Batch::gather only asks for rows of partial blocks")
+}
+
 impl<'w> Scanner<'w> {
     /// A scanner that reports damaged inputs through `warn` (one line each, without newline).
     pub fn new(opts: ScanOptions, warn: impl FnMut(&str) + 'w) -> Self {
@@ -383,6 +430,7 @@ impl<'w> Scanner<'w> {
             warn: Box::new(warn),
             copying: false,
             copies: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -452,6 +500,7 @@ impl<'w> Scanner<'w> {
         raw: Option<&[&'a [u8]]>,
         refs: Option<&[Option<BlockRef>]>,
         full: &FullFn<'_, 'a>,
+        gather: &GatherFn<'_>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         let problems = std::sync::Mutex::new(Vec::new());
@@ -460,6 +509,7 @@ impl<'w> Scanner<'w> {
             raw: raw.filter(|r| r.len() == blocks.len()),
             refs: refs.filter(|r| r.len() == blocks.len()),
             full,
+            gather,
             problems: &problems,
         };
         let r = on_batch(&batch).map_err(ScanError::Output);
@@ -527,8 +577,10 @@ impl<'w> Scanner<'w> {
         self.stats.blocks_skipped += (f.blocks().len() - wanted.len()) as u64;
         let wanted = self.prune_blocks(f, wanted);
         let mut copies = std::mem::take(&mut self.copies);
-        let r = self.run_archive_blocks(f, &wanted, &mut copies, on_batch);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let r = self.run_archive_blocks(f, &wanted, &mut copies, &mut scratch, on_batch);
         self.copies = copies;
+        self.scratch = scratch;
         r
     }
 
@@ -539,6 +591,7 @@ impl<'w> Scanner<'w> {
         f: &ArchiveFile,
         wanted: &[usize],
         copies: &mut Vec<AlignedBuf>,
+        scratch_pool: &mut Vec<ColumnScratch>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         let columns = self.wanted;
@@ -563,12 +616,19 @@ impl<'w> Scanner<'w> {
                         .collect();
                     let raw: Vec<&[u8]> = chunk.iter().map(|&i| f.block_bytes(i)).collect();
                     let refs: Vec<Option<BlockRef>> = refs.into_iter().map(Some).collect();
-                    let full = |k: usize| f.block_columns(chunk[k], ColumnSet::ALL);
-                    self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
+                    let scratch = scratch_for(scratch_pool, chunk.len());
+                    let full =
+                        |k: usize| f.block_columns_with(chunk[k], ColumnSet::ALL, &scratch[k]);
+                    let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
+                        f.gather_rows(chunk[k], None, rows, out)
+                    };
+                    self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
                     continue;
                 }
             }
             let copy = self.copy_blocks_of(f, columns);
+            // Where this batch's narrow columns are widened, one per block.
+            let scratch = scratch_for(scratch_pool, chunk.len());
             if copy && copies.len() < chunk.len() {
                 copies.resize_with(chunk.len(), AlignedBuf::default);
             }
@@ -579,13 +639,15 @@ impl<'w> Scanner<'w> {
                         // Outer result: the copy; inner: the check of the copied block.
                         let (bufs, read): (Vec<&AlignedBuf>, Vec<_>) = copies[..chunk.len()]
                             .par_iter_mut()
-                            .zip(chunk.par_iter())
-                            .map(|(buf, &i)| {
+                            .zip(chunk.par_iter().zip(scratch))
+                            .map(|(buf, (&i, scratch))| {
                                 let read = f.read_block_into(i, buf);
                                 let buf: &AlignedBuf = buf;
                                 (
                                     buf,
-                                    read.map(|()| f.view_copied(i, buf.as_bytes(), columns)),
+                                    read.map(|()| {
+                                        f.view_copied(i, buf.as_bytes(), columns, scratch)
+                                    }),
                                 )
                             })
                             .unzip();
@@ -597,13 +659,14 @@ impl<'w> Scanner<'w> {
                         Vec::new(),
                         chunk
                             .par_iter()
-                            .map(|&i| f.block_columns(i, columns))
+                            .zip(scratch)
+                            .map(|(&i, scratch)| f.block_columns_with(i, columns, scratch))
                             .collect(),
                     ),
                 };
             let view = |k: usize, cols: ColumnSet| match copy {
-                true => f.view_copied(chunk[k], bufs[k].as_bytes(), cols),
-                false => f.block_columns(chunk[k], cols),
+                true => f.view_copied(chunk[k], bufs[k].as_bytes(), cols, &scratch[k]),
+                false => f.block_columns_with(chunk[k], cols, &scratch[k]),
             };
             let mut views = Vec::with_capacity(results.len());
             let mut failure = None;
@@ -635,6 +698,10 @@ impl<'w> Scanner<'w> {
                 whole.fetch_add(1, Ordering::Relaxed);
                 view(k, ColumnSet::ALL)
             };
+            let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
+                whole.fetch_add(1, Ordering::Relaxed);
+                f.gather_rows(chunk[k], copy.then(|| bufs[k].as_bytes()), rows, out)
+            };
             let raw: Vec<&[u8]> = (0..views.len())
                 .map(|k| match copy {
                     true => bufs[k].as_bytes(),
@@ -649,7 +716,7 @@ impl<'w> Scanner<'w> {
             let delivered_end = chunk[..views.len()]
                 .last()
                 .map_or(0, |&i| f.blocks()[i].offset + f.blocks()[i].len);
-            self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
+            self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
             if columns != ColumnSet::ALL {
                 self.learn_block_use(whole.into_inner(), views.len());
             }
@@ -749,6 +816,7 @@ impl<'w> Scanner<'w> {
         // Files that block references of this stream point into, opened once each.
         let mut referenced: HashMap<Arc<PathBuf>, Arc<ArchiveFile>> = HashMap::new();
         let mut holding = HeldPages::default();
+        let mut scratch_pool: Vec<ColumnScratch> = Vec::new();
         loop {
             let mut items: Vec<StreamSlot> = Vec::with_capacity(n);
             let mut files: Vec<Arc<ArchiveFile>> = Vec::new();
@@ -817,35 +885,41 @@ impl<'w> Scanner<'w> {
                 .collect();
             let files_ref = &files;
             let name_ref = &name;
+            let scratch = scratch_for(&mut scratch_pool, items.len());
             let (copied, results): (Vec<Option<&AlignedBuf>>, Vec<_>) = items
                 .par_iter()
                 .zip(slots.par_iter_mut())
-                .map(|(it, slot)| match (it, slot.take()) {
+                .zip(scratch)
+                .map(|((it, slot), scratch)| match (it, slot.take()) {
                     (StreamSlot::Ref(f, i, _), Some(buf)) => {
-                        let read = files_ref[*f].read_block_into(*i, buf);
+                        let file = &files_ref[*f];
+                        let read = file.read_block_into(*i, buf);
                         let buf: &AlignedBuf = buf;
                         let view = read
-                            .and_then(|()| files_ref[*f].view_copied(*i, buf.as_bytes(), columns));
+                            .and_then(|()| file.view_copied(*i, buf.as_bytes(), columns, scratch));
                         (Some(buf), view)
                     }
                     (StreamSlot::Ref(f, i, _), None) => {
-                        (None, files_ref[*f].block_columns(*i, columns))
+                        (None, files_ref[*f].block_columns_with(*i, columns, scratch))
                     }
                     (StreamSlot::Buf(b, off), _) => (
                         None,
-                        view_block_columns(name_ref, held[*b].as_bytes(), *off, columns)
+                        view_block_columns(name_ref, held[*b].as_bytes(), *off, columns, scratch)
                             .map(|(v, _)| v),
                     ),
                 })
                 .unzip();
             let view = |k: usize, cols: ColumnSet| match (&items[k], copied[k]) {
                 (StreamSlot::Buf(b, off), _) => {
-                    view_block_columns(&name, held[*b].as_bytes(), *off, cols).map(|(v, _)| v)
+                    view_block_columns(&name, held[*b].as_bytes(), *off, cols, &scratch[k])
+                        .map(|(v, _)| v)
                 }
                 (StreamSlot::Ref(f, i, _), Some(buf)) => {
-                    files[*f].view_copied(*i, buf.as_bytes(), cols)
+                    files[*f].view_copied(*i, buf.as_bytes(), cols, &scratch[k])
                 }
-                (StreamSlot::Ref(f, i, _), None) => files[*f].block_columns(*i, cols),
+                (StreamSlot::Ref(f, i, _), None) => {
+                    files[*f].block_columns_with(*i, cols, &scratch[k])
+                }
             };
             let mut views = Vec::with_capacity(results.len());
             for r in results {
@@ -865,6 +939,18 @@ impl<'w> Scanner<'w> {
                 whole.fetch_add(1, Ordering::Relaxed);
                 view(k, ColumnSet::ALL)
             };
+            let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
+                whole.fetch_add(1, Ordering::Relaxed);
+                match (&items[k], copied[k]) {
+                    (StreamSlot::Buf(b, off), _) => {
+                        gather_block_rows(&name, held[*b].as_bytes(), *off, rows, out, |_| Ok(()))
+                            .map(|_| ())
+                    }
+                    (StreamSlot::Ref(f, i, _), copy) => {
+                        files[*f].gather_rows(*i, copy.map(|b| b.as_bytes()), rows, out)
+                    }
+                }
+            };
             let raw: Vec<&[u8]> = (0..views.len())
                 .map(|k| match (&items[k], copied[k]) {
                     (StreamSlot::Buf(b, _), _) => held[*b].as_bytes(),
@@ -879,7 +965,7 @@ impl<'w> Scanner<'w> {
                     StreamSlot::Ref(_, _, r) => Some(r.clone()),
                 })
                 .collect();
-            self.emit(&views, Some(&raw), Some(&refs), &full, on_batch)?;
+            self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
             if columns != ColumnSet::ALL && files.iter().any(|f| f.reads_blocks_from_disk()) {
                 self.learn_block_use(whole.into_inner(), views.len());
             }
@@ -981,7 +1067,14 @@ impl<'w> Scanner<'w> {
                 }
             }
             let views: Vec<FlowBlock<'_>> = bufs[..filled].iter().map(|b| b.view()).collect();
-            self.emit(&views, None, None, &already_full, on_batch)?;
+            self.emit(
+                &views,
+                None,
+                None,
+                &already_full,
+                &already_gathered,
+                on_batch,
+            )?;
             if let Some(e) = failure {
                 self.report(&format!("{e} (flows before it were read)"));
                 return Ok(());
@@ -999,6 +1092,7 @@ impl<'w> Scanner<'w> {
         raw: Option<&[&'a [u8]]>,
         refs: Option<&[Option<BlockRef>]>,
         full: &FullFn<'_, 'a>,
+        gather: &GatherFn<'_>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         if views.is_empty() {
@@ -1010,7 +1104,7 @@ impl<'w> Scanner<'w> {
         let (from, to, shift) = (self.opts.from_ms, self.opts.to_ms, self.opts.time_shift_ms);
         if from.is_none() && to.is_none() && shift == 0 {
             self.stats.flows_out += read;
-            return self.deliver(views, raw, refs, full, on_batch);
+            return self.deliver(views, raw, refs, full, gather, on_batch);
         }
         let owned: Vec<Option<FlowBlockBuf>> = views
             .par_iter()
@@ -1027,7 +1121,7 @@ impl<'w> Scanner<'w> {
             return Ok(());
         }
         // With a window or shift every column was read, so the blocks are already whole.
-        self.deliver(&out, None, None, &already_full, on_batch)
+        self.deliver(&out, None, None, &already_full, &already_gathered, on_batch)
     }
 }
 

@@ -4,12 +4,14 @@
 
 pub mod bloom;
 pub mod format;
+pub mod narrow;
 pub mod reader;
 pub mod reference;
 pub mod tree;
 pub mod writer;
 
 pub use format::{ArchiveHeader, BlockInfo};
+pub use narrow::ColumnScratch;
 pub use reader::{AlignedBuf, ArchiveFile, BlockEntry, StreamItem, StreamReader};
 pub use reference::BlockRef;
 pub use writer::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};

@@ -6,9 +6,10 @@
 
 use super::bloom::{AddrBloom, BLOOM_ENCODING, BLOOM_ID};
 use super::format::*;
+use super::narrow::{ColumnScratch, NarrowColumn, NarrowValue, WidenKey};
 use super::reference::{check_identity, parse_ref, ref_len, BlockRef, FileIdentity, REF_MAGIC};
 use super::ArchiveError;
-use crate::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
+use crate::block::{AddrBuf, AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
 use crate::mapped::GuardedMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -140,13 +141,15 @@ fn parse_block_head(name: &str, b: &[u8], file_offset: u64) -> Result<BlockHead,
 }
 
 /// Checks a whole block held in `b` (which starts at the block header, 8-aligned) and returns
-/// its zero-copy view. `file_offset` is where `b` starts in the file, for messages.
+/// its view: zero-copy, except narrow columns, widened into `scratch`. `file_offset` is where
+/// `b` starts in the file, for messages.
 pub fn view_block<'a>(
     name: &str,
     b: &'a [u8],
     file_offset: u64,
+    scratch: &'a ColumnScratch,
 ) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
-    view_block_columns(name, b, file_offset, ColumnSet::ALL)
+    view_block_columns(name, b, file_offset, ColumnSet::ALL, scratch)
 }
 
 /// Like [`view_block`], but checks and views only the columns in `wanted`; the view is a
@@ -157,13 +160,156 @@ pub fn view_block_columns<'a>(
     b: &'a [u8],
     file_offset: u64,
     wanted: ColumnSet,
+    scratch: &'a ColumnScratch,
 ) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
+    let cols = checked_columns(name, b, file_offset, &info, wanted)?;
+    let n = info.flows as usize;
+    let ctx = ColumnCtx {
+        name,
+        offset: file_offset,
+        n,
+        cols: &cols,
+        wanted,
+        scratch,
+    };
+    Ok((build_view(&ctx)?, info))
+}
+
+/// Checks every column of the block held in `b` (as [`view_block`] does, and `check` on its
+/// header summary) and appends the flows of `rows` (each below the block's length) to `out`.
+/// Narrow columns are widened for those rows only, so a sparse selection costs little more than
+/// its rows. On an error nothing is appended.
+pub fn gather_block_rows(
+    name: &str,
+    b: &[u8],
+    file_offset: u64,
+    rows: &[u32],
+    out: &mut FlowBlockBuf,
+    check: impl FnOnce(&BlockInfo) -> Result<(), ArchiveError>,
+) -> Result<BlockInfo, ArchiveError> {
+    let info = checked_head(name, b, file_offset)?;
+    check(&info)?;
+    let n = info.flows as usize;
+    if let Some(&bad) = rows.iter().find(|&&r| r as usize >= n) {
+        return Err(ArchiveError::corrupt(
+            name,
+            file_offset,
+            format!("row {bad} asked of a block of {n} flows"),
+        ));
+    }
+    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL)?;
+    let ctx = ColumnCtx {
+        name,
+        offset: file_offset,
+        n,
+        cols: &cols,
+        wanted: ColumnSet::ALL,
+        scratch: &ColumnScratch::new(),
+    };
+    // Every column's source is checked first, so an error leaves `out` as it was.
+    let sources = row_sources(&ctx)?;
+    gather_rows(&sources, rows, out);
+    Ok(info)
+}
+
+/// Where a column's values are, once checked: stored plainly, narrow, or all zero.
+enum RowSource<'a, T> {
+    Plain(&'a [T]),
+    Narrow(NarrowColumn<'a>),
+    Zero,
+}
+
+impl<T: NarrowValue> RowSource<'_, T> {
+    fn gather_into(&self, rows: &[u32], out: &mut Vec<T>) {
+        match self {
+            RowSource::Plain(v) => out.extend(rows.iter().map(|&i| v[i as usize])),
+            RowSource::Narrow(c) => c.gather_into(rows, out),
+            RowSource::Zero => out.resize(out.len() + rows.len(), T::from_bits(0)),
+        }
+    }
+}
+
+/// Where an address column's values are, once checked.
+enum AddrSource<'a> {
+    Stored(AddrColumn<'a>),
+    Narrow(NarrowColumn<'a>),
+}
+
+impl<'a> ColumnCtx<'_, 'a> {
+    fn row_source<T: NarrowValue>(&self, id: ColumnId) -> Result<RowSource<'a, T>, ArchiveError> {
+        let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        match c.enc {
+            Encoding::Narrow => NarrowColumn::parse::<T>(c.data, c.width, self.n)
+                .map(RowSource::Narrow)
+                .ok_or_else(|| self.missing(id, "has a bad narrow width or length")),
+            Encoding::Zero if c.data.is_empty() => Ok(RowSource::Zero),
+            _ => self.scalar::<T>(id).map(RowSource::Plain),
+        }
+    }
+
+    fn addr_source(&self, id: ColumnId) -> Result<AddrSource<'a>, ArchiveError> {
+        let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        match c.enc {
+            Encoding::Narrow => NarrowColumn::parse::<u32>(c.data, c.width, self.n)
+                .map(AddrSource::Narrow)
+                .ok_or_else(|| self.missing(id, "has a bad narrow width or length")),
+            _ => self.addr(id).map(AddrSource::Stored),
+        }
+    }
+}
+
+impl AddrSource<'_> {
+    fn gather_into(&self, rows: &[u32], out: &mut AddrBuf) {
+        match self {
+            AddrSource::Stored(c) => out.extend_rows(c, rows),
+            AddrSource::Narrow(c) => {
+                let mut v4: Vec<u32> = Vec::with_capacity(rows.len());
+                c.gather_into(rows, &mut v4);
+                out.extend_all(&AddrColumn::V4(&v4));
+            }
+        }
+    }
+}
+
+macro_rules! gather_fns {
+    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
+     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+        /// The checked source of every column of a block.
+        struct RowSources<'a> {
+            $($sf: RowSource<'a, $st>,)*
+            $($af: AddrSource<'a>,)*
+        }
+
+        fn row_sources<'a>(c: &ColumnCtx<'_, 'a>) -> Result<RowSources<'a>, ArchiveError> {
+            Ok(RowSources {
+                $($sf: c.row_source::<$st>(ColumnId::$sv)?,)*
+                $($af: c.addr_source(ColumnId::$av)?,)*
+            })
+        }
+
+        fn gather_rows(s: &RowSources<'_>, rows: &[u32], out: &mut FlowBlockBuf) {
+            $(s.$sf.gather_into(rows, &mut out.$sf);)*
+            $(s.$af.gather_into(rows, &mut out.$af);)*
+        }
+    };
+}
+crate::with_flow_columns!(gather_fns);
+
+/// Checks the directory entries of the columns in `wanted` (known ids, encodings, spans and
+/// checksums) of the block held in `b`, whose header is `info`.
+fn checked_columns<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+    info: &BlockInfo,
+    wanted: ColumnSet,
+) -> Result<[Option<StoredColumn<'a>>; 32], ArchiveError> {
     let total = info.total_len() as usize;
     let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
     let payload = &b[dir_end..total];
     let payload_offset = file_offset + dir_end as u64;
-    let mut cols: [Option<(Encoding, &'a [u8])>; 32] = [None; 32];
+    let mut cols: [Option<StoredColumn<'a>>; 32] = [None; 32];
     for k in 0..info.columns as usize {
         let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
         let entry_offset = file_offset + e as u64;
@@ -183,7 +329,8 @@ pub fn view_block_columns<'a>(
             )
         })?;
         let data = &payload[off..off + len];
-        if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
+        let sum = le_u64(b, e + 16);
+        if checksum(&payload[off..off + pad8(len)]) != sum {
             return Err(ArchiveError::corrupt(
                 name,
                 payload_offset + off as u64,
@@ -191,18 +338,15 @@ pub fn view_block_columns<'a>(
             ));
         }
         if let Some(slot) = cols.get_mut(id as usize) {
-            *slot = Some((enc, data));
+            *slot = Some(StoredColumn {
+                enc,
+                width: b[e + 3],
+                checksum: sum,
+                data,
+            });
         }
     }
-    let n = info.flows as usize;
-    let ctx = ColumnCtx {
-        name,
-        offset: file_offset,
-        n,
-        cols: &cols,
-        wanted,
-    };
-    Ok((build_view(&ctx)?, info))
+    Ok(cols)
 }
 
 /// The checked address Bloom filter of the block held in `b` (see [`super::bloom`]), or `None`
@@ -296,12 +440,22 @@ fn entry_span(
     Ok((off, len))
 }
 
+/// A checked column of a block: its encoding, width byte, checksum and stored bytes.
+#[derive(Clone, Copy)]
+struct StoredColumn<'a> {
+    enc: Encoding,
+    width: u8,
+    checksum: u64,
+    data: &'a [u8],
+}
+
 struct ColumnCtx<'c, 'a> {
     name: &'c str,
     offset: u64,
     n: usize,
-    cols: &'c [Option<(Encoding, &'a [u8])>; 32],
+    cols: &'c [Option<StoredColumn<'a>>; 32],
     wanted: ColumnSet,
+    scratch: &'a ColumnScratch,
 }
 
 impl<'a> ColumnCtx<'_, 'a> {
@@ -313,30 +467,50 @@ impl<'a> ColumnCtx<'_, 'a> {
         )
     }
 
-    fn scalar<T: bytemuck::Pod>(&self, id: ColumnId) -> Result<&'a [T], ArchiveError> {
+    fn scalar<T: NarrowValue>(&self, id: ColumnId) -> Result<&'a [T], ArchiveError> {
         if !self.wanted.contains(id) {
             return Ok(&[]);
         }
-        let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
-        if enc == Encoding::Zero && data.is_empty() {
-            return Ok(&bytemuck::cast_slice(&ZEROS[..])[..self.n]);
+        let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        match c.enc {
+            Encoding::Zero if c.data.is_empty() => Ok(&bytemuck::cast_slice(&ZEROS[..])[..self.n]),
+            Encoding::Narrow => self.widened::<T>(id, &c),
+            Encoding::Plain if c.data.len() == self.n * std::mem::size_of::<T>() => {
+                bytemuck::try_cast_slice(c.data).map_err(|_| self.missing(id, "is misaligned"))
+            }
+            _ => Err(self.missing(id, "has the wrong size or encoding")),
         }
-        if enc != Encoding::Plain || data.len() != self.n * std::mem::size_of::<T>() {
-            return Err(self.missing(id, "has the wrong size or encoding"));
-        }
-        bytemuck::try_cast_slice(data).map_err(|_| self.missing(id, "is misaligned"))
+    }
+
+    /// A narrow column widened into the scratch (once per scratch).
+    fn widened<T: NarrowValue>(
+        &self,
+        id: ColumnId,
+        c: &StoredColumn<'a>,
+    ) -> Result<&'a [T], ArchiveError> {
+        let key = WidenKey {
+            id: id as u16,
+            checksum: c.checksum,
+            n: self.n,
+        };
+        self.scratch
+            .widened::<T>(key, c.data, c.width)
+            .ok_or_else(|| self.missing(id, "has a bad narrow width or length"))
     }
 
     fn addr(&self, id: ColumnId) -> Result<AddrColumn<'a>, ArchiveError> {
         if !self.wanted.contains(id) {
             return Ok(AddrColumn::V4(&[]));
         }
-        let (enc, data) = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        let (enc, data) = (c.enc, c.data);
         let bad = || self.missing(id, "has the wrong size or encoding");
         match enc {
             Encoding::Zero if data.is_empty() => {
                 Ok(AddrColumn::V4(&bytemuck::cast_slice(&ZEROS[..])[..self.n]))
             }
+            // IPv4 addresses (an exporter, a next hop) stored narrow, as their integers.
+            Encoding::Narrow => self.widened::<u32>(id, &c).map(AddrColumn::V4),
             Encoding::AddrV4 if data.len() == self.n * 4 => bytemuck::try_cast_slice(data)
                 .map(AddrColumn::V4)
                 .map_err(|_| bad()),
@@ -466,6 +640,9 @@ pub struct ArchiveFile {
     origin: Option<(Arc<PathBuf>, FileIdentity)>,
     /// The open file behind a map, for copying blocks out with positioned reads.
     file: Option<std::fs::File>,
+    /// Where [`ArchiveFile::block`] and [`ArchiveFile::block_columns`] widen narrow columns;
+    /// it keeps them while the file is open (scans pass a scratch of their own per batch).
+    scratch: ColumnScratch,
 }
 
 impl ArchiveFile {
@@ -580,6 +757,7 @@ impl ArchiveFile {
             tail_error: None,
             origin: None,
             file: None,
+            scratch: ColumnScratch::new(),
         };
         match f.read_index() {
             Some(blocks) => {
@@ -794,14 +972,19 @@ impl ArchiveFile {
 
     /// Checks the copy of block `i` held in `bytes` (see [`ArchiveFile::read_block_into`]) as
     /// [`ArchiveFile::block_columns`] checks the stored block, and views the columns in `wanted`.
+    /// Narrow columns are widened into `scratch`.
     pub fn view_copied<'b>(
         &self,
         i: usize,
         bytes: &'b [u8],
         wanted: ColumnSet,
+        scratch: &'b ColumnScratch,
     ) -> Result<FlowBlock<'b>, ArchiveError> {
         let e = self.blocks[i];
-        self.as_indexed(i, view_block_columns(&self.name, bytes, e.offset, wanted)?)
+        self.as_indexed(
+            i,
+            view_block_columns(&self.name, bytes, e.offset, wanted, scratch)?,
+        )
     }
 
     /// The checked view of block `i`, once its header agrees with the block index.
@@ -821,24 +1004,67 @@ impl ArchiveFile {
         Ok(view)
     }
 
-    /// Checks block `i` and returns its zero-copy view.
+    /// Checks block `i` and returns its view (zero-copy but for narrow columns, which are
+    /// widened into memory the file keeps while it is open: for reading a few blocks; scans use
+    /// [`ArchiveFile::block_columns_with`]).
     pub fn block(&self, i: usize) -> Result<FlowBlock<'_>, ArchiveError> {
         self.block_columns(i, ColumnSet::ALL)
     }
 
     /// Checks block `i`'s header and the columns in `wanted`, and returns a view of those
-    /// (a partial block unless `wanted` is all columns).
+    /// (a partial block unless `wanted` is all columns); narrow columns are widened as in
+    /// [`ArchiveFile::block`].
     pub fn block_columns(
         &self,
         i: usize,
         wanted: ColumnSet,
     ) -> Result<FlowBlock<'_>, ArchiveError> {
+        self.block_columns_with(i, wanted, &self.scratch)
+    }
+
+    /// Checks every column of block `i` (as [`ArchiveFile::block`] does) and appends the flows
+    /// of `rows` to `out`, widening narrow columns for those rows only; from `copied`, the
+    /// block's copy (see [`ArchiveFile::read_block_into`]), or else from the map. On an error
+    /// nothing is appended.
+    pub fn gather_rows(
+        &self,
+        i: usize,
+        copied: Option<&[u8]>,
+        rows: &[u32],
+        out: &mut FlowBlockBuf,
+    ) -> Result<(), ArchiveError> {
         let e = self.blocks[i];
-        let start = e.offset as usize;
-        let end = start + e.len as usize;
-        let checked = view_block_columns(&self.name, &self.bytes[start..end], e.offset, wanted);
-        // A page that faulted (the file shrank) reads as zeros: report that, not what the zeros
-        // look like, and never hand out a view of them.
+        let agrees = |info: &BlockInfo| match e.agrees_with(info) {
+            true => Ok(()),
+            false => Err(ArchiveError::corrupt(
+                &self.name,
+                e.offset,
+                "block header disagrees with the block index",
+            )),
+        };
+        let Some(bytes) = copied else {
+            let (start, end) = (e.offset as usize, (e.offset + e.len) as usize);
+            let had = out.len();
+            let r = gather_block_rows(
+                &self.name,
+                &self.bytes[start..end],
+                e.offset,
+                rows,
+                out,
+                agrees,
+            );
+            if let Err(shrunk) = self.shrink_before(end) {
+                out.truncate(had); // what was read may hold zeros from vanished pages
+                return Err(shrunk);
+            }
+            return r.map(|_| ());
+        };
+        gather_block_rows(&self.name, bytes, e.offset, rows, out, agrees).map(|_| ())
+    }
+
+    /// An error when a page of the map before byte `end` faulted (the file shrank under it): a
+    /// read of those pages saw zeros, and the shrink is what to report.
+    fn shrink_before(&self, end: usize) -> Result<(), ArchiveError> {
         if let FileBytes::Mapped(m) = &self.bytes {
             if m.faulted() {
                 if let Err(s) = m
@@ -853,6 +1079,29 @@ impl ArchiveFile {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// [`ArchiveFile::block_columns`], widening narrow columns into `scratch`.
+    pub fn block_columns_with<'b>(
+        &'b self,
+        i: usize,
+        wanted: ColumnSet,
+        scratch: &'b ColumnScratch,
+    ) -> Result<FlowBlock<'b>, ArchiveError> {
+        let e = self.blocks[i];
+        let start = e.offset as usize;
+        let end = start + e.len as usize;
+        let checked = view_block_columns(
+            &self.name,
+            &self.bytes[start..end],
+            e.offset,
+            wanted,
+            scratch,
+        );
+        // A page that faulted (the file shrank) reads as zeros: report that, not what the zeros
+        // look like, and never hand out a view of them.
+        self.shrink_before(end)?;
         self.as_indexed(i, checked?)
     }
 }

@@ -23,6 +23,10 @@ pub struct WriterOptions {
     /// the machine never leaves a published file short. A collector wants it; a bulk import or
     /// a copy, which can simply be run again, would pay a disk flush per file for nothing.
     pub durable: bool,
+    /// Store counters, times, interface and AS numbers and IPv4 addresses in the narrow
+    /// frame-of-reference encoding where a block's range allows (about half the bytes; see
+    /// `archive::narrow`). Off only to write files for readers older than that encoding.
+    pub narrow: bool,
 }
 
 impl Default for WriterOptions {
@@ -32,6 +36,7 @@ impl Default for WriterOptions {
             creator: format!("flowkit {}", env!("CARGO_PKG_VERSION")),
             split_families: false,
             durable: false,
+            narrow: true,
         }
     }
 }
@@ -81,6 +86,8 @@ pub struct ArchiveWriter<W: Write> {
     scratch: Vec<u8>,
     /// The address Bloom filter of the block being written.
     bloom: Vec<u64>,
+    /// The narrow-encoded columns of the block being written.
+    packed: Vec<u64>,
 }
 
 impl<W: Write> ArchiveWriter<W> {
@@ -109,6 +116,7 @@ impl<W: Write> ArchiveWriter<W> {
             created_ms,
             scratch: Vec::new(),
             bloom: Vec::new(),
+            packed: Vec::new(),
         })
     }
 
@@ -302,7 +310,14 @@ impl<W: Write> ArchiveWriter<W> {
             return Ok(());
         }
         let mut parts = Vec::with_capacity(2 * ColumnId::ALL.len() + 3);
-        let info = encode_block_parts(block, &mut self.bloom, &mut self.scratch, &mut parts);
+        let packed = self.opts.narrow.then_some(&mut self.packed);
+        let info = encode_block_parts(
+            block,
+            &mut self.bloom,
+            packed,
+            &mut self.scratch,
+            &mut parts,
+        );
         parts.insert(0, &self.scratch);
         write_all_parts(&mut self.out, &parts)?;
         self.index.push(IndexEntry {
@@ -529,18 +544,56 @@ fn encode_header(
 /// Zero bytes that pad a column to a multiple of 8.
 static PAD: [u8; 8] = [0; 8];
 
-/// Lays out one block without copying its columns: the block header and column directory go
-/// into `head` (cleared first), and the column payloads, each followed by its padding, are
-/// pushed onto `parts` in file order (the Bloom filter, built into `bloom`, last). The stored
-/// block is `head` followed by `parts`, ready for one vectored write. Columns are checksummed
-/// where they lie. Returns the block's summary.
+/// Lays out one block without copying its plain columns: the block header and column directory
+/// go into `head` (cleared first), and the column payloads, each followed by its padding, are
+/// pushed onto `parts` in file order (the Bloom filter, built into `bloom`, last). With `packed`,
+/// columns whose range allows are stored narrow (`archive::narrow`), encoded into `packed`. The
+/// stored block is `head` followed by `parts`, ready for one vectored write. Columns are
+/// checksummed where they lie. Returns the block's summary.
 pub fn encode_block_parts<'a>(
     block: &FlowBlock<'a>,
     bloom: &'a mut Vec<u64>,
+    packed: Option<&'a mut Vec<u64>>,
     head: &mut Vec<u8>,
     parts: &mut Vec<&'a [u8]>,
 ) -> BlockInfo {
     let cols = ColumnId::ALL;
+    // First every column's encoding; narrow ones are packed (their words in `packed`).
+    enum Stored<'a> {
+        Bytes(Encoding, &'a [u8]),
+        Packed(u8, std::ops::Range<usize>, usize),
+    }
+    let mut stored: Vec<Stored<'a>> = Vec::with_capacity(cols.len());
+    let packed: Option<&'a [u64]> = match packed {
+        Some(words) => {
+            words.clear();
+            for &id in cols {
+                let (enc, bytes) = column_bytes(block, id);
+                if all_zero(bytes) {
+                    stored.push(Stored::Bytes(Encoding::Zero, &[]));
+                    continue;
+                }
+                let at = words.len();
+                stored.push(match pack_column(block, id, words) {
+                    Some(w) => {
+                        Stored::Packed(w, at..words.len(), narrow_len(block.len, w as usize))
+                    }
+                    None => Stored::Bytes(enc, bytes),
+                });
+            }
+            Some(words)
+        }
+        None => {
+            for &id in cols {
+                let (enc, bytes) = column_bytes(block, id);
+                stored.push(match all_zero(bytes) {
+                    true => Stored::Bytes(Encoding::Zero, &[]),
+                    false => Stored::Bytes(enc, bytes),
+                });
+            }
+            None
+        }
+    };
     // The flow columns, then the address Bloom filter (archive::bloom).
     let entries = cols.len() + 1;
     let dir_len = entries * COLUMN_ENTRY_LEN;
@@ -548,31 +601,36 @@ pub fn encode_block_parts<'a>(
     head.resize(BLOCK_HEADER_LEN + dir_len, 0);
     parts.clear();
     let mut off = 0usize;
-    let mut put = |k: usize, id: u16, enc: u8, bytes: &'a [u8]| {
+    let mut put = |k: usize, id: u16, enc: u8, width: u8, bytes: &'a [u8]| {
         let pad = &PAD[..pad8(bytes.len()) - bytes.len()];
         // The checksum covers the padding too, so every byte of a block is checked.
         let sum = checksum_parts(bytes, pad);
         let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
         head[e..e + 2].copy_from_slice(&id.to_le_bytes());
         head[e + 2] = enc;
+        head[e + 3] = width;
         head[e + 4..e + 8].copy_from_slice(&(off as u32).to_le_bytes());
         head[e + 8..e + 12].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
         head[e + 16..e + 24].copy_from_slice(&sum.to_le_bytes());
         off += bytes.len() + pad.len();
         parts.extend([bytes, pad].into_iter().filter(|p| !p.is_empty()));
     };
-    for (k, &id) in cols.iter().enumerate() {
-        let (mut enc, mut bytes) = column_bytes(block, id);
-        if all_zero(bytes) {
-            (enc, bytes) = (Encoding::Zero, &[]);
+    for (k, (&id, s)) in cols.iter().zip(stored).enumerate() {
+        match s {
+            Stored::Bytes(enc, bytes) => put(k, id as u16, enc as u8, 0, bytes),
+            Stored::Packed(width, words, len) => {
+                let words = &packed.expect("packed columns have words")[words];
+                let bytes: &'a [u8] = &bytemuck::cast_slice(words)[..len];
+                put(k, id as u16, Encoding::Narrow as u8, width, bytes)
+            }
         }
-        put(k, id as u16, enc as u8, bytes);
     }
     super::bloom::build(block, bloom);
     put(
         cols.len(),
         super::bloom::BLOOM_ID,
         super::bloom::BLOOM_ENCODING,
+        0,
         bytemuck::cast_slice(bloom.as_slice()),
     );
     let (min_start, max_start) = min_max(block.start_ms);
@@ -635,21 +693,9 @@ fn write_all_parts(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
     Ok(())
 }
 
-/// Smallest and largest value (`(i64::MAX, i64::MIN)` for none). Four lanes, so the compare
-/// chains of neighbouring values do not wait on each other.
+/// Smallest and largest value (`(i64::MAX, i64::MIN)` for none).
 fn min_max(v: &[i64]) -> (i64, i64) {
-    let (quads, tail) = v.as_chunks::<4>();
-    let (mut lo, mut hi) = ([i64::MAX; 4], [i64::MIN; 4]);
-    for q in quads {
-        for k in 0..4 {
-            lo[k] = lo[k].min(q[k]);
-            hi[k] = hi[k].max(q[k]);
-        }
-    }
-    lo.into_iter()
-        .zip(hi)
-        .chain(tail.iter().map(|&x| (x, x)))
-        .fold((i64::MAX, i64::MIN), |(a, b), (l, h)| (a.min(l), b.max(h)))
+    super::narrow::min_max(v).unwrap_or((i64::MAX, i64::MIN))
 }
 
 macro_rules! column_bytes_fn {
@@ -665,6 +711,24 @@ macro_rules! column_bytes_fn {
     };
 }
 crate::with_flow_columns!(column_bytes_fn);
+
+macro_rules! pack_column_fn {
+    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
+     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+        /// Appends column `id` of `block` to `out` in the narrow encoding and returns its width,
+        /// when that is smaller than its plain form (IPv6 address columns never are).
+        fn pack_column(block: &FlowBlock<'_>, id: ColumnId, out: &mut Vec<u64>) -> Option<u8> {
+            match id {
+                $(ColumnId::$sv => super::narrow::pack(block.$sf, out),)*
+                $(ColumnId::$av => match block.$af {
+                    AddrColumn::V4(v) => super::narrow::pack(v, out),
+                    AddrColumn::V6(_) => None,
+                },)*
+            }
+        }
+    };
+}
+crate::with_flow_columns!(pack_column_fn);
 
 fn addr_bytes<'a>(col: &AddrColumn<'a>) -> (Encoding, &'a [u8]) {
     match *col {

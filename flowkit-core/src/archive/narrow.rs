@@ -1,0 +1,437 @@
+//! Frame-of-reference column encoding ([`Encoding::Narrow`]): a column is stored as its smallest
+//! value and each value's distance from it, in as few bytes as the block's range needs.
+//!
+//! Why: the scans that print or pass on what they select read (and checksum) nearly every byte of
+//! an archive, and on a warm cache that is bound by memory bandwidth. A block's times span
+//! minutes, its counters rarely pass 2^32, its interface and AS numbers 2^16, its exporter is
+//! one address: stored narrow, the benchmark archive shrinks from 74 to about 41 bytes a flow.
+//! Readers widen a narrow column back into scratch memory ([`ColumnScratch`]) when a tool views
+//! it, so every consumer still sees plain slices.
+//!
+//! [`Encoding::Narrow`]: super::format::Encoding::Narrow
+
+use std::mem::size_of;
+
+/// A fixed-width column type that can be stored narrow: its values as u64 bits, in an order
+/// where the smallest value is the frame's base.
+pub trait NarrowValue: bytemuck::Pod + Ord {
+    /// The value's bits, zero-extended (sign bits kept for signed types: offsets wrap).
+    fn bits(self) -> u64;
+    /// The value whose bits are `b`, truncated to the type.
+    fn from_bits(b: u64) -> Self;
+}
+
+macro_rules! narrow_value {
+    ($($t:ty),*) => {$(
+        impl NarrowValue for $t {
+            #[inline]
+            fn bits(self) -> u64 {
+                self as u64
+            }
+            #[inline]
+            fn from_bits(b: u64) -> Self {
+                b as $t
+            }
+        }
+    )*};
+}
+narrow_value!(u8, u16, u32, u64, i64);
+
+/// Smallest and largest value, or `None` for no values. Four lanes, so neighbouring compares do
+/// not wait on each other.
+pub fn min_max<T: Copy + Ord>(v: &[T]) -> Option<(T, T)> {
+    let first = *v.first()?;
+    let (quads, tail) = v.as_chunks::<4>();
+    let (mut lo, mut hi) = ([first; 4], [first; 4]);
+    for q in quads {
+        for k in 0..4 {
+            lo[k] = lo[k].min(q[k]);
+            hi[k] = hi[k].max(q[k]);
+        }
+    }
+    let fold = lo
+        .into_iter()
+        .zip(hi)
+        .chain(tail.iter().map(|&x| (x, x)))
+        .fold((first, first), |(a, b), (l, h)| (a.min(l), b.max(h)));
+    Some(fold)
+}
+
+/// The width in bytes (0, 1, 2 or 4) that holds every distance up to `range`, if any does.
+fn width_for(range: u64) -> Option<usize> {
+    match range {
+        0 => Some(0),
+        1..=0xff => Some(1),
+        0x100..=0xffff => Some(2),
+        0x1_0000..=0xffff_ffff => Some(4),
+        _ => None,
+    }
+}
+
+/// Appends `v` in the narrow encoding to `out` (the base word, then the distances, padded to a
+/// whole word) and returns the width, when that is smaller than storing `v` plainly; otherwise
+/// leaves `out` alone and returns `None`.
+pub fn pack<T: NarrowValue>(v: &[T], out: &mut Vec<u64>) -> Option<u8> {
+    let (lo, hi) = min_max(v)?;
+    let base = lo.bits();
+    let width = width_for(hi.bits().wrapping_sub(base))?;
+    let pad8 = super::format::pad8;
+    if width >= size_of::<T>() || 8 + pad8(v.len() * width) >= pad8(std::mem::size_of_val(v)) {
+        return None; // no smaller once padded (tiny blocks): plain needs no widening
+    }
+    let start = out.len();
+    out.push(base);
+    out.resize(start + 1 + (v.len() * width).div_ceil(8), 0);
+    let dst = &mut out[start + 1..];
+    match width {
+        1 => fill::<T, u8>(v, base, dst),
+        2 => fill::<T, u16>(v, base, dst),
+        4 => fill::<T, u32>(v, base, dst),
+        _ => {}
+    }
+    Some(width as u8)
+}
+
+fn fill<T: NarrowValue, D: NarrowValue>(v: &[T], base: u64, dst: &mut [u64]) {
+    let dst: &mut [D] = bytemuck::cast_slice_mut(dst);
+    for (d, &x) in dst.iter_mut().zip(v) {
+        *d = D::from_bits(x.bits().wrapping_sub(base));
+    }
+}
+
+/// Widened values, in an unsigned type as wide as the column's (viewed as the column's type).
+enum Words {
+    W1(Vec<u8>),
+    W2(Vec<u16>),
+    W4(Vec<u32>),
+    W8(Vec<u64>),
+}
+
+impl Words {
+    fn view<T: NarrowValue>(&self) -> &[T] {
+        match self {
+            Words::W1(v) => bytemuck::cast_slice(v),
+            Words::W2(v) => bytemuck::cast_slice(v),
+            Words::W4(v) => bytemuck::cast_slice(v),
+            Words::W8(v) => bytemuck::cast_slice(v),
+        }
+    }
+
+    fn width(&self) -> usize {
+        match self {
+            Words::W1(_) => 1,
+            Words::W2(_) => 2,
+            Words::W4(_) => 4,
+            Words::W8(_) => 8,
+        }
+    }
+
+    fn empty(width: usize) -> Words {
+        match width {
+            1 => Words::W1(Vec::new()),
+            2 => Words::W2(Vec::new()),
+            4 => Words::W4(Vec::new()),
+            _ => Words::W8(Vec::new()),
+        }
+    }
+}
+
+/// Checks a narrow column of `n` values of `T` (its stored bytes `data`, 8-aligned, and its
+/// `width`) and returns its base and distances; `None` when the width or length is not one the
+/// encoding allows for `T`.
+fn parse<T: NarrowValue>(data: &[u8], width: u8, n: usize) -> Option<(u64, &[u8])> {
+    let width = width as usize;
+    if !matches!(width, 0 | 1 | 2 | 4)
+        || width >= size_of::<T>()
+        || data.len() != super::format::narrow_len(n, width)
+    {
+        return None;
+    }
+    let base = u64::from_le_bytes(data[..8].try_into().ok()?);
+    let src = &data[8..];
+    // Distances are read as u16 or u32 in place: a misplaced column is refused, not a panic.
+    if !(src.as_ptr() as usize).is_multiple_of(width.max(1)) {
+        return None;
+    }
+    Some((base, src))
+}
+
+/// Widens `n` values of `T` into `out` (cleared first; its allocation is reused).
+fn widen_into<T: NarrowValue>(base: u64, width: u8, src: &[u8], n: usize, out: &mut Words) {
+    fn fill<D: NarrowValue>(out: &mut Vec<D>, base: u64, width: u8, src: &[u8], n: usize) {
+        out.clear();
+        match width {
+            0 => out.resize(n, D::from_bits(base)),
+            1 => out.extend(
+                src.iter()
+                    .map(|&s| D::from_bits(base.wrapping_add(s as u64))),
+            ),
+            2 => out.extend(
+                bytemuck::cast_slice::<u8, u16>(src)
+                    .iter()
+                    .map(|&s| D::from_bits(base.wrapping_add(s as u64))),
+            ),
+            _ => out.extend(
+                bytemuck::cast_slice::<u8, u32>(src)
+                    .iter()
+                    .map(|&s| D::from_bits(base.wrapping_add(s as u64))),
+            ),
+        }
+    }
+    if out.width() != size_of::<T>() {
+        *out = Words::empty(size_of::<T>());
+    }
+    match out {
+        Words::W1(v) => fill(v, base, width, src, n),
+        Words::W2(v) => fill(v, base, width, src, n),
+        Words::W4(v) => fill(v, base, width, src, n),
+        Words::W8(v) => fill(v, base, width, src, n),
+    }
+}
+
+/// A checked narrow column: its base, width and distances, ready to read rows from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NarrowColumn<'a> {
+    base: u64,
+    width: u8,
+    src: &'a [u8],
+}
+
+impl<'a> NarrowColumn<'a> {
+    /// Checks the stored bytes `data` of a narrow column of `n` values of `T`; `None` when the
+    /// width or length is not one the encoding allows for `T`.
+    pub(crate) fn parse<T: NarrowValue>(
+        data: &'a [u8],
+        width: u8,
+        n: usize,
+    ) -> Option<NarrowColumn<'a>> {
+        let (base, src) = parse::<T>(data, width, n)?;
+        Some(NarrowColumn { base, width, src })
+    }
+
+    /// Appends the values of `rows` (each below the column's length) to `out`, widening only
+    /// those: a sparse selection costs its rows, not the block.
+    pub(crate) fn gather_into<T: NarrowValue>(&self, rows: &[u32], out: &mut Vec<T>) {
+        let base = self.base;
+        match self.width {
+            0 => out.resize(out.len() + rows.len(), T::from_bits(base)),
+            1 => {
+                let s = self.src;
+                out.extend(
+                    rows.iter()
+                        .map(|&i| T::from_bits(base.wrapping_add(s[i as usize] as u64))),
+                );
+            }
+            2 => {
+                let s: &[u16] = bytemuck::cast_slice(self.src);
+                out.extend(
+                    rows.iter()
+                        .map(|&i| T::from_bits(base.wrapping_add(s[i as usize] as u64))),
+                );
+            }
+            _ => {
+                let s: &[u32] = bytemuck::cast_slice(self.src);
+                out.extend(
+                    rows.iter()
+                        .map(|&i| T::from_bits(base.wrapping_add(s[i as usize] as u64))),
+                );
+            }
+        }
+    }
+}
+
+/// Widens a narrow column of `n` values (its stored bytes `data`, 8-aligned, and its `width`)
+/// into a vector of `T`; `None` when the width or length is not one the encoding allows for `T`.
+pub fn unpack<T: NarrowValue>(data: &[u8], width: u8, n: usize) -> Option<Vec<T>> {
+    let (base, src) = parse::<T>(data, width, n)?;
+    let mut words = Words::empty(size_of::<T>());
+    widen_into::<T>(base, width, src, n, &mut words);
+    Some(words.view::<T>().to_vec())
+}
+
+/// Which stored column a widened copy was made from: its id, its checksum (checked against its
+/// bytes before widening) and its length. Two columns with the same key hold the same values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WidenKey {
+    pub id: u16,
+    pub checksum: u64,
+    pub n: usize,
+}
+
+struct Widened {
+    key: WidenKey,
+    words: Words,
+}
+
+/// Memory that views of narrow columns borrow: each narrow column a view needs is widened once
+/// into it and kept until [`ColumnScratch::clear`], which keeps the allocations for the next
+/// block. A scan keeps one per block of a batch, so what it holds is bounded by the batch.
+#[derive(Default)]
+pub struct ColumnScratch {
+    columns: elsa::sync::FrozenVec<Box<Widened>>,
+    /// Buffers of cleared columns, reused before allocating.
+    spare: std::sync::Mutex<Vec<Words>>,
+}
+
+impl std::fmt::Debug for ColumnScratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ColumnScratch({} columns)", self.columns.len())
+    }
+}
+
+impl ColumnScratch {
+    /// An empty scratch.
+    pub fn new() -> ColumnScratch {
+        ColumnScratch::default()
+    }
+
+    /// Forgets every widened column (nothing can borrow them: it takes `&mut`), keeping their
+    /// memory for the next ones.
+    pub fn clear(&mut self) {
+        let spare = self.spare.get_mut().unwrap_or_else(|e| e.into_inner());
+        spare.extend(
+            std::mem::take(&mut self.columns)
+                .into_vec()
+                .into_iter()
+                .map(|w| w.words),
+        );
+    }
+
+    /// The widened values of the narrow column `key` of `n` values of `T` (stored bytes `data`,
+    /// `width`), widened now unless already here; `None` when the width or length is not one the
+    /// encoding allows for `T`.
+    pub(crate) fn widened<T: NarrowValue>(
+        &self,
+        key: WidenKey,
+        data: &[u8],
+        width: u8,
+    ) -> Option<&[T]> {
+        for i in 0..self.columns.len() {
+            if let Some(w) = self.columns.get(i) {
+                if w.key == key && w.words.width() == size_of::<T>() {
+                    return Some(&w.words.view::<T>()[..key.n]);
+                }
+            }
+        }
+        let (base, src) = parse::<T>(data, width, key.n)?;
+        let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut words = spare.unwrap_or_else(|| Words::empty(size_of::<T>()));
+        widen_into::<T>(base, width, src, key.n, &mut words);
+        let w = self.columns.push_get(Box::new(Widened { key, words }));
+        Some(&w.words.view::<T>()[..key.n])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: NarrowValue + std::fmt::Debug>(v: &[T]) -> Option<u8> {
+        let mut out = Vec::new();
+        let width = pack(v, &mut out)?;
+        let bytes: &[u8] = bytemuck::cast_slice(&out);
+        let data = &bytes[..super::super::format::narrow_len(v.len(), width as usize)];
+        let back = unpack::<T>(data, width, v.len()).expect("unpacks");
+        assert_eq!(back, v);
+        Some(width)
+    }
+
+    /// `v` repeated to 16 values, so every width is smaller than the plain form.
+    fn sixteen<T: NarrowValue + std::fmt::Debug>(v: &[T]) -> Option<u8> {
+        let v: Vec<T> = v.iter().copied().cycle().take(16).collect();
+        round_trip(&v)
+    }
+
+    #[test]
+    fn values_come_back_at_the_narrowest_width() {
+        let t0 = 1_717_416_000_181i64;
+        assert_eq!(sixteen(&[t0]), Some(0));
+        assert_eq!(sixteen(&[t0, t0 + 255, t0 + 7]), Some(1));
+        assert_eq!(sixteen(&[t0 + 256, t0, t0 + 3]), Some(2));
+        assert_eq!(sixteen(&[t0, t0 + 300_000, t0 - 5]), Some(4));
+        assert_eq!(sixteen(&[i64::MIN, i64::MIN + 1]), Some(1));
+        assert_eq!(sixteen(&[-3i64, 3]), Some(1));
+        assert_eq!(sixteen(&[0u64, u32::MAX as u64]), Some(4));
+        assert_eq!(sixteen(&[1u32, 65_535, 9]), Some(2));
+        assert_eq!(sixteen(&[7u16]), Some(0));
+        // Not narrower than the type: stored plain.
+        assert_eq!(sixteen(&[0u64, 1 << 32]), None);
+        assert_eq!(sixteen(&[i64::MIN, i64::MAX]), None);
+        assert_eq!(sixteen(&[0u32, 1 << 16]), None);
+        assert_eq!(sixteen(&[0u8, 1]), None);
+        assert_eq!(round_trip::<u64>(&[]), None);
+        // No smaller once padded: 8 bytes either way.
+        assert_eq!(round_trip(&[t0]), None);
+        assert_eq!(round_trip(&[7u16, 200]), None);
+    }
+
+    #[test]
+    fn lengths_around_the_lanes_round_trip() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for len in [1usize, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 1000, 8192] {
+            for span in [1u64, 200, 60_000, 3_000_000_000] {
+                let v: Vec<u64> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        1_000 + x % span
+                    })
+                    .collect();
+                round_trip(&v);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_widths_and_lengths_are_refused() {
+        let data = [0u8; 8 + 16];
+        assert!(unpack::<u64>(&data, 2, 8).is_some());
+        assert!(unpack::<u64>(&data, 3, 8).is_none());
+        assert!(unpack::<u64>(&data, 8, 2).is_none());
+        assert!(unpack::<u32>(&data, 4, 4).is_none()); // not narrower than u32
+        assert!(unpack::<u64>(&data, 2, 9).is_none()); // wrong length
+        assert!(unpack::<u64>(&data[..7], 0, 0).is_none());
+    }
+
+    #[test]
+    fn scratch_widens_a_column_once_and_reuses_memory_after_clear() {
+        let mut s = ColumnScratch::new();
+        let v: Vec<u64> = (100..116).collect();
+        let mut out = Vec::new();
+        let width = pack(&v, &mut out).unwrap();
+        let data = &bytemuck::cast_slice::<u64, u8>(&out)[..narrow_len_of(16, width)];
+        let key = WidenKey {
+            id: 9,
+            checksum: 42,
+            n: 16,
+        };
+        let a = s.widened::<u64>(key, data, width).unwrap();
+        assert_eq!(a, &v[..]);
+        // The same key is not widened again: even other bytes give the first values.
+        let b = s.widened::<u64>(key, &[0; 8 + 16], width).unwrap();
+        assert_eq!(a.as_ptr(), b.as_ptr());
+        let other = WidenKey {
+            checksum: 43,
+            ..key
+        };
+        let c = s.widened::<u64>(other, &[0; 8 + 16], width).unwrap();
+        assert_eq!(c, &[0u64; 16][..]);
+        let first = a.as_ptr();
+        s.clear();
+        assert_eq!(s.columns.len(), 0);
+        // Cleared memory is used again, and holds the new column's values.
+        let d = s.widened::<u64>(key, data, width).unwrap();
+        assert_eq!(d, &v[..]);
+        assert!(d.as_ptr() == first || s.spare.lock().unwrap().len() == 1);
+        let fresh = WidenKey {
+            checksum: 44,
+            ..key
+        };
+        assert_eq!(s.widened::<u64>(fresh, &data[..9], width), None);
+    }
+
+    fn narrow_len_of(n: usize, width: u8) -> usize {
+        super::super::format::narrow_len(n, width as usize)
+    }
+}
