@@ -9,19 +9,9 @@
 use crate::archive::bloom::AddrBloom;
 use crate::archive::format::DEFAULT_BLOCK_FLOWS;
 use crate::archive::reader::{block_bloom, gather_block_rows, view_block_columns};
-use crate::archive::ColumnScratch;
-
-/// One cleared scratch per block of a batch, where its narrow columns are widened (see
-/// `archive::narrow`), from `pool`, whose memory is reused batch after batch: a scan holds at
-/// most a batch's worth.
-fn scratch_for(pool: &mut Vec<ColumnScratch>, blocks: usize) -> &[ColumnScratch] {
-    if pool.len() < blocks {
-        pool.resize_with(blocks, ColumnScratch::new);
-    }
-    pool[..blocks].iter_mut().for_each(ColumnScratch::clear);
-    &pool[..blocks]
-}
-use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, StreamItem, StreamReader};
+use crate::archive::{
+    AlignedBuf, ArchiveError, ArchiveFile, BlockRef, ColumnScratch, StreamItem, StreamReader,
+};
 use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
 use crate::filter::BlockPrune;
 use crate::flowtools::FlowToolsReader;
@@ -413,6 +403,17 @@ enum StreamSlot {
 /// A full-block provider for batches whose blocks are already complete.
 fn already_full<'a>(_: usize) -> Result<FlowBlock<'a>, ArchiveError> {
     unreachable!("Batch::full only asks for partial blocks")
+}
+
+/// One cleared scratch per block of a batch, where its narrow columns are widened (see
+/// `archive::narrow`), from `pool`, whose memory is reused batch after batch: a scan holds at
+/// most a batch's worth.
+fn scratch_for(pool: &mut Vec<ColumnScratch>, blocks: usize) -> &[ColumnScratch] {
+    if pool.len() < blocks {
+        pool.resize_with(blocks, ColumnScratch::new);
+    }
+    pool[..blocks].iter_mut().for_each(ColumnScratch::clear);
+    &pool[..blocks]
 }
 
 /// A row gatherer for batches whose blocks are already complete.

@@ -86,6 +86,17 @@ fn port_bits(p: &Primitive) -> Box<[u64; 1024]> {
     bits
 }
 
+/// A port test; one permitted port (`permit 22`, the common case) is kept as that port, so the
+/// test is a comparison the compiler vectorises rather than a bit lookup per flow.
+pub(crate) fn port_test(col: PortCol, bits: Box<[u64; 1024]>) -> Test {
+    let ones: u32 = bits.iter().map(|w| w.count_ones()).sum();
+    let only = (ones == 1)
+        .then(|| bits.iter().position(|&w| w != 0))
+        .flatten()
+        .map(|i| (i * 64) as u16 + bits[i].trailing_zeros() as u16);
+    Test::Port { col, bits, only }
+}
+
 fn u32_set(p: &Primitive) -> RangeSet {
     let max = u32::MAX as u128;
     let mut painter = painter_for_buckets(p, max);
@@ -297,14 +308,8 @@ pub(crate) fn compile_item(
         EngineId => u8t(U8Col::EngineId),
         SrcPrefixLen => u8t(U8Col::SrcMask),
         DstPrefixLen => u8t(U8Col::DstMask),
-        SrcPort => Test::Port {
-            col: PortCol::Src,
-            bits: port_bits(p),
-        },
-        DstPort => Test::Port {
-            col: PortCol::Dst,
-            bits: port_bits(p),
-        },
+        SrcPort => port_test(PortCol::Src, port_bits(p)),
+        DstPort => port_test(PortCol::Dst, port_bits(p)),
         SrcAs | DstAs | InputIf | OutputIf | SrcTag | DstTag => {
             let col = match field {
                 SrcAs => U32Col::SrcAs,

@@ -425,10 +425,11 @@ impl AddrMatcher {
 pub(crate) enum Test {
     /// A 256-entry table over an 8-bit field (masks already applied).
     U8 { col: U8Col, lut: Box<[bool; 256]> },
-    /// A 65536-bit set over a port.
+    /// A 65536-bit set over a port; `only` is the port when the set holds just one.
     Port {
         col: PortCol,
         bits: Box<[u64; 1024]>,
+        only: Option<u16>,
     },
     /// Ranges over a 32-bit field.
     U32 { col: U32Col, set: RangeSet },
@@ -518,7 +519,16 @@ impl Test {
                     *m &= lut[v as usize];
                 }
             }
-            Test::Port { col, bits } => {
+            Test::Port {
+                col,
+                only: Some(port),
+                ..
+            } => {
+                for (m, &v) in mask.iter_mut().zip(col.get(b)) {
+                    *m &= v == *port;
+                }
+            }
+            Test::Port { col, bits, .. } => {
                 for (m, &v) in mask.iter_mut().zip(col.get(b)) {
                     *m &= (bits[(v >> 6) as usize] >> (v & 63)) & 1 != 0;
                 }
@@ -763,6 +773,41 @@ impl CompiledFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A test of one port compares; the bit set it came from gives the same answer for every
+    /// port value, and sets of none or several ports keep the bit lookup.
+    #[test]
+    fn a_single_port_test_agrees_with_its_bit_set() {
+        let mut block = crate::block::FlowBlockBuf::default();
+        for v in 0..=u16::MAX {
+            block.push(&crate::record::FlowRecord {
+                dst_port: v,
+                ..Default::default()
+            });
+        }
+        let view = block.view();
+        for ports in [vec![], vec![0u16], vec![22], vec![65_535], vec![22, 80]] {
+            let mut bits = Box::new([0u64; 1024]);
+            for &p in &ports {
+                bits[p as usize >> 6] |= 1 << (p & 63);
+            }
+            let fast = super::super::compile::port_test(PortCol::Dst, bits.clone());
+            let Test::Port { only, .. } = &fast else {
+                panic!("a port test");
+            };
+            assert_eq!(*only, (ports.len() == 1).then(|| ports[0]), "{ports:?}");
+            let slow = Test::Port {
+                col: PortCol::Dst,
+                bits,
+                only: None,
+            };
+            let (mut a, mut b) = (vec![true; view.len], vec![true; view.len]);
+            fast.and_into(&view, &mut a);
+            slow.and_into(&view, &mut b);
+            assert_eq!(a, b, "{ports:?}");
+            assert_eq!(a.iter().filter(|&&x| x).count(), ports.len());
+        }
+    }
 
     #[test]
     fn keys_keep_order() {
