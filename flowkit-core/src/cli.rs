@@ -390,6 +390,13 @@ impl FlowOutput {
                 }
                 grow_pipe(1);
                 let refs = crate::archive::reference::stdout_feeds_flowkit();
+                // A pipe into another flowkit tool here carries blocks for a moment: plain
+                // columns spare both ends packing and widening. Anything else (a file, ssh,
+                // gzip) gets narrow columns, as an archive would.
+                let opts = WriterOptions {
+                    narrow: opts.narrow && !refs,
+                    ..opts
+                };
                 ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, out), opts)
                     .map(|writer| FlowOutput::Stdout {
                         writer,
