@@ -9,10 +9,16 @@ use crate::block::AddrColumn;
 use std::io::Write;
 use std::net::Ipv6Addr;
 
-/// Appends `v` in decimal.
+/// Appends `v` in decimal. One- and two-digit values (most fields of most flows: zero tags,
+/// TOS, reverse counters, masks, flags) are written as fixed-size stores; a variable-length copy of
+/// itoa's digits is a call to `memmove` per field, 17% of a CSV run's profile before.
 #[inline]
 pub(crate) fn push_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    match v {
+        0..=9 => out.push(b'0' + v as u8),
+        10..=99 => out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]),
+        _ => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+    }
 }
 
 /// Appends `n` spaces.
@@ -161,6 +167,17 @@ pub(crate) fn v4_of(col: &AddrColumn<'_>, i: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_itoa_s() {
+        let mut out = Vec::new();
+        let edges = [99, 100, 999, 1000, u32::MAX as u64, u64::MAX - 1, u64::MAX];
+        for v in (0..10_000u64).chain(edges) {
+            out.clear();
+            push_u64(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes(), "{v}");
+        }
+    }
     use std::net::Ipv4Addr;
 
     #[test]
