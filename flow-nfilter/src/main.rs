@@ -186,10 +186,10 @@ fn run(args: Args) -> Result<(), ToolError> {
         wanted,
         filter.block_prune(),
         &mut |batch| {
-            for (k, picked) in select_batch(&filter, batch).iter().enumerate() {
+            for (k, (picked, rows)) in select_batch(&filter, batch).iter().enumerate() {
                 match picked {
                     Some(Picked::Whole(block)) => out.write_whole(batch, k, Some(block))?,
-                    Some(Picked::Rows(rows)) => out.write_block(&rows.view(), None)?,
+                    Some(Picked::Rows) => out.write_block(&rows.view(), None)?,
                     None => {}
                 }
             }
@@ -200,33 +200,49 @@ fn run(args: Args) -> Result<(), ToolError> {
     cli::check_damage(&stats)
 }
 
-/// What a block gives the output once filtered.
+/// What a block gives the output once filtered. (A view is a few hundred bytes of slices, held
+/// for one block; boxing it would allocate once a block.)
+#[allow(clippy::large_enum_variant)]
 enum Picked<'a> {
     /// Every flow: the whole block (which may then go on by reference or as its bytes).
     Whole(FlowBlock<'a>),
-    /// Some flows, read out of the block with every column.
-    Rows(FlowBlockBuf),
+    /// Some flows, read out of the block with every column into the caller's buffer.
+    Rows,
 }
 
-/// Evaluates the filter over a batch in parallel; `None` for blocks with no permitted flow
-/// (or a damaged column, which the scan reports).
-fn select_batch<'a>(filter: &CompiledFilter, batch: &Batch<'_, 'a>) -> Vec<Option<Picked<'a>>> {
+/// Filters block `k` of `batch`: `Whole` when every flow passes, `Rows` when some do (gathered
+/// into `picked`, cleared first: only their rows are read out of the block's other columns),
+/// `None` when none does or a column is damaged (which the scan reports).
+fn pick<'a>(
+    filter: &CompiledFilter,
+    batch: &Batch<'_, 'a>,
+    k: usize,
+    rows: &mut Vec<bool>,
+    picked: &mut FlowBlockBuf,
+) -> Option<Picked<'a>> {
+    let count = filter.select(&batch.blocks[k], rows);
+    if count == 0 {
+        return None;
+    }
+    if count == batch.blocks[k].len {
+        return batch.full(k).map(Picked::Whole);
+    }
+    picked.clear();
     batch
-        .blocks
-        .par_iter()
-        .enumerate()
-        .map_init(Vec::new, |rows, (k, b)| {
-            let count = filter.select(b, rows);
-            if count == 0 {
-                return None;
-            }
-            if count == b.len {
-                return batch.full(k).map(Picked::Whole);
-            }
+        .gather(k, &selected_rows(rows), picked)
+        .then_some(Picked::Rows)
+}
+
+/// Filters the blocks of a batch in parallel; each comes back with the buffer its `Rows` are in.
+fn select_batch<'a>(
+    filter: &CompiledFilter,
+    batch: &Batch<'_, 'a>,
+) -> Vec<(Option<Picked<'a>>, FlowBlockBuf)> {
+    (0..batch.blocks.len())
+        .into_par_iter()
+        .map_init(Vec::new, |rows, k| {
             let mut picked = FlowBlockBuf::default();
-            batch
-                .gather(k, &selected_rows(rows), &mut picked)
-                .then_some(Picked::Rows(picked))
+            (pick(filter, batch, k, rows, &mut picked), picked)
         })
         .collect()
 }
@@ -264,20 +280,10 @@ fn print(
                 || (Vec::new(), FlowBlockBuf::default()),
                 |(rows, picked), (k, text)| {
                     text.clear();
-                    let count = filter.select(&batch.blocks[k], rows);
-                    if count == 0 {
-                        return;
-                    }
-                    if count == batch.blocks[k].len {
-                        if let Some(block) = batch.full(k) {
-                            printer.format_block(&block, text);
-                        }
-                        return;
-                    }
-                    // A few rows: only those are read out of the block's other columns.
-                    picked.clear();
-                    if batch.gather(k, &selected_rows(rows), picked) {
-                        printer.format_block(&picked.view(), text);
+                    match pick(filter, batch, k, rows, picked) {
+                        Some(Picked::Whole(block)) => printer.format_block(&block, text),
+                        Some(Picked::Rows) => printer.format_block(&picked.view(), text),
+                        None => {}
                     }
                 },
             );

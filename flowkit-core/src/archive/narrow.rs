@@ -240,15 +240,6 @@ impl<'a> NarrowColumn<'a> {
     }
 }
 
-/// Widens a narrow column of `n` values (its stored bytes `data`, 8-aligned, and its `width`)
-/// into a vector of `T`; `None` when the width or length is not one the encoding allows for `T`.
-pub fn unpack<T: NarrowValue>(data: &[u8], width: u8, n: usize) -> Option<Vec<T>> {
-    let (base, src) = parse::<T>(data, width, n)?;
-    let mut words = Words::empty(size_of::<T>());
-    widen_into::<T>(base, width, src, n, &mut words);
-    Some(words.view::<T>().to_vec())
-}
-
 /// Which stored column a widened copy was made from: its id, its checksum (checked against its
 /// bytes before widening) and its length. Two columns with the same key hold the same values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -325,6 +316,14 @@ impl ColumnScratch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Widens a narrow column of `n` values into a vector of `T`, as a reader does.
+    fn unpack<T: NarrowValue>(data: &[u8], width: u8, n: usize) -> Option<Vec<T>> {
+        let (base, src) = parse::<T>(data, width, n)?;
+        let mut words = Words::empty(size_of::<T>());
+        widen_into::<T>(base, width, src, n, &mut words);
+        Some(words.view::<T>().to_vec())
+    }
 
     fn round_trip<T: NarrowValue + std::fmt::Debug>(v: &[T]) -> Option<u8> {
         let mut out = Vec::new();

@@ -205,6 +205,7 @@ pub fn gather_block_rows(
         n,
         cols: &cols,
         wanted: ColumnSet::ALL,
+        // Narrow columns are read row by row below, never widened: this stays empty.
         scratch: &ColumnScratch::new(),
     };
     // Every column's source is checked first, so an error leaves `out` as it was.
@@ -263,11 +264,14 @@ impl AddrSource<'_> {
     fn gather_into(&self, rows: &[u32], out: &mut AddrBuf) {
         match self {
             AddrSource::Stored(c) => out.extend_rows(c, rows),
-            AddrSource::Narrow(c) => {
-                let mut v4: Vec<u32> = Vec::with_capacity(rows.len());
-                c.gather_into(rows, &mut v4);
-                out.extend_all(&AddrColumn::V4(&v4));
-            }
+            AddrSource::Narrow(c) => match out {
+                AddrBuf::V4(v) => c.gather_into(rows, v),
+                AddrBuf::V6(_) => {
+                    let mut v4: Vec<u32> = Vec::with_capacity(rows.len());
+                    c.gather_into(rows, &mut v4);
+                    out.extend_all(&AddrColumn::V4(&v4));
+                }
+            },
         }
     }
 }
@@ -993,15 +997,27 @@ impl ArchiveFile {
         i: usize,
         (view, info): (FlowBlock<'b>, BlockInfo),
     ) -> Result<FlowBlock<'b>, ArchiveError> {
+        self.agrees_with_index(i, &info).map(|()| view)
+    }
+
+    /// An error unless block `i`'s header summary `info` agrees with the block index.
+    fn agrees_with_index(&self, i: usize, info: &BlockInfo) -> Result<(), ArchiveError> {
         let e = self.blocks[i];
-        if !e.agrees_with(&info) {
-            return Err(ArchiveError::corrupt(
+        match e.agrees_with(info) {
+            true => Ok(()),
+            false => Err(ArchiveError::corrupt(
                 &self.name,
                 e.offset,
                 "block header disagrees with the block index",
-            ));
+            )),
         }
-        Ok(view)
+    }
+
+    /// Block `i`'s stored bytes in the file (mapped or read) and the file offset where they end.
+    fn stored_block(&self, i: usize) -> (&[u8], usize) {
+        let e = self.blocks[i];
+        let (start, end) = (e.offset as usize, (e.offset + e.len) as usize);
+        (&self.bytes[start..end], end)
     }
 
     /// Checks block `i` and returns its view (zero-copy but for narrow columns, which are
@@ -1033,33 +1049,19 @@ impl ArchiveFile {
         rows: &[u32],
         out: &mut FlowBlockBuf,
     ) -> Result<(), ArchiveError> {
-        let e = self.blocks[i];
-        let agrees = |info: &BlockInfo| match e.agrees_with(info) {
-            true => Ok(()),
-            false => Err(ArchiveError::corrupt(
-                &self.name,
-                e.offset,
-                "block header disagrees with the block index",
-            )),
-        };
-        let Some(bytes) = copied else {
-            let (start, end) = (e.offset as usize, (e.offset + e.len) as usize);
-            let had = out.len();
-            let r = gather_block_rows(
-                &self.name,
-                &self.bytes[start..end],
-                e.offset,
-                rows,
-                out,
-                agrees,
-            );
-            if let Err(shrunk) = self.shrink_before(end) {
-                out.truncate(had); // what was read may hold zeros from vanished pages
-                return Err(shrunk);
-            }
-            return r.map(|_| ());
-        };
-        gather_block_rows(&self.name, bytes, e.offset, rows, out, agrees).map(|_| ())
+        let offset = self.blocks[i].offset;
+        let agrees = |info: &BlockInfo| self.agrees_with_index(i, info);
+        if let Some(bytes) = copied {
+            return gather_block_rows(&self.name, bytes, offset, rows, out, agrees).map(|_| ());
+        }
+        let (bytes, end) = self.stored_block(i);
+        let had = out.len();
+        let r = gather_block_rows(&self.name, bytes, offset, rows, out, agrees);
+        if let Err(shrunk) = self.shrink_before(end) {
+            out.truncate(had); // what was read may hold zeros from vanished pages
+            return Err(shrunk);
+        }
+        r.map(|_| ())
     }
 
     /// An error when a page of the map before byte `end` faulted (the file shrank under it): a
@@ -1089,16 +1091,8 @@ impl ArchiveFile {
         wanted: ColumnSet,
         scratch: &'b ColumnScratch,
     ) -> Result<FlowBlock<'b>, ArchiveError> {
-        let e = self.blocks[i];
-        let start = e.offset as usize;
-        let end = start + e.len as usize;
-        let checked = view_block_columns(
-            &self.name,
-            &self.bytes[start..end],
-            e.offset,
-            wanted,
-            scratch,
-        );
+        let (bytes, end) = self.stored_block(i);
+        let checked = view_block_columns(&self.name, bytes, self.blocks[i].offset, wanted, scratch);
         // A page that faulted (the file shrank) reads as zeros: report that, not what the zeros
         // look like, and never hand out a view of them.
         self.shrink_before(end)?;

@@ -564,36 +564,25 @@ pub fn encode_block_parts<'a>(
         Packed(u8, std::ops::Range<usize>, usize),
     }
     let mut stored: Vec<Stored<'a>> = Vec::with_capacity(cols.len());
-    let packed: Option<&'a [u64]> = match packed {
-        Some(words) => {
-            words.clear();
-            for &id in cols {
-                let (enc, bytes) = column_bytes(block, id);
-                if all_zero(bytes) {
-                    stored.push(Stored::Bytes(Encoding::Zero, &[]));
-                    continue;
-                }
-                let at = words.len();
-                stored.push(match pack_column(block, id, words) {
-                    Some(w) => {
-                        Stored::Packed(w, at..words.len(), narrow_len(block.len, w as usize))
-                    }
-                    None => Stored::Bytes(enc, bytes),
-                });
-            }
-            Some(words)
+    let mut words = packed;
+    if let Some(w) = words.as_deref_mut() {
+        w.clear();
+    }
+    for &id in cols {
+        let (enc, bytes) = column_bytes(block, id);
+        if all_zero(bytes) {
+            stored.push(Stored::Bytes(Encoding::Zero, &[]));
+            continue;
         }
-        None => {
-            for &id in cols {
-                let (enc, bytes) = column_bytes(block, id);
-                stored.push(match all_zero(bytes) {
-                    true => Stored::Bytes(Encoding::Zero, &[]),
-                    false => Stored::Bytes(enc, bytes),
-                });
-            }
-            None
-        }
-    };
+        let narrow = words.as_deref_mut().and_then(|w| {
+            let at = w.len();
+            pack_column(block, id, w).map(|width| {
+                Stored::Packed(width, at..w.len(), narrow_len(block.len, width as usize))
+            })
+        });
+        stored.push(narrow.unwrap_or(Stored::Bytes(enc, bytes)));
+    }
+    let packed: Option<&'a [u64]> = words.map(|w| &**w);
     // The flow columns, then the address Bloom filter (archive::bloom).
     let entries = cols.len() + 1;
     let dir_len = entries * COLUMN_ENTRY_LEN;
