@@ -36,6 +36,11 @@ struct Args {
     /// Print only how many flows the definition permits.
     #[arg(long, conflicts_with = "output")]
     count: bool,
+    /// Print a summary on stderr: what was read, the flows passed on, and how many blocks went
+    /// on as references (whole, or their selected rows) to a flowkit tool reading the pipe.
+    /// (Long form only: `-v` binds filter variables, as in flow-tools.)
+    #[arg(long)]
+    verbose: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -178,18 +183,38 @@ fn run(args: Args) -> Result<(), ToolError> {
         return cli::check_damage(&stats);
     }
     let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
+    let (mut passed, mut whole_refs, mut rows_refs) = (0u64, 0u64, 0u64);
     // The scan checks and hands out only the columns the filter reads; a block with selected
-    // flows is then completed (its other columns checked) to be written.
+    // flows is then completed (its other columns checked) to be written, unless it goes on by
+    // reference.
     let stats = cli::scan_inputs_filtered(
         TOOL,
         &args.input,
         wanted,
         filter.block_prune(),
         &mut |batch| {
-            for (k, (picked, rows)) in select_batch(&filter, batch).iter().enumerate() {
+            let by_ref: Vec<bool> = (0..batch.blocks.len())
+                .map(|k| out.passes_rows_by_reference(batch, k))
+                .collect();
+            for (k, (picked, rows)) in select_batch(&filter, batch, &by_ref).iter().enumerate() {
                 match picked {
-                    Some(Picked::Whole(block)) => out.write_whole(batch, k, Some(block))?,
-                    Some(Picked::Rows) => out.write_block(&rows.view(), None)?,
+                    Some(Picked::Whole(block)) => {
+                        passed += block.len as u64;
+                        out.write_whole(batch, k, Some(block))?
+                    }
+                    Some(Picked::WholeByRef) => {
+                        (passed, whole_refs) =
+                            (passed + batch.blocks[k].len as u64, whole_refs + 1);
+                        out.write_whole(batch, k, None)?
+                    }
+                    Some(Picked::Rows) => {
+                        passed += rows.len() as u64;
+                        out.write_block(&rows.view(), None)?
+                    }
+                    Some(Picked::RowsByRef(rows)) => {
+                        (passed, rows_refs) = (passed + rows.len() as u64, rows_refs + 1);
+                        out.write_rows_by_reference(batch, k, rows)?
+                    }
                     None => {}
                 }
             }
@@ -197,6 +222,15 @@ fn run(args: Args) -> Result<(), ToolError> {
         },
     )?;
     out.finish()?;
+    if args.verbose {
+        cli::warn(
+            TOOL,
+            &format!(
+                "{stats}; {passed} flows passed; {whole_refs} whole blocks and {rows_refs} \
+                 blocks' selected rows passed by reference"
+            ),
+        );
+    }
     cli::check_damage(&stats)
 }
 
@@ -206,43 +240,64 @@ fn run(args: Args) -> Result<(), ToolError> {
 enum Picked<'a> {
     /// Every flow: the whole block (which may then go on by reference or as its bytes).
     Whole(FlowBlock<'a>),
+    /// Every flow, to go on by reference (the reader checks the columns this filter did not read).
+    WholeByRef,
     /// Some flows, read out of the block with every column into the caller's buffer.
     Rows,
+    /// Some flows (these positions in the block), to go on as a reference to them: nothing is
+    /// read out here.
+    RowsByRef(Vec<u32>),
 }
+
+/// Selected flows go on as a reference to their rows once they are at least one in this many
+/// of the block's. A reference makes the reader map and check the whole block again, which
+/// costs about as much as writing a few hundred flows into the pipe: sparse selections are
+/// cheaper sent as flows (measured: `dst port 22 and packets > 1`, 0.8% of each block, took
+/// 16% more CPU by reference; the broad filter, 30% of each block, 19% less).
+const ROWS_BY_REFERENCE: usize = 8;
 
 /// Filters block `k` of `batch`: `Whole` when every flow passes, `Rows` when some do (gathered
 /// into `picked`, cleared first: only their rows are read out of the block's other columns),
-/// `None` when none does or a column is damaged (which the scan reports).
+/// `None` when none does or a column is damaged (which the scan reports). With `by_ref` (the
+/// output can pass this block's flows on by reference) nothing more is read for `WholeByRef`,
+/// or for `RowsByRef` when enough of the block is selected.
 fn pick<'a>(
     filter: &CompiledFilter,
     batch: &Batch<'_, 'a>,
     k: usize,
+    by_ref: bool,
     rows: &mut Vec<bool>,
     picked: &mut FlowBlockBuf,
 ) -> Option<Picked<'a>> {
     let count = filter.select(&batch.blocks[k], rows);
-    if count == 0 {
-        return None;
+    match count {
+        0 => None,
+        _ if count == batch.blocks[k].len && by_ref => Some(Picked::WholeByRef),
+        _ if count == batch.blocks[k].len => batch.full(k).map(Picked::Whole),
+        _ if by_ref && count * ROWS_BY_REFERENCE >= batch.blocks[k].len => {
+            Some(Picked::RowsByRef(selected_rows(rows)))
+        }
+        _ => {
+            picked.clear();
+            batch
+                .gather(k, &selected_rows(rows), picked)
+                .then_some(Picked::Rows)
+        }
     }
-    if count == batch.blocks[k].len {
-        return batch.full(k).map(Picked::Whole);
-    }
-    picked.clear();
-    batch
-        .gather(k, &selected_rows(rows), picked)
-        .then_some(Picked::Rows)
 }
 
-/// Filters the blocks of a batch in parallel; each comes back with the buffer its `Rows` are in.
+/// Filters the blocks of a batch in parallel (block `k` passed on by reference when
+/// `by_ref[k]`); each comes back with the buffer its `Rows` are in.
 fn select_batch<'a>(
     filter: &CompiledFilter,
     batch: &Batch<'_, 'a>,
+    by_ref: &[bool],
 ) -> Vec<(Option<Picked<'a>>, FlowBlockBuf)> {
     (0..batch.blocks.len())
         .into_par_iter()
         .map_init(Vec::new, |rows, k| {
             let mut picked = FlowBlockBuf::default();
-            (pick(filter, batch, k, rows, &mut picked), picked)
+            (pick(filter, batch, k, by_ref[k], rows, &mut picked), picked)
         })
         .collect()
 }
@@ -280,9 +335,12 @@ fn print(
                 || (Vec::new(), FlowBlockBuf::default()),
                 |(rows, picked), (k, text)| {
                     text.clear();
-                    match pick(filter, batch, k, rows, picked) {
+                    match pick(filter, batch, k, false, rows, picked) {
                         Some(Picked::Whole(block)) => printer.format_block(&block, text),
                         Some(Picked::Rows) => printer.format_block(&picked.view(), text),
+                        Some(Picked::WholeByRef | Picked::RowsByRef(_)) => {
+                            unreachable!("nothing goes by reference when printing")
+                        }
                         None => {}
                     }
                 },

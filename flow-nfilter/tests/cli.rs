@@ -440,3 +440,58 @@ fn investigation_pipeline_selects_what_flow_tools_selected() {
         }
     }
 }
+
+/// `flow-nfilter | flow-nfilter | flow-nfilter -o OUT` through real pipes: the first two pass
+/// their selections on as references to rows of the archive's blocks (the second one's rows of
+/// rows), and the last writes exactly the flows the two definitions keep, as with references
+/// turned off or a non-flowkit reader (`cat`) in between.
+#[test]
+fn selections_go_through_pipes_as_references_to_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = records(12_000);
+    // A published file (references are only made to those).
+    let a = write_archive(dir.path(), "ft.2010-11-09.140000+0000", &recs, 1000);
+    let want = expected("gt1packet", &[], &expected("ssh", &[], &recs));
+    assert!(!want.is_empty() && want.len() < recs.len() / 2);
+    let bin = env!("CARGO_BIN_EXE_flow-nfilter");
+    for (middle, env_refs) in [("", "1"), ("cat | ", "1"), ("", "0")] {
+        let out = dir
+            .path()
+            .join(format!("out-{}-{env_refs}.fk", middle.len()));
+        let line = format!(
+            "'{bin}' -F ssh --verbose '{}' | {middle}'{bin}' -F gt1packet --verbose | \
+             '{bin}' -F tcp -o '{}'",
+            a.display(),
+            out.display()
+        );
+        let o = Command::new("sh")
+            .args(["-c", &line])
+            .env_remove("FLOWKIT_FILTERS")
+            .env("FLOWKIT_PIPE_REFS", env_refs)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{line}: {log}");
+        assert_eq!(
+            flows_of(&std::fs::read(&out).unwrap()),
+            want,
+            "{line}: {log}"
+        );
+        let by_ref =
+            log.contains("0 whole blocks and 12 blocks' selected rows passed by reference");
+        assert_eq!(
+            by_ref,
+            middle.is_empty() && env_refs == "1",
+            "{line}: {log}"
+        );
+        if by_ref {
+            // The second tool got rows of every block and passed rows of those on.
+            assert_eq!(
+                log.matches("12 blocks' selected rows passed by reference")
+                    .count(),
+                2,
+                "{log}"
+            );
+        }
+    }
+}

@@ -460,21 +460,9 @@ impl FlowOutput {
         k: usize,
         full: Option<&FlowBlock<'_>>,
     ) -> io::Result<()> {
-        if let FlowOutput::Stdout {
-            writer,
-            refs: true,
-            sent_by_ref,
-        } = self
-        {
+        if self.sends_references() {
             if let Some(Some(r)) = batch.refs.map(|refs| &refs[k]) {
-                *sent_by_ref += 1;
-                writer.write_ref(r)?;
-                // References are small: without this a whole archive's worth would wait in the
-                // output buffer, and the reader could not start until this tool ended.
-                if *sent_by_ref % REFS_PER_FLUSH == 0 {
-                    writer.flush()?;
-                }
-                return Ok(());
+                return self.send_ref(r);
             }
         }
         let block = match full {
@@ -488,6 +476,47 @@ impl FlowOutput {
             Some(raw) => self.write_raw_block(raw[k], &block),
             None => self.write_block(&block, None),
         }
+    }
+
+    /// True when rows selected from block `k` of `batch` can go on as a reference to them (a
+    /// pipe into flowkit tools, and the block came with a reference), so the tool need not read
+    /// them out of the block: see [`FlowOutput::write_rows_by_reference`].
+    pub fn passes_rows_by_reference(&self, batch: &crate::input::Batch<'_, '_>, k: usize) -> bool {
+        self.sends_references() && batch.refs.is_some_and(|refs| refs[k].is_some())
+    }
+
+    /// Appends the flows `rows` (positions in the block, ascending) of block `k` of `batch` as a
+    /// reference to them; only where [`FlowOutput::passes_rows_by_reference`] says so.
+    pub fn write_rows_by_reference(
+        &mut self,
+        batch: &crate::input::Batch<'_, '_>,
+        k: usize,
+        rows: &[u32],
+    ) -> io::Result<()> {
+        let r = batch
+            .refs
+            .and_then(|refs| refs[k].as_ref())
+            .expect("checked by passes_rows_by_reference");
+        self.send_ref(&r.select(rows))
+    }
+
+    fn send_ref(&mut self, r: &crate::archive::BlockRef) -> io::Result<()> {
+        let FlowOutput::Stdout {
+            writer,
+            refs: true,
+            sent_by_ref,
+        } = self
+        else {
+            unreachable!("only a pipe into flowkit tools is sent references")
+        };
+        *sent_by_ref += 1;
+        writer.write_ref(r)?;
+        // References are small: without this a whole archive's worth would wait in the
+        // output buffer, and the reader could not start until this tool ended.
+        if *sent_by_ref % REFS_PER_FLUSH == 0 {
+            writer.flush()?;
+        }
+        Ok(())
     }
 
     /// Blocks sent as references rather than bytes (0 unless writing to a pipe into flowkit).

@@ -394,10 +394,20 @@ impl<'b, 'a> Batch<'b, 'a> {
 const MAX_REFERENCED_OPEN: usize = 4;
 
 /// Where a block of a stream batch is: in buffer `b` (read at a stream offset), or block `i`
-/// of the `f`-th referenced file of the batch.
+/// of the `f`-th referenced file of the batch (all of it, or the rows the reference names).
 enum StreamSlot {
     Buf(usize, u64),
     Ref(usize, usize, BlockRef),
+}
+
+impl StreamSlot {
+    /// The rows of a referenced block this slot stands for, when not all of them.
+    fn rows(&self) -> Option<&[u32]> {
+        match self {
+            StreamSlot::Ref(_, _, r) => r.rows.as_deref(),
+            StreamSlot::Buf(..) => None,
+        }
+    }
 }
 
 /// A full-block provider for batches whose blocks are already complete.
@@ -818,6 +828,9 @@ impl<'w> Scanner<'w> {
         let mut referenced: HashMap<Arc<PathBuf>, Arc<ArchiveFile>> = HashMap::new();
         let mut holding = HeldPages::default();
         let mut scratch_pool: Vec<ColumnScratch> = Vec::new();
+        // Where the rows named by references to parts of blocks are read out, one per block of
+        // a batch, reused.
+        let mut rows_pool: Vec<FlowBlockBuf> = Vec::new();
         loop {
             let mut items: Vec<StreamSlot> = Vec::with_capacity(n);
             let mut files: Vec<Arc<ArchiveFile>> = Vec::new();
@@ -874,7 +887,8 @@ impl<'w> Scanner<'w> {
             let copy: Vec<bool> = items
                 .iter()
                 .map(|it| {
-                    matches!(it, StreamSlot::Ref(f, ..) if self.copy_blocks_of(&files[*f], columns))
+                    it.rows().is_none()
+                        && matches!(it, StreamSlot::Ref(f, ..) if self.copy_blocks_of(&files[*f], columns))
                 })
                 .collect();
             let (held, spare) = bufs.split_at_mut(used);
@@ -887,11 +901,24 @@ impl<'w> Scanner<'w> {
             let files_ref = &files;
             let name_ref = &name;
             let scratch = scratch_for(&mut scratch_pool, items.len());
+            if rows_pool.len() < items.len() {
+                rows_pool.resize_with(items.len(), FlowBlockBuf::default);
+            }
+            // A reference to some rows of a block gives those rows, every column checked: the
+            // block is complete, so `full` and `gather` below are never asked for it.
             let (copied, results): (Vec<Option<&AlignedBuf>>, Vec<_>) = items
                 .par_iter()
                 .zip(slots.par_iter_mut())
                 .zip(scratch)
-                .map(|((it, slot), scratch)| match (it, slot.take()) {
+                .zip(rows_pool[..items.len()].par_iter_mut())
+                .map(|(((it, slot), scratch), picked)| match (it, slot.take()) {
+                    (StreamSlot::Ref(f, i, r), _) if r.rows.is_some() => {
+                        picked.clear();
+                        let rows = r.rows.as_deref().expect("checked");
+                        let read = files_ref[*f].gather_rows(*i, None, rows, picked);
+                        let picked: &FlowBlockBuf = picked;
+                        (None, read.map(|()| picked.view()))
+                    }
                     (StreamSlot::Ref(f, i, _), Some(buf)) => {
                         let file = &files_ref[*f];
                         let read = file.read_block_into(*i, buf);
@@ -952,13 +979,20 @@ impl<'w> Scanner<'w> {
                     }
                 }
             };
-            let raw: Vec<&[u8]> = (0..views.len())
-                .map(|k| match (&items[k], copied[k]) {
-                    (StreamSlot::Buf(b, _), _) => held[*b].as_bytes(),
-                    (StreamSlot::Ref(..), Some(buf)) => buf.as_bytes(),
-                    (StreamSlot::Ref(f, i, _), None) => files[*f].block_bytes(*i),
-                })
-                .collect();
+            // The stored bytes of each block, unless some block is part of one (a consumer
+            // copying those bytes on would pass the whole block).
+            let raw: Option<Vec<&[u8]>> = items[..views.len()]
+                .iter()
+                .all(|it| it.rows().is_none())
+                .then(|| {
+                    (0..views.len())
+                        .map(|k| match (&items[k], copied[k]) {
+                            (StreamSlot::Buf(b, _), _) => held[*b].as_bytes(),
+                            (StreamSlot::Ref(..), Some(buf)) => buf.as_bytes(),
+                            (StreamSlot::Ref(f, i, _), None) => files[*f].block_bytes(*i),
+                        })
+                        .collect()
+                });
             let refs: Vec<Option<BlockRef>> = items[..views.len()]
                 .iter()
                 .map(|it| match it {
@@ -966,7 +1000,14 @@ impl<'w> Scanner<'w> {
                     StreamSlot::Ref(_, _, r) => Some(r.clone()),
                 })
                 .collect();
-            self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
+            self.emit(
+                &views,
+                raw.as_deref(),
+                Some(&refs),
+                &full,
+                &gather,
+                on_batch,
+            )?;
             if columns != ColumnSet::ALL && files.iter().any(|f| f.reads_blocks_from_disk()) {
                 self.learn_block_use(whole.into_inner(), views.len());
             }
@@ -1425,6 +1466,130 @@ mod tests {
         let (starts, warnings) = scan_stream(&refs);
         assert_eq!(starts, vec![10, 20, 30, 40, 50]);
         assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// A stream mixing whole-block references, references to some rows of a block (as
+    /// flow-nfilter sends a selection) and one to rows of a block already selected from gives
+    /// exactly those rows, in order, complete; a consumer passing them on gets no raw bytes (they
+    /// would be the whole block) but the references, selection included.
+    #[test]
+    fn references_to_rows_give_those_rows_and_no_raw_bytes() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ft.2024-06-03.000000+0000");
+        let mut w = ArchiveFileWriter::create(
+            &p,
+            WriterOptions {
+                block_flows: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for i in 0..30i64 {
+            let r = FlowRecord {
+                start_ms: i,
+                end_ms: 1000 + i,
+                packets: 7 * i as u64,
+                ..FlowRecord::default()
+            };
+            w.writer().push(&r).unwrap();
+        }
+        w.finish().unwrap();
+        let f = ArchiveFile::open(&p, false).unwrap();
+        let whole = f.block_ref(0).unwrap();
+        let some = f.block_ref(1).unwrap().select(&[0, 3, 9]);
+        let fewer = f
+            .block_ref(2)
+            .unwrap()
+            .select(&[1, 2, 5, 8])
+            .select(&[0, 3]);
+        assert_eq!(fewer.rows.as_deref(), Some(&[21 - 20, 28 - 20][..]));
+        let mut stream =
+            crate::archive::ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+        for r in [&whole, &some, &fewer] {
+            stream.write_ref(r).unwrap();
+        }
+        let (bytes, summary) = stream.finish().unwrap();
+        assert_eq!(summary.flows, 10 + 3 + 2);
+        let (mut starts, mut ends, mut packets) = (Vec::new(), Vec::new(), Vec::new());
+        let mut passed_on = Vec::new();
+        let mut s = Scanner::new(ScanOptions::default(), |m| panic!("{m}"));
+        s.wanted = ColumnSet::of(&[crate::ColumnId::StartMs]);
+        s.run_reader("(stdin)", &bytes[..], &mut |batch| {
+            assert!(batch.raw.is_none(), "raw bytes would pass whole blocks on");
+            for (k, b) in batch.blocks.iter().enumerate() {
+                starts.extend_from_slice(b.start_ms);
+                let full = batch.full(k).unwrap();
+                ends.extend_from_slice(full.end_ms);
+                packets.extend_from_slice(full.packets);
+                passed_on.push(batch.refs.unwrap()[k].clone().unwrap());
+            }
+            Ok(())
+        })
+        .unwrap();
+        let want: Vec<i64> = (0..10).chain([10, 13, 19, 21, 28]).collect();
+        assert_eq!(starts, want);
+        assert_eq!(ends, want.iter().map(|s| s + 1000).collect::<Vec<_>>());
+        assert_eq!(
+            packets,
+            want.iter().map(|&s| 7 * s as u64).collect::<Vec<_>>()
+        );
+        assert_eq!(passed_on, vec![whole, some, fewer]);
+        assert_eq!(s.stats.flows_read, 15);
+    }
+
+    /// A reference to rows of a block whose columns were damaged since: the reader reports the
+    /// block (file and byte) and keeps the flows before it.
+    #[test]
+    fn references_to_rows_of_a_damaged_block_are_reported() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "ft.a", &[10, 20, 30, 40, 50, 60]);
+        let f = ArchiveFile::open(&p, false).unwrap();
+        let refs: Vec<BlockRef> = (0..3)
+            .map(|i| f.block_ref(i).unwrap().select(&[1]))
+            .collect();
+        let b = f.blocks()[1];
+        drop(f);
+        let mut stream =
+            crate::archive::ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+        refs.iter().for_each(|r| stream.write_ref(r).unwrap());
+        let bytes = stream.finish().unwrap().0;
+        // Damage block 1 in place (same inode, size and time: the reference still holds).
+        let mut file = std::fs::read(&p).unwrap();
+        let meta = std::fs::metadata(&p).unwrap();
+        file[(b.offset + b.len) as usize - 20] ^= 0x40;
+        {
+            use std::io::{Seek, Write};
+            let mut h = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            h.seek(std::io::SeekFrom::Start(0)).unwrap();
+            h.write_all(&file).unwrap();
+            h.set_modified(meta.modified().unwrap()).unwrap();
+        }
+        let mut warnings = Vec::new();
+        let mut starts = Vec::new();
+        {
+            let opts = ScanOptions {
+                stream_batch_blocks: 1,
+                batch_blocks: 1,
+                ..ScanOptions::default()
+            };
+            let mut s = Scanner::new(opts, |m| warnings.push(m.to_string()));
+            s.run_reader("(stdin)", &bytes[..], &mut |batch| {
+                batch
+                    .blocks
+                    .iter()
+                    .for_each(|b| starts.extend_from_slice(b.start_ms));
+                Ok(())
+            })
+            .unwrap();
+        }
+        assert_eq!(starts, vec![20]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains(&*p.to_string_lossy()),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[0].contains("corrupt"), "{}", warnings[0]);
     }
 
     /// A host filter's prune test drops the same blocks of a stream of references (as they

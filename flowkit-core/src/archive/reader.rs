@@ -734,6 +734,7 @@ impl ArchiveFile {
             offset: e.offset,
             len: e.len,
             flows: e.flows,
+            rows: None,
         })
     }
 

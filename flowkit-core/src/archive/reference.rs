@@ -9,8 +9,13 @@
 //! (device, inode, size, modification time), and reads the block there, checking it as when
 //! reading the file directly. A reader that is anything else (`tee`, `ssh`, a file) gets the bytes.
 //! `FLOWKIT_PIPE_REFS=0` turns references off.
+//!
+//! A reference may also name some rows of a block (a bitmap after the path): a filter that
+//! selects part of a block passes the selection on instead of reading the selected flows out and
+//! writing them into the pipe; the reader reads just those rows. This keeps
+//! `flow-cat | flow-nfilter | flow-print` close to the cost of one process doing all three.
 
-use super::format::{checksum, le_i64, le_u32, le_u64, pad8, BLOCK_HEADER_LEN};
+use super::format::{checksum, le_i64, le_u32, le_u64, pad8, BLOCK_HEADER_LEN, MAX_BLOCK_FLOWS};
 use super::ArchiveError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +26,8 @@ pub const REF_MAGIC: &[u8; 4] = b"FKRF";
 const IDENTITY_LEN: usize = 32;
 /// Longest path a reference may carry.
 const MAX_PATH_LEN: usize = 4096;
+/// Flag (in the header word after the flow count): a row bitmap follows the path.
+const HAS_ROWS: u32 = 1;
 
 /// What makes a file the same file: a reference is refused if any of it changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,17 +80,50 @@ pub struct BlockRef {
     pub len: u64,
     /// Flows in the block.
     pub flows: u32,
+    /// The rows of the block passed on, ascending and distinct (`None`: all of them).
+    pub rows: Option<Arc<[u32]>>,
+}
+
+impl BlockRef {
+    /// Flows the reference passes on: its rows, or the whole block.
+    pub fn flows_passed(&self) -> u64 {
+        self.rows
+            .as_ref()
+            .map_or(self.flows as u64, |r| r.len() as u64)
+    }
+
+    /// A reference to some of the flows this one passes on: `picked` are positions among them
+    /// (ascending, distinct, each less than [`flows_passed`](Self::flows_passed)).
+    pub fn select(&self, picked: &[u32]) -> BlockRef {
+        let rows: Arc<[u32]> = match &self.rows {
+            None => picked.into(),
+            Some(rows) => picked.iter().map(|&p| rows[p as usize]).collect(),
+        };
+        BlockRef {
+            rows: Some(rows),
+            ..self.clone()
+        }
+    }
+}
+
+/// Bytes of the row bitmap of a reference to some rows of a block of `flows` flows (padded).
+fn bitmap_len(flows: u32) -> usize {
+    pad8((flows as usize).div_ceil(8))
 }
 
 /// Appends the reference record for `r` to `out`.
 pub fn encode_ref(r: &BlockRef, out: &mut Vec<u8>) {
     let path = r.path.as_os_str().as_encoded_bytes();
     let start = out.len();
-    let total = BLOCK_HEADER_LEN + IDENTITY_LEN + pad8(path.len());
+    let at_rows = BLOCK_HEADER_LEN + IDENTITY_LEN + pad8(path.len());
+    let (flags, total) = match r.rows {
+        None => (0, at_rows),
+        Some(_) => (HAS_ROWS, at_rows + bitmap_len(r.flows)),
+    };
     out.extend_from_slice(REF_MAGIC);
     out.extend_from_slice(&(path.len() as u32).to_le_bytes());
     out.extend_from_slice(&r.flows.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&r.offset.to_le_bytes());
     out.extend_from_slice(&r.len.to_le_bytes());
     out.extend_from_slice(&(total as u64).to_le_bytes());
@@ -94,6 +134,12 @@ pub fn encode_ref(r: &BlockRef, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(path);
     out.resize(start + total, 0);
+    if let Some(rows) = &r.rows {
+        let bitmap = &mut out[start + at_rows..];
+        for &row in rows.iter() {
+            bitmap[row as usize / 8] |= 1 << (row % 8);
+        }
+    }
     let sum = ref_checksum(&out[start..]);
     out[start + 40..start + 48].copy_from_slice(&sum.to_le_bytes());
 }
@@ -108,9 +154,19 @@ fn ref_checksum(record: &[u8]) -> u64 {
 /// The total length of a reference record from its first 48 bytes (checked to be plausible).
 pub fn ref_len(name: &str, head: &[u8], offset: u64) -> Result<usize, ArchiveError> {
     let path_len = le_u32(head, 4) as usize;
+    let (flows, flags) = (le_u32(head, 8), le_u32(head, 12));
     let total = le_u64(head, 32);
-    let want = (BLOCK_HEADER_LEN + IDENTITY_LEN + pad8(path_len)) as u64;
-    if path_len == 0 || path_len > MAX_PATH_LEN || total != want {
+    let rows_len = match flags {
+        HAS_ROWS => bitmap_len(flows),
+        _ => 0,
+    };
+    let want = (BLOCK_HEADER_LEN + IDENTITY_LEN + pad8(path_len) + rows_len) as u64;
+    if path_len == 0
+        || path_len > MAX_PATH_LEN
+        || flags > HAS_ROWS
+        || flows > MAX_BLOCK_FLOWS
+        || total != want
+    {
         return Err(ArchiveError::corrupt(
             name,
             offset,
@@ -131,8 +187,18 @@ pub fn parse_ref(name: &str, record: &[u8], offset: u64) -> Result<BlockRef, Arc
         ));
     }
     let path_len = le_u32(record, 4) as usize;
+    let flows = le_u32(record, 8);
     let p = BLOCK_HEADER_LEN + IDENTITY_LEN;
     let path = path_from_bytes(&record[p..p + path_len]);
+    let rows = match le_u32(record, 12) {
+        HAS_ROWS => {
+            let rows = rows_of(&record[p + pad8(path_len)..], flows).ok_or_else(|| {
+                ArchiveError::corrupt(name, offset, "block reference with a bad row bitmap")
+            })?;
+            Some(rows)
+        }
+        _ => None,
+    };
     Ok(BlockRef {
         path: Arc::new(path),
         identity: FileIdentity {
@@ -143,8 +209,23 @@ pub fn parse_ref(name: &str, record: &[u8], offset: u64) -> Result<BlockRef, Arc
         },
         offset: le_u64(record, 16),
         len: le_u64(record, 24),
-        flows: le_u32(record, 8),
+        flows,
+        rows,
     })
+}
+
+/// The rows a reference's bitmap names (padded to whole words): `None` when it names none, or
+/// a row past `flows`.
+fn rows_of(bitmap: &[u8], flows: u32) -> Option<Arc<[u32]>> {
+    let mut rows = Vec::new();
+    for (w, word) in bitmap.chunks_exact(8).enumerate() {
+        let mut bits = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        while bits != 0 {
+            rows.push(w as u32 * 64 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
+    (rows.last().is_some_and(|&r| r < flows)).then(|| rows.into())
 }
 
 #[cfg(unix)]

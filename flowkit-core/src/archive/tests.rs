@@ -110,22 +110,61 @@ fn block_references_round_trip_and_damage_is_caught() {
         offset: 4096,
         len: 700_000,
         flows: 8192,
+        rows: None,
     };
-    let mut bytes = Vec::new();
-    reference::encode_ref(&r, &mut bytes);
-    assert_eq!(bytes.len() % 8, 0);
-    assert_eq!(reference::parse_ref("s", &bytes, 0).unwrap(), r);
-    for pos in 0..bytes.len() {
-        let mut bad = bytes.clone();
-        bad[pos] ^= 0x10;
-        let len_ok = reference::ref_len("s", &bad, 0).is_ok_and(|n| n == bad.len());
-        if len_ok {
-            assert!(
-                reference::parse_ref("s", &bad, 0).is_err(),
-                "flip at {pos} unnoticed"
-            );
+    // The whole block, and some of its rows (first, last, around word edges).
+    let some = r.select(&[0, 1, 63, 64, 65, 4000, 8191]);
+    for r in [r, some] {
+        let mut bytes = Vec::new();
+        reference::encode_ref(&r, &mut bytes);
+        assert_eq!(bytes.len() % 8, 0);
+        assert_eq!(reference::parse_ref("s", &bytes, 0).unwrap(), r);
+        for pos in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[pos] ^= 0x10;
+            let len_ok = reference::ref_len("s", &bad, 0).is_ok_and(|n| n == bad.len());
+            if len_ok {
+                assert!(
+                    reference::parse_ref("s", &bad, 0).is_err(),
+                    "flip at {pos} unnoticed"
+                );
+            }
         }
     }
+}
+
+/// A row bitmap naming no row, or a row past the block's end, is refused even when its
+/// checksum is right (a buggy writer, not a damaged pipe).
+#[test]
+fn block_references_to_no_rows_or_rows_past_the_block_are_refused() {
+    let r = BlockRef {
+        path: std::sync::Arc::new("/data/ft.x".into()),
+        identity: reference::FileIdentity {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns: 4,
+        },
+        offset: 0,
+        len: 100,
+        flows: 10,
+        rows: None,
+    };
+    for rows in [&[][..], &[10], &[3, 12]] {
+        let mut bytes = Vec::new();
+        reference::encode_ref(&r.select(rows), &mut bytes);
+        let e = reference::parse_ref("pipe", &bytes, 64)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("pipe") && e.contains("64") && e.contains("row bitmap"),
+            "{e}"
+        );
+    }
+    // A selection of a selection names rows of the block.
+    let s = r.select(&[1, 4, 6, 9]).select(&[0, 2, 3]);
+    assert_eq!(s.rows.as_deref(), Some(&[1, 6, 9][..]));
+    assert_eq!(s.flows_passed(), 3);
 }
 
 #[test]

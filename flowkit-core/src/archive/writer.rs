@@ -255,15 +255,16 @@ impl<W: Write> ArchiveWriter<W> {
         Ok(())
     }
 
-    /// Appends a reference to a whole block of an archive file (see `archive::reference`), for a
-    /// reader on this host that maps the file itself. Only for streams between flowkit tools.
+    /// Appends a reference to a block of an archive file, or to some of its rows (see
+    /// `archive::reference`), for a reader on this host that maps the file itself. Only for
+    /// streams between flowkit tools.
     pub fn write_ref(&mut self, r: &super::reference::BlockRef) -> io::Result<()> {
         self.flush_pending()?;
         self.scratch.clear();
         super::reference::encode_ref(r, &mut self.scratch);
         self.out.write_all(&self.scratch)?;
         self.pos += self.scratch.len() as u64;
-        self.total += r.flows as u64;
+        self.total += r.flows_passed();
         Ok(())
     }
 
