@@ -289,6 +289,13 @@ impl AddrBuf {
         }
     }
 
+    fn reserve(&mut self, n: usize) {
+        match self {
+            AddrBuf::V4(v) => v.reserve(n),
+            AddrBuf::V6(v) => v.reserve(n),
+        }
+    }
+
     fn clear(&mut self) {
         match self {
             AddrBuf::V4(v) => v.clear(), // keeps its allocation for the next block
@@ -487,6 +494,14 @@ macro_rules! define_blocks {
             pub fn clear(&mut self) {
                 $(self.$sf.clear();)*
                 $(self.$af.clear();)*
+            }
+
+            /// Makes room for at least `n` more flows in every column (IPv4 addresses while the
+            /// address columns hold no IPv6 one), so a buffer filled a set at a time does not
+            /// grow by copying.
+            pub fn reserve(&mut self, n: usize) {
+                $(self.$sf.reserve(n);)*
+                $(self.$af.reserve(n);)*
             }
 
             /// A borrowed view of the block.

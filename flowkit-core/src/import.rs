@@ -245,7 +245,9 @@ fn decode_capture(
         if batch.is_empty() {
             return true;
         }
-        let empty = recycled.try_recv().unwrap_or_default();
+        let mut empty = recycled.try_recv().unwrap_or_default();
+        // A batch ends at the datagram that takes it past BATCH_FLOWS.
+        empty.reserve(BATCH_FLOWS + 512);
         let full = std::mem::replace(batch, empty);
         tx.send(Decoded::Flows(t, Box::new(full))).is_ok()
     };

@@ -1,6 +1,6 @@
 //! IPFIX (RFC 7011): the message header and template, options-template and withdrawal records.
 
-use super::template::{FieldSpec, Template};
+use super::template::{FieldSpec, TemplateDef};
 use super::{DecodeErrorKind, DecoderConfig, ExportHeader};
 
 /// Length of the IPFIX message header.
@@ -22,7 +22,7 @@ pub(super) fn header(d: &[u8]) -> Option<ExportHeader> {
 /// A template record as read from a set.
 pub(super) enum Record {
     /// A (data or options) template definition.
-    Define(Result<Template, DecodeErrorKind>),
+    Define(Result<TemplateDef, DecodeErrorKind>),
     /// Withdrawal of one template.
     Withdraw(u16),
     /// Withdrawal of all data (2) or all options (3) templates.
@@ -102,7 +102,13 @@ pub(super) fn template_record(
         ));
     }
     Some((
-        Record::Define(Template::compile(id, fields, options, scope, false)),
+        Record::Define(Ok(TemplateDef {
+            id,
+            fields,
+            options,
+            scope_fields: scope,
+            v9_scope: false,
+        })),
         pos,
     ))
 }

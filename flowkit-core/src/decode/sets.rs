@@ -191,18 +191,27 @@ impl Walk {
             };
             off += used;
             match record {
-                Record::Define(Ok(t)) => {
-                    ex.stats.templates += 1;
-                    let key = (version, domain, t.id);
-                    match ex.templates.get(&key) {
-                        Some(old) if old.same_definition(&t) => continue, // refresh
-                        Some(_) => {}
-                        None if ex.templates.len() >= cfg.max_templates_per_exporter => {
-                            let max = cfg.max_templates_per_exporter;
-                            self.note(at, DecodeErrorKind::TemplateLimit { id: t.id, max });
+                Record::Define(Ok(def)) => {
+                    let key = (version, domain, def.id);
+                    let known = match ex.templates.get(&key) {
+                        Some(old) if old.same_definition(&def) => {
+                            ex.stats.templates += 1; // a refresh: nothing to compile
                             continue;
                         }
-                        None => {}
+                        known => known.is_some(),
+                    };
+                    let t = match def.compile() {
+                        Ok(t) => t,
+                        Err(kind) => {
+                            self.note(at, kind);
+                            continue;
+                        }
+                    };
+                    ex.stats.templates += 1;
+                    if !known && ex.templates.len() >= cfg.max_templates_per_exporter {
+                        let max = cfg.max_templates_per_exporter;
+                        self.note(at, DecodeErrorKind::TemplateLimit { id: t.id, max });
+                        continue;
                     }
                     ex.templates.insert(key, Arc::new(t));
                     self.new_keys.push(key);

@@ -190,11 +190,22 @@ fn a_changed_template_replaces_the_old() {
         1,
         &[(2, tpl(300, &swapped)), (300, simple_record(1, 1, 1))],
     );
-    let (flows, _) = decode_all(&mut d, &[g1, g2], ip(1));
-    assert_eq!(flows[0].src_addr.to_string(), "10.0.0.1");
-    assert_eq!(flows[1].src_addr.to_string(), "10.0.0.99");
-    // A refresh (same definition) changes nothing.
-    assert_eq!(d.stats().templates, 2);
+    // The changed one re-sent (a refresh: compared, not compiled again), then the first again.
+    let g3 = ipfix(
+        2,
+        1,
+        &[(2, tpl(300, &swapped)), (300, simple_record(1, 1, 1))],
+    );
+    let g4 = ipfix(
+        3,
+        1,
+        &[(2, tpl(300, SIMPLE)), (300, simple_record(1, 1, 1))],
+    );
+    let (flows, _) = decode_all(&mut d, &[g1, g2, g3, g4], ip(1));
+    let src: Vec<String> = flows.iter().map(|f| f.src_addr.to_string()).collect();
+    assert_eq!(src, ["10.0.0.1", "10.0.0.99", "10.0.0.99", "10.0.0.1"]);
+    // Every definition and refresh is counted.
+    assert_eq!(d.stats().templates, 4);
 }
 
 #[test]

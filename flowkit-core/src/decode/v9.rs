@@ -1,6 +1,6 @@
 //! NetFlow v9 (RFC 3954): the header and the template and options-template records.
 
-use super::template::{FieldSpec, Template};
+use super::template::{FieldSpec, TemplateDef};
 use super::{DecodeErrorKind, DecoderConfig, ExportHeader};
 
 /// Length of the v9 header.
@@ -20,7 +20,7 @@ pub(super) fn header(d: &[u8]) -> Option<ExportHeader> {
 }
 
 /// A parsed template record, or why it is bad; with the bytes it took.
-pub(super) type Parsed = (Result<Template, DecodeErrorKind>, usize);
+pub(super) type Parsed = (Result<TemplateDef, DecodeErrorKind>, usize);
 
 /// Parses one template record at the start of `b` (`b` holds the rest of the set). Returns
 /// `None` when what is left is padding (shorter than a record header).
@@ -48,7 +48,14 @@ pub(super) fn template_record(b: &[u8], cfg: &DecoderConfig) -> Option<Parsed> {
         return Some((Err(DecodeErrorKind::ReservedTemplateId { id }), need));
     }
     let fields = specs(&b[4..need]);
-    Some((Template::compile(id, fields, false, 0, true), need))
+    let def = TemplateDef {
+        id,
+        fields,
+        options: false,
+        scope_fields: 0,
+        v9_scope: true,
+    };
+    Some((Ok(def), need))
 }
 
 /// Parses one options-template record (template id, scope length, option length, fields).
@@ -88,7 +95,14 @@ pub(super) fn options_template_record(b: &[u8], cfg: &DecoderConfig) -> Option<P
     }
     let fields = specs(&b[6..need]);
     let scope = (scope_len / 4) as u16;
-    Some((Template::compile(id, fields, true, scope, true), need))
+    let def = TemplateDef {
+        id,
+        fields,
+        options: true,
+        scope_fields: scope,
+        v9_scope: true,
+    };
+    Some((Ok(def), need))
 }
 
 fn specs(b: &[u8]) -> Vec<FieldSpec> {
