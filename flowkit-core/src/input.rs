@@ -911,31 +911,39 @@ impl<'w> Scanner<'w> {
                 .zip(slots.par_iter_mut())
                 .zip(scratch)
                 .zip(rows_pool[..items.len()].par_iter_mut())
-                .map(|(((it, slot), scratch), picked)| match (it, slot.take()) {
-                    (StreamSlot::Ref(f, i, r), _) if r.rows.is_some() => {
-                        picked.clear();
-                        let rows = r.rows.as_deref().expect("checked");
-                        let read = files_ref[*f].gather_rows(*i, None, rows, picked);
-                        let picked: &FlowBlockBuf = picked;
-                        (None, read.map(|()| picked.view()))
-                    }
-                    (StreamSlot::Ref(f, i, _), Some(buf)) => {
-                        let file = &files_ref[*f];
-                        let read = file.read_block_into(*i, buf);
-                        let buf: &AlignedBuf = buf;
-                        let view = read
-                            .and_then(|()| file.view_copied(*i, buf.as_bytes(), columns, scratch));
-                        (Some(buf), view)
-                    }
-                    (StreamSlot::Ref(f, i, _), None) => {
-                        (None, files_ref[*f].block_columns_with(*i, columns, scratch))
-                    }
-                    (StreamSlot::Buf(b, off), _) => (
-                        None,
-                        view_block_columns(name_ref, held[*b].as_bytes(), *off, columns, scratch)
+                .map(
+                    |(((it, slot), scratch), picked)| match (it, slot.take(), it.rows()) {
+                        (StreamSlot::Ref(f, i, _), _, Some(rows)) => {
+                            picked.clear();
+                            let read = files_ref[*f].gather_rows(*i, None, rows, picked);
+                            let picked: &FlowBlockBuf = picked;
+                            (None, read.map(|()| picked.view()))
+                        }
+                        (StreamSlot::Ref(f, i, _), Some(buf), None) => {
+                            let file = &files_ref[*f];
+                            let read = file.read_block_into(*i, buf);
+                            let buf: &AlignedBuf = buf;
+                            let view = read.and_then(|()| {
+                                file.view_copied(*i, buf.as_bytes(), columns, scratch)
+                            });
+                            (Some(buf), view)
+                        }
+                        (StreamSlot::Ref(f, i, _), None, None) => {
+                            (None, files_ref[*f].block_columns_with(*i, columns, scratch))
+                        }
+                        (StreamSlot::Buf(b, off), ..) => (
+                            None,
+                            view_block_columns(
+                                name_ref,
+                                held[*b].as_bytes(),
+                                *off,
+                                columns,
+                                scratch,
+                            )
                             .map(|(v, _)| v),
-                    ),
-                })
+                        ),
+                    },
+                )
                 .unzip();
             let view = |k: usize, cols: ColumnSet| match (&items[k], copied[k]) {
                 (StreamSlot::Buf(b, off), _) => {
