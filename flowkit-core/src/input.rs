@@ -840,16 +840,22 @@ impl<'w> Scanner<'w> {
             // Blocks the prune test rules out are dropped as they arrive, so a batch holds
             // blocks of real work (a selective filter over a stream of references would
             // otherwise pay a parallel step for every few blocks it reads).
+            // The Bloom filter is read (and its checksum checked) only when there is a prune
+            // test: this runs on the one thread reading the stream, before the batch's work is
+            // spread over the others.
             let prune = self.opts.prune.clone();
-            let ruled_out = |b: Result<Option<AddrBloom<'_>>, ArchiveError>| {
-                prune
-                    .as_ref()
-                    .is_some_and(|p| matches!(b, Ok(Some(b)) if !p.may_match(&b)))
-            };
+            fn ruled_out<'b>(
+                prune: Option<&BlockPrune>,
+                bloom: impl FnOnce() -> Result<Option<AddrBloom<'b>>, ArchiveError>,
+            ) -> bool {
+                prune.is_some_and(|p| matches!(bloom(), Ok(Some(b)) if !p.may_match(&b)))
+            }
             while items.len() < n_items && used < n {
                 match s.next_block_into(&mut bufs[used]) {
                     Ok(Some(StreamItem::Block(off))) => {
-                        if ruled_out(block_bloom(&name, bufs[used].as_bytes(), off)) {
+                        if ruled_out(prune.as_deref(), || {
+                            block_bloom(&name, bufs[used].as_bytes(), off)
+                        }) {
                             self.stats.blocks_pruned += 1;
                             continue;
                         }
@@ -859,7 +865,7 @@ impl<'w> Scanner<'w> {
                     Ok(Some(StreamItem::Ref(r))) => match self.follow(&r, &mut referenced) {
                         Ok((file, i)) => {
                             holding.hold(&file, i);
-                            if ruled_out(file.block_bloom(i)) {
+                            if ruled_out(prune.as_deref(), || file.block_bloom(i)) {
                                 self.stats.blocks_pruned += 1;
                                 continue;
                             }
@@ -1025,7 +1031,8 @@ impl<'w> Scanner<'w> {
             let shrunk = files.iter().find_map(|f| f.check_unchanged().err());
             if let Some(e) = shrunk {
                 self.report(&format!(
-                    "{e} (a file this stream refers to shrank while its blocks were being                      processed: the last flows may be wrong; rest of stream skipped)"
+                    "{e} (a file this stream refers to shrank while its blocks were being \
+                     processed: the last flows may be wrong; rest of stream skipped)"
                 ));
                 return Ok(());
             }
