@@ -606,7 +606,6 @@ pub(super) fn columns(
     macro_rules! int_col {
         ($col:ident, $ty:ty, $off:expr, $len:expr) => {{
             let v = &mut out.$col;
-            v.reserve(n);
             extend_be(v, body, shape, $off, $len, |x| x as $ty);
         }};
     }
@@ -826,21 +825,17 @@ fn addr_col(col: &mut AddrBuf, body: &[u8], (n, rl): (usize, usize), off: usize,
     let at = (0..n).map(|i| i * rl + off);
     match (col, len) {
         (AddrBuf::V4(v), 4) => {
-            v.reserve(n);
             v.extend(fields(body, (n, rl), off).map(u32::from_be_bytes));
         }
         // A column already wide (the batch holds IPv6 flows): IPv4 addresses IPv4-mapped,
         // IPv6 ones as they are, as `AddrBuf::push` stores them.
         (AddrBuf::V6(v), 4) => {
-            v.reserve(n);
-            v.extend(at.map(|p| {
-                let mut a = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0];
-                a[12..].copy_from_slice(&body[p..p + 4]);
-                a
-            }));
+            v.extend(
+                fields::<4>(body, (n, rl), off)
+                    .map(|[a, b, c, d]| [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d]),
+            );
         }
         (AddrBuf::V6(v), 16) => {
-            v.reserve(n);
             v.extend(fields::<16>(body, (n, rl), off));
         }
         (col, _) => {
