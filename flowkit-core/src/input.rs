@@ -491,17 +491,20 @@ impl<'w> Scanner<'w> {
         } else {
             wanted
         };
+        // Small archive files waiting to be scanned together (see `run_group`).
+        let mut group = Vec::new();
         for input in inputs {
             match input {
                 Input::Stdin => {
+                    self.run_group(&mut group, on_batch)?;
                     crate::cli::grow_pipe(0);
                     let stdin = io::stdin();
                     self.run_reader("(stdin)", stdin.lock(), on_batch)?;
                 }
-                Input::File(p) => self.run_path(p, on_batch)?,
+                Input::File(p) => self.run_path_grouped(p, &mut group, on_batch)?,
             }
         }
-        Ok(())
+        self.run_group(&mut group, on_batch)
     }
 
     /// Hands a batch to the consumer, then reports any damage it found in other columns.
@@ -536,6 +539,20 @@ impl<'w> Scanner<'w> {
         path: &Path,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
+        let mut group = Vec::new();
+        self.run_path_grouped(path, &mut group, on_batch)?;
+        self.run_group(&mut group, on_batch)
+    }
+
+    /// Reads one file; a small complete archive joins `group`, whose files are scanned together
+    /// (see [`Scanner::run_group`]) once their blocks fill a batch, before any other input is
+    /// read, or at the end.
+    fn run_path_grouped(
+        &mut self,
+        path: &Path,
+        group: &mut Vec<(ArchiveFile, Vec<usize>)>,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
         let name = path.display().to_string();
         let mut prefix = [0u8; 8];
         let got = match std::fs::File::open(path)
@@ -553,17 +570,33 @@ impl<'w> Scanner<'w> {
         }
         match sniff(&prefix[..got]) {
             InputFormat::Flowkit => match ArchiveFile::open(path, self.opts.no_mmap) {
-                Ok(f) => self.run_archive(&f, on_batch),
+                Ok(f) => {
+                    let wanted = self.wanted_blocks(&f);
+                    let batch = self.opts.batch_blocks.max(1);
+                    if f.tail_error().is_some() || wanted.len() >= batch || self.by_index() {
+                        self.run_group(group, on_batch)?;
+                        self.run_files(&[(f, wanted)], on_batch)
+                    } else {
+                        group.push((f, wanted));
+                        match group.iter().map(|(_, w)| w.len()).sum::<usize>() >= batch {
+                            true => self.run_group(group, on_batch),
+                            false => Ok(()),
+                        }
+                    }
+                }
                 Err(e) => {
+                    self.run_group(group, on_batch)?;
                     self.report(&e.to_string());
                     Ok(())
                 }
             },
             InputFormat::FlowTools => {
+                self.run_group(group, on_batch)?;
                 let file = std::fs::File::open(path).map_err(ScanError::Output)?;
                 self.run_reader(&name, io::BufReader::with_capacity(1 << 20, file), on_batch)
             }
             InputFormat::Unknown => {
+                self.run_group(group, on_batch)?;
                 self.report(&format!(
                     "{name}: not a flowkit archive or flow-tools file, skipped"
                 ));
@@ -572,12 +605,35 @@ impl<'w> Scanner<'w> {
         }
     }
 
+    /// Scans the small archive files gathered in `group` together (emptying it): a collector's
+    /// five-minute files often hold one or two blocks each, and scanned one by one each would be
+    /// a parallel step of one or two blocks, the threads idle while the next file is opened.
+    /// Flows keep the files' order; damage in one file skips the rest of that file only.
+    fn run_group(
+        &mut self,
+        group: &mut Vec<(ArchiveFile, Vec<usize>)>,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        if group.is_empty() {
+            return Ok(());
+        }
+        let files = std::mem::take(group);
+        self.run_files(&files, on_batch)
+    }
+
     /// Reads an opened archive file, skipping blocks outside the time window.
     pub fn run_archive(
         &mut self,
-        f: &ArchiveFile,
+        f: ArchiveFile,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
+        let wanted = self.wanted_blocks(&f);
+        self.run_files(&[(f, wanted)], on_batch)
+    }
+
+    /// The blocks of `f` the scan reads: those the time window and the prune test leave (counted
+    /// in the stats, as is the file).
+    fn wanted_blocks(&mut self, f: &ArchiveFile) -> Vec<usize> {
         self.stats.files += 1;
         let shift = self.opts.time_shift_ms;
         let from = self.opts.from_ms.map(|t| t.saturating_sub(shift));
@@ -586,98 +642,121 @@ impl<'w> Scanner<'w> {
             .filter(|&i| f.blocks()[i].may_start_within(from, to))
             .collect();
         self.stats.blocks_skipped += (f.blocks().len() - wanted.len()) as u64;
-        let wanted = self.prune_blocks(f, wanted);
+        self.prune_blocks(f, wanted)
+    }
+
+    /// Whether blocks are handed out from their files' indexes, unread (see
+    /// [`ScanOptions::refs_only`]).
+    fn by_index(&self) -> bool {
+        self.opts.refs_only
+            && self.wanted == ColumnSet::EMPTY
+            && self.opts.from_ms.is_none()
+            && self.opts.to_ms.is_none()
+            && self.opts.time_shift_ms == 0
+    }
+
+    /// Hands out the `wanted` blocks of each file, in order, a batch at a time (a batch may span
+    /// files), viewed in place or copied (see [`BlockRead`]).
+    fn run_files(
+        &mut self,
+        files: &[(ArchiveFile, Vec<usize>)],
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
         let mut copies = std::mem::take(&mut self.copies);
         let mut scratch = std::mem::take(&mut self.scratch);
-        let r = self.run_archive_blocks(f, &wanted, &mut copies, &mut scratch, on_batch);
+        let r = self.run_files_with(files, &mut copies, &mut scratch, on_batch);
         self.copies = copies;
         self.scratch = scratch;
         r
     }
 
-    /// Hands out blocks `wanted` of `f`, a batch at a time, viewed in place or copied into
-    /// `copies` (see [`BlockRead`]).
-    fn run_archive_blocks(
+    fn run_files_with(
         &mut self,
-        f: &ArchiveFile,
-        wanted: &[usize],
+        files: &[(ArchiveFile, Vec<usize>)],
         copies: &mut Vec<AlignedBuf>,
         scratch_pool: &mut Vec<ColumnScratch>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         let columns = self.wanted;
-        // The first block whose pages this scan may still hold (see `RELEASE_BYTES`).
-        let mut unreleased = wanted.first().copied();
-        let by_index = self.opts.refs_only
-            && columns == ColumnSet::EMPTY
-            && self.opts.from_ms.is_none()
-            && self.opts.to_ms.is_none()
-            && self.opts.time_shift_ms == 0;
-        for chunk in wanted.chunks(self.opts.batch_blocks.max(1)) {
+        // (file, block) of every block to hand out, in order; a file whose damage was found
+        // loses its remaining entries.
+        let mut items: Vec<(usize, usize)> = files
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, (_, w))| w.iter().map(move |&i| (fi, i)))
+            .collect();
+        // Per file, the first block whose pages this scan may still hold (see `RELEASE_BYTES`).
+        let mut unreleased: Vec<Option<usize>> =
+            files.iter().map(|(_, w)| w.first().copied()).collect();
+        let by_index = self.by_index();
+        // Files whose damage was reported (their remaining blocks skipped, no further report).
+        let mut abandoned = vec![false; files.len()];
+        let mut pos = 0;
+        while pos < items.len() {
+            let chunk = &items[pos..(pos + self.opts.batch_blocks.max(1)).min(items.len())];
+            let file = |k: usize| &files[chunk[k].0].0;
             if by_index {
-                if let Some(refs) = chunk
-                    .iter()
-                    .map(|&i| f.block_ref(i))
+                if let Some(refs) = (0..chunk.len())
+                    .map(|k| file(k).block_ref(chunk[k].1))
                     .collect::<Option<Vec<_>>>()
                 {
                     // Passed on by reference: nothing of the blocks is read here.
-                    let views: Vec<FlowBlock<'_>> = chunk
-                        .iter()
-                        .map(|&i| FlowBlock::without_columns(f.blocks()[i].flows as usize))
+                    let views: Vec<FlowBlock<'_>> = (0..chunk.len())
+                        .map(|k| {
+                            FlowBlock::without_columns(file(k).blocks()[chunk[k].1].flows as usize)
+                        })
                         .collect();
-                    let raw: Vec<&[u8]> = chunk.iter().map(|&i| f.block_bytes(i)).collect();
+                    let raw: Vec<&[u8]> = (0..chunk.len())
+                        .map(|k| file(k).block_bytes(chunk[k].1))
+                        .collect();
                     let refs: Vec<Option<BlockRef>> = refs.into_iter().map(Some).collect();
                     let scratch = scratch_for(scratch_pool, chunk.len());
-                    let full =
-                        |k: usize| f.block_columns_with(chunk[k], ColumnSet::ALL, &scratch[k]);
+                    let full = |k: usize| {
+                        file(k).block_columns_with(chunk[k].1, ColumnSet::ALL, &scratch[k])
+                    };
                     let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
-                        f.gather_rows(chunk[k], None, rows, out)
+                        file(k).gather_rows(chunk[k].1, None, rows, out)
                     };
                     self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
+                    pos += chunk.len();
                     continue;
                 }
             }
-            let copy = self.copy_blocks_of(f, columns);
+            let copy: Vec<bool> = (0..chunk.len())
+                .map(|k| self.copy_blocks_of(file(k), columns))
+                .collect();
             // Where this batch's narrow columns are widened, one per block.
             let scratch = scratch_for(scratch_pool, chunk.len());
-            if copy && copies.len() < chunk.len() {
+            if copies.len() < chunk.len() {
                 copies.resize_with(chunk.len(), AlignedBuf::default);
             }
             // Copying, reading and checking a block are one task, so a batch costs one join.
             let (bufs, results): (Vec<&AlignedBuf>, Vec<Result<FlowBlock<'_>, ArchiveError>>) =
-                match copy {
-                    true => {
-                        // Outer result: the copy; inner: the check of the copied block.
-                        let (bufs, read): (Vec<&AlignedBuf>, Vec<_>) = copies[..chunk.len()]
-                            .par_iter_mut()
-                            .zip(chunk.par_iter().zip(scratch))
-                            .map(|(buf, (&i, scratch))| {
-                                let read = f.read_block_into(i, buf);
-                                let buf: &AlignedBuf = buf;
-                                (
-                                    buf,
-                                    read.map(|()| {
-                                        f.view_copied(i, buf.as_bytes(), columns, scratch)
-                                    }),
-                                )
-                            })
-                            .unzip();
-                        self.stats.blocks_copied +=
-                            read.iter().take_while(|r| r.is_ok()).count() as u64;
-                        (bufs, read.into_iter().map(|r| r.and_then(|v| v)).collect())
-                    }
-                    false => (
-                        Vec::new(),
-                        chunk
-                            .par_iter()
-                            .zip(scratch)
-                            .map(|(&i, scratch)| f.block_columns_with(i, columns, scratch))
-                            .collect(),
-                    ),
-                };
-            let view = |k: usize, cols: ColumnSet| match copy {
-                true => f.view_copied(chunk[k], bufs[k].as_bytes(), cols, &scratch[k]),
-                false => f.block_columns_with(chunk[k], cols, &scratch[k]),
+                copies[..chunk.len()]
+                    .par_iter_mut()
+                    .zip(chunk.par_iter().zip(scratch).zip(&copy))
+                    .map(|(buf, ((&(fi, i), scratch), &copy))| {
+                        let f = &files[fi].0;
+                        if !copy {
+                            let buf: &AlignedBuf = buf;
+                            return (buf, f.block_columns_with(i, columns, scratch));
+                        }
+                        let read = f.read_block_into(i, buf);
+                        let buf: &AlignedBuf = buf;
+                        let view =
+                            read.and_then(|()| f.view_copied(i, buf.as_bytes(), columns, scratch));
+                        (buf, view)
+                    })
+                    .unzip();
+            self.stats.blocks_copied += copy
+                .iter()
+                .zip(&results)
+                .take_while(|(_, r)| r.is_ok())
+                .filter(|(&c, _)| c)
+                .count() as u64;
+            let view = |k: usize, cols: ColumnSet| match copy[k] {
+                true => file(k).view_copied(chunk[k].1, bufs[k].as_bytes(), cols, &scratch[k]),
+                false => file(k).block_columns_with(chunk[k].1, cols, &scratch[k]),
             };
             let mut views = Vec::with_capacity(results.len());
             let mut failure = None;
@@ -685,7 +764,7 @@ impl<'w> Scanner<'w> {
                 match r {
                     Ok(v) => views.push(v),
                     Err(e) => {
-                        failure = Some(e);
+                        failure = Some((views.len(), e));
                         break;
                     }
                 }
@@ -693,15 +772,27 @@ impl<'w> Scanner<'w> {
             // A mapped file that shrank since it was opened (another program truncated it):
             // blocks past the cut may hold zeros read from vanished pages; hand out only the
             // blocks that end before it, then report.
-            if let Err(e) = f.check_unchanged() {
-                let cut = e.offset().unwrap_or(0);
-                let whole = chunk
-                    .iter()
-                    .take_while(|&&i| f.blocks()[i].offset + f.blocks()[i].len <= cut)
-                    .count();
-                if whole < chunk.len() {
-                    views.truncate(whole);
-                    failure = Some(e); // also explains a block that failed on the zeros
+            // (One check a file of the batch: each is a system call.)
+            let mut shrunk: Option<(usize, ArchiveError)> = None;
+            for k in (0..chunk.len()).filter(|&k| k == 0 || chunk[k - 1].0 != chunk[k].0) {
+                if let Err(e) = file(k).check_unchanged() {
+                    let cut = e.offset().unwrap_or(0);
+                    let past = (k..chunk.len())
+                        .take_while(|&j| chunk[j].0 == chunk[k].0)
+                        .find(|&j| {
+                            let b = file(j).blocks()[chunk[j].1];
+                            b.offset + b.len > cut
+                        });
+                    if let Some(j) = past.filter(|&j| shrunk.as_ref().is_none_or(|(at, _)| j < *at))
+                    {
+                        shrunk = Some((j, e));
+                    }
+                }
+            }
+            if let Some((k, e)) = shrunk {
+                if k < chunk.len() {
+                    views.truncate(k);
+                    failure = Some((k, e)); // also explains a block that failed on the zeros
                 }
             }
             let whole = AtomicUsize::new(0);
@@ -711,66 +802,110 @@ impl<'w> Scanner<'w> {
             };
             let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
                 whole.fetch_add(1, Ordering::Relaxed);
-                f.gather_rows(chunk[k], copy.then(|| bufs[k].as_bytes()), rows, out)
+                let copied = copy[k].then(|| bufs[k].as_bytes());
+                file(k).gather_rows(chunk[k].1, copied, rows, out)
             };
             let raw: Vec<&[u8]> = (0..views.len())
-                .map(|k| match copy {
+                .map(|k| match copy[k] {
                     true => bufs[k].as_bytes(),
-                    false => f.block_bytes(chunk[k]),
+                    false => file(k).block_bytes(chunk[k].1),
                 })
                 .collect();
-            let refs: Vec<Option<BlockRef>> = chunk[..views.len()]
-                .iter()
-                .map(|&i| f.block_ref(i))
+            let refs: Vec<Option<BlockRef>> = (0..views.len())
+                .map(|k| file(k).block_ref(chunk[k].1))
                 .collect();
-            let delivered: u64 = views.iter().map(|v| v.len as u64).sum();
-            let delivered_end = chunk[..views.len()]
-                .last()
-                .map_or(0, |&i| f.blocks()[i].offset + f.blocks()[i].len);
+            let delivered = views.len();
             self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
             if columns != ColumnSet::ALL {
                 self.learn_block_use(whole.into_inner(), views.len());
             }
             drop(views);
-            // ... and if it shrank into this batch's blocks while the consumer was reading
+            // ... and if a file shrank into this batch's blocks while the consumer was reading
             // them in the map, say so: the flows just handed on may include zeros from vanished
             // pages. (Copied blocks were whole and checked before they were handed on.)
-            let late = match failure {
-                None if !copy => f
+            // (Once a file, for the files whose delivered blocks were read in the map.)
+            let mut late: Vec<(usize, ArchiveError, u64)> = Vec::new();
+            let failed_file = failure.as_ref().map(|(at, _)| chunk[*at].0);
+            for fi in (0..delivered).map(|k| chunk[k].0) {
+                if late.iter().any(|(f, ..)| *f == fi) || failed_file == Some(fi) {
+                    continue;
+                }
+                let copy = &copy;
+                let mapped = || (0..delivered).filter(move |&j| chunk[j].0 == fi && !copy[j]);
+                let Some(end) = mapped()
+                    .map(|j| {
+                        let b = files[fi].0.blocks()[chunk[j].1];
+                        b.offset + b.len
+                    })
+                    .max()
+                else {
+                    continue;
+                };
+                if let Some(e) = files[fi]
+                    .0
                     .check_unchanged()
                     .err()
-                    .filter(|e| e.offset().unwrap_or(0) < delivered_end),
-                _ => None, // copied, or the file is abandoned anyway (reported below)
-            };
-            if let Some(e) = late {
-                self.report(&format!(
-                    "{e} (the file shrank while its last {delivered} flows were being processed: \
-                     they may be wrong; rest of file skipped)"
-                ));
-                return Ok(());
-            }
-            let last = chunk[chunk.len() - 1];
-            if let Some(first) = unreleased {
-                let held =
-                    f.blocks()[last].offset + f.blocks()[last].len - f.blocks()[first].offset;
-                if held >= RELEASE_BYTES {
-                    f.release(first, last);
-                    unreleased = wanted.get(wanted.partition_point(|&i| i <= last)).copied();
+                    .filter(|e| e.offset().unwrap_or(0) < end)
+                {
+                    let flows = mapped()
+                        .map(|j| files[fi].0.blocks()[chunk[j].1].flows as u64)
+                        .sum();
+                    late.push((fi, e, flows));
                 }
             }
-            if let Some(e) = failure {
+            let mut skip: Vec<usize> = Vec::new();
+            for (fi, e, flows) in late {
+                abandoned[fi] = true;
+                self.report(&format!(
+                    "{e} (the file shrank while its last {flows} flows were being processed: \
+                     they may be wrong; rest of file skipped)"
+                ));
+                skip.push(fi);
+            }
+            // Pages of a large file are given back every `RELEASE_BYTES` it is read.
+            for &(fi, i) in &chunk[..delivered] {
+                if let Some(first) = unreleased[fi] {
+                    let (a, b) = (files[fi].0.blocks()[first], files[fi].0.blocks()[i]);
+                    if b.offset + b.len - a.offset >= RELEASE_BYTES {
+                        files[fi].0.release(first, i);
+                        let w = &files[fi].1;
+                        unreleased[fi] = w.get(w.partition_point(|&j| j <= i)).copied();
+                    }
+                }
+            }
+            let mut next = pos + delivered;
+            if let Some((at, e)) = failure {
                 self.report(&format!(
                     "{e} (flows before it were read; rest of file skipped)"
                 ));
-                return Ok(());
+                skip.push(chunk[at].0);
+                abandoned[chunk[at].0] = true;
+                next += 1;
             }
+            if !skip.is_empty() {
+                let (head, rest) = items.split_at(next.min(items.len()));
+                let rest: Vec<(usize, usize)> = rest
+                    .iter()
+                    .copied()
+                    .filter(|(fi, _)| !skip.contains(fi))
+                    .collect();
+                items = head.iter().copied().chain(rest).collect();
+            }
+            pos = next;
         }
-        if let Some(e) = f.tail_error() {
-            let msg = format!(
-                "{e} (incomplete file; its {} complete flows were read)",
-                f.flow_count()
-            );
-            self.report(&msg);
+        for (f, _) in files
+            .iter()
+            .zip(&abandoned)
+            .filter(|(_, &a)| !a)
+            .map(|(f, _)| f)
+        {
+            if let Some(e) = f.tail_error() {
+                let msg = format!(
+                    "{e} (incomplete file; its {} complete flows were read)",
+                    f.flow_count()
+                );
+                self.report(&msg);
+            }
         }
         Ok(())
     }
@@ -1302,6 +1437,75 @@ mod tests {
         };
         let mut s = Scanner::new(opts, |_| {});
         assert_eq!(collect(&mut s, &[Input::File(p)]), vec![120, 130]);
+    }
+
+    /// Batches and flows a scan of `inputs` hands out with `batch_blocks` blocks a batch.
+    fn batches_of(inputs: &[Input], batch_blocks: usize) -> (Vec<Vec<i64>>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let mut batches = Vec::new();
+        let opts = ScanOptions {
+            batch_blocks,
+            ..ScanOptions::default()
+        };
+        {
+            let mut s = Scanner::new(opts, |m| warnings.push(m.to_string()));
+            s.run(inputs, &mut |blocks| {
+                batches.push(blocks.iter().flat_map(|b| b.start_ms.to_vec()).collect());
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(s.stats.files as usize, inputs.len());
+        }
+        (batches, warnings)
+    }
+
+    #[test]
+    fn small_files_are_scanned_in_batches_across_files() {
+        let d = tempfile::tempdir().unwrap();
+        // Ten files of one block (two flows) each, then one of three blocks, then one more small.
+        let mut inputs: Vec<Input> = (0..10)
+            .map(|i| Input::File(write(d.path(), &format!("f{i:02}"), &[2 * i, 2 * i + 1])))
+            .collect();
+        inputs.push(Input::File(write(d.path(), "g", &[20, 21, 22, 23, 24, 25])));
+        inputs.push(Input::File(write(d.path(), "h", &[26])));
+        let (batches, warnings) = batches_of(&inputs, 4);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let flows: Vec<i64> = batches.concat();
+        assert_eq!(flows, (0..27).collect::<Vec<i64>>());
+        // Four one-block files a batch (not one file a batch); the last two one-block files and
+        // the three-block one fill a batch and leave one block; the last file alone.
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [8, 8, 8, 2, 1], "{batches:?}");
+        // Without grouping (one block a batch) the flows are the same.
+        assert_eq!(batches_of(&inputs, 1).0.concat(), flows);
+    }
+
+    #[test]
+    fn damage_in_one_of_several_small_files_skips_only_the_rest_of_that_file() {
+        let d = tempfile::tempdir().unwrap();
+        let a = write(d.path(), "a", &[1, 2]);
+        let bad = write(d.path(), "b", &[3, 4, 5, 6, 7]);
+        let c = write(d.path(), "c", &[8, 9]);
+        // Damage the second of b's three blocks in place.
+        let blk = ArchiveFile::open(&bad, false).unwrap().blocks()[1];
+        let mut bytes = std::fs::read(&bad).unwrap();
+        bytes[(blk.offset + blk.len) as usize - 20] ^= 0x40;
+        std::fs::write(&bad, &bytes).unwrap();
+        let inputs = [Input::File(a), Input::File(bad.clone()), Input::File(c)];
+        for batch_blocks in [16, 3, 1] {
+            let (batches, warnings) = batches_of(&inputs, batch_blocks);
+            assert_eq!(
+                batches.concat(),
+                [1, 2, 3, 4, 8, 9],
+                "{batch_blocks} a batch"
+            );
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(
+                warnings[0].starts_with(&bad.display().to_string()),
+                "{warnings:?}"
+            );
+            assert!(warnings[0].contains("rest of file skipped"), "{warnings:?}");
+        }
     }
 
     #[test]
