@@ -546,7 +546,8 @@ impl<'w> Scanner<'w> {
 
     /// Reads one file; a small complete archive joins `group`, whose files are scanned together
     /// (see [`Scanner::run_group`]) once their blocks fill a batch, before any other input is
-    /// read, or at the end.
+    /// read, or at the end. (Every file in a group has a block to read, so a group holds at most
+    /// a batch's worth of files open.)
     fn run_path_grouped(
         &mut self,
         path: &Path,
@@ -573,6 +574,9 @@ impl<'w> Scanner<'w> {
                 Ok(f) => {
                     let wanted = self.wanted_blocks(&f);
                     let batch = self.opts.batch_blocks.max(1);
+                    if wanted.is_empty() && f.tail_error().is_none() {
+                        return Ok(()); // nothing to read (a time window or prune test): closed now
+                    }
                     if f.tail_error().is_some() || wanted.len() >= batch || self.by_index() {
                         self.run_group(group, on_batch)?;
                         self.run_files(&[(f, wanted)], on_batch)
@@ -1478,6 +1482,38 @@ mod tests {
         assert_eq!(sizes, [8, 8, 8, 2, 1], "{batches:?}");
         // Without grouping (one block a batch) the flows are the same.
         assert_eq!(batches_of(&inputs, 1).0.concat(), flows);
+    }
+
+    #[test]
+    fn files_with_nothing_to_read_are_not_held_open() {
+        let d = tempfile::tempdir().unwrap();
+        // Many small files the window rules out, between two it keeps: a group never holds them.
+        let mut inputs = vec![Input::File(write(d.path(), "a", &[100, 110]))];
+        for i in 0..50 {
+            inputs.push(Input::File(write(d.path(), &format!("n{i:02}"), &[1, 2])));
+        }
+        inputs.push(Input::File(write(d.path(), "z", &[120])));
+        let opts = ScanOptions {
+            from_ms: Some(100),
+            ..ScanOptions::default()
+        };
+        let mut s = Scanner::new(opts, |_| {});
+        let mut held = Vec::new();
+        let mut group = Vec::new();
+        for input in &inputs {
+            let Input::File(p) = input else {
+                unreachable!()
+            };
+            s.run_path_grouped(p, &mut group, &mut |_| Ok(())).unwrap();
+            held.push(group.len());
+        }
+        // Only "a" and then "z" wait in the group; the fifty others were closed as they came.
+        assert_eq!(held.iter().max(), Some(&2), "{held:?}");
+        assert!(held[..51].iter().all(|&n| n == 1), "{held:?}");
+        assert_eq!(
+            collect(&mut Scanner::new(s.opts.clone(), |_| {}), &inputs),
+            vec![100, 110, 120]
+        );
     }
 
     #[test]
