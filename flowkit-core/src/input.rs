@@ -777,27 +777,23 @@ impl<'w> Scanner<'w> {
             // blocks past the cut may hold zeros read from vanished pages; hand out only the
             // blocks that end before it, then report.
             // (One check a file of the batch: each is a system call.)
-            let mut shrunk: Option<(usize, ArchiveError)> = None;
-            for k in (0..chunk.len()).filter(|&k| k == 0 || chunk[k - 1].0 != chunk[k].0) {
-                if let Err(e) = file(k).check_unchanged() {
+            // Files come in order, so the first one found cut short is the earliest.
+            let shrunk = (0..chunk.len())
+                .filter(|&k| k == 0 || chunk[k - 1].0 != chunk[k].0)
+                .find_map(|k| {
+                    let e = file(k).check_unchanged().err()?;
                     let cut = e.offset().unwrap_or(0);
-                    let past = (k..chunk.len())
+                    (k..chunk.len())
                         .take_while(|&j| chunk[j].0 == chunk[k].0)
                         .find(|&j| {
                             let b = file(j).blocks()[chunk[j].1];
                             b.offset + b.len > cut
-                        });
-                    if let Some(j) = past.filter(|&j| shrunk.as_ref().is_none_or(|(at, _)| j < *at))
-                    {
-                        shrunk = Some((j, e));
-                    }
-                }
-            }
+                        })
+                        .map(|j| (j, e))
+                });
             if let Some((k, e)) = shrunk {
-                if k < chunk.len() {
-                    views.truncate(k);
-                    failure = Some((k, e)); // also explains a block that failed on the zeros
-                }
+                views.truncate(k);
+                failure = Some((k, e)); // also explains a block that failed on the zeros
             }
             let whole = AtomicUsize::new(0);
             let full = |k: usize| {
@@ -857,14 +853,13 @@ impl<'w> Scanner<'w> {
                     late.push((fi, e, flows));
                 }
             }
-            let mut skip: Vec<usize> = Vec::new();
+            let abandoning = !late.is_empty() || failure.is_some();
             for (fi, e, flows) in late {
                 abandoned[fi] = true;
                 self.report(&format!(
                     "{e} (the file shrank while its last {flows} flows were being processed: \
                      they may be wrong; rest of file skipped)"
                 ));
-                skip.push(fi);
             }
             // Pages of a large file are given back every `RELEASE_BYTES` it is read.
             for &(fi, i) in &chunk[..delivered] {
@@ -882,18 +877,12 @@ impl<'w> Scanner<'w> {
                 self.report(&format!(
                     "{e} (flows before it were read; rest of file skipped)"
                 ));
-                skip.push(chunk[at].0);
                 abandoned[chunk[at].0] = true;
                 next += 1;
             }
-            if !skip.is_empty() {
-                let (head, rest) = items.split_at(next.min(items.len()));
-                let rest: Vec<(usize, usize)> = rest
-                    .iter()
-                    .copied()
-                    .filter(|(fi, _)| !skip.contains(fi))
-                    .collect();
-                items = head.iter().copied().chain(rest).collect();
+            if abandoning {
+                let rest = items.split_off(next.min(items.len()));
+                items.extend(rest.into_iter().filter(|&(fi, _)| !abandoned[fi]));
             }
             pos = next;
         }

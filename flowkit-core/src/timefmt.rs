@@ -100,7 +100,11 @@ fn named_system_zone() -> Option<TimeZone> {
         Err(std::env::VarError::NotPresent) => None,
         Err(std::env::VarError::NotUnicode(_)) => return None,
     };
-    let link = std::fs::read_link("/etc/localtime").ok();
+    // The link matters only without TZ: not read otherwise.
+    let link = tz
+        .is_none()
+        .then(|| std::fs::read_link("/etc/localtime").ok())
+        .flatten();
     let name = system_zone_name(
         tz.as_deref(),
         link.as_deref().and_then(|p| p.to_str()),
@@ -112,8 +116,9 @@ fn named_system_zone() -> Option<TimeZone> {
 
 /// The zone name to read from [`ZONEINFO`], given `TZ` (if set), where `/etc/localtime` links
 /// (if it is a link), and whether `TZDIR` is set. `None` whenever jiff would read anything but
-/// that file: an empty `TZ` (UTC), a POSIX rule (`EST5EDT`, `UTC0`), an absolute path, a name
-/// that leaves the directory, or another zoneinfo directory.
+/// that file: an empty `TZ` (UTC), a POSIX rule jiff accepts (`UTC0`, `<-03>3`; `EST5EDT`, which
+/// jiff does not take as a rule, is a name), an absolute path, a name that leaves the directory,
+/// or a link outside a zoneinfo directory.
 fn system_zone_name<'a>(
     tz: Option<&'a str>,
     localtime_link: Option<&'a str>,
