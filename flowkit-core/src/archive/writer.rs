@@ -432,7 +432,16 @@ pub struct ArchiveFileWriter {
 
 impl ArchiveFileWriter {
     /// Creates `target`'s parent directories and starts writing `target` (under a temporary name).
+    /// Refuses a target that exists and is not a regular file (`/dev/null`, a FIFO, a
+    /// directory): the rename at the end would replace it.
     pub fn create(target: &Path, opts: WriterOptions) -> io::Result<Self> {
+        if std::fs::metadata(target).is_ok_and(|m| !m.is_file()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file (an archive file is written beside its name and renamed \
+                 over it): leave out -o to write a stream to stdout",
+            ));
+        }
         if let Some(parent) = target.parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent)?;
@@ -755,5 +764,38 @@ mod tests {
             );
             assert_eq!(min_max(&v), want, "len {len}");
         }
+    }
+
+    /// A device or FIFO given as the output file is refused and left as it was (the rename that
+    /// publishes a finished file once replaced `/dev/null` with a regular file).
+    #[test]
+    fn special_files_are_refused_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        for target in [fifo.as_path(), d.path(), Path::new("/dev/null")] {
+            let e = ArchiveFileWriter::create(target, WriterOptions::default())
+                .err()
+                .expect("refused");
+            assert_eq!(
+                e.kind(),
+                io::ErrorKind::InvalidInput,
+                "{}",
+                target.display()
+            );
+        }
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert!(std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
+        assert_eq!(
+            std::fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 }
