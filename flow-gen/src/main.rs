@@ -93,13 +93,17 @@ impl PcapSink {
         self.export_full()
     }
 
-    /// Exports every full datagram's worth of ended flows.
+    /// Exports every full datagram's worth of ended flows: a datagram leaves when the next
+    /// ended flow would not fit in it, as an exporter fills its packets.
     fn export_full(&mut self) -> Result<(), ToolError> {
-        let per = self.encoder.max_flows();
         let mut sent = 0;
-        while self.ended.len() - sent >= per {
-            self.export(sent..sent + per)?;
-            sent += per;
+        loop {
+            let take = self.encoder.fitting(&self.ended[sent..]);
+            if take == self.ended.len() - sent {
+                break;
+            }
+            self.export(sent..sent + take)?;
+            sent += take;
         }
         self.ended.drain(..sent);
         Ok(())

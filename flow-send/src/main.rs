@@ -140,15 +140,16 @@ fn generate(args: &Args, protocol: Protocol, socket: &UdpSocket) -> Result<(), T
     });
     // The simulated exporter booted an hour before the first flow.
     let mut enc = ExportEncoder::new(version, t0 - 3_600_000);
-    let per = enc.max_flows();
-    let mut chunk: Vec<FlowRecord> = Vec::with_capacity(per);
+    // Flows waiting for a datagram; each datagram takes as many as fit.
+    let mut pending: Vec<FlowRecord> = Vec::with_capacity(enc.max_flows());
     let mut buf = Vec::with_capacity(1500);
-    let (mut datagrams, mut sent_flows, mut failed) = (0u64, 0u64, 0u64);
+    let (mut datagrams, mut sent_flows, mut failed, mut failed_flows) = (0u64, 0u64, 0u64, 0u64);
     let start = Instant::now();
     let mut flows = flows.peekable();
-    while flows.peek().is_some() {
-        chunk.clear();
-        chunk.extend(flows.by_ref().take(per));
+    while flows.peek().is_some() || !pending.is_empty() {
+        let room = enc.max_flows() - pending.len();
+        pending.extend(flows.by_ref().take(room));
+        let chunk: Vec<FlowRecord> = pending.drain(..enc.fitting(&pending)).collect();
         let export = now_ms().max(chunk.iter().map(|f| f.end_ms).max().unwrap_or(0));
         enc.encode(&chunk, export, &mut buf)
             .map_err(|e| ToolError::Usage(e.to_string()))?;
@@ -158,13 +159,14 @@ fn generate(args: &Args, protocol: Protocol, socket: &UdpSocket) -> Result<(), T
                 sent_flows += chunk.len() as u64;
             }
             // The kernel refused (no buffer): counted, and the pace goes on.
-            Err(_) => failed += 1,
+            Err(_) => {
+                failed += 1;
+                failed_flows += chunk.len() as u64;
+            }
         }
         pace(
             start,
-            Duration::from_secs_f64(
-                (sent_flows + failed * per as u64) as f64 / args.flow_rate as f64,
-            ),
+            Duration::from_secs_f64((sent_flows + failed_flows) as f64 / args.flow_rate as f64),
         );
     }
     let took = start.elapsed().as_secs_f64();

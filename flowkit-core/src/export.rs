@@ -106,10 +106,6 @@ fn template_fields(v9: bool, v6: bool) -> impl Iterator<Item = (u16, u16)> {
     })
 }
 
-fn ipfix_record_len(v6: bool) -> usize {
-    ipfix_fields(v6).map(|(_, l)| l as usize).sum()
-}
-
 /// Largest IPFIX message we build (fits an Ethernet MTU with IPv4 and UDP headers).
 const IPFIX_MAX_MESSAGE: usize = 1400;
 
@@ -128,22 +124,70 @@ impl ExportEncoder {
         }
     }
 
-    /// Most flows one datagram takes (the caller groups flows accordingly).
+    /// Most flows one datagram can take (IPv4 flows only, no template set): a bound for the
+    /// caller's buffer. How many of given flows the next datagram takes is [`fitting`](Self::fitting).
     pub fn max_flows(&self) -> usize {
         match self.version {
             ExportVersion::V5 => V5_MAX_FLOWS,
-            ExportVersion::Ipfix => {
-                (IPFIX_MAX_MESSAGE - 16 - 4 - template_set_len()) / ipfix_record_len(true)
-            }
-            ExportVersion::V9 => {
-                let v6_len: usize = template_fields(true, true).map(|(_, l)| l as usize).sum();
-                (IPFIX_MAX_MESSAGE - 20 - 4 - template_set_len()) / v6_len
+            ExportVersion::Ipfix | ExportVersion::V9 => {
+                (IPFIX_MAX_MESSAGE - self.header_len() - 4) / self.record_len(false)
             }
         }
     }
 
-    /// Encodes `flows` (at most [`max_flows`](Self::max_flows)) as one datagram exported at
-    /// `export_ms`, appending it to `out` (cleared first).
+    /// How many of the leading `flows` the next datagram takes: as many as fit in
+    /// [`IPFIX_MAX_MESSAGE`] bytes with the template set it may carry, as real exporters fill
+    /// their packets (softflowd's hold 22 to 31 flows). At least one when `flows` is not empty.
+    pub fn fitting(&self, flows: &[FlowRecord]) -> usize {
+        if self.version == ExportVersion::V5 {
+            return flows.len().min(V5_MAX_FLOWS);
+        }
+        let v9 = self.version == ExportVersion::V9;
+        let mut fixed = self.header_len();
+        if self.packets.is_multiple_of(self.template_every) {
+            fixed += template_set_len();
+        }
+        // Bytes of one family's data set holding `n` records.
+        let set = |v6: bool, n: usize| {
+            if n == 0 {
+                return 0;
+            }
+            let len = 4 + n * self.record_len(v6);
+            if v9 {
+                len.next_multiple_of(4)
+            } else {
+                len
+            }
+        };
+        let mut counts = [0usize; 2];
+        for (taken, f) in flows.iter().enumerate() {
+            let mut next = counts;
+            next[f.src_addr.is_ipv6() as usize] += 1;
+            if taken > 0 && fixed + set(false, next[0]) + set(true, next[1]) > IPFIX_MAX_MESSAGE {
+                return taken;
+            }
+            counts = next;
+        }
+        flows.len()
+    }
+
+    fn header_len(&self) -> usize {
+        match self.version {
+            ExportVersion::V5 => V5_HEADER_LEN,
+            ExportVersion::V9 => 20,
+            ExportVersion::Ipfix => 16,
+        }
+    }
+
+    /// Bytes of one data record of the family's template.
+    fn record_len(&self, v6: bool) -> usize {
+        template_fields(self.version == ExportVersion::V9, v6)
+            .map(|(_, l)| l as usize)
+            .sum()
+    }
+
+    /// Encodes `flows` (at most [`fitting`](Self::fitting) of them) as one datagram exported
+    /// at `export_ms`, appending it to `out` (cleared first).
     pub fn encode(
         &mut self,
         flows: &[FlowRecord],
@@ -151,6 +195,10 @@ impl ExportEncoder {
         out: &mut Vec<u8>,
     ) -> Result<(), ExportError> {
         out.clear();
+        debug_assert!(
+            flows.len() <= self.fitting(flows),
+            "caller groups flows by fitting()"
+        );
         let r = match self.version {
             ExportVersion::V5 => self.encode_v5(flows, export_ms, out),
             ExportVersion::Ipfix => {
@@ -567,7 +615,12 @@ mod tests {
                 crate::FlowBlockBuf::default(),
             );
             let mut d = Vec::new();
-            for chunk in flows.chunks(enc.max_flows()) {
+            let mut rest = &flows[..];
+            let mut datagrams = 0;
+            while !rest.is_empty() {
+                let chunk;
+                (chunk, rest) = rest.split_at(enc.fitting(rest));
+                datagrams += 1;
                 let export = chunk.iter().map(|f| f.end_ms).max().unwrap() + 1000;
                 enc.encode(chunk, export, &mut d).unwrap();
                 assert!(d.len() <= IPFIX_MAX_MESSAGE, "{}", d.len());
@@ -579,6 +632,12 @@ mod tests {
                 assert_eq!(info.flows, chunk.len());
             }
             assert_eq!(dec.stats().sequence_gaps, 0, "{version:?}");
+            // Datagrams are filled: fewer than with the worst case (every flow IPv6) each time.
+            let worst = (IPFIX_MAX_MESSAGE - 20 - template_set_len()) / (4 + enc.record_len(true));
+            assert!(
+                datagrams < flows.len().div_ceil(worst),
+                "{version:?}: {datagrams}"
+            );
             let one: Vec<FlowRecord> = out.view().records().collect();
             let is_v6 = |f: &FlowRecord| f.src_addr.is_ipv6() || f.dst_addr.is_ipv6();
             let one_v4: Vec<_> = one.iter().filter(|f| !is_v6(f)).cloned().collect();
@@ -654,8 +713,22 @@ mod tests {
         .collect();
         let mut enc = ExportEncoder::new(ExportVersion::Ipfix, 0);
         let mut out = Vec::new();
-        for chunk in flows.chunks(enc.max_flows()) {
+        let mut rest = &flows[..];
+        while !rest.is_empty() {
+            let chunk;
+            (chunk, rest) = rest.split_at(enc.fitting(rest));
             enc.encode(chunk, 1_717_400_000_000, &mut out).unwrap();
+            // The datagram is full: the next flow would not have fitted.
+            if let Some(next) = rest.first() {
+                let v6 = next.src_addr.is_ipv6();
+                let new_set = !chunk.iter().any(|f| f.src_addr.is_ipv6() == v6);
+                let more = enc.record_len(v6) + if new_set { 4 } else { 0 };
+                assert!(
+                    out.len() + more > IPFIX_MAX_MESSAGE,
+                    "{} + {more}",
+                    out.len()
+                );
+            }
             assert!(out.len() <= IPFIX_MAX_MESSAGE, "{}", out.len());
             let total = u16::from_be_bytes([out[2], out[3]]) as usize;
             assert_eq!(total, out.len());
@@ -666,7 +739,7 @@ mod tests {
                 let id = u16::from_be_bytes([out[off], out[off + 1]]);
                 let len = u16::from_be_bytes([out[off + 2], out[off + 3]]) as usize;
                 if id >= 256 {
-                    records += (len - 4) / ipfix_record_len(id == TEMPLATE_V6);
+                    records += (len - 4) / enc.record_len(id == TEMPLATE_V6);
                 }
                 off += len;
             }

@@ -594,46 +594,16 @@ pub(super) fn columns(
     sampling: &Sampling,
     out: &mut FlowBlockBuf,
 ) -> usize {
-    let rl = plan.record_len;
-    let n = body.len() / rl;
+    let recs = Records::new(body, plan.record_len);
+    let n = recs.n;
     if n == 0 {
         return 0;
     }
-    let body = &body[..n * rl];
-    let shape = (n, rl);
     let first = out.len();
-    let mut written = 0u64;
-    macro_rules! int_col {
-        ($col:ident, $ty:ty, $off:expr, $len:expr) => {{
-            let v = &mut out.$col;
-            extend_be(v, body, shape, $off, $len, |x| x as $ty);
-        }};
+    for k in &plan.kernels {
+        (k.fill)(out, recs, k.op.offset as usize, k.op.len as usize);
     }
-    for op in &plan.columns {
-        let (off, len) = (op.offset as usize, op.len as usize);
-        written |= 1 << op.slot as u64;
-        match op.slot {
-            Slot::SrcAddr => addr_col(&mut out.src_addr, body, shape, off, len),
-            Slot::DstAddr => addr_col(&mut out.dst_addr, body, shape, off, len),
-            Slot::NextHop => addr_col(&mut out.next_hop, body, shape, off, len),
-            Slot::SrcPort => int_col!(src_port, u16, off, len),
-            Slot::DstPort => int_col!(dst_port, u16, off, len),
-            Slot::Protocol => int_col!(protocol, u8, off, len),
-            Slot::TcpFlags => int_col!(tcp_flags, u8, off, len),
-            Slot::Tos => int_col!(tos, u8, off, len),
-            Slot::Packets => int_col!(packets, u64, off, len),
-            Slot::Octets => int_col!(octets, u64, off, len),
-            Slot::RevPackets => int_col!(rev_packets, u64, off, len),
-            Slot::RevOctets => int_col!(rev_octets, u64, off, len),
-            Slot::InputIf => int_col!(input_if, u32, off, len),
-            Slot::OutputIf => int_col!(output_if, u32, off, len),
-            Slot::SrcAs => int_col!(src_as, u32, off, len),
-            Slot::DstAs => int_col!(dst_as, u32, off, len),
-            Slot::SrcMask => int_col!(src_mask, u8, off, len),
-            Slot::DstMask => int_col!(dst_mask, u8, off, len),
-            _ => {}
-        }
-    }
+    let written = plan.written;
     macro_rules! fill {
         ($($slot:ident => $col:ident),* ; $($always:ident),*) => {
             $(if written & (1 << Slot::$slot as u64) == 0 {
@@ -666,13 +636,13 @@ pub(super) fn columns(
     if let Some(simple) = &plan.simple {
         let up = uptime_base(ctx);
         if up.is_some() || !simple.uses_uptime() {
-            simple_times(simple, up, body, shape, first, out);
+            simple_times(simple, up, recs, first, out);
             out.sampling_interval
                 .extend(std::iter::repeat_n(base.sampling_interval, n));
             return n;
         }
     }
-    for (i, rec) in body.chunks_exact(rl).enumerate() {
+    for (i, rec) in recs.body.chunks_exact(recs.rl).enumerate() {
         let mut x = Extras::default();
         for op in &plan.per_record {
             x.take(
@@ -692,6 +662,126 @@ pub(super) fn columns(
         }
     }
     n
+}
+
+/// The whole records of a data set: `n` records of `rl` bytes, exactly `body`.
+#[derive(Clone, Copy)]
+pub(crate) struct Records<'a> {
+    body: &'a [u8],
+    n: usize,
+    rl: usize,
+}
+
+impl<'a> Records<'a> {
+    /// The records of `body` (trailing bytes too short for a record are padding).
+    fn new(body: &'a [u8], rl: usize) -> Records<'a> {
+        let n = body.len() / rl;
+        Records {
+            body: &body[..n * rl],
+            n,
+            rl,
+        }
+    }
+
+    /// The `W` bytes at offset `off` of each record, in order.
+    ///
+    /// Hand-written with one bounds check for the whole column instead of one per value: with
+    /// the ten to thirty records of a typical set, the per-value checks (and the record stride
+    /// worked out by `chunks_exact`, which divides) were a third of the decoder's instructions.
+    #[inline(always)]
+    fn field<const W: usize>(self, off: usize) -> impl ExactSizeIterator<Item = [u8; W]> + 'a {
+        assert!(off + W <= self.rl);
+        let (base, rl) = (self.body.as_ptr(), self.rl);
+        (0..self.n).map(move |i| {
+            // SAFETY: i < n, so i * rl + off + W <= (n - 1) * rl + rl = n * rl = body.len()
+            // (`new` cut body to n * rl); [u8; W] has no alignment requirement.
+            unsafe { base.add(i * rl + off).cast::<[u8; W]>().read() }
+        })
+    }
+
+    /// The `len`-byte field at offset `off` of each record, in order (any width).
+    fn slices(self, off: usize, len: usize) -> impl ExactSizeIterator<Item = &'a [u8]> {
+        let (body, rl) = (self.body, self.rl);
+        (0..self.n).map(move |i| &body[i * rl + off..i * rl + off + len])
+    }
+}
+
+/// How one column of a plan is filled: `(out, records, offset, length)`.
+type FillFn = fn(&mut FlowBlockBuf, Records<'_>, usize, usize);
+
+/// A column operation of a plan bound, when the template is compiled, to the loop that fills
+/// its column at its width: a set then pays no dispatch on the column or the width.
+#[derive(Clone, Copy)]
+pub(crate) struct ColumnKernel {
+    /// The field read.
+    pub(crate) op: Op,
+    fill: FillFn,
+}
+
+impl PartialEq for ColumnKernel {
+    fn eq(&self, o: &Self) -> bool {
+        self.op == o.op // `fill` is a function of `op`
+    }
+}
+
+impl Eq for ColumnKernel {}
+
+impl std::fmt::Debug for ColumnKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.op.fmt(f)
+    }
+}
+
+impl ColumnKernel {
+    /// The kernel of a column operation; `None` for a slot that is not a plain column.
+    pub(crate) fn new(op: Op) -> Option<ColumnKernel> {
+        macro_rules! int {
+            ($col:ident, $ty:ty) => {
+                match op.len {
+                    1 => |o: &mut FlowBlockBuf, r: Records<'_>, off, _| {
+                        o.$col.extend(r.field::<1>(off).map(|b| b[0] as $ty))
+                    },
+                    2 => |o: &mut FlowBlockBuf, r: Records<'_>, off, _| {
+                        o.$col
+                            .extend(r.field(off).map(|b| u16::from_be_bytes(b) as $ty))
+                    },
+                    4 => |o: &mut FlowBlockBuf, r: Records<'_>, off, _| {
+                        o.$col
+                            .extend(r.field(off).map(|b| u32::from_be_bytes(b) as $ty))
+                    },
+                    8 => |o: &mut FlowBlockBuf, r: Records<'_>, off, _| {
+                        o.$col
+                            .extend(r.field(off).map(|b| u64::from_be_bytes(b) as $ty))
+                    },
+                    _ => |o: &mut FlowBlockBuf, r: Records<'_>, off, len| {
+                        o.$col.extend(r.slices(off, len).map(|b| be_uint(b) as $ty))
+                    },
+                }
+            };
+        }
+        let fill: FillFn = match op.slot {
+            Slot::SrcAddr => |o, r, off, len| addr_col(&mut o.src_addr, r, off, len),
+            Slot::DstAddr => |o, r, off, len| addr_col(&mut o.dst_addr, r, off, len),
+            Slot::NextHop => |o, r, off, len| addr_col(&mut o.next_hop, r, off, len),
+            Slot::SrcPort => int!(src_port, u16),
+            Slot::DstPort => int!(dst_port, u16),
+            Slot::Protocol => int!(protocol, u8),
+            Slot::TcpFlags => int!(tcp_flags, u8),
+            Slot::Tos => int!(tos, u8),
+            Slot::Packets => int!(packets, u64),
+            Slot::Octets => int!(octets, u64),
+            Slot::RevPackets => int!(rev_packets, u64),
+            Slot::RevOctets => int!(rev_octets, u64),
+            Slot::InputIf => int!(input_if, u32),
+            Slot::OutputIf => int!(output_if, u32),
+            Slot::SrcAs => int!(src_as, u32),
+            Slot::DstAs => int!(dst_as, u32),
+            Slot::SrcMask => int!(src_mask, u8),
+            Slot::DstMask => int!(dst_mask, u8),
+            _ => return None,
+        };
+        Some(ColumnKernel { op, fill })
+    }
 }
 
 /// How sysUpTime-relative times of a set become UTC ms, as [`Extras::times`] resolves them for
@@ -722,8 +812,7 @@ fn uptime_base(ctx: &FlowCtx) -> Option<UptimeBase> {
 fn simple_times(
     simple: &SimpleTimes,
     up: Option<UptimeBase>,
-    body: &[u8],
-    shape: (usize, usize),
+    recs: Records<'_>,
     first: usize,
     out: &mut FlowBlockBuf,
 ) {
@@ -733,20 +822,16 @@ fn simple_times(
     ] {
         let (off, len) = (op.offset as usize, op.len as usize);
         match op.slot {
-            Slot::StartSecs | Slot::EndSecs => extend_be(col, body, shape, off, len, |v| {
-                (v as i64).saturating_mul(1000)
-            }),
-            Slot::StartMillis | Slot::EndMillis => {
-                extend_be(col, body, shape, off, len, |v| v as i64)
+            Slot::StartSecs | Slot::EndSecs => {
+                extend_be(col, recs, off, len, |v| (v as i64).saturating_mul(1000))
             }
-            Slot::StartNtp | Slot::EndNtp => extend_be(col, body, shape, off, len, ntp_to_ms),
+            Slot::StartMillis | Slot::EndMillis => extend_be(col, recs, off, len, |v| v as i64),
+            Slot::StartNtp | Slot::EndNtp => extend_be(col, recs, off, len, ntp_to_ms),
             _ => match up.expect("checked by the caller") {
-                UptimeBase::Header { export_ms, uptime } => {
-                    extend_be(col, body, shape, off, len, |v| {
-                        uptime_to_ms(export_ms, uptime, v as u32)
-                    })
-                }
-                UptimeBase::Init(init) => extend_be(col, body, shape, off, len, |v| {
+                UptimeBase::Header { export_ms, uptime } => extend_be(col, recs, off, len, |v| {
+                    uptime_to_ms(export_ms, uptime, v as u32)
+                }),
+                UptimeBase::Init(init) => extend_be(col, recs, off, len, |v| {
                     init.saturating_add(v as u32 as i64)
                 }),
             },
@@ -756,7 +841,7 @@ fn simple_times(
         let (off, len) = (op.offset as usize, op.len as usize);
         let protocols = &out.protocol[first..];
         let ports = &mut out.dst_port[first..];
-        for ((rec, &proto), port) in body.chunks_exact(shape.1).zip(protocols).zip(ports) {
+        for ((rec, &proto), port) in recs.body.chunks_exact(recs.rl).zip(protocols).zip(ports) {
             if proto == 1 || proto == 58 {
                 *port = be_uint(&rec[off..off + len]) as u16;
             }
@@ -764,48 +849,18 @@ fn simple_times(
     }
 }
 
-/// Appends `f(value)` for the `len`-byte big-endian field at `off` of each of the `n`
-/// `rl`-byte records of `body`. The width is matched once per call, not per value, so each arm
-/// is a tight loop over [`fields`].
+/// Appends `f(value)` for the `len`-byte big-endian field at `off` of each record. The width
+/// is matched once per call, not per value, so each arm is a tight loop over
+/// [`Records::field`].
 #[inline(always)]
-fn extend_be<T>(
-    v: &mut Vec<T>,
-    body: &[u8],
-    (n, rl): (usize, usize),
-    off: usize,
-    len: usize,
-    f: impl Fn(u64) -> T,
-) {
+fn extend_be<T>(v: &mut Vec<T>, recs: Records<'_>, off: usize, len: usize, f: impl Fn(u64) -> T) {
     match len {
-        1 => v.extend(fields::<1>(body, (n, rl), off).map(|b| f(b[0] as u64))),
-        2 => v.extend(fields(body, (n, rl), off).map(|b| f(u16::from_be_bytes(b) as u64))),
-        4 => v.extend(fields(body, (n, rl), off).map(|b| f(u32::from_be_bytes(b) as u64))),
-        8 => v.extend(fields(body, (n, rl), off).map(|b| f(u64::from_be_bytes(b)))),
-        _ => {
-            let at = (0..n).map(|i| i * rl + off);
-            v.extend(at.map(|p| f(be_uint(&body[p..p + len]))))
-        }
+        1 => v.extend(recs.field::<1>(off).map(|b| f(b[0] as u64))),
+        2 => v.extend(recs.field(off).map(|b| f(u16::from_be_bytes(b) as u64))),
+        4 => v.extend(recs.field(off).map(|b| f(u32::from_be_bytes(b) as u64))),
+        8 => v.extend(recs.field(off).map(|b| f(u64::from_be_bytes(b)))),
+        _ => v.extend(recs.slices(off, len).map(|b| f(be_uint(b)))),
     }
-}
-
-/// The `W` bytes at offset `off` of each of the `n` `rl`-byte records of `body`, in order.
-///
-/// Hand-written with one bounds check for the whole column instead of one per value: with
-/// the ten to thirty records of a typical set, the per-value checks (and the record stride
-/// worked out by `chunks_exact`, which divides) were a third of the decoder's instructions.
-#[inline(always)]
-fn fields<const W: usize>(
-    body: &[u8],
-    (n, rl): (usize, usize),
-    off: usize,
-) -> impl ExactSizeIterator<Item = [u8; W]> + '_ {
-    assert!(off + W <= rl && n.checked_mul(rl).is_some_and(|end| end <= body.len()));
-    let base = body.as_ptr();
-    (0..n).map(move |i| {
-        // SAFETY: i < n, so i * rl + off + W <= (n - 1) * rl + rl = n * rl <= body.len()
-        // (asserted above, without overflow); [u8; W] has no alignment requirement.
-        unsafe { base.add(i * rl + off).cast::<[u8; W]>().read() }
-    })
 }
 
 /// Appends `n` copies of an address.
@@ -820,27 +875,26 @@ fn fill_addr(col: &mut AddrBuf, a: IpAddr, n: usize) {
     }
 }
 
-/// Fills an address column from offset `off` of each of the `n` `rl`-byte records of `body`.
-fn addr_col(col: &mut AddrBuf, body: &[u8], (n, rl): (usize, usize), off: usize, len: usize) {
-    let at = (0..n).map(|i| i * rl + off);
+/// Fills an address column from offset `off` of each record.
+fn addr_col(col: &mut AddrBuf, recs: Records<'_>, off: usize, len: usize) {
     match (col, len) {
         (AddrBuf::V4(v), 4) => {
-            v.extend(fields(body, (n, rl), off).map(u32::from_be_bytes));
+            v.extend(recs.field(off).map(u32::from_be_bytes));
         }
         // A column already wide (the batch holds IPv6 flows): IPv4 addresses IPv4-mapped,
         // IPv6 ones as they are, as `AddrBuf::push` stores them.
         (AddrBuf::V6(v), 4) => {
             v.extend(
-                fields::<4>(body, (n, rl), off)
+                recs.field::<4>(off)
                     .map(|[a, b, c, d]| [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d]),
             );
         }
         (AddrBuf::V6(v), 16) => {
-            v.extend(fields::<16>(body, (n, rl), off));
+            v.extend(recs.field::<16>(off));
         }
         (col, _) => {
-            for p in at {
-                col.push(addr(&body[p..p + len]));
+            for b in recs.slices(off, len) {
+                col.push(addr(b));
             }
         }
     }

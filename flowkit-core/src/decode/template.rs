@@ -144,6 +144,10 @@ pub struct ColumnPlan {
     pub record_len: usize,
     /// Operations that fill one column each.
     pub columns: Vec<Op>,
+    /// The same operations bound to the loops that fill their columns.
+    pub(crate) kernels: Vec<super::sets::ColumnKernel>,
+    /// The columns the operations fill, a bit per [`Slot`]; the others take the set's constant.
+    pub written: u64,
     /// Operations resolved record by record.
     pub per_record: Vec<Op>,
     /// The template carries ICMP type/code, which replaces the destination port of ICMP flows.
@@ -202,6 +206,8 @@ impl ColumnPlan {
         let mut plan = ColumnPlan {
             record_len,
             columns: Vec::new(),
+            kernels: Vec::new(),
+            written: 0,
             per_record: Vec::new(),
             icmp: false,
             simple: None,
@@ -215,6 +221,8 @@ impl ColumnPlan {
                 seen |= 1 << op.slot as u64;
                 plan.v6 |= matches!(op.slot, Slot::SrcAddr | Slot::DstAddr) && op.len == 16;
                 plan.columns.push(*op);
+                plan.kernels
+                    .push(super::sets::ColumnKernel::new(*op).expect("a column slot"));
             } else {
                 plan.icmp |= matches!(
                     op.slot,
@@ -224,6 +232,7 @@ impl ColumnPlan {
             }
         }
         plan.simple = SimpleTimes::new(&plan.per_record);
+        plan.written = seen;
         Some(plan)
     }
 }
