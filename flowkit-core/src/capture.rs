@@ -114,15 +114,27 @@ enum Format {
     },
 }
 
-/// The bytes of a capture: mapped from the file (so a capture of gigabytes costs no memory of
-/// its own), or owned (gunzipped, or given by a caller).
+/// The bytes of a capture: a window onto the file, read with `read` as the reader moves on (so a
+/// capture of gigabytes costs a fixed buffer), or owned whole (gunzipped, or given by a caller).
+///
+/// Read, not mapped: mapped, the resident part of a capture depended on the page cache's folio
+/// sizes (15 to 30 MiB at 30 M flows while the step handing pages back was 8 MiB, 115 MiB with
+/// a 2 MiB step), and each first touch of a page was a fault.
 enum CaptureBytes {
     Owned(Vec<u8>),
-    Mapped {
-        map: crate::mapped::GuardedMap,
-        /// Bytes before this offset have been handed back to the kernel.
-        released: usize,
-    },
+    Window(Window),
+}
+
+/// Bytes `base..base + buf.len()` of a capture file.
+struct Window {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    base: u64,
+    /// The file's length when opened.
+    opened_len: u64,
+    /// The end of the file has been read.
+    eof: bool,
 }
 
 impl std::ops::Deref for CaptureBytes {
@@ -130,35 +142,64 @@ impl std::ops::Deref for CaptureBytes {
     fn deref(&self) -> &[u8] {
         match self {
             CaptureBytes::Owned(v) => v,
-            CaptureBytes::Mapped { map, .. } => map.bytes(),
+            CaptureBytes::Window(w) => &w.buf,
         }
     }
 }
 
-/// Consumed mapped bytes are handed back to the kernel in steps of this size.
-const RELEASE_STEP: usize = 8 << 20;
+/// Bytes a window holds after a refill: large enough that the copy left over from the previous
+/// window (less than [`WINDOW_LOW`]) is cheap, small enough to stay in the processor's cache.
+const WINDOW: usize = 1 << 20;
+/// A window is refilled when fewer bytes than this are left after the reading position (more
+/// than any packet of a capture with the usual 256 KiB snap length).
+const WINDOW_LOW: usize = 320 << 10;
+/// Longest packet record read (the usual snap length is 256 KiB): bounds the window grown for a
+/// record whose length field is corrupt.
+const MAX_RECORD: usize = 16 << 20;
 
 impl CaptureBytes {
-    /// Lets the kernel drop this process's mapping of the bytes before `pos` (they stay in the
-    /// page cache), so reading a huge capture keeps the resident set small.
-    fn release_before(&mut self, pos: usize) {
-        #[cfg(unix)]
-        if let CaptureBytes::Mapped { map, released } = self {
-            if pos >= *released + RELEASE_STEP {
-                // SAFETY: a read-only shared file mapping that is never written: dropping its
-                // page-table entries loses nothing, a later access maps the file's pages again.
-                let _ = unsafe {
-                    map.mmap().unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        *released,
-                        pos - *released,
-                    )
-                };
-                *released = pos;
+    /// File offset of the window's first byte (0 for owned bytes).
+    fn base(&self) -> u64 {
+        match self {
+            CaptureBytes::Owned(_) => 0,
+            CaptureBytes::Window(w) => w.base,
+        }
+    }
+
+    /// No more bytes can come: everything is owned, or the file's end has been read.
+    fn at_end(&self) -> bool {
+        match self {
+            CaptureBytes::Owned(_) => true,
+            CaptureBytes::Window(w) => w.eof,
+        }
+    }
+
+    /// Makes the bytes from `pos` on the start of the window and reads until it holds `want`
+    /// bytes or the file ends; returns the new position of `pos` (0), or `pos` unchanged for
+    /// owned bytes.
+    fn refill(&mut self, pos: usize, want: usize) -> std::io::Result<usize> {
+        let CaptureBytes::Window(w) = self else {
+            return Ok(pos);
+        };
+        w.buf.drain(..pos);
+        w.base += pos as u64;
+        while w.buf.len() < want && !w.eof {
+            let have = w.buf.len();
+            w.buf.resize(want, 0);
+            match std::io::Read::read(&mut w.file, &mut w.buf[have..]) {
+                Ok(0) => {
+                    w.buf.truncate(have);
+                    w.eof = true;
+                }
+                Ok(n) => w.buf.truncate(have + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => w.buf.truncate(have),
+                Err(e) => {
+                    w.buf.truncate(have);
+                    return Err(e);
+                }
             }
         }
-        #[cfg(not(unix))]
-        let _ = pos;
+        Ok(0)
     }
 }
 
@@ -182,10 +223,11 @@ impl CaptureReader {
             path: name.clone(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io_err)?;
+        let mut file = std::fs::File::open(path).map_err(io_err)?;
         let mut magic = [0u8; 2];
         let gz = crate::archive::reader::read_full(&mut &file, &mut magic).map_err(io_err)? == 2
             && magic == [0x1f, 0x8b];
+        std::io::Seek::rewind(&mut file).map_err(io_err)?;
         if gz {
             // A gzipped capture (as tcpdump -w - | gzip makes, and as testdata/ keeps them).
             let mut plain = Vec::new();
@@ -194,19 +236,16 @@ impl CaptureReader {
                 .map_err(io_err)?;
             return CaptureReader::from_bytes(&name, plain);
         }
-        // Captures are finished files nobody should modify while they are imported; every
-        // length is checked before use, and a capture truncated by another program while mapped
-        // is caught by the guard (crate::mapped) and reported, as for archives.
-        let map = match crate::mapped::GuardedMap::map(&file) {
-            Ok(m) => m,
-            Err(_) => {
-                let bytes = std::fs::read(path).map_err(io_err)?;
-                return CaptureReader::from_bytes(&name, bytes);
-            }
-        };
-        #[cfg(unix)]
-        let _ = map.mmap().advise(memmap2::Advice::Sequential);
-        CaptureReader::from_parts(&name, CaptureBytes::Mapped { map, released: 0 })
+        let opened_len = file.metadata().map_err(io_err)?.len();
+        let mut bytes = CaptureBytes::Window(Window {
+            file,
+            buf: Vec::with_capacity(WINDOW),
+            base: 0,
+            opened_len,
+            eof: false,
+        });
+        bytes.refill(0, WINDOW).map_err(io_err)?;
+        CaptureReader::from_parts(&name, bytes)
     }
 
     /// Reads a capture held in memory; `name` is used in messages.
@@ -253,15 +292,17 @@ impl CaptureReader {
     /// corrupt at a packet (after which the reader is finished).
     pub fn next_datagram(&mut self) -> Result<Option<Datagram<'_>>, CaptureError> {
         loop {
+            if !self.done && self.bytes.len() - self.pos < WINDOW_LOW && !self.bytes.at_end() {
+                self.pos = self.refill(self.pos, WINDOW)?;
+            }
             if self.done || self.pos >= self.bytes.len() {
                 if !self.done {
                     self.done = true;
-                    self.check_unchanged(self.pos, true)?;
+                    self.check_shrunk(self.bytes.base() + self.pos as u64)?;
                 }
                 return Ok(None);
             }
             let start = self.pos;
-            self.bytes.release_before(start);
             let rest = &self.bytes[start..];
             let frame = match &mut self.format {
                 Format::Pcap {
@@ -277,11 +318,9 @@ impl CaptureReader {
                         };
                         let ts_ms = p.ts_sec as i64 * 1000 + frac_ms;
                         let range = data_range(rest, &p.data);
-                        Some((rem.len(), *linktype, ts_ms, range))
+                        Ok(Some((rem.len(), *linktype, ts_ms, range)))
                     }
-                    Err(e) => {
-                        return Err(self.corrupt(start, e));
-                    }
+                    Err(e) => Err(e),
                 },
                 Format::PcapNg { parser } => match parser.next_block(rest) {
                     Ok((rem, block)) => {
@@ -306,7 +345,7 @@ impl CaptureReader {
                             Block::EnhancedPacket(_) | Block::SimplePacket(_) | Block::Packet(_)
                         );
                         match found {
-                            Some((lt, ms, range)) => Some((rem.len(), lt, ms, range)),
+                            Some((lt, ms, range)) => Ok(Some((rem.len(), lt, ms, range))),
                             None => {
                                 let rem_len = rem.len();
                                 if is_packet {
@@ -320,8 +359,26 @@ impl CaptureReader {
                             }
                         }
                     }
-                    Err(e) => return Err(self.corrupt(start, e)),
+                    Err(e) => Err(e),
                 },
+            };
+            let frame = match frame {
+                Ok(f) => f,
+                // A record longer than what the window holds: read more of the file (a corrupt
+                // length that would need more than MAX_RECORD is the capture's corruption).
+                Err(PcapError::IncompleteBuffer)
+                    if !self.bytes.at_end() && self.bytes.len() - start < MAX_RECORD =>
+                {
+                    let want = (2 * (self.bytes.len() - start)).clamp(WINDOW, MAX_RECORD);
+                    self.pos = self.refill(start, want)?;
+                    continue;
+                }
+                Err(PcapError::IncompleteBuffer) if !self.bytes.at_end() => {
+                    let at = self.bytes.base() + start as u64;
+                    let what = format!("a packet record longer than {MAX_RECORD} bytes (corrupt)");
+                    return Err(self.corrupt_with(at, what));
+                }
+                Err(e) => return Err(self.corrupt(self.bytes.base() + start as u64, e)),
             };
             let Some((rem_len, linktype, ts_ms, (a, b))) = frame else {
                 continue;
@@ -329,9 +386,6 @@ impl CaptureReader {
             self.pos = self.bytes.len() - rem_len;
             self.packet += 1;
             self.stats.packets += 1;
-            // The frame was just read: if a page of it vanished (the file shrank), say so
-            // instead of decoding the zeros that replaced it.
-            self.check_unchanged(start, false)?;
             let data = &self.bytes[start + a..start + b];
             match udp_in_frame(linktype, data) {
                 Frame::Udp {
@@ -357,43 +411,61 @@ impl CaptureReader {
         }
     }
 
-    /// For a mapped capture: an error when the file shrank since it was opened (another program
-    /// truncated it; see [`crate::mapped`]). `full` also compares the file's size (one `fstat`);
-    /// otherwise only a recorded fault is looked at (one atomic load).
-    fn check_unchanged(&mut self, at: usize, full: bool) -> Result<(), CaptureError> {
-        let CaptureBytes::Mapped { map, .. } = &self.bytes else {
-            return Ok(());
-        };
-        if !full && !map.faulted() {
-            return Ok(());
-        }
-        match map.check() {
-            Ok(()) => Ok(()),
-            Err(s) => {
-                self.done = true;
-                Err(CaptureError::Corrupt {
-                    path: self.name.clone(),
-                    packet: self.packet + 1,
-                    offset: s.offset.min(at as u64),
-                    what: s.to_string(),
-                })
+    /// Moves the window on to start at `pos` and fills it to `want` bytes (see
+    /// [`CaptureBytes::refill`]); returns the new position of `pos`.
+    fn refill(&mut self, pos: usize, want: usize) -> Result<usize, CaptureError> {
+        let base = self.bytes.base() + pos as u64;
+        self.bytes.refill(pos, want).map_err(|source| {
+            self.done = true;
+            CaptureError::Io {
+                path: format!("{} (reading at byte {base})", self.name),
+                source,
             }
-        }
+        })
     }
 
-    fn corrupt(&mut self, offset: usize, e: PcapError) -> CaptureError {
-        if let Err(shrunk) = self.check_unchanged(offset, true) {
-            return shrunk; // zeros from vanished pages are not the capture's corruption
+    /// At the end of what could be read: an error when the file is shorter than when it was
+    /// opened (another program truncated it while it was read).
+    fn check_shrunk(&mut self, at: u64) -> Result<(), CaptureError> {
+        let CaptureBytes::Window(w) = &self.bytes else {
+            return Ok(());
+        };
+        let read_to = w.base + w.buf.len() as u64;
+        if !w.eof || read_to >= w.opened_len {
+            return Ok(());
         }
+        let now = w.file.metadata().map(|m| m.len()).ok();
         self.done = true;
+        Err(CaptureError::Corrupt {
+            path: self.name.clone(),
+            packet: self.packet + 1,
+            offset: at.min(read_to),
+            what: format!(
+                "the file shrank while it was being read ({} bytes when opened, {} now); \
+                 the packets before this one were read",
+                w.opened_len,
+                now.map_or("unknown".to_string(), |n| n.to_string())
+            ),
+        })
+    }
+
+    fn corrupt(&mut self, offset: u64, e: PcapError) -> CaptureError {
+        if let Err(shrunk) = self.check_shrunk(offset) {
+            return shrunk; // a capture cut by another program is not the capture's corruption
+        }
         let what = match e {
             PcapError::IncompleteBuffer => "capture ends in the middle of this packet".to_string(),
             e => e.to_string(),
         };
+        self.corrupt_with(offset, what)
+    }
+
+    fn corrupt_with(&mut self, offset: u64, what: String) -> CaptureError {
+        self.done = true;
         CaptureError::Corrupt {
             path: self.name.clone(),
             packet: self.packet + 1,
-            offset: offset as u64,
+            offset,
             what,
         }
     }
@@ -676,6 +748,87 @@ mod tests {
             f.extend_from_slice(fr);
         }
         f
+    }
+
+    /// A capture's datagrams (packet number, time, payload), the error that ended it, its counts.
+    type ReadAll = (Vec<(u64, i64, Vec<u8>)>, Option<String>, CaptureStats);
+
+    /// Every datagram of `r`, with its packet number and time, and the error that ended it.
+    fn read_all(mut r: CaptureReader) -> ReadAll {
+        let mut got = Vec::new();
+        loop {
+            match r.next_datagram() {
+                Ok(Some(d)) => got.push((d.packet, d.ts_ms, d.payload.to_vec())),
+                Ok(None) => return (got, None, r.stats),
+                Err(e) => return (got, Some(e.to_string()), r.stats),
+            }
+        }
+    }
+
+    fn file_with(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c.pcap");
+        std::fs::write(&p, bytes).unwrap();
+        (d, p)
+    }
+
+    /// A file read through its window gives what the same bytes give held whole, across many
+    /// refills, with packets of every size up to 64 KiB straddling the window's ends.
+    #[test]
+    fn a_capture_read_through_the_window_reads_as_held_whole() {
+        let frames: Vec<Vec<u8>> = (0..400u32)
+            .map(|i| ipv4_udp(&vec![i as u8; (i as usize * 7919) % 65_000]))
+            .collect();
+        let bytes = pcap(&frames);
+        assert!(bytes.len() > 8 * WINDOW);
+        let (_d, p) = file_with(&bytes);
+        let whole = read_all(CaptureReader::from_bytes("c", bytes.clone()).unwrap());
+        let windowed = read_all(CaptureReader::open(&p).unwrap());
+        assert_eq!(whole.0.len(), 400);
+        assert_eq!(windowed, whole);
+        // Cut inside the last packet: the same error, with the same byte offset, either way.
+        let cut = &bytes[..bytes.len() - 10];
+        let (_d2, p2) = file_with(cut);
+        let whole = read_all(CaptureReader::from_bytes("c", cut.to_vec()).unwrap());
+        let windowed = read_all(CaptureReader::open(&p2).unwrap());
+        assert_eq!(windowed.0, whole.0);
+        let (a, b) = (whole.1.unwrap(), windowed.1.unwrap());
+        assert!(
+            a.contains("packet 400 (byte ") && a.contains("ends in the middle"),
+            "{a}"
+        );
+        assert_eq!(a.split(':').nth(1), b.split(':').nth(1), "{a} / {b}");
+    }
+
+    /// A record longer than the window is read by growing it; one whose length field asks for
+    /// more than any capture holds is reported as corrupt, with its offset, not read.
+    #[test]
+    fn long_records_grow_the_window_and_absurd_ones_are_corrupt() {
+        let big = vec![0x45; 3 * WINDOW]; // a 3 MiB frame: read, counted, not UDP
+        let bytes = pcap(&[ipv4_udp(b"before"), big, ipv4_udp(b"after")]);
+        let (_d, p) = file_with(&bytes);
+        let (got, err, stats) = read_all(CaptureReader::open(&p).unwrap());
+        assert_eq!(err, None);
+        let payloads: Vec<&[u8]> = got.iter().map(|g| &g.2[..]).collect();
+        assert_eq!(payloads, [&b"before"[..], b"after"]);
+        assert_eq!((stats.packets, stats.udp), (3, 2));
+
+        // Record 2's length field corrupted to 4 GiB: in a file that ends first, the capture ends
+        // in the middle of it; in a file longer than MAX_RECORD, it is too long to be a packet.
+        let second = 24 + 16 + 31;
+        for (tail, what) in [
+            (4 * WINDOW, "capture ends in the middle of this packet"),
+            (MAX_RECORD + WINDOW, "longer than"),
+        ] {
+            let mut bytes = pcap(&[ipv4_udp(b"one"), ipv4_udp(b"two"), vec![0; tail]]);
+            bytes[second + 8..second + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+            let (_d, p) = file_with(&bytes);
+            let (got, err, _) = read_all(CaptureReader::open(&p).unwrap());
+            assert_eq!(got.len(), 1);
+            let err = err.unwrap();
+            assert!(err.contains(&format!("packet 2 (byte {second})")), "{err}");
+            assert!(err.contains(what), "{err}");
+        }
     }
 
     #[test]

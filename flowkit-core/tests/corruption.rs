@@ -347,9 +347,9 @@ fn truncated_during_a_batch(block_read: BlockRead) {
     );
 }
 
-/// A mapped capture truncated while it is imported: an error naming the file and offset.
+/// A capture truncated while it is imported: an error naming the file and offset.
 #[test]
-fn capture_truncated_while_mapped_is_reported() {
+fn capture_truncated_while_read_is_reported() {
     use flowkit_core::capture::CaptureReader;
     use flowkit_core::export::{loopback_endpoints, PcapDatagramWriter};
     let d = tempfile::tempdir().unwrap();
