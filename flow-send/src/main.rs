@@ -149,21 +149,23 @@ fn generate(args: &Args, protocol: Protocol, socket: &UdpSocket) -> Result<(), T
     while flows.peek().is_some() || !pending.is_empty() {
         let room = enc.max_flows() - pending.len();
         pending.extend(flows.by_ref().take(room));
-        let chunk: Vec<FlowRecord> = pending.drain(..enc.fitting(&pending)).collect();
+        let take = enc.fitting(&pending);
+        let chunk = &pending[..take];
         let export = now_ms().max(chunk.iter().map(|f| f.end_ms).max().unwrap_or(0));
-        enc.encode(&chunk, export, &mut buf)
+        enc.encode(chunk, export, &mut buf)
             .map_err(|e| ToolError::Usage(e.to_string()))?;
         match socket.send(&buf) {
             Ok(_) => {
                 datagrams += 1;
-                sent_flows += chunk.len() as u64;
+                sent_flows += take as u64;
             }
             // The kernel refused (no buffer): counted, and the pace goes on.
             Err(_) => {
                 failed += 1;
-                failed_flows += chunk.len() as u64;
+                failed_flows += take as u64;
             }
         }
+        pending.drain(..take);
         pace(
             start,
             Duration::from_secs_f64((sent_flows + failed_flows) as f64 / args.flow_rate as f64),

@@ -147,12 +147,9 @@ impl std::ops::Deref for CaptureBytes {
     }
 }
 
-/// Bytes a window holds after a refill: large enough that the copy left over from the previous
-/// window (less than [`WINDOW_LOW`]) is cheap, small enough to stay in the processor's cache.
+/// Bytes a window holds after a refill: few read calls, and small enough to stay in the
+/// processor's cache.
 const WINDOW: usize = 1 << 20;
-/// A window is refilled when fewer bytes than this are left after the reading position (more
-/// than any packet of a capture with the usual 256 KiB snap length).
-const WINDOW_LOW: usize = 320 << 10;
 /// Longest packet record read (the usual snap length is 256 KiB): bounds the window grown for a
 /// record whose length field is corrupt.
 const MAX_RECORD: usize = 16 << 20;
@@ -183,21 +180,12 @@ impl CaptureBytes {
         };
         w.buf.drain(..pos);
         w.base += pos as u64;
-        while w.buf.len() < want && !w.eof {
-            let have = w.buf.len();
-            w.buf.resize(want, 0);
-            match std::io::Read::read(&mut w.file, &mut w.buf[have..]) {
-                Ok(0) => {
-                    w.buf.truncate(have);
-                    w.eof = true;
-                }
-                Ok(n) => w.buf.truncate(have + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => w.buf.truncate(have),
-                Err(e) => {
-                    w.buf.truncate(have);
-                    return Err(e);
-                }
-            }
+        if w.buf.len() < want && !w.eof {
+            // Into the buffer's spare capacity, which is not zeroed first.
+            let need = (want - w.buf.len()) as u64;
+            use std::io::Read;
+            let got = (&w.file).take(need).read_to_end(&mut w.buf)?;
+            w.eof = (got as u64) < need;
         }
         Ok(0)
     }
@@ -292,8 +280,9 @@ impl CaptureReader {
     /// corrupt at a packet (after which the reader is finished).
     pub fn next_datagram(&mut self) -> Result<Option<Datagram<'_>>, CaptureError> {
         loop {
-            if !self.done && self.bytes.len() - self.pos < WINDOW_LOW && !self.bytes.at_end() {
+            if !self.done && self.pos >= self.bytes.len() && !self.bytes.at_end() {
                 self.pos = self.refill(self.pos, WINDOW)?;
+                continue;
             }
             if self.done || self.pos >= self.bytes.len() {
                 if !self.done {
@@ -364,8 +353,10 @@ impl CaptureReader {
             };
             let frame = match frame {
                 Ok(f) => f,
-                // A record longer than what the window holds: read more of the file (a corrupt
-                // length that would need more than MAX_RECORD is the capture's corruption).
+                // A record running past the window: the window moves on to start at it and is
+                // filled again, grown for a record longer than it (a corrupt length that would
+                // need more than MAX_RECORD is the capture's corruption). Only the record's
+                // partial bytes are moved, not a margin kept ahead of every packet.
                 Err(PcapError::IncompleteBuffer)
                     if !self.bytes.at_end() && self.bytes.len() - start < MAX_RECORD =>
                 {

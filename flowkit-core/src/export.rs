@@ -147,12 +147,13 @@ impl ExportEncoder {
         if self.packets.is_multiple_of(self.template_every) {
             fixed += template_set_len();
         }
+        let record_len = [self.record_len(false), self.record_len(true)];
         // Bytes of one family's data set holding `n` records.
         let set = |v6: bool, n: usize| {
             if n == 0 {
                 return 0;
             }
-            let len = 4 + n * self.record_len(v6);
+            let len = 4 + n * record_len[v6 as usize];
             if v9 {
                 len.next_multiple_of(4)
             } else {

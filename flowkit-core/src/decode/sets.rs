@@ -733,7 +733,8 @@ impl std::fmt::Debug for ColumnKernel {
 }
 
 impl ColumnKernel {
-    /// The kernel of a column operation; `None` for a slot that is not a plain column.
+    /// The kernel of a column operation; `None` for a slot that is not a plain column of the
+    /// flow record (times, ICMP, sampling: resolved record by record).
     pub(crate) fn new(op: Op) -> Option<ColumnKernel> {
         macro_rules! int {
             ($col:ident, $ty:ty) => {

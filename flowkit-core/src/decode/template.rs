@@ -142,9 +142,7 @@ pub struct Template {
 pub struct ColumnPlan {
     /// Bytes per record.
     pub record_len: usize,
-    /// Operations that fill one column each.
-    pub columns: Vec<Op>,
-    /// The same operations bound to the loops that fill their columns.
+    /// Operations that fill one column each, bound to the loops that fill their columns.
     pub(crate) kernels: Vec<super::sets::ColumnKernel>,
     /// The columns the operations fill, a bit per [`Slot`]; the others take the set's constant.
     pub written: u64,
@@ -202,10 +200,8 @@ impl SimpleTimes {
 
 impl ColumnPlan {
     fn new(record_len: usize, ops: &[Op]) -> Option<ColumnPlan> {
-        let mut seen = 0u64;
         let mut plan = ColumnPlan {
             record_len,
-            columns: Vec::new(),
             kernels: Vec::new(),
             written: 0,
             per_record: Vec::new(),
@@ -214,15 +210,13 @@ impl ColumnPlan {
             v6: false,
         };
         for op in ops {
-            if is_column(op.slot) {
-                if seen & (1 << op.slot as u64) != 0 {
+            if let Some(kernel) = super::sets::ColumnKernel::new(*op) {
+                if plan.written & (1 << op.slot as u64) != 0 {
                     return None; // a column named twice: the general path decides
                 }
-                seen |= 1 << op.slot as u64;
+                plan.written |= 1 << op.slot as u64;
                 plan.v6 |= matches!(op.slot, Slot::SrcAddr | Slot::DstAddr) && op.len == 16;
-                plan.columns.push(*op);
-                plan.kernels
-                    .push(super::sets::ColumnKernel::new(*op).expect("a column slot"));
+                plan.kernels.push(kernel);
             } else {
                 plan.icmp |= matches!(
                     op.slot,
@@ -232,35 +226,8 @@ impl ColumnPlan {
             }
         }
         plan.simple = SimpleTimes::new(&plan.per_record);
-        plan.written = seen;
         Some(plan)
     }
-}
-
-/// Slots that are plain columns of the flow record.
-fn is_column(slot: Slot) -> bool {
-    use Slot::*;
-    matches!(
-        slot,
-        SrcAddr
-            | DstAddr
-            | NextHop
-            | SrcPort
-            | DstPort
-            | Protocol
-            | TcpFlags
-            | Tos
-            | Packets
-            | Octets
-            | RevPackets
-            | RevOctets
-            | InputIf
-            | OutputIf
-            | SrcAs
-            | DstAs
-            | SrcMask
-            | DstMask
-    )
 }
 
 /// A template record as read, before it is compiled: an exporter re-sends the same templates
