@@ -3,7 +3,7 @@
 use clap::Parser;
 use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::print::{Format, PrintOptions, Printer};
-use flowkit_core::timefmt;
+use flowkit_core::time;
 use std::io::{self, Write};
 
 const TOOL: &str = "flow-print";
@@ -89,7 +89,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         format: args.format,
         names: args.names,
         wide: args.wide,
-        tz: timefmt::zone(args.input.utc),
+        tz: time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
     };
     let printer = Printer::new(opts.clone()).map_err(|e| ToolError::Usage(e.to_string()))?;
 

@@ -1,6 +1,7 @@
 //! Writing findings: text for an analyst, CSV (one row per evidence flow), JSON (one document).
 
-use super::{endpoint, utc, Finding};
+use super::{endpoint, Finding};
+use crate::time;
 use crate::record::FlowRecord;
 use jiff::tz::TimeZone;
 use serde::Serialize;
@@ -17,16 +18,36 @@ pub enum HuntFormat {
     Json,
 }
 
-/// A civil time in `tz`: `2010-11-09 14:20:53.999`.
+/// A time for reading in `tz` ([`time::text`]): `2010-11-09 14:20:53.999` in UTC, with the
+/// offset elsewhere.
 pub fn civil(ms: i64, tz: &TimeZone) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => format!(
-            "{}.{:03}",
-            t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S"),
-            ms.rem_euclid(1000)
-        ),
-        Err(_) => ms.to_string(),
+    time::text(ms, tz)
+}
+
+/// The facts of a finding with every time in them (written by the detectors as UTC RFC 3339,
+/// [`super::utc`]) rewritten by `render` in the display zone, so a report shows one zone.
+fn rezoned(
+    facts: &serde_json::Map<String, serde_json::Value>,
+    render: &dyn Fn(i64) -> String,
+) -> serde_json::Map<String, serde_json::Value> {
+    fn walk(v: &mut serde_json::Value, render: &dyn Fn(i64) -> String) {
+        match v {
+            serde_json::Value::String(s) => {
+                // Only the detectors' own form: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+                if s.len() == 24 && s.ends_with('Z') && s.as_bytes()[10] == b'T' {
+                    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+                        *s = render(t.as_millisecond());
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| walk(v, render)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| walk(v, render)),
+            _ => {}
+        }
     }
+    let mut out = facts.clone();
+    out.values_mut().for_each(|v| walk(v, render));
+    out
 }
 
 fn proto_name(p: u8) -> String {
@@ -77,12 +98,13 @@ fn write_flow_text(
     };
     writeln!(
         out,
-        "      {role:<12} {start}  {end:<12}  {:<22} -> {:<22} {:<5} {:>7} {:>10} {flags}",
+        "      {role:<12} {start}  {end:<w$}  {:<22} -> {:<22} {:<5} {:>7} {:>10} {flags}",
         endpoint(r.src_addr, r.src_port),
         endpoint(r.dst_addr, r.dst_port),
         proto_name(r.protocol),
         r.packets,
         r.octets,
+        w = start.len().saturating_sub(11),
     )
 }
 
@@ -216,7 +238,7 @@ pub fn write_text(
             civil(f.last_ms, tz)
         )?;
         writeln!(out, "    {}", f.summary)?;
-        write_facts(out, &f.facts)?;
+        write_facts(out, &rezoned(&f.facts, &|ms| time::text(ms, tz)))?;
         if f.evidence.is_empty() {
             continue;
         }
@@ -228,8 +250,17 @@ pub fn write_text(
         writeln!(out, "    evidence ({} flows{more}):", f.evidence.len())?;
         writeln!(
             out,
-            "      {:<12} {:<23}  {:<12}  {:<22}    {:<22} {:<5} {:>7} {:>10} flags",
-            "role", "start", "end", "source", "destination", "proto", "packets", "octets"
+            "      {:<12} {:<w$}  {:<e$}  {:<22}    {:<22} {:<5} {:>7} {:>10} flags",
+            "role",
+            "start",
+            "end",
+            "source",
+            "destination",
+            "proto",
+            "packets",
+            "octets",
+            w = time::text(0, tz).len(),
+            e = time::text(0, tz).len().saturating_sub(11),
         )?;
         for e in &f.evidence {
             write_flow_text(out, e.role, &e.flow, tz)?;
@@ -248,8 +279,9 @@ pub fn csv_io(e: csv::Error) -> io::Error {
 }
 
 /// Writes findings as CSV: a header, then one row per evidence flow (a finding without
-/// evidence gets one row with empty flow columns).
-pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+/// evidence gets one row with empty flow columns). Times are ISO 8601 in `tz` ([`time::iso`]).
+pub fn write_csv(out: &mut dyn Write, findings: &[Finding], tz: &TimeZone) -> io::Result<()> {
+    let utc = |ms| time::iso(ms, tz);
     let mut w = csv::Writer::from_writer(out);
     let to_io = csv_io;
     w.write_record([
@@ -328,15 +360,28 @@ struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
 }
 
-/// Writes findings as one JSON document (`first`/`last` added as RFC 3339 UTC times).
-pub fn write_json(out: &mut dyn Write, detector: &str, findings: &[Finding]) -> io::Result<()> {
+/// Writes findings as one JSON document (`first`/`last` added, and the times among the facts,
+/// as ISO 8601 in `tz`, [`time::iso`]).
+pub fn write_json(
+    out: &mut dyn Write,
+    detector: &str,
+    findings: &[Finding],
+    tz: &TimeZone,
+) -> io::Result<()> {
+    let rezoned: Vec<Finding> = findings
+        .iter()
+        .map(|f| Finding {
+            facts: rezoned(&f.facts, &|ms| time::iso(ms, tz)),
+            ..f.clone()
+        })
+        .collect();
     let report = JsonReport {
         detector,
-        findings: findings
+        findings: rezoned
             .iter()
             .map(|f| JsonFinding {
-                first: utc(f.first_ms),
-                last: utc(f.last_ms),
+                first: time::iso(f.first_ms, tz),
+                last: time::iso(f.last_ms, tz),
                 finding: f,
             })
             .collect(),
@@ -355,7 +400,7 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         HuntFormat::Text => write_text(out, detector, findings, tz),
-        HuntFormat::Csv => write_csv(out, findings),
-        HuntFormat::Json => write_json(out, detector, findings),
+        HuntFormat::Csv => write_csv(out, findings, tz),
+        HuntFormat::Json => write_json(out, detector, findings, tz),
     }
 }
