@@ -24,29 +24,50 @@ pub fn civil(ms: i64, tz: &TimeZone) -> String {
     time::text(ms, tz)
 }
 
-/// The facts of a finding with every time in them (written by the detectors as UTC RFC 3339,
-/// [`super::utc`]) rewritten by `render` in the display zone, so a report shows one zone.
-fn rezoned(
-    facts: &serde_json::Map<String, serde_json::Value>,
-    render: &dyn Fn(i64) -> String,
-) -> serde_json::Map<String, serde_json::Value> {
+/// `s` with every time the detectors wrote in it (UTC RFC 3339, [`super::utc`]:
+/// `2010-11-09T14:20:53.999Z`) rewritten by `render` in the display zone, so a report shows
+/// one zone.
+fn rezone_text(s: &str, render: &dyn Fn(i64) -> String) -> String {
+    const SHAPE: &[u8; 24] = b"dddd-dd-ddTdd:dd:dd.dddZ";
+    let fits = |w: &[u8]| {
+        w.iter().zip(SHAPE).all(|(&c, &p)| match p {
+            b'd' => c.is_ascii_digit(),
+            _ => c == p,
+        })
+    };
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i + SHAPE.len() <= b.len() {
+        if fits(&b[i..i + SHAPE.len()]) {
+            if let Ok(t) = s[i..i + SHAPE.len()].parse::<jiff::Timestamp>() {
+                out.push_str(&s[copied..i]);
+                out.push_str(&render(t.as_millisecond()));
+                i += SHAPE.len();
+                copied = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&s[copied..]);
+    out
+}
+
+/// A finding's facts and summary with their times in the display zone ([`rezone_text`]).
+fn rezoned(f: &Finding, render: &dyn Fn(i64) -> String) -> Finding {
     fn walk(v: &mut serde_json::Value, render: &dyn Fn(i64) -> String) {
         match v {
-            serde_json::Value::String(s) => {
-                // Only the detectors' own form: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-                if s.len() == 24 && s.ends_with('Z') && s.as_bytes()[10] == b'T' {
-                    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-                        *s = render(t.as_millisecond());
-                    }
-                }
-            }
+            serde_json::Value::String(s) => *s = rezone_text(s, render),
             serde_json::Value::Array(a) => a.iter_mut().for_each(|v| walk(v, render)),
             serde_json::Value::Object(o) => o.values_mut().for_each(|v| walk(v, render)),
             _ => {}
         }
     }
-    let mut out = facts.clone();
-    out.values_mut().for_each(|v| walk(v, render));
+    let mut out = f.clone();
+    out.summary = rezone_text(&f.summary, render);
+    out.facts.values_mut().for_each(|v| walk(v, render));
     out
 }
 
@@ -217,6 +238,7 @@ pub fn write_text(
         n => writeln!(out, "{detector}: {n} findings, highest score first")?,
     }
     for f in findings {
+        let f = &rezoned(f, &|ms| time::text(ms, tz));
         writeln!(out)?;
         let who = match f.peer {
             Some(p) => format!("{}  peer {p}", f.subject),
@@ -238,7 +260,7 @@ pub fn write_text(
             civil(f.last_ms, tz)
         )?;
         writeln!(out, "    {}", f.summary)?;
-        write_facts(out, &rezoned(&f.facts, &|ms| time::text(ms, tz)))?;
+        write_facts(out, &f.facts)?;
         if f.evidence.is_empty() {
             continue;
         }
@@ -308,6 +330,7 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding], tz: &TimeZone) -> io
     ])
     .map_err(to_io)?;
     for f in findings {
+        let f = &rezoned(f, &|ms| time::iso(ms, tz));
         let head = [
             f.rank.to_string(),
             f.detector.to_string(),
@@ -370,10 +393,7 @@ pub fn write_json(
 ) -> io::Result<()> {
     let rezoned: Vec<Finding> = findings
         .iter()
-        .map(|f| Finding {
-            facts: rezoned(&f.facts, &|ms| time::iso(ms, tz)),
-            ..f.clone()
-        })
+        .map(|f| rezoned(f, &|ms| time::iso(ms, tz)))
         .collect();
     let report = JsonReport {
         detector,

@@ -44,8 +44,8 @@ pub enum TimeError {
     },
     /// A local time that the zone skips (clocks moved forward over it).
     #[error(
-        "{text:?} does not exist in {zone}: clocks moved from {before} to {after}; \
-         give a time outside the gap, or an offset (e.g. '{example}')"
+        "{text:?} does not exist in {zone}: clocks moved forward over it (offset {before} to \
+         {after}); give a time outside the gap, or an offset (e.g. '{example}')"
     )]
     Gap {
         /// The argument as given.
@@ -61,13 +61,13 @@ pub enum TimeError {
     },
     /// `TZ` names no zone and is no rule.
     #[error(
-        "unknown time zone TZ={tz:?} ({why}); use a tz database name such as Europe/Paris or \
+        "unknown time zone TZ={tz:?}: {why}; use a tz database name such as Europe/Paris or \
          America/New_York, a POSIX rule such as EST5EDT,M3.2.0,M11.1.0, or --utc"
     )]
     UnknownZone {
         /// The value of `TZ`.
         tz: String,
-        /// jiff's reason.
+        /// Where it was looked for.
         why: String,
     },
 }
@@ -92,6 +92,14 @@ pub fn zone_name(tz: &TimeZone) -> String {
             _ => "the local zone".into(),
         },
     }
+}
+
+/// An offset as ISO 8601 writes it: `-05:00`, `+00:00`, `+05:45`.
+pub fn offset_text(o: jiff::tz::Offset) -> String {
+    let s = o.seconds();
+    let a = s.unsigned_abs();
+    let sign = if s < 0 { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
 }
 
 /// `ms` (UTC milliseconds since the epoch) as ISO 8601 / RFC 3339 in `tz`, with milliseconds and

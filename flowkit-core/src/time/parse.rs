@@ -123,9 +123,9 @@ pub fn parse_time(text: &str, tz: &TimeZone) -> Result<Parsed, TimeError> {
             Err(TimeError::Gap {
                 text: text.to_string(),
                 zone: zone_name(tz),
-                before: format!("UTC{before}"),
-                after: format!("UTC{after}"),
-                example: format!("{s} {before}"),
+                before: super::offset_text(before),
+                after: super::offset_text(after),
+                example: format!("{s} {}", super::offset_text(before)),
             })
         }
     }

@@ -29,10 +29,13 @@ fn system_zone() -> Result<TimeZone, TimeError> {
     }
     match TimeZone::try_system() {
         Ok(tz) => Ok(tz),
-        Err(e) => match std::env::var_os("TZ") {
+        Err(_) => match std::env::var_os("TZ") {
             Some(v) => Err(TimeError::UnknownZone {
                 tz: v.to_string_lossy().into_owned(),
-                why: e.to_string(),
+                why: format!(
+                    "no such zone in the tz database ({}), no POSIX rule, no zone file",
+                    std::env::var("TZDIR").unwrap_or_else(|_| ZONEINFO.into())
+                ),
             }),
             // No TZ and no readable /etc/localtime: UTC, as the C library takes it.
             None => Ok(TimeZone::UTC),
