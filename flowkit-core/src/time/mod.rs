@@ -28,6 +28,7 @@ pub use parse::{parse_duration_secs, parse_time, resolve_local, Parsed};
 pub use zone::zone;
 
 use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 /// A time argument, or the zone, that could not be understood.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -126,3 +127,52 @@ pub fn text(ms: i64, tz: &TimeZone) -> String {
     }
     String::from_utf8(out).unwrap_or_default()
 }
+
+/// A short label for a plot's axis: `11-07 01:00` (`date`), `01:00`, or `01:00:30` (`seconds`).
+pub fn short(ms: i64, tz: &TimeZone, date: bool, seconds: bool) -> String {
+    let c = Clock::new(tz.clone()).civil(ms);
+    let mut s = String::with_capacity(14);
+    if date {
+        s.push_str(&format!("{:02}-{:02} ", c.month, c.day));
+    }
+    s.push_str(&format!("{:02}:{:02}", c.hour, c.minute));
+    if seconds {
+        s.push_str(&format!(":{:02}", c.second));
+    }
+    s
+}
+
+/// Seconds since local midnight of a time in `tz` (the filter's `time` primitive, as flow-tools'
+/// localtime()) (UTC for times outside the calendar).
+pub fn time_of_day(ms: i64, tz: &TimeZone) -> u32 {
+    let secs = ms.div_euclid(1000);
+    let offset = Timestamp::from_second(secs)
+        .map(|t| tz.to_offset(t).seconds() as i64)
+        .unwrap_or(0);
+    (secs + offset).rem_euclid(86_400) as u32
+}
+
+/// Times of day ([`time_of_day`]) for a column of times (the filter's `time` primitive): one offset for the block when the zone does not change offset
+/// within it (the usual case), else one lookup per flow.
+pub fn times_of_day(times: &[i64], tz: &TimeZone) -> Vec<u32> {
+    let (Some(&min), Some(&max)) = (times.iter().min(), times.iter().max()) else {
+        return Vec::new();
+    };
+    let constant = (|| {
+        let lo = Timestamp::from_second(min.div_euclid(1000)).ok()?;
+        let hi = Timestamp::from_second(max.div_euclid(1000)).ok()?;
+        let off = tz.to_offset(lo).seconds() as i64;
+        match tz.following(lo).next() {
+            Some(t) if t.timestamp() <= hi => None,
+            _ => Some(off),
+        }
+    })();
+    match constant {
+        Some(off) => times
+            .iter()
+            .map(|&ms| (ms.div_euclid(1000) + off).rem_euclid(86_400) as u32)
+            .collect(),
+        None => times.iter().map(|&ms| time_of_day(ms, tz)).collect(),
+    }
+}
+

@@ -155,3 +155,20 @@ fn zero_offset_zones_write_their_offset_only_utc_writes_z() {
     assert_eq!(text(t, &TimeZone::UTC), "2010-11-09 14:20:53.999");
     assert_eq!(text(t, &london), "2010-11-09 14:20:53.999+00:00");
 }
+
+#[test]
+fn time_of_day_in_a_zone() {
+    let t = 1_289_312_405_000; // 2010-11-09 14:20:05 UTC
+    assert_eq!(time_of_day(t, &TimeZone::UTC), 14 * 3600 + 20 * 60 + 5);
+    let brt = TimeZone::fixed(jiff::tz::offset(-3));
+    assert_eq!(time_of_day(t, &brt), 11 * 3600 + 20 * 60 + 5);
+    assert_eq!(time_of_day(-1, &TimeZone::UTC), 86_399);
+    // A block across a DST change gets per-flow offsets.
+    let ny = TimeZone::posix("EST5EDT,M3.2.0,M11.1.0").unwrap();
+    let before = 1_288_504_800_000; // 2010-10-31 06:00 UTC = 02:00 EDT
+    let after = 1_289_127_600_000; // 2010-11-07 11:00 UTC = 06:00 EST
+    assert_eq!(
+        times_of_day(&[before, after], &ny),
+        vec![2 * 3600, 6 * 3600]
+    );
+}
