@@ -52,10 +52,9 @@ enum Export {
 
 fn config(args: &Args) -> Result<GenConfig, ToolError> {
     let utc = time::zone(true).map_err(|e| ToolError::Usage(e.to_string()))?;
-    let start_ms =
-        time::parse_time(&args.start, &utc)
-            .map_err(|e| ToolError::Usage(e.to_string()))?
-            .ms;
+    let start_ms = time::parse_time(&args.start, &utc)
+        .map_err(|e| ToolError::Usage(e.to_string()))?
+        .ms;
     let span_secs =
         time::parse_duration_secs(&args.span).map_err(|e| ToolError::Usage(e.to_string()))?;
     let v5 = matches!(args.export, Export::V5) && args.pcap.is_some();

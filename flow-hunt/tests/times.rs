@@ -10,13 +10,12 @@ fn times(text: &str) -> Vec<String> {
     let mut rest = text;
     while let Some(i) = rest.find("2010-11-") {
         let tail = &rest[i..];
-        let mut end = tail
-            .find(|c: char| c == '"' || c == ',' || c == ')' || c == '\n' || c == ' ')
-            .unwrap_or(tail.len());
+        let mut end = tail.find(['"', ',', ')', '\n', ' ']).unwrap_or(tail.len());
         // `2010-11-09 09:20:53.999-05:00`: the clock after the space belongs to it.
-        if tail[end..].starts_with(' ') && tail[end + 1..].starts_with(|c: char| c.is_ascii_digit()) {
+        if tail[end..].starts_with(' ') && tail[end + 1..].starts_with(|c: char| c.is_ascii_digit())
+        {
             let more = tail[end + 1..]
-                .find(|c: char| c == '"' || c == ',' || c == ')' || c == '\n' || c == ' ')
+                .find(['"', ',', ')', '\n', ' '])
                 .unwrap_or(tail.len() - end - 1);
             end += 1 + more;
         }

@@ -79,8 +79,8 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
     };
     let path = Path::new(o);
     if o.ends_with('/') || path.is_dir() {
-        let secs = time::parse_duration_secs(&args.rotate)
-            .map_err(|e| ToolError::Usage(e.to_string()))?;
+        let secs =
+            time::parse_duration_secs(&args.rotate).map_err(|e| ToolError::Usage(e.to_string()))?;
         if !(-3..=3).contains(&args.nest) {
             return Err(ToolError::Usage(format!(
                 "--nest {}: use -3 to 3",

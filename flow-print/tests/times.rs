@@ -70,7 +70,11 @@ fn every_time_form_selects_the_same_window() {
         ("2010-11-07 05:00", "2010-11-07 07:00", "UTC"),
         ("2010-11-07T05:00:00Z", "2010-11-07T07:00:00Z", ny),
         ("2010-11-07 05:00Z", "2010-11-07 07:00 Z", ny),
-        ("2010-11-07 01:00:00-04:00", "2010-11-07 02:00:00 -05:00", ny),
+        (
+            "2010-11-07 01:00:00-04:00",
+            "2010-11-07 02:00:00 -05:00",
+            ny,
+        ),
         ("2010-11-07T01:00-0400", "2010-11-07T02:00-05", ny),
         ("@1289106000", "1289113200", ny),
         ("11/07/2010 05:00:00", "11/07/2010 07:00:00", "UTC"),
@@ -89,7 +93,11 @@ fn every_time_form_selects_the_same_window() {
             want.clone()
         };
         assert_eq!(got, expect, "-t {t:?} -T {tt:?} in {tz}");
-        assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     // A date alone is its midnight.
     let o = print(&["-f", "csv", "-T", "2010-11-07"], "UTC");
@@ -99,7 +107,14 @@ fn every_time_form_selects_the_same_window() {
 #[test]
 fn an_hour_that_happened_twice_is_the_first_with_a_note() {
     let o = print(
-        &["-f", "csv", "-t", "2010-11-07 01:30", "-T", "2010-11-07 01:30 -05:00"],
+        &[
+            "-f",
+            "csv",
+            "-t",
+            "2010-11-07 01:30",
+            "-T",
+            "2010-11-07 01:30 -05:00",
+        ],
         "America/New_York",
     );
     let got = starts(&o);
@@ -108,7 +123,10 @@ fn an_hour_that_happened_twice_is_the_first_with_a_note() {
     assert_eq!(got.last(), Some(&ms("2010-11-07T06:20:00Z")));
     assert_eq!(got.len(), 6);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("note: -t \"2010-11-07 01:30\" happened twice"), "{err}");
+    assert!(
+        err.contains("note: -t \"2010-11-07 01:30\" happened twice"),
+        "{err}"
+    );
     assert!(err.contains("'2010-11-07 01:30 -05:00'"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
@@ -127,7 +145,13 @@ fn zones_utc_z_london_offsets_and_unknown_zones() {
     let first = |o: &Output| {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
-        text.lines().nth(1).unwrap().split(',').next().unwrap().to_string()
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string()
     };
     assert_eq!(
         first(&print(&["-f", "csv", "--utc"], "America/New_York")),

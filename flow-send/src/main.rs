@@ -114,8 +114,8 @@ fn replay(args: &Args, socket: &UdpSocket) -> Result<(), ToolError> {
 }
 
 fn generate(args: &Args, protocol: Protocol, socket: &UdpSocket) -> Result<(), ToolError> {
-    let secs = time::parse_duration_secs(&args.duration)
-        .map_err(|e| ToolError::Usage(e.to_string()))?;
+    let secs =
+        time::parse_duration_secs(&args.duration).map_err(|e| ToolError::Usage(e.to_string()))?;
     if args.flow_rate == 0 {
         return Err(ToolError::Usage("--flow-rate must be above 0".into()));
     }

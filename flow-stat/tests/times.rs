@@ -68,7 +68,10 @@ fn hour_bins_across_the_fall_back_are_told_apart() {
     );
     // Each label, read back, is its bin: an hour apart from the last, from 04:00 UTC on.
     for (i, l) in labels.iter().enumerate() {
-        assert_eq!(ms(&l.replace(' ', "T")), CHANGE - 2 * 3_600_000 + i as i64 * 3_600_000);
+        assert_eq!(
+            ms(&l.replace(' ', "T")),
+            CHANGE - 2 * 3_600_000 + i as i64 * 3_600_000
+        );
     }
 }
 
@@ -81,7 +84,11 @@ fn csv_and_json_bins_carry_their_offsets_and_read_back() {
         let f: Vec<&str> = line.split(',').collect();
         let start_ms: i64 = f[1].parse().unwrap();
         assert_eq!(ms(f[0]), start_ms, "{line}");
-        let want = if start_ms < CHANGE { "-04:00" } else { "-05:00" };
+        let want = if start_ms < CHANGE {
+            "-04:00"
+        } else {
+            "-05:00"
+        };
         assert!(f[0].ends_with(want), "{line}");
         n += 1;
     }

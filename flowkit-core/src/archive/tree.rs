@@ -6,8 +6,8 @@
 
 use super::{ArchiveFileWriter, ArchiveSummary, WriterOptions};
 use crate::block::FlowBlock;
-use jiff::tz::TimeZone;
 use crate::time::Clock;
+use jiff::tz::TimeZone;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -80,10 +80,7 @@ impl TreeLayout {
         let (oh, om) = (secs.abs() / 3600, secs.abs() % 3600 / 60);
         dir.push(format!(
             "{}.{day}.{:02}{:02}{:02}{sign}{oh:02}{om:02}",
-            self.prefix,
-            z.hour,
-            z.minute,
-            z.second
+            self.prefix, z.hour, z.minute, z.second
         ));
         dir
     }

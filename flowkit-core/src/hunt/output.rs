@@ -1,8 +1,8 @@
 //! Writing findings: text for an analyst, CSV (one row per evidence flow), JSON (one document).
 
 use super::{endpoint, Finding};
-use crate::time;
 use crate::record::FlowRecord;
+use crate::time;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use std::io::{self, Write};

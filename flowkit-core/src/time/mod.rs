@@ -175,4 +175,3 @@ pub fn times_of_day(times: &[i64], tz: &TimeZone) -> Vec<u32> {
         None => times.iter().map(|&ms| time_of_day(ms, tz)).collect(),
     }
 }
-

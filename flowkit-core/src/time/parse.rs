@@ -119,15 +119,13 @@ pub fn parse_time(text: &str, tz: &TimeZone) -> Result<Parsed, TimeError> {
                 note: Some(note),
             })
         }
-        Local::Gap { before, after } => {
-            Err(TimeError::Gap {
-                text: text.to_string(),
-                zone: zone_name(tz),
-                before: super::offset_text(before),
-                after: super::offset_text(after),
-                example: format!("{s} {}", super::offset_text(before)),
-            })
-        }
+        Local::Gap { before, after } => Err(TimeError::Gap {
+            text: text.to_string(),
+            zone: zone_name(tz),
+            before: super::offset_text(before),
+            after: super::offset_text(after),
+            example: format!("{s} {}", super::offset_text(before)),
+        }),
     }
 }
 
@@ -230,7 +228,10 @@ fn parse_offset(s: &str) -> Option<Offset> {
         return None;
     }
     let h: i32 = digits[..2].parse().ok()?;
-    let m: i32 = digits.get(2..).filter(|m| !m.is_empty()).map_or(Some(0), |m| m.parse().ok())?;
+    let m: i32 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .map_or(Some(0), |m| m.parse().ok())?;
     if h > 25 || m > 59 {
         return None;
     }
