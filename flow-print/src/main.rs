@@ -57,11 +57,7 @@ fn comment_header(args: &Args, printer: &Printer, opts: &PrintOptions) -> Vec<u8
     } else {
         args.input.inputs.join(" ")
     };
-    let zone = if args.input.utc {
-        "UTC".to_string()
-    } else {
-        opts.tz.iana_name().unwrap_or("local (TZ)").to_string()
-    };
+    let zone = time::zone_name(&opts.tz);
     let mut lines = vec![
         format!("{c}"),
         format!("{c} flowkit flow-print {}", env!("CARGO_PKG_VERSION")),
