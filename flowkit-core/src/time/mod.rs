@@ -53,9 +53,9 @@ pub enum TimeError {
         text: String,
         /// The zone's name.
         zone: String,
-        /// The last offset before the gap, as a time.
+        /// The offset before the gap, `±HH:MM`.
         before: String,
-        /// The first after it.
+        /// The offset after it.
         after: String,
         /// The same wall time with the offset in force before the gap.
         example: String,
