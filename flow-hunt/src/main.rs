@@ -8,7 +8,7 @@ use flowkit_core::hunt::scan::{Scan, ScanConfig};
 use flowkit_core::hunt::ssh::SshConfig;
 use flowkit_core::hunt::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
 use flowkit_core::hunt::{self, Detector, Narrowing, PortSet, Suppress};
-use flowkit_core::{timefmt, ColumnSet};
+use flowkit_core::{time, ColumnSet};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -156,7 +156,7 @@ fn duration_ms(text: &str, what: &str) -> Result<i64, ToolError> {
     if text.trim() == "0" {
         return Ok(0);
     }
-    timefmt::parse_duration_secs(text)
+    time::parse_duration_secs(text)
         .map(|s| s as i64 * 1000)
         .map_err(|e| usage(format!("{what}: {e}")))
 }
@@ -318,7 +318,7 @@ fn run(cli: Cli) -> Result<(), ToolError> {
         common.format(),
         det.name(),
         &findings,
-        &timefmt::zone(common.input.utc),
+        &time::zone(common.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
     )
     .map_err(ToolError::Output)?;
     out.flush().map_err(ToolError::Output)?;

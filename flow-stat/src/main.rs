@@ -4,7 +4,7 @@ use clap::Parser;
 use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::stat::output::{self, StatFormat};
 use flowkit_core::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
-use flowkit_core::timefmt;
+use flowkit_core::time;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -61,7 +61,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let mut report = match (&args.top, &args.bin) {
         (Some(k), _) => Report::Top(TopN::new(*k)),
         (None, Some(b)) => {
-            let secs = timefmt::parse_duration_secs(b)
+            let secs = time::parse_duration_secs(b)
                 .map_err(|e| ToolError::Usage(format!("--bin: {e}")))?;
             Report::Bins(TimeBins::new(secs as i64 * 1000))
         }
@@ -83,7 +83,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         Ok(())
     })?;
 
-    let tz = timefmt::zone(args.input.utc);
+    let tz = time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?;
     if let Some(path) = &args.plot {
         let doc = match &report {
             Report::Top(t) => {

@@ -30,7 +30,7 @@ pub mod record;
 pub mod stat;
 #[doc(hidden)]
 pub mod testdata;
-pub mod timefmt;
+pub mod time;
 
 pub use block::{AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
 pub use record::FlowRecord;

@@ -1,8 +1,7 @@
 //! Writing flow-stat's reports as text tables, CSV or JSON.
 
 use super::{KeyValue, Metric, Summary, TimeBins, TopN, Totals};
-use crate::hunt::output::civil;
-use crate::hunt::utc;
+use crate::time::{iso, text as civil};
 use jiff::tz::TimeZone;
 use serde_json::json;
 use std::io::{self, Write};
@@ -115,8 +114,8 @@ pub fn write_summary(
                     "flows": t.flows,
                     "packets": t.packets,
                     "octets": t.octets,
-                    "first_start": s.first_ms.map(utc),
-                    "last_end": s.last_ms.map(utc),
+                    "first_start": s.first_ms.map(|t| iso(t, tz)),
+                    "last_end": s.last_ms.map(|t| iso(t, tz)),
                     "first_start_ms": s.first_ms,
                     "last_end_ms": s.last_ms,
                     "protocols": protos,
@@ -238,8 +237,12 @@ pub fn write_bins(
         StatFormat::Text => {
             writeln!(
                 out,
-                "{:<23}  {:>12} {:>14} {:>16}",
-                "bin start", "flows", "packets", "octets"
+                "{:<w$}  {:>12} {:>14} {:>16}",
+                "bin start",
+                "flows",
+                "packets",
+                "octets",
+                w = civil(0, tz).len(),
             )?;
             for (t, x) in &series {
                 writeln!(
@@ -259,7 +262,7 @@ pub fn write_bins(
                 .map_err(csv_err)?;
             for (t, x) in &series {
                 w.write_record([
-                    utc(*t),
+                    iso(*t, tz),
                     t.to_string(),
                     x.flows.to_string(),
                     x.packets.to_string(),
@@ -273,7 +276,7 @@ pub fn write_bins(
             let list: Vec<serde_json::Value> = series
                 .iter()
                 .map(|(t, x)| {
-                    json!({"start": utc(*t), "start_ms": t, "flows": x.flows,
+                    json!({"start": iso(*t, tz), "start_ms": t, "flows": x.flows,
                            "packets": x.packets, "octets": x.octets})
                 })
                 .collect();
