@@ -40,6 +40,11 @@ struct Args {
     /// Write one JSON document.
     #[arg(long)]
     json: bool,
+    /// Packets and octets as exported: without multiplying sampled flows by their sampling
+    /// interval (by default they are, as nfdump does, and a note says so). Biflows' reverse
+    /// counts are always included.
+    #[arg(long)]
+    raw_counts: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -59,13 +64,13 @@ fn run(args: Args) -> Result<(), ToolError> {
         ));
     }
     let mut report = match (&args.top, &args.bin) {
-        (Some(k), _) => Report::Top(TopN::new(*k)),
+        (Some(k), _) => Report::Top(TopN::new(*k).raw_counts(args.raw_counts)),
         (None, Some(b)) => {
             let secs = timefmt::parse_duration_secs(b)
                 .map_err(|e| ToolError::Usage(format!("--bin: {e}")))?;
-            Report::Bins(TimeBins::new(secs as i64 * 1000))
+            Report::Bins(TimeBins::new(secs as i64 * 1000).raw_counts(args.raw_counts))
         }
-        (None, None) => Report::Summary(Summary::default()),
+        (None, None) => Report::Summary(Summary::default().raw_counts(args.raw_counts)),
     };
     let columns = match &report {
         Report::Summary(_) => Summary::columns(),

@@ -74,11 +74,12 @@ pub fn write_summary(
                     pct(x.octets, t.octets)
                 )?;
             }
-            Ok(())
+            s.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["protocol", "name", "flows", "packets", "octets"])
+            let note = s.counts.csv_cell();
+            w.write_record(["protocol", "name", "flows", "packets", "octets", "counts"])
                 .map_err(csv_err)?;
             for (p, x) in s.protocols() {
                 w.write_record([
@@ -87,6 +88,7 @@ pub fn write_summary(
                     x.flows.to_string(),
                     x.packets.to_string(),
                     x.octets.to_string(),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -96,6 +98,7 @@ pub fn write_summary(
                 t.flows.to_string(),
                 t.packets.to_string(),
                 t.octets.to_string(),
+                note,
             ])
             .map_err(csv_err)?;
             w.flush()
@@ -119,6 +122,7 @@ pub fn write_summary(
                     "last_end": s.last_ms.map(utc),
                     "first_start_ms": s.first_ms,
                     "last_end_ms": s.last_ms,
+                    "counts": s.counts.json(),
                     "protocols": protos,
                 }),
             )
@@ -177,7 +181,7 @@ pub fn write_top(
                     share(t)
                 )?;
             }
-            Ok(())
+            top.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
@@ -188,8 +192,10 @@ pub fn write_top(
                 "packets".into(),
                 "octets".into(),
                 format!("share_{metric}"),
+                "counts".into(),
             ])
             .map_err(csv_err)?;
+            let note = top.counts.csv_cell();
             for (i, (k, t)) in rows.iter().enumerate() {
                 w.write_record([
                     (i + 1).to_string(),
@@ -198,6 +204,7 @@ pub fn write_top(
                     t.packets.to_string(),
                     t.octets.to_string(),
                     format!("{:.4}", share(t)),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -219,6 +226,7 @@ pub fn write_top(
                     "by": metric,
                     "distinct": top.distinct(),
                     "counted": all,
+                    "counts": top.counts.json(),
                     "top": list,
                 }),
             )
@@ -251,12 +259,13 @@ pub fn write_bins(
                     x.octets
                 )?;
             }
-            Ok(())
+            bins.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["start", "start_ms", "flows", "packets", "octets"])
+            w.write_record(["start", "start_ms", "flows", "packets", "octets", "counts"])
                 .map_err(csv_err)?;
+            let note = bins.counts.csv_cell();
             for (t, x) in &series {
                 w.write_record([
                     utc(*t),
@@ -264,6 +273,7 @@ pub fn write_bins(
                     x.flows.to_string(),
                     x.packets.to_string(),
                     x.octets.to_string(),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -277,7 +287,10 @@ pub fn write_bins(
                            "packets": x.packets, "octets": x.octets})
                 })
                 .collect();
-            json_out(out, &json!({"bin_ms": bins.width_ms(), "bins": list}))
+            json_out(
+                out,
+                &json!({"bin_ms": bins.width_ms(), "counts": bins.counts.json(), "bins": list}),
+            )
         }
     }
 }

@@ -1,0 +1,192 @@
+//! What a flow's packets and octets count: the estimate of the traffic (exported counts times
+//! the sampling interval, both directions of an RFC 5103 biflow) or what the exporter sent.
+//!
+//! nfdump multiplies a sampled flow's counters by its sampling interval when it collects them
+//! (packets × (interval + space) / interval, both directions) and adds a biflow's reverse
+//! counters to every total; flowkit keeps the exported counters in the record
+//! ([`crate::FlowRecord::packets`], `sampling_interval` beside them) and scales where it sums,
+//! so `--raw-counts` can still show what was exported. [`CountNote`] tracks what was done to
+//! the flows summed, for the line every report prints about it.
+
+use crate::block::{ColumnId, ColumnSet, FlowBlock};
+use serde_json::{json, Value};
+
+/// The columns [`volume`] and [`CountNote::observe`] read besides packets and octets.
+pub fn columns() -> ColumnSet {
+    ColumnSet::of(&[
+        ColumnId::Packets,
+        ColumnId::Octets,
+        ColumnId::RevPackets,
+        ColumnId::RevOctets,
+        ColumnId::SamplingInterval,
+    ])
+}
+
+/// The factor row `i`'s counters are multiplied by: its sampling interval when it is over 1
+/// and `raw` is false, else 1.
+#[inline]
+pub fn scale(b: &FlowBlock<'_>, i: usize, raw: bool) -> u64 {
+    match b.sampling_interval[i] {
+        n if n > 1 && !raw => n as u64,
+        _ => 1,
+    }
+}
+
+/// Packets and octets of row `i`, both directions (forward and RFC 5103 reverse), multiplied
+/// by the sampling interval unless `raw`. Saturates rather than wrapping.
+#[inline]
+pub fn volume(b: &FlowBlock<'_>, i: usize, raw: bool) -> (u64, u64) {
+    let k = scale(b, i, raw);
+    (
+        b.packets[i]
+            .saturating_add(b.rev_packets[i])
+            .saturating_mul(k),
+        b.octets[i]
+            .saturating_add(b.rev_octets[i])
+            .saturating_mul(k),
+    )
+}
+
+/// Forward and reverse packets and octets of row `i`, each multiplied by the sampling interval
+/// unless `raw`: `(packets, octets, rev_packets, rev_octets)`.
+#[inline]
+pub fn directions(b: &FlowBlock<'_>, i: usize, raw: bool) -> (u64, u64, u64, u64) {
+    let k = scale(b, i, raw);
+    (
+        b.packets[i].saturating_mul(k),
+        b.octets[i].saturating_mul(k),
+        b.rev_packets[i].saturating_mul(k),
+        b.rev_octets[i].saturating_mul(k),
+    )
+}
+
+/// How the flows of a report were counted, to say so beside its numbers: how many were
+/// sampled (and at which intervals), whether they were scaled, how many were biflows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CountNote {
+    /// Exported counts, not scaled (`--raw-counts`).
+    pub raw: bool,
+    /// Flows counted.
+    pub flows: u64,
+    /// Flows with a sampling interval over 1.
+    pub sampled: u64,
+    /// Smallest sampling interval over 1 seen (0 when none).
+    pub min_interval: u32,
+    /// Largest sampling interval seen.
+    pub max_interval: u32,
+    /// Flows with reverse (RFC 5103 biflow) packets or octets.
+    pub biflows: u64,
+}
+
+impl CountNote {
+    /// A note for counts that are scaled (`raw` false) or as exported.
+    pub fn new(raw: bool) -> CountNote {
+        CountNote {
+            raw,
+            ..CountNote::default()
+        }
+    }
+
+    /// Adds row `i` of `b`.
+    #[inline]
+    pub fn add(&mut self, b: &FlowBlock<'_>, i: usize) {
+        self.flows += 1;
+        let n = b.sampling_interval[i];
+        if n > 1 {
+            self.sampled += 1;
+            self.min_interval = if self.min_interval == 0 {
+                n
+            } else {
+                self.min_interval.min(n)
+            };
+            self.max_interval = self.max_interval.max(n);
+        }
+        if b.rev_packets[i] | b.rev_octets[i] != 0 {
+            self.biflows += 1;
+        }
+    }
+
+    /// Adds every row of `b`.
+    pub fn observe(&mut self, b: &FlowBlock<'_>) {
+        for i in 0..b.len {
+            self.add(b, i);
+        }
+    }
+
+    /// True when the counts were multiplied by a sampling interval somewhere.
+    pub fn scaled(&self) -> bool {
+        !self.raw && self.sampled > 0
+    }
+
+    fn intervals(&self) -> String {
+        if self.min_interval == self.max_interval {
+            format!("1 in {}", self.max_interval)
+        } else {
+            format!("1 in {} to 1 in {}", self.min_interval, self.max_interval)
+        }
+    }
+
+    /// Sentences on how the packets and octets were counted; none when every flow was
+    /// unsampled and one-way (the counts are then simply what was exported).
+    pub fn lines(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.sampled > 0 && !self.raw {
+            v.push(format!(
+                "packets and octets scaled by sampling interval ({}) for {} of {} flows; \
+                 --raw-counts for exported values",
+                self.intervals(),
+                self.sampled,
+                self.flows
+            ));
+        } else if self.sampled > 0 {
+            v.push(format!(
+                "packets and octets as exported (--raw-counts): {} of {} flows were sampled \
+                 ({}), so the traffic was about that many times larger",
+                self.sampled,
+                self.flows,
+                self.intervals()
+            ));
+        }
+        if self.biflows > 0 {
+            v.push(format!(
+                "packets and octets include the reverse direction of {} biflows (RFC 5103), \
+                 counted under the flow's own source and destination",
+                self.biflows
+            ));
+        }
+        v
+    }
+
+    /// The note as one CSV cell: `exported` when there is nothing to say, else the sentences.
+    pub fn csv_cell(&self) -> String {
+        let l = self.lines();
+        if l.is_empty() {
+            "exported".into()
+        } else {
+            l.join("; ")
+        }
+    }
+
+    /// The note as JSON: `{"scaled", "raw", "sampled_flows", "sampling_interval_min",
+    /// "sampling_interval_max", "biflows", "note"}`.
+    pub fn json(&self) -> Value {
+        json!({
+            "scaled": self.scaled(),
+            "raw": self.raw,
+            "flows": self.flows,
+            "sampled_flows": self.sampled,
+            "sampling_interval_min": self.min_interval,
+            "sampling_interval_max": self.max_interval,
+            "biflows": self.biflows,
+            "note": self.lines().join("; "),
+        })
+    }
+
+    /// Writes each sentence as a `note:` line (nothing when there is nothing to say).
+    pub fn write_text(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for l in self.lines() {
+            writeln!(out, "note: {l}")?;
+        }
+        Ok(())
+    }
+}
