@@ -1,6 +1,7 @@
 //! Writing findings: text for an analyst, CSV (one row per evidence flow), JSON (one document).
 
 use super::{endpoint, utc, Finding};
+use crate::counts::CountNote;
 use crate::record::FlowRecord;
 use jiff::tz::TimeZone;
 use serde::Serialize;
@@ -248,8 +249,10 @@ pub fn csv_io(e: csv::Error) -> io::Error {
 }
 
 /// Writes findings as CSV: a header, then one row per evidence flow (a finding without
-/// evidence gets one row with empty flow columns).
-pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+/// evidence gets one row with empty flow columns). Evidence flows show their exported
+/// counters (reverse ones and the sampling interval beside them); the `counts` column says
+/// how the findings' volumes were counted.
+pub fn write_csv(out: &mut dyn Write, findings: &[Finding], counts: &CountNote) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let to_io = csv_io;
     w.write_record([
@@ -273,8 +276,13 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
         "tcp_flags",
         "packets",
         "octets",
+        "rev_packets",
+        "rev_octets",
+        "sampling_interval",
+        "counts",
     ])
     .map_err(to_io)?;
+    let note = counts.csv_cell();
     for f in findings {
         let head = [
             f.rank.to_string(),
@@ -289,7 +297,8 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
         ];
         if f.evidence.is_empty() {
             let mut row: Vec<String> = head.to_vec();
-            row.extend(std::iter::repeat_n(String::new(), 11));
+            row.extend(std::iter::repeat_n(String::new(), 14));
+            row.push(note.clone());
             w.write_record(&row).map_err(to_io)?;
         }
         for e in &f.evidence {
@@ -307,6 +316,10 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
                 r.tcp_flags.to_string(),
                 r.packets.to_string(),
                 r.octets.to_string(),
+                r.rev_packets.to_string(),
+                r.rev_octets.to_string(),
+                r.sampling_interval.to_string(),
+                note.clone(),
             ]);
             w.write_record(&row).map_err(to_io)?;
         }
@@ -325,13 +338,21 @@ struct JsonFinding<'a> {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     detector: &'a str,
+    counts: serde_json::Value,
     findings: Vec<JsonFinding<'a>>,
 }
 
-/// Writes findings as one JSON document (`first`/`last` added as RFC 3339 UTC times).
-pub fn write_json(out: &mut dyn Write, detector: &str, findings: &[Finding]) -> io::Result<()> {
+/// Writes findings as one JSON document (`first`/`last` added as RFC 3339 UTC times, and how
+/// packets and octets were counted as `counts`).
+pub fn write_json(
+    out: &mut dyn Write,
+    detector: &str,
+    findings: &[Finding],
+    counts: &CountNote,
+) -> io::Result<()> {
     let report = JsonReport {
         detector,
+        counts: counts.json(),
         findings: findings
             .iter()
             .map(|f| JsonFinding {
@@ -345,17 +366,37 @@ pub fn write_json(out: &mut dyn Write, detector: &str, findings: &[Finding]) -> 
     writeln!(out)
 }
 
-/// Writes findings in `format`.
+/// Writes findings in `format`, with a note on how packets and octets were counted (`counts`:
+/// scaled by sampling interval, biflows).
 pub fn write(
     out: &mut dyn Write,
     format: HuntFormat,
     detector: &str,
     findings: &[Finding],
     tz: &TimeZone,
+    counts: &CountNote,
 ) -> io::Result<()> {
     match format {
-        HuntFormat::Text => write_text(out, detector, findings, tz),
-        HuntFormat::Csv => write_csv(out, findings),
-        HuntFormat::Json => write_json(out, detector, findings),
+        HuntFormat::Text => {
+            write_text(out, detector, findings, tz)?;
+            write_counts_text(out, counts)
+        }
+        HuntFormat::Csv => write_csv(out, findings, counts),
+        HuntFormat::Json => write_json(out, detector, findings, counts),
     }
+}
+
+/// The `note:` lines after the findings: how volumes were counted, and that evidence rows
+/// show what the exporter sent.
+fn write_counts_text(out: &mut dyn Write, counts: &CountNote) -> io::Result<()> {
+    if counts.lines().is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    counts.write_text(out)?;
+    writeln!(
+        out,
+        "note: evidence flows show their exported forward packets and octets (--json has the \
+         reverse ones and the sampling interval)"
+    )
 }
