@@ -99,7 +99,11 @@ fn all_reports(a: &str, raw: bool) -> (u64, u64, u64) {
     assert_eq!(totals(&t["counted"]), want, "top counted");
     let rows = t["top"].as_array().unwrap();
     let sum = |k: &str| rows.iter().map(|r| r[k].as_u64().unwrap()).sum::<u64>();
-    assert_eq!((sum("flows"), sum("packets"), sum("octets")), want, "top rows");
+    assert_eq!(
+        (sum("flows"), sum("packets"), sum("octets")),
+        want,
+        "top rows"
+    );
     let mut bins = base.clone();
     bins.extend(["--bin", "1h"]);
     let b = json(&bins);
@@ -134,11 +138,17 @@ fn sampled_v5_totals_are_nfdumps_scaled_and_tsharks_raw() {
         "{text}"
     );
     let raw = ok(stat(&["--raw-counts", a]));
-    assert!(raw.contains("note: packets and octets as exported (--raw-counts)"), "{raw}");
+    assert!(
+        raw.contains("note: packets and octets as exported (--raw-counts)"),
+        "{raw}"
+    );
     let csv = ok(stat(&["--csv", "--top", "dstport", a]));
     let mut lines = csv.lines();
     assert!(lines.next().unwrap().ends_with(",counts"), "{csv}");
-    assert!(lines.all(|l| l.contains("scaled by sampling interval (1 in 10)")), "{csv}");
+    assert!(
+        lines.all(|l| l.contains("scaled by sampling interval (1 in 10)")),
+        "{csv}"
+    );
     let j = json(&[a, "--json"]);
     assert_eq!(j["counts"]["scaled"], true);
     assert_eq!(j["counts"]["sampled_flows"], nf_flows);
@@ -165,7 +175,11 @@ fn sampled_v9_and_ipfix_totals_scale_the_exported_counts() {
         let (flows, ipkt, ibyt, opkt, obyt) = nfdump_sums(name);
         assert_eq!((opkt, obyt), (0, 0), "{name}: no biflows");
         let (ts_flows, pkts, octs) = tshark_sums(name);
-        assert_eq!((ts_flows, pkts, octs), (flows, ipkt, ibyt), "{name}: views agree");
+        assert_eq!(
+            (ts_flows, pkts, octs),
+            (flows, ipkt, ibyt),
+            "{name}: views agree"
+        );
         assert_eq!(all_reports(a, true), (flows, ipkt, ibyt), "{name} raw");
         assert_eq!(
             all_reports(a, false),
@@ -229,5 +243,8 @@ fn unsampled_one_way_flows_say_nothing_more() {
     assert_eq!(j["counts"]["sampled_flows"], 0);
     assert_eq!(j["counts"]["biflows"], 0);
     let csv = ok(stat(&["--csv", p.to_str().unwrap()]));
-    assert!(csv.lines().skip(1).all(|l| l.ends_with(",exported")), "{csv}");
+    assert!(
+        csv.lines().skip(1).all(|l| l.ends_with(",exported")),
+        "{csv}"
+    );
 }
