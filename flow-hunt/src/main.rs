@@ -110,7 +110,8 @@ struct SshArgs {
     /// ... and lasted at least this long (0 for no minimum).
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     session_min_duration: String,
-    /// A login attempt has at least N client packets (fewer is a probe, left to `scan`).
+    /// A login attempt has at least N client packets as exported (fewer is a probe, left to
+    /// `scan`).
     #[arg(long, value_name = "N", default_value_t = 4)]
     attempt_min_packets: u64,
     /// A login attempt is over within this time.

@@ -190,3 +190,51 @@ impl CountNote {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::FlowBlockBuf;
+    use crate::FlowRecord;
+
+    fn rec(p: u64, o: u64, rp: u64, ro: u64, n: u32) -> FlowRecord {
+        FlowRecord {
+            packets: p,
+            octets: o,
+            rev_packets: rp,
+            rev_octets: ro,
+            sampling_interval: n,
+            ..FlowRecord::default()
+        }
+    }
+
+    #[test]
+    fn volumes_add_directions_and_scale_unless_raw() {
+        let recs = [
+            rec(3, 300, 0, 0, 0),
+            rec(3, 300, 0, 0, 1),
+            rec(2, 100, 1, 40, 10),
+            rec(u64::MAX, 1, 1, 0, 2),
+        ];
+        let buf = FlowBlockBuf::from_records(&recs);
+        let b = buf.view();
+        assert_eq!(volume(&b, 0, false), (3, 300));
+        assert_eq!(volume(&b, 1, false), (3, 300), "interval 1 is unsampled");
+        assert_eq!(volume(&b, 2, false), (30, 1400));
+        assert_eq!(volume(&b, 2, true), (3, 140));
+        assert_eq!(directions(&b, 2, false), (20, 1000, 10, 400));
+        assert_eq!(volume(&b, 3, false).0, u64::MAX, "saturates");
+        let mut n = CountNote::new(false);
+        n.observe(&b);
+        assert_eq!((n.flows, n.sampled, n.biflows), (4, 2, 2));
+        assert_eq!((n.min_interval, n.max_interval), (2, 10));
+        assert!(n.scaled());
+        assert!(n.lines()[0].contains("(1 in 2 to 1 in 10) for 2 of 4 flows"));
+        assert!(n.lines()[1].contains("reverse direction of 2 biflows"));
+        n.raw = true;
+        assert!(!n.scaled());
+        assert!(n.lines()[0].starts_with("packets and octets as exported (--raw-counts)"));
+        assert_eq!(CountNote::new(false).csv_cell(), "exported");
+        assert!(CountNote::new(false).lines().is_empty());
+    }
+}

@@ -25,7 +25,8 @@ pub struct SshConfig {
     pub session_min_octets: u64,
     /// ... and lasted at least this long (ms).
     pub session_min_duration_ms: i64,
-    /// Fewer client→server packets than this is a probe (a scan's SYN), not a login attempt.
+    /// Fewer client→server packets than this (as exported, never scaled by sampling) is a
+    /// probe (a scan's SYN), not a login attempt, unless the connection moved a session's data.
     pub attempt_min_packets: u64,
     /// A login attempt is over within this time (ms); longer small connections are neither.
     pub attempt_max_duration_ms: i64,
@@ -111,15 +112,16 @@ impl SshConfig {
         if c.fwd_flows == 0 {
             return ConnClass::Other;
         }
-        if c.fwd_exported_packets < self.attempt_min_packets {
-            return ConnClass::Probe;
-        }
         let duration = c.end_ms - c.start_ms;
+        // The data moved (scaled when sampled) makes a session first: a sampled session may
+        // have fewer exported client packets than an attempt needs.
         if c.packets() >= self.session_min_packets
             && c.octets() >= self.session_min_octets
             && duration >= self.session_min_duration_ms
         {
             ConnClass::Session
+        } else if c.fwd_exported_packets < self.attempt_min_packets {
+            ConnClass::Probe
         } else if duration <= self.attempt_max_duration_ms {
             ConnClass::Attempt
         } else {
