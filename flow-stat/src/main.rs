@@ -89,6 +89,17 @@ fn run(args: Args) -> Result<(), ToolError> {
     })?;
 
     let tz = timefmt::zone(args.input.utc);
+    // A plot of packets or octets says when they were scaled by sampling intervals.
+    let scaled = match &report {
+        Report::Summary(s) => s.counts.scaled(),
+        Report::Top(t) => t.counts.scaled(),
+        Report::Bins(b) => b.counts.scaled(),
+    };
+    let plotted = if scaled && args.by != Metric::Flows {
+        format!("{} (scaled by sampling interval)", args.by)
+    } else {
+        args.by.to_string()
+    };
     if let Some(path) = &args.plot {
         let doc = match &report {
             Report::Top(t) => {
@@ -98,7 +109,7 @@ fn run(args: Args) -> Result<(), ToolError> {
                     .map(|(k, v)| (k.to_string(), v.get(args.by)))
                     .collect();
                 svg::bar_chart(
-                    &format!("top {} {} by {}", bars.len(), t.key(), args.by),
+                    &format!("top {} {} by {plotted}", bars.len(), t.key()),
                     &args.by.to_string(),
                     &bars,
                 )
@@ -110,7 +121,7 @@ fn run(args: Args) -> Result<(), ToolError> {
                     .map(|(t, v)| (t, v.get(args.by)))
                     .collect();
                 svg::time_series(
-                    &format!("{} over time", args.by),
+                    &format!("{plotted} over time"),
                     &args.by.to_string(),
                     &points,
                     b.width_ms(),
