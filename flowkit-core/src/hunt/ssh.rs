@@ -191,7 +191,7 @@ pub enum ConnClass {
     Other,
 }
 
-/// Every SSH connection of the flows observed (104 bytes of key and totals each).
+/// Every SSH connection of the flows observed (112 bytes of key and totals each).
 #[derive(Default)]
 pub struct SshTable {
     /// The connections.
