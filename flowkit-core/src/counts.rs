@@ -91,7 +91,14 @@ impl CountNote {
     #[inline]
     pub fn add(&mut self, b: &FlowBlock<'_>, i: usize) {
         self.flows += 1;
-        let n = b.sampling_interval[i];
+        self.add_interval(b.sampling_interval[i]);
+        if b.rev_packets[i] | b.rev_octets[i] != 0 {
+            self.biflows += 1;
+        }
+    }
+
+    #[inline]
+    fn add_interval(&mut self, n: u32) {
         if n > 1 {
             self.sampled += 1;
             self.min_interval = if self.min_interval == 0 {
@@ -101,15 +108,45 @@ impl CountNote {
             };
             self.max_interval = self.max_interval.max(n);
         }
-        if b.rev_packets[i] | b.rev_octets[i] != 0 {
-            self.biflows += 1;
-        }
     }
 
-    /// Adds every row of `b`.
-    pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        for i in 0..b.len {
-            self.add(b, i);
+    /// Adds every row of `b`; true when every row counts as exported (one-way, and unsampled
+    /// or `raw`), so a caller may sum the plain columns.
+    pub fn observe(&mut self, b: &FlowBlock<'_>) -> bool {
+        self.flows += b.len as u64;
+        // Whole-column passes (vectorised) first; rows only where something was sampled.
+        let sampled = b.sampling_interval.iter().filter(|&&n| n > 1).count();
+        if sampled > 0 {
+            self.flows -= b.len as u64;
+            for &n in b.sampling_interval.iter() {
+                self.flows += 1;
+                self.add_interval(n);
+            }
+        }
+        let biflows = b
+            .rev_packets
+            .iter()
+            .zip(b.rev_octets.iter())
+            .filter(|(p, o)| **p | **o != 0)
+            .count();
+        self.biflows += biflows as u64;
+        biflows == 0 && (sampled == 0 || self.raw)
+    }
+
+    /// Calls `f(row, packets, octets)` for every row of `b` with its counted volume
+    /// ([`volume`]), and adds the rows to the note.
+    #[inline]
+    pub fn each_volume(&mut self, b: &FlowBlock<'_>, mut f: impl FnMut(usize, u64, u64)) {
+        if self.observe(b) {
+            for i in 0..b.len {
+                f(i, b.packets[i], b.octets[i]);
+            }
+        } else {
+            let raw = self.raw;
+            for i in 0..b.len {
+                let (p, o) = volume(b, i, raw);
+                f(i, p, o);
+            }
         }
     }
 
@@ -225,7 +262,19 @@ mod tests {
         assert_eq!(directions(&b, 2, false), (20, 1000, 10, 400));
         assert_eq!(volume(&b, 3, false).0, u64::MAX, "saturates");
         let mut n = CountNote::new(false);
-        n.observe(&b);
+        assert!(!n.observe(&b));
+        let mut by_rows = CountNote::new(false);
+        for i in 0..b.len {
+            by_rows.add(&b, i);
+        }
+        assert_eq!(by_rows, n);
+        let mut seen = Vec::new();
+        CountNote::new(true).each_volume(&b, |i, p, o| seen.push((i, p, o)));
+        assert_eq!(seen[2], (2, 3, 140));
+        let plain = FlowBlockBuf::from_records(&recs[..2]);
+        let mut m = CountNote::new(false);
+        assert!(m.observe(&plain.view()), "one-way, unsampled");
+        assert_eq!(m.flows, 2);
         assert_eq!((n.flows, n.sampled, n.biflows), (4, 2, 2));
         assert_eq!((n.min_interval, n.max_interval), (2, 10));
         assert!(n.scaled());

@@ -130,13 +130,11 @@ impl Summary {
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        let raw = self.counts.raw;
-        for i in 0..b.len {
-            let (p, o) = counts::volume(b, i, raw);
-            self.totals.add(p, o);
-            self.by_protocol[b.protocol[i] as usize].add(p, o);
-            self.counts.add(b, i);
-        }
+        let (totals, by_protocol) = (&mut self.totals, &mut self.by_protocol);
+        self.counts.each_volume(b, |i, p, o| {
+            totals.add(p, o);
+            by_protocol[b.protocol[i] as usize].add(p, o);
+        });
         if let Some((lo, hi)) = b.time_range() {
             self.first_ms = Some(self.first_ms.map_or(lo, |f| f.min(lo)));
             self.last_ms = Some(self.last_ms.map_or(hi, |l| l.max(hi)));
@@ -284,21 +282,20 @@ impl TopN {
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        for i in 0..b.len {
-            let k = match self.key {
+        let (key, map, counted) = (self.key, &mut self.map, &mut self.counted);
+        self.counts.each_volume(b, |i, p, o| {
+            let k = match key {
                 TopKey::SrcAddr => KeyValue::Addr(addr_key(&b.src_addr, i)),
                 TopKey::DstAddr => KeyValue::Addr(addr_key(&b.dst_addr, i)),
                 TopKey::SrcPort if has_ports(b.protocol[i]) => KeyValue::Port(b.src_port[i]),
                 TopKey::DstPort if has_ports(b.protocol[i]) => KeyValue::Port(b.dst_port[i]),
-                TopKey::SrcPort | TopKey::DstPort => continue,
+                TopKey::SrcPort | TopKey::DstPort => return,
                 TopKey::Protocol => KeyValue::Protocol(b.protocol[i]),
                 TopKey::Pair => KeyValue::Pair(addr_key(&b.src_addr, i), addr_key(&b.dst_addr, i)),
             };
-            let (p, o) = counts::volume(b, i, self.counts.raw);
-            self.map.entry(k).or_default().add(p, o);
-            self.counted.add(p, o);
-            self.counts.add(b, i);
-        }
+            map.entry(k).or_default().add(p, o);
+            counted.add(p, o);
+        });
     }
 
     /// Distinct values seen.
@@ -364,12 +361,11 @@ impl TimeBins {
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        for i in 0..b.len {
-            let bin = b.start_ms[i].div_euclid(self.width_ms) * self.width_ms;
-            let (p, o) = counts::volume(b, i, self.counts.raw);
-            self.bins.entry(bin).or_default().add(p, o);
-            self.counts.add(b, i);
-        }
+        let (width, bins) = (self.width_ms, &mut self.bins);
+        self.counts.each_volume(b, |i, p, o| {
+            let bin = b.start_ms[i].div_euclid(width) * width;
+            bins.entry(bin).or_default().add(p, o);
+        });
     }
 
     /// Every bin from the first to the last with flows, empty ones included (a gap in
