@@ -14,6 +14,7 @@ pub mod block;
 pub mod capture;
 pub mod cli;
 pub mod collector;
+pub mod counts;
 pub mod decode;
 pub mod export;
 pub mod filter;

@@ -18,6 +18,8 @@ pub mod ssh_bruteforce;
 mod suppress;
 
 #[cfg(test)]
+mod count_tests;
+#[cfg(test)]
 mod tests;
 
 pub use suppress::{Suppress, SuppressError};

@@ -1,6 +1,7 @@
 //! Writing findings: text for an analyst, CSV (one row per evidence flow), JSON (one document).
 
 use super::{endpoint, Finding};
+use crate::counts::CountNote;
 use crate::record::FlowRecord;
 use crate::time;
 use jiff::tz::TimeZone;
@@ -302,7 +303,14 @@ pub fn csv_io(e: csv::Error) -> io::Error {
 
 /// Writes findings as CSV: a header, then one row per evidence flow (a finding without
 /// evidence gets one row with empty flow columns). Times are ISO 8601 in `tz` ([`time::iso`]).
-pub fn write_csv(out: &mut dyn Write, findings: &[Finding], tz: &TimeZone) -> io::Result<()> {
+/// Evidence flows show their exported counters (reverse ones and the sampling interval beside
+/// them); the `counts` column says how the findings' volumes were counted.
+pub fn write_csv(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    tz: &TimeZone,
+    counts: &CountNote,
+) -> io::Result<()> {
     let utc = |ms| time::iso(ms, tz);
     let mut w = csv::Writer::from_writer(out);
     let to_io = csv_io;
@@ -327,8 +335,13 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding], tz: &TimeZone) -> io
         "tcp_flags",
         "packets",
         "octets",
+        "rev_packets",
+        "rev_octets",
+        "sampling_interval",
+        "counts",
     ])
     .map_err(to_io)?;
+    let note = counts.csv_cell();
     for f in findings {
         let f = &rezoned(f, &|ms| time::iso(ms, tz));
         let head = [
@@ -344,7 +357,8 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding], tz: &TimeZone) -> io
         ];
         if f.evidence.is_empty() {
             let mut row: Vec<String> = head.to_vec();
-            row.extend(std::iter::repeat_n(String::new(), 11));
+            row.extend(std::iter::repeat_n(String::new(), 14));
+            row.push(note.clone());
             w.write_record(&row).map_err(to_io)?;
         }
         for e in &f.evidence {
@@ -362,6 +376,10 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding], tz: &TimeZone) -> io
                 r.tcp_flags.to_string(),
                 r.packets.to_string(),
                 r.octets.to_string(),
+                r.rev_packets.to_string(),
+                r.rev_octets.to_string(),
+                r.sampling_interval.to_string(),
+                note.clone(),
             ]);
             w.write_record(&row).map_err(to_io)?;
         }
@@ -380,16 +398,18 @@ struct JsonFinding<'a> {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     detector: &'a str,
+    counts: serde_json::Value,
     findings: Vec<JsonFinding<'a>>,
 }
 
 /// Writes findings as one JSON document (`first`/`last` added, and the times among the facts,
-/// as ISO 8601 in `tz`, [`time::iso`]).
+/// as ISO 8601 in `tz`, [`time::iso`]; how packets and octets were counted as `counts`).
 pub fn write_json(
     out: &mut dyn Write,
     detector: &str,
     findings: &[Finding],
     tz: &TimeZone,
+    counts: &CountNote,
 ) -> io::Result<()> {
     let rezoned: Vec<Finding> = findings
         .iter()
@@ -397,6 +417,7 @@ pub fn write_json(
         .collect();
     let report = JsonReport {
         detector,
+        counts: counts.json(),
         findings: rezoned
             .iter()
             .map(|f| JsonFinding {
@@ -410,17 +431,37 @@ pub fn write_json(
     writeln!(out)
 }
 
-/// Writes findings in `format`.
+/// Writes findings in `format`, with a note on how packets and octets were counted (`counts`:
+/// scaled by sampling interval, biflows).
 pub fn write(
     out: &mut dyn Write,
     format: HuntFormat,
     detector: &str,
     findings: &[Finding],
     tz: &TimeZone,
+    counts: &CountNote,
 ) -> io::Result<()> {
     match format {
-        HuntFormat::Text => write_text(out, detector, findings, tz),
-        HuntFormat::Csv => write_csv(out, findings, tz),
-        HuntFormat::Json => write_json(out, detector, findings, tz),
+        HuntFormat::Text => {
+            write_text(out, detector, findings, tz)?;
+            write_counts_text(out, counts)
+        }
+        HuntFormat::Csv => write_csv(out, findings, tz, counts),
+        HuntFormat::Json => write_json(out, detector, findings, tz, counts),
     }
+}
+
+/// The `note:` lines after the findings: how volumes were counted, and that evidence rows
+/// show what the exporter sent.
+fn write_counts_text(out: &mut dyn Write, counts: &CountNote) -> io::Result<()> {
+    if counts.lines().is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    counts.write_text(out)?;
+    writeln!(
+        out,
+        "note: evidence flows show their exported forward packets and octets (--json has the \
+         reverse ones and the sampling interval)"
+    )
 }

@@ -73,11 +73,12 @@ pub fn write_summary(
                     pct(x.octets, t.octets)
                 )?;
             }
-            Ok(())
+            s.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["protocol", "name", "flows", "packets", "octets"])
+            let note = s.counts.csv_cell();
+            w.write_record(["protocol", "name", "flows", "packets", "octets", "counts"])
                 .map_err(csv_err)?;
             for (p, x) in s.protocols() {
                 w.write_record([
@@ -86,6 +87,7 @@ pub fn write_summary(
                     x.flows.to_string(),
                     x.packets.to_string(),
                     x.octets.to_string(),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -95,6 +97,7 @@ pub fn write_summary(
                 t.flows.to_string(),
                 t.packets.to_string(),
                 t.octets.to_string(),
+                note,
             ])
             .map_err(csv_err)?;
             w.flush()
@@ -118,6 +121,7 @@ pub fn write_summary(
                     "last_end": s.last_ms.map(|t| iso(t, tz)),
                     "first_start_ms": s.first_ms,
                     "last_end_ms": s.last_ms,
+                    "counts": s.counts.json(),
                     "protocols": protos,
                 }),
             )
@@ -176,7 +180,7 @@ pub fn write_top(
                     share(t)
                 )?;
             }
-            Ok(())
+            top.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
@@ -187,8 +191,10 @@ pub fn write_top(
                 "packets".into(),
                 "octets".into(),
                 format!("share_{metric}"),
+                "counts".into(),
             ])
             .map_err(csv_err)?;
+            let note = top.counts.csv_cell();
             for (i, (k, t)) in rows.iter().enumerate() {
                 w.write_record([
                     (i + 1).to_string(),
@@ -197,6 +203,7 @@ pub fn write_top(
                     t.packets.to_string(),
                     t.octets.to_string(),
                     format!("{:.4}", share(t)),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -218,6 +225,7 @@ pub fn write_top(
                     "by": metric,
                     "distinct": top.distinct(),
                     "counted": all,
+                    "counts": top.counts.json(),
                     "top": list,
                 }),
             )
@@ -254,12 +262,13 @@ pub fn write_bins(
                     x.octets
                 )?;
             }
-            Ok(())
+            bins.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["start", "start_ms", "flows", "packets", "octets"])
+            w.write_record(["start", "start_ms", "flows", "packets", "octets", "counts"])
                 .map_err(csv_err)?;
+            let note = bins.counts.csv_cell();
             for (t, x) in &series {
                 w.write_record([
                     iso(*t, tz),
@@ -267,6 +276,7 @@ pub fn write_bins(
                     x.flows.to_string(),
                     x.packets.to_string(),
                     x.octets.to_string(),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -280,7 +290,10 @@ pub fn write_bins(
                            "packets": x.packets, "octets": x.octets})
                 })
                 .collect();
-            json_out(out, &json!({"bin_ms": bins.width_ms(), "bins": list}))
+            json_out(
+                out,
+                &json!({"bin_ms": bins.width_ms(), "counts": bins.counts.json(), "bins": list}),
+            )
         }
     }
 }
