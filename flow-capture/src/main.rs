@@ -95,7 +95,10 @@ fn run(args: Args) -> Result<(), ToolError> {
         cli::warn(TOOL, &format!("{}: {sum}", dir.display()));
         return Ok(());
     }
-    let dir = args.dir.clone().expect("clap requires -w without --recover");
+    let dir = args
+        .dir
+        .clone()
+        .expect("clap requires -w without --recover");
     if !(-3..=3).contains(&args.nest) {
         return Err(ToolError::Usage(format!("-N {}: use -3 to 3", args.nest)));
     }

@@ -187,10 +187,7 @@ fn kill_9_loses_only_the_open_interval_and_recovery_publishes_every_whole_block(
         "says that it accepts any exporter: {log:?}"
     );
     assert!(
-        log.iter()
-            .filter(|l| l.contains("published as"))
-            .count()
-            == unfinished.len(),
+        log.iter().filter(|l| l.contains("published as")).count() == unfinished.len(),
         "{log:?}"
     );
     for p in &done {

@@ -158,9 +158,7 @@ fn final_name(tmp: &Path) -> PathBuf {
             };
             (n, p)
         })
-        .find(|(n, p)| {
-            !p.exists() && (*n == 0 || !super::writer::temp_name(p).exists())
-        })
+        .find(|(n, p)| !p.exists() && (*n == 0 || !super::writer::temp_name(p).exists()))
         .map(|(_, p)| p)
         .expect("some suffix is free")
 }
@@ -233,11 +231,7 @@ pub fn recover_file(tmp: &Path, durable: bool) -> Result<Recovered, String> {
     let end = index
         .last()
         .map_or(header.header_len as u64, |e| e.offset + e.info.total_len());
-    out.bytes_dropped = if finished {
-        0
-    } else {
-        len.saturating_sub(end)
-    };
+    out.bytes_dropped = if finished { 0 } else { len.saturating_sub(end) };
     if index.is_empty() {
         return remove_empty(out);
     }

@@ -51,7 +51,11 @@ fn unfinished(target: &Path, flows: &[FlowRecord], per_block: usize) -> (PathBuf
 /// Reads a published file through its index: it must be finished and every block must check.
 fn read_published(p: &Path) -> Vec<FlowRecord> {
     let f = ArchiveFile::open(p, false).unwrap();
-    assert!(f.is_complete() && f.tail_error().is_none(), "{}", p.display());
+    assert!(
+        f.is_complete() && f.tail_error().is_none(),
+        "{}",
+        p.display()
+    );
     assert!(f.header().is_complete());
     let mut out = Vec::new();
     for i in 0..f.blocks().len() {
@@ -76,7 +80,9 @@ fn every_whole_block_before_a_cut_is_published_and_nothing_else() {
     }
     cuts.retain(|&c| c <= whole.len() as u64);
     for cut in cuts {
-        let target = d.path().join(format!("cut-{cut}/ft.2010-11-09.000000+0000"));
+        let target = d
+            .path()
+            .join(format!("cut-{cut}/ft.2010-11-09.000000+0000"));
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         let t = writer::temp_name(&target);
         std::fs::write(&t, &whole[..cut as usize]).unwrap();
@@ -100,7 +106,10 @@ fn every_whole_block_before_a_cut_is_published_and_nothing_else() {
         assert!(!t.exists(), "cut {cut}: the tmp- file is gone");
         if blocks == 0 {
             assert!(r.published.is_none(), "cut {cut}: nothing to publish");
-            assert_eq!(std::fs::read_dir(target.parent().unwrap()).unwrap().count(), 0);
+            assert_eq!(
+                std::fs::read_dir(target.parent().unwrap()).unwrap().count(),
+                0
+            );
         } else {
             assert_eq!(r.published.as_deref(), Some(target.as_path()));
             assert_eq!(read_published(&target), want, "cut {cut}");
