@@ -325,9 +325,10 @@ impl Disk {
         })
     }
 
-    /// Takes all the space left: a filler file on the tmpfs, or a file-size limit at the
-    /// collector's current file sizes (no file may grow).
-    fn fill(&self, collector: &Collector, dir: &Path) {
+    /// Takes all the space left: a filler file on the tmpfs, or a file-size limit of 256 bytes
+    /// (no file may grow past it: the collector's writes fail, and so does finishing a recovered
+    /// file, which is then published later, when the space is back).
+    fn fill(&self, collector: &Collector) {
         match self {
             Disk::Tmpfs { filler, .. } => {
                 use std::io::Write;
@@ -335,14 +336,7 @@ impl Disk {
                 let chunk = vec![0u8; 4096];
                 while f.write_all(&chunk).and_then(|_| f.sync_all()).is_ok() {}
             }
-            Disk::Limit => {
-                let largest = walk(dir)
-                    .iter()
-                    .map(|p| std::fs::metadata(p).unwrap().len())
-                    .max()
-                    .unwrap_or(0);
-                set_file_size_limit(collector, largest + 256);
-            }
+            Disk::Limit => set_file_size_limit(collector, 256),
         }
     }
 
@@ -382,27 +376,32 @@ fn set_file_size_limit(c: &Collector, bytes: u64) {
     assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
 }
 
+/// A disk to fill under `dir`: a real tmpfs when the test may mount one, else the file-size
+/// limit (said on stderr). FLOWKIT_TEST_NO_TMPFS=1 forces the limit where a tmpfs could be mounted.
+fn small_disk(dir: &Path) -> (PathBuf, Disk) {
+    let disk = match std::env::var_os("FLOWKIT_TEST_NO_TMPFS") {
+        Some(_) => None,
+        None => Disk::tmpfs(&dir.join("mnt")),
+    };
+    match disk {
+        Some(t) => {
+            eprintln!("the full disk is a 2 MiB tmpfs");
+            (dir.join("mnt/tree"), t)
+        }
+        None => {
+            eprintln!("cannot mount a tmpfs here: the full disk is a file-size limit");
+            (dir.join("tree"), Disk::Limit)
+        }
+    }
+}
+
 /// The disk fills while the open file holds flushed blocks: they are published (recovered at
 /// once), counted as written, and only the flows that never reached a whole block are counted
 /// unwritten; written + unwritten + pending = decoded, exactly.
 #[test]
 fn a_full_disk_keeps_the_flushed_blocks_and_counts_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    // FLOWKIT_TEST_NO_TMPFS=1 runs the file-size-limit variant where a tmpfs could be mounted.
-    let disk = match std::env::var_os("FLOWKIT_TEST_NO_TMPFS") {
-        Some(_) => None,
-        None => Disk::tmpfs(&dir.path().join("mnt")),
-    };
-    let (d, disk) = match disk {
-        Some(t) => {
-            eprintln!("the full disk is a 2 MiB tmpfs");
-            (dir.path().join("mnt/tree"), t)
-        }
-        None => {
-            eprintln!("cannot mount a tmpfs here: the full disk is a file-size limit");
-            (dir.path().join("tree"), Disk::Limit)
-        }
-    };
+    let (d, disk) = small_disk(dir.path());
     let d = d.as_path();
     std::fs::create_dir_all(d).unwrap();
     let a = capture_paths(&["scenario-v5"]);
@@ -419,7 +418,7 @@ fn a_full_disk_keeps_the_flushed_blocks_and_counts_exactly() {
         let (got, _) = read_tree_with(d, true);
         got.len() == want_a.len()
     });
-    disk.fill(&col, d);
+    disk.fill(&col);
     send(&b, col.port, "127.0.0.1:0");
     wait_for("the write error", Duration::from_secs(10), || {
         col.log().iter().any(|l| l.contains("write error"))
@@ -454,4 +453,46 @@ fn a_full_disk_keeps_the_flushed_blocks_and_counts_exactly() {
     want.extend(want_c);
     assert!(sorted(got) == sorted(want), "A and C in published files");
     assert!(tmp_files(d).is_empty(), "{:?}", tmp_files(d));
+}
+
+/// The disk fills after files were published by rotation but before the next flush (here an
+/// hour away): the published flows are written, not lost (they were once counted unwritten,
+/// with every flow given to the files since the last flush).
+#[test]
+fn a_full_disk_after_a_rotation_counts_published_flows_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, disk) = small_disk(dir.path());
+    let d = d.as_path();
+    std::fs::create_dir_all(d).unwrap();
+    let a = capture_paths(&["scenario-v5"]);
+    let b = capture_paths(&["pmacct-v9"]);
+    let (want_a, want_b) = (imported(&a), imported(&b));
+    let col = start_with(
+        d,
+        &["--rotate", "2s", "--flush", "1h"],
+        with_file_size_limit(libc::RLIM_INFINITY),
+    );
+    send(&a, col.port, "127.0.0.1:0");
+    wait_for("A published", Duration::from_secs(8), || {
+        read_tree_with(d, false).0.len() == want_a.len()
+    });
+    disk.fill(&col);
+    send(&b, col.port, "127.0.0.1:0");
+    wait_for("the write error", Duration::from_secs(10), || {
+        col.log().iter().any(|l| l.contains("write error"))
+    });
+    let log = col.stop();
+    let exit = log.iter().find(|l| l.contains("exit:")).unwrap();
+    let written = number_before(exit, "flows written");
+    let unwritten = number_before(exit, "unwritten");
+    let pending = number_before(exit, "pending");
+    let decoded = number_before(exit, "flows, ");
+    assert_eq!(decoded, (want_a.len() + want_b.len()) as u64, "{exit}");
+    assert_eq!(written + unwritten + pending, decoded, "{exit}");
+    assert_eq!(written, want_a.len() as u64, "{exit}");
+    assert_eq!(unwritten, want_b.len() as u64, "{exit}");
+    let (got, problems) = read_tree_with(d, true);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(sorted(got) == sorted(want_a));
+    drop(disk);
 }
