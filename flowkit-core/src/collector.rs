@@ -86,7 +86,8 @@ pub struct CollectorStats {
     /// Datagrams the kernel dropped before we read them (socket buffer overflow), when known.
     pub kernel_drops: Option<u64>,
     /// Flows written to files and flushed to the operating system (a periodic flush, a
-    /// rotation or the exit made them durable).
+    /// rotation or the exit made them durable), or found in a whole block by the recovery of a
+    /// file a write error left unfinished.
     pub flows_written: u64,
     /// Flows lost to write errors (full disk ...): those given to files that did not reach a
     /// whole block of them when a write failed (the whole blocks are recovered and count as
