@@ -725,17 +725,16 @@ impl<'l> Writer<'l> {
     fn finish(&mut self) -> (CollectorStats, Option<io::Error>) {
         self.decoder.drop_held();
         let mut err = None;
-        let res = match self.files.as_mut() {
-            Some(w) => w.close_before(i64::MAX),
-            None => Ok(0),
-        };
-        self.count_published();
-        match res {
-            Ok(_) => self.durable(),
-            Err(e) => {
-                (self.log)(&format!("write error while closing files: {e}"));
-                self.fail(&e);
-                err = Some(e);
+        // No files: writing was still failing, and nothing is open.
+        if let Some(res) = self.files.as_mut().map(|w| w.close_before(i64::MAX)) {
+            self.count_published();
+            match res {
+                Ok(_) => self.durable(),
+                Err(e) => {
+                    (self.log)(&format!("write error while closing files: {e}"));
+                    self.fail(&e);
+                    err = Some(e);
+                }
             }
         }
         if !self.unpublished.is_empty() {
