@@ -491,6 +491,11 @@ fn a_full_disk_after_a_rotation_counts_published_flows_as_written() {
     assert_eq!(written + unwritten + pending, decoded, "{exit}");
     assert_eq!(written, want_a.len() as u64, "{exit}");
     assert_eq!(unwritten, want_b.len() as u64, "{exit}");
+    eprintln!("{exit}");
+    assert!(
+        !log.iter().any(|l| l.contains("collection resumed")),
+        "it never resumed (the retry is a flush interval away): {log:?}"
+    );
     let (got, problems) = read_tree_with(d, true);
     assert!(problems.is_empty(), "{problems:?}");
     assert!(sorted(got) == sorted(want_a));
