@@ -2,13 +2,14 @@
 //! of archive files, rotated by receive time; see `flowkit_core::collector`.
 
 use clap::Parser;
+use flowkit_core::archive::recover::{recover_tree, Outcome, RecoverySummary};
 use flowkit_core::archive::tree::TreeLayout;
 use flowkit_core::cli::{self, ToolError};
 use flowkit_core::collector::{self, CollectorConfig};
 use flowkit_core::time;
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,12 +21,22 @@ const TOOL: &str = "flow-capture";
 /// of receive time. A file appears under its final name only when complete (it is written as
 /// tmp-ft.*, which readers skip); SIGTERM and SIGINT flush and publish every file. A bad datagram
 /// is counted and reported, never fatal; counters are logged periodically and at exit.
+/// Unfinished tmp- files left by a crash or a full disk are recovered at start (every whole
+/// block kept, the file finished and published); --recover DIR does only that, and exits.
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, about, long_about)]
 struct Args {
     /// Directory of the dated tree.
-    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
-    dir: PathBuf,
+    #[arg(
+        short = 'w',
+        long = "workdir",
+        value_name = "DIR",
+        required_unless_present = "recover"
+    )]
+    dir: Option<PathBuf>,
+    /// Recover the unfinished (tmp-) files under DIR, print what was recovered, and exit.
+    #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+    recover: Option<PathBuf>,
     /// UDP port to listen on (0: any free port, printed at start).
     #[arg(short = 'p', long, default_value_t = 2055)]
     port: u16,
@@ -68,7 +79,26 @@ fn parse_allow(text: &str) -> Result<IpNet, ToolError> {
         .map_err(|_| ToolError::Usage(format!("--allow {text}: not an address or prefix")))
 }
 
+/// Recovers the unfinished files under `dir` (reporting each), and returns the totals.
+fn recover(dir: &Path) -> Result<RecoverySummary, ToolError> {
+    let sum = recover_tree(dir, true, &mut |o| match o {
+        Outcome::Recovered(r) => cli::warn(TOOL, &r.to_string()),
+        Outcome::Skipped(p, why) => cli::warn(TOOL, &format!("{}: {why}", p.display())),
+    })
+    .map_err(|e| ToolError::Usage(format!("{}: {e}", dir.display())))?;
+    Ok(sum)
+}
+
 fn run(args: Args) -> Result<(), ToolError> {
+    if let Some(dir) = &args.recover {
+        let sum = recover(dir)?;
+        cli::warn(TOOL, &format!("{}: {sum}", dir.display()));
+        return Ok(());
+    }
+    let dir = args
+        .dir
+        .clone()
+        .expect("clap requires -w without --recover");
     if !(-3..=3).contains(&args.nest) {
         return Err(ToolError::Usage(format!("-N {}: use -3 to 3", args.nest)));
     }
@@ -76,10 +106,10 @@ fn run(args: Args) -> Result<(), ToolError> {
         nest: args.nest,
         rotate_secs: duration(&args.rotate)?.as_secs(),
         tz: time::zone(args.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
-        ..TreeLayout::new(&args.dir)
+        ..TreeLayout::new(&dir)
     };
-    std::fs::create_dir_all(&args.dir)
-        .map_err(|e| ToolError::Usage(format!("{}: {e}", args.dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ToolError::Usage(format!("{}: {e}", dir.display())))?;
     let mut cfg = CollectorConfig::new(layout);
     cfg.allow = args
         .allow
@@ -104,10 +134,33 @@ fn run(args: Args) -> Result<(), ToolError> {
         signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(ToolError::Output)?;
     }
     let local = socket.local_addr().map_err(ToolError::Output)?;
+    let family = if local.ip().is_unspecified() {
+        if local.is_ipv6() {
+            " (every IPv6 and IPv4 address of this host)"
+        } else {
+            " (every IPv4 address of this host)"
+        }
+    } else {
+        ""
+    };
     cli::warn(
         TOOL,
-        &format!("listening on {local}, writing {}", args.dir.display()),
+        &format!("listening on {local}{family}, writing {}", dir.display()),
     );
+    cli::warn(
+        TOOL,
+        &if cfg.allow.is_empty() {
+            "no allow-list set (--allow): accepting exporters from any address".to_string()
+        } else {
+            let nets: Vec<String> = cfg.allow.iter().map(|n| n.to_string()).collect();
+            format!("accepting exporters only from {}", nets.join(", "))
+        },
+    );
+    // What a crash or a full disk left unfinished is finished and published before new files.
+    let sum = recover(&dir)?;
+    if sum.files + sum.skipped > 0 {
+        cli::warn(TOOL, &format!("{}: {sum}", dir.display()));
+    }
     let mut log = |m: &str| cli::warn(TOOL, m);
     collector::run(socket, cfg, stop, &mut log).map_err(ToolError::Output)?;
     Ok(())

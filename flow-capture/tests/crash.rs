@@ -1,15 +1,15 @@
 //! Crash safety of flow-capture (the built binary on 127.0.0.1, real captures replayed to it):
-//! `kill -9` in the middle of an interval, and a disk that fills up and then has space again.
+//! `kill -9` in the middle of an interval, then recovery (a restart, and `--recover`); and a disk
+//! that fills up and then has space again.
 //!
-//! The disk is "filled" without root or a special mount: the collector runs with a file-size
-//! limit (RLIMIT_FSIZE, SIGXFSZ ignored), so its writes fail with EFBIG exactly as they fail with
-//! ENOSPC on a full disk (the same `write` error path), and the limit is lifted from outside
-//! (prlimit) to give the space back.
+//! A full disk is a real one where the test may mount a small tmpfs (root); otherwise, and in the
+//! first test always, the collector runs with a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored),
+//! so its writes fail with EFBIG exactly as they fail with ENOSPC (the same `write` error path),
+//! and the limit is lifted from outside (prlimit) to give the space back.
 
 mod common;
 
 use common::*;
-use flowkit_core::archive::reader::has_complete_block;
 use flowkit_core::archive::ArchiveFile;
 use flowkit_core::FlowRecord;
 use std::collections::HashMap;
@@ -62,13 +62,14 @@ fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
 }
 
 #[test]
-fn kill_9_keeps_finished_files_intact_and_the_unfinished_one_readable() {
+fn kill_9_loses_only_the_open_interval_and_recovery_publishes_every_whole_block() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let a = capture_paths(&["scenario-v5"]);
     let b = capture_paths(&["pmacct-ipfix"]);
     let c = capture_paths(&["scenario-v9"]);
     let e = capture_paths(&["fprobe-v5"]);
+    let (want_a, want_b, want_c) = (imported(&a), imported(&b), imported(&c));
     let c1 = start(d, &["--rotate", "3s", "--flush", "1s"]);
     // A: sent, then its intervals close, so its flows are in published files.
     send(&a, c1.port, "127.0.0.1:0");
@@ -77,16 +78,16 @@ fn kill_9_keeps_finished_files_intact_and_the_unfinished_one_readable() {
         !published(d).is_empty()
     });
     // B: sent at the start of an interval, and flushed (within about a second) into that
-    // interval's tmp- file as complete blocks, well before the interval ends.
+    // interval's tmp- file as whole blocks, well before the interval ends.
     wait_for("an interval to start", Duration::from_secs(4), || {
         now_ms() % 3000 < 100
     });
     send(&b, c1.port, "127.0.0.1:0");
-    wait_for("a flushed block", Duration::from_secs(5), || {
-        tmp_files(d).iter().any(|p| has_complete_block(p))
+    wait_for("B flushed", Duration::from_secs(3), || {
+        is_subset(&want_b, &read_tree_with(d, true).0)
     });
-    // C: sent, and the collector killed at once, in the middle of the interval: C is lost
-    // (never flushed), nothing else.
+    // C: sent, and the collector killed at once, in the middle of the interval: C is the open
+    // interval (never flushed), the only loss.
     send(&c, c1.port, "127.0.0.1:0");
     assert!(now_ms() % 3000 < 2500, "still inside the interval");
     c1.kill9();
@@ -107,7 +108,6 @@ fn kill_9_keeps_finished_files_intact_and_the_unfinished_one_readable() {
     }
     let (finished_flows, problems) = read_tree_with(d, false);
     assert!(problems.is_empty(), "{problems:?}");
-    let want_a = imported(&a);
     assert!(
         is_subset(&want_a, &finished_flows),
         "A's flows are all in published files"
@@ -117,10 +117,6 @@ fn kill_9_keeps_finished_files_intact_and_the_unfinished_one_readable() {
     // naming each; nothing read is a flow that was not sent.
     let unfinished = tmp_files(d);
     assert!(!unfinished.is_empty());
-    let before: Vec<Vec<u8>> = unfinished
-        .iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect();
     let (all, problems) = read_tree_with(d, true);
     assert_eq!(problems.len(), unfinished.len(), "{problems:?}");
     for m in &problems {
@@ -132,38 +128,76 @@ fn kill_9_keeps_finished_files_intact_and_the_unfinished_one_readable() {
         );
         assert!(m.contains("truncated at byte"), "{m}");
     }
-    let sent: Vec<FlowRecord> = [&a, &b, &c].iter().flat_map(|x| imported(x)).collect();
+    let sent: Vec<FlowRecord> = [&want_a, &want_b, &want_c]
+        .iter()
+        .flat_map(|x| x.iter().cloned())
+        .collect();
     assert!(is_subset(&all, &sent), "only flows that were sent are read");
-    let want_b = imported(&b);
+    assert!(is_subset(&want_b, &all), "all of B survived the kill");
     assert!(
-        all.len() > finished_flows.len(),
-        "the flushed blocks are read from the tmp- file: {} flows, {} in published files; {:?} {problems:?}",
-        all.len(),
-        finished_flows.len(),
-        walk(d)
-    );
-    assert!(
-        all.iter().filter(|f| want_b.contains(f)).count() > 0,
-        "some of B survived the kill"
+        sent.len() - all.len() <= want_c.len(),
+        "at most the open interval (C, {} flows) is lost: {} sent, {} kept",
+        want_c.len(),
+        sent.len(),
+        all.len()
     );
 
-    // A restart continues in new files; the unfinished files of the crashed run are left as
-    // they are (names never reused).
+    // `flow-capture --recover` on a copy: every whole block published, the tmp- files gone.
+    let copy = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("cp")
+        .args(["-a", &format!("{}/.", d.display())])
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flow-capture"))
+        .arg("--recover")
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{report}");
+    let kept_flows = all.len() - finished_flows.len();
+    assert!(
+        report.contains(&format!(
+            "recovered {} unfinished files ({} published)",
+            unfinished.len(),
+            unfinished.len()
+        )) && report.contains(&format!("{kept_flows} flows kept")),
+        "{report}"
+    );
+    assert!(tmp_files(copy.path()).is_empty());
+    let (recovered, problems) = read_tree_with(copy.path(), false);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(sorted(recovered) == sorted(all.clone()));
+
+    // A restart recovers them too, before writing new files (names never reused).
     let c2 = start(d, &["--rotate", "3s", "--flush", "1s"]);
+    wait_for("the recovery", Duration::from_secs(5), || {
+        tmp_files(d).is_empty()
+    });
+    let (after_recovery, problems) = read_tree_with(d, false);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(sorted(after_recovery.clone()) == sorted(all.clone()));
     send(&e, c2.port, "127.0.0.1:0");
     std::thread::sleep(Duration::from_millis(200));
     let log = c2.stop();
-    assert!(log.iter().any(|l| l.contains("exit:")), "{log:?}");
-    for (p, bytes) in unfinished.iter().zip(&before) {
-        assert_eq!(&std::fs::read(p).unwrap(), bytes, "{} changed", p.display());
-    }
-    let (after, problems) = read_tree_with(d, false);
-    assert!(problems.is_empty(), "{problems:?}");
     assert!(
-        is_subset(&imported(&e), &after),
-        "E's flows are in new files"
+        log.iter().any(|l| l.contains("no allow-list set")),
+        "says that it accepts any exporter: {log:?}"
     );
-    assert!(published(d).len() > done.len());
+    assert!(
+        log.iter().filter(|l| l.contains("published as")).count() == unfinished.len(),
+        "{log:?}"
+    );
+    for p in &done {
+        assert!(p.exists(), "{} still there", p.display());
+    }
+    let (end, problems) = read_tree_with(d, false);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut want = all;
+    want.extend(imported(&e));
+    assert!(sorted(end) == sorted(want), "E's flows are in new files");
 }
 
 /// Runs the collector with a file-size limit of `bytes` (soft; the hard limit stays unlimited so
@@ -259,4 +293,211 @@ fn a_full_disk_is_reported_counted_and_survived() {
     assert_eq!(got.len() as u64, written);
     assert!(sorted(got) == sorted(want_b));
     assert!(tmp_files(d).is_empty(), "{:?}", tmp_files(d));
+}
+
+/// A small filesystem the test fills and empties: a real tmpfs when the test may mount one
+/// (root), else the file-size limit of the collector (the injected write error). Never neither.
+enum Disk {
+    Tmpfs { mount: PathBuf, filler: PathBuf },
+    Limit,
+}
+
+impl Disk {
+    /// A 2 MiB tmpfs at `at`, when mounting is permitted.
+    fn tmpfs(at: &Path) -> Option<Disk> {
+        std::fs::create_dir_all(at).unwrap();
+        let c = |s: &str| std::ffi::CString::new(s).unwrap();
+        let target = c(at.to_str().unwrap());
+        let (src, fs, data) = (c("tmpfs"), c("tmpfs"), c("size=2m"));
+        // SAFETY: mount(2) with valid NUL-terminated strings.
+        let r = unsafe {
+            libc::mount(
+                src.as_ptr(),
+                target.as_ptr(),
+                fs.as_ptr(),
+                0,
+                data.as_ptr().cast(),
+            )
+        };
+        (r == 0).then(|| Disk::Tmpfs {
+            mount: at.to_path_buf(),
+            filler: at.join("filler"),
+        })
+    }
+
+    /// Takes all the space left: a filler file on the tmpfs, or a file-size limit of 256 bytes
+    /// (no file may grow past it: the collector's writes fail, and so does finishing a recovered
+    /// file, which is then published later, when the space is back).
+    fn fill(&self, collector: &Collector) {
+        match self {
+            Disk::Tmpfs { filler, .. } => {
+                use std::io::Write;
+                let mut f = std::fs::File::create(filler).unwrap();
+                let chunk = vec![0u8; 4096];
+                while f.write_all(&chunk).and_then(|_| f.sync_all()).is_ok() {}
+            }
+            Disk::Limit => set_file_size_limit(collector, 256),
+        }
+    }
+
+    /// Gives the space back.
+    fn free(&self, collector: &Collector) {
+        match self {
+            Disk::Tmpfs { filler, .. } => std::fs::remove_file(filler).unwrap(),
+            Disk::Limit => set_file_size_limit(collector, libc::RLIM_INFINITY),
+        }
+    }
+}
+
+impl Drop for Disk {
+    fn drop(&mut self) {
+        if let Disk::Tmpfs { mount, .. } = self {
+            let c = std::ffi::CString::new(mount.to_str().unwrap()).unwrap();
+            // SAFETY: umount2(2) of the mount this test made; detached if still busy.
+            unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
+}
+
+fn set_file_size_limit(c: &Collector, bytes: u64) {
+    let lim = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: prlimit on our own child with a valid rlimit.
+    let r = unsafe {
+        libc::prlimit(
+            c.child.id() as libc::pid_t,
+            libc::RLIMIT_FSIZE,
+            &lim,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+}
+
+/// A disk to fill under `dir`: a real tmpfs when the test may mount one, else the file-size
+/// limit (said on stderr). FLOWKIT_TEST_NO_TMPFS=1 forces the limit where a tmpfs could be mounted.
+fn small_disk(dir: &Path) -> (PathBuf, Disk) {
+    let disk = match std::env::var_os("FLOWKIT_TEST_NO_TMPFS") {
+        Some(_) => None,
+        None => Disk::tmpfs(&dir.join("mnt")),
+    };
+    match disk {
+        Some(t) => {
+            eprintln!("the full disk is a 2 MiB tmpfs");
+            (dir.join("mnt/tree"), t)
+        }
+        None => {
+            eprintln!("cannot mount a tmpfs here: the full disk is a file-size limit");
+            (dir.join("tree"), Disk::Limit)
+        }
+    }
+}
+
+/// The disk fills while the open file holds flushed blocks: they are published (recovered at
+/// once), counted as written, and only the flows that never reached a whole block are counted
+/// unwritten; written + unwritten + pending = decoded, exactly.
+#[test]
+fn a_full_disk_keeps_the_flushed_blocks_and_counts_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, disk) = small_disk(dir.path());
+    let d = d.as_path();
+    std::fs::create_dir_all(d).unwrap();
+    let a = capture_paths(&["scenario-v5"]);
+    let b = capture_paths(&["pmacct-v9"]);
+    let c = capture_paths(&["pmacct-ipfix"]);
+    let (want_a, want_b, want_c) = (imported(&a), imported(&b), imported(&c));
+    let col = start_with(
+        d,
+        &["--rotate", "1h", "--flush", "1s"],
+        with_file_size_limit(libc::RLIM_INFINITY),
+    );
+    send(&a, col.port, "127.0.0.1:0");
+    wait_for("A flushed", Duration::from_secs(5), || {
+        let (got, _) = read_tree_with(d, true);
+        got.len() == want_a.len()
+    });
+    disk.fill(&col);
+    send(&b, col.port, "127.0.0.1:0");
+    wait_for("the write error", Duration::from_secs(10), || {
+        col.log().iter().any(|l| l.contains("write error"))
+    });
+    disk.free(&col);
+    std::thread::sleep(Duration::from_millis(1200)); // past the retry time
+    send(&c, col.port, "127.0.0.1:0");
+    wait_for("the resumption", Duration::from_secs(10), || {
+        col.log().iter().any(|l| l.contains("collection resumed"))
+    });
+    let log = col.stop();
+    let exit = log.iter().find(|l| l.contains("exit:")).unwrap();
+    let written = number_before(exit, "flows written");
+    let unwritten = number_before(exit, "unwritten");
+    let pending = number_before(exit, "pending");
+    let decoded = number_before(exit, "flows, ");
+    let sent = (want_a.len() + want_b.len() + want_c.len()) as u64;
+    assert_eq!(decoded, sent, "{exit}");
+    assert_eq!(written + unwritten + pending, decoded, "{exit}");
+    assert_eq!(pending, 0, "{exit}");
+    // B never reached a whole block; A's flushed block was recovered and published.
+    assert_eq!(unwritten, want_b.len() as u64, "{exit}");
+    assert_eq!(written, (want_a.len() + want_c.len()) as u64, "{exit}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("unfinished file recovered") && l.contains("published as")),
+        "{log:?}"
+    );
+    let (got, problems) = read_tree_with(d, false);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut want = want_a;
+    want.extend(want_c);
+    assert!(sorted(got) == sorted(want), "A and C in published files");
+    assert!(tmp_files(d).is_empty(), "{:?}", tmp_files(d));
+}
+
+/// The disk fills after files were published by rotation but before the next flush (here an
+/// hour away): the published flows are written, not lost (they were once counted unwritten,
+/// with every flow given to the files since the last flush).
+#[test]
+fn a_full_disk_after_a_rotation_counts_published_flows_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, disk) = small_disk(dir.path());
+    let d = d.as_path();
+    std::fs::create_dir_all(d).unwrap();
+    let a = capture_paths(&["scenario-v5"]);
+    let b = capture_paths(&["pmacct-v9"]);
+    let (want_a, want_b) = (imported(&a), imported(&b));
+    let col = start_with(
+        d,
+        &["--rotate", "2s", "--flush", "1h"],
+        with_file_size_limit(libc::RLIM_INFINITY),
+    );
+    send(&a, col.port, "127.0.0.1:0");
+    wait_for("A published", Duration::from_secs(8), || {
+        read_tree_with(d, false).0.len() == want_a.len()
+    });
+    disk.fill(&col);
+    send(&b, col.port, "127.0.0.1:0");
+    wait_for("the write error", Duration::from_secs(10), || {
+        col.log().iter().any(|l| l.contains("write error"))
+    });
+    let log = col.stop();
+    let exit = log.iter().find(|l| l.contains("exit:")).unwrap();
+    let written = number_before(exit, "flows written");
+    let unwritten = number_before(exit, "unwritten");
+    let pending = number_before(exit, "pending");
+    let decoded = number_before(exit, "flows, ");
+    assert_eq!(decoded, (want_a.len() + want_b.len()) as u64, "{exit}");
+    assert_eq!(written + unwritten + pending, decoded, "{exit}");
+    assert_eq!(written, want_a.len() as u64, "{exit}");
+    assert_eq!(unwritten, want_b.len() as u64, "{exit}");
+    eprintln!("{exit}");
+    assert!(
+        !log.iter().any(|l| l.contains("collection resumed")),
+        "it never resumed (the retry is a flush interval away): {log:?}"
+    );
+    let (got, problems) = read_tree_with(d, true);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(sorted(got) == sorted(want_a));
+    drop(disk);
 }

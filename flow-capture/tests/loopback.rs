@@ -55,6 +55,17 @@ fn exporters_outside_the_allow_list_are_counted_and_dropped() {
     assert!(got.iter().all(|r| r.exporter.to_string() == "127.0.0.2"));
     let exit = log.iter().find(|l| l.contains("exit:")).expect("exit line");
     assert!(exit.contains(&format!("{refused} not allowed")), "{exit}");
+    // The start-up lines say where it listens and whom it accepts.
+    assert!(
+        log.iter().any(|l| l.contains("listening on 127.0.0.1:")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.ends_with("accepting exporters only from 127.0.0.2/32")),
+        "{log:?}"
+    );
+    assert!(!log.iter().any(|l| l.contains("no allow-list")), "{log:?}");
 }
 
 #[test]

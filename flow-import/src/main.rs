@@ -65,7 +65,7 @@ enum Output {
     /// `--check`: flows are decoded and counted, not written.
     Discard,
     Stream(Box<FlowOutput>),
-    Tree(RotatingWriter, i64),
+    Tree(Box<RotatingWriter>, i64),
 }
 
 fn open_output(args: &Args) -> Result<Output, ToolError> {
@@ -95,7 +95,7 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
         };
         let opts = WriterOptions::archive(TOOL);
         Ok(Output::Tree(
-            RotatingWriter::new(layout, opts),
+            Box::new(RotatingWriter::new(layout, opts)),
             secs as i64 * 1000,
         ))
     } else {

@@ -5,10 +5,11 @@
 //! bounded queue it never blocks on: when the writer falls behind, datagrams are dropped and
 //! counted), and the caller's thread, which decodes, writes, rotates, flushes and reports. A bad
 //! datagram is counted and reported, never fatal; a write error (a full disk) abandons the open
-//! files (their `tmp-` files keep every block already written), counts the flows it could not
-//! write, and tries again with new files on the next datagram, so collection resumes when space
-//! returns.
+//! files and recovers them at once (`archive::recover`: every whole block is kept and the file
+//! published), counts exactly the flows that did not reach a whole block, and tries new files
+//! from the next flush interval on, so collection resumes when space returns.
 
+use crate::archive::recover::recover_file;
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::WriterOptions;
 use crate::block::FlowBlockBuf;
@@ -85,11 +86,12 @@ pub struct CollectorStats {
     /// Datagrams the kernel dropped before we read them (socket buffer overflow), when known.
     pub kernel_drops: Option<u64>,
     /// Flows written to files and flushed to the operating system (a periodic flush, a
-    /// rotation or the exit made them durable).
+    /// rotation or the exit made them durable), or found in a whole block by the recovery of a
+    /// file a write error left unfinished.
     pub flows_written: u64,
-    /// Flows lost to write errors (full disk ...): those given to files since their last
-    /// successful flush when a write failed (complete blocks of them may still be in the
-    /// abandoned `tmp-` file), and those that arrived while writing was failing.
+    /// Flows lost to write errors (full disk ...): those given to files that did not reach a
+    /// whole block of them when a write failed (the whole blocks are recovered and count as
+    /// written), and those that arrived while writing was failing.
     pub flows_unwritten: u64,
     /// Flows accepted by open files but not yet flushed (counted as written or unwritten by the
     /// next flush).
@@ -453,9 +455,17 @@ struct Writer<'l> {
     cfg: CollectorConfig,
     flows_written: u64,
     flows_unwritten: u64,
-    /// Flows given to the open files since they were last flushed successfully.
-    flows_pending: u64,
+    /// Flows given to the current `files` (all its files, open or published).
+    handed: u64,
+    /// Of those, flows already counted as written (`handed - credited` are pending).
+    credited: u64,
     files_published: u64,
+    /// Files of the current `files` already counted in `files_published`.
+    files_seen: usize,
+    /// `tmp-` files whose recovery after a write error could not finish them (the disk still
+    /// full): their whole blocks are counted as written; publishing is tried again with each
+    /// retry, and a restart or `flow-capture --recover` finishes them otherwise.
+    unpublished: Vec<std::path::PathBuf>,
     write_failing: bool,
     /// After a write error, no new file is tried before this time (UTC ms), so a full disk
     /// does not make a new file per datagram.
@@ -479,8 +489,11 @@ impl<'l> Writer<'l> {
             cfg: cfg.clone(),
             flows_written: 0,
             flows_unwritten: 0,
-            flows_pending: 0,
+            handed: 0,
+            credited: 0,
             files_published: 0,
+            files_seen: 0,
+            unpublished: Vec::new(),
             write_failing: false,
             retry_at_ms: i64::MIN,
             peak_usage: ExporterUsage::default(),
@@ -575,51 +588,94 @@ impl<'l> Writer<'l> {
                 self.flows_unwritten += n;
                 return;
             }
+            self.publish_recovered();
             self.files = Some(RotatingWriter::new(self.layout.clone(), self.opts.clone()));
+            (self.handed, self.credited, self.files_seen) = (0, 0, 0);
         }
         let w = self.files.as_mut().expect("set above");
+        self.handed += n;
         let res = w
             .write(t_ms, &self.buf.view(), None)
             .and_then(|_| w.limit_open(self.cfg.max_open_files));
-        match res {
-            Ok(()) => self.flows_pending += n,
-            Err(e) => {
-                self.flows_unwritten += n;
-                self.fail(&e);
+        self.count_published();
+        if let Err(e) = res {
+            self.fail(&e);
+        }
+    }
+
+    /// Counts the files the current writer published since the last call.
+    fn count_published(&mut self) {
+        if let Some(w) = &self.files {
+            let n = w.published().len();
+            self.files_published += (n - self.files_seen) as u64;
+            self.files_seen = n;
+        }
+    }
+
+    /// Tries again to finish and publish the files a write error left unfinished.
+    fn publish_recovered(&mut self) {
+        for tmp in std::mem::take(&mut self.unpublished) {
+            match recover_file(&tmp, true) {
+                Ok(r) if r.error.is_some() => self.unpublished.push(tmp),
+                Ok(r) => {
+                    self.files_published += r.published.is_some() as u64;
+                    (self.log)(&format!("unfinished file recovered: {r}"));
+                }
+                Err(why) => (self.log)(&format!("{}: {why}", tmp.display())),
             }
         }
     }
 
     /// Everything given to the files so far has reached the operating system.
     fn durable(&mut self) {
-        self.flows_written += std::mem::take(&mut self.flows_pending);
+        self.flows_written += self.handed - self.credited;
+        self.credited = self.handed;
         if self.write_failing {
             (self.log)("writing works again; collection resumed");
             self.write_failing = false;
         }
     }
 
-    /// Gives up the open files after a write error (keeping their `tmp-` files, readable up to
-    /// their last complete block; removing those that hold no complete block), counts the flows
-    /// given to them since their last flush as unwritten, and reports once until writing works
-    /// again. New files are tried from the next flush interval on.
+    /// Gives up the open files after a write error and recovers them at once (every whole
+    /// block kept, the file finished and published; see `archive::recover`), so the counters
+    /// are exact: the flows of the current files are written when in a published file or a kept
+    /// block, unwritten otherwise. Reports once until writing works again. New files are tried
+    /// from the next flush interval on.
     fn fail(&mut self, e: &io::Error) {
-        self.flows_unwritten += std::mem::take(&mut self.flows_pending);
         self.retry_at_ms = now_ms() + self.cfg.flush_every.as_millis().max(1000) as i64;
-        if let Some(w) = self.files.take() {
-            let kept = w.abandon();
-            if !self.write_failing {
-                let names: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
-                (self.log)(&format!(
-                    "write error: {e}; flows are being lost (and counted) until it clears; \
-                     unfinished files kept: {}",
-                    if names.is_empty() {
-                        "none".to_string()
-                    } else {
-                        names.join(", ")
+        self.count_published();
+        let Some(w) = self.files.take() else {
+            return;
+        };
+        let mut kept: u64 = w.published().iter().map(|(_, s)| s.flows).sum();
+        let mut lines = Vec::new();
+        for tmp in w.abandon() {
+            match recover_file(&tmp, true) {
+                Ok(r) => {
+                    kept += r.flows;
+                    self.files_published += r.published.is_some() as u64;
+                    if r.error.is_some() {
+                        self.unpublished.push(tmp);
                     }
-                ));
+                    if r.blocks > 0 {
+                        lines.push(r.to_string());
+                    }
+                }
+                Err(why) => lines.push(format!("{}: {why}", tmp.display())),
             }
+        }
+        // Every flow given to these files is now in a published file or a kept block, or lost.
+        let kept = kept.min(self.handed);
+        self.flows_written = self.flows_written - self.credited + kept;
+        self.flows_unwritten += self.handed - kept;
+        (self.handed, self.credited, self.files_seen) = (0, 0, 0);
+        if !self.write_failing {
+            (self.log)(&format!(
+                "write error: {e}; flows are being lost (and counted) until it clears"
+            ));
+        }
+        for l in lines {
+            (self.log)(&format!("unfinished file recovered: {l}"));
         }
         self.write_failing = true;
     }
@@ -629,9 +685,9 @@ impl<'l> Writer<'l> {
             Some(w) => w.close_before(now),
             None => return,
         };
-        match res {
-            Ok(n) => self.files_published += n as u64,
-            Err(e) => self.fail(&e),
+        self.count_published();
+        if let Err(e) = res {
+            self.fail(&e);
         }
     }
 
@@ -650,7 +706,7 @@ impl<'l> Writer<'l> {
         CollectorStats {
             flows_written: self.flows_written,
             flows_unwritten: self.flows_unwritten,
-            flows_pending: self.flows_pending,
+            flows_pending: self.handed - self.credited,
             files: self.files_published,
             decode: self.decoder.stats(),
             per_exporter: self
@@ -669,18 +725,20 @@ impl<'l> Writer<'l> {
     fn finish(&mut self) -> (CollectorStats, Option<io::Error>) {
         self.decoder.drop_held();
         let mut err = None;
-        if let Some(w) = self.files.take() {
-            match w.finish() {
-                Ok(files) => {
-                    self.files_published += files.len() as u64;
-                    self.flows_written += std::mem::take(&mut self.flows_pending);
-                }
+        // No files: writing was still failing, and nothing is open.
+        if let Some(res) = self.files.as_mut().map(|w| w.close_before(i64::MAX)) {
+            self.count_published();
+            match res {
+                Ok(_) => self.durable(),
                 Err(e) => {
                     (self.log)(&format!("write error while closing files: {e}"));
-                    self.flows_unwritten += std::mem::take(&mut self.flows_pending);
+                    self.fail(&e);
                     err = Some(e);
                 }
             }
+        }
+        if !self.unpublished.is_empty() {
+            self.publish_recovered();
         }
         (self.stats(), err)
     }

@@ -185,3 +185,45 @@ impl ArchiveHeader {
         self.flags & FLAG_STREAM != 0
     }
 }
+
+/// One block index entry: the block's offset and what its header says of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// Byte offset of the block header.
+    pub offset: u64,
+    /// The block's summary.
+    pub info: BlockInfo,
+}
+
+/// The end of a finished file, to write at byte `end` (just after the last block): end marker,
+/// block index and trailer for the `total` flows of `index`. Shared by the writer and by the
+/// recovery of unfinished files (`archive::recover`), so both finish a file the same way.
+pub fn encode_tail(end: u64, index: &[IndexEntry], total: u64) -> Vec<u8> {
+    let mut tail =
+        Vec::with_capacity(BLOCK_HEADER_LEN + 8 + index.len() * INDEX_ENTRY_LEN + TRAILER_LEN);
+    let mut marker = [0u8; BLOCK_HEADER_LEN];
+    marker[0..4].copy_from_slice(END_MAGIC);
+    marker[16..24].copy_from_slice(&total.to_le_bytes());
+    let c = checksum(&marker[..40]);
+    marker[40..48].copy_from_slice(&c.to_le_bytes());
+    tail.extend_from_slice(&marker);
+    let index_offset = end + tail.len() as u64;
+    let index_start = tail.len();
+    tail.extend_from_slice(INDEX_MAGIC);
+    tail.extend_from_slice(&(index.len() as u32).to_le_bytes());
+    for e in index {
+        tail.extend_from_slice(&e.offset.to_le_bytes());
+        tail.extend_from_slice(&e.info.flows.to_le_bytes());
+        tail.extend_from_slice(&0u32.to_le_bytes());
+        tail.extend_from_slice(&e.info.min_start_ms.to_le_bytes());
+        tail.extend_from_slice(&e.info.max_start_ms.to_le_bytes());
+        tail.extend_from_slice(&e.info.max_end_ms.to_le_bytes());
+    }
+    let index_sum = checksum(&tail[index_start..]);
+    tail.extend_from_slice(TRAILER_MAGIC);
+    tail.extend_from_slice(&0u32.to_le_bytes());
+    tail.extend_from_slice(&index_offset.to_le_bytes());
+    tail.extend_from_slice(&index_sum.to_le_bytes());
+    tail.extend_from_slice(&total.to_le_bytes());
+    tail
+}

@@ -6,6 +6,7 @@ pub mod bloom;
 pub mod format;
 pub mod narrow;
 pub mod reader;
+pub mod recover;
 pub mod reference;
 pub mod tree;
 pub mod writer;

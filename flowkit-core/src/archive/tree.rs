@@ -96,6 +96,8 @@ pub struct RotatingWriter {
     open: BTreeMap<i64, ArchiveFileWriter>,
     closed: BTreeMap<i64, u32>,
     finished: Vec<(PathBuf, ArchiveSummary)>,
+    /// `tmp-` files whose finishing failed (a full disk): left for recovery.
+    failed: Vec<PathBuf>,
 }
 
 impl RotatingWriter {
@@ -107,6 +109,7 @@ impl RotatingWriter {
             open: BTreeMap::new(),
             closed: BTreeMap::new(),
             finished: Vec::new(),
+            failed: Vec::new(),
         }
     }
 
@@ -175,26 +178,28 @@ impl RotatingWriter {
     }
 
     /// Gives up the open files after a write error, without publishing them; their `tmp-` files
-    /// keep every block that reached the disk. Returns their paths. A `tmp-` file that holds no
-    /// complete block (e.g. one created while the disk was full) is removed instead.
+    /// keep every block that reached the disk. Returns the `tmp-` files left behind (those open,
+    /// and those whose finishing failed), for `archive::recover` to finish and publish.
     pub fn abandon(self) -> Vec<PathBuf> {
-        let mut kept = Vec::new();
+        let mut left = self.failed;
         for w in self.open.into_values() {
-            let tmp = super::writer::temp_name(w.target());
-            drop(w);
-            if super::reader::has_complete_block(&tmp) {
-                kept.push(tmp);
-            } else {
-                let _ = std::fs::remove_file(&tmp);
-            }
+            left.push(super::writer::temp_name(w.target()));
+            drop(w); // closes the file (and its lock) before anyone recovers it
         }
-        kept
+        left
+    }
+
+    /// The files published so far, in the order they were finished.
+    pub fn published(&self) -> &[(PathBuf, ArchiveSummary)] {
+        &self.finished
     }
 
     fn close_key(&mut self, k: i64) -> io::Result<()> {
         if let Some(w) = self.open.remove(&k) {
             let path = w.target().to_path_buf();
-            let s = w.finish()?;
+            let s = w.finish().inspect_err(|_| {
+                self.failed.push(super::writer::temp_name(&path));
+            })?;
             *self.closed.entry(k).or_insert(0) += 1;
             self.finished.push((path, s));
         }

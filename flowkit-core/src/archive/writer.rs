@@ -58,13 +58,6 @@ fn row_is_v6(b: &FlowBlock<'_>, i: usize) -> bool {
     b.src_addr.is_v6(i) || b.dst_addr.is_v6(i) || b.next_hop.is_v6(i)
 }
 
-/// One entry of the block index kept while writing.
-#[derive(Clone, Copy, Debug)]
-struct IndexEntry {
-    offset: u64,
-    info: BlockInfo,
-}
-
 /// Writes flows in the archive format to any byte sink (a file, stdout, a pipe).
 ///
 /// Flows are gathered into blocks of `block_flows`; `finish` writes the last block, the end
@@ -335,36 +328,7 @@ impl<W: Write> ArchiveWriter<W> {
     /// Writes the last block, the end marker, the index and the trailer; returns the sink.
     pub fn finish(mut self) -> io::Result<(W, ArchiveSummary)> {
         self.flush_pending()?;
-        let mut tail = Vec::with_capacity(
-            BLOCK_HEADER_LEN + 8 + self.index.len() * INDEX_ENTRY_LEN + TRAILER_LEN,
-        );
-        // End marker.
-        let mut end = [0u8; BLOCK_HEADER_LEN];
-        end[0..4].copy_from_slice(END_MAGIC);
-        end[16..24].copy_from_slice(&self.total.to_le_bytes());
-        let c = checksum(&end[..40]);
-        end[40..48].copy_from_slice(&c.to_le_bytes());
-        tail.extend_from_slice(&end);
-        // Index.
-        let index_offset = self.pos + tail.len() as u64;
-        let index_start = tail.len();
-        tail.extend_from_slice(INDEX_MAGIC);
-        tail.extend_from_slice(&(self.index.len() as u32).to_le_bytes());
-        for e in &self.index {
-            tail.extend_from_slice(&e.offset.to_le_bytes());
-            tail.extend_from_slice(&e.info.flows.to_le_bytes());
-            tail.extend_from_slice(&0u32.to_le_bytes());
-            tail.extend_from_slice(&e.info.min_start_ms.to_le_bytes());
-            tail.extend_from_slice(&e.info.max_start_ms.to_le_bytes());
-            tail.extend_from_slice(&e.info.max_end_ms.to_le_bytes());
-        }
-        let index_sum = checksum(&tail[index_start..]);
-        // Trailer.
-        tail.extend_from_slice(TRAILER_MAGIC);
-        tail.extend_from_slice(&0u32.to_le_bytes());
-        tail.extend_from_slice(&index_offset.to_le_bytes());
-        tail.extend_from_slice(&index_sum.to_le_bytes());
-        tail.extend_from_slice(&self.total.to_le_bytes());
+        let tail = encode_tail(self.pos, &self.index, self.total);
         self.out.write_all(&tail)?;
         self.out.flush()?;
         let summary = ArchiveSummary {
@@ -449,6 +413,7 @@ impl ArchiveFileWriter {
         }
         let tmp = temp_name(target);
         let f = File::create(&tmp)?;
+        lock_exclusive(&f);
         // Small writes (header, index) are gathered; a block (hundreds of KiB) is larger than
         // the buffer, so it goes from its columns to the file in one vectored write, uncopied.
         let inner = ArchiveWriter::new(io::BufWriter::with_capacity(64 << 10, f), opts)?;
@@ -492,6 +457,21 @@ impl ArchiveFileWriter {
     pub fn target(&self) -> &Path {
         &self.target
     }
+}
+
+/// Takes an advisory exclusive lock (`flock`) on a file being written, held until it is closed
+/// (or the process dies): recovery (`archive::recover`) leaves a locked `tmp-` file alone, so it
+/// never publishes the file of a writer that is still running. Best effort: a filesystem without
+/// locks only loses that protection.
+fn lock_exclusive(f: &File) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor we own; it only sets a lock.
+        let _ = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    }
+    #[cfg(not(unix))]
+    let _ = f;
 }
 
 /// The temporary name used while writing `target`: `tmp-` prefixed, in the same directory,
