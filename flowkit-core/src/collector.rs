@@ -12,16 +12,18 @@
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::WriterOptions;
 use crate::block::FlowBlockBuf;
-use crate::decode::{DecodeStats, Decoder, DecoderConfig, ExporterUsage};
+use crate::decode::{DecodeStats, Decoder, DecoderConfig, ExporterUsage, MemoryUsage};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+pub mod template_cache;
 
 /// How a collector runs.
 #[derive(Clone, Debug)]
@@ -34,6 +36,10 @@ pub struct CollectorConfig {
     pub decoder: DecoderConfig,
     /// Datagrams the receiver may queue for the writer before it drops (and counts) them.
     pub queue_datagrams: usize,
+    /// Bytes of datagrams the receiver may queue (with `queue_datagrams`, whichever is first).
+    pub queue_bytes: usize,
+    /// Keep the decoder's templates in `DIR/.templates` across restarts.
+    pub template_cache: bool,
     /// Pending flows are written to disk as a block at least this often, so a crash loses at
     /// most this much.
     pub flush_every: Duration,
@@ -44,6 +50,13 @@ pub struct CollectorConfig {
 }
 
 impl CollectorConfig {
+    /// Bounds the collector's state to about `bytes`: a quarter for queued datagrams, the rest
+    /// for the decoder (templates, domains, held data; see [`DecoderConfig::max_memory`]).
+    pub fn set_max_memory(&mut self, bytes: usize) {
+        self.queue_bytes = bytes / 4;
+        self.decoder.max_memory = bytes - bytes / 4;
+    }
+
     /// Defaults: accept all exporters, queue 65,536 datagrams, flush every 5 s, log every 5 min.
     pub fn new(layout: TreeLayout) -> Self {
         CollectorConfig {
@@ -51,6 +64,8 @@ impl CollectorConfig {
             allow: Vec::new(),
             decoder: DecoderConfig::default(),
             queue_datagrams: 65_536,
+            queue_bytes: 64 << 20,
+            template_cache: true,
             flush_every: Duration::from_secs(5),
             stats_every: Duration::from_secs(300),
             max_open_files: 4,
@@ -67,6 +82,8 @@ struct ReceiverCounters {
     queue_full: AtomicU64,
     /// Datagrams in the queue now (received, not yet handled).
     queued: AtomicU64,
+    /// Bytes of those datagrams.
+    queued_bytes: AtomicU64,
     /// The kernel's drop count read as the receiver stopped (u64::MAX: not known).
     final_kernel_drops: AtomicU64,
 }
@@ -98,8 +115,10 @@ pub struct CollectorStats {
     pub files: u64,
     /// What the decoder counted, over all exporters.
     pub decode: DecodeStats,
-    /// What the decoder counted, per exporter.
-    pub per_exporter: BTreeMap<IpAddr, DecodeStats>,
+    /// What the decoder counted, per exporter scope (address and UDP source port).
+    pub per_exporter: BTreeMap<SocketAddr, DecodeStats>,
+    /// The decoder's state in bytes against its cap.
+    pub memory: MemoryUsage,
     /// Exporters the decoder tracks (at most `DecoderConfig::max_exporters`).
     pub exporters: usize,
     /// The most any one exporter held at any time (templates, domains, held sets and bytes),
@@ -138,8 +157,16 @@ impl fmt::Display for CollectorStats {
         let p = &self.peak_usage;
         write!(
             f,
-            "; state: {} exporters, at most {} templates, {} domains, {} held sets ({} bytes) per exporter",
-            self.exporters, p.templates, p.domains, p.held_sets, p.held_bytes
+            "; state: {} exporters, at most {} templates, {} domains, {} held sets ({} bytes) per exporter, \
+             {} KiB (peak {} KiB, cap {} KiB)",
+            self.exporters,
+            p.templates,
+            p.domains,
+            p.held_sets,
+            p.held_bytes,
+            self.memory.bytes >> 10,
+            self.memory.peak >> 10,
+            self.memory.cap >> 10
         )?;
         for (a, s) in &self.per_exporter {
             write!(
@@ -147,6 +174,9 @@ impl fmt::Display for CollectorStats {
                 "; {a}: {} datagrams, {} flows, {} malformed, {} unknown template, {} sequence gaps",
                 s.datagrams, s.flows, s.malformed, s.unknown_template, s.sequence_gaps
             )?;
+            if s.bad_times > 0 {
+                write!(f, ", {} bad times", s.bad_times)?;
+            }
         }
         Ok(())
     }
@@ -160,7 +190,7 @@ struct Received {
     recv_ms: i64,
     data: Vec<u8>,
     /// Sender, start and end of each datagram in `data`.
-    items: Vec<(IpAddr, usize, usize)>,
+    items: Vec<(SocketAddr, usize, usize)>,
 }
 
 /// Opens the UDP socket a collector listens on: a large receive buffer (as large as the
@@ -214,7 +244,7 @@ pub fn run(
     // Bounded in datagrams (`queued`), whatever the batches; the channel never holds more
     // batches than that.
     let (tx, rx) = sync_channel::<Received>(cfg.queue_datagrams.max(1));
-    let queue_cap = cfg.queue_datagrams.max(1) as u64;
+    let queue_cap = (cfg.queue_datagrams.max(1) as u64, cfg.queue_bytes.max(65_536) as u64);
     let inode = socket_inode(&socket);
     let receiver = {
         let counters = Arc::clone(&counters);
@@ -248,7 +278,7 @@ fn receive(
     socket: UdpSocket,
     allow: Vec<IpNet>,
     tx: SyncSender<Received>,
-    queue_cap: u64,
+    queue_cap: (u64, u64),
     counters: Arc<ReceiverCounters>,
     stop: Arc<AtomicBool>,
 ) {
@@ -263,7 +293,7 @@ fn receive_until_stopped(
     socket: &UdpSocket,
     allow: &[IpNet],
     tx: &SyncSender<Received>,
-    queue_cap: u64,
+    queue_cap: (u64, u64),
     counters: &ReceiverCounters,
     stop: &AtomicBool,
 ) {
@@ -296,10 +326,10 @@ fn receive_until_stopped(
             let (from, d) = bufs.get(k);
             counters.datagrams.fetch_add(1, Ordering::Relaxed);
             counters.bytes.fetch_add(d.len() as u64, Ordering::Relaxed);
-            let Some(from) = from.map(|a| a.ip().to_canonical()) else {
+            let Some(from) = from.map(|a| SocketAddr::new(a.ip().to_canonical(), a.port())) else {
                 continue; // not an IP sender: cannot happen on a UDP socket
             };
-            if !allow.is_empty() && !allow.iter().any(|net| net.contains(&from)) {
+            if !allow.is_empty() && !allow.iter().any(|net| net.contains(&from.ip())) {
                 counters.not_allowed.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -311,15 +341,20 @@ fn receive_until_stopped(
         if count == 0 {
             continue;
         }
-        if counters.queued.load(Ordering::Acquire) + count > queue_cap {
+        let bytes = batch.data.len() as u64;
+        if counters.queued.load(Ordering::Acquire) + count > queue_cap.0
+            || counters.queued_bytes.load(Ordering::Acquire) + bytes > queue_cap.1
+        {
             counters.queue_full.fetch_add(count, Ordering::Relaxed);
             continue;
         }
         counters.queued.fetch_add(count, Ordering::AcqRel);
+        counters.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
         match tx.try_send(batch) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 counters.queued.fetch_sub(count, Ordering::AcqRel);
+                counters.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
                 counters.queue_full.fetch_add(count, Ordering::Relaxed);
             }
             Err(TrySendError::Disconnected(_)) => return,
@@ -461,6 +496,8 @@ struct Writer<'l> {
     /// does not make a new file per datagram.
     retry_at_ms: i64,
     peak_usage: ExporterUsage,
+    /// The template generation last written to the template cache.
+    saved_generation: u64,
     log: &'l mut dyn FnMut(&str),
 }
 
@@ -470,11 +507,18 @@ impl<'l> Writer<'l> {
             durable: true,
             ..WriterOptions::archive("flow-capture")
         };
+        let mut decoder = Decoder::new(cfg.decoder.clone());
+        if cfg.template_cache {
+            if let Some(line) = template_cache::load(&cfg.layout.root, &mut decoder, now_ms()) {
+                log(&line);
+            }
+        }
         Writer {
+            saved_generation: decoder.template_generation(),
             layout: cfg.layout.clone(),
             files: Some(RotatingWriter::new(cfg.layout.clone(), opts.clone())),
             opts,
-            decoder: Decoder::new(cfg.decoder.clone()),
+            decoder,
             buf: FlowBlockBuf::default(),
             cfg: cfg.clone(),
             flows_written: 0,
@@ -516,6 +560,7 @@ impl<'l> Writer<'l> {
             self.rotate(now);
             if last_flush.elapsed() >= self.cfg.flush_every {
                 self.flush();
+                self.save_templates();
                 last_flush = Instant::now();
             }
             if last_stats.elapsed() >= self.cfg.stats_every {
@@ -539,16 +584,28 @@ impl<'l> Writer<'l> {
         counters
             .queued
             .fetch_sub(batch.items.len() as u64, Ordering::AcqRel);
+        counters
+            .queued_bytes
+            .fetch_sub(batch.data.len() as u64, Ordering::AcqRel);
         reports
     }
 
-    /// Decodes and writes one datagram; returns a report line when it was malformed.
-    fn handle(&mut self, from: IpAddr, recv_ms: i64, data: &[u8]) -> Option<String> {
+    /// Decodes and writes one datagram; returns report lines when it was malformed or held
+    /// flows with untrustworthy times.
+    fn handle(&mut self, from: SocketAddr, recv_ms: i64, data: &[u8]) -> Vec<String> {
         self.buf.clear();
         let res = self.decoder.decode(data, from, recv_ms, &mut self.buf);
         if let Some(u) = self.decoder.exporter_usage(from) {
             self.peak_usage = self.peak_usage.max(u);
         }
+        self.log_new_scopes();
+        let bad_times = self.decoder.last_bad_times();
+        let bad_times = (bad_times > 0).then(|| {
+            format!(
+                "datagram from {from}: {bad_times} flows with times before 1990 or over a day \
+                 after the export time (kept, counted as bad times)"
+            )
+        });
         let report = res.err().map(|e| {
             format!(
                 "datagram of {} bytes from {}: {e}{}",
@@ -564,7 +621,37 @@ impl<'l> Writer<'l> {
         if !self.buf.is_empty() {
             self.write(recv_ms);
         }
-        report
+        report.into_iter().chain(bad_times).collect()
+    }
+
+    /// Logs each exporter scope (address, port, version, domain) the first time it is seen.
+    fn log_new_scopes(&mut self) {
+        let (scopes, untold) = self.decoder.take_new_scopes();
+        for s in scopes {
+            (self.log)(&format!("new exporter: {s}"));
+        }
+        if untold > 0 {
+            (self.log)(&format!("{untold} more new exporters not listed"));
+        }
+    }
+
+    /// Writes the template cache when the templates changed since it was last written.
+    fn save_templates(&mut self) {
+        let generation = self.decoder.template_generation();
+        if !self.cfg.template_cache || generation == self.saved_generation {
+            return;
+        }
+        match template_cache::save(&self.layout.root, &self.decoder) {
+            Ok(()) => self.saved_generation = generation,
+            Err(e) => {
+                if !self.write_failing {
+                    (self.log)(&format!(
+                        "template cache {}: {e}",
+                        template_cache::path(&self.layout.root).display()
+                    ));
+                }
+            }
+        }
     }
 
     fn write(&mut self, t_ms: i64) {
@@ -660,6 +747,7 @@ impl<'l> Writer<'l> {
                 .collect(),
             exporters: self.decoder.exporters(),
             peak_usage: self.peak_usage,
+            memory: self.decoder.memory(),
             ..CollectorStats::default()
         }
     }
@@ -667,6 +755,7 @@ impl<'l> Writer<'l> {
     /// Publishes every open file; returns the final counters and the write error, if any, that
     /// kept a file from being published (its flows are then counted as unwritten).
     fn finish(&mut self) -> (CollectorStats, Option<io::Error>) {
+        self.save_templates();
         self.decoder.drop_held();
         let mut err = None;
         if let Some(w) = self.files.take() {

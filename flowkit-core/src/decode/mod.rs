@@ -16,7 +16,9 @@
 //! flows decoded from the sets before the damage stay in the output, and damage confined to one
 //! set (a bad template record, a variable-length field running past its set) skips only that set.
 
+mod cache;
 mod ipfix;
+mod memory;
 mod options;
 mod sets;
 pub mod template;
@@ -31,11 +33,63 @@ use std::collections::{HashMap, VecDeque};
 /// are capped in size (`DecoderConfig`), so a flood of keys cannot grow a collision chain far.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use template::Template;
 
+pub use cache::CacheError;
+pub use memory::MemoryUsage;
 pub use options::Sampling;
+
+/// Who sent a datagram: the scope of its templates, sequence numbers and counters. RFC 7011 §8
+/// scopes IPFIX templates by transport session (for UDP the exporter's address and source
+/// port) and observation domain; RFC 3954 scopes v9 templates by exporter address, port and
+/// source id. Two exporters behind one NAT address differ only in port. A bare address (port 0)
+/// stands for callers that do not know the port.
+pub trait Source: Copy {
+    /// The exporter's address (IPv4-mapped IPv6 made IPv4) and UDP source port.
+    fn source(self) -> SocketAddr;
+}
+
+impl Source for IpAddr {
+    fn source(self) -> SocketAddr {
+        SocketAddr::new(self.to_canonical(), 0)
+    }
+}
+
+impl Source for SocketAddr {
+    fn source(self) -> SocketAddr {
+        SocketAddr::new(self.ip().to_canonical(), self.port())
+    }
+}
+
+/// A template scope first seen by a decoder: exporter address and port, export version and
+/// source id / observation domain (v5: engine type << 8 | engine id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    /// Exporter address and UDP source port.
+    pub source: SocketAddr,
+    /// 5, 9 or 10.
+    pub version: u16,
+    /// Source id (v9), observation domain (IPFIX), engine type and id (v5).
+    pub domain: u32,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.version {
+            5 => "engine",
+            9 => "source id",
+            _ => "observation domain",
+        };
+        let v = if self.version == 10 {
+            "IPFIX".to_string()
+        } else {
+            format!("NetFlow v{}", self.version)
+        };
+        write!(f, "{} {v} {what} {}", self.source, self.domain)
+    }
+}
 
 /// Where a [`Decoder`] appends flows: one buffer for every flow, or IPv4 and IPv6 flows apart.
 /// Archive writers keep the two families in separate blocks, so flows decoded apart reach them
@@ -80,7 +134,31 @@ impl<'a> FlowOut<'a> {
         let v6 = r.src_addr.is_ipv6() || r.dst_addr.is_ipv6();
         self.family(v6).push(r);
     }
+
+    /// Flows held in each buffer.
+    fn lens(&self) -> (usize, usize) {
+        (self.v4.len(), self.v6.as_ref().map_or(0, |b| b.len()))
+    }
+
+    /// Flows appended since `before` (see [`FlowOut::lens`]) whose start or end is before 1990
+    /// or more than a day after `export_ms`.
+    fn count_bad_times(&self, before: (usize, usize), export_ms: i64) -> u64 {
+        let (lo, hi) = (EARLIEST_MS, export_ms.saturating_add(DAY_MS));
+        let bad = |b: &FlowBlockBuf, from: usize| {
+            let (s, e) = (&b.start_ms[from..], &b.end_ms[from..]);
+            s.iter()
+                .zip(e)
+                .filter(|&(&s, &e)| s < lo || e < lo || s > hi || e > hi)
+                .count() as u64
+        };
+        bad(self.v4, before.0) + self.v6.as_ref().map_or(0, |b| bad(b, before.1))
+    }
 }
+
+/// 1990-01-01 00:00 UTC (ms): flow times before it are not believed.
+const EARLIEST_MS: i64 = 631_152_000_000;
+/// A day (ms): flow times further past their export packet's time are not believed.
+const DAY_MS: i64 = 86_400_000;
 
 /// Limits on what a decoder keeps, so memory stays bounded whatever exporters send.
 #[derive(Clone, Debug)]
@@ -101,6 +179,9 @@ pub struct DecoderConfig {
     pub max_held_age_ms: i64,
     /// Sampler ids remembered per exporter domain.
     pub max_samplers_per_domain: usize,
+    /// Bytes of state (templates, domains, held data, exporters) kept over all exporters; past
+    /// it the least recently used state is evicted and counted (see [`MemoryUsage`]).
+    pub max_memory: usize,
 }
 
 impl Default for DecoderConfig {
@@ -114,6 +195,7 @@ impl Default for DecoderConfig {
             max_held_bytes_per_exporter: 1 << 20,
             max_held_age_ms: 30 * 60 * 1000,
             max_samplers_per_domain: 256,
+            max_memory: 256 << 20,
         }
     }
 }
@@ -144,6 +226,15 @@ pub struct DecodeStats {
     pub sequence_gaps: u64,
     /// Datagrams refused because too many exporters are tracked.
     pub refused: u64,
+    /// Flows whose start or end time is before 1990 or more than a day after their export
+    /// packet's time: kept, but their times are not to be trusted.
+    pub bad_times: u64,
+    /// Templates evicted to stay under the memory cap ([`DecoderConfig::max_memory`]).
+    pub evicted_templates: u64,
+    /// Held data sets evicted to stay under the memory cap (also counted in `held_dropped`).
+    pub evicted_held: u64,
+    /// Exporter scopes (address and port) whose whole state was evicted for the memory cap.
+    pub evicted_exporters: u64,
 }
 
 impl DecodeStats {
@@ -159,11 +250,21 @@ impl DecodeStats {
         self.options_records += o.options_records;
         self.sequence_gaps += o.sequence_gaps;
         self.refused += o.refused;
+        self.bad_times += o.bad_times;
+        self.evicted_templates += o.evicted_templates;
+        self.evicted_held += o.evicted_held;
+        self.evicted_exporters += o.evicted_exporters;
     }
 
-    /// True when something was lost or damaged (malformed, dropped held data, sequence gaps).
+    /// True when something was lost or damaged (malformed, dropped held data, sequence gaps,
+    /// refused exporters, flows with untrustworthy times, state evicted for memory).
     pub fn has_losses(&self) -> bool {
-        self.malformed > 0 || self.held_dropped > 0 || self.sequence_gaps > 0 || self.refused > 0
+        self.malformed > 0
+            || self.held_dropped > 0
+            || self.sequence_gaps > 0
+            || self.refused > 0
+            || self.bad_times > 0
+            || self.evicted_templates + self.evicted_held + self.evicted_exporters > 0
     }
 }
 
@@ -187,6 +288,20 @@ impl fmt::Display for DecodeStats {
         )?;
         if self.refused > 0 {
             write!(f, ", {} refused (too many exporters)", self.refused)?;
+        }
+        if self.bad_times > 0 {
+            write!(
+                f,
+                ", {} flows with times before 1990 or over a day after their export time",
+                self.bad_times
+            )?;
+        }
+        if self.evicted_templates + self.evicted_held + self.evicted_exporters > 0 {
+            write!(
+                f,
+                ", evicted for the memory cap: {} exporters, {} templates, {} held sets",
+                self.evicted_exporters, self.evicted_templates, self.evicted_held
+            )?;
         }
         Ok(())
     }
@@ -412,6 +527,12 @@ pub(crate) struct Exporter {
     pub domains: FastMap<(u16, u32), Domain>,
     pub held: VecDeque<Held>,
     pub held_bytes: usize,
+    /// Bytes of the templates (see [`Template::footprint`]), for the memory cap.
+    pub tpl_bytes: usize,
+    /// Receive time of the latest datagram (UTC ms): the least recent exporter is evicted first.
+    pub last_ms: i64,
+    /// Domains created since the decoder last collected them (new scopes to report).
+    pub new_domains: Vec<(u16, u32)>,
 }
 
 impl Exporter {
@@ -441,6 +562,7 @@ impl Exporter {
                         max: cfg.max_domains_per_exporter,
                     })
                 } else {
+                    self.new_domains.push((version, domain));
                     Ok(e.insert(Domain::default()))
                 }
             }
@@ -544,10 +666,26 @@ impl ExporterUsage {
 #[derive(Debug, Default)]
 pub struct Decoder {
     config: DecoderConfig,
-    exporters: FastMap<IpAddr, Exporter>,
+    exporters: FastMap<SocketAddr, Exporter>,
     refused: u64,
     scratch: Vec<template::Op>,
+    /// Bytes of state accounted now, and the most ever (see [`memory`]).
+    memory: usize,
+    peak_memory: usize,
+    /// Counters of exporters evicted for memory, and eviction counts.
+    evicted: DecodeStats,
+    /// Scopes first seen, not yet taken by [`Decoder::take_new_scopes`] (at most
+    /// [`MAX_NEW_SCOPES`]; more are counted in `new_scopes_untold`).
+    new_scopes: Vec<Scope>,
+    new_scopes_untold: u64,
+    /// Bumped whenever a template is defined, changed, withdrawn or evicted.
+    template_generation: u64,
+    /// Flows with untrustworthy times in the last datagram decoded.
+    last_bad_times: u64,
 }
+
+/// New scopes a decoder remembers until they are taken.
+const MAX_NEW_SCOPES: usize = 1024;
 
 impl Decoder {
     /// A decoder with the given limits.
@@ -571,7 +709,7 @@ impl Decoder {
     pub fn decode(
         &mut self,
         datagram: &[u8],
-        exporter: IpAddr,
+        exporter: impl Source,
         recv_ms: i64,
         out: &mut FlowBlockBuf,
     ) -> Result<DatagramInfo, DecodeError> {
@@ -582,13 +720,16 @@ impl Decoder {
     pub fn decode_into(
         &mut self,
         datagram: &[u8],
-        exporter: IpAddr,
+        exporter: impl Source,
         recv_ms: i64,
         out: &mut FlowOut<'_>,
     ) -> Result<DatagramInfo, DecodeError> {
+        let source = exporter.source();
+        let exporter = source.ip();
         let n_exporters = self.exporters.len();
         let max_exporters = self.config.max_exporters;
-        let ex = match self.exporters.entry(exporter) {
+        let mut created = false;
+        let ex = match self.exporters.entry(source) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
                 if n_exporters >= max_exporters {
@@ -598,11 +739,20 @@ impl Decoder {
                         DecodeErrorKind::ExporterLimit { max: max_exporters },
                     ));
                 }
+                created = true;
                 e.insert(Exporter::default())
             }
         };
+        let bytes_before = if created {
+            0
+        } else {
+            ex.bytes(&self.config)
+        };
+        let tpl_before = (ex.templates.len(), ex.tpl_bytes);
+        ex.last_ms = ex.last_ms.max(recv_ms);
         ex.stats.datagrams += 1;
         let before = out.len();
+        let lens_before = out.lens();
         let result = match datagram.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) {
             None => Err(DecodeError::at(
                 0,
@@ -627,24 +777,42 @@ impl Decoder {
         };
         let flows = out.len() - before;
         ex.stats.flows += flows as u64;
-        match result {
-            Ok(h) => Ok(DatagramInfo {
-                version: h.version,
-                export_ms: h.export_ms,
-                flows,
-            }),
-            Err(e) => {
-                ex.stats.malformed += 1;
-                Err(e)
+        self.last_bad_times = match peek_header(datagram) {
+            Some(h) if flows > 0 => out.count_bad_times(lens_before, h.export_ms),
+            _ => 0,
+        };
+        ex.stats.bad_times += self.last_bad_times;
+        if (ex.templates.len(), ex.tpl_bytes) != tpl_before {
+            self.template_generation += 1;
+        }
+        for (version, domain) in ex.new_domains.drain(..) {
+            if self.new_scopes.len() < MAX_NEW_SCOPES {
+                self.new_scopes.push(Scope {
+                    source,
+                    version,
+                    domain,
+                });
+            } else {
+                self.new_scopes_untold += 1;
             }
         }
+        if result.is_err() {
+            ex.stats.malformed += 1;
+        }
+        let bytes_after = ex.bytes(&self.config);
+        self.account(created, bytes_before, bytes_after, source);
+        result.map(|h| DatagramInfo {
+            version: h.version,
+            export_ms: h.export_ms,
+            flows,
+        })
     }
 
-    /// Totals over all exporters.
+    /// Totals over all exporters (those evicted for memory included).
     pub fn stats(&self) -> DecodeStats {
         let mut s = DecodeStats {
             refused: self.refused,
-            ..DecodeStats::default()
+            ..self.evicted
         };
         for e in self.exporters.values() {
             s.add(&e.stats);
@@ -652,8 +820,8 @@ impl Decoder {
         s
     }
 
-    /// Counters of each exporter.
-    pub fn exporter_stats(&self) -> impl Iterator<Item = (IpAddr, &DecodeStats)> {
+    /// Counters of each exporter scope (address and source port) tracked now.
+    pub fn exporter_stats(&self) -> impl Iterator<Item = (SocketAddr, &DecodeStats)> {
         self.exporters.iter().map(|(a, e)| (*a, &e.stats))
     }
 
@@ -664,13 +832,13 @@ impl Decoder {
 
     /// What the decoder holds for each exporter, to check against the [`DecoderConfig`] limits
     /// (the hostile-exporter tests and the fuzz target do).
-    pub fn usage(&self) -> impl Iterator<Item = (IpAddr, ExporterUsage)> + '_ {
+    pub fn usage(&self) -> impl Iterator<Item = (SocketAddr, ExporterUsage)> + '_ {
         self.exporters.iter().map(|(a, e)| (*a, e.usage()))
     }
 
     /// What the decoder holds for one exporter, if it is tracked.
-    pub fn exporter_usage(&self, exporter: IpAddr) -> Option<ExporterUsage> {
-        self.exporters.get(&exporter).map(Exporter::usage)
+    pub fn exporter_usage(&self, exporter: impl Source) -> Option<ExporterUsage> {
+        self.exporters.get(&exporter.source()).map(Exporter::usage)
     }
 
     /// True when every exporter's usage is within the configured limits.
@@ -696,7 +864,9 @@ impl Decoder {
         let mut n = 0;
         for e in self.exporters.values_mut() {
             while !e.held.is_empty() {
+                let b = e.held.front().map_or(0, memory::held_cost);
                 e.drop_oldest_held();
+                self.memory -= b;
                 n += 1;
             }
         }
@@ -704,8 +874,32 @@ impl Decoder {
     }
 
     /// Forgets everything about `exporter` (templates, sampling, held data, counters).
-    pub fn forget_exporter(&mut self, exporter: IpAddr) {
-        self.exporters.remove(&exporter);
+    pub fn forget_exporter(&mut self, exporter: impl Source) {
+        if let Some(e) = self.exporters.remove(&exporter.source()) {
+            self.memory -= e.bytes(&self.config) + memory::EXPORTER_COST;
+            self.template_generation += 1;
+        }
+    }
+
+    /// The scopes (exporter address and port, version, domain) first seen since the last call,
+    /// in order, and how many more were seen but not remembered (over 1024 between calls).
+    pub fn take_new_scopes(&mut self) -> (Vec<Scope>, u64) {
+        (
+            std::mem::take(&mut self.new_scopes),
+            std::mem::take(&mut self.new_scopes_untold),
+        )
+    }
+
+    /// Flows of the last datagram decoded whose times were counted in
+    /// [`DecodeStats::bad_times`].
+    pub fn last_bad_times(&self) -> u64 {
+        self.last_bad_times
+    }
+
+    /// A number that changes whenever a template is defined, changed, withdrawn or evicted (to
+    /// know when a template cache is out of date).
+    pub fn template_generation(&self) -> u64 {
+        self.template_generation
     }
 }
 
