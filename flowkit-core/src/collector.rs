@@ -17,7 +17,7 @@ use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -127,6 +127,15 @@ pub struct CollectorStats {
 }
 
 impl CollectorStats {
+    /// The counters of every scope (source port) of exporter address `addr`, summed.
+    pub fn of_address(&self, addr: IpAddr) -> DecodeStats {
+        let mut s = DecodeStats::default();
+        for (_, e) in self.per_exporter.iter().filter(|(a, _)| a.ip() == addr) {
+            s.add(e);
+        }
+        s
+    }
+
     /// True when something was lost: dropped datagrams, decoding losses, unwritten flows.
     pub fn has_losses(&self) -> bool {
         self.queue_full > 0
@@ -365,7 +374,7 @@ fn receive_until_stopped(
 /// Receiving many datagrams per system call.
 mod batch {
     use std::io;
-    use std::net::{SocketAddr, UdpSocket};
+    use std::net::{IpAddr, SocketAddr, UdpSocket};
 
     /// Datagrams taken per call.
     pub const BATCH: usize = 64;
@@ -602,7 +611,7 @@ impl<'l> Writer<'l> {
         let bad_times = self.decoder.last_bad_times();
         let bad_times = (bad_times > 0).then(|| {
             format!(
-                "datagram from {from}: {bad_times} flows with times before 1990 or over a day \
+                "datagram from {from}: {bad_times} flows with times before 1990 or over two days \
                  after the export time (kept, counted as bad times)"
             )
         });

@@ -75,7 +75,7 @@ impl fmt::Display for ImportSummary {
         if d.bad_times > 0 {
             write!(
                 f,
-                "; {} flows with times before 1990 or over a day after their export time (kept)",
+                "; {} flows with times before 1990 or over two days after their export time (kept)",
                 d.bad_times
             )?;
         }
@@ -327,7 +327,7 @@ fn decode_capture(
         if bad > 0 {
             let msg = format!(
                 "{name}: packet {}: v{} from {exporter}: {bad} flows with times before 1990 or \
-                 over a day after the export time {} (kept, counted)",
+                 over two days after the export time {} (kept, counted)",
                 dgram.packet,
                 h.version,
                 jiff::Timestamp::from_millisecond(h.export_ms)

@@ -245,10 +245,11 @@ fn flows_with_times_far_from_their_export_time_are_kept_and_counted() {
     let mut enc = ExportEncoder::new(ExportVersion::Ipfix, 0);
     let export = base.iter().map(|f| f.end_ms).max().unwrap() + 1000;
     let mut fl = base.clone();
-    // 1985, two days after the export, an hour after it (plausible clock skew: not counted).
+    // 1985, three days after the export, a day after it (nfreplay's headers run a day behind
+    // its flows: not counted).
     fl[0].start_ms = 473_385_600_000;
-    fl[1].end_ms = export + 2 * 86_400_000;
-    fl[2].end_ms = export + 3_600_000;
+    fl[1].end_ms = export + 3 * 86_400_000;
+    fl[2].end_ms = export + 86_400_000 + 3_600_000;
     let mut d = Decoder::default();
     let mut out = FlowBlockBuf::default();
     let from: SocketAddr = format!("{NAT}:2055").parse().unwrap();

@@ -141,9 +141,9 @@ impl<'a> FlowOut<'a> {
     }
 
     /// Flows appended since `before` (see [`FlowOut::lens`]) whose start or end is before 1990
-    /// or more than a day after `export_ms`.
+    /// or more than two days after `export_ms`.
     fn count_bad_times(&self, before: (usize, usize), export_ms: i64) -> u64 {
-        let (lo, hi) = (EARLIEST_MS, export_ms.saturating_add(DAY_MS));
+        let (lo, hi) = (EARLIEST_MS, export_ms.saturating_add(AHEAD_MS));
         let bad = |b: &FlowBlockBuf, from: usize| {
             let (s, e) = (&b.start_ms[from..], &b.end_ms[from..]);
             s.iter()
@@ -157,8 +157,10 @@ impl<'a> FlowOut<'a> {
 
 /// 1990-01-01 00:00 UTC (ms): flow times before it are not believed.
 const EARLIEST_MS: i64 = 631_152_000_000;
-/// A day (ms): flow times further past their export packet's time are not believed.
-const DAY_MS: i64 = 86_400_000;
+/// Two days (ms): flow times further past their export packet's time are not believed. Not
+/// one: nfdump's nfreplay sends v9 headers a day behind the flows they carry (its flows are
+/// right: nfdump's nfcapd and tshark show the same times), and long flows add their duration.
+const AHEAD_MS: i64 = 2 * 86_400_000;
 
 /// Limits on what a decoder keeps, so memory stays bounded whatever exporters send.
 #[derive(Clone, Debug)]
@@ -226,7 +228,7 @@ pub struct DecodeStats {
     pub sequence_gaps: u64,
     /// Datagrams refused because too many exporters are tracked.
     pub refused: u64,
-    /// Flows whose start or end time is before 1990 or more than a day after their export
+    /// Flows whose start or end time is before 1990 or more than two days after their export
     /// packet's time: kept, but their times are not to be trusted.
     pub bad_times: u64,
     /// Templates evicted to stay under the memory cap ([`DecoderConfig::max_memory`]).
@@ -238,7 +240,8 @@ pub struct DecodeStats {
 }
 
 impl DecodeStats {
-    fn add(&mut self, o: &DecodeStats) {
+    /// Adds `o`'s counters to these.
+    pub fn add(&mut self, o: &DecodeStats) {
         self.datagrams += o.datagrams;
         self.flows += o.flows;
         self.malformed += o.malformed;
@@ -292,7 +295,7 @@ impl fmt::Display for DecodeStats {
         if self.bad_times > 0 {
             write!(
                 f,
-                ", {} flows with times before 1990 or over a day after their export time",
+                ", {} flows with times before 1990 or over two days after their export time",
                 self.bad_times
             )?;
         }
