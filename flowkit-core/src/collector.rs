@@ -177,7 +177,8 @@ impl fmt::Display for CollectorStats {
             self.memory.peak >> 10,
             self.memory.cap >> 10
         )?;
-        for (a, s) in &self.per_exporter {
+        // Listed up to a bound: a flood of source ports must not make a line of megabytes.
+        for (a, s) in self.per_exporter.iter().take(MAX_LISTED_EXPORTERS) {
             write!(
                 f,
                 "; {a}: {} datagrams, {} flows, {} malformed, {} unknown template, {} sequence gaps",
@@ -187,9 +188,22 @@ impl fmt::Display for CollectorStats {
                 write!(f, ", {} bad times", s.bad_times)?;
             }
         }
+        if self.per_exporter.len() > MAX_LISTED_EXPORTERS {
+            let more = self.per_exporter.len() - MAX_LISTED_EXPORTERS;
+            write!(f, "; {more} more exporters not listed")?;
+        }
         Ok(())
     }
 }
+
+/// New exporters logged one by one per counters interval.
+const MAX_NEW_EXPORTER_LINES: u64 = 1000;
+
+/// The template cache is written at most this often (and at exit).
+const TEMPLATE_CACHE_EVERY: Duration = Duration::from_secs(10);
+
+/// Exporters listed one by one in a counters line.
+const MAX_LISTED_EXPORTERS: usize = 64;
 
 /// Datagrams received together (one `recvmmsg` call) on their way to the writer, in one buffer:
 /// handing over a batch costs one allocation and at most one wake-up of the writer, where one
@@ -374,7 +388,7 @@ fn receive_until_stopped(
 /// Receiving many datagrams per system call.
 mod batch {
     use std::io;
-    use std::net::{IpAddr, SocketAddr, UdpSocket};
+    use std::net::{SocketAddr, UdpSocket};
 
     /// Datagrams taken per call.
     pub const BATCH: usize = 64;
@@ -507,6 +521,11 @@ struct Writer<'l> {
     peak_usage: ExporterUsage,
     /// The template generation last written to the template cache.
     saved_generation: u64,
+    /// When the template cache was last written.
+    saved_at: Option<Instant>,
+    /// New exporters logged this counters interval, and those beyond the limit.
+    scopes_logged: u64,
+    scopes_untold: u64,
     log: &'l mut dyn FnMut(&str),
 }
 
@@ -524,6 +543,9 @@ impl<'l> Writer<'l> {
         }
         Writer {
             saved_generation: decoder.template_generation(),
+            saved_at: None,
+            scopes_logged: 0,
+            scopes_untold: 0,
             layout: cfg.layout.clone(),
             files: Some(RotatingWriter::new(cfg.layout.clone(), opts.clone())),
             opts,
@@ -569,12 +591,13 @@ impl<'l> Writer<'l> {
             self.rotate(now);
             if last_flush.elapsed() >= self.cfg.flush_every {
                 self.flush();
-                self.save_templates();
+                self.save_templates(false);
                 last_flush = Instant::now();
             }
             if last_stats.elapsed() >= self.cfg.stats_every {
                 let mut s = self.stats();
                 fill_receiver_stats(&mut s, counters, inode);
+                self.log_untold_scopes();
                 (self.log)(&format!("stats: {s}"));
                 malformed_reported = 0;
                 last_stats = Instant::now();
@@ -633,23 +656,43 @@ impl<'l> Writer<'l> {
         report.into_iter().chain(bad_times).collect()
     }
 
-    /// Logs each exporter scope (address, port, version, domain) the first time it is seen.
+    /// Logs each exporter scope (address, port, version, domain) the first time it is seen, up
+    /// to [`MAX_NEW_EXPORTER_LINES`] a counters interval (a flood of spoofed sources is summed
+    /// up at the next counters line instead).
     fn log_new_scopes(&mut self) {
         let (scopes, untold) = self.decoder.take_new_scopes();
+        self.scopes_untold += untold;
         for s in scopes {
-            (self.log)(&format!("new exporter: {s}"));
-        }
-        if untold > 0 {
-            (self.log)(&format!("{untold} more new exporters not listed"));
+            if self.scopes_logged < MAX_NEW_EXPORTER_LINES {
+                self.scopes_logged += 1;
+                (self.log)(&format!("new exporter: {s}"));
+            } else {
+                self.scopes_untold += 1;
+            }
         }
     }
 
+    /// Reports the new exporters not logged one by one, and starts a new interval.
+    fn log_untold_scopes(&mut self) {
+        if self.scopes_untold > 0 {
+            let n = std::mem::take(&mut self.scopes_untold);
+            (self.log)(&format!("{n} more new exporters not listed"));
+        }
+        self.scopes_logged = 0;
+    }
+
     /// Writes the template cache when the templates changed since it was last written.
-    fn save_templates(&mut self) {
+    /// At most every [`TEMPLATE_CACHE_EVERY`] (the first change is written at once), and at exit
+    /// (`now`).
+    fn save_templates(&mut self, now: bool) {
         let generation = self.decoder.template_generation();
         if !self.cfg.template_cache || generation == self.saved_generation {
             return;
         }
+        if !now && self.saved_at.is_some_and(|t| t.elapsed() < TEMPLATE_CACHE_EVERY) {
+            return;
+        }
+        self.saved_at = Some(Instant::now());
         match template_cache::save(&self.layout.root, &self.decoder) {
             Ok(()) => self.saved_generation = generation,
             Err(e) => {
@@ -764,7 +807,8 @@ impl<'l> Writer<'l> {
     /// Publishes every open file; returns the final counters and the write error, if any, that
     /// kept a file from being published (its flows are then counted as unwritten).
     fn finish(&mut self) -> (CollectorStats, Option<io::Error>) {
-        self.save_templates();
+        self.log_untold_scopes();
+        self.save_templates(true);
         self.decoder.drop_held();
         let mut err = None;
         if let Some(w) = self.files.take() {

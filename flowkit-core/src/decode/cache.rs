@@ -36,11 +36,12 @@ pub struct CacheError {
 }
 
 impl Decoder {
-    /// The templates and domain facts of every exporter scope as cache text (see the module
-    /// documentation), sorted so equal state gives equal text.
+    /// The templates and domain facts of every exporter scope that has decoded flows, as cache
+    /// text (see the module documentation), sorted so equal state gives equal text.
     pub fn save_templates(&self) -> String {
         let mut lines = Vec::new();
-        for (src, e) in &self.exporters {
+        // Scopes that never gave a flow (a template flood) are not worth a restart's time.
+        for (src, e) in self.exporters.iter().filter(|(_, e)| e.stats.flows > 0) {
             for ((version, domain, id), t) in &e.templates {
                 let mut l = format!(
                     "T {src} {version} {domain} {id} {} {}",

@@ -25,10 +25,11 @@ pub(super) fn held_cost(h: &Held) -> usize {
     size_of::<Held>() + h.body.len() + 16
 }
 
-/// Bytes charged per domain: its state and, at worst, a full sampler table.
-fn domain_cost(cfg: &DecoderConfig) -> usize {
-    size_of::<Domain>() + size_of::<(u16, u32)>() + 64 + cfg.max_samplers_per_domain * 32
-}
+/// Bytes charged per domain, besides its sampler table.
+const DOMAIN_COST: usize = size_of::<Domain>() + size_of::<(u16, u32)>() + 64;
+
+/// Bytes charged per sampler table slot (key, interval, hash table overhead).
+const SAMPLER_COST: usize = 32;
 
 /// How much state a decoder holds against its cap (see [`Decoder::memory`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,9 +65,15 @@ impl Template {
 
 impl Exporter {
     /// Bytes charged for this exporter's templates, domains and held data.
-    pub(super) fn bytes(&self, cfg: &DecoderConfig) -> usize {
+    pub(super) fn bytes(&self, _cfg: &DecoderConfig) -> usize {
+        let samplers: usize = self
+            .domains
+            .values()
+            .map(|d| d.sampling.by_sampler.capacity())
+            .sum();
         self.tpl_bytes
-            + self.domains.len() * domain_cost(cfg)
+            + self.domains.len() * DOMAIN_COST
+            + samplers * SAMPLER_COST
             + self.held_bytes
             + self.held.len() * (size_of::<Held>() + 16)
     }
