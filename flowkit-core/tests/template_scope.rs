@@ -310,3 +310,54 @@ fn templates_saved_and_loaded_decode_data_without_a_template() {
     assert_eq!(d.save_templates().lines().count(), 2);
     assert!(d.load_templates("something else\n", 0).is_err());
 }
+
+/// Real exporters that reuse template ids (pmacct and softflowd: domain 0, ids 1024/1025/2048/
+/// 2049, other layouts) interleaved from one address: keyed by address and port, each gives the
+/// flows it gives alone; keyed by address alone (the control), they garble.
+#[test]
+fn real_exporters_reusing_template_ids_decode_apart() {
+    use flowkit_core::capture::CaptureReader;
+    use flowkit_core::testdata;
+    let read = |name: &str| {
+        let mut r = CaptureReader::open(&testdata::path(&format!("exports/{name}.pcap.gz"))).unwrap();
+        let mut v = Vec::new();
+        while let Some(d) = r.next_datagram().unwrap() {
+            v.push((d.payload.to_vec(), d.ts_ms));
+        }
+        v
+    };
+    for pair in [
+        ["pmacct-v9", "softflowd-v9-ether"],
+        ["pmacct-ipfix", "softflowd-ipfix-milli"],
+    ] {
+        let (a, b) = (read(pair[0]), read(pair[1]));
+        let all = interleave(&a, &b);
+        let alone = |dgrams: &[(Vec<u8>, i64)]| {
+            let mut d = Decoder::default();
+            let mut out = FlowBlockBuf::default();
+            for (g, t) in dgrams {
+                d.decode(g, NAT.parse::<IpAddr>().unwrap(), *t, &mut out).unwrap();
+            }
+            out.view().records().collect::<Vec<_>>()
+        };
+        let mut want = alone(&a);
+        want.extend(alone(&b));
+        let mut d = Decoder::default();
+        let mut out = FlowBlockBuf::default();
+        for (k, g, t) in &all {
+            let from = SocketAddr::new(NAT.parse().unwrap(), 4000 + *k as u16);
+            d.decode(g, from, *t, &mut out).unwrap();
+        }
+        let got: Vec<FlowRecord> = out.view().records().collect();
+        assert_eq!(got.len(), want.len(), "{pair:?}");
+        assert!(sorted(got) == sorted(want.clone()), "{pair:?}: flows differ");
+        // The control.
+        let mut d = Decoder::default();
+        let mut out = FlowBlockBuf::default();
+        for (_, g, t) in &all {
+            let _ = d.decode(g, NAT.parse::<IpAddr>().unwrap(), *t, &mut out);
+        }
+        let mixed: Vec<FlowRecord> = out.view().records().collect();
+        assert!(sorted(mixed) != sorted(want), "{pair:?}: the control should garble");
+    }
+}
