@@ -92,14 +92,20 @@ fn two_exporters_on_one_address_reusing_template_ids_are_kept_apart() {
         assert_eq!(n, 1, "{line:?} once in {log:?}");
     }
     let exit = log.iter().find(|l| l.contains("exit:")).expect("exit line");
-    assert!(exit.contains("0 malformed") && exit.contains("0 sequence gaps"), "{exit}");
+    assert!(
+        exit.contains("0 malformed") && exit.contains("0 sequence gaps"),
+        "{exit}"
+    );
 }
 
 #[test]
 fn a_restarted_collector_decodes_data_with_the_cached_templates() {
     let dir = tempfile::tempdir().unwrap();
     let fl = flows(13, 600);
-    let all = datagrams(ExportEncoder::new(ExportVersion::V9, fl[0].start_ms - 60_000), &fl);
+    let all = datagrams(
+        ExportEncoder::new(ExportVersion::V9, fl[0].start_ms - 60_000),
+        &fl,
+    );
     // Datagram 0 carries the templates; the next one that does is datagram 20.
     assert!(all.len() > 12);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -113,7 +119,10 @@ fn a_restarted_collector_decodes_data_with_the_cached_templates() {
     let first = c.kill9();
     let cache = std::fs::read_to_string(dir.path().join(".templates")).expect("cache written");
     assert!(
-        cache.contains(&format!("T {} 9 1 256 data 0 ", socket.local_addr().unwrap())),
+        cache.contains(&format!(
+            "T {} 9 1 256 data 0 ",
+            socket.local_addr().unwrap()
+        )),
         "{cache}\n{first:?}"
     );
     // Restarted, the same exporter (address and port) sends data only.
@@ -124,7 +133,8 @@ fn a_restarted_collector_decodes_data_with_the_cached_templates() {
     std::thread::sleep(Duration::from_millis(300));
     let log = c.stop();
     assert!(
-        log.iter().any(|l| l.contains("2 templates of 1 exporters loaded")),
+        log.iter()
+            .any(|l| l.contains("2 templates of 1 exporters loaded")),
         "{log:?}"
     );
     let exit = log.iter().find(|l| l.contains("exit:")).expect("exit line");

@@ -196,12 +196,6 @@ impl fmt::Display for CollectorStats {
     }
 }
 
-/// New exporters logged one by one per counters interval.
-const MAX_NEW_EXPORTER_LINES: u64 = 1000;
-
-/// The template cache is written at most this often (and at exit).
-const TEMPLATE_CACHE_EVERY: Duration = Duration::from_secs(10);
-
 /// Exporters listed one by one in a counters line.
 const MAX_LISTED_EXPORTERS: usize = 64;
 
@@ -267,7 +261,10 @@ pub fn run(
     // Bounded in datagrams (`queued`), whatever the batches; the channel never holds more
     // batches than that.
     let (tx, rx) = sync_channel::<Received>(cfg.queue_datagrams.max(1));
-    let queue_cap = (cfg.queue_datagrams.max(1) as u64, cfg.queue_bytes.max(65_536) as u64);
+    let queue_cap = (
+        cfg.queue_datagrams.max(1) as u64,
+        cfg.queue_bytes.max(65_536) as u64,
+    );
     let inode = socket_inode(&socket);
     let receiver = {
         let counters = Arc::clone(&counters);
@@ -386,120 +383,7 @@ fn receive_until_stopped(
 }
 
 /// Receiving many datagrams per system call.
-mod batch {
-    use std::io;
-    use std::net::{SocketAddr, UdpSocket};
-
-    /// Datagrams taken per call.
-    pub const BATCH: usize = 64;
-    /// Room for the largest UDP datagram.
-    const SLOT: usize = 65_536;
-
-    /// `recvmmsg` buffers: waits (up to the socket's read timeout) for one datagram, then takes
-    /// whatever else is already queued, up to [`BATCH`].
-    #[cfg(target_os = "linux")]
-    pub struct Receiver {
-        buf: Vec<u8>,
-        addrs: Vec<libc::sockaddr_storage>,
-        iov: Vec<libc::iovec>,
-        hdrs: Vec<libc::mmsghdr>,
-    }
-
-    #[cfg(target_os = "linux")]
-    impl Receiver {
-        pub fn new() -> Self {
-            let mut r = Receiver {
-                buf: vec![0u8; BATCH * SLOT],
-                // SAFETY: all-zero bytes are a valid sockaddr_storage, iovec and mmsghdr.
-                addrs: vec![unsafe { std::mem::zeroed() }; BATCH],
-                iov: vec![unsafe { std::mem::zeroed() }; BATCH],
-                hdrs: vec![unsafe { std::mem::zeroed() }; BATCH],
-            };
-            // The vectors are never resized, so these pointers into them stay valid.
-            for k in 0..BATCH {
-                r.iov[k] = libc::iovec {
-                    iov_base: r.buf[k * SLOT..].as_mut_ptr().cast(),
-                    iov_len: SLOT,
-                };
-                let h = &mut r.hdrs[k].msg_hdr;
-                h.msg_name = (&mut r.addrs[k] as *mut libc::sockaddr_storage).cast();
-                h.msg_iov = &mut r.iov[k];
-                h.msg_iovlen = 1;
-            }
-            r
-        }
-
-        /// Receives up to [`BATCH`] datagrams; returns how many.
-        pub fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
-            use std::os::fd::AsRawFd;
-            for h in &mut self.hdrs {
-                h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
-                h.msg_len = 0;
-            }
-            // SAFETY: every header points at live buffers of the sizes it states (set up in
-            // `new`); the kernel writes at most that much.
-            let n = unsafe {
-                libc::recvmmsg(
-                    socket.as_raw_fd(),
-                    self.hdrs.as_mut_ptr(),
-                    BATCH as libc::c_uint,
-                    libc::MSG_WAITFORONE,
-                    std::ptr::null_mut(),
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(n as usize)
-        }
-
-        /// Length of datagram `k` of the last call.
-        pub fn len(&self, k: usize) -> usize {
-            self.hdrs[k].msg_len as usize
-        }
-
-        /// Sender and bytes of datagram `k` of the last call.
-        pub fn get(&self, k: usize) -> (Option<SocketAddr>, &[u8]) {
-            let h = &self.hdrs[k];
-            // SAFETY: the kernel filled `addrs[k]` and set its length.
-            let addr =
-                unsafe { socket2::SockAddr::new(self.addrs[k], h.msg_hdr.msg_namelen) }.as_socket();
-            (addr, &self.buf[k * SLOT..k * SLOT + h.msg_len as usize])
-        }
-    }
-
-    /// Elsewhere: one datagram per call.
-    #[cfg(not(target_os = "linux"))]
-    pub struct Receiver {
-        buf: Vec<u8>,
-        last: Option<(SocketAddr, usize)>,
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    impl Receiver {
-        pub fn new() -> Self {
-            Receiver {
-                buf: vec![0u8; SLOT],
-                last: None,
-            }
-        }
-
-        pub fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
-            let (n, from) = socket.recv_from(&mut self.buf)?;
-            self.last = Some((from, n));
-            Ok(1)
-        }
-
-        pub fn len(&self, _k: usize) -> usize {
-            self.last.map_or(0, |(_, n)| n)
-        }
-
-        pub fn get(&self, _k: usize) -> (Option<SocketAddr>, &[u8]) {
-            let (a, n) = self.last.map_or((None, 0), |(a, n)| (Some(a), n));
-            (a, &self.buf[..n])
-        }
-    }
-}
+mod batch;
 
 /// The decoding and writing side.
 struct Writer<'l> {
@@ -654,56 +538,6 @@ impl<'l> Writer<'l> {
             self.write(recv_ms);
         }
         report.into_iter().chain(bad_times).collect()
-    }
-
-    /// Logs each exporter scope (address, port, version, domain) the first time it is seen, up
-    /// to [`MAX_NEW_EXPORTER_LINES`] a counters interval (a flood of spoofed sources is summed
-    /// up at the next counters line instead).
-    fn log_new_scopes(&mut self) {
-        let (scopes, untold) = self.decoder.take_new_scopes();
-        self.scopes_untold += untold;
-        for s in scopes {
-            if self.scopes_logged < MAX_NEW_EXPORTER_LINES {
-                self.scopes_logged += 1;
-                (self.log)(&format!("new exporter: {s}"));
-            } else {
-                self.scopes_untold += 1;
-            }
-        }
-    }
-
-    /// Reports the new exporters not logged one by one, and starts a new interval.
-    fn log_untold_scopes(&mut self) {
-        if self.scopes_untold > 0 {
-            let n = std::mem::take(&mut self.scopes_untold);
-            (self.log)(&format!("{n} more new exporters not listed"));
-        }
-        self.scopes_logged = 0;
-    }
-
-    /// Writes the template cache when the templates changed since it was last written.
-    /// At most every [`TEMPLATE_CACHE_EVERY`] (the first change is written at once), and at exit
-    /// (`now`).
-    fn save_templates(&mut self, now: bool) {
-        let generation = self.decoder.template_generation();
-        if !self.cfg.template_cache || generation == self.saved_generation {
-            return;
-        }
-        if !now && self.saved_at.is_some_and(|t| t.elapsed() < TEMPLATE_CACHE_EVERY) {
-            return;
-        }
-        self.saved_at = Some(Instant::now());
-        match template_cache::save(&self.layout.root, &self.decoder) {
-            Ok(()) => self.saved_generation = generation,
-            Err(e) => {
-                if !self.write_failing {
-                    (self.log)(&format!(
-                        "template cache {}: {e}",
-                        template_cache::path(&self.layout.root).display()
-                    ));
-                }
-            }
-        }
     }
 
     fn write(&mut self, t_ms: i64) {

@@ -105,7 +105,9 @@ fn two_exporters_behind_one_address_reusing_template_ids_decode_apart() {
         }
         let per: Vec<_> = d.exporter_stats().collect();
         assert_eq!(per.len(), 2, "{version:?}: one scope per source port");
-        assert!(per.iter().all(|(_, s)| s.sequence_gaps == 0 && s.malformed == 0));
+        assert!(per
+            .iter()
+            .all(|(_, s)| s.sequence_gaps == 0 && s.malformed == 0));
         assert!(per.iter().all(|(_, s)| s.bad_times == 0));
 
         // The control: keyed by address alone (as before), the two garble each other.
@@ -157,7 +159,10 @@ fn flow_import_keeps_exporters_on_one_address_apart_by_source_port() {
     let mut want = expected(&fa, &got);
     want.extend(expected(&fb, &got));
     assert_eq!(got.len(), want.len());
-    assert!(sorted(got) == sorted(want), "flows differ from those encoded");
+    assert!(
+        sorted(got) == sorted(want),
+        "flows differ from those encoded"
+    );
 }
 
 /// An IPFIX message (export time `secs`) with one template set of `n` templates of `fields`
@@ -211,7 +216,10 @@ fn a_template_flood_from_many_ports_and_domains_stays_under_the_memory_cap() {
             let _ = d.decode(&m, from, now, &mut junk);
             flood += 1;
             let m = d.memory();
-            assert!(m.bytes <= m.cap, "over the cap after {flood} datagrams: {m:?}");
+            assert!(
+                m.bytes <= m.cap,
+                "over the cap after {flood} datagrams: {m:?}"
+            );
             if flood.is_multiple_of(10) && sent_good < good.len() {
                 let (g, _) = &good[sent_good];
                 d.decode(g, good_from, now, &mut good_out).unwrap();
@@ -231,7 +239,10 @@ fn a_template_flood_from_many_ports_and_domains_stays_under_the_memory_cap() {
     // 400 scopes of 8 domains of 20 templates of 60 fields (about 45 MB) cannot all stay.
     assert!(s.evicted_exporters > 300, "{s}");
     assert!(s.evicted_templates > 20_000, "{s}");
-    assert!(s.evicted_held > 0 && s.held_dropped >= s.evicted_held, "{s}");
+    assert!(
+        s.evicted_held > 0 && s.held_dropped >= s.evicted_held,
+        "{s}"
+    );
     assert_eq!(s.datagrams, flood as u64 + good.len() as u64);
     // The exporter heard every few datagrams kept its templates: every flow decoded.
     assert_eq!(good_out.len(), good_flows.len());
@@ -266,7 +277,10 @@ fn flows_with_times_far_from_their_export_time_are_kept_and_counted() {
     assert_eq!(s.bad_times, 2, "{s}");
     let (who, per) = d.exporter_stats().next().unwrap();
     assert_eq!((who, per.bad_times), (from, 2));
-    assert!(s.has_losses() && s.to_string().contains("2 flows with times"), "{s}");
+    assert!(
+        s.has_losses() && s.to_string().contains("2 flows with times"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -319,7 +333,8 @@ fn real_exporters_reusing_template_ids_decode_apart() {
     use flowkit_core::capture::CaptureReader;
     use flowkit_core::testdata;
     let read = |name: &str| {
-        let mut r = CaptureReader::open(&testdata::path(&format!("exports/{name}.pcap.gz"))).unwrap();
+        let mut r =
+            CaptureReader::open(&testdata::path(&format!("exports/{name}.pcap.gz"))).unwrap();
         let mut v = Vec::new();
         while let Some(d) = r.next_datagram().unwrap() {
             v.push((d.payload.to_vec(), d.ts_ms));
@@ -336,7 +351,8 @@ fn real_exporters_reusing_template_ids_decode_apart() {
             let mut d = Decoder::default();
             let mut out = FlowBlockBuf::default();
             for (g, t) in dgrams {
-                d.decode(g, NAT.parse::<IpAddr>().unwrap(), *t, &mut out).unwrap();
+                d.decode(g, NAT.parse::<IpAddr>().unwrap(), *t, &mut out)
+                    .unwrap();
             }
             out.view().records().collect::<Vec<_>>()
         };
@@ -350,7 +366,10 @@ fn real_exporters_reusing_template_ids_decode_apart() {
         }
         let got: Vec<FlowRecord> = out.view().records().collect();
         assert_eq!(got.len(), want.len(), "{pair:?}");
-        assert!(sorted(got) == sorted(want.clone()), "{pair:?}: flows differ");
+        assert!(
+            sorted(got) == sorted(want.clone()),
+            "{pair:?}: flows differ"
+        );
         // The control.
         let mut d = Decoder::default();
         let mut out = FlowBlockBuf::default();
@@ -358,6 +377,9 @@ fn real_exporters_reusing_template_ids_decode_apart() {
             let _ = d.decode(g, NAT.parse::<IpAddr>().unwrap(), *t, &mut out);
         }
         let mixed: Vec<FlowRecord> = out.view().records().collect();
-        assert!(sorted(mixed) != sorted(want), "{pair:?}: the control should garble");
+        assert!(
+            sorted(mixed) != sorted(want),
+            "{pair:?}: the control should garble"
+        );
     }
 }

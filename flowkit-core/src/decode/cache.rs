@@ -160,8 +160,7 @@ impl Decoder {
                                     let (Ok(s), Ok(n)) = (s, n) else {
                                         return Err(bad());
                                     };
-                                    if dom.sampling.by_sampler.len() < cfg.max_samplers_per_domain
-                                    {
+                                    if dom.sampling.by_sampler.len() < cfg.max_samplers_per_domain {
                                         dom.sampling.by_sampler.insert(s, n);
                                     }
                                 }

@@ -212,3 +212,28 @@ impl Decoder {
         }
     }
 }
+
+/// What a decoder holds for one exporter (see [`Decoder::usage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExporterUsage {
+    /// Templates kept (data and options, over all domains).
+    pub templates: usize,
+    /// Source ids / observation domains tracked.
+    pub domains: usize,
+    /// Data sets held waiting for their template.
+    pub held_sets: usize,
+    /// Bytes of those sets.
+    pub held_bytes: usize,
+}
+
+impl ExporterUsage {
+    /// The larger of each count (to keep a peak over time or over exporters).
+    pub fn max(self, o: ExporterUsage) -> ExporterUsage {
+        ExporterUsage {
+            templates: self.templates.max(o.templates),
+            domains: self.domains.max(o.domains),
+            held_sets: self.held_sets.max(o.held_sets),
+            held_bytes: self.held_bytes.max(o.held_bytes),
+        }
+    }
+}

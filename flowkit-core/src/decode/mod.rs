@@ -20,6 +20,7 @@ mod cache;
 mod ipfix;
 mod memory;
 mod options;
+mod scope;
 mod sets;
 pub mod template;
 mod v5;
@@ -33,63 +34,14 @@ use std::collections::{HashMap, VecDeque};
 /// are capped in size (`DecoderConfig`), so a flood of keys cannot grow a collision chain far.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use template::Template;
 
 pub use cache::CacheError;
-pub use memory::MemoryUsage;
+pub use memory::{ExporterUsage, MemoryUsage};
 pub use options::Sampling;
-
-/// Who sent a datagram: the scope of its templates, sequence numbers and counters. RFC 7011 §8
-/// scopes IPFIX templates by transport session (for UDP the exporter's address and source
-/// port) and observation domain; RFC 3954 scopes v9 templates by exporter address, port and
-/// source id. Two exporters behind one NAT address differ only in port. A bare address (port 0)
-/// stands for callers that do not know the port.
-pub trait Source: Copy {
-    /// The exporter's address (IPv4-mapped IPv6 made IPv4) and UDP source port.
-    fn source(self) -> SocketAddr;
-}
-
-impl Source for IpAddr {
-    fn source(self) -> SocketAddr {
-        SocketAddr::new(self.to_canonical(), 0)
-    }
-}
-
-impl Source for SocketAddr {
-    fn source(self) -> SocketAddr {
-        SocketAddr::new(self.ip().to_canonical(), self.port())
-    }
-}
-
-/// A template scope first seen by a decoder: exporter address and port, export version and
-/// source id / observation domain (v5: engine type << 8 | engine id).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Scope {
-    /// Exporter address and UDP source port.
-    pub source: SocketAddr,
-    /// 5, 9 or 10.
-    pub version: u16,
-    /// Source id (v9), observation domain (IPFIX), engine type and id (v5).
-    pub domain: u32,
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.version {
-            5 => "engine",
-            9 => "source id",
-            _ => "observation domain",
-        };
-        let v = if self.version == 10 {
-            "IPFIX".to_string()
-        } else {
-            format!("NetFlow v{}", self.version)
-        };
-        write!(f, "{} {v} {what} {}", self.source, self.domain)
-    }
-}
+pub use scope::{Scope, Source};
 
 /// Where a [`Decoder`] appends flows: one buffer for every flow, or IPv4 and IPv6 flows apart.
 /// Archive writers keep the two families in separate blocks, so flows decoded apart reach them
@@ -134,33 +86,7 @@ impl<'a> FlowOut<'a> {
         let v6 = r.src_addr.is_ipv6() || r.dst_addr.is_ipv6();
         self.family(v6).push(r);
     }
-
-    /// Flows held in each buffer.
-    fn lens(&self) -> (usize, usize) {
-        (self.v4.len(), self.v6.as_ref().map_or(0, |b| b.len()))
-    }
-
-    /// Flows appended since `before` (see [`FlowOut::lens`]) whose start or end is before 1990
-    /// or more than two days after `export_ms`.
-    fn count_bad_times(&self, before: (usize, usize), export_ms: i64) -> u64 {
-        let (lo, hi) = (EARLIEST_MS, export_ms.saturating_add(AHEAD_MS));
-        let bad = |b: &FlowBlockBuf, from: usize| {
-            let (s, e) = (&b.start_ms[from..], &b.end_ms[from..]);
-            s.iter()
-                .zip(e)
-                .filter(|&(&s, &e)| s < lo || e < lo || s > hi || e > hi)
-                .count() as u64
-        };
-        bad(self.v4, before.0) + self.v6.as_ref().map_or(0, |b| bad(b, before.1))
-    }
 }
-
-/// 1990-01-01 00:00 UTC (ms): flow times before it are not believed.
-const EARLIEST_MS: i64 = 631_152_000_000;
-/// Two days (ms): flow times further past their export packet's time are not believed. Not
-/// one: nfdump's nfreplay sends v9 headers a day behind the flows they carry (its flows are
-/// right: nfdump's nfcapd and tshark show the same times), and long flows add their duration.
-const AHEAD_MS: i64 = 2 * 86_400_000;
 
 /// Limits on what a decoder keeps, so memory stays bounded whatever exporters send.
 #[derive(Clone, Debug)]
@@ -640,31 +566,6 @@ impl Exporter {
     }
 }
 
-/// What a decoder holds for one exporter (see [`Decoder::usage`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ExporterUsage {
-    /// Templates kept (data and options, over all domains).
-    pub templates: usize,
-    /// Source ids / observation domains tracked.
-    pub domains: usize,
-    /// Data sets held waiting for their template.
-    pub held_sets: usize,
-    /// Bytes of those sets.
-    pub held_bytes: usize,
-}
-
-impl ExporterUsage {
-    /// The larger of each count (to keep a peak over time or over exporters).
-    pub fn max(self, o: ExporterUsage) -> ExporterUsage {
-        ExporterUsage {
-            templates: self.templates.max(o.templates),
-            domains: self.domains.max(o.domains),
-            held_sets: self.held_sets.max(o.held_sets),
-            held_bytes: self.held_bytes.max(o.held_bytes),
-        }
-    }
-}
-
 /// A stateful NetFlow v5 / v9 / IPFIX decoder. See the module documentation.
 #[derive(Debug, Default)]
 pub struct Decoder {
@@ -746,11 +647,7 @@ impl Decoder {
                 e.insert(Exporter::default())
             }
         };
-        let bytes_before = if created {
-            0
-        } else {
-            ex.bytes(&self.config)
-        };
+        let bytes_before = if created { 0 } else { ex.bytes(&self.config) };
         let tpl_before = (ex.templates.len(), ex.tpl_bytes);
         ex.last_ms = ex.last_ms.max(recv_ms);
         ex.stats.datagrams += 1;
@@ -882,27 +779,6 @@ impl Decoder {
             self.memory -= e.bytes(&self.config) + memory::EXPORTER_COST;
             self.template_generation += 1;
         }
-    }
-
-    /// The scopes (exporter address and port, version, domain) first seen since the last call,
-    /// in order, and how many more were seen but not remembered (over 1024 between calls).
-    pub fn take_new_scopes(&mut self) -> (Vec<Scope>, u64) {
-        (
-            std::mem::take(&mut self.new_scopes),
-            std::mem::take(&mut self.new_scopes_untold),
-        )
-    }
-
-    /// Flows of the last datagram decoded whose times were counted in
-    /// [`DecodeStats::bad_times`].
-    pub fn last_bad_times(&self) -> u64 {
-        self.last_bad_times
-    }
-
-    /// A number that changes whenever a template is defined, changed, withdrawn or evicted (to
-    /// know when a template cache is out of date).
-    pub fn template_generation(&self) -> u64 {
-        self.template_generation
     }
 }
 
