@@ -296,6 +296,9 @@ fn templates_saved_and_loaded_decode_data_without_a_template() {
         let mut out = [FlowBlockBuf::default(), FlowBlockBuf::default()];
         d.decode(&ga[0].0, from(0), ga[0].1, &mut out[0]).unwrap();
         d.decode(&gb[0].0, from(1), gb[0].1, &mut out[1]).unwrap();
+        // A scope that only sent templates (a flood) is not worth caching.
+        let flood = flood_message((ga[0].1 / 1000) as u32, 1, 256, 20, 8);
+        let _ = d.decode(&flood, from(9), ga[0].1, &mut out[0]);
         let text = d.save_templates();
         assert_eq!(text.lines().filter(|l| l.starts_with("T ")).count(), 4);
         // A restarted decoder gets the rest (no template until the 20th datagram).

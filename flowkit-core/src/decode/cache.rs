@@ -36,12 +36,15 @@ pub struct CacheError {
 }
 
 impl Decoder {
-    /// The templates and domain facts of every exporter scope that has decoded flows, as cache
-    /// text (see the module documentation), sorted so equal state gives equal text.
+    /// The templates and domain facts of every exporter scope that has decoded flows (or came
+    /// from a loaded cache), as cache text (see the module documentation), sorted so equal state
+    /// gives equal text.
     pub fn save_templates(&self) -> String {
         let mut lines = Vec::new();
-        // Scopes that never gave a flow (a template flood) are not worth a restart's time.
-        for (src, e) in self.exporters.iter().filter(|(_, e)| e.stats.flows > 0) {
+        // Scopes that never gave a flow (a template flood) are not worth a restart's time;
+        // those loaded from the last cache stay until they are evicted.
+        let worth = |e: &&Exporter| e.stats.flows > 0 || e.from_cache;
+        for (src, e) in self.exporters.iter().filter(|(_, e)| worth(e)) {
             for ((version, domain, id), t) in &e.templates {
                 let mut l = format!(
                     "T {src} {version} {domain} {id} {} {}",
@@ -190,6 +193,7 @@ impl Decoder {
         }
         let e = self.exporters.entry(src).or_default();
         e.last_ms = e.last_ms.max(now_ms);
+        e.from_cache = true;
         Some(e)
     }
 }

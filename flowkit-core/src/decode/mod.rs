@@ -462,6 +462,8 @@ pub(crate) struct Exporter {
     pub last_ms: i64,
     /// Domains created since the decoder last collected them (new scopes to report).
     pub new_domains: Vec<(u16, u32)>,
+    /// Loaded from a template cache: kept in the next cache even before it gives flows.
+    pub from_cache: bool,
 }
 
 impl Exporter {
