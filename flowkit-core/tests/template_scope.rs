@@ -386,3 +386,38 @@ fn real_exporters_reusing_template_ids_decode_apart() {
         );
     }
 }
+
+/// At the exporter limit, a new scope replaces one silent for longer than the held-data age
+/// (an exporter restarted on a new source port), counted as evicted; while every scope is
+/// recent, the new one is refused and counted.
+#[test]
+fn a_new_source_port_replaces_a_long_silent_scope_at_the_exporter_limit() {
+    let mut d = Decoder::new(DecoderConfig {
+        max_exporters: 2,
+        ..DecoderConfig::default()
+    });
+    let fl = flows(9, 40);
+    let g = datagrams(ExportEncoder::new(ExportVersion::Ipfix, 0), &fl);
+    let (dg, t) = &g[0];
+    let at = |port| SocketAddr::new(NAT.parse().unwrap(), port);
+    let mut out = FlowBlockBuf::default();
+    d.decode(dg, at(1), *t, &mut out).unwrap();
+    d.decode(dg, at(2), *t, &mut out).unwrap();
+    assert!(
+        d.decode(dg, at(3), *t + 60_000, &mut out).is_err(),
+        "all recent: refused"
+    );
+    let later = *t + 31 * 60_000;
+    d.decode(dg, at(2), later, &mut out).unwrap();
+    d.decode(dg, at(3), later, &mut out).unwrap();
+    let s = d.stats();
+    assert_eq!((s.refused, s.evicted_exporters), (1, 1), "{s}");
+    let mut left: Vec<u16> = d.exporter_stats().map(|(a, _)| a.port()).collect();
+    left.sort();
+    assert_eq!(left, [2, 3]);
+    assert_eq!(
+        s.datagrams, 4,
+        "the evicted scope's counters stay in the totals"
+    );
+    assert_eq!(d.memory().bytes, d.memory_recount());
+}

@@ -153,6 +153,37 @@ impl Decoder {
         self.peak_memory = self.peak_memory.max(self.memory);
     }
 
+    /// Removes one exporter scope, keeping its counters in the totals and counting what went.
+    fn evict_exporter(&mut self, a: SocketAddr) {
+        if let Some(e) = self.exporters.remove(&a) {
+            self.memory -= e.bytes(&self.config) + EXPORTER_COST;
+            let mut s: DecodeStats = e.stats;
+            s.held_dropped += e.held.len() as u64;
+            s.evicted_held += e.held.len() as u64;
+            s.evicted_templates += e.templates.len() as u64;
+            s.evicted_exporters += 1;
+            self.evicted.add(&s);
+            self.template_generation += 1;
+        }
+    }
+
+    /// With as many exporter scopes as allowed, makes room for a new one by evicting the least
+    /// recently heard, if it has been silent longer than the held-data age (an exporter that
+    /// restarted on another source port leaves its old scope behind; a flood of fresh scopes
+    /// is still refused and counted).
+    pub(super) fn evict_stale_exporter(&mut self, now_ms: i64) {
+        let cutoff = now_ms.saturating_sub(self.config.max_held_age_ms);
+        let oldest = self
+            .exporters
+            .iter()
+            .map(|(a, e)| (e.last_ms, *a))
+            .min()
+            .filter(|(t, _)| *t < cutoff);
+        if let Some((_, a)) = oldest {
+            self.evict_exporter(a);
+        }
+    }
+
     /// Evicts state down to 7/8 of the cap (see the module documentation).
     fn evict(&mut self, current: SocketAddr) {
         let cfg = self.config.clone();
@@ -191,16 +222,7 @@ impl Decoder {
             if self.memory <= target {
                 return;
             }
-            if let Some(e) = self.exporters.remove(&a) {
-                self.memory -= e.bytes(&cfg) + EXPORTER_COST;
-                let mut s: DecodeStats = e.stats;
-                s.held_dropped += e.held.len() as u64;
-                s.evicted_held += e.held.len() as u64;
-                s.evicted_templates += e.templates.len() as u64;
-                s.evicted_exporters += 1;
-                self.evicted.add(&s);
-                self.template_generation += 1;
-            }
+            self.evict_exporter(a);
         }
         // The current exporter alone is over the cap: its templates go.
         if let Some(e) = self.exporters.get_mut(&current) {

@@ -91,7 +91,8 @@ impl<'a> FlowOut<'a> {
 /// Limits on what a decoder keeps, so memory stays bounded whatever exporters send.
 #[derive(Clone, Debug)]
 pub struct DecoderConfig {
-    /// Exporters tracked at once; datagrams from further exporters are refused and counted.
+    /// Exporter scopes (address and source port) tracked at once; a new one takes the place of
+    /// one silent for longer than `max_held_age_ms`, else its datagrams are refused and counted.
     pub max_exporters: usize,
     /// Templates (data and options) kept per exporter, over all its domains.
     pub max_templates_per_exporter: usize,
@@ -632,6 +633,11 @@ impl Decoder {
     ) -> Result<DatagramInfo, DecodeError> {
         let source = exporter.source();
         let exporter = source.ip();
+        if self.exporters.len() >= self.config.max_exporters
+            && !self.exporters.contains_key(&source)
+        {
+            self.evict_stale_exporter(recv_ms);
+        }
         let n_exporters = self.exporters.len();
         let max_exporters = self.config.max_exporters;
         let mut created = false;
