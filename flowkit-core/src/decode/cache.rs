@@ -175,6 +175,7 @@ impl Decoder {
                 _ => return Err(err("unknown line kind")),
             }
             e.new_domains.clear();
+            e.count_samplers();
             let after = e.bytes(cfg);
             self.account(false, before, after, src);
         }

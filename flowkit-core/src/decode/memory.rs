@@ -66,16 +66,21 @@ impl Template {
 impl Exporter {
     /// Bytes charged for this exporter's templates, domains and held data.
     pub(super) fn bytes(&self, _cfg: &DecoderConfig) -> usize {
-        let samplers: usize = self
+        self.tpl_bytes
+            + self.domains.len() * DOMAIN_COST
+            + self.sampler_slots * SAMPLER_COST
+            + self.held_bytes
+            + self.held.len() * (size_of::<Held>() + 16)
+    }
+
+    /// Recounts the sampler table slots of all domains (after options data, which is rare:
+    /// [`Exporter::bytes`] runs for every datagram and reads the count).
+    pub(super) fn count_samplers(&mut self) {
+        self.sampler_slots = self
             .domains
             .values()
             .map(|d| d.sampling.by_sampler.capacity())
             .sum();
-        self.tpl_bytes
-            + self.domains.len() * DOMAIN_COST
-            + samplers * SAMPLER_COST
-            + self.held_bytes
-            + self.held.len() * (size_of::<Held>() + 16)
     }
 
     /// Adds or replaces a template.

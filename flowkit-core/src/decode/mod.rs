@@ -465,6 +465,8 @@ pub(crate) struct Exporter {
     pub new_domains: Vec<(u16, u32)>,
     /// Loaded from a template cache: kept in the next cache even before it gives flows.
     pub from_cache: bool,
+    /// Slots of the domains' sampler tables (see [`Exporter::count_samplers`]).
+    pub sampler_slots: usize,
 }
 
 impl Exporter {

@@ -75,6 +75,13 @@ impl FlowOut<'_> {
         let (lo, hi) = (EARLIEST_MS, export_ms.saturating_add(AHEAD_MS));
         let bad = |b: &FlowBlockBuf, from: usize| {
             let (s, e) = (&b.start_ms[from..], &b.end_ms[from..]);
+            // First whether any time is out, branch-free (subtractions and ors, which the
+            // compiler vectorises even for SSE2): a time below `lo` or above `hi` makes one of
+            // the differences negative, and so the sign of the or; even when a difference
+            // wraps, the other one does not. Almost always nothing is out.
+            if (out_of(s, lo, hi) | out_of(e, lo, hi)) >= 0 {
+                return 0;
+            }
             s.iter()
                 .zip(e)
                 .filter(|&(&s, &e)| s < lo || e < lo || s > hi || e > hi)
@@ -105,4 +112,11 @@ impl Decoder {
     pub fn template_generation(&self) -> u64 {
         self.template_generation
     }
+}
+
+/// Negative when a time of `col` is below `lo` or above `hi` (see [`FlowOut::count_bad_times`]).
+#[inline]
+fn out_of(col: &[i64], lo: i64, hi: i64) -> i64 {
+    col.iter()
+        .fold(0, |acc, &t| acc | t.wrapping_sub(lo) | hi.wrapping_sub(t))
 }

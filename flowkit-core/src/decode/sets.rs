@@ -274,14 +274,18 @@ impl Walk {
             out,
             &mut ex.stats,
         );
+        let options = t.options;
         match r {
             Ok(n) => {
                 self.records += n as u64;
-                if !t.options {
+                if !options {
                     self.flow_records += n as u64;
                 }
             }
             Err((o, kind)) => self.note(body_off + o, kind),
+        }
+        if options {
+            ex.count_samplers(); // options data may have grown a sampler table
         }
     }
 
@@ -322,6 +326,7 @@ impl Walk {
                 ex.stats.malformed += 1;
             }
         }
+        ex.count_samplers();
     }
 }
 
