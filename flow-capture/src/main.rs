@@ -65,6 +65,13 @@ struct Args {
     /// Log counters this often.
     #[arg(long, default_value = "5m")]
     stats: String,
+    /// Memory for the collector's state (templates, data held for missing templates, queued
+    /// datagrams), with K/M/G; past it the least recently used state is evicted and counted.
+    #[arg(long, value_name = "SIZE", default_value = "256M")]
+    max_memory: String,
+    /// Do not keep templates across restarts in DIR/.templates.
+    #[arg(long)]
+    no_template_cache: bool,
 }
 
 fn duration(text: &str) -> Result<Duration, ToolError> {
@@ -118,6 +125,16 @@ fn run(args: Args) -> Result<(), ToolError> {
         .collect::<Result<_, _>>()?;
     cfg.flush_every = duration(&args.flush)?;
     cfg.stats_every = duration(&args.stats)?;
+    let max_memory = cli::parse_size(&args.max_memory)
+        .map_err(|e| ToolError::Usage(format!("--max-memory {e}")))?;
+    if max_memory < 1 << 20 {
+        return Err(ToolError::Usage(format!(
+            "--max-memory {}: at least 1M",
+            args.max_memory
+        )));
+    }
+    cfg.set_max_memory(max_memory);
+    cfg.template_cache = !args.no_template_cache;
     let bind = args
         .bind
         .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));

@@ -58,6 +58,10 @@ struct Args {
     /// holds, and whether anything in it is malformed, before importing it).
     #[arg(long, conflicts_with = "output")]
     check: bool,
+    /// Memory for the decoder's state (templates, data held for missing templates), with
+    /// K/M/G; past it the least recently used state is evicted and counted.
+    #[arg(long, value_name = "SIZE", default_value = "256M")]
+    max_memory: String,
 }
 
 /// Where the flows go.
@@ -109,7 +113,12 @@ const MAX_OPEN_FILES: usize = 16;
 
 fn run(args: Args) -> Result<(), ToolError> {
     let mut out = open_output(&args)?;
-    let mut importer = Importer::default();
+    let max_memory = cli::parse_size(&args.max_memory)
+        .map_err(|e| ToolError::Usage(format!("--max-memory {e}")))?;
+    let mut importer = Importer::new(flowkit_core::decode::DecoderConfig {
+        max_memory,
+        ..Default::default()
+    });
     if let Output::Tree(w, _) = &out {
         let layout = w.layout().clone();
         importer.set_interval(std::sync::Arc::new(move |t| layout.interval_start(t)));

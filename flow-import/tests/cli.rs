@@ -33,7 +33,7 @@ fn library_flows(bytes: &[u8]) -> Vec<(u64, Vec<FlowRecord>)> {
     let mut out = Vec::new();
     while let Some(g) = r.next_datagram().expect("intact") {
         let mut buf = FlowBlockBuf::default();
-        let _ = d.decode(g.payload, g.src.ip(), g.ts_ms, &mut buf);
+        let _ = d.decode(g.payload, g.src, g.ts_ms, &mut buf);
         out.push((g.packet, buf.view().records().collect()));
     }
     out
@@ -188,9 +188,10 @@ fn a_corrupted_packet_is_reported_and_the_rest_imported() {
         "skipped packets are a warning, not a failure: {err}"
     );
     assert!(
+        // The exporter is named with its source port (its template scope).
         err.contains(&format!(
-            "bad.pcap: packet {victim}: skipped v9 from 127.0.0.1: byte 22:"
-        )),
+            "bad.pcap: packet {victim}: skipped v9 from 127.0.0.1:"
+        )) && err.contains(": byte 22:"),
         "{err}"
     );
     assert!(
@@ -260,4 +261,45 @@ fn pcapng_and_nanosecond_pcap_give_the_same_flows_as_pcap() {
         };
         assert_eq!(t(conv), t(bytes), "{converted}");
     }
+}
+
+/// Flows whose times are far from their export packet's time (1985; three days ahead) are
+/// kept, and `--check` names the packet and the exporter (with its port) and counts them.
+#[test]
+fn flows_with_times_far_from_the_export_time_are_reported_by_check() {
+    use flowkit_core::export::{ExportEncoder, ExportVersion, PcapDatagramWriter};
+    use flowkit_core::gen::{FlowGen, GenConfig};
+    let mut flows: Vec<FlowRecord> = FlowGen::new(GenConfig {
+        flows: 20,
+        ipv6_permille: 0,
+        ..GenConfig::default()
+    })
+    .collect();
+    let mut enc = ExportEncoder::new(ExportVersion::Ipfix, 0);
+    flows.truncate(enc.fitting(&flows).min(20));
+    let n = flows.len();
+    let export = flows.iter().map(|f| f.end_ms).max().unwrap() + 1000;
+    flows[3].start_ms = 473_385_600_000;
+    flows[7].end_ms = export + 3 * 86_400_000;
+    let mut g = Vec::new();
+    enc.encode(&flows, export, &mut g).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("times.pcap");
+    let (from, to) = flowkit_core::export::loopback_endpoints();
+    let mut w = PcapDatagramWriter::new(std::fs::File::create(&path).unwrap(), from, to).unwrap();
+    w.write(export, &g).unwrap();
+    drop(w.into_inner());
+    let (code, err) = run(&["--check", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "times.pcap: packet 1: v10 from {from}: 2 flows with times before 1990"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{n} flows;")), "kept: {err}");
+    assert!(
+        err.contains("warning: ") && err.contains("; 2 flows with times before 1990"),
+        "{err}"
+    );
 }

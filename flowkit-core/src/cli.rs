@@ -617,3 +617,22 @@ pub fn check_damage(stats: &crate::input::ScanStats) -> Result<(), ToolError> {
         Ok(())
     }
 }
+
+/// Parses a size in bytes: a number with an optional K, M or G suffix (powers of 1024; `KiB`,
+/// `MiB`, `GiB` and `B` also accepted), e.g. `256M` for `--max-memory`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("{text:?}: not a size (use e.g. 512K, 256M, 2G)")),
+    };
+    num.parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("{text:?}: not a size (use e.g. 512K, 256M, 2G)"))
+}

@@ -13,7 +13,7 @@ use crate::archive::recover::recover_file;
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::WriterOptions;
 use crate::block::FlowBlockBuf;
-use crate::decode::{DecodeStats, Decoder, DecoderConfig, ExporterUsage};
+use crate::decode::{DecodeStats, Decoder, DecoderConfig, ExporterUsage, MemoryUsage};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,6 +23,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+pub mod template_cache;
 
 /// How a collector runs.
 #[derive(Clone, Debug)]
@@ -35,6 +37,10 @@ pub struct CollectorConfig {
     pub decoder: DecoderConfig,
     /// Datagrams the receiver may queue for the writer before it drops (and counts) them.
     pub queue_datagrams: usize,
+    /// Bytes of datagrams the receiver may queue (with `queue_datagrams`, whichever is first).
+    pub queue_bytes: usize,
+    /// Keep the decoder's templates in `DIR/.templates` across restarts.
+    pub template_cache: bool,
     /// Pending flows are written to disk as a block at least this often, so a crash loses at
     /// most this much.
     pub flush_every: Duration,
@@ -45,6 +51,13 @@ pub struct CollectorConfig {
 }
 
 impl CollectorConfig {
+    /// Bounds the collector's state to about `bytes`: a quarter for queued datagrams, the rest
+    /// for the decoder (templates, domains, held data; see [`DecoderConfig::max_memory`]).
+    pub fn set_max_memory(&mut self, bytes: usize) {
+        self.queue_bytes = bytes / 4;
+        self.decoder.max_memory = bytes - bytes / 4;
+    }
+
     /// Defaults: accept all exporters, queue 65,536 datagrams, flush every 5 s, log every 5 min.
     pub fn new(layout: TreeLayout) -> Self {
         CollectorConfig {
@@ -52,6 +65,8 @@ impl CollectorConfig {
             allow: Vec::new(),
             decoder: DecoderConfig::default(),
             queue_datagrams: 65_536,
+            queue_bytes: 64 << 20,
+            template_cache: true,
             flush_every: Duration::from_secs(5),
             stats_every: Duration::from_secs(300),
             max_open_files: 4,
@@ -68,6 +83,8 @@ struct ReceiverCounters {
     queue_full: AtomicU64,
     /// Datagrams in the queue now (received, not yet handled).
     queued: AtomicU64,
+    /// Bytes of those datagrams.
+    queued_bytes: AtomicU64,
     /// The kernel's drop count read as the receiver stopped (u64::MAX: not known).
     final_kernel_drops: AtomicU64,
 }
@@ -100,8 +117,10 @@ pub struct CollectorStats {
     pub files: u64,
     /// What the decoder counted, over all exporters.
     pub decode: DecodeStats,
-    /// What the decoder counted, per exporter.
-    pub per_exporter: BTreeMap<IpAddr, DecodeStats>,
+    /// What the decoder counted, per exporter scope (address and UDP source port).
+    pub per_exporter: BTreeMap<SocketAddr, DecodeStats>,
+    /// The decoder's state in bytes against its cap.
+    pub memory: MemoryUsage,
     /// Exporters the decoder tracks (at most `DecoderConfig::max_exporters`).
     pub exporters: usize,
     /// The most any one exporter held at any time (templates, domains, held sets and bytes),
@@ -110,6 +129,15 @@ pub struct CollectorStats {
 }
 
 impl CollectorStats {
+    /// The counters of every scope (source port) of exporter address `addr`, summed.
+    pub fn of_address(&self, addr: IpAddr) -> DecodeStats {
+        let mut s = DecodeStats::default();
+        for (_, e) in self.per_exporter.iter().filter(|(a, _)| a.ip() == addr) {
+            s.add(e);
+        }
+        s
+    }
+
     /// True when something was lost: dropped datagrams, decoding losses, unwritten flows.
     pub fn has_losses(&self) -> bool {
         self.queue_full > 0
@@ -140,19 +168,38 @@ impl fmt::Display for CollectorStats {
         let p = &self.peak_usage;
         write!(
             f,
-            "; state: {} exporters, at most {} templates, {} domains, {} held sets ({} bytes) per exporter",
-            self.exporters, p.templates, p.domains, p.held_sets, p.held_bytes
+            "; state: {} exporters, at most {} templates, {} domains, {} held sets ({} bytes) per exporter, \
+             {} KiB (peak {} KiB, cap {} KiB)",
+            self.exporters,
+            p.templates,
+            p.domains,
+            p.held_sets,
+            p.held_bytes,
+            self.memory.bytes >> 10,
+            self.memory.peak >> 10,
+            self.memory.cap >> 10
         )?;
-        for (a, s) in &self.per_exporter {
+        // Listed up to a bound: a flood of source ports must not make a line of megabytes.
+        for (a, s) in self.per_exporter.iter().take(MAX_LISTED_EXPORTERS) {
             write!(
                 f,
                 "; {a}: {} datagrams, {} flows, {} malformed, {} unknown template, {} sequence gaps",
                 s.datagrams, s.flows, s.malformed, s.unknown_template, s.sequence_gaps
             )?;
+            if s.bad_times > 0 {
+                write!(f, ", {} bad times", s.bad_times)?;
+            }
+        }
+        if self.per_exporter.len() > MAX_LISTED_EXPORTERS {
+            let more = self.per_exporter.len() - MAX_LISTED_EXPORTERS;
+            write!(f, "; {more} more exporters not listed")?;
         }
         Ok(())
     }
 }
+
+/// Exporters listed one by one in a counters line.
+const MAX_LISTED_EXPORTERS: usize = 64;
 
 /// Datagrams received together (one `recvmmsg` call) on their way to the writer, in one buffer:
 /// handing over a batch costs one allocation and at most one wake-up of the writer, where one
@@ -162,7 +209,7 @@ struct Received {
     recv_ms: i64,
     data: Vec<u8>,
     /// Sender, start and end of each datagram in `data`.
-    items: Vec<(IpAddr, usize, usize)>,
+    items: Vec<(SocketAddr, usize, usize)>,
 }
 
 /// Opens the UDP socket a collector listens on: a large receive buffer (as large as the
@@ -216,7 +263,10 @@ pub fn run(
     // Bounded in datagrams (`queued`), whatever the batches; the channel never holds more
     // batches than that.
     let (tx, rx) = sync_channel::<Received>(cfg.queue_datagrams.max(1));
-    let queue_cap = cfg.queue_datagrams.max(1) as u64;
+    let queue_cap = (
+        cfg.queue_datagrams.max(1) as u64,
+        cfg.queue_bytes.max(65_536) as u64,
+    );
     let inode = socket_inode(&socket);
     let receiver = {
         let counters = Arc::clone(&counters);
@@ -250,7 +300,7 @@ fn receive(
     socket: UdpSocket,
     allow: Vec<IpNet>,
     tx: SyncSender<Received>,
-    queue_cap: u64,
+    queue_cap: (u64, u64),
     counters: Arc<ReceiverCounters>,
     stop: Arc<AtomicBool>,
 ) {
@@ -265,7 +315,7 @@ fn receive_until_stopped(
     socket: &UdpSocket,
     allow: &[IpNet],
     tx: &SyncSender<Received>,
-    queue_cap: u64,
+    queue_cap: (u64, u64),
     counters: &ReceiverCounters,
     stop: &AtomicBool,
 ) {
@@ -298,10 +348,10 @@ fn receive_until_stopped(
             let (from, d) = bufs.get(k);
             counters.datagrams.fetch_add(1, Ordering::Relaxed);
             counters.bytes.fetch_add(d.len() as u64, Ordering::Relaxed);
-            let Some(from) = from.map(|a| a.ip().to_canonical()) else {
+            let Some(from) = from.map(|a| SocketAddr::new(a.ip().to_canonical(), a.port())) else {
                 continue; // not an IP sender: cannot happen on a UDP socket
             };
-            if !allow.is_empty() && !allow.iter().any(|net| net.contains(&from)) {
+            if !allow.is_empty() && !allow.iter().any(|net| net.contains(&from.ip())) {
                 counters.not_allowed.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -313,15 +363,20 @@ fn receive_until_stopped(
         if count == 0 {
             continue;
         }
-        if counters.queued.load(Ordering::Acquire) + count > queue_cap {
+        let bytes = batch.data.len() as u64;
+        if counters.queued.load(Ordering::Acquire) + count > queue_cap.0
+            || counters.queued_bytes.load(Ordering::Acquire) + bytes > queue_cap.1
+        {
             counters.queue_full.fetch_add(count, Ordering::Relaxed);
             continue;
         }
         counters.queued.fetch_add(count, Ordering::AcqRel);
+        counters.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
         match tx.try_send(batch) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 counters.queued.fetch_sub(count, Ordering::AcqRel);
+                counters.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
                 counters.queue_full.fetch_add(count, Ordering::Relaxed);
             }
             Err(TrySendError::Disconnected(_)) => return,
@@ -330,120 +385,7 @@ fn receive_until_stopped(
 }
 
 /// Receiving many datagrams per system call.
-mod batch {
-    use std::io;
-    use std::net::{SocketAddr, UdpSocket};
-
-    /// Datagrams taken per call.
-    pub const BATCH: usize = 64;
-    /// Room for the largest UDP datagram.
-    const SLOT: usize = 65_536;
-
-    /// `recvmmsg` buffers: waits (up to the socket's read timeout) for one datagram, then takes
-    /// whatever else is already queued, up to [`BATCH`].
-    #[cfg(target_os = "linux")]
-    pub struct Receiver {
-        buf: Vec<u8>,
-        addrs: Vec<libc::sockaddr_storage>,
-        iov: Vec<libc::iovec>,
-        hdrs: Vec<libc::mmsghdr>,
-    }
-
-    #[cfg(target_os = "linux")]
-    impl Receiver {
-        pub fn new() -> Self {
-            let mut r = Receiver {
-                buf: vec![0u8; BATCH * SLOT],
-                // SAFETY: all-zero bytes are a valid sockaddr_storage, iovec and mmsghdr.
-                addrs: vec![unsafe { std::mem::zeroed() }; BATCH],
-                iov: vec![unsafe { std::mem::zeroed() }; BATCH],
-                hdrs: vec![unsafe { std::mem::zeroed() }; BATCH],
-            };
-            // The vectors are never resized, so these pointers into them stay valid.
-            for k in 0..BATCH {
-                r.iov[k] = libc::iovec {
-                    iov_base: r.buf[k * SLOT..].as_mut_ptr().cast(),
-                    iov_len: SLOT,
-                };
-                let h = &mut r.hdrs[k].msg_hdr;
-                h.msg_name = (&mut r.addrs[k] as *mut libc::sockaddr_storage).cast();
-                h.msg_iov = &mut r.iov[k];
-                h.msg_iovlen = 1;
-            }
-            r
-        }
-
-        /// Receives up to [`BATCH`] datagrams; returns how many.
-        pub fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
-            use std::os::fd::AsRawFd;
-            for h in &mut self.hdrs {
-                h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
-                h.msg_len = 0;
-            }
-            // SAFETY: every header points at live buffers of the sizes it states (set up in
-            // `new`); the kernel writes at most that much.
-            let n = unsafe {
-                libc::recvmmsg(
-                    socket.as_raw_fd(),
-                    self.hdrs.as_mut_ptr(),
-                    BATCH as libc::c_uint,
-                    libc::MSG_WAITFORONE,
-                    std::ptr::null_mut(),
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(n as usize)
-        }
-
-        /// Length of datagram `k` of the last call.
-        pub fn len(&self, k: usize) -> usize {
-            self.hdrs[k].msg_len as usize
-        }
-
-        /// Sender and bytes of datagram `k` of the last call.
-        pub fn get(&self, k: usize) -> (Option<SocketAddr>, &[u8]) {
-            let h = &self.hdrs[k];
-            // SAFETY: the kernel filled `addrs[k]` and set its length.
-            let addr =
-                unsafe { socket2::SockAddr::new(self.addrs[k], h.msg_hdr.msg_namelen) }.as_socket();
-            (addr, &self.buf[k * SLOT..k * SLOT + h.msg_len as usize])
-        }
-    }
-
-    /// Elsewhere: one datagram per call.
-    #[cfg(not(target_os = "linux"))]
-    pub struct Receiver {
-        buf: Vec<u8>,
-        last: Option<(SocketAddr, usize)>,
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    impl Receiver {
-        pub fn new() -> Self {
-            Receiver {
-                buf: vec![0u8; SLOT],
-                last: None,
-            }
-        }
-
-        pub fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
-            let (n, from) = socket.recv_from(&mut self.buf)?;
-            self.last = Some((from, n));
-            Ok(1)
-        }
-
-        pub fn len(&self, _k: usize) -> usize {
-            self.last.map_or(0, |(_, n)| n)
-        }
-
-        pub fn get(&self, _k: usize) -> (Option<SocketAddr>, &[u8]) {
-            let (a, n) = self.last.map_or((None, 0), |(a, n)| (Some(a), n));
-            (a, &self.buf[..n])
-        }
-    }
-}
+mod batch;
 
 /// The decoding and writing side.
 struct Writer<'l> {
@@ -471,6 +413,13 @@ struct Writer<'l> {
     /// does not make a new file per datagram.
     retry_at_ms: i64,
     peak_usage: ExporterUsage,
+    /// The template generation last written to the template cache.
+    saved_generation: u64,
+    /// When the template cache was last written.
+    saved_at: Option<Instant>,
+    /// New exporters logged this counters interval, and those beyond the limit.
+    scopes_logged: u64,
+    scopes_untold: u64,
     log: &'l mut dyn FnMut(&str),
 }
 
@@ -480,11 +429,21 @@ impl<'l> Writer<'l> {
             durable: true,
             ..WriterOptions::archive("flow-capture")
         };
+        let mut decoder = Decoder::new(cfg.decoder.clone());
+        if cfg.template_cache {
+            if let Some(line) = template_cache::load(&cfg.layout.root, &mut decoder, now_ms()) {
+                log(&line);
+            }
+        }
         Writer {
+            saved_generation: decoder.template_generation(),
+            saved_at: None,
+            scopes_logged: 0,
+            scopes_untold: 0,
             layout: cfg.layout.clone(),
             files: Some(RotatingWriter::new(cfg.layout.clone(), opts.clone())),
             opts,
-            decoder: Decoder::new(cfg.decoder.clone()),
+            decoder,
             buf: FlowBlockBuf::default(),
             cfg: cfg.clone(),
             flows_written: 0,
@@ -529,11 +488,13 @@ impl<'l> Writer<'l> {
             self.rotate(now);
             if last_flush.elapsed() >= self.cfg.flush_every {
                 self.flush();
+                self.save_templates(false);
                 last_flush = Instant::now();
             }
             if last_stats.elapsed() >= self.cfg.stats_every {
                 let mut s = self.stats();
                 fill_receiver_stats(&mut s, counters, inode);
+                self.log_untold_scopes();
                 (self.log)(&format!("stats: {s}"));
                 malformed_reported = 0;
                 last_stats = Instant::now();
@@ -552,16 +513,28 @@ impl<'l> Writer<'l> {
         counters
             .queued
             .fetch_sub(batch.items.len() as u64, Ordering::AcqRel);
+        counters
+            .queued_bytes
+            .fetch_sub(batch.data.len() as u64, Ordering::AcqRel);
         reports
     }
 
-    /// Decodes and writes one datagram; returns a report line when it was malformed.
-    fn handle(&mut self, from: IpAddr, recv_ms: i64, data: &[u8]) -> Option<String> {
+    /// Decodes and writes one datagram; returns report lines when it was malformed or held
+    /// flows with untrustworthy times.
+    fn handle(&mut self, from: SocketAddr, recv_ms: i64, data: &[u8]) -> Vec<String> {
         self.buf.clear();
         let res = self.decoder.decode(data, from, recv_ms, &mut self.buf);
         if let Some(u) = self.decoder.exporter_usage(from) {
             self.peak_usage = self.peak_usage.max(u);
         }
+        self.log_new_scopes();
+        let bad_times = self.decoder.last_bad_times();
+        let bad_times = (bad_times > 0).then(|| {
+            format!(
+                "datagram from {from}: {bad_times} flows with times before 1990 or over two days \
+                 after the export time (kept, counted as bad times)"
+            )
+        });
         let report = res.err().map(|e| {
             format!(
                 "datagram of {} bytes from {}: {e}{}",
@@ -577,7 +550,7 @@ impl<'l> Writer<'l> {
         if !self.buf.is_empty() {
             self.write(recv_ms);
         }
-        report
+        report.into_iter().chain(bad_times).collect()
     }
 
     fn write(&mut self, t_ms: i64) {
@@ -716,6 +689,7 @@ impl<'l> Writer<'l> {
                 .collect(),
             exporters: self.decoder.exporters(),
             peak_usage: self.peak_usage,
+            memory: self.decoder.memory(),
             ..CollectorStats::default()
         }
     }
@@ -723,6 +697,8 @@ impl<'l> Writer<'l> {
     /// Publishes every open file; returns the final counters and the write error, if any, that
     /// kept a file from being published (its flows are then counted as unwritten).
     fn finish(&mut self) -> (CollectorStats, Option<io::Error>) {
+        self.log_untold_scopes();
+        self.save_templates(true);
         self.decoder.drop_held();
         let mut err = None;
         // No files: writing was still failing, and nothing is open.

@@ -51,6 +51,8 @@ pub struct ExportEncoder {
     flows_in: u64,
     domain: u32,
     template_every: u64,
+    /// Template ids of the IPv4 and IPv6 layouts.
+    template_ids: [u16; 2],
 }
 
 /// IPFIX template ids used for IPv4 and IPv6 flows.
@@ -121,7 +123,21 @@ impl ExportEncoder {
             flows_in: 0,
             domain: 1,
             template_every: 20,
+            template_ids: [TEMPLATE_V4, TEMPLATE_V6],
         }
+    }
+
+    /// Uses `v4` and `v6` as the template ids of the two layouts (default 256 and 257), e.g. to
+    /// play two exporters that reuse one id for different layouts.
+    pub fn with_template_ids(mut self, v4: u16, v6: u16) -> Self {
+        self.template_ids = [v4, v6];
+        self
+    }
+
+    /// Uses `domain` as the observation domain (IPFIX) or source id (v9); default 1.
+    pub fn with_domain(mut self, domain: u32) -> Self {
+        self.domain = domain;
+        self
     }
 
     /// Most flows one datagram can take (IPv4 flows only, no template set): a bound for the
@@ -275,7 +291,7 @@ impl ExportEncoder {
         out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.domain.to_be_bytes());
         if self.packets.is_multiple_of(self.template_every) {
-            write_template_set(out);
+            write_template_flowset(out, 2, false, self.template_ids);
         }
         for v6 in [false, true] {
             let set: Vec<&FlowRecord> = flows
@@ -286,7 +302,7 @@ impl ExportEncoder {
                 continue;
             }
             let set_start = out.len();
-            out.extend_from_slice(&(if v6 { TEMPLATE_V6 } else { TEMPLATE_V4 }).to_be_bytes());
+            out.extend_from_slice(&self.template_ids[v6 as usize].to_be_bytes());
             out.extend_from_slice(&0u16.to_be_bytes());
             for f in set {
                 write_ipfix_record(f, v6, out);
@@ -314,7 +330,7 @@ impl ExportEncoder {
         out.extend_from_slice(&self.domain.to_be_bytes());
         let mut records = 0u16;
         if self.packets.is_multiple_of(self.template_every) {
-            write_template_flowset(out, 0, true);
+            write_template_flowset(out, 0, true, self.template_ids);
             records += 2;
         }
         for v6 in [false, true] {
@@ -326,7 +342,7 @@ impl ExportEncoder {
                 continue;
             }
             let set_start = out.len();
-            out.extend_from_slice(&(if v6 { TEMPLATE_V6 } else { TEMPLATE_V4 }).to_be_bytes());
+            out.extend_from_slice(&self.template_ids[v6 as usize].to_be_bytes());
             out.extend_from_slice(&0u16.to_be_bytes());
             for f in set {
                 let (first, last) = (uptime(f.start_ms), uptime(f.end_ms));
@@ -353,16 +369,12 @@ fn template_set_len() -> usize {
         .sum::<usize>()
 }
 
-fn write_template_set(out: &mut Vec<u8>) {
-    write_template_flowset(out, 2, false)
-}
-
 /// A template set (IPFIX set id 2) or template flowset (v9 flowset id 0) with both templates.
-fn write_template_flowset(out: &mut Vec<u8>, set_id: u16, v9: bool) {
+fn write_template_flowset(out: &mut Vec<u8>, set_id: u16, v9: bool, ids: [u16; 2]) {
     let start = out.len();
     out.extend_from_slice(&set_id.to_be_bytes());
     out.extend_from_slice(&0u16.to_be_bytes());
-    for (v6, id) in [(false, TEMPLATE_V4), (true, TEMPLATE_V6)] {
+    for (v6, id) in [(false, ids[0]), (true, ids[1])] {
         out.extend_from_slice(&id.to_be_bytes());
         out.extend_from_slice(&(template_fields(v9, v6).count() as u16).to_be_bytes());
         for (ie, len) in template_fields(v9, v6) {
@@ -494,6 +506,11 @@ impl<W: Write> PcapDatagramWriter<W> {
             frame: Vec::with_capacity(1600),
             ip_id: 0,
         })
+    }
+
+    /// Sends the following datagrams from `from` (e.g. a second exporter behind one address).
+    pub fn set_from(&mut self, from: SocketAddrV4) {
+        self.from = from;
     }
 
     /// Appends one datagram captured at `time_ms` (UTC).

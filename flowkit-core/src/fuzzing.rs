@@ -66,6 +66,7 @@ pub fn small_limits() -> DecoderConfig {
         max_held_bytes_per_exporter: 4096,
         max_held_age_ms: 10 * 60_000,
         max_samplers_per_domain: 4,
+        max_memory: 64 << 10,
     }
 }
 
@@ -91,6 +92,9 @@ pub fn decode(data: &[u8]) {
         assert!(d.within_limits(), "decoder over its limits: {:?}", {
             d.usage().collect::<Vec<_>>()
         });
+        let m = d.memory();
+        assert_eq!(m.bytes, d.memory_recount(), "memory accounting");
+        assert!(m.bytes <= m.cap, "memory over its cap: {m:?}");
         if out.len() > 4096 {
             out.clear();
         }

@@ -72,6 +72,20 @@ impl fmt::Display for ImportSummary {
             d.options_records,
             d.templates,
         )?;
+        if d.bad_times > 0 {
+            write!(
+                f,
+                "; {} flows with times before 1990 or over two days after their export time (kept)",
+                d.bad_times
+            )?;
+        }
+        if d.evicted_templates + d.evicted_held + d.evicted_exporters > 0 {
+            write!(
+                f,
+                "; evicted for --max-memory: {} exporters, {} templates, {} held sets",
+                d.evicted_exporters, d.evicted_templates, d.evicted_held
+            )?;
+        }
         let c = &self.capture;
         if c.not_udp + c.undecodable + c.fragments + c.truncated > 0 {
             write!(
@@ -288,7 +302,7 @@ fn decode_capture(
             batch_t = t;
             batch_key = key(t);
         }
-        let exporter = dgram.src.ip();
+        let exporter = dgram.src;
         let before = v4.len() + v6.len();
         let mut out = FlowOut::split(&mut v4, &mut v6);
         if let Err(e) = decoder.decode_into(dgram.payload, exporter, dgram.ts_ms, &mut out) {
@@ -304,6 +318,20 @@ fn decode_capture(
                 dgram.packet,
                 if kept == 0 { "skipped" } else { "damaged" },
                 h.version
+            );
+            if tx.send(Decoded::Problem(msg)).is_err() {
+                return;
+            }
+        }
+        let bad = decoder.last_bad_times();
+        if bad > 0 {
+            let msg = format!(
+                "{name}: packet {}: v{} from {exporter}: {bad} flows with times before 1990 or \
+                 over two days after the export time {} (kept, counted)",
+                dgram.packet,
+                h.version,
+                jiff::Timestamp::from_millisecond(h.export_ms)
+                    .map_or_else(|_| format!("{} ms", h.export_ms), |t| t.to_string())
             );
             if tx.send(Decoded::Problem(msg)).is_err() {
                 return;

@@ -411,10 +411,12 @@ fn decode_case(name: &str) -> Vec<FlowRecord> {
     assert_eq!(summary.malformed_packets, 0, "{name}");
     assert_eq!(summary.decode.held_dropped, 0, "{name}");
     // fprobe's two export sockets (source ports 39127 and 55257) number their 30-flow
-    // packets 0, 141, 60, 201, 120, 261, ... (tshark -e cflow.sequence): no packet follows the
-    // previous one's sequence + count, so all 9 after the first are gaps by the exporter's own
-    // numbering. Every other capture's numbering is continuous.
-    let gaps = if name == "fprobe-v5" { 9 } else { 0 };
+    // packets 0, 141, 60, 201, 120, 261, ... (tshark -e cflow.sequence). Sequence numbers are
+    // scoped by exporter address and source port (RFC 3954, RFC 7011 §8), so the first packet
+    // of each socket starts its count; each later one steps by 60 on its socket, not by its 30
+    // flows: all 8 are gaps by the exporter's own numbering. Every other capture's numbering
+    // is continuous.
+    let gaps = if name == "fprobe-v5" { 8 } else { 0 };
     assert_eq!(summary.decode.sequence_gaps, gaps, "{name}: sequence gaps");
     flows
 }

@@ -105,7 +105,20 @@ fn foreign_captures_decode_as_decided() {
         for m in &msgs {
             assert!(m.starts_with(&format!("{name}: packet ")), "{m}");
         }
-        assert_eq!(summary.malformed_packets as usize, msgs.len().min(50));
+        // Flows with times far from their packet's export time are reported and counted (kept):
+        // netscaler-2's packet 2 is exported 2016-10-27 with flows of 2016-11-11 (tshark shows
+        // the same flow times); nprobe's header clock and flows are in 1970.
+        let (times, malformed): (Vec<&String>, Vec<&String>) = msgs
+            .iter()
+            .partition(|m| m.contains("flows with times before 1990"));
+        let bad_times = match name.as_str() {
+            "ipfix-netscaler-with-variable-length-fields-2" => 3,
+            "netflow-9-nprobe-dpi-l7" => 1,
+            _ => 0,
+        };
+        assert_eq!(summary.decode.bad_times, bad_times, "{name}");
+        assert_eq!(times.is_empty(), bad_times == 0, "{name}: {times:?}");
+        assert_eq!(summary.malformed_packets as usize, malformed.len().min(50));
         if tshark == flows.len() && tshark > 0 && !TSHARK_VALUES_DIFFER.iter().any(|t| t.0 == name)
         {
             // tshark leaves fields empty that a record does not carry (ports of ICMP
@@ -153,8 +166,9 @@ fn invalid_v5_is_reported_with_packet_number_and_offset() {
     );
     assert_eq!(msgs.len(), 1);
     assert!(
-        msgs[0]
-            .starts_with("netflow-5-invalid-01: packet 1: damaged v5 from 127.0.0.1: byte 1464:"),
+        msgs[0].starts_with(
+            "netflow-5-invalid-01: packet 1: damaged v5 from 127.0.0.1:9995: byte 1464:"
+        ),
         "{}",
         msgs[0]
     );

@@ -265,15 +265,15 @@ fn hostile_exporters_are_bounded_counted_and_do_not_hurt_a_good_one() {
         d.held_decoded + d.held_dropped,
         "{stats}"
     );
-    let unknown = &stats.per_exporter[&"127.0.0.3".parse::<IpAddr>().unwrap()];
+    let unknown = stats.of_address("127.0.0.3".parse().unwrap());
     assert_eq!(unknown.unknown_template, 200);
     assert_eq!(unknown.held_dropped, 200);
-    let flood = &stats.per_exporter[&"127.0.0.2".parse::<IpAddr>().unwrap()];
+    let flood = stats.of_address("127.0.0.2".parse().unwrap());
     assert!(
         flood.malformed > 0,
         "template refusals are counted: {flood:?}"
     );
-    let jumpy = &stats.per_exporter[&"127.0.0.4".parse::<IpAddr>().unwrap()];
+    let jumpy = stats.of_address("127.0.0.4".parse().unwrap());
     assert_eq!(jumpy.sequence_gaps, 50, "{jumpy:?}");
     assert_eq!(jumpy.flows, 250, "flows after a sequence jump are kept");
 
@@ -299,7 +299,7 @@ fn hostile_exporters_are_bounded_counted_and_do_not_hurt_a_good_one() {
         sorted(got) == sorted(want),
         "the good exporter's flows differ"
     );
-    let good_stats = &stats.per_exporter[&good_ip];
+    let good_stats = stats.of_address(good_ip);
     assert_eq!(good_stats.malformed, 0);
     assert_eq!(good_stats.held_dropped, 0);
 }

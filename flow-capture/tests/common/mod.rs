@@ -158,10 +158,13 @@ pub fn read_tree(dir: &Path) -> Vec<FlowRecord> {
     out
 }
 
+/// Names of the archive files under `dir` (hidden ones, such as the `.templates` cache, left
+/// out as archive readers leave them out).
 pub fn files(dir: &Path) -> Vec<String> {
     walk(dir)
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
         .collect()
 }
 

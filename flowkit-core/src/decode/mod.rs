@@ -16,8 +16,11 @@
 //! flows decoded from the sets before the damage stay in the output, and damage confined to one
 //! set (a bad template record, a variable-length field running past its set) skips only that set.
 
+mod cache;
 mod ipfix;
+mod memory;
 mod options;
+mod scope;
 mod sets;
 pub mod template;
 mod v5;
@@ -31,11 +34,14 @@ use std::collections::{HashMap, VecDeque};
 /// are capped in size (`DecoderConfig`), so a flood of keys cannot grow a collision chain far.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use template::Template;
 
+pub use cache::CacheError;
+pub use memory::{ExporterUsage, MemoryUsage};
 pub use options::Sampling;
+pub use scope::{Scope, Source};
 
 /// Where a [`Decoder`] appends flows: one buffer for every flow, or IPv4 and IPv6 flows apart.
 /// Archive writers keep the two families in separate blocks, so flows decoded apart reach them
@@ -85,7 +91,8 @@ impl<'a> FlowOut<'a> {
 /// Limits on what a decoder keeps, so memory stays bounded whatever exporters send.
 #[derive(Clone, Debug)]
 pub struct DecoderConfig {
-    /// Exporters tracked at once; datagrams from further exporters are refused and counted.
+    /// Exporter scopes (address and source port) tracked at once; a new one takes the place of
+    /// one silent for longer than `max_held_age_ms`, else its datagrams are refused and counted.
     pub max_exporters: usize,
     /// Templates (data and options) kept per exporter, over all its domains.
     pub max_templates_per_exporter: usize,
@@ -101,6 +108,9 @@ pub struct DecoderConfig {
     pub max_held_age_ms: i64,
     /// Sampler ids remembered per exporter domain.
     pub max_samplers_per_domain: usize,
+    /// Bytes of state (templates, domains, held data, exporters) kept over all exporters; past
+    /// it the least recently used state is evicted and counted (see [`MemoryUsage`]).
+    pub max_memory: usize,
 }
 
 impl Default for DecoderConfig {
@@ -114,6 +124,7 @@ impl Default for DecoderConfig {
             max_held_bytes_per_exporter: 1 << 20,
             max_held_age_ms: 30 * 60 * 1000,
             max_samplers_per_domain: 256,
+            max_memory: 256 << 20,
         }
     }
 }
@@ -144,10 +155,20 @@ pub struct DecodeStats {
     pub sequence_gaps: u64,
     /// Datagrams refused because too many exporters are tracked.
     pub refused: u64,
+    /// Flows whose start or end time is before 1990 or more than two days after their export
+    /// packet's time: kept, but their times are not to be trusted.
+    pub bad_times: u64,
+    /// Templates evicted to stay under the memory cap ([`DecoderConfig::max_memory`]).
+    pub evicted_templates: u64,
+    /// Held data sets evicted to stay under the memory cap (also counted in `held_dropped`).
+    pub evicted_held: u64,
+    /// Exporter scopes (address and port) whose whole state was evicted for the memory cap.
+    pub evicted_exporters: u64,
 }
 
 impl DecodeStats {
-    fn add(&mut self, o: &DecodeStats) {
+    /// Adds `o`'s counters to these.
+    pub fn add(&mut self, o: &DecodeStats) {
         self.datagrams += o.datagrams;
         self.flows += o.flows;
         self.malformed += o.malformed;
@@ -159,11 +180,21 @@ impl DecodeStats {
         self.options_records += o.options_records;
         self.sequence_gaps += o.sequence_gaps;
         self.refused += o.refused;
+        self.bad_times += o.bad_times;
+        self.evicted_templates += o.evicted_templates;
+        self.evicted_held += o.evicted_held;
+        self.evicted_exporters += o.evicted_exporters;
     }
 
-    /// True when something was lost or damaged (malformed, dropped held data, sequence gaps).
+    /// True when something was lost or damaged (malformed, dropped held data, sequence gaps,
+    /// refused exporters, flows with untrustworthy times, state evicted for memory).
     pub fn has_losses(&self) -> bool {
-        self.malformed > 0 || self.held_dropped > 0 || self.sequence_gaps > 0 || self.refused > 0
+        self.malformed > 0
+            || self.held_dropped > 0
+            || self.sequence_gaps > 0
+            || self.refused > 0
+            || self.bad_times > 0
+            || self.evicted_templates + self.evicted_held + self.evicted_exporters > 0
     }
 }
 
@@ -187,6 +218,20 @@ impl fmt::Display for DecodeStats {
         )?;
         if self.refused > 0 {
             write!(f, ", {} refused (too many exporters)", self.refused)?;
+        }
+        if self.bad_times > 0 {
+            write!(
+                f,
+                ", {} flows with times before 1990 or over two days after their export time",
+                self.bad_times
+            )?;
+        }
+        if self.evicted_templates + self.evicted_held + self.evicted_exporters > 0 {
+            write!(
+                f,
+                ", evicted for the memory cap: {} exporters, {} templates, {} held sets",
+                self.evicted_exporters, self.evicted_templates, self.evicted_held
+            )?;
         }
         Ok(())
     }
@@ -412,6 +457,16 @@ pub(crate) struct Exporter {
     pub domains: FastMap<(u16, u32), Domain>,
     pub held: VecDeque<Held>,
     pub held_bytes: usize,
+    /// Bytes of the templates (see [`Template::footprint`]), for the memory cap.
+    pub tpl_bytes: usize,
+    /// Receive time of the latest datagram (UTC ms): the least recent exporter is evicted first.
+    pub last_ms: i64,
+    /// Domains created since the decoder last collected them (new scopes to report).
+    pub new_domains: Vec<(u16, u32)>,
+    /// Loaded from a template cache: kept in the next cache even before it gives flows.
+    pub from_cache: bool,
+    /// Slots of the domains' sampler tables (see [`Exporter::count_samplers`]).
+    pub sampler_slots: usize,
 }
 
 impl Exporter {
@@ -441,6 +496,7 @@ impl Exporter {
                         max: cfg.max_domains_per_exporter,
                     })
                 } else {
+                    self.new_domains.push((version, domain));
                     Ok(e.insert(Domain::default()))
                 }
             }
@@ -515,39 +571,30 @@ impl Exporter {
     }
 }
 
-/// What a decoder holds for one exporter (see [`Decoder::usage`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ExporterUsage {
-    /// Templates kept (data and options, over all domains).
-    pub templates: usize,
-    /// Source ids / observation domains tracked.
-    pub domains: usize,
-    /// Data sets held waiting for their template.
-    pub held_sets: usize,
-    /// Bytes of those sets.
-    pub held_bytes: usize,
-}
-
-impl ExporterUsage {
-    /// The larger of each count (to keep a peak over time or over exporters).
-    pub fn max(self, o: ExporterUsage) -> ExporterUsage {
-        ExporterUsage {
-            templates: self.templates.max(o.templates),
-            domains: self.domains.max(o.domains),
-            held_sets: self.held_sets.max(o.held_sets),
-            held_bytes: self.held_bytes.max(o.held_bytes),
-        }
-    }
-}
-
 /// A stateful NetFlow v5 / v9 / IPFIX decoder. See the module documentation.
 #[derive(Debug, Default)]
 pub struct Decoder {
     config: DecoderConfig,
-    exporters: FastMap<IpAddr, Exporter>,
+    exporters: FastMap<SocketAddr, Exporter>,
     refused: u64,
     scratch: Vec<template::Op>,
+    /// Bytes of state accounted now, and the most ever (see [`memory`]).
+    memory: usize,
+    peak_memory: usize,
+    /// Counters of exporters evicted for memory, and eviction counts.
+    evicted: DecodeStats,
+    /// Scopes first seen, not yet taken by [`Decoder::take_new_scopes`] (at most
+    /// [`MAX_NEW_SCOPES`]; more are counted in `new_scopes_untold`).
+    new_scopes: Vec<Scope>,
+    new_scopes_untold: u64,
+    /// Bumped whenever a template is defined, changed, withdrawn or evicted.
+    template_generation: u64,
+    /// Flows with untrustworthy times in the last datagram decoded.
+    last_bad_times: u64,
 }
+
+/// New scopes a decoder remembers until they are taken.
+const MAX_NEW_SCOPES: usize = 1024;
 
 impl Decoder {
     /// A decoder with the given limits.
@@ -571,7 +618,7 @@ impl Decoder {
     pub fn decode(
         &mut self,
         datagram: &[u8],
-        exporter: IpAddr,
+        exporter: impl Source,
         recv_ms: i64,
         out: &mut FlowBlockBuf,
     ) -> Result<DatagramInfo, DecodeError> {
@@ -582,13 +629,21 @@ impl Decoder {
     pub fn decode_into(
         &mut self,
         datagram: &[u8],
-        exporter: IpAddr,
+        exporter: impl Source,
         recv_ms: i64,
         out: &mut FlowOut<'_>,
     ) -> Result<DatagramInfo, DecodeError> {
+        let source = exporter.source();
+        let exporter = source.ip();
+        if self.exporters.len() >= self.config.max_exporters
+            && !self.exporters.contains_key(&source)
+        {
+            self.evict_stale_exporter(recv_ms);
+        }
         let n_exporters = self.exporters.len();
         let max_exporters = self.config.max_exporters;
-        let ex = match self.exporters.entry(exporter) {
+        let mut created = false;
+        let ex = match self.exporters.entry(source) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
                 if n_exporters >= max_exporters {
@@ -598,11 +653,16 @@ impl Decoder {
                         DecodeErrorKind::ExporterLimit { max: max_exporters },
                     ));
                 }
+                created = true;
                 e.insert(Exporter::default())
             }
         };
+        let bytes_before = if created { 0 } else { ex.bytes(&self.config) };
+        let tpl_before = (ex.templates.len(), ex.tpl_bytes);
+        ex.last_ms = ex.last_ms.max(recv_ms);
         ex.stats.datagrams += 1;
         let before = out.len();
+        let lens_before = out.lens();
         let result = match datagram.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) {
             None => Err(DecodeError::at(
                 0,
@@ -627,24 +687,42 @@ impl Decoder {
         };
         let flows = out.len() - before;
         ex.stats.flows += flows as u64;
-        match result {
-            Ok(h) => Ok(DatagramInfo {
-                version: h.version,
-                export_ms: h.export_ms,
-                flows,
-            }),
-            Err(e) => {
-                ex.stats.malformed += 1;
-                Err(e)
+        self.last_bad_times = match peek_header(datagram) {
+            Some(h) if flows > 0 => out.count_bad_times(lens_before, h.export_ms),
+            _ => 0,
+        };
+        ex.stats.bad_times += self.last_bad_times;
+        if (ex.templates.len(), ex.tpl_bytes) != tpl_before {
+            self.template_generation += 1;
+        }
+        for (version, domain) in ex.new_domains.drain(..) {
+            if self.new_scopes.len() < MAX_NEW_SCOPES {
+                self.new_scopes.push(Scope {
+                    source,
+                    version,
+                    domain,
+                });
+            } else {
+                self.new_scopes_untold += 1;
             }
         }
+        if result.is_err() {
+            ex.stats.malformed += 1;
+        }
+        let bytes_after = ex.bytes(&self.config);
+        self.account(created, bytes_before, bytes_after, source);
+        result.map(|h| DatagramInfo {
+            version: h.version,
+            export_ms: h.export_ms,
+            flows,
+        })
     }
 
-    /// Totals over all exporters.
+    /// Totals over all exporters (those evicted for memory included).
     pub fn stats(&self) -> DecodeStats {
         let mut s = DecodeStats {
             refused: self.refused,
-            ..DecodeStats::default()
+            ..self.evicted
         };
         for e in self.exporters.values() {
             s.add(&e.stats);
@@ -652,8 +730,8 @@ impl Decoder {
         s
     }
 
-    /// Counters of each exporter.
-    pub fn exporter_stats(&self) -> impl Iterator<Item = (IpAddr, &DecodeStats)> {
+    /// Counters of each exporter scope (address and source port) tracked now.
+    pub fn exporter_stats(&self) -> impl Iterator<Item = (SocketAddr, &DecodeStats)> {
         self.exporters.iter().map(|(a, e)| (*a, &e.stats))
     }
 
@@ -664,13 +742,13 @@ impl Decoder {
 
     /// What the decoder holds for each exporter, to check against the [`DecoderConfig`] limits
     /// (the hostile-exporter tests and the fuzz target do).
-    pub fn usage(&self) -> impl Iterator<Item = (IpAddr, ExporterUsage)> + '_ {
+    pub fn usage(&self) -> impl Iterator<Item = (SocketAddr, ExporterUsage)> + '_ {
         self.exporters.iter().map(|(a, e)| (*a, e.usage()))
     }
 
     /// What the decoder holds for one exporter, if it is tracked.
-    pub fn exporter_usage(&self, exporter: IpAddr) -> Option<ExporterUsage> {
-        self.exporters.get(&exporter).map(Exporter::usage)
+    pub fn exporter_usage(&self, exporter: impl Source) -> Option<ExporterUsage> {
+        self.exporters.get(&exporter.source()).map(Exporter::usage)
     }
 
     /// True when every exporter's usage is within the configured limits.
@@ -696,7 +774,9 @@ impl Decoder {
         let mut n = 0;
         for e in self.exporters.values_mut() {
             while !e.held.is_empty() {
+                let b = e.held.front().map_or(0, memory::held_cost);
                 e.drop_oldest_held();
+                self.memory -= b;
                 n += 1;
             }
         }
@@ -704,8 +784,11 @@ impl Decoder {
     }
 
     /// Forgets everything about `exporter` (templates, sampling, held data, counters).
-    pub fn forget_exporter(&mut self, exporter: IpAddr) {
-        self.exporters.remove(&exporter);
+    pub fn forget_exporter(&mut self, exporter: impl Source) {
+        if let Some(e) = self.exporters.remove(&exporter.source()) {
+            self.memory -= e.bytes(&self.config) + memory::EXPORTER_COST;
+            self.template_generation += 1;
+        }
     }
 }
 

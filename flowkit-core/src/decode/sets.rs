@@ -213,22 +213,21 @@ impl Walk {
                         self.note(at, DecodeErrorKind::TemplateLimit { id: t.id, max });
                         continue;
                     }
-                    ex.templates.insert(key, Arc::new(t));
+                    ex.insert_template(key, Arc::new(t));
                     self.new_keys.push(key);
                 }
                 Record::Define(Err(kind)) => self.note(at, kind),
                 Record::Withdraw(id) => {
-                    if ex.templates.remove(&(version, domain, id)).is_some() {
+                    if ex.remove_template(&(version, domain, id)) {
                         ex.stats.template_withdrawals += 1;
                     }
                 }
                 Record::WithdrawAll(which) => {
-                    let before = ex.templates.len();
                     let want_options = which == 3;
-                    ex.templates.retain(|k, t| {
-                        !(k.0 == version && k.1 == domain && t.options == want_options)
+                    let n = ex.remove_templates(|k, t| {
+                        k.0 == version && k.1 == domain && t.options == want_options
                     });
-                    ex.stats.template_withdrawals += (before - ex.templates.len()) as u64;
+                    ex.stats.template_withdrawals += n as u64;
                 }
             }
         }
@@ -275,14 +274,18 @@ impl Walk {
             out,
             &mut ex.stats,
         );
+        let options = t.options;
         match r {
             Ok(n) => {
                 self.records += n as u64;
-                if !t.options {
+                if !options {
                     self.flow_records += n as u64;
                 }
             }
             Err((o, kind)) => self.note(body_off + o, kind),
+        }
+        if options {
+            ex.count_samplers(); // options data may have grown a sampler table
         }
     }
 
@@ -323,6 +326,7 @@ impl Walk {
                 ex.stats.malformed += 1;
             }
         }
+        ex.count_samplers();
     }
 }
 
