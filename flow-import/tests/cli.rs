@@ -303,3 +303,51 @@ fn flows_with_times_far_from_the_export_time_are_reported_by_check() {
         "{err}"
     );
 }
+
+/// A capture of traffic instead of export packets (the first 1000 packets of the shared traffic
+/// story) is not a silent import of 0 flows: each command says what the capture held, with the
+/// counts tcpdump gives for it (`tcp` 969, `udp` 30 of which 15 to port 53, 1 other).
+#[test]
+fn a_capture_of_traffic_says_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/captures/story-first1000.pcap.gz"),
+    )
+    .expect("capture");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut bytes)
+        .expect("gunzip");
+    let story = dir.path().join("story.pcap");
+    std::fs::write(&story, &bytes).unwrap();
+    let out = dir.path().join("flows.fk");
+    for args in [
+        vec!["--check", story.to_str().unwrap()],
+        vec![story.to_str().unwrap(), "-o", out.to_str().unwrap()],
+    ] {
+        let (code, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        let want = format!(
+            "{}: no NetFlow v5/v9 or IPFIX export packet on any UDP port in 1000 packets \
+             (969 TCP, 30 UDP, 1 other IP, 0 not IP, fragments or cut short); \
+             UDP went to ports 53 (15)",
+            story.display()
+        );
+        assert!(err.contains(&want), "{err}");
+        assert!(err.contains("softflowd -r FILE"), "{err}");
+        assert!(
+            err.contains("warning: ") && err.contains("1 capture(s) without export packets"),
+            "the summary is printed and counts it: {err}"
+        );
+    }
+    assert!(read_archive(&out).is_empty());
+    // A capture of export packets gets no such message.
+    let (v5, _) = capture(dir.path(), "scenario-v5");
+    let (code, err) = run(&["--check", v5.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("no NetFlow") && !err.contains("without export"),
+        "{err}"
+    );
+}

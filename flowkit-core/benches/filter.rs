@@ -7,6 +7,9 @@
 //! evaluation alone over blocks in memory, one thread and all threads (rayon), and what
 //! flow-nfilter does with a warm archive file: a scan that maps the file and checks only the
 //! filter's columns, evaluation in parallel, and the selected blocks completed for output.
+//!
+//! First it loads and compiles filter files of 100,000 primitives or lines (`-- compile` runs
+//! only that part): loading was quadratic in the number of names once.
 
 use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, FilterFile, Variables};
@@ -177,7 +180,77 @@ fn archive_scan(f: &CompiledFilter, path: &Path) -> usize {
     total
 }
 
+/// The four shapes of large filter file: (what, text, definition to compile).
+fn large_files(n: u32) -> Vec<(&'static str, String, &'static str)> {
+    let ip = |i: u32| std::net::Ipv4Addr::from(0x0a00_0000 + i);
+    let mut defs = String::new();
+    let mut one_def = String::new();
+    let mut one_prim = String::from("filter-primitive hosts\n  type ip-address\n");
+    let mut ports = String::from("filter-primitive ports\n  type ip-port\n");
+    for i in 0..n {
+        let p = format!(
+            "filter-primitive p{i}\n  type ip-address-prefix\n  permit {}/32\n",
+            ip(i)
+        );
+        defs.push_str(&p);
+        defs.push_str(&format!(
+            "filter-definition d{i}\n  match ip-source-address p{i}\n"
+        ));
+        one_def.push_str(&p);
+        one_prim.push_str(&format!("  permit {}\n", ip(i)));
+        let port = i % 65_000;
+        ports.push_str(&format!("  permit {port},{}-{}\n", port / 2, port / 2 + 3));
+    }
+    one_def.push_str("filter-definition all\n");
+    for i in 0..n {
+        one_def.push_str(&format!(
+            "{}  match ip-source-address p{i}\n",
+            if i > 0 { "  or\n" } else { "" }
+        ));
+    }
+    one_prim.push_str("filter-definition all\n  match ip-source-address hosts\n");
+    ports.push_str("filter-definition all\n  match ip-destination-port ports\n");
+    let last = Box::leak(format!("d{}", n - 1).into_boxed_str());
+    vec![
+        ("primitives+definitions", defs, &*last),
+        ("one definition, n matches", one_def, "all"),
+        ("one primitive, n addresses", one_prim, "all"),
+        ("one primitive, n port lines", ports, "all"),
+    ]
+}
+
+/// Loads and compiles each large file (best of 3) and prints the times.
+fn compile_large(n: u32) {
+    println!("loading and compiling filter files of {n} primitives or lines, best of 3");
+    println!(
+        "{:<28} {:>10} {:>10} {:>10}",
+        "file", "MB", "load s", "compile s"
+    );
+    let opts = CompileOptions::default();
+    for (what, text, def) in large_files(n) {
+        let mut file = None;
+        let (load, _) = best(3, || {
+            let f = FilterFile::parse(&text, "large", &Variables::new()).expect("loads");
+            let k = f.primitives.len();
+            file = Some(f);
+            k
+        });
+        let file = file.expect("loaded");
+        let (compile, _) = best(3, || {
+            file.compile(def, &opts).expect("compiles").columns().len()
+        });
+        println!(
+            "{what:<28} {:>10.1} {load:>10.3} {compile:>10.3}",
+            text.len() as f64 / 1e6
+        );
+    }
+}
+
 fn main() {
+    compile_large(100_000);
+    if std::env::args().any(|a| a == "compile") {
+        return;
+    }
     let n: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())

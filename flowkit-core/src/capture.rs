@@ -40,6 +40,8 @@ pub struct CaptureStats {
     pub udp: u64,
     /// IP packets that are not UDP.
     pub not_udp: u64,
+    /// Of `not_udp`, the TCP segments (to say what a capture of traffic, not exports, holds).
+    pub tcp: u64,
     /// Frames of an unknown link type or non-IP protocol, or with broken headers.
     pub undecodable: u64,
     /// IP fragments (not reassembled).
@@ -54,6 +56,7 @@ impl CaptureStats {
         self.packets += o.packets;
         self.udp += o.udp;
         self.not_udp += o.not_udp;
+        self.tcp += o.tcp;
         self.undecodable += o.undecodable;
         self.fragments += o.fragments;
         self.truncated += o.truncated;
@@ -394,7 +397,10 @@ impl CaptureReader {
                         payload: &self.bytes[base + pa..base + pb],
                     }));
                 }
-                Frame::NotUdp => self.stats.not_udp += 1,
+                Frame::NotUdp { protocol } => {
+                    self.stats.not_udp += 1;
+                    self.stats.tcp += u64::from(protocol == 6);
+                }
                 Frame::Fragment => self.stats.fragments += 1,
                 Frame::Truncated => self.stats.truncated += 1,
                 Frame::Undecodable => self.stats.undecodable += 1,
@@ -491,7 +497,10 @@ enum Frame {
         dst: SocketAddr,
         payload: (usize, usize),
     },
-    NotUdp,
+    /// An IP packet of another protocol (its number).
+    NotUdp {
+        protocol: u8,
+    },
     Fragment,
     Truncated,
     Undecodable,
@@ -558,7 +567,7 @@ fn ipv4(ip: &[u8], base: usize) -> Frame {
         return Frame::Fragment;
     }
     if ip[9] != 17 {
-        return Frame::NotUdp;
+        return Frame::NotUdp { protocol: ip[9] };
     }
     let src = IpAddr::V4(Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]));
     let dst = IpAddr::V4(Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]));
@@ -598,7 +607,7 @@ fn ipv6(ip: &[u8], base: usize) -> Frame {
                 off += (h[1] as usize + 1) * 8;
             }
             44 => return Frame::Fragment,
-            _ => return Frame::NotUdp,
+            _ => return Frame::NotUdp { protocol: next },
         }
     }
 }
@@ -711,7 +720,7 @@ mod tests {
     fn non_udp_fragments_and_cut_frames_are_told_apart() {
         let mut tcp = ipv4_udp(b"x");
         tcp[9] = 6;
-        assert_eq!(udp_in_frame(101, &tcp), Frame::NotUdp);
+        assert_eq!(udp_in_frame(101, &tcp), Frame::NotUdp { protocol: 6 });
         let mut frag = ipv4_udp(b"x");
         frag[6] = 0x20; // more fragments
         assert_eq!(udp_in_frame(101, &frag), Frame::Fragment);

@@ -113,9 +113,14 @@ impl FilterArgs {
                 BUILT_IN_FILTERS_NAME.to_string(),
                 BUILT_IN_FILTERS.to_string(),
             )),
-            Some(p) => std::fs::read_to_string(&p)
-                .map(|text| (p.display().to_string(), text))
-                .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display()))),
+            Some(p) => {
+                let origin = p.display().to_string();
+                let bytes =
+                    std::fs::read(&p).map_err(|e| ToolError::Usage(format!("{origin}: {e}")))?;
+                let text = FilterFile::text_from_bytes(bytes, &origin)
+                    .map_err(|e| ToolError::Usage(e.to_string()))?;
+                Ok((origin, text))
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 use crate::block::{FlowBlock, FlowBlockBuf};
 use crate::capture::{CaptureReader, CaptureStats};
 use crate::decode::{peek_header, DecodeStats, Decoder, DecoderConfig, FlowOut};
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::path::Path;
@@ -27,6 +28,9 @@ pub struct ImportSummary {
     pub capture: CaptureStats,
     /// UDP datagrams that are not NetFlow v5/v9 or IPFIX (another version number).
     pub not_export: u64,
+    /// Capture files read in which no datagram was an export packet (a capture of traffic, or
+    /// of the wrong host): each is reported with what it held.
+    pub without_exports: u64,
     /// Export packets with a decoding error (reported, their good sets kept).
     pub malformed_packets: u64,
     /// What the decoder counted.
@@ -39,6 +43,7 @@ impl ImportSummary {
         self.unreadable_captures > 0
             || self.damaged_captures > 0
             || self.not_export > 0
+            || self.without_exports > 0
             || self.malformed_packets > 0
             || self.capture.undecodable > 0
             || self.capture.fragments > 0
@@ -84,6 +89,13 @@ impl fmt::Display for ImportSummary {
                 f,
                 "; evicted for --max-memory: {} exporters, {} templates, {} held sets",
                 d.evicted_exporters, d.evicted_templates, d.evicted_held
+            )?;
+        }
+        if self.without_exports > 0 {
+            write!(
+                f,
+                "; {} capture(s) without export packets",
+                self.without_exports
             )?;
         }
         let c = &self.capture;
@@ -249,6 +261,9 @@ fn decode_capture(
         }
     };
     let name = reader.name().to_string();
+    // Export packets seen, and where the other UDP datagrams went (said when there is none).
+    let mut exports = 0u64;
+    let mut other_ports: HashMap<u16, u64> = HashMap::new();
     // IPv4 and IPv6 flows are decoded apart ([`FlowOut::split`]): the writer keeps them in
     // separate blocks, and a full batch of one family is written as it is.
     let mut v4 = FlowBlockBuf::default();
@@ -279,8 +294,10 @@ fn decode_capture(
         };
         let Some(h) = peek_header(dgram.payload) else {
             summary.not_export += 1;
+            *other_ports.entry(dgram.dst.port()).or_default() += 1;
             continue;
         };
+        exports += 1;
         let t = if h.export_ms > 0 {
             h.export_ms
         } else {
@@ -341,6 +358,40 @@ fn decode_capture(
     if send(batch_t, &mut v4) {
         send(batch_t, &mut v6);
     }
+    if exports == 0 {
+        summary.without_exports += 1;
+        let msg = no_exports(&name, &reader.stats, &other_ports);
+        let _ = tx.send(Decoded::Problem(msg));
+    }
     summary.capture.add(&reader.stats);
     summary.captures += 1;
+}
+
+/// What a capture without a single export packet held, and what to do about it.
+fn no_exports(name: &str, c: &CaptureStats, other_ports: &HashMap<u16, u64>) -> String {
+    let other_ip = c.not_udp - c.tcp;
+    let rest = c.undecodable + c.fragments + c.truncated;
+    let mut msg = format!(
+        "{name}: no NetFlow v5/v9 or IPFIX export packet on any UDP port in {} packets \
+         ({} TCP, {} UDP, {other_ip} other IP, {rest} not IP, fragments or cut short)",
+        c.packets, c.tcp, c.udp
+    );
+    if !other_ports.is_empty() {
+        let mut ports: Vec<(u16, u64)> = other_ports.iter().map(|(&p, &n)| (p, n)).collect();
+        ports.sort_by_key(|&(p, n)| (std::cmp::Reverse(n), p));
+        let shown: Vec<String> = ports
+            .iter()
+            .take(5)
+            .map(|(p, n)| format!("{p} ({n})"))
+            .collect();
+        let more = if ports.len() > 5 { ", ..." } else { "" };
+        msg.push_str(&format!("; UDP went to ports {}{more}", shown.join(", ")));
+    }
+    msg.push_str(
+        "; flow-import reads captures of the export packets an exporter sends to its \
+         collector (e.g. `tcpdump -w FILE udp port 2055`); to make flows of captured traffic, \
+         run an exporter over it (e.g. `softflowd -r FILE -n 127.0.0.1:2055` with flow-capture \
+         listening)",
+    );
+    msg
 }

@@ -23,6 +23,19 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// Builds a diagnostic for `span` of `text` (the whole original file).
     pub fn new(origin: &str, text: &str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::with_lines(origin, text, span, message, None)
+    }
+
+    /// [`Diagnostic::new`] for a caller that knows where every line of `text` starts
+    /// (`line_starts`, ascending, the first 0): a message then costs the length of its line, not
+    /// of the text before it (a file with a warning on each of 100,000 lines was quadratic).
+    pub(crate) fn with_lines(
+        origin: &str,
+        text: &str,
+        span: Span,
+        message: impl Into<String>,
+        line_starts: Option<&[usize]>,
+    ) -> Diagnostic {
         let message = message.into();
         let start = floor_char_boundary(text, span.start.min(text.len()));
         // Keep the underline on one line so pest renders a single line.
@@ -32,10 +45,13 @@ impl Diagnostic {
         // start from the text's end), for every message: give it only the line, with its `\n`,
         // and count the lines before ourselves (pest ends a line at `\n`; `\r\n` holds one).
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let lines_before = text.as_bytes()[..line_start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        let lines_before = match line_starts {
+            Some(starts) => starts.partition_point(|&s| s <= line_start).max(1) - 1,
+            None => text.as_bytes()[..line_start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count(),
+        };
         let text = &text[line_start..(line_end + 1).min(text.len())];
         let (start, end) = (start - line_start, end - line_start);
         let err: PestError<()> = match pest::Span::new(text, start, end) {

@@ -60,6 +60,33 @@ impl FilterFile {
         parse::parse_file(source, origin, vars)
     }
 
+    /// The text of a filter file read as bytes: UTF-8, or an error naming the file, line and
+    /// column of the first byte that is not (flow-tools reads bytes and would mis-read such a
+    /// line silently). A byte order mark is removed later, by [`FilterFile::parse`].
+    pub fn text_from_bytes(bytes: Vec<u8>, origin: &str) -> Result<String, FilterError> {
+        String::from_utf8(bytes).map_err(|e| {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let bad = e.utf8_error().error_len().unwrap_or(bytes.len() - at);
+            let shown: Vec<String> = bytes[at..at + bad.min(4)]
+                .iter()
+                .map(|b| format!("{b:#04x}"))
+                .collect();
+            // The text up to `at` is valid, so offsets agree up to the (replaced) bad byte.
+            let lossy = String::from_utf8_lossy(bytes);
+            FilterError::at(
+                origin,
+                &lossy,
+                ast::Span::new(at, at + '\u{FFFD}'.len_utf8()),
+                format!(
+                    "not UTF-8 text: byte {} at byte offset {at} (filter files are UTF-8 or \
+                     ASCII; convert with e.g. `iconv -f latin1 -t utf-8`)",
+                    shown.join(" ")
+                ),
+            )
+        })
+    }
+
     /// The index of the primitive called `name` (names ignore case).
     pub fn primitive_index(&self, name: &str) -> Option<usize> {
         self.primitives
@@ -99,10 +126,15 @@ impl FilterFile {
 
     /// The primitives a definition uses, each once, in first-use order.
     pub fn primitives_of(&self, d: &Definition) -> Vec<usize> {
+        // A definition may use 100,000 primitives: no `out.contains` per item.
+        let mut seen = vec![false; self.primitives.len()];
         let mut out = Vec::new();
         for item in d.groups.iter().flatten() {
-            if !out.contains(&item.primitive) {
-                out.push(item.primitive);
+            if let Some(s) = seen.get_mut(item.primitive) {
+                if !*s {
+                    *s = true;
+                    out.push(item.primitive);
+                }
             }
         }
         out
@@ -177,5 +209,7 @@ impl FilterFile {
     }
 }
 
+#[cfg(test)]
+mod input_tests;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ use super::vars::{expand, Expansion, Variables};
 use super::FilterFile;
 use pest::iterators::Pair;
 use pest::Parser;
+use std::collections::HashMap;
 
 /// The pest parser of `grammar.pest`.
 #[derive(pest_derive::Parser)]
@@ -78,6 +79,12 @@ struct Loader<'a> {
     group_open: bool,
     /// Byte offset of the current line in `source`.
     line_start: usize,
+    /// Byte offset of every line of `source` (messages find their line number here).
+    line_starts: Vec<usize>,
+    /// Primitive and definition indices by lowercased name (a linear search per name made a
+    /// file of 100,000 primitives quadratic).
+    primitive_names: HashMap<String, usize>,
+    definition_names: HashMap<String, usize>,
 }
 
 /// Parses a whole filter file. `origin` names it in messages.
@@ -86,6 +93,9 @@ pub(crate) fn parse_file(
     origin: &str,
     vars: &Variables,
 ) -> Result<FilterFile, FilterError> {
+    // A byte order mark (some Windows editors write one) is not part of the first word; flow-tools
+    // would report `filter-primitive` as unknown. Columns then count from after it, as editors show.
+    let source = source.strip_prefix('\u{FEFF}').unwrap_or(source);
     let mut l = Loader {
         origin,
         source,
@@ -100,7 +110,24 @@ pub(crate) fn parse_file(
         section: Section::None,
         group_open: false,
         line_start: 0,
+        line_starts: std::iter::once(0)
+            .chain(
+                source
+                    .bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect(),
+        primitive_names: HashMap::new(),
+        definition_names: HashMap::new(),
     };
+    if let Some(at) = source.find('\0') {
+        return Err(l.err(
+            Span::new(at, at + 1),
+            "a NUL byte (is this a binary file? a filter file is text)",
+        ));
+    }
     let mut offset = 0;
     for raw in source.split('\n') {
         l.line_start = offset;
@@ -124,19 +151,22 @@ fn strip_comment(line: &str) -> &str {
 
 impl<'a> Loader<'a> {
     fn err(&self, span: Span, message: impl Into<String>) -> FilterError {
-        FilterError::at(self.origin, self.source, span, message)
+        FilterError::Located(Box::new(self.diag(span, message)))
     }
 
     fn diag(&self, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(self.origin, self.source, span, message)
+        Diagnostic::with_lines(
+            self.origin,
+            self.source,
+            span,
+            message,
+            Some(&self.line_starts),
+        )
     }
 
     /// The 1-based line of a byte offset.
     fn line_of(&self, offset: usize) -> usize {
-        self.source[..offset.min(self.source.len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.line_starts.partition_point(|&s| s <= offset).max(1)
     }
 
     /// Span in the file of an expanded range of the current line.
@@ -321,7 +351,8 @@ impl<'a> Loader<'a> {
             Rule::primitive_head => {
                 let name = inner[0].as_str();
                 let span = self.pair_span(exp, &inner[0]);
-                if let Some(p) = self.file.primitive_index(name) {
+                let key = name.to_ascii_lowercase();
+                if let Some(&p) = self.primitive_names.get(&key) {
                     let at = self.line_of(self.file.primitives[p].span.start);
                     return Err(self.err(
                         span,
@@ -340,11 +371,14 @@ impl<'a> Loader<'a> {
                     warnings: Vec::new(),
                 });
                 self.section = Section::Primitive(self.file.primitives.len() - 1);
+                self.primitive_names
+                    .insert(key, self.file.primitives.len() - 1);
             }
             Rule::definition_head => {
                 let name = inner[0].as_str();
                 let span = self.pair_span(exp, &inner[0]);
-                if let Some(d) = self.file.definition_index(name) {
+                let key = name.to_ascii_lowercase();
+                if let Some(&d) = self.definition_names.get(&key) {
                     let at = self.line_of(self.file.definitions[d].span.start);
                     return Err(self.err(
                         span,
@@ -359,6 +393,8 @@ impl<'a> Loader<'a> {
                     missing: Vec::new(),
                 });
                 self.section = Section::Definition(self.file.definitions.len() - 1);
+                self.definition_names
+                    .insert(key, self.file.definitions.len() - 1);
                 self.group_open = false;
             }
             Rule::type_stmt => {
@@ -414,13 +450,13 @@ impl<'a> Loader<'a> {
                 let span = self.pair_span(exp, value);
                 let p = &mut self.file.primitives[i];
                 if kind == PrimitiveKind::Rate && !p.entries.is_empty() {
-                    let d = Diagnostic::new(
+                    p.warnings.push(Diagnostic::with_lines(
                         self.origin,
                         self.source,
                         span,
                         "a rate primitive has one rate; this line replaces the earlier one",
-                    );
-                    p.warnings.push(d);
+                        Some(&self.line_starts),
+                    ));
                 }
                 p.warnings.extend(warnings);
                 p.entries.push(Entry {
@@ -520,8 +556,28 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    /// Checks what needs the whole file: types given, names resolved, types matching fields.
+    /// Checks what needs the whole file: types given, definitions not empty, names resolved,
+    /// types matching fields.
     fn finish(&mut self) -> Result<(), FilterError> {
+        // A definition without match lines passes nothing in flow-tools: almost surely lines
+        // left out. Inverted it passes everything, which is said outright, so it stays; one whose
+        // match lines all await a variable is reported when it is chosen.
+        if let Some(d) = self
+            .file
+            .definitions
+            .iter()
+            .find(|d| d.groups.is_empty() && !d.invert && d.missing.is_empty())
+        {
+            return Err(self.err(
+                d.span,
+                format!(
+                    "filter-definition `{}` has no `match` lines, so it would pass no flow \
+                     (as in flow-tools); give it `match FIELD PRIMITIVE` lines (or `invert` \
+                     alone to pass every flow)",
+                    d.name
+                ),
+            ));
+        }
         for p in &self.file.primitives {
             if p.kind.is_none() && p.missing.is_empty() {
                 return Err(self.err(
@@ -538,7 +594,8 @@ impl<'a> Loader<'a> {
                 for m in 0..self.file.definitions[d].groups[g].len() {
                     let item = &self.file.definitions[d].groups[g][m];
                     let def_name = &self.file.definitions[d].name;
-                    let Some(pi) = self.file.primitive_index(&item.primitive_name) else {
+                    let key = item.primitive_name.to_ascii_lowercase();
+                    let Some(&pi) = self.primitive_names.get(&key) else {
                         let names = self.file.primitives.iter().map(|p| p.name.as_str());
                         return Err(self.err(
                             item.primitive_span,

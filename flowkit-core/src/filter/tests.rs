@@ -309,7 +309,7 @@ fn fields_flowkit_does_not_carry_load_but_refuse_to_run() {
         ("flows", "type counter\n permit gt 1"),
         ("extra-packets", "type counter\n permit gt 1"),
     ] {
-        let text = format!("filter-primitive p\n {kind}\nfilter-definition d\n match {field} p\nfilter-definition ok\n");
+        let text = format!("filter-primitive p\n {kind}\nfilter-definition d\n match {field} p\nfilter-definition ok\n invert\n");
         let f = load(&text, &Variables::new());
         let e = f.compile("d", &utc()).unwrap_err().to_string();
         assert!(e.contains(field) && e.contains("do not carry"), "{e}");
@@ -377,10 +377,10 @@ fn and_or_invert_truth_table() {
             "or\n match ip-destination-port A\n or\n or\n match ip-protocol B",
             [true, true, true, false],
         ),
-        // No match line denies everything; inverted it permits everything.
-        ("", [false; 4]),
+        // No match line, inverted, permits everything (flow-tools' empty definition denies all;
+        // not inverted it is an error, see `an_empty_definition_is_an_error`).
         ("invert", [true; 4]),
-        ("or", [false; 4]),
+        ("or\n invert", [true; 4]),
     ];
     for (body, want) in table {
         let text = format!("{prims}filter-definition d\n {body}\n");
@@ -668,7 +668,7 @@ fn errors_name_the_place_and_suggest() {
     let d = error_of("filter-primitive @NAME\n");
     assert!(d.message.contains("variable NAME has no value"), "{d}");
 
-    let f = load("filter-definition ip-addr\n", &Variables::new());
+    let f = load("filter-definition ip-addr\n invert\n", &Variables::new());
     let e = f.compile("ip-adr", &utc()).unwrap_err().to_string();
     assert!(
         e.contains("no filter-definition named `ip-adr`") && e.contains("did you mean `ip-addr`?"),
@@ -1070,10 +1070,16 @@ fn random_filter(rng: &mut Rng) -> String {
         }
     }
     text.push_str("filter-definition d\n");
-    if rng.chance(3) {
+    let invert = rng.chance(3);
+    if invert {
         text.push_str("  invert\n");
     }
-    let groups = if rng.chance(8) { 0 } else { 1 + rng.below(3) };
+    // Without match lines only an inverted definition loads (it passes everything).
+    let groups = if invert && rng.chance(8) {
+        0
+    } else {
+        1 + rng.below(3)
+    };
     for g in 0..groups {
         if g > 0 {
             text.push_str("  or\n");
