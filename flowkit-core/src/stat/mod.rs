@@ -4,6 +4,7 @@
 //! Each report is an accumulator fed block by block; memory grows with the number of keys
 //! (addresses, ports, pairs or bins), not of flows.
 
+pub mod flowtools;
 pub mod output;
 pub mod svg;
 

@@ -1,0 +1,91 @@
+//! `flow-stat -f N`: flow-tools' numbered reports, byte for byte (the engine is
+//! `flowkit_core::stat::flowtools`; this is only the glue to the inputs and stdout).
+
+use flowkit_core::cli::{self, InputArgs, ToolError};
+use flowkit_core::flowtools::read_header;
+use flowkit_core::input::{expand_inputs, sniff, Input, InputFormat};
+use flowkit_core::stat::flowtools::{report, Options, RecordFields, StatReport, FORMATS};
+use std::io::{self, Read, Write};
+
+const TOOL: &str = "flow-stat";
+
+/// The record fields of the inputs: a flow-tools file's export version decides (v1 has no
+/// AS, masks or engine; only version 1005 has tags); flowkit archives carry every field.
+fn record_fields(input: &InputArgs) -> Result<RecordFields, ToolError> {
+    let mut fields = RecordFields::ALL;
+    let inputs = expand_inputs(&input.inputs, input.include_tmp)
+        .map_err(|e| ToolError::Usage(e.to_string()))?;
+    for i in inputs {
+        let Input::File(path) = i else { continue };
+        let Ok(mut f) = std::fs::File::open(&path) else {
+            continue; // the scan reports it
+        };
+        let mut prefix = [0u8; 2];
+        if f.read_exact(&mut prefix).is_err() || sniff(&prefix) != InputFormat::FlowTools {
+            continue;
+        }
+        let name = path.display().to_string();
+        if let Ok(h) = read_header(&name, &prefix, &mut f) {
+            fields = fields.both(RecordFields::of_flowtools_version(h.export_version));
+        }
+    }
+    Ok(fields)
+}
+
+/// Runs report `opts.format` over the inputs; `argv` is echoed on the `# Args:` line.
+pub fn run(opts: Options, input: &InputArgs, argv: &[String]) -> Result<(), ToolError> {
+    if opts.format >= FORMATS {
+        return Err(ToolError::Usage(format!(
+            "-f {}: no such report; flow-stat has reports 0 to {}",
+            opts.format,
+            FORMATS - 1
+        )));
+    }
+    if opts.names {
+        return Err(ToolError::Usage(
+            "-n (symbolic names) is not implemented yet for flow-tools reports".into(),
+        ));
+    }
+    input.scan_options().map_err(ToolError::Usage)?;
+    // Reports that need fields some flow-tools versions lack must see the file header; stdin
+    // is spooled to a temporary file for that.
+    let needs_fields = !RecordFields::of_flowtools_version(1).serve(opts.format)
+        || !RecordFields::of_flowtools_version(5).serve(opts.format);
+    let (input, _spool) = if needs_fields {
+        cli::spool_stdin(input)?
+    } else {
+        (input.clone(), None)
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    report::write_preamble(&mut out, &opts, argv).map_err(ToolError::Output)?;
+    if needs_fields && !record_fields(&input)?.serve(opts.format) {
+        out.flush().map_err(ToolError::Output)?;
+        cli::warn(TOOL, "Flow record missing required field for format.");
+        return Ok(());
+    }
+    let mut rep = StatReport::new(opts);
+    let mut bad: Option<String> = None;
+    let stats = cli::scan_inputs_columns(TOOL, &input, rep.columns(), &mut |batch| {
+        for b in batch.blocks {
+            if bad.is_none() {
+                if let Err(e) = rep.observe(b) {
+                    bad = Some(e);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(e) = bad {
+        return Err(ToolError::Usage(e));
+    }
+    if rep.zero_packet_flows > 0 {
+        eprintln!(
+            "{TOOL}: ignoring {} flow(s) with dPkts=0 (bogus)",
+            rep.zero_packet_flows
+        );
+    }
+    rep.write(&mut out).map_err(ToolError::Output)?;
+    out.flush().map_err(ToolError::Output)?;
+    cli::check_damage(&stats)
+}
