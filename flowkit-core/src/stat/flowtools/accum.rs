@@ -105,8 +105,8 @@ impl Chash {
     }
 }
 
-/// One flow of f13/f14's plot data: start and end (ms) and octets or packets.
-pub type PlotPoint = (i64, i64, u64);
+/// One flow of f13/f14's plot data: start and end (ms), octets and packets.
+pub type PlotPoint = (i64, i64, u64, u64);
 
 /// What a report accumulates.
 #[derive(Clone, Debug)]
@@ -272,10 +272,8 @@ impl StatReport {
                 }
             }
             State::Plot(v) => {
-                let packets = f == 14;
                 for i in 0..b.len {
-                    let y = if packets { b.packets[i] } else { b.octets[i] };
-                    v.push((b.start_ms[i], b.end_ms[i], y));
+                    v.push((b.start_ms[i], b.end_ms[i], b.octets[i], b.packets[i]));
                 }
             }
             State::Table(t) => {

@@ -1,7 +1,7 @@
 //! Printing a flow-stat report in flow-tools 0.68.5's exact layout: column widths, padding,
 //! order of keys (descending tables, first-seen hashes), stable sorts and C float formats.
 
-use super::accum::{Chash, Counters, State, StatReport, Summary0};
+use super::accum::{Chash, Counters, PlotPoint, State, StatReport, Summary0};
 use super::report::{Dump, Kind};
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
@@ -84,7 +84,7 @@ impl StatReport {
         }
     }
 
-    fn write_plot(&self, out: &mut impl Write, packets: bool, v: &[(i64, i64, u64)]) -> io::Result<()> {
+    fn write_plot(&self, out: &mut impl Write, packets: bool, v: &[PlotPoint]) -> io::Result<()> {
         let cc = self.opts.cc;
         let (what, gap) = if packets { ("packets", "    ") } else { ("octets", "   ") };
         if packets {
@@ -95,12 +95,19 @@ impl StatReport {
         // flowkit keeps absolute times: x is ms since the earliest flow start.
         let base = v.iter().map(|p| p.0).min().unwrap_or(0);
         let (mut xmin, mut ymin, mut xmax, mut ymax) = (u32::MAX as u64, u32::MAX as u64, 0u64, 0u64);
-        for &(s, e, y) in v {
+        for &(s, e, octets, pkts) in v {
             let (first, last) = ((s - base) as u64, (e - base) as u64);
             xmax = xmax.max(last);
             xmin = xmin.min(first);
-            ymax = ymax.max(y);
-            ymin = ymin.min(y);
+            let y = if packets { pkts } else { octets };
+            // flow-tools' f14 compares the flow's octets with the packet extremes it keeps
+            // (a bug, copied so the last line matches).
+            if octets > ymax {
+                ymax = y;
+            }
+            if octets < ymin {
+                ymin = y;
+            }
             writeln!(out, "{first:<10}{gap}{y:<10}")?;
             writeln!(out, "{last:<10}{gap}{y:<10}\n")?;
         }
