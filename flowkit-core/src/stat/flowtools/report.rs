@@ -225,8 +225,9 @@ pub fn kind(format: usize) -> Kind {
             size: 256,
             title: "engine_type ",
         },
-        30 | 31 => Kind::Hash(C32("tag       ")),
-        _ => Kind::Hash(C322("src tag   ", "dst tag   ")),
+        30 => Kind::Hash(C32("Src Tag ")),
+        31 => Kind::Hash(C32("Dst Tag ")),
+        _ => Kind::Hash(C322("Src Tag ", "Dst Tag   ")),
     }
 }
 
