@@ -33,7 +33,12 @@ struct Args {
     #[arg(short = 'f', value_name = "N", conflicts_with_all = ["top", "bin", "plot", "csv", "json"])]
     format: Option<usize>,
     /// With -f: sort descending on field K (0 = key; then flows, octets, packets, duration).
-    #[arg(short = 'S', value_name = "K", requires = "format", conflicts_with = "sort_asc")]
+    #[arg(
+        short = 'S',
+        value_name = "K",
+        requires = "format",
+        conflicts_with = "sort_asc"
+    )]
     sort_desc: Option<u32>,
     /// With -f: sort ascending on field K.
     #[arg(short = 's', value_name = "K", requires = "format")]
@@ -51,7 +56,12 @@ struct Args {
     #[arg(short = 'T', long = "title", value_name = "TITLE", requires = "format")]
     title: Option<String>,
     /// With -f: the comment character of the header lines.
-    #[arg(short = 'c', value_name = "CHAR", default_value_t = '#', requires = "format")]
+    #[arg(
+        short = 'c',
+        value_name = "CHAR",
+        default_value_t = '#',
+        requires = "format"
+    )]
     comment: char,
     /// Count flows in time bins of DURATION (e.g. 5m, 1h), by start time.
     #[arg(long, value_name = "DURATION")]

@@ -16,8 +16,14 @@ use std::process::{Command, Stdio};
 const DIRS: [(&str, &str); 4] = [
     ("2010-11-09", ""),
     ("v1", "flow-tools/variants/v1"),
-    ("extra/masked-tagged-v5", "flow-tools/flow-stat/extra/inputs"),
-    ("extra/flowgen-v5-n1000", "flow-tools/flow-stat/extra/inputs"),
+    (
+        "extra/masked-tagged-v5",
+        "flow-tools/flow-stat/extra/inputs",
+    ),
+    (
+        "extra/flowgen-v5-n1000",
+        "flow-tools/flow-stat/extra/inputs",
+    ),
 ];
 
 /// What differs from flow-tools, and why. `lines`: only lines starting with these differ (the
@@ -106,7 +112,11 @@ fn expected_difference(dir: &str, file: &str) -> Option<&'static Differs> {
     EXPECTED_TO_DIFFER
         .iter()
         .find(|d| d.dir == dir && d.file == file)
-        .or_else(|| EXPECTED_TO_DIFFER.iter().find(|d| d.dir == "*" && d.file == file))
+        .or_else(|| {
+            EXPECTED_TO_DIFFER
+                .iter()
+                .find(|d| d.dir == "*" && d.file == file)
+        })
 }
 
 /// Splits a command line of commands.txt (words, single quotes, `< FILE`).
@@ -172,8 +182,8 @@ fn every_flow_stat_golden_matches_byte_for_byte() {
             let w = words(cmd);
             let lt = w.iter().position(|x| x == "<").expect("input on stdin");
             let input = cwd.join(&w[lt + 1]);
-            let stdin = std::fs::File::open(&input)
-                .unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+            let stdin =
+                std::fs::File::open(&input).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
             let run = Command::new(bin)
                 .args(&w[1..lt])
                 .current_dir(&cwd)
@@ -199,21 +209,31 @@ fn every_flow_stat_golden_matches_byte_for_byte() {
                 )),
                 Some(d) if d.lines.is_empty() => {
                     if same {
-                        failures.push(format!("{dir}/{file} now matches: drop it from EXPECTED_TO_DIFFER"));
+                        failures.push(format!(
+                            "{dir}/{file} now matches: drop it from EXPECTED_TO_DIFFER"
+                        ));
                     }
                     differ += 1;
                 }
                 Some(d) => {
                     if without(&ours, d.lines) != without(&golden, d.lines) {
-                        failures.push(format!("{dir}/{file}: differs beyond {:?} ({})", d.lines, d.why));
+                        failures.push(format!(
+                            "{dir}/{file}: differs beyond {:?} ({})",
+                            d.lines, d.why
+                        ));
                     } else if same {
-                        failures.push(format!("{dir}/{file} now matches: drop it from EXPECTED_TO_DIFFER"));
+                        failures.push(format!(
+                            "{dir}/{file} now matches: drop it from EXPECTED_TO_DIFFER"
+                        ));
                     }
                     partly += 1;
                 }
             }
         }
-        assert!(ran >= 64, "{dir}: only {ran} flow-stat commands in commands.txt");
+        assert!(
+            ran >= 64,
+            "{dir}: only {ran} flow-stat commands in commands.txt"
+        );
     }
     eprintln!(
         "flow-stat goldens: {matched} byte-identical, {partly} identical apart from listed lines, \

@@ -287,10 +287,7 @@ impl StatReport {
                             match f {
                                 5 => [Some(b.dst_port[i] as usize), None],
                                 6 => [Some(b.src_port[i] as usize), None],
-                                _ => [
-                                    Some(b.src_port[i] as usize),
-                                    Some(b.dst_port[i] as usize),
-                                ],
+                                _ => [Some(b.src_port[i] as usize), Some(b.dst_port[i] as usize)],
                             }
                         }
                         12 => [Some(b.protocol[i] as usize), None],
@@ -325,10 +322,7 @@ impl StatReport {
                         3 => two(o as u32 as u64, 0),
                         8 => two(v4(&b.dst_addr, i)? as u64, 0),
                         9 => two(v4(&b.src_addr, i)? as u64, 0),
-                        10 => two(
-                            v4(&b.src_addr, i)? as u64,
-                            v4(&b.dst_addr, i)? as u64,
-                        ),
+                        10 => two(v4(&b.src_addr, i)? as u64, v4(&b.dst_addr, i)? as u64),
                         11 => {
                             total.add(o, p, d);
                             h.add(two(v4(&b.src_addr, i)? as u64, 0), o, p, d);
@@ -337,10 +331,7 @@ impl StatReport {
                         }
                         16 => two(v4(&b.next_hop, i)? as u64, 0),
                         21 => two(b.src_as[i] as u16 as u64, b.dst_as[i] as u16 as u64),
-                        23 => two(
-                            b.input_if[i] as u16 as u64,
-                            b.output_if[i] as u16 as u64,
-                        ),
+                        23 => two(b.input_if[i] as u16 as u64, b.output_if[i] as u16 as u64),
                         24 => two(pre(v4(&b.src_addr, i)?, b.src_mask[i]), 0),
                         25 => two(pre(v4(&b.dst_addr, i)?, b.dst_mask[i]), 0),
                         26 => two(

@@ -1,7 +1,7 @@
 //! Printing a flow-stat report in flow-tools 0.68.5's exact layout: column widths, padding,
 //! order of keys (descending tables, first-seen hashes), stable sorts and C float formats.
 
-use super::accum::{Chash, Counters, PlotPoint, State, StatReport, Summary0};
+use super::accum::{Chash, Counters, PlotPoint, StatReport, State, Summary0};
 use super::report::{Dump, Kind};
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
@@ -67,7 +67,10 @@ impl StatReport {
             (Kind::Summary, State::Summary(s)) => write_summary(out, s),
             (Kind::NotImplemented, _) => writeln!(out, "Not implemented."),
             (Kind::Short, _) => {
-                writeln!(out, "{cc}\n{cc} Octets            Packets             MBytes\n{cc}")?;
+                writeln!(
+                    out,
+                    "{cc}\n{cc} Octets            Packets             MBytes\n{cc}"
+                )?;
                 let mb = self.total.octets as f64 / 1_000_000.0;
                 writeln!(
                     out,
@@ -86,15 +89,26 @@ impl StatReport {
 
     fn write_plot(&self, out: &mut impl Write, packets: bool, v: &[PlotPoint]) -> io::Result<()> {
         let cc = self.opts.cc;
-        let (what, gap) = if packets { ("packets", "    ") } else { ("octets", "   ") };
-        if packets {
-            writeln!(out, "{cc}\n{cc} start     {what}\n{cc} end       {what}\n{cc}")?;
+        let (what, gap) = if packets {
+            ("packets", "    ")
         } else {
-            writeln!(out, "{cc}\n{cc} start      {what}\n{cc} end        {what}\n{cc}")?;
+            ("octets", "   ")
+        };
+        if packets {
+            writeln!(
+                out,
+                "{cc}\n{cc} start     {what}\n{cc} end       {what}\n{cc}"
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{cc}\n{cc} start      {what}\n{cc} end        {what}\n{cc}"
+            )?;
         }
         // flowkit keeps absolute times: x is ms since the earliest flow start.
         let base = v.iter().map(|p| p.0).min().unwrap_or(0);
-        let (mut xmin, mut ymin, mut xmax, mut ymax) = (u32::MAX as u64, u32::MAX as u64, 0u64, 0u64);
+        let (mut xmin, mut ymin, mut xmax, mut ymax) =
+            (u32::MAX as u64, u32::MAX as u64, 0u64, 0u64);
         for &(s, e, octets, pkts) in v {
             let (first, last) = ((s - base) as u64, (e - base) as u64);
             xmax = xmax.max(last);
@@ -238,18 +252,34 @@ impl StatReport {
                     let w = if wide && !percent { 15 } else { 10 };
                     cstr(&format!("{k1:<10}"), w)
                 }
-                Dump::C322(..) => format!("{}  {}", cstr(&format!("{k1:<10}"), 10), cstr(&format!("{k2:<10}"), 10)),
+                Dump::C322(..) => format!(
+                    "{}  {}",
+                    cstr(&format!("{k1:<10}"), 10),
+                    cstr(&format!("{k2:<10}"), 10)
+                ),
                 Dump::Ip => cstr(&ip(k1), 15),
                 Dump::Ip2 => {
                     let s = format!("{:<15}  {:<15}", ip(k1), ip(k2));
-                    if percent { cstr(&s, 32) } else { s }
+                    if percent {
+                        cstr(&s, 32)
+                    } else {
+                        s
+                    }
                 }
-                Dump::As2 => format!("{}  {}", cstr(&k1.to_string(), 16), cstr(&k2.to_string(), 16)),
+                Dump::As2 => format!(
+                    "{}  {}",
+                    cstr(&k1.to_string(), 16),
+                    cstr(&k2.to_string(), 16)
+                ),
                 Dump::If2 => format!("{:<5}  {:<5}", k1, k2),
                 Dump::Pre => cstr(&unpre(k1), 18),
                 Dump::Pre2 => {
                     let s = format!("{:<18}  {:<18}", unpre(k1), unpre(k2));
-                    if percent { cstr(&s, 38) } else { s }
+                    if percent {
+                        cstr(&s, 38)
+                    } else {
+                        s
+                    }
                 }
             };
             writeln!(out, "{keys}  {}", self.counts(c, pad_last))?;
@@ -315,23 +345,47 @@ fn write_summary(out: &mut impl Write, s: &Summary0) -> io::Result<()> {
         write!(out, "\n\n")
     };
     writeln!(out, "IP packet size distribution:")?;
-    writeln!(out, "   1-32   64   96  128  160  192  224  256  288  320  352  384  416  448  480")?;
+    writeln!(
+        out,
+        "   1-32   64   96  128  160  192  224  256  288  320  352  384  416  448  480"
+    )?;
     row(out, &s.psize[..15], 99)?;
-    writeln!(out, "    512  544  576 1024 1536 2048 2560 3072 3584 4096 4608")?;
+    writeln!(
+        out,
+        "    512  544  576 1024 1536 2048 2560 3072 3584 4096 4608"
+    )?;
     row(out, &s.psize[15..], 99)?;
     writeln!(out, "Packets per flow distribution:")?;
-    writeln!(out, "      1    2    4    8   12   16   20   24   28   32   36   40   44   48   52")?;
+    writeln!(
+        out,
+        "      1    2    4    8   12   16   20   24   28   32   36   40   44   48   52"
+    )?;
     row(out, &s.fpsize[..15], 99)?;
-    writeln!(out, "     60  100  200  300  400  500  600  700  800  900 >900")?;
+    writeln!(
+        out,
+        "     60  100  200  300  400  500  600  700  800  900 >900"
+    )?;
     row(out, &s.fpsize[15..], 99)?;
     writeln!(out, "Octets per flow distribution:")?;
-    writeln!(out, "     32   64  128  256  512 1280 2048 2816 3584 4352 5120 5888 6656 7424 8192")?;
+    writeln!(
+        out,
+        "     32   64  128  256  512 1280 2048 2816 3584 4352 5120 5888 6656 7424 8192"
+    )?;
     row(out, &s.fosize[..15], 99)?;
-    writeln!(out, "   8960 9728 10496 11264 12032 12800 13568 14336 15104 15872 >15872")?;
+    writeln!(
+        out,
+        "   8960 9728 10496 11264 12032 12800 13568 14336 15104 15872 >15872"
+    )?;
     row(out, &s.fosize[15..], 1)?;
     writeln!(out, "Flow time distribution:")?;
-    writeln!(out, "    10    50  100  200  500 1000 2000 3000 4000 5000 6000 7000 8000 9000 10000")?;
+    writeln!(
+        out,
+        "    10    50  100  200  500 1000 2000 3000 4000 5000 6000 7000 8000 9000 10000"
+    )?;
     row(out, &s.ftime[..15], 13)?;
-    writeln!(out, "  12000 14000 16000 18000 20000 22000 24000 26000 28000 30000 >30000")?;
+    writeln!(
+        out,
+        "  12000 14000 16000 18000 20000 22000 24000 26000 28000 30000 >30000"
+    )?;
     row(out, &s.ftime[15..], 0)
 }

@@ -39,7 +39,14 @@ fn run(format: usize, sort_order: i32, flows: &[FlowRecord]) -> String {
 
 #[test]
 fn prefixes_drop_trailing_zero_octets_and_mask_host_bits() {
-    let out = run(24, 0, &[flow([212, 242, 7, 9], 16, 100, 1), flow([10, 1, 2, 3], 0, 1, 1)]);
+    let out = run(
+        24,
+        0,
+        &[
+            flow([212, 242, 7, 9], 16, 100, 1),
+            flow([10, 1, 2, 3], 0, 1, 1),
+        ],
+    );
     let lines: Vec<&str> = out.lines().skip(3).collect();
     assert_eq!(lines[0].split_whitespace().next(), Some("212.242/16"));
     // A length of 0 keeps the whole address (flow-tools' ipv4_len2mask).
@@ -54,10 +61,18 @@ fn descending_sort_puts_ties_last_seen_first() {
         flow([3, 3, 3, 3], 0, 9, 1),
     ];
     let out = run(9, 3, &flows); // -S 2: octets
-    let keys: Vec<&str> = out.lines().skip(3).map(|l| l.split(' ').next().unwrap()).collect();
+    let keys: Vec<&str> = out
+        .lines()
+        .skip(3)
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
     assert_eq!(keys, ["3.3.3.3", "2.2.2.2", "1.1.1.1"]);
     let out = run(9, -3, &flows); // -s 2
-    let keys: Vec<&str> = out.lines().skip(3).map(|l| l.split(' ').next().unwrap()).collect();
+    let keys: Vec<&str> = out
+        .lines()
+        .skip(3)
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
     assert_eq!(keys, ["1.1.1.1", "2.2.2.2", "3.3.3.3"]);
 }
 
