@@ -4,8 +4,9 @@
 use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::flowtools::read_header;
 use flowkit_core::input::{expand_inputs, sniff, Input, InputFormat};
+use flowkit_core::stat::flowtools::header::write_header_block;
 use flowkit_core::stat::flowtools::{report, Options, RecordFields, StatReport, FORMATS};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 const TOOL: &str = "flow-stat";
 
@@ -32,8 +33,43 @@ fn record_fields(input: &InputArgs) -> Result<RecordFields, ToolError> {
     Ok(fields)
 }
 
-/// Runs report `opts.format` over the inputs; `argv` is echoed on the `# Args:` line.
-pub fn run(opts: Options, input: &InputArgs, argv: &[String]) -> Result<(), ToolError> {
+/// The header bytes of the one flow-tools file `-p` describes.
+fn header_bytes(input: &InputArgs) -> Result<Vec<u8>, ToolError> {
+    let inputs = expand_inputs(&input.inputs, input.include_tmp)
+        .map_err(|e| ToolError::Usage(e.to_string()))?;
+    let path = match inputs.as_slice() {
+        [Input::File(p)] => p.clone(),
+        _ => {
+            return Err(ToolError::Usage(
+                "-p prints one flow-tools file's header: give exactly one input".into(),
+            ))
+        }
+    };
+    let name = path.display().to_string();
+    let io_err = |e: io::Error| ToolError::Usage(format!("{name}: {e}"));
+    let mut f = std::fs::File::open(&path).map_err(io_err)?;
+    let mut prefix = [0u8; 2];
+    f.read_exact(&mut prefix).map_err(io_err)?;
+    if sniff(&prefix) != InputFormat::FlowTools {
+        return Err(ToolError::Usage(format!(
+            "{name}: -p prints a flow-tools file's header; this is not a flow-tools file"
+        )));
+    }
+    let h = read_header(&name, &prefix, &mut f).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let mut raw = vec![0u8; h.header_len];
+    f.seek(SeekFrom::Start(0)).map_err(io_err)?;
+    f.read_exact(&mut raw).map_err(io_err)?;
+    Ok(raw)
+}
+
+/// Runs report `opts.format` over the inputs; `argv` is echoed on the `# Args:` line; with
+/// `header`, the flow-tools file's header block follows the preamble (flow-tools' `-p`).
+pub fn run(
+    opts: Options,
+    header: bool,
+    input: &InputArgs,
+    argv: &[String],
+) -> Result<(), ToolError> {
     if opts.format >= FORMATS {
         return Err(ToolError::Usage(format!(
             "-f {}: no such report; flow-stat has reports 0 to {}",
@@ -51,14 +87,23 @@ pub fn run(opts: Options, input: &InputArgs, argv: &[String]) -> Result<(), Tool
     // is spooled to a temporary file for that.
     let needs_fields = !RecordFields::of_flowtools_version(1).serve(opts.format)
         || !RecordFields::of_flowtools_version(5).serve(opts.format);
-    let (input, _spool) = if needs_fields {
+    let (input, _spool) = if needs_fields || header {
         cli::spool_stdin(input)?
     } else {
         (input.clone(), None)
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    let raw_header = if header {
+        Some(header_bytes(&input)?)
+    } else {
+        None
+    };
     report::write_preamble(&mut out, &opts, argv).map_err(ToolError::Output)?;
+    if let Some(raw) = raw_header {
+        let tz = flowkit_core::timefmt::zone(input.utc);
+        write_header_block(&mut out, opts.cc, &raw, &tz).map_err(ToolError::Output)?;
+    }
     if needs_fields && !record_fields(&input)?.serve(opts.format) {
         out.flush().map_err(ToolError::Output)?;
         cli::warn(TOOL, "Flow record missing required field for format.");

@@ -46,6 +46,9 @@ struct Args {
     /// With -f: percentages instead of totals.
     #[arg(short = 'P', requires = "format")]
     percent: bool,
+    /// With -f: print the flow-tools file's header block first (one flow-tools input).
+    #[arg(short = 'p', requires = "format")]
+    header: bool,
     /// With -f: wide output (adds the duration column).
     #[arg(short = 'w', requires = "format")]
     wide: bool,
@@ -103,7 +106,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             cc: args.comment,
         };
         let argv: Vec<String> = std::env::args().collect();
-        return flowtools::run(opts, &args.input, &argv);
+        return flowtools::run(opts, args.header, &args.input, &argv);
     }
     args.input.scan_options().map_err(ToolError::Usage)?;
     args.input.inputs().map_err(ToolError::Usage)?;

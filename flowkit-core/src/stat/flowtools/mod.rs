@@ -8,6 +8,7 @@
 
 pub mod accum;
 pub mod format;
+pub mod header;
 pub mod report;
 
 pub use accum::StatReport;
