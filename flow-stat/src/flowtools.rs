@@ -5,8 +5,10 @@ use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::flowtools::read_header;
 use flowkit_core::input::{expand_inputs, sniff, Input, InputFormat};
 use flowkit_core::stat::flowtools::header::write_header_block;
+use flowkit_core::stat::flowtools::symbols::Symbols;
 use flowkit_core::stat::flowtools::{report, Options, RecordFields, StatReport, FORMATS};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 const TOOL: &str = "flow-stat";
 
@@ -31,6 +33,31 @@ fn record_fields(input: &InputArgs) -> Result<RecordFields, ToolError> {
         }
     }
     Ok(fields)
+}
+
+/// Where flow-tools' symbol files are looked for when no --sym-dir is given (Debian's
+/// flow-tools package, then flow-tools' own default prefix).
+const SYM_DIRS: [&str; 2] = ["/etc/flow-tools/sym", "/usr/local/etc/sym"];
+
+/// Loads symbol file `file` from `dir` (--sym-dir), else from $FLOWKIT_SYM_DIR, else from the
+/// first of [`SYM_DIRS`] holding it.
+fn load_symbols(dir: Option<&Path>, file: &str) -> Result<Symbols, ToolError> {
+    let env_dir = std::env::var_os("FLOWKIT_SYM_DIR").map(PathBuf::from);
+    let candidates: Vec<PathBuf> = match dir.map(Path::to_path_buf).or(env_dir) {
+        Some(d) => vec![d.join(file)],
+        None => SYM_DIRS.iter().map(|d| Path::new(d).join(file)).collect(),
+    };
+    let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+        let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+        return Err(ToolError::Usage(format!(
+            "-n needs flow-tools' symbol file {file}; not found at {} (give --sym-dir DIR)",
+            tried.join(", ")
+        )));
+    };
+    let text =
+        std::fs::read(path).map_err(|e| ToolError::Usage(format!("{}: {e}", path.display())))?;
+    Symbols::parse(&String::from_utf8_lossy(&text))
+        .map_err(|e| ToolError::Usage(format!("{}: {e}", path.display())))
 }
 
 /// The header bytes of the one flow-tools file `-p` describes.
@@ -67,6 +94,7 @@ fn header_bytes(input: &InputArgs) -> Result<Vec<u8>, ToolError> {
 pub fn run(
     opts: Options,
     header: bool,
+    sym_dir: Option<&Path>,
     input: &InputArgs,
     argv: &[String],
 ) -> Result<(), ToolError> {
@@ -77,11 +105,10 @@ pub fn run(
             FORMATS - 1
         )));
     }
-    if opts.names {
-        return Err(ToolError::Usage(
-            "-n (symbolic names) is not implemented yet for flow-tools reports".into(),
-        ));
-    }
+    let symbols = match (opts.names, report::symbol_file(opts.format)) {
+        (true, Some(file)) => Some(load_symbols(sym_dir, file)?),
+        _ => None,
+    };
     input.scan_options().map_err(ToolError::Usage)?;
     // Reports that need fields some flow-tools versions lack must see the file header; stdin
     // is spooled to a temporary file for that.
@@ -110,6 +137,7 @@ pub fn run(
         return Ok(());
     }
     let mut rep = StatReport::new(opts);
+    rep.symbols = symbols;
     let mut bad: Option<String> = None;
     let stats = cli::scan_inputs_columns(TOOL, &input, rep.columns(), &mut |batch| {
         for b in batch.blocks {

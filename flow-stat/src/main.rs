@@ -55,6 +55,11 @@ struct Args {
     /// With -f: symbolic names (ports, protocols, AS).
     #[arg(short = 'n', requires = "format")]
     names: bool,
+    /// With -n: the directory of flow-tools' symbol files (tcp-port.sym, ip-prot.sym,
+    /// asn.sym, tag.sym); default $FLOWKIT_SYM_DIR, else /etc/flow-tools/sym, then
+    /// /usr/local/etc/sym.
+    #[arg(long = "sym-dir", value_name = "DIR", requires = "names")]
+    sym_dir: Option<std::path::PathBuf>,
     /// With -f: a title line (flow-tools' -T; here -T is not --end).
     #[arg(short = 'T', long = "title", value_name = "TITLE", requires = "format")]
     title: Option<String>,
@@ -106,7 +111,13 @@ fn run(args: Args) -> Result<(), ToolError> {
             cc: args.comment,
         };
         let argv: Vec<String> = std::env::args().collect();
-        return flowtools::run(opts, args.header, &args.input, &argv);
+        return flowtools::run(
+            opts,
+            args.header,
+            args.sym_dir.as_deref(),
+            &args.input,
+            &argv,
+        );
     }
     args.input.scan_options().map_err(ToolError::Usage)?;
     args.input.inputs().map_err(ToolError::Usage)?;

@@ -6,7 +6,8 @@
 //! with our flow-stat, input on stdin as there. Only argv[0] on the `# Args:` line is
 //! normalised (flow-tools was run by bare name, we run a path). The outputs flowkit is known to
 //! print differently are listed in `EXPECTED_TO_DIFFER` with the reason, and the test checks
-//! that they still differ, so the list cannot go stale silently.
+//! that they still differ, so the list cannot go stale silently. `-n` reads flow-tools' own
+//! symbol files (testdata/flow-tools/flow-stat/sym/, from flow-tools' configs/).
 
 use flowkit_core::testdata;
 use std::path::{Path, PathBuf};
@@ -54,30 +55,6 @@ const EXPECTED_TO_DIFFER: &[Differs] = &[
         file: "flow-stat-f0-p.txt",
         lines: REALTIME,
         why: "as flow-stat-f0.txt",
-    },
-    Differs {
-        dir: "*",
-        file: "flow-stat-f5-n-S2.txt",
-        lines: &[],
-        why: "-n (symbolic names from flow-tools' .sym files) is not implemented yet",
-    },
-    Differs {
-        dir: "*",
-        file: "flow-stat-f7-n-S2.txt",
-        lines: &[],
-        why: "-n is not implemented yet",
-    },
-    Differs {
-        dir: "*",
-        file: "flow-stat-f12-n.txt",
-        lines: &[],
-        why: "-n is not implemented yet",
-    },
-    Differs {
-        dir: "*",
-        file: "flow-stat-f19-n-S2.txt",
-        lines: &[],
-        why: "-n is not implemented yet",
     },
     Differs {
         dir: "extra/flowgen-v5-n1000",
@@ -188,6 +165,10 @@ fn every_flow_stat_golden_matches_byte_for_byte() {
                 .args(&w[1..lt])
                 .current_dir(&cwd)
                 .env("TZ", "UTC")
+                .env(
+                    "FLOWKIT_SYM_DIR",
+                    testdata::path("flow-tools/flow-stat/sym"),
+                )
                 .stdin(Stdio::from(stdin))
                 .output()
                 .unwrap();

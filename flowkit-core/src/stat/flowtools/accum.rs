@@ -137,6 +137,8 @@ pub struct StatReport {
     pub zero_packet_flows: u64,
     /// The counts.
     pub state: State,
+    /// Key names for `-n` (see [`super::report::symbol_file`]); numbers when `None`.
+    pub symbols: Option<super::symbols::Symbols>,
 }
 
 /// The IPv4 address of row `i`, or an error for an IPv6 one (flow-tools' reports are IPv4).
@@ -205,6 +207,7 @@ impl StatReport {
             total: Counters::default(),
             zero_packet_flows: 0,
             state,
+            symbols: None,
         }
     }
 

@@ -58,6 +58,13 @@ fn unpre(k: u64) -> String {
 }
 
 impl StatReport {
+    /// The name of `v` with `-n` (cut to `max` characters, as flow-tools' `fmt_uint16s`
+    /// does), if the symbol file has one.
+    fn sym(&self, v: u64, max: usize) -> Option<String> {
+        let name = self.symbols.as_ref()?.name(v as u32)?;
+        Some(name.chars().take(max).collect())
+    }
+
     /// Prints the report body (after the preamble). Returns false when the input lacks a field
     /// the report needs; then nothing is printed and the caller says so on stderr, as flow-tools
     /// does ("Flow record missing required field for format.").
@@ -193,7 +200,8 @@ impl StatReport {
             if c.flows == 0 {
                 continue;
             }
-            writeln!(out, "{}  {}", cstr(&i.to_string(), w), self.counts(c, true))?;
+            let key = self.sym(i as u64, 15).unwrap_or_else(|| i.to_string());
+            writeln!(out, "{}  {}", cstr(&key, w), self.counts(c, true))?;
         }
         Ok(())
     }
@@ -250,13 +258,18 @@ impl StatReport {
             let keys = match d {
                 Dump::C32(_) => {
                     let w = if wide && !percent { 15 } else { 10 };
-                    cstr(&format!("{k1:<10}"), w)
+                    let name = self.sym(k1, usize::MAX);
+                    cstr(&name.unwrap_or_else(|| format!("{k1:<10}")), w)
                 }
-                Dump::C322(..) => format!(
-                    "{}  {}",
-                    cstr(&format!("{k1:<10}"), 10),
-                    cstr(&format!("{k2:<10}"), 10)
-                ),
+                Dump::C322(..) => {
+                    let a = self
+                        .sym(k1, usize::MAX)
+                        .unwrap_or_else(|| format!("{k1:<10}"));
+                    let b = self
+                        .sym(k2, usize::MAX)
+                        .unwrap_or_else(|| format!("{k2:<10}"));
+                    format!("{}  {}", cstr(&a, 10), cstr(&b, 10))
+                }
                 Dump::Ip => cstr(&ip(k1), 15),
                 Dump::Ip2 => {
                     let s = format!("{:<15}  {:<15}", ip(k1), ip(k2));
@@ -266,11 +279,11 @@ impl StatReport {
                         s
                     }
                 }
-                Dump::As2 => format!(
-                    "{}  {}",
-                    cstr(&k1.to_string(), 16),
-                    cstr(&k2.to_string(), 16)
-                ),
+                Dump::As2 => {
+                    let a = self.sym(k1, 17).unwrap_or_else(|| k1.to_string());
+                    let b = self.sym(k2, 17).unwrap_or_else(|| k2.to_string());
+                    format!("{}  {}", cstr(&a, 16), cstr(&b, 16))
+                }
                 Dump::If2 => format!("{:<5}  {:<5}", k1, k2),
                 Dump::Pre => cstr(&unpre(k1), 18),
                 Dump::Pre2 => {

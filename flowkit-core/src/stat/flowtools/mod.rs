@@ -10,6 +10,7 @@ pub mod accum;
 pub mod format;
 pub mod header;
 pub mod report;
+pub mod symbols;
 
 pub use accum::StatReport;
 pub use report::{Options, RecordFields, FORMATS, FORMAT_NAMES};

@@ -258,3 +258,15 @@ pub fn write_preamble(out: &mut impl Write, opts: &Options, argv: &[String]) -> 
     writeln!(out)?;
     writeln!(out, "{cc}")
 }
+
+/// The flow-tools symbol file report `format` names its keys from with `-n`, if any.
+pub fn symbol_file(format: usize) -> Option<&'static str> {
+    match format {
+        5..=7 => Some("tcp-port.sym"),
+        12 => Some("ip-prot.sym"),
+        19..=21 => Some("asn.sym"),
+        // flow-tools' one-number hash dumps look names up in the tag file, whatever the key.
+        1..=3 | 30..=32 => Some("tag.sym"),
+        _ => None,
+    }
+}
