@@ -105,6 +105,17 @@ pub fn run(
             FORMATS - 1
         )));
     }
+    let field = opts.sort_order.unsigned_abs();
+    if let Some(n) = report::sort_fields(opts.format) {
+        if field > n {
+            return Err(ToolError::Usage(format!(
+                "report {} sorts on fields 0 to {}, not {}",
+                opts.format,
+                n - 1,
+                field - 1
+            )));
+        }
+    }
     let symbols = match (opts.names, report::symbol_file(opts.format)) {
         (true, Some(file)) => Some(load_symbols(sym_dir, file)?),
         _ => None,

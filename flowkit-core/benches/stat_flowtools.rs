@@ -37,7 +37,10 @@ fn main() {
         blocks.push(cur);
     }
     let views: Vec<FlowBlock<'_>> = blocks.iter().map(|b| b.view()).collect();
-    println!("{kept} generated IPv4 flows, {} blocks of {BLOCK_FLOWS}", views.len());
+    println!(
+        "{kept} generated IPv4 flows, {} blocks of {BLOCK_FLOWS}",
+        views.len()
+    );
     println!("{:<22} {:>14} {:>12}", "report", "flows/s", "print s");
     let cases: [(&str, usize, i32); 8] = [
         ("-f 0 summary", 0, 0),

@@ -270,3 +270,14 @@ pub fn symbol_file(format: usize) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// How many columns report `format` can sort on (`-S`/`-s` 0 .. n-1), or `None` when it does
+/// not sort (f0, f4, f13, f14, f15 ignore the option, as flow-tools does).
+pub fn sort_fields(format: usize) -> Option<u32> {
+    match kind(format) {
+        Kind::Table { .. } => Some(5),
+        Kind::Hash(d) if d.two_keys() => Some(6),
+        Kind::Hash(_) => Some(5),
+        _ => None,
+    }
+}
