@@ -14,7 +14,8 @@ const TOOL: &str = "flow-stat";
 
 /// Count flows: a summary (flows, packets, octets, time range, by protocol), the top talkers
 /// by a key (--top), or counts in time bins (--bin); --plot draws the top-N chart or the time
-/// series as SVG, so a talker or a spike is seen, not read.
+/// series as SVG, so a talker or a spike is seen, not read. `-f N` prints flow-tools'
+/// numbered report N (0..32) byte for byte as flow-tools' flow-stat does.
 ///
 /// Reads archives, flow-tools files or a flow stream (stdin) like the other tools.
 #[derive(Parser, Debug)]
@@ -110,7 +111,9 @@ fn run(args: Args) -> Result<(), ToolError> {
             title: args.title.clone(),
             cc: args.comment,
         };
-        let argv: Vec<String> = std::env::args().collect();
+        let argv: Vec<String> = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         return flowtools::run(
             opts,
             args.header,

@@ -65,9 +65,9 @@ impl StatReport {
         Some(name.chars().take(max).collect())
     }
 
-    /// Prints the report body (after the preamble). Returns false when the input lacks a field
-    /// the report needs; then nothing is printed and the caller says so on stderr, as flow-tools
-    /// does ("Flow record missing required field for format.").
+    /// Prints the report body (what follows the preamble and the optional header block). A
+    /// report whose fields the records lack is not printed at all: the caller checks
+    /// [`super::RecordFields::serve`] first and prints flow-tools' error instead.
     pub fn write(&self, out: &mut impl Write) -> io::Result<()> {
         let cc = self.opts.cc;
         match (&self.kind, &self.state) {
