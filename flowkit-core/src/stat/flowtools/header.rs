@@ -157,10 +157,10 @@ fn agg_name(m: u8) -> &'static str {
         "ToS Prefix",
         "ToS Prefix Port",
     ];
-    (1..=14)
-        .contains(&m)
-        .then(|| NAMES[m as usize - 1])
-        .unwrap_or("Unknown")
+    match m {
+        1..=14 => NAMES[m as usize - 1],
+        _ => "Unknown",
+    }
 }
 
 /// Writes the header block of the flow-tools file whose header bytes are `raw` (a whole
