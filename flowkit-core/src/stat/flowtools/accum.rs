@@ -160,6 +160,18 @@ fn v4(col: &AddrColumn<'_>, i: usize) -> Result<u32, String> {
     }
 }
 
+/// A table key that must fit flow-tools' 16-bit field (interfaces, AS numbers): a larger one
+/// (a 32-bit AS or ifIndex from NetFlow v9/IPFIX) is an error, never a truncated key.
+#[inline]
+fn small(v: u32, what: &str, format: usize) -> Result<usize, String> {
+    if v > 0xffff {
+        return Err(format!(
+            "{what} {v}: flow-tools' report {format} counts 16-bit values only"
+        ));
+    }
+    Ok(v as usize)
+}
+
 /// flow-tools' `ipv4_len2mask`: a length of 0 or above 32 keeps the whole address.
 #[inline]
 fn len2mask(len: u8) -> u32 {
@@ -294,10 +306,10 @@ impl StatReport {
                             }
                         }
                         12 => [Some(b.protocol[i] as usize), None],
-                        17 => [Some(b.input_if[i] as u16 as usize), None],
-                        18 => [Some(b.output_if[i] as u16 as usize), None],
-                        19 => [Some(b.src_as[i] as u16 as usize), None],
-                        20 => [Some(b.dst_as[i] as u16 as usize), None],
+                        17 => [Some(small(b.input_if[i], "input interface", f)?), None],
+                        18 => [Some(small(b.output_if[i], "output interface", f)?), None],
+                        19 => [Some(small(b.src_as[i], "source AS", f)?), None],
+                        20 => [Some(small(b.dst_as[i], "destination AS", f)?), None],
                         22 => [Some(b.tos[i] as usize), None],
                         28 => [Some(b.engine_id[i] as usize), None],
                         _ => [Some(b.engine_type[i] as usize), None],
@@ -318,11 +330,11 @@ impl StatReport {
                                 self.zero_packet_flows += 1;
                                 continue;
                             }
-                            h.add(two((o / p) as u32 as u64, 0), o, p, d);
+                            h.add(two(o / p, 0), o, p, d);
                             continue;
                         }
-                        2 => two(p as u32 as u64, 0),
-                        3 => two(o as u32 as u64, 0),
+                        2 => two(p, 0),
+                        3 => two(o, 0),
                         8 => two(v4(&b.dst_addr, i)? as u64, 0),
                         9 => two(v4(&b.src_addr, i)? as u64, 0),
                         10 => two(v4(&b.src_addr, i)? as u64, v4(&b.dst_addr, i)? as u64),
@@ -333,8 +345,8 @@ impl StatReport {
                             continue;
                         }
                         16 => two(v4(&b.next_hop, i)? as u64, 0),
-                        21 => two(b.src_as[i] as u16 as u64, b.dst_as[i] as u16 as u64),
-                        23 => two(b.input_if[i] as u16 as u64, b.output_if[i] as u16 as u64),
+                        21 => two(b.src_as[i] as u64, b.dst_as[i] as u64),
+                        23 => two(b.input_if[i] as u64, b.output_if[i] as u64),
                         24 => two(pre(v4(&b.src_addr, i)?, b.src_mask[i]), 0),
                         25 => two(pre(v4(&b.dst_addr, i)?, b.dst_mask[i]), 0),
                         26 => two(

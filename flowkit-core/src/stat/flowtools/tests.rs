@@ -99,3 +99,27 @@ fn record_fields_follow_the_flowtools_version() {
     assert!(v5.serve(19) && !v5.serve(30));
     assert!(RecordFields::of_flowtools_version(1005).serve(32));
 }
+
+#[test]
+fn a_32_bit_as_is_an_error_in_flowtools_16_bit_tables() {
+    let mut f = flow([1, 1, 1, 1], 0, 5, 1);
+    f.src_as = 4_200_000_000;
+    let mut buf = FlowBlockBuf::default();
+    buf.push(&f);
+    let mut r = StatReport::new(Options {
+        format: 19,
+        cc: '#',
+        ..Options::default()
+    });
+    let err = r.observe(&buf.view()).unwrap_err();
+    assert!(err.contains("4200000000"), "{err}");
+    // The AS pair report is a hash: it keeps the whole number.
+    let out = run(21, 0, &[f]);
+    assert!(out.contains("4200000000"), "{out}");
+}
+
+#[test]
+fn octets_above_32_bits_are_kept_whole() {
+    let out = run(3, 0, &[flow([1, 1, 1, 1], 0, 5_000_000_000, 1)]);
+    assert!(out.lines().nth(3).unwrap().starts_with("5000000000"), "{out}");
+}
