@@ -121,5 +121,8 @@ fn a_32_bit_as_is_an_error_in_flowtools_16_bit_tables() {
 #[test]
 fn octets_above_32_bits_are_kept_whole() {
     let out = run(3, 0, &[flow([1, 1, 1, 1], 0, 5_000_000_000, 1)]);
-    assert!(out.lines().nth(3).unwrap().starts_with("5000000000"), "{out}");
+    assert!(
+        out.lines().nth(3).unwrap().starts_with("5000000000"),
+        "{out}"
+    );
 }
