@@ -12,8 +12,19 @@ const CHUNK: usize = 65536;
 
 /// C's `%-W.Ws`: `s` cut to `w` characters and padded to `w`.
 fn cstr(s: &str, w: usize) -> String {
-    let cut: String = s.chars().take(w).collect();
-    format!("{cut:<w$}")
+    let mut out = String::with_capacity(w);
+    push_cut(&mut out, s, w);
+    out
+}
+
+/// Appends C's `%-W.Ws` of `s` to `line`.
+fn push_cut(line: &mut String, s: &str, w: usize) {
+    let mut n = 0;
+    for ch in s.chars().take(w) {
+        line.push(ch);
+        n += 1;
+    }
+    line.extend(std::iter::repeat_n(' ', w - n));
 }
 
 /// C's `%.Nf` of a double (inf and nan spelled as glibc does).
@@ -47,10 +58,6 @@ fn prefix(addr: u32, len: u8) -> String {
     let parts: Vec<String> = o[..n].iter().map(|x| x.to_string()).collect();
     let len = if len > 32 { 0 } else { len };
     format!("{}/{len}", parts.join("."))
-}
-
-fn ip(a: u64) -> String {
-    Ipv4Addr::from(a as u32).to_string()
 }
 
 fn unpre(k: u64) -> String {
@@ -153,29 +160,34 @@ impl StatReport {
 
     /// The counter columns: percentages, or numbers padded to 20 with the last one padded when
     /// `pad_last` (flow-tools pads it in some dumps and not in others).
-    fn counts(&self, c: &Counters, pad_last: bool) -> String {
+    fn counts(&self, line: &mut String, c: &Counters, pad_last: bool) {
+        use std::fmt::Write as _;
         let t = &self.total;
-        if self.opts.percent {
-            let mut s = format!(
+        // Writing to a String cannot fail.
+        let _ = if self.opts.percent {
+            let r = write!(
+                line,
                 "{}   {}   {}",
                 pct(c.flows, t.flows),
                 pct(c.octets, t.octets),
                 pct(c.packets, t.packets)
             );
             if self.opts.wide {
-                s.push_str(&format!("   {}", pct(c.duration, t.duration)));
+                let _ = write!(line, "   {}", pct(c.duration, t.duration));
             }
-            s
+            r
         } else if self.opts.wide {
-            format!(
+            write!(
+                line,
                 "{:<20}  {:<20}  {:<20}  {}",
                 c.flows, c.octets, c.packets, c.duration
             )
         } else if pad_last {
-            format!("{:<20}  {:<20}  {:<20}", c.flows, c.octets, c.packets)
+            write!(line, "{:<20}  {:<20}  {:<20}", c.flows, c.octets, c.packets)
         } else {
-            format!("{:<20}  {:<20}  {}", c.flows, c.octets, c.packets)
-        }
+            write!(line, "{:<20}  {:<20}  {}", c.flows, c.octets, c.packets)
+        };
+        line.push('\n');
     }
 
     fn write_table(&self, out: &mut impl Write, title: &str, slots: &[Counters]) -> io::Result<()> {
@@ -200,8 +212,12 @@ impl StatReport {
             if c.flows == 0 {
                 continue;
             }
+            let mut line = String::new();
             let key = self.sym(i as u64, 15).unwrap_or_else(|| i.to_string());
-            writeln!(out, "{}  {}", cstr(&key, w), self.counts(c, true))?;
+            push_cut(&mut line, &key, w);
+            line.push_str("  ");
+            self.counts(&mut line, c, true);
+            out.write_all(line.as_bytes())?;
         }
         Ok(())
     }
@@ -251,15 +267,25 @@ impl StatReport {
         self.header(out, &title)?;
         let wide = self.opts.wide;
         let percent = self.opts.percent;
+        let mut line = String::with_capacity(128);
         for i in order {
+            use std::fmt::Write as _;
             let k = h.keys[i as usize];
             let (k1, k2) = ((k >> 64) as u64, k as u64);
             let c = &h.counts[i as usize];
-            let keys = match d {
+            line.clear();
+            // Writing to a String cannot fail.
+            let _ = match d {
                 Dump::C32(_) => {
                     let w = if wide && !percent { 15 } else { 10 };
-                    let name = self.sym(k1, usize::MAX);
-                    cstr(&name.unwrap_or_else(|| format!("{k1:<10}")), w)
+                    match self.sym(k1, usize::MAX) {
+                        Some(name) => push_cut(&mut line, &name, w),
+                        // A number is never cut (flowkit's counters may exceed 10 digits).
+                        None => {
+                            let _ = write!(line, "{k1:<w$}");
+                        }
+                    }
+                    Ok(())
                 }
                 Dump::C322(..) => {
                     let a = self
@@ -268,34 +294,39 @@ impl StatReport {
                     let b = self
                         .sym(k2, usize::MAX)
                         .unwrap_or_else(|| format!("{k2:<10}"));
-                    format!("{}  {}", cstr(&a, 10), cstr(&b, 10))
+                    push_cut(&mut line, &a, 10);
+                    line.push_str("  ");
+                    push_cut(&mut line, &b, 10);
+                    Ok(())
                 }
-                Dump::Ip => cstr(&ip(k1), 15),
+                Dump::Ip => write!(line, "{:<15}", Ipv4Addr::from(k1 as u32)),
                 Dump::Ip2 => {
-                    let s = format!("{:<15}  {:<15}", ip(k1), ip(k2));
+                    let r = write!(
+                        line,
+                        "{:<15}  {:<15}",
+                        Ipv4Addr::from(k1 as u32),
+                        Ipv4Addr::from(k2 as u32)
+                    );
                     if percent {
-                        cstr(&s, 32)
-                    } else {
-                        s
+                        line.truncate(32);
                     }
+                    r
                 }
                 Dump::As2 => {
                     let a = self.sym(k1, 17).unwrap_or_else(|| k1.to_string());
                     let b = self.sym(k2, 17).unwrap_or_else(|| k2.to_string());
-                    format!("{}  {}", cstr(&a, 16), cstr(&b, 16))
+                    push_cut(&mut line, &a, 16);
+                    line.push_str("  ");
+                    push_cut(&mut line, &b, 16);
+                    Ok(())
                 }
-                Dump::If2 => format!("{:<5}  {:<5}", k1, k2),
-                Dump::Pre => cstr(&unpre(k1), 18),
-                Dump::Pre2 => {
-                    let s = format!("{:<18}  {:<18}", unpre(k1), unpre(k2));
-                    if percent {
-                        cstr(&s, 38)
-                    } else {
-                        s
-                    }
-                }
+                Dump::If2 => write!(line, "{k1:<5}  {k2:<5}"),
+                Dump::Pre => write!(line, "{:<18}", unpre(k1)),
+                Dump::Pre2 => write!(line, "{:<18}  {:<18}", unpre(k1), unpre(k2)),
             };
-            writeln!(out, "{keys}  {}", self.counts(c, pad_last))?;
+            line.push_str("  ");
+            self.counts(&mut line, c, pad_last);
+            out.write_all(line.as_bytes())?;
         }
         Ok(())
     }
