@@ -81,27 +81,31 @@ pub struct Table {
     pub slots: Vec<Counters>,
 }
 
-/// Keys in first-seen order with their counters. A key packs up to two values of up to 40
-/// bits each (an address, a prefix with its length, a number) as `k1 << 64 | k2`.
+/// Keys with their counters and first-seen rank. A key packs up to two values of up to 64
+/// bits each (an address, a prefix with its length, a number) as `k1 << 64 | k2`. The counters
+/// live in the map itself, so a flow costs one random memory access.
 #[derive(Clone, Debug, Default)]
 pub struct Chash {
-    index: FastMap<u128, u32>,
-    /// Keys, first seen first.
-    pub keys: Vec<u128>,
-    /// Counters, parallel to `keys`.
-    pub counts: Vec<Counters>,
+    map: FastMap<u128, (u32, Counters)>,
 }
 
 impl Chash {
     #[inline]
     fn add(&mut self, key: u128, octets: u64, packets: u64, duration: u64) {
-        let next = self.keys.len() as u32;
-        let i = *self.index.entry(key).or_insert(next);
-        if i == next {
-            self.keys.push(key);
-            self.counts.push(Counters::default());
-        }
-        self.counts[i as usize].add(octets, packets, duration);
+        let next = self.map.len() as u32;
+        self.map
+            .entry(key)
+            .or_insert((next, Counters::default()))
+            .1
+            .add(octets, packets, duration);
+    }
+
+    /// The keys and their counters, first seen first.
+    pub fn in_order(&self) -> (Vec<u128>, Vec<Counters>) {
+        let mut all: Vec<(u32, u128, Counters)> =
+            self.map.iter().map(|(&k, &(i, c))| (i, k, c)).collect();
+        all.sort_unstable_by_key(|e| e.0);
+        all.into_iter().map(|(_, k, c)| (k, c)).unzip()
     }
 }
 

@@ -224,7 +224,8 @@ impl StatReport {
 
     fn write_hash(&self, out: &mut impl Write, d: Dump, h: &Chash) -> io::Result<()> {
         // flow-tools' traversal: chunks of CHUNK keys, the newest chunk first.
-        let n = h.keys.len();
+        let (keys, counts) = h.in_order();
+        let n = keys.len();
         let mut order: Vec<u32> = Vec::with_capacity(n);
         let chunks = n.div_ceil(CHUNK);
         for c in (0..chunks).rev() {
@@ -237,8 +238,8 @@ impl StatReport {
                 f += 1; // one-key reports have no second key column
             }
             let key = |i: u32| -> u64 {
-                let k = h.keys[i as usize];
-                let c = &h.counts[i as usize];
+                let k = keys[i as usize];
+                let c = &counts[i as usize];
                 match f {
                     1 => (k >> 64) as u64,
                     2 => k as u64,
@@ -270,9 +271,9 @@ impl StatReport {
         let mut line = String::with_capacity(128);
         for i in order {
             use std::fmt::Write as _;
-            let k = h.keys[i as usize];
+            let k = keys[i as usize];
             let (k1, k2) = ((k >> 64) as u64, k as u64);
-            let c = &h.counts[i as usize];
+            let c = &counts[i as usize];
             line.clear();
             // Writing to a String cannot fail.
             let _ = match d {

@@ -131,5 +131,8 @@ fn octets_above_32_bits_are_kept_whole() {
 fn numbers_wider_than_flowtools_columns_are_never_cut() {
     // flow-tools prints `%-10.10s`; its counters fit, flowkit's 64-bit ones may not.
     let out = run(3, 0, &[flow([1, 1, 1, 1], 0, 123_456_789_012, 1)]);
-    assert!(out.lines().nth(3).unwrap().starts_with("123456789012  "), "{out}");
+    assert!(
+        out.lines().nth(3).unwrap().starts_with("123456789012  "),
+        "{out}"
+    );
 }
