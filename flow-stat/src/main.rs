@@ -1,6 +1,8 @@
 //! flow-stat: flow statistics — summary, top-N talkers, time bins — as text, CSV, JSON or SVG.
 
-use clap::Parser;
+mod flowtools;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
 use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::stat::output::{self, StatFormat};
 use flowkit_core::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
@@ -12,7 +14,8 @@ const TOOL: &str = "flow-stat";
 
 /// Count flows: a summary (flows, packets, octets, time range, by protocol), the top talkers
 /// by a key (--top), or counts in time bins (--bin); --plot draws the top-N chart or the time
-/// series as SVG, so a talker or a spike is seen, not read.
+/// series as SVG, so a talker or a spike is seen, not read. `-f N` prints flow-tools'
+/// numbered report N (0..32) byte for byte as flow-tools' flow-stat does.
 ///
 /// Reads archives, flow-tools files or a flow stream (stdin) like the other tools.
 #[derive(Parser, Debug)]
@@ -25,8 +28,50 @@ struct Args {
     #[arg(long, value_name = "METRIC", default_value = "flows")]
     by: Metric,
     /// How many to show with --top.
-    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 10)]
+    #[arg(long = "count", value_name = "N", default_value_t = 10)]
     count: usize,
+    /// flow-tools report N (0..32), printed as flow-tools 0.68.5's flow-stat prints it.
+    #[arg(short = 'f', value_name = "N", conflicts_with_all = ["top", "bin", "plot", "csv", "json"])]
+    format: Option<usize>,
+    /// With -f: sort descending on field K (0 = key; then flows, octets, packets, duration).
+    #[arg(
+        short = 'S',
+        value_name = "K",
+        requires = "format",
+        conflicts_with = "sort_asc"
+    )]
+    sort_desc: Option<u32>,
+    /// With -f: sort ascending on field K.
+    #[arg(short = 's', value_name = "K", requires = "format")]
+    sort_asc: Option<u32>,
+    /// With -f: percentages instead of totals.
+    #[arg(short = 'P', requires = "format")]
+    percent: bool,
+    /// With -f: print the flow-tools file's header block first (one flow-tools input).
+    #[arg(short = 'p', requires = "format")]
+    header: bool,
+    /// With -f: wide output (adds the duration column).
+    #[arg(short = 'w', requires = "format")]
+    wide: bool,
+    /// With -f: symbolic names (ports, protocols, AS).
+    #[arg(short = 'n', requires = "format")]
+    names: bool,
+    /// With -n: the directory of flow-tools' symbol files (tcp-port.sym, ip-prot.sym,
+    /// asn.sym, tag.sym); default $FLOWKIT_SYM_DIR, else /etc/flow-tools/sym, then
+    /// /usr/local/etc/sym.
+    #[arg(long = "sym-dir", value_name = "DIR", requires = "names")]
+    sym_dir: Option<std::path::PathBuf>,
+    /// With -f: a title line (flow-tools' -T; here -T is not --end).
+    #[arg(short = 'T', long = "title", value_name = "TITLE", requires = "format")]
+    title: Option<String>,
+    /// With -f: the comment character of the header lines.
+    #[arg(
+        short = 'c',
+        value_name = "CHAR",
+        default_value_t = '#',
+        requires = "format"
+    )]
+    comment: char,
     /// Count flows in time bins of DURATION (e.g. 5m, 1h), by start time.
     #[arg(long, value_name = "DURATION")]
     bin: Option<String>,
@@ -56,6 +101,32 @@ enum Report {
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
+    if let Some(format) = args.format {
+        let sort_order = match (args.sort_desc, args.sort_asc) {
+            (Some(k), _) => k as i32 + 1,
+            (None, Some(k)) => -(k as i32 + 1),
+            (None, None) => 0,
+        };
+        let opts = flowkit_core::stat::flowtools::Options {
+            format,
+            sort_order,
+            percent: args.percent,
+            wide: args.wide,
+            names: args.names,
+            title: args.title.clone(),
+            cc: args.comment,
+        };
+        let argv: Vec<String> = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return flowtools::run(
+            opts,
+            args.header,
+            args.sym_dir.as_deref(),
+            &args.input,
+            &argv,
+        );
+    }
     args.input.scan_options().map_err(ToolError::Usage)?;
     args.input.inputs().map_err(ToolError::Usage)?;
     if args.plot.is_some() && args.top.is_none() && args.bin.is_none() {
@@ -154,5 +225,10 @@ fn run(args: Args) -> Result<(), ToolError> {
 }
 
 fn main() {
-    cli::exit_with(TOOL, run(Args::parse()))
+    // flow-tools' -T is flow-stat's title; --end keeps its long name only here.
+    let matches = Args::command()
+        .mut_arg("end", |a| a.short(None))
+        .get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli::exit_with(TOOL, run(args))
 }

@@ -59,7 +59,7 @@ fn summary_top_and_bins_add_up() {
     );
 
     let t = json(&[
-        "--json", "--top", "dstport", "--by", "octets", "-n", "3", &p,
+        "--json", "--top", "dstport", "--by", "octets", "--count", "3", &p,
     ]);
     let mut per: HashMap<u16, u64> = HashMap::new();
     for r in recs.iter().filter(|r| matches!(r.protocol, 6 | 17)) {
@@ -95,7 +95,7 @@ fn summary_top_and_bins_add_up() {
 #[test]
 fn text_csv_and_plots() {
     let p = path();
-    let o = stat(&["--top", "srcaddr", "-n", "2", &p]);
+    let o = stat(&["--top", "srcaddr", "--count", "2", &p]);
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(
         text.lines().nth(2).unwrap().contains("189.22.36.165"),
@@ -142,7 +142,7 @@ fn text_csv_and_plots() {
         "pair",
         "--by",
         "octets",
-        "-n",
+        "--count",
         "4",
         "--plot",
         bars.to_str().unwrap(),

@@ -9,6 +9,7 @@
 //! interval unless the report was made with `raw_counts(true)`; each report's `counts` note
 //! says what was done.
 
+pub mod flowtools;
 pub mod output;
 pub mod svg;
 
