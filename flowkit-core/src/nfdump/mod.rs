@@ -68,6 +68,16 @@ impl<R: Read> NfdumpReader<R> {
         let got = crate::archive::reader::read_full(&mut r, &mut head[have..])
             .map_err(|e| ArchiveError::io(name, e))?;
         let len = have + got;
+        if len >= 2 && head[..2] != MAGIC {
+            return Err(ArchiveError::corrupt(
+                name,
+                0,
+                format!(
+                    "not an nfdump file: magic {:02x}{:02x} (0ca5 expected)",
+                    head[0], head[1]
+                ),
+            ));
+        }
         if len >= 4 && header::u16_at(&head, 2) == LAYOUT_VERSION_1 {
             return Err(ArchiveError::Unsupported {
                 path: name.to_string(),

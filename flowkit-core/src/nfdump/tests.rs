@@ -141,6 +141,18 @@ fn lzo_lz4_and_bzip2_copies_match_nfdump() {
 }
 
 #[test]
+fn zstd_blocks_match_nfdump() {
+    // nfdump 1.7.1 writes no ZSTD: this is its uncompressed file with each block recompressed
+    // by the zstd CLI (testdata/nfdump/make_zstd.py), compared with nfdump's printout.
+    let n = check_against_nfdump(
+        "scenario-ipfix-zstd.nfcapd",
+        "scenario-ipfix.truth.txt",
+        "scenario-ipfix.exporters.txt",
+    );
+    assert_eq!(n, 3518);
+}
+
+#[test]
 fn netflow_v9_lzo_matches_nfdump() {
     check_against_nfdump(
         "scenario-v9-lzo.nfcapd",
@@ -278,6 +290,9 @@ fn unknown_compression_and_other_layouts_are_refused_clearly() {
     bytes[2] = 1;
     let err = read_all("v1", &bytes).1.unwrap().to_string();
     assert!(err.contains("nfdump 1.6 file"), "{err}");
+
+    let err = read_all("pcap", b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00").1.unwrap();
+    assert!(err.to_string().contains("not an nfdump file"), "{err}");
 
     let bytes = file("scenario-ipfix.nfcapd");
     let err = read_all("short", &bytes[..20]).1.unwrap();
