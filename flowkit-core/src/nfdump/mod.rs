@@ -19,9 +19,8 @@ use crate::block::FlowBlockBuf;
 use crate::record::FlowRecord;
 use codec::Compression;
 use header::{
-    BlockHeader, FileHeader, BLOCK_HEADER_LEN, BLOCK_TYPE_2, BLOCK_TYPE_3,
-    FLAG_BLOCK_UNCOMPRESSED, HEADER_V2_LEN, LAYOUT_VERSION_1, LAYOUT_VERSION_2, MAGIC,
-    MAX_BLOCK,
+    BlockHeader, FileHeader, BLOCK_HEADER_LEN, BLOCK_TYPE_2, BLOCK_TYPE_3, FLAG_BLOCK_UNCOMPRESSED,
+    HEADER_V2_LEN, LAYOUT_VERSION_1, LAYOUT_VERSION_2, MAGIC, MAX_BLOCK,
 };
 use std::io::Read;
 use v3::Exporters;
@@ -68,6 +67,12 @@ impl<R: Read> NfdumpReader<R> {
         let got = crate::archive::reader::read_full(&mut r, &mut head[have..])
             .map_err(|e| ArchiveError::io(name, e))?;
         let len = have + got;
+        if len >= 2 && head[..2] == [MAGIC[1], MAGIC[0]] {
+            return Err(ArchiveError::Unsupported {
+                path: name.to_string(),
+                what: "big-endian nfdump file (magic a50c) is not supported".to_string(),
+            });
+        }
         if len >= 2 && head[..2] != MAGIC {
             return Err(ArchiveError::corrupt(
                 name,
@@ -210,7 +215,9 @@ impl<R: Read> NfdumpReader<R> {
                 return Err(ArchiveError::truncated(
                     &self.name,
                     at,
-                    format!("data ends before the appendix the header places at byte {off_appendix}"),
+                    format!(
+                        "data ends before the appendix the header places at byte {off_appendix}"
+                    ),
                 ));
             }
             return self.check_count();
@@ -270,7 +277,11 @@ impl<R: Read> NfdumpReader<R> {
             ArchiveError::corrupt(
                 &self.name,
                 at,
-                format!("block of {} bytes ({} compressed): {e}", b.size, codec.name()),
+                format!(
+                    "block of {} bytes ({} compressed): {e}",
+                    b.size,
+                    codec.name()
+                ),
             )
         })?;
         self.block_at = at;
@@ -343,7 +354,9 @@ impl<R: Read> NfdumpReader<R> {
             v3::SAMPLER_LEGACY => self.exporters.add_legacy_sampler(body).map(|()| false),
             // nfdump 1.6 flow records (common records, legacy records) are flows we cannot read
             // here: refuse rather than drop them silently.
-            1 | 5 | 6 | 10 => Err(format!("nfdump 1.6 flow record (type {ty}) is not supported")),
+            1 | 5 | 6 | 10 => Err(format!(
+                "nfdump 1.6 flow record (type {ty}) is not supported"
+            )),
             // Exporter statistics, NBAR/interface/VRF names and anything newer hold no flows.
             _ => Ok(false),
         };

@@ -96,10 +96,26 @@ fn check_against_nfdump(name: &str, truth: &str, exporters: &str) -> usize {
         assert_eq!(f.protocol, c[6].parse::<u8>().unwrap(), "pr {ctx}");
         assert_eq!(f.tcp_flags, flags(c[7]), "flg {ctx}");
         assert_eq!(f.tos, c[8].parse::<u8>().unwrap(), "tos {ctx}");
-        assert_eq!(f.packets * scale, c[9].parse::<u64>().unwrap(), "ipkt {ctx}");
-        assert_eq!(f.octets * scale, c[10].parse::<u64>().unwrap(), "ibyt {ctx}");
-        assert_eq!(f.rev_packets * scale, c[11].parse::<u64>().unwrap(), "opkt {ctx}");
-        assert_eq!(f.rev_octets * scale, c[12].parse::<u64>().unwrap(), "obyt {ctx}");
+        assert_eq!(
+            f.packets * scale,
+            c[9].parse::<u64>().unwrap(),
+            "ipkt {ctx}"
+        );
+        assert_eq!(
+            f.octets * scale,
+            c[10].parse::<u64>().unwrap(),
+            "ibyt {ctx}"
+        );
+        assert_eq!(
+            f.rev_packets * scale,
+            c[11].parse::<u64>().unwrap(),
+            "opkt {ctx}"
+        );
+        assert_eq!(
+            f.rev_octets * scale,
+            c[12].parse::<u64>().unwrap(),
+            "obyt {ctx}"
+        );
         assert_eq!(f.input_if, c[13].parse::<u32>().unwrap(), "in {ctx}");
         assert_eq!(f.output_if, c[14].parse::<u32>().unwrap(), "out {ctx}");
         assert_eq!(f.src_as, c[15].parse::<u32>().unwrap(), "sas {ctx}");
@@ -233,7 +249,10 @@ fn truncated_block_keeps_the_flows_before_it() {
     let err = err.unwrap();
     assert!(matches!(err, ArchiveError::Truncated { .. }), "{err}");
     assert_eq!(err.offset(), Some(cut as u64), "{err}");
-    assert!(err.to_string().starts_with("cut: truncated at byte"), "{err}");
+    assert!(
+        err.to_string().starts_with("cut: truncated at byte"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -291,7 +310,9 @@ fn unknown_compression_and_other_layouts_are_refused_clearly() {
     let err = read_all("v1", &bytes).1.unwrap().to_string();
     assert!(err.contains("nfdump 1.6 file"), "{err}");
 
-    let err = read_all("pcap", b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00").1.unwrap();
+    let err = read_all("pcap", b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00")
+        .1
+        .unwrap();
     assert!(err.to_string().contains("not an nfdump file"), "{err}");
 
     let bytes = file("scenario-ipfix.nfcapd");

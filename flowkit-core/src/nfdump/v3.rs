@@ -49,7 +49,10 @@ impl Exporters {
     /// Takes in an exporter record (`rec` includes its 4-byte record header).
     pub fn add_exporter(&mut self, rec: &[u8]) -> Result<(), String> {
         if rec.len() < 28 {
-            return Err(format!("exporter record of {} bytes is too short", rec.len()));
+            return Err(format!(
+                "exporter record of {} bytes is too short",
+                rec.len()
+            ));
         }
         // version u32 @4, ip_addr_t @8 (16 bytes), sa_family u16 @24, sysid u16 @26, id u32 @28
         let family = u16_at(rec, 24);
@@ -66,7 +69,10 @@ impl Exporters {
     /// Takes in a sampler record (type 15, `rec` includes its header).
     pub fn add_sampler(&mut self, rec: &[u8]) -> Result<(), String> {
         if rec.len() < 24 {
-            return Err(format!("sampler record of {} bytes is too short", rec.len()));
+            return Err(format!(
+                "sampler record of {} bytes is too short",
+                rec.len()
+            ));
         }
         let s = Sampler {
             id: u64_at(rec, 8) as i64,
@@ -80,7 +86,10 @@ impl Exporters {
     /// Takes in a legacy sampler record (type 9: id, interval, mode, sysid).
     pub fn add_legacy_sampler(&mut self, rec: &[u8]) -> Result<(), String> {
         if rec.len() < 16 {
-            return Err(format!("sampler record of {} bytes is too short", rec.len()));
+            return Err(format!(
+                "sampler record of {} bytes is too short",
+                rec.len()
+            ));
         }
         let interval = u32_at(rec, 8);
         let s = Sampler {
