@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn nfdump_file(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/nfdump").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/nfdump")
+        .join(name)
 }
 
 fn library_flows(bytes: &[u8]) -> Vec<FlowRecord> {
@@ -45,7 +47,10 @@ fn run(args: &[&str]) -> (i32, String) {
 #[test]
 fn nfdump_files_import_by_magic_with_every_flow() {
     let d = tempfile::tempdir().unwrap();
-    for name in ["scenario-ipfix-lz4.nfcapd", "softflowd-v5-sampled-lz4.nfcapd"] {
+    for name in [
+        "scenario-ipfix-lz4.nfcapd",
+        "softflowd-v5-sampled-lz4.nfcapd",
+    ] {
         let src = nfdump_file(name);
         let out = d.path().join(format!("{name}.fk"));
         let (code, err) = run(&["-v", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
