@@ -55,6 +55,8 @@ pub struct NfdumpReader<R: Read> {
     left: u32,
     cursor: usize,
     blocks_read: u32,
+    /// The truncation that ends a cut uncompressed block, reported after its whole records.
+    pending: Option<ArchiveError>,
     done: bool,
 }
 
@@ -137,6 +139,7 @@ impl<R: Read> NfdumpReader<R> {
             left: 0,
             cursor: 0,
             blocks_read: 0,
+            pending: None,
             done: false,
         })
     }
@@ -160,6 +163,10 @@ impl<R: Read> NfdumpReader<R> {
         let mut rec = FlowRecord::default();
         while n < max && !self.done {
             if self.left == 0 {
+                if let Some(e) = self.pending.take() {
+                    self.done = true;
+                    return Err(e);
+                }
                 let res = self.load_block();
                 if let Err(e) = res {
                     self.done = true;
@@ -236,18 +243,29 @@ impl<R: Read> NfdumpReader<R> {
         }
         let mut raw = std::mem::take(&mut self.raw);
         raw.resize(b.size as usize, 0);
-        let read = self.read_exact_or_end(&mut raw, "block payload");
+        let got = crate::archive::reader::read_full(&mut self.r, &mut raw)
+            .map_err(|e| ArchiveError::io(&self.name, e))?;
+        self.pos += got as u64;
+        raw.truncate(got);
         self.raw = raw;
-        match read {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(ArchiveError::truncated(
-                    &self.name,
-                    at + BLOCK_HEADER_LEN as u64,
-                    format!("block payload of {} bytes is missing", b.size),
-                ))
+        if got < b.size as usize {
+            let err = ArchiveError::truncated(
+                &self.name,
+                self.pos,
+                format!("block payload of {} bytes ends after {got}", b.size),
+            );
+            let plain = self.codec == Compression::None || b.flags & FLAG_BLOCK_UNCOMPRESSED != 0;
+            if !(plain && b.block_type == BLOCK_TYPE_3 && got > 0) {
+                return Err(err);
             }
-            Err(e) => return Err(e),
+            // An uncompressed block cut short still holds whole records before the cut.
+            self.data.clear();
+            self.data.extend_from_slice(&self.raw);
+            self.block_at = at;
+            self.left = b.num_records;
+            self.cursor = 0;
+            self.pending = Some(err);
+            return Ok(());
         }
         self.blocks_read += 1;
         match b.block_type {
@@ -329,6 +347,11 @@ impl<R: Read> NfdumpReader<R> {
             let (off, inside) = s.record_at();
             ArchiveError::corrupt(&s.name, off, format!("{what}{inside}"))
         };
+        let short = d.len() < 4 || (header::u16_at(d, 2) as usize) > d.len();
+        if short && self.pending.is_some() {
+            self.left = 0;
+            return Ok(false); // the cut: next_block reports it
+        }
         if d.len() < 4 {
             let what = format!(
                 "block ends {} records short of the {} it announces",

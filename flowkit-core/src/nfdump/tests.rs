@@ -243,9 +243,16 @@ fn truncated_block_keeps_the_flows_before_it() {
     let (flows, err) = read_all("two", &whole);
     assert!(err.is_none(), "{err:?}");
     assert_eq!(flows.len(), 2 * 3518);
-    let cut = second + 500;
+    let cut = second + 5000;
     let (flows, err) = read_all("cut", &whole[..cut]);
-    assert_eq!(flows.len(), 3518);
+    // The second (uncompressed) block's whole records before the cut are kept: they are the
+    // first flows of the block, exactly.
+    assert!(
+        flows.len() > 3518 && flows.len() < 2 * 3518,
+        "{}",
+        flows.len()
+    );
+    assert_eq!(flows[3518..], flows[..flows.len() - 3518]);
     let err = err.unwrap();
     assert!(matches!(err, ArchiveError::Truncated { .. }), "{err}");
     assert_eq!(err.offset(), Some(cut as u64), "{err}");
@@ -253,6 +260,15 @@ fn truncated_block_keeps_the_flows_before_it() {
         err.to_string().starts_with("cut: truncated at byte"),
         "{err}"
     );
+}
+
+#[test]
+fn cut_compressed_block_is_lost_whole_and_said() {
+    let bytes = file("scenario-ipfix-lzo.nfcapd");
+    let (flows, err) = read_all("lzo", &bytes[..30_000]);
+    assert!(flows.is_empty());
+    let err = err.unwrap();
+    assert_eq!(err.offset(), Some(30_000), "{err}");
 }
 
 #[test]
@@ -336,7 +352,7 @@ fn the_scanner_reads_nfdump_files_and_counts_damage() {
     std::fs::copy(testdata::path("nfdump/scenario-ipfix-lzo.nfcapd"), &good).unwrap();
     let (second, whole) = two_blocks();
     let cut = d.path().join("nfcapd.201011090005");
-    std::fs::write(&cut, &whole[..second + 300]).unwrap();
+    std::fs::write(&cut, &whole[..second + BLOCK_HEADER_LEN + 10]).unwrap();
     let mut warnings = Vec::new();
     let mut flows = 0usize;
     let stats = {
