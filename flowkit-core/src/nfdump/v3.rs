@@ -255,7 +255,7 @@ fn unscale(r: &mut FlowRecord, s: Option<Sampler>) {
         return;
     }
     let total = s.packet_interval as u64 + s.space_interval as u64;
-    if total % s.packet_interval as u64 != 0 {
+    if !total.is_multiple_of(s.packet_interval as u64) {
         return;
     }
     let rate = total / s.packet_interval as u64;
@@ -263,7 +263,7 @@ fn unscale(r: &mut FlowRecord, s: Option<Sampler>) {
         return;
     }
     let counters = [r.packets, r.octets, r.rev_packets, r.rev_octets];
-    if counters.iter().all(|c| c % rate == 0) {
+    if counters.iter().all(|c| c.is_multiple_of(rate)) {
         r.packets /= rate;
         r.octets /= rate;
         r.rev_packets /= rate;
