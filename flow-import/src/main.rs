@@ -1,4 +1,5 @@
-//! flow-import: read captured NetFlow v5/v9/IPFIX export packets (pcap/pcapng) into an archive.
+//! flow-import: read captured NetFlow v5/v9/IPFIX export packets (pcap/pcapng), or nfdump
+//! files, into an archive.
 
 use clap::Parser;
 use flowkit_core::archive::tree::{RotatingWriter, TreeLayout};
@@ -7,6 +8,8 @@ use flowkit_core::cli::{self, FlowOutput, ToolError};
 use flowkit_core::import::Importer;
 use flowkit_core::time;
 use std::path::{Path, PathBuf};
+
+mod nfdump_in;
 
 const TOOL: &str = "flow-import";
 
@@ -22,6 +25,10 @@ const TOOL: &str = "flow-import";
 /// packet live would have used — so flows exported in 2010 land in the 2010 tree whenever the
 /// capture is imported. Without -o, a flow stream goes to stdout (for flow-print and friends).
 ///
+/// nfdump files (nfcapd.YYYYMMDDhhmm, nfdump 1.7 layout; uncompressed, LZO, LZ4, bzip2 or
+/// ZSTD) are recognised by their magic, or named with --format nfdump; their flows are copied
+/// as nfdump stored them (see docs/nfdump.md).
+///
 /// A malformed packet is reported on stderr (capture file, packet number, reason), counted
 /// and skipped (the sets before the damage are kept); a truncated capture keeps what came
 /// before. A summary is printed with -v or whenever something was skipped. The exit status is
@@ -30,9 +37,12 @@ const TOOL: &str = "flow-import";
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, about, long_about)]
 struct Args {
-    /// pcap or pcapng capture files of export packets.
+    /// pcap or pcapng capture files of export packets, or nfdump files.
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<PathBuf>,
+    /// What the inputs are: auto (nfdump files by their magic, else captures), pcap, nfdump.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = ["auto", "pcap", "nfdump"])]
+    format: String,
     /// Write to FILE, or to a dated tree under DIR when DIR exists or ends with '/'.
     #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
     output: Option<String>,
@@ -124,6 +134,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         importer.set_interval(std::sync::Arc::new(move |t| layout.interval_start(t)));
     }
     let mut warn = |m: &str| cli::warn(TOOL, m);
+    let mut nf = nfdump_in::NfdumpCounts::default();
     for capture in &args.captures {
         let mut sink = |t: i64, block: &flowkit_core::FlowBlock<'_>| match &mut out {
             Output::Discard => Ok(()),
@@ -135,6 +146,10 @@ fn run(args: Args) -> Result<(), ToolError> {
                 w.limit_open(MAX_OPEN_FILES)
             }
         };
+        if nfdump_in::wanted(capture, &args.format) {
+            nfdump_in::import(capture, &mut nf, &mut warn, &mut sink).map_err(ToolError::Output)?;
+            continue;
+        }
         importer
             .import_file(capture, &mut warn, &mut sink)
             .map_err(ToolError::Output)?;
@@ -149,7 +164,14 @@ fn run(args: Args) -> Result<(), ToolError> {
             w.finish().map_err(ToolError::Output)?;
         }
     }
-    if args.verbose || args.check || summary.has_losses() {
+    if nf.files + nf.unreadable > 0 && (args.verbose || args.check || nf.has_losses()) {
+        let prefix = if nf.has_losses() { "warning: " } else { "" };
+        cli::warn(TOOL, &format!("{prefix}{nf}"));
+    }
+    let pcaps = summary.captures + summary.unreadable_captures > 0;
+    if (pcaps || nf.files + nf.unreadable == 0)
+        && (args.verbose || args.check || summary.has_losses())
+    {
         let prefix = if summary.has_losses() {
             "warning: "
         } else {
@@ -157,7 +179,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         };
         cli::warn(TOOL, &format!("{prefix}{summary}"));
     }
-    if summary.captures == 0 {
+    if summary.captures == 0 && nf.files == 0 {
         return Err(ToolError::Output(std::io::Error::other(
             "no capture could be read",
         )));

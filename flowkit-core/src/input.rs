@@ -272,6 +272,25 @@ fn wanted_name(name: &std::ffi::OsStr, include_tmp: bool) -> bool {
     !n.starts_with('.') && (include_tmp || !n.starts_with("tmp"))
 }
 
+/// A reader of another tool's flow files (flow-tools, nfdump), a block of flows at a time.
+pub trait ForeignFlows {
+    /// Fills `out` (cleared first) with up to `max` flows; 0 at the end. On damage, the flows
+    /// before it are in `out` and the error names the byte offset.
+    fn next_block(&mut self, out: &mut FlowBlockBuf, max: usize) -> Result<usize, ArchiveError>;
+}
+
+impl<R: Read> ForeignFlows for FlowToolsReader<R> {
+    fn next_block(&mut self, out: &mut FlowBlockBuf, max: usize) -> Result<usize, ArchiveError> {
+        FlowToolsReader::next_block(self, out, max)
+    }
+}
+
+impl<R: Read> ForeignFlows for crate::nfdump::NfdumpReader<R> {
+    fn next_block(&mut self, out: &mut FlowBlockBuf, max: usize) -> Result<usize, ArchiveError> {
+        crate::nfdump::NfdumpReader::next_block(self, out, max)
+    }
+}
+
 /// What an input turned out to hold, from its first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputFormat {
@@ -279,6 +298,8 @@ pub enum InputFormat {
     Flowkit,
     /// A flow-tools file or stream.
     FlowTools,
+    /// An nfdump file (nfcapd's `nfcapd.YYYYMMDDhhmm`), see [`crate::nfdump`].
+    Nfdump,
     /// Something else.
     Unknown,
 }
@@ -293,6 +314,8 @@ pub fn sniff(prefix: &[u8]) -> InputFormat {
         InputFormat::Flowkit
     } else if prefix.starts_with(&[0xCF, 0x10]) || cut_magic(&[0xCF, 0x10]) {
         InputFormat::FlowTools
+    } else if crate::nfdump::sniff(prefix) {
+        InputFormat::Nfdump
     } else {
         InputFormat::Unknown
     }
@@ -594,7 +617,7 @@ impl<'w> Scanner<'w> {
                     Ok(())
                 }
             },
-            InputFormat::FlowTools => {
+            InputFormat::FlowTools | InputFormat::Nfdump => {
                 self.run_group(group, on_batch)?;
                 let file = std::fs::File::open(path).map_err(ScanError::Output)?;
                 self.run_reader(&name, io::BufReader::with_capacity(1 << 20, file), on_batch)
@@ -602,7 +625,7 @@ impl<'w> Scanner<'w> {
             InputFormat::Unknown => {
                 self.run_group(group, on_batch)?;
                 self.report(&format!(
-                    "{name}: not a flowkit archive or flow-tools file, skipped"
+                    "{name}: not a flowkit archive, flow-tools or nfdump file, skipped"
                 ));
                 Ok(())
             }
@@ -928,6 +951,10 @@ impl<'w> Scanner<'w> {
                 self.run_stream(stream, on_batch)
             }
             InputFormat::FlowTools => self.run_flow_tools(name, &prefix[..got], r, on_batch),
+            InputFormat::Nfdump => {
+                let reader = crate::nfdump::NfdumpReader::new(name, &prefix[..got], r);
+                self.run_foreign(reader, on_batch)
+            }
             InputFormat::Unknown => {
                 let hint = if name == "(stdin)" {
                     " (pipe flows from flow-cat, flow-import or flow-nfilter, or name archive files)"
@@ -1226,7 +1253,16 @@ impl<'w> Scanner<'w> {
         r: impl Read,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
-        let mut reader = match FlowToolsReader::new(name, prefix, r) {
+        self.run_foreign(FlowToolsReader::new(name, prefix, r), on_batch)
+    }
+
+    /// Reads another tool's flow file (flow-tools, nfdump) through its reader.
+    fn run_foreign(
+        &mut self,
+        reader: Result<impl ForeignFlows, ArchiveError>,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let mut reader = match reader {
             Ok(reader) => reader,
             Err(e) => {
                 self.report(&e.to_string());

@@ -26,6 +26,7 @@ pub mod hunt;
 pub mod import;
 pub mod input;
 pub mod mapped;
+pub mod nfdump;
 pub mod print;
 pub mod record;
 pub mod stat;
