@@ -25,6 +25,8 @@ pub mod hunt;
 pub mod import;
 pub mod input;
 pub mod mapped;
+#[cfg(feature = "parquet")]
+pub mod parquet_export;
 pub mod print;
 pub mod record;
 pub mod stat;
