@@ -427,3 +427,73 @@ fn addr_sql(col: &str, v4: &[(u128, u128)], v6: &[(u128, u128)], dialect: Dialec
     }
     or_terms(terms)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::Variables;
+
+    fn sql(text: &str, tz: jiff::tz::TimeZone) -> Result<String, SqlError> {
+        let file = FilterFile::parse(text, "t.cfg", &Variables::new()).unwrap();
+        to_sql(&file, "d", &CompileOptions { tz }, Dialect::Spark)
+    }
+
+    fn refusal(text: &str, tz: jiff::tz::TimeZone) -> String {
+        match sql(text, tz) {
+            Err(e @ SqlError::Untranslatable { .. }) => e.to_string(),
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn what_sql_cannot_say_is_refused_naming_the_primitive() {
+        let utc = jiff::tz::TimeZone::UTC;
+        let m = refusal(
+            "filter-primitive odd\n type ip-address-mask\n permit 10.0.0.1 255.0.255.0\n\
+             filter-definition d\n match ip-source-address odd\n",
+            utc.clone(),
+        );
+        assert!(m.contains("`odd`") && m.contains("not a prefix"), "{m}");
+        let m = refusal(
+            "filter-primitive some\n type rate\n permit 10\n\
+             filter-definition d\n match random-sample some\n",
+            utc,
+        );
+        assert!(m.contains("`some`") && m.contains("sampl"), "{m}");
+        let ny = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        let tod = "filter-primitive late\n type time\n permit ge 22:00\n\
+                   filter-definition d\n match start-time late\n";
+        let m = refusal(tod, ny);
+        assert!(m.contains("`late`") && m.contains("America/New_York"), "{m}");
+        // A fixed zero offset is UTC: translated.
+        let fixed = jiff::tz::TimeZone::fixed(jiff::tz::Offset::UTC);
+        assert!(sql(tod, fixed).unwrap().contains("% 86400000"));
+    }
+
+    #[test]
+    fn alternatives_are_parenthesised_so_the_expression_can_be_and_ed() {
+        let s = sql(
+            "filter-primitive a\n type ip-protocol\n permit tcp\n\
+             filter-primitive b\n type ip-port\n permit 53\n\
+             filter-definition d\n match ip-protocol a\n or\n match ip-destination-port b\n",
+            jiff::tz::TimeZone::UTC,
+        )
+        .unwrap();
+        assert_eq!(s, "(protocol = 6 OR dst_port = 53)");
+    }
+
+    #[test]
+    fn ipv6_ranges_leave_out_ipv4_mapped_addresses() {
+        let s = sql(
+            "filter-primitive all6\n type ip-address-prefix\n permit ::/0\n\
+             filter-definition d\n match ip-source-address all6\n",
+            jiff::tz::TimeZone::UTC,
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            "(src_addr <= X'00000000000000000000fffeffffffff' OR \
+             src_addr >= X'00000000000000000001000000000000')"
+        );
+    }
+}
