@@ -186,7 +186,19 @@ fn test_sql(
     Ok(match t {
         Test::U8 { lut, .. } => {
             let ranges = runs((0..256u64).filter(|&v| lut[v as usize]));
-            int_ranges(col, &ranges, 255)
+            let plain = int_ranges(col, &ranges, 255);
+            let mask = p.mask as u64;
+            if mask == 0xff || !matches!(field, MatchField::Tos | MatchField::TcpFlags) {
+                return Ok(plain);
+            }
+            // Under a mask the table depends on `value & mask` only: test that, shorter.
+            let keys = runs((0..256u64).filter(|&k| k & mask == k && lut[k as usize]));
+            let masked = int_ranges(&dialect.bit_and(col, mask), &keys, mask);
+            if masked.len() < plain.len() {
+                masked
+            } else {
+                plain
+            }
         }
         Test::Port { bits, .. } => {
             let ranges =
