@@ -174,6 +174,43 @@ fn duckdb_counts_match_flow_nfilter_for_every_shipped_definition() {
     }
     eprintln!("{nonzero} definitions select some flow");
     assert!(nonzero >= 40, "only {nonzero} definitions select any flow");
+    // Every flow's addresses (text and 16 bytes) and times, against the records.
+    let hex = |a: std::net::IpAddr| -> String {
+        let b = match a {
+            std::net::IpAddr::V4(v) => v.to_ipv6_mapped().octets(),
+            std::net::IpAddr::V6(v) => v.octets(),
+        };
+        b.iter().map(|x| format!("{x:02X}")).collect()
+    };
+    let mut want_rows: Vec<serde_json::Value> = (0..view.len)
+        .map(|i| {
+            let r = view.get(i);
+            serde_json::json!([
+                r.start_ms,
+                r.end_ms,
+                r.src_port,
+                r.dst_port,
+                r.protocol,
+                r.src_addr.to_string(),
+                r.dst_addr.to_string(),
+                r.next_hop.to_string(),
+                r.exporter.to_string(),
+                hex(r.src_addr),
+                hex(r.dst_addr),
+                hex(r.next_hop),
+                hex(r.exporter),
+                r.start_ms,
+                r.end_ms
+            ])
+        })
+        .collect();
+    want_rows.sort_by_key(|v| v.to_string());
+    let mut got_rows = got["__rows__"].as_array().unwrap().clone();
+    got_rows.sort_by_key(|v| v.to_string());
+    assert_eq!(got_rows.len(), want_rows.len());
+    for (g, w) in got_rows.iter().zip(&want_rows) {
+        assert_eq!(g, w);
+    }
     // The schema engines see: UTC timestamps, 16-byte addresses, signed integers.
     let schema: BTreeMap<String, String> = got["__schema__"]
         .as_array()

@@ -22,4 +22,13 @@ for name, where in req["queries"].items():
     out[name] = [list(r) for r in rows]
 # The schema as DuckDB reads it, for the type checks.
 out["__schema__"] = [list(r[:2]) for r in con.sql(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+# Every flow's addresses as text and as bytes, for the row checks.
+out["__rows__"] = [
+    list(r)
+    for r in con.sql(
+        f"SELECT start_ms, end_ms, src_port, dst_port, protocol, src_addr_text, dst_addr_text, "
+        f"next_hop_text, exporter_text, hex(src_addr), hex(dst_addr), hex(next_hop), hex(exporter), "
+        f"epoch_ms(start), epoch_ms(\"end\") FROM {src} ORDER BY ALL"
+    ).fetchall()
+]
 json.dump(out, sys.stdout)

@@ -14,7 +14,7 @@ use arrow_array::{
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use std::io::Write;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::sync::Arc;
 
 /// The kind of an exported column.
@@ -117,54 +117,57 @@ impl Rows {
         self.start.is_empty()
     }
 
-    /// Appends rows `rows` of `b`.
+    /// Appends rows `rows` of `b`, column by column.
     pub fn push(&mut self, b: &FlowBlock<'_>, rows: &[u32]) -> Result<(), CounterOverflow> {
-        for &i in rows {
-            let i = i as usize;
-            self.start.push(b.start_ms[i]);
-            self.end.push(b.end_ms[i]);
-            for (k, col) in [&b.src_addr, &b.dst_addr, &b.next_hop, &b.exporter]
-                .into_iter()
-                .enumerate()
-            {
-                push_addr(&mut self.addrs[k], &mut self.texts[k], col, i);
+        fn ext<T: Copy, U>(out: &mut Vec<U>, col: &[T], rows: &[u32], f: impl Fn(T) -> U) {
+            out.extend(rows.iter().map(|&i| f(col[i as usize])));
+        }
+        ext(&mut self.start, b.start_ms, rows, |v| v);
+        ext(&mut self.end, b.end_ms, rows, |v| v);
+        for (k, col) in [&b.src_addr, &b.dst_addr, &b.next_hop, &b.exporter]
+            .into_iter()
+            .enumerate()
+        {
+            push_addrs(&mut self.addrs[k], &mut self.texts[k], col, rows);
+        }
+        let small: [&[u8]; 7] = [
+            b.protocol,
+            b.tcp_flags,
+            b.tos,
+            b.src_mask,
+            b.dst_mask,
+            b.engine_type,
+            b.engine_id,
+        ];
+        ext(&mut self.i32s[0], b.src_port, rows, i32::from);
+        ext(&mut self.i32s[1], b.dst_port, rows, i32::from);
+        for (k, col) in small.into_iter().enumerate() {
+            ext(&mut self.i32s[2 + k], col, rows, i32::from);
+        }
+        let counters: [(&'static str, &[u64]); 4] = [
+            ("packets", b.packets),
+            ("octets", b.octets),
+            ("rev_packets", b.rev_packets),
+            ("rev_octets", b.rev_octets),
+        ];
+        for (k, (column, col)) in counters.into_iter().enumerate() {
+            if let Some(&i) = rows.iter().find(|&&i| col[i as usize] > i64::MAX as u64) {
+                let value = col[i as usize];
+                return Err(CounterOverflow { column, value });
             }
-            let small = [
-                b.src_port[i] as i32,
-                b.dst_port[i] as i32,
-                b.protocol[i] as i32,
-                b.tcp_flags[i] as i32,
-                b.tos[i] as i32,
-                b.src_mask[i] as i32,
-                b.dst_mask[i] as i32,
-                b.engine_type[i] as i32,
-                b.engine_id[i] as i32,
-            ];
-            for (v, x) in self.i32s.iter_mut().zip(small) {
-                v.push(x);
-            }
-            let counters = [
-                ("packets", b.packets[i]),
-                ("octets", b.octets[i]),
-                ("rev_packets", b.rev_packets[i]),
-                ("rev_octets", b.rev_octets[i]),
-            ];
-            for (k, (column, value)) in counters.into_iter().enumerate() {
-                let v = i64::try_from(value).map_err(|_| CounterOverflow { column, value })?;
-                self.i64s[k].push(v);
-            }
-            let wide = [
-                b.input_if[i],
-                b.output_if[i],
-                b.src_as[i],
-                b.dst_as[i],
-                b.sampling_interval[i],
-                b.src_tag[i],
-                b.dst_tag[i],
-            ];
-            for (k, x) in wide.into_iter().enumerate() {
-                self.i64s[4 + k].push(x as i64);
-            }
+            ext(&mut self.i64s[k], col, rows, |v| v as i64);
+        }
+        let wide: [&[u32]; 7] = [
+            b.input_if,
+            b.output_if,
+            b.src_as,
+            b.dst_as,
+            b.sampling_interval,
+            b.src_tag,
+            b.dst_tag,
+        ];
+        for (k, col) in wide.into_iter().enumerate() {
+            ext(&mut self.i64s[4 + k], col, rows, i64::from);
         }
         Ok(())
     }
@@ -235,26 +238,60 @@ impl Rows {
     }
 }
 
-/// Appends an address in its 16-byte form and as RFC 5952 text (IPv4 as a dotted quad).
-fn push_addr(bin: &mut Vec<u8>, text: &mut (Vec<i32>, Vec<u8>), col: &AddrColumn<'_>, i: usize) {
+/// Appends addresses in their 16-byte form and as RFC 5952 text (IPv4 as a dotted quad).
+fn push_addrs(bin: &mut Vec<u8>, text: &mut (Vec<i32>, Vec<u8>), col: &AddrColumn<'_>, rows: &[u32]) {
     match col {
         AddrColumn::V4(v) => {
-            let a = Ipv4Addr::from(v[i]);
-            bin.extend_from_slice(&a.to_ipv6_mapped().octets());
-            let _ = write!(text.1, "{a}");
+            for &i in rows {
+                let a = v[i as usize];
+                bin.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+                bin.extend_from_slice(&a.to_be_bytes());
+                push_v4_text(&mut text.1, a);
+                text.0.push(text.1.len() as i32);
+            }
         }
         AddrColumn::V6(v) => {
-            bin.extend_from_slice(&v[i]);
-            let a = Ipv6Addr::from(v[i]);
-            match a.to_ipv4_mapped() {
-                Some(v4) => {
-                    let _ = write!(text.1, "{v4}");
+            for &i in rows {
+                let b = v[i as usize];
+                bin.extend_from_slice(&b);
+                let a = Ipv6Addr::from(b);
+                match a.to_ipv4_mapped() {
+                    Some(v4) => push_v4_text(&mut text.1, u32::from(v4)),
+                    None => {
+                        let _ = write!(text.1, "{a}");
+                    }
                 }
-                None => {
-                    let _ = write!(text.1, "{a}");
-                }
+                text.0.push(text.1.len() as i32);
             }
         }
     }
-    text.0.push(text.1.len() as i32);
+}
+
+/// A dotted quad, without the formatting machinery (four of these a flow).
+fn push_v4_text(out: &mut Vec<u8>, a: u32) {
+    for (k, o) in a.to_be_bytes().into_iter().enumerate() {
+        if k > 0 {
+            out.push(b'.');
+        }
+        if o >= 100 {
+            out.push(b'0' + o / 100);
+        }
+        if o >= 10 {
+            out.push(b'0' + o / 10 % 10);
+        }
+        out.push(b'0' + o % 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dotted_quads_are_written_as_std_writes_them() {
+        for a in [0u32, 1, 0x0a00_0001, 0xc0a8_6405, 0x6464_6464, 0xffff_ffff, 0x0909_0a63] {
+            let mut out = Vec::new();
+            super::push_v4_text(&mut out, a);
+            let want = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 }
