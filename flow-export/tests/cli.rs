@@ -12,7 +12,9 @@ const DAY: &str = "testdata/2010-11-09/ft-v05.2010-11-09.000000+0000";
 /// Runs flow-export --parquet --verbose; returns the exit code and stderr.
 fn export(out: &Path, inputs: &[&Path], stdin: Option<&Path>) -> (i32, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_flow-export"));
-    c.args(["--parquet", "--verbose", "-o"]).arg(out).args(inputs);
+    c.args(["--parquet", "--verbose", "-o"])
+        .arg(out)
+        .args(inputs);
     c.stdin(match stdin {
         Some(p) => Stdio::from(std::fs::File::open(p).unwrap()),
         None => Stdio::null(),
@@ -65,7 +67,10 @@ fn partitions_by_utc_hour_and_reruns_export_only_what_is_new() {
 
     let (code, err) = export(&out, &[&archive], None);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("inputs read 1, skipped (already exported) 0, flows 3498"), "{err}");
+    assert!(
+        err.contains("inputs read 1, skipped (already exported) 0, flows 3498"),
+        "{err}"
+    );
     let first = parquet_files(&out);
     // The sample day starts 00:01 UTC and ends 23:48 UTC: 24 hours, one file each.
     assert_eq!(first.len(), 24, "{first:?}");
@@ -86,14 +91,20 @@ fn partitions_by_utc_hour_and_reruns_export_only_what_is_new() {
     // Again: nothing new, nothing written.
     let (code, err) = export(&out, &[&archive], None);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("inputs read 0, skipped (already exported) 1, flows 0"), "{err}");
+    assert!(
+        err.contains("inputs read 0, skipped (already exported) 1, flows 0"),
+        "{err}"
+    );
     assert_eq!(parquet_files(&out), first);
 
     // A new file in the tree: only it is read.
     std::fs::copy(repo(DAY), archive.join("2010-11-09/ft-v05.copy")).unwrap();
     let (code, err) = export(&out, &[&archive], None);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("inputs read 1, skipped (already exported) 1, flows 3498"), "{err}");
+    assert!(
+        err.contains("inputs read 1, skipped (already exported) 1, flows 3498"),
+        "{err}"
+    );
     assert_eq!(parquet_files(&out).len(), 48);
 
     // An exported file that changed is an error naming it, and is not read again.
@@ -102,7 +113,10 @@ fn partitions_by_utc_hour_and_reruns_export_only_what_is_new() {
     std::fs::write(&day, bytes).unwrap();
     let (code, err) = export(&out, &[&archive], None);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("ft-v05.2010-11-09.000000+0000: changed since it was exported"), "{err}");
+    assert!(
+        err.contains("ft-v05.2010-11-09.000000+0000: changed since it was exported"),
+        "{err}"
+    );
     assert!(err.contains("flows 0"), "{err}");
     assert_eq!(parquet_files(&out).len(), 48);
 }
@@ -113,7 +127,10 @@ fn reads_a_flow_stream_on_stdin() {
     let out = t.path().join("pq");
     let (code, err) = export(&out, &[], Some(&repo(DAY)));
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("inputs read 1, skipped (already exported) 0, flows 3498"), "{err}");
+    assert!(
+        err.contains("inputs read 1, skipped (already exported) 0, flows 3498"),
+        "{err}"
+    );
     assert_eq!(parquet_files(&out).len(), 24);
 }
 

@@ -476,7 +476,10 @@ mod tests {
         let tod = "filter-primitive late\n type time\n permit ge 22:00\n\
                    filter-definition d\n match start-time late\n";
         let m = refusal(tod, ny);
-        assert!(m.contains("`late`") && m.contains("America/New_York"), "{m}");
+        assert!(
+            m.contains("`late`") && m.contains("America/New_York"),
+            "{m}"
+        );
         // A fixed zero offset is UTC: translated.
         let fixed = jiff::tz::TimeZone::fixed(jiff::tz::Offset::UTC);
         assert!(sql(tod, fixed).unwrap().contains("% 86400000"));

@@ -239,7 +239,12 @@ impl Rows {
 }
 
 /// Appends addresses in their 16-byte form and as RFC 5952 text (IPv4 as a dotted quad).
-fn push_addrs(bin: &mut Vec<u8>, text: &mut (Vec<i32>, Vec<u8>), col: &AddrColumn<'_>, rows: &[u32]) {
+fn push_addrs(
+    bin: &mut Vec<u8>,
+    text: &mut (Vec<i32>, Vec<u8>),
+    col: &AddrColumn<'_>,
+    rows: &[u32],
+) {
     match col {
         AddrColumn::V4(v) => {
             for &i in rows {
@@ -287,7 +292,15 @@ fn push_v4_text(out: &mut Vec<u8>, a: u32) {
 mod tests {
     #[test]
     fn dotted_quads_are_written_as_std_writes_them() {
-        for a in [0u32, 1, 0x0a00_0001, 0xc0a8_6405, 0x6464_6464, 0xffff_ffff, 0x0909_0a63] {
+        for a in [
+            0u32,
+            1,
+            0x0a00_0001,
+            0xc0a8_6405,
+            0x6464_6464,
+            0xffff_ffff,
+            0x0909_0a63,
+        ] {
             let mut out = Vec::new();
             super::push_v4_text(&mut out, a);
             let want = std::net::Ipv4Addr::from(a).to_string();
