@@ -3,6 +3,7 @@
 use clap::Parser;
 use flowkit_core::block::selected_rows;
 use flowkit_core::cli::{self, FilterArgs, FlowOutput, InputArgs, ToolError};
+use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::input::Batch;
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
@@ -33,6 +34,11 @@ struct Args {
     #[arg(long = "print", value_name = "FORMAT", conflicts_with_all = ["output", "count"],
           value_parser = parse_format)]
     print: Option<Format>,
+    /// Print the definition as one SQL boolean expression (the body of a WHERE) over the
+    /// columns flow-export --parquet writes, in DIALECT: duckdb, spark, trino or clickhouse;
+    /// read no flows. Refuses, naming the primitive, what SQL cannot say exactly.
+    #[arg(long, value_name = "DIALECT", conflicts_with_all = ["output", "count", "print", "check"])]
+    sql: Option<String>,
     /// Print only how many flows the definition permits.
     #[arg(long, conflicts_with = "output")]
     count: bool,
@@ -153,6 +159,23 @@ fn run(args: Args) -> Result<(), ToolError> {
         return check(&file, &args, &opts);
     }
     let name = args.filter.definition_name(&file)?;
+    if let Some(d) = &args.sql {
+        let dialect = Dialect::from_name(d).ok_or_else(|| {
+            usage(format!(
+                "--sql {d}: not a dialect ({})",
+                Dialect::NAMES.join(", ")
+            ))
+        })?;
+        let def = file.definition(name).map_err(usage)?;
+        for w in file.warnings_of(def) {
+            cli::warn(TOOL, &format!("warning: {w}"));
+        }
+        println!(
+            "{}",
+            sql::to_sql(&file, name, &opts, dialect).map_err(usage)?
+        );
+        return Ok(());
+    }
     // Compile before opening the output: a bad filter writes nothing.
     let filter = file.compile(name, &opts).map_err(usage)?;
     let def = file.definition(name).map_err(usage)?;

@@ -27,6 +27,8 @@ pub mod import;
 pub mod input;
 pub mod mapped;
 pub mod nfdump;
+#[cfg(feature = "parquet")]
+pub mod parquet_export;
 pub mod print;
 pub mod record;
 pub mod stat;

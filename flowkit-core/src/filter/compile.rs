@@ -186,6 +186,26 @@ fn is_prefix_mask(m: u128, width: u32) -> bool {
 }
 
 fn addr_matcher(p: &Primitive) -> AddrMatcher {
+    match addr_painted(p) {
+        Err(mask_list) => mask_list,
+        Ok((v4, v6)) => AddrMatcher::Sets {
+            few: few_addresses(&v4, &v6),
+            v4: V4Set::new(&v4),
+            v6,
+        },
+    }
+}
+
+/// The permitted IPv4 and IPv6 ranges of an address primitive, or `None` for an
+/// `ip-address-mask` with a mask that is not a prefix (tested line by line instead).
+pub(crate) fn addr_ranges(p: &Primitive) -> Option<AddrRanges> {
+    addr_painted(p).ok()
+}
+
+/// Sorted disjoint permitted ranges: IPv4 (as `u32` values) and IPv6.
+pub(crate) type AddrRanges = (Vec<(u128, u128)>, Vec<(u128, u128)>);
+
+fn addr_painted(p: &Primitive) -> Result<AddrRanges, AddrMatcher> {
     let mut v4 = Painter::new(u32::MAX as u128);
     let mut v6 = Painter::new(u128::MAX);
     let default = p.default.permits();
@@ -238,11 +258,11 @@ fn addr_matcher(p: &Primitive) -> AddrMatcher {
                         _ => list6.push((bits(a), bits(m), permit)),
                     }
                 }
-                return AddrMatcher::MaskList {
+                return Err(AddrMatcher::MaskList {
                     v4: list4,
                     v6: list6,
                     default,
-                };
+                });
             }
             // First matching line wins: paint from the last line to the first.
             for (a, m, permit) in entries.into_iter().rev() {
@@ -257,12 +277,7 @@ fn addr_matcher(p: &Primitive) -> AddrMatcher {
         }
         _ => {}
     }
-    let (v4, v6) = (v4.permitted(default), v6.permitted(default));
-    AddrMatcher::Sets {
-        few: few_addresses(&v4, &v6),
-        v4: V4Set::new(&v4),
-        v6,
-    }
+    Ok((v4.permitted(default), v6.permitted(default)))
 }
 
 /// Most addresses a test may permit and still be used to skip blocks by their address Bloom

@@ -129,6 +129,24 @@ impl RangeSet {
         }
     }
 
+    /// The set as sorted disjoint inclusive ranges of the domain `[0, max]`.
+    pub fn ranges(&self, max: u64) -> Vec<(u64, u64)> {
+        match self {
+            RangeSet::Empty => Vec::new(),
+            RangeSet::All => vec![(0, max)],
+            RangeSet::One { lo, span } => vec![(*lo, lo + span)],
+            RangeSet::Two {
+                lo1,
+                span1,
+                lo2,
+                span2,
+            } => vec![(*lo1, lo1 + span1), (*lo2, lo2 + span2)],
+            RangeSet::Many { starts, ends } => {
+                starts.iter().copied().zip(ends.iter().copied()).collect()
+            }
+        }
+    }
+
     /// Whether `k` is in the set.
     #[inline]
     pub fn contains(&self, k: u64) -> bool {

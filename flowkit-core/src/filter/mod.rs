@@ -21,6 +21,7 @@ mod eval;
 pub mod interp;
 mod intervals;
 mod parse;
+pub mod sql;
 mod symbols;
 pub use crate::time::getdate as timedate;
 mod values;
