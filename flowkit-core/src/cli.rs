@@ -252,6 +252,9 @@ fn run_scan(
     on_batch: &mut PartialBatchFn<'_>,
 ) -> Result<crate::input::ScanStats, ToolError> {
     let inputs = args.inputs().map_err(ToolError::Usage)?;
+    if inputs.contains(&Input::Stdin) {
+        hint_if_terminal(tool);
+    }
     let mut scanner = Scanner::new(opts, |m| warn(tool, m));
     match scanner.run_columns(&inputs, wanted, on_batch) {
         Ok(()) => Ok(scanner.stats),
@@ -275,9 +278,11 @@ pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Option<tempfile::Temp
         .tempfile()
         .map_err(spool_err)?;
     grow_pipe(0);
+    let argv0 = std::env::args().next().unwrap_or_default();
+    hint_if_terminal(argv0.rsplit('/').next().unwrap_or("flowkit"));
     let copied = io::copy(&mut io::stdin().lock(), file.as_file_mut()).map_err(spool_err)?;
     if copied == 0 {
-        // An empty pipe holds no flows: read stdin (at its end) as usual.
+        // An empty input: read stdin (at its end) as usual, which reports it as empty.
         return Ok((args.clone(), None));
     }
     let path = file.into_temp_path();
@@ -292,6 +297,17 @@ pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Option<tempfile::Temp
             .collect()
     };
     Ok((spooled, Some(path)))
+}
+
+/// Tells a user whose stdin is a terminal that the tool waits for flows there, instead of
+/// waiting silently (one line on stderr).
+pub fn hint_if_terminal(tool: &str) {
+    if io::stdin().is_terminal() {
+        warn(
+            tool,
+            "reading flows from standard input (a terminal); give a file or pipe flows in",
+        );
+    }
 }
 
 /// Like [`scan_inputs_columns`], but silent about damaged inputs (for a second scan of inputs

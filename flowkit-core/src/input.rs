@@ -311,6 +311,9 @@ pub struct Scanner<'w> {
     copying: bool,
     /// Buffers for blocks copied out of files, kept from batch to batch and file to file.
     copies: Vec<AlignedBuf>,
+    /// The stream being read comes through a pipe (stdin, a FIFO): when it stops early, the
+    /// program writing it stopped (see `input_forms::report_stream_error`).
+    pub(crate) piped: bool,
     /// Where blocks' narrow columns are widened, one per block of a batch, reused.
     scratch: Vec<ColumnScratch>,
 }
@@ -441,6 +444,7 @@ impl<'w> Scanner<'w> {
             warn: Box::new(warn),
             copying: false,
             copies: Vec::new(),
+            piped: false,
             scratch: Vec::new(),
         }
     }
@@ -466,7 +470,7 @@ impl<'w> Scanner<'w> {
         }
     }
 
-    fn report(&mut self, msg: &str) {
+    pub(crate) fn report(&mut self, msg: &str) {
         self.stats.errors += 1;
         (self.warn)(msg);
     }
@@ -556,9 +560,17 @@ impl<'w> Scanner<'w> {
     ) -> Result<(), ScanError> {
         let name = path.display().to_string();
         let mut prefix = [0u8; 8];
-        let got = match std::fs::File::open(path)
-            .and_then(|mut f| crate::archive::reader::read_full(&mut f, &mut prefix))
-        {
+        let opened = std::fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m)));
+        let got = match opened {
+            // A FIFO (`<(flow-cat ...)`), a terminal or a device is read once, as a stream.
+            Ok((f, meta)) if !meta.is_file() => {
+                self.run_group(group, on_batch)?;
+                return crate::input_forms::run_piped(self, &name, f, on_batch);
+            }
+            Ok((mut f, _)) => crate::archive::reader::read_full(&mut f, &mut prefix),
+            Err(e) => Err(e),
+        };
+        let got = match got {
             Ok(n) => n,
             Err(e) => {
                 self.report(&format!("{name}: {e}"));
@@ -566,11 +578,19 @@ impl<'w> Scanner<'w> {
             }
         };
         if got == 0 {
-            self.report(&format!("{name}: truncated at byte 0: the file is empty"));
+            self.report(&crate::input_forms::empty_input(&name, false));
             return Ok(());
         }
         match sniff(&prefix[..got]) {
             InputFormat::Flowkit => match ArchiveFile::open(path, self.opts.no_mmap) {
+                // A stream saved from a pipe between flowkit tools (a spool of stdin): read
+                // sequentially, following its block references.
+                Ok(f) if f.holds_references() => {
+                    drop(f);
+                    self.run_group(group, on_batch)?;
+                    let file = std::fs::File::open(path).map_err(ScanError::Output)?;
+                    self.run_reader(&name, io::BufReader::with_capacity(1 << 20, file), on_batch)
+                }
                 Ok(f) => {
                     let wanted = self.wanted_blocks(&f);
                     let batch = self.opts.batch_blocks.max(1);
@@ -903,8 +923,22 @@ impl<'w> Scanner<'w> {
         Ok(())
     }
 
-    /// Reads a stream (stdin, or a file read sequentially).
+    /// Reads a stream (stdin, or a file read sequentially). Streams or archives written one
+    /// after another are read whole (see `archive::members`).
     pub fn run_reader(
+        &mut self,
+        name: &str,
+        r: impl Read,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        self.piped = name == "(stdin)";
+        let r = self.run_read(name, r, on_batch);
+        self.piped = false;
+        r
+    }
+
+    /// [`Scanner::run_reader`] with `self.piped` set by the caller.
+    pub(crate) fn run_read(
         &mut self,
         name: &str,
         mut r: impl Read,
@@ -913,21 +947,33 @@ impl<'w> Scanner<'w> {
         let mut prefix = [0u8; 8];
         let got =
             crate::archive::reader::read_full(&mut r, &mut prefix).map_err(ScanError::Output)?;
-        if got == 0 && name == "(stdin)" {
-            return Ok(()); // an empty pipe holds no flows
+        if got == 0 {
+            self.report(&crate::input_forms::empty_input(name, self.piped));
+            return Ok(());
         }
-        match sniff(&prefix[..got]) {
-            InputFormat::Flowkit => {
-                let stream = match StreamReader::new(name, &prefix[..got], r) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        self.report(&e.to_string());
-                        return Ok(());
+        let (mut prefix, mut base) = (prefix[..got].to_vec(), 0u64);
+        loop {
+            match sniff(&prefix) {
+                InputFormat::Flowkit => {
+                    let mut stream = match StreamReader::new_at(name, &prefix, r, base) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            self.report_stream_error(&e);
+                            return Ok(());
+                        }
+                    };
+                    self.run_stream(&mut stream, on_batch)?;
+                    match stream.into_next() {
+                        Some((p, at, rest)) => (prefix, base, r) = (p, at, rest),
+                        None => return Ok(()),
                     }
-                };
-                self.run_stream(stream, on_batch)
+                }
+                _ => break,
             }
-            InputFormat::FlowTools => self.run_flow_tools(name, &prefix[..got], r, on_batch),
+        }
+        match sniff(&prefix) {
+            InputFormat::Flowkit => Ok(()),
+            InputFormat::FlowTools => self.run_flow_tools(name, &prefix, r, on_batch),
             InputFormat::Unknown => {
                 let hint = if name == "(stdin)" {
                     " (pipe flows from flow-cat, flow-import or flow-nfilter, or name archive files)"
@@ -942,7 +988,7 @@ impl<'w> Scanner<'w> {
 
     fn run_stream<R: Read>(
         &mut self,
-        mut s: StreamReader<R>,
+        s: &mut StreamReader<R>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         self.stats.files += 1;
@@ -1167,7 +1213,7 @@ impl<'w> Scanner<'w> {
             drop(files);
             holding.release_if_large();
             if let Some(e) = failure {
-                self.report(&e.to_string());
+                self.report_stream_error(&e);
                 return Ok(());
             }
             if ended {

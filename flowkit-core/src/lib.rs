@@ -24,6 +24,7 @@ pub mod gen;
 pub mod hunt;
 pub mod import;
 pub mod input;
+pub mod input_forms;
 pub mod mapped;
 pub mod print;
 pub mod record;

@@ -4,6 +4,7 @@
 
 pub mod bloom;
 pub mod format;
+mod members;
 pub mod narrow;
 pub mod reader;
 pub mod reference;
