@@ -62,6 +62,9 @@ pub struct ScanOptions {
     /// without being read, as views with no columns (the tool reading the references checks
     /// the blocks). Only without a time window or shift, which need the start times.
     pub refs_only: bool,
+    /// Files that hold a copy of a pipe (a spool of stdin or a FIFO, for a tool that reads its
+    /// input twice), with the name of what they copied: read as that stream, under that name.
+    pub spooled: Vec<(PathBuf, String)>,
 }
 
 /// How a scan reads the blocks of a mapped archive file (including files that block references
@@ -166,6 +169,7 @@ impl Default for ScanOptions {
             prune: None,
             block_read: BlockRead::Auto,
             refs_only: false,
+            spooled: Vec::new(),
         }
     }
 }
@@ -561,6 +565,11 @@ impl<'w> Scanner<'w> {
         let name = path.display().to_string();
         let mut prefix = [0u8; 8];
         let opened = std::fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m)));
+        if let Some((_, stands_for)) = self.opts.spooled.iter().find(|(p, _)| p == path) {
+            let (f, stands_for) = (opened.map_err(ScanError::Output)?.0, stands_for.clone());
+            self.run_group(group, on_batch)?;
+            return crate::input_forms::run_piped(self, &stands_for, f, on_batch);
+        }
         let got = match opened {
             // A FIFO (`<(flow-cat ...)`), a terminal or a device is read once, as a stream.
             Ok((f, meta)) if !meta.is_file() => {
