@@ -295,7 +295,7 @@ pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Vec<tempfile::TempPat
             .prefix(".flowkit-spool-")
             .tempfile()
             .map_err(spool_err)?;
-        let copied = if a == "-" {
+        if a == "-" {
             grow_pipe(0);
             let argv0 = std::env::args().next().unwrap_or_default();
             hint_if_terminal(argv0.rsplit('/').next().unwrap_or("flowkit"));
@@ -304,18 +304,13 @@ pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Vec<tempfile::TempPat
             std::fs::File::open(&*a).and_then(|mut f| io::copy(&mut f, file.as_file_mut()))
         }
         .map_err(spool_err)?;
-        if copied == 0 {
-            // An empty input: read it (at its end) as usual, which reports it as empty.
-            continue;
-        }
+        // An empty copy is kept too: it is reported as empty, like the input (a FIFO cannot be
+        // opened again once its writer has gone).
         let path = file.into_temp_path();
         let name = if a == "-" { "(stdin)".to_string() } else { a.clone() };
         *a = path.to_string_lossy().into_owned();
         spooled.spooled.push((a.clone(), name));
         guards.push(path);
-    }
-    if guards.is_empty() {
-        return Ok((args.clone(), guards));
     }
     Ok((spooled, guards))
 }

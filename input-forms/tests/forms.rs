@@ -271,3 +271,81 @@ fn every_tool_reads_every_form_alike() {
     }
     assert!(wrong.is_empty(), "{} of {} cells wrong:\n{}", wrong.len(), cells.len(), wrong.join("\n"));
 }
+
+/// An empty input holds not even a stream header: every tool treats an empty file, an empty
+/// pipe, `< /dev/null` and an empty FIFO alike (same output, same status, reported as empty).
+#[test]
+fn empty_stdin_and_empty_file_are_treated_alike() {
+    let forms = [
+        ("", "empty.fk"),
+        ("", "--no-mmap empty.fk"),
+        ("", "< /dev/null"),
+        ("true |", ""),
+        ("f=$(fifo); : > $f & ", "$f"),
+    ];
+    std::fs::write(work().join("empty.fk"), b"").unwrap();
+    let cells: Vec<(&str, &(&str, &str))> = TOOLS
+        .iter()
+        .flat_map(|t| forms.iter().map(move |f| (*t, f)))
+        .collect();
+    let outs = run_all(&cells, |(t, (before, input))| command(t, before, input));
+    for (k, ((tool, (before, input)), o)) in cells.iter().zip(&outs).enumerate() {
+        let first = &outs[k - k % forms.len()];
+        let line = command(tool, before, input);
+        let err = text(&o.stderr);
+        assert!(!o.status.success(), "{line}: {err}");
+        assert!(err.contains(": empty: "), "{line}: {err}");
+        assert_eq!(o.stdout, first.stdout, "{line}");
+        assert_eq!(o.status.code(), first.status.code(), "{line}");
+    }
+}
+
+/// A stream cut short by the program writing it (here flow-cat, stopped by `head`) is reported
+/// by the next tool as the upstream stopping, never as a truncated archive; the flows before
+/// the cut are read, and the tool exits non-zero.
+#[test]
+fn a_stream_cut_upstream_is_reported_as_the_upstream_stopping() {
+    let cells: Vec<(&str, &str)> = TOOLS
+        .iter()
+        .flat_map(|t| {
+            [
+                (*t, "FLOWKIT_PIPE_REFS=0 flow-cat twice.fk | head -c 150000 |"),
+                (*t, "flow-cat twice.fk | head -c 300 |"),
+            ]
+        })
+        .collect();
+    let outs = run_all(&cells, |(t, before)| command(t, before, ""));
+    for ((tool, before), o) in cells.iter().zip(&outs) {
+        let line = command(tool, before, "");
+        let err = text(&o.stderr);
+        assert!(!o.status.success(), "{line}");
+        assert!(err.contains("(stdin): the upstream stopped at byte "), "{line}: {err}");
+        assert!(!err.contains("truncated"), "{line}: {err}");
+    }
+    // The flows before the cut were read: the day's first block (all 3498 flows) is whole
+    // within the first 150000 bytes.
+    let o = sh(work(), "FLOWKIT_PIPE_REFS=0 flow-cat twice.fk | head -c 150000 | flow-print");
+    assert_eq!(text(&o.stdout).lines().count(), 3498 + 1);
+}
+
+/// A tool whose stdin is a terminal says so on stderr instead of waiting silently (run under
+/// `script`, which gives it a terminal; skipped where `script` is missing).
+#[test]
+fn a_terminal_on_stdin_gets_a_hint() {
+    if sh(work(), "command -v script").stdout.is_empty() {
+        eprintln!("script(1) not installed: terminal hint not tested");
+        return;
+    }
+    for tool in ["flow-print", "flow-stat", "flow-nfilter -F tcp --count", "flow-hunt scan", "flow-cat | cat"] {
+        let o = sh(work(), &format!("script -qec '{tool}' /dev/null < /dev/null"));
+        let out = text(&o.stdout);
+        let name = tool.split(' ').next().unwrap();
+        let hint = format!(
+            "{name}: reading flows from standard input (a terminal); give a file or pipe flows in"
+        );
+        assert!(out.contains(&hint), "{tool}: {out}");
+    }
+    // Not on a pipe.
+    let o = sh(work(), "flow-print < day.fk");
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+}
