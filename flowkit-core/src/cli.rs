@@ -283,14 +283,12 @@ pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Vec<tempfile::TempPat
         spooled.inputs = vec!["-".to_string()];
     }
     for a in spooled.inputs.iter_mut() {
-        let once = a == "-"
-            || std::fs::metadata(&*a).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        let once = a == "-" || std::fs::metadata(&*a).is_ok_and(|m| !m.is_file() && !m.is_dir());
         if !once {
             continue;
         }
-        let spool_err = |e: io::Error| {
-            ToolError::Usage(format!("cannot spool {a} to a temporary file: {e}"))
-        };
+        let spool_err =
+            |e: io::Error| ToolError::Usage(format!("cannot spool {a} to a temporary file: {e}"));
         let mut file = tempfile::Builder::new()
             .prefix(".flowkit-spool-")
             .tempfile()
@@ -307,7 +305,11 @@ pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Vec<tempfile::TempPat
         // An empty copy is kept too: it is reported as empty, like the input (a FIFO cannot be
         // opened again once its writer has gone).
         let path = file.into_temp_path();
-        let name = if a == "-" { "(stdin)".to_string() } else { a.clone() };
+        let name = if a == "-" {
+            "(stdin)".to_string()
+        } else {
+            a.clone()
+        };
         *a = path.to_string_lossy().into_owned();
         spooled.spooled.push((a.clone(), name));
         guards.push(path);

@@ -961,23 +961,19 @@ impl<'w> Scanner<'w> {
             return Ok(());
         }
         let (mut prefix, mut base) = (prefix[..got].to_vec(), 0u64);
-        loop {
-            match sniff(&prefix) {
-                InputFormat::Flowkit => {
-                    let mut stream = match StreamReader::new_at(name, &prefix, r, base) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            self.report_stream_error(&e);
-                            return Ok(());
-                        }
-                    };
-                    self.run_stream(&mut stream, on_batch)?;
-                    match stream.into_next() {
-                        Some((p, at, rest)) => (prefix, base, r) = (p, at, rest),
-                        None => return Ok(()),
-                    }
+        // Members written one after another are read in turn (see `archive::members`).
+        while sniff(&prefix) == InputFormat::Flowkit {
+            let mut stream = match StreamReader::new_at(name, &prefix, r, base) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.report_stream_error(&e);
+                    return Ok(());
                 }
-                _ => break,
+            };
+            self.run_stream(&mut stream, on_batch)?;
+            match stream.into_next() {
+                Some((p, at, rest)) => (prefix, base, r) = (p, at, rest),
+                None => return Ok(()),
             }
         }
         match sniff(&prefix) {

@@ -34,7 +34,11 @@ pub(crate) fn run_piped(
     on_batch: &mut PartialBatchFn<'_>,
 ) -> Result<(), ScanError> {
     let piped = std::mem::replace(&mut scanner.piped, true);
-    let r = scanner.run_read(name, std::io::BufReader::with_capacity(1 << 20, f), on_batch);
+    let r = scanner.run_read(
+        name,
+        std::io::BufReader::with_capacity(1 << 20, f),
+        on_batch,
+    );
     scanner.piped = piped;
     r
 }

@@ -54,26 +54,51 @@ const FORMS: &[(Data, &str, &str)] = &[
     (Data::Day, "", "< day.fk"),
     (Data::Day, "", "<(flow-cat day.fk)"),
     (Data::Day, "f=$(fifo); flow-cat day.fk > $f & ", "$f"),
-    (Data::Day, "flow-cat day.fk | flow-nfilter -F udptcp-or-icmp -f all.cfg |", ""),
+    (
+        Data::Day,
+        "flow-cat day.fk | flow-nfilter -F udptcp-or-icmp -f all.cfg |",
+        "",
+    ),
     (Data::Tcp, "", "tcp.fk"),
     (Data::Tcp, "flow-cat day.fk | flow-nfilter -F tcp |", ""),
-    (Data::Tcp, "flow-cat day.fk | flow-nfilter -F tcp | flow-nfilter -F tcp |", ""),
-    (Data::Tcp, "flow-cat day.fk | flow-nfilter -F tcp |", "--no-mmap"),
-    (Data::Tcp, "FLOWKIT_PIPE_REFS=0 flow-nfilter -F tcp day.fk |", ""),
+    (
+        Data::Tcp,
+        "flow-cat day.fk | flow-nfilter -F tcp | flow-nfilter -F tcp |",
+        "",
+    ),
+    (
+        Data::Tcp,
+        "flow-cat day.fk | flow-nfilter -F tcp |",
+        "--no-mmap",
+    ),
+    (
+        Data::Tcp,
+        "FLOWKIT_PIPE_REFS=0 flow-nfilter -F tcp day.fk |",
+        "",
+    ),
     (Data::Twice, "", "twice.fk"),
     (Data::Twice, "", "day.fk day.fk"),
     (Data::Twice, "", "catted.fk"),
     (Data::Twice, "", "--no-mmap catted.fk"),
     (Data::Twice, "cat day.fk day.fk |", ""),
     (Data::Twice, "(flow-cat day.fk; flow-cat day.fk) |", ""),
-    (Data::Twice, "(flow-cat day.fk; FLOWKIT_PIPE_REFS=0 flow-cat day.fk) |", ""),
-    (Data::Twice, "(flow-cat day.fk | flow-nfilter -F all -f all.cfg; cat day.fk) |", ""),
+    (
+        Data::Twice,
+        "(flow-cat day.fk; FLOWKIT_PIPE_REFS=0 flow-cat day.fk) |",
+        "",
+    ),
+    (
+        Data::Twice,
+        "(flow-cat day.fk | flow-nfilter -F all -f all.cfg; cat day.fk) |",
+        "",
+    ),
     (Data::Twice, "cat twice.fk |", ""),
 ];
 
 /// A filter file whose definitions pass every flow of the sample day (all of them TCP, UDP or
 /// ICMP), so a filter stage carries the whole day on.
-const ALL_CFG: &str = "filter-primitive any-proto\n  type ip-protocol\n  permit tcp\n  permit udp\n  permit icmp\n\
+const ALL_CFG: &str =
+    "filter-primitive any-proto\n  type ip-protocol\n  permit tcp\n  permit udp\n  permit icmp\n\
 filter-definition udptcp-or-icmp\n  match ip-protocol any-proto\n\
 filter-definition all\n  match ip-protocol any-proto\n";
 
@@ -89,7 +114,13 @@ fn bin_dir() -> &'static Path {
         cmd.args(["build", "--quiet", "--bins", "--target-dir"])
             .arg(target)
             .current_dir(env!("CARGO_MANIFEST_DIR"));
-        for tool in ["flow-cat", "flow-print", "flow-nfilter", "flow-stat", "flow-hunt"] {
+        for tool in [
+            "flow-cat",
+            "flow-print",
+            "flow-nfilter",
+            "flow-stat",
+            "flow-hunt",
+        ] {
             cmd.args(["-p", tool]);
         }
         match profile_dir.file_name().unwrap().to_str().unwrap() {
@@ -210,7 +241,8 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn baselines_match_flow_tools_and_count_right() {
-    let golden = |n: &str| flowkit_core::testdata::read_text(&format!("flow-tools/expected/{n}.gz"));
+    let golden =
+        |n: &str| flowkit_core::testdata::read_text(&format!("flow-tools/expected/{n}.gz"));
     for t in TOOLS {
         for d in [Data::Day, Data::Tcp, Data::Twice] {
             let o = baseline(t, d);
@@ -229,7 +261,12 @@ fn baselines_match_flow_tools_and_count_right() {
     assert_eq!(lines(TOOLS[0], Data::Day), 3498 + 1);
     assert_eq!(lines(TOOLS[0], Data::Twice), 2 * 3498 + 1);
     assert_eq!(lines(TOOLS[5], Data::Twice), 2 * 3498 + 1);
-    let count = |d| text(&baseline(TOOLS[2], d).stdout).trim().parse::<u64>().unwrap();
+    let count = |d| {
+        text(&baseline(TOOLS[2], d).stdout)
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
     assert_eq!(count(Data::Day), 594, "flow-stat's udp row of the day");
     assert_eq!(count(Data::Twice), 2 * count(Data::Day));
     assert_eq!(count(Data::Tcp), 0);
@@ -269,7 +306,13 @@ fn every_tool_reads_every_form_alike() {
             ));
         }
     }
-    assert!(wrong.is_empty(), "{} of {} cells wrong:\n{}", wrong.len(), cells.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} cells wrong:\n{}",
+        wrong.len(),
+        cells.len(),
+        wrong.join("\n")
+    );
 }
 
 /// An empty input holds not even a stream header: every tool treats an empty file, an empty
@@ -309,7 +352,10 @@ fn a_stream_cut_upstream_is_reported_as_the_upstream_stopping() {
         .iter()
         .flat_map(|t| {
             [
-                (*t, "FLOWKIT_PIPE_REFS=0 flow-cat twice.fk | head -c 150000 |"),
+                (
+                    *t,
+                    "FLOWKIT_PIPE_REFS=0 flow-cat twice.fk | head -c 150000 |",
+                ),
                 (*t, "flow-cat twice.fk | head -c 300 |"),
             ]
         })
@@ -319,12 +365,18 @@ fn a_stream_cut_upstream_is_reported_as_the_upstream_stopping() {
         let line = command(tool, before, "");
         let err = text(&o.stderr);
         assert!(!o.status.success(), "{line}");
-        assert!(err.contains("(stdin): the upstream stopped at byte "), "{line}: {err}");
+        assert!(
+            err.contains("(stdin): the upstream stopped at byte "),
+            "{line}: {err}"
+        );
         assert!(!err.contains("truncated"), "{line}: {err}");
     }
     // The flows before the cut were read: the day's first block (all 3498 flows) is whole
     // within the first 150000 bytes.
-    let o = sh(work(), "FLOWKIT_PIPE_REFS=0 flow-cat twice.fk | head -c 150000 | flow-print");
+    let o = sh(
+        work(),
+        "FLOWKIT_PIPE_REFS=0 flow-cat twice.fk | head -c 150000 | flow-print",
+    );
     assert_eq!(text(&o.stdout).lines().count(), 3498 + 1);
 }
 
@@ -336,8 +388,17 @@ fn a_terminal_on_stdin_gets_a_hint() {
         eprintln!("script(1) not installed: terminal hint not tested");
         return;
     }
-    for tool in ["flow-print", "flow-stat", "flow-nfilter -F tcp --count", "flow-hunt scan", "flow-cat | cat"] {
-        let o = sh(work(), &format!("script -qec '{tool}' /dev/null < /dev/null"));
+    for tool in [
+        "flow-print",
+        "flow-stat",
+        "flow-nfilter -F tcp --count",
+        "flow-hunt scan",
+        "flow-cat | cat",
+    ] {
+        let o = sh(
+            work(),
+            &format!("script -qec '{tool}' /dev/null < /dev/null"),
+        );
         let out = text(&o.stdout);
         let name = tool.split(' ').next().unwrap();
         let hint = format!(

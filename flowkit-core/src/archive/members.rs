@@ -183,14 +183,15 @@ mod tests {
         assert!(f.tail_error().is_none(), "{:?}", f.tail_error());
         assert_eq!(f.flow_count(), 630);
         // Every block reads back, checked, from the member it is in.
-        let flows: usize = (0..f.blocks().len())
-            .map(|i| f.block(i).unwrap().len)
-            .sum();
+        let flows: usize = (0..f.blocks().len()).map(|i| f.block(i).unwrap().len).sum();
         assert_eq!(flows, 630);
         assert_eq!(stream_flows(&ab).unwrap(), 630);
         // The same archive twice: its own index must not make the reader stop at the first.
         let aa = [a.clone(), a.clone()].concat();
-        assert_eq!(ArchiveFile::from_bytes("aa", &aa).unwrap().flow_count(), 500);
+        assert_eq!(
+            ArchiveFile::from_bytes("aa", &aa).unwrap().flow_count(),
+            500
+        );
         assert_eq!(stream_flows(&aa).unwrap(), 500);
     }
 

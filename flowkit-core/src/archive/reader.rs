@@ -1257,7 +1257,8 @@ impl<R: Read> StreamReader<R> {
             BlockHead::End => {
                 self.done = true;
                 let after = start + BLOCK_HEADER_LEN as u64;
-                let (head, at) = super::members::after_end_in_stream(&self.name, &mut self.r, after)?;
+                let (head, at) =
+                    super::members::after_end_in_stream(&self.name, &mut self.r, after)?;
                 self.next = (!head.is_empty()).then_some((head, at));
                 return Ok(None);
             }
