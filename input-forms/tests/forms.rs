@@ -278,6 +278,30 @@ fn baselines_match_flow_tools_and_count_right() {
     assert!(stat.contains("flows        6996"), "{stat}");
 }
 
+/// The pipe forms carry what they claim: flow-cat passes the day's block as a reference, and
+/// flow-nfilter passes its selection on as a reference to rows of that block.
+#[test]
+fn pipe_forms_carry_block_references() {
+    let o = sh(
+        work(),
+        "flow-cat -v day.fk 2>err1 | flow-print >/dev/null; cat err1",
+    );
+    assert!(
+        text(&o.stdout).contains("1 blocks passed by reference"),
+        "{}",
+        text(&o.stdout)
+    );
+    let line =
+        "flow-cat day.fk | flow-nfilter -F tcp --verbose 2>err2 | flow-print >/dev/null; cat err2";
+    let out = text(&sh(work(), line).stdout);
+    assert!(
+        out.contains(
+            "2874 flows passed; 0 whole blocks and 1 blocks' selected rows passed by reference"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn every_tool_reads_every_form_alike() {
     let cells: Vec<(&str, &(Data, &str, &str))> = TOOLS
