@@ -60,3 +60,61 @@ impl Scanner<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::archive::{ArchiveFile, ArchiveFileWriter, ArchiveWriter, WriterOptions};
+    use crate::input::{Input, ScanOptions, Scanner};
+    use crate::FlowRecord;
+
+    /// A file holding a stream of block references (a pipe between flowkit tools saved to a
+    /// file, as a spool of stdin is) is read as that stream, its references followed, with no
+    /// error; and a file holding two such streams one after the other gives both.
+    #[test]
+    fn a_file_of_block_references_is_read_as_a_stream() {
+        let d = tempfile::tempdir().unwrap();
+        let archive = d.path().join("a");
+        let mut w = ArchiveFileWriter::create(
+            &archive,
+            WriterOptions {
+                block_flows: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for s in [10, 20, 30, 40, 50] {
+            let r = FlowRecord {
+                start_ms: s,
+                end_ms: s + 1,
+                ..FlowRecord::default()
+            };
+            w.writer().push(&r).unwrap();
+        }
+        w.finish().unwrap();
+        let f = ArchiveFile::open(&archive, false).unwrap();
+        let mut refs = ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+        for i in 0..f.blocks().len() {
+            refs.write_ref(&f.block_ref(i).unwrap()).unwrap();
+        }
+        let refs = refs.finish().unwrap().0;
+        let spool = d.path().join("spool");
+        for (copies, want) in [(1, 5), (2, 10)] {
+            std::fs::write(&spool, refs.repeat(copies)).unwrap();
+            assert!(ArchiveFile::open(&spool, false).unwrap().holds_references());
+            let mut warnings = Vec::new();
+            let mut starts = Vec::new();
+            let mut s = Scanner::new(ScanOptions::default(), |m| warnings.push(m.to_string()));
+            s.run(&[Input::File(spool.clone())], &mut |batch| {
+                batch
+                    .iter()
+                    .for_each(|b| starts.extend_from_slice(b.start_ms));
+                Ok(())
+            })
+            .unwrap();
+            drop(s);
+            assert!(warnings.is_empty(), "{warnings:?}");
+            assert_eq!(starts.len(), want);
+            assert_eq!(starts[..5], [10, 20, 30, 40, 50]);
+        }
+    }
+}
