@@ -193,6 +193,9 @@ mod tests {
             500
         );
         assert_eq!(stream_flows(&aa).unwrap(), 500);
+        // The fuzz target's file and stream readers agree on them (it asserts so).
+        crate::fuzzing::archive(&ab);
+        crate::fuzzing::archive(&aa);
     }
 
     #[test]
