@@ -5,7 +5,7 @@ use clap::Parser;
 use flowkit_core::archive::tree::TreeLayout;
 use flowkit_core::cli::{self, ToolError};
 use flowkit_core::collector::{self, CollectorConfig};
-use flowkit_core::timefmt;
+use flowkit_core::time;
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -57,7 +57,7 @@ struct Args {
 }
 
 fn duration(text: &str) -> Result<Duration, ToolError> {
-    timefmt::parse_duration_secs(text)
+    time::parse_duration_secs(text)
         .map(Duration::from_secs)
         .map_err(|e| ToolError::Usage(e.to_string()))
 }
@@ -75,7 +75,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let layout = TreeLayout {
         nest: args.nest,
         rotate_secs: duration(&args.rotate)?.as_secs(),
-        tz: timefmt::zone(args.utc),
+        tz: time::zone(args.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
         ..TreeLayout::new(&args.dir)
     };
     std::fs::create_dir_all(&args.dir)

@@ -6,7 +6,7 @@ use flowkit_core::archive::format::DEFAULT_BLOCK_FLOWS;
 use flowkit_core::cli::{self, FlowOutput, ToolError};
 use flowkit_core::export::{self, EndOrder, ExportEncoder, ExportVersion, PcapDatagramWriter};
 use flowkit_core::gen::{FlowGen, GenConfig};
-use flowkit_core::{timefmt, FlowBlockBuf, FlowRecord};
+use flowkit_core::{time, FlowBlockBuf, FlowRecord};
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
 
@@ -51,11 +51,12 @@ enum Export {
 }
 
 fn config(args: &Args) -> Result<GenConfig, ToolError> {
-    let utc = timefmt::zone(true);
-    let start_ms =
-        timefmt::parse_time(&args.start, &utc).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let utc = time::zone(true).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let start_ms = time::parse_time(&args.start, &utc)
+        .map_err(|e| ToolError::Usage(e.to_string()))?
+        .ms;
     let span_secs =
-        timefmt::parse_duration_secs(&args.span).map_err(|e| ToolError::Usage(e.to_string()))?;
+        time::parse_duration_secs(&args.span).map_err(|e| ToolError::Usage(e.to_string()))?;
     let v5 = matches!(args.export, Export::V5) && args.pcap.is_some();
     let ipv6_permille = args.ipv6_permille.unwrap_or(if v5 { 0 } else { 20 });
     if v5 && ipv6_permille > 0 {

@@ -2,13 +2,14 @@
 
 use clap::{Args, Parser, Subcommand};
 use flowkit_core::cli::{self, FilterArgs, InputArgs, ToolError};
+use flowkit_core::counts::{self, CountNote};
 use flowkit_core::hunt::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use flowkit_core::hunt::output::{self, HuntFormat};
 use flowkit_core::hunt::scan::{Scan, ScanConfig};
 use flowkit_core::hunt::ssh::SshConfig;
 use flowkit_core::hunt::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
 use flowkit_core::hunt::{self, Detector, Narrowing, PortSet, Suppress};
-use flowkit_core::{timefmt, ColumnSet};
+use flowkit_core::{time, ColumnSet};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -109,7 +110,8 @@ struct SshArgs {
     /// ... and lasted at least this long (0 for no minimum).
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     session_min_duration: String,
-    /// A login attempt has at least N client packets (fewer is a probe, left to `scan`).
+    /// A login attempt has at least N client packets as exported (fewer is a probe, left to
+    /// `scan`).
     #[arg(long, value_name = "N", default_value_t = 4)]
     attempt_min_packets: u64,
     /// A login attempt is over within this time.
@@ -143,6 +145,11 @@ struct Common {
     /// Write one JSON document.
     #[arg(long)]
     json: bool,
+    /// Packets and octets as exported: without multiplying sampled flows by their sampling
+    /// interval (by default they are, as nfdump does, and a note says so). Biflows' reverse
+    /// counts are always included.
+    #[arg(long)]
+    raw_counts: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -156,13 +163,13 @@ fn duration_ms(text: &str, what: &str) -> Result<i64, ToolError> {
     if text.trim() == "0" {
         return Ok(0);
     }
-    timefmt::parse_duration_secs(text)
+    time::parse_duration_secs(text)
         .map(|s| s as i64 * 1000)
         .map_err(|e| usage(format!("{what}: {e}")))
 }
 
 impl SshArgs {
-    fn config(&self) -> Result<SshConfig, ToolError> {
+    fn config(&self, raw_counts: bool) -> Result<SshConfig, ToolError> {
         let cfg = SshConfig {
             ports: PortSet::parse(&self.ssh_ports).map_err(usage)?,
             session_min_packets: self.session_min_packets,
@@ -176,6 +183,7 @@ impl SshArgs {
                 &self.attempt_max_duration,
                 "--attempt-max-duration",
             )?,
+            raw_counts,
         };
         cfg.check().map_err(usage)?;
         Ok(cfg)
@@ -221,7 +229,7 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
             common,
         } => {
             let cfg = IrcAfterSshConfig {
-                ssh: ssh.config()?,
+                ssh: ssh.config(common.raw_counts)?,
                 irc_ports: PortSet::parse(&irc_ports).map_err(usage)?,
                 window_ms: duration_ms(&window, "--window")?,
                 new_ports: !no_new_ports,
@@ -244,7 +252,7 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
                 ));
             }
             let cfg = BruteForceConfig {
-                ssh: ssh.config()?,
+                ssh: ssh.config(common.raw_counts)?,
                 min_attempts,
                 min_targets,
                 min_sources,
@@ -291,10 +299,17 @@ fn run(cli: Cli) -> Result<(), ToolError> {
     let mut narrowing = Narrowing::new(filter, common.suppress()?);
     let (input, _spool) = cli::spool_stdin(&common.input)?;
 
-    let wanted = det.columns().union(narrowing.columns());
+    let wanted = det
+        .columns()
+        .union(narrowing.columns())
+        .union(counts::columns());
+    let mut note = CountNote::new(common.raw_counts);
     let stats = cli::scan_inputs_columns(TOOL, &input, wanted, &mut |batch| {
         for b in batch.blocks {
-            narrowing.apply(b, &mut |v| det.observe(v));
+            narrowing.apply(b, &mut |v| {
+                det.observe(v);
+                note.observe(v);
+            });
         }
         Ok(())
     })?;
@@ -318,7 +333,8 @@ fn run(cli: Cli) -> Result<(), ToolError> {
         common.format(),
         det.name(),
         &findings,
-        &timefmt::zone(common.input.utc),
+        &time::zone(common.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
+        &note,
     )
     .map_err(ToolError::Output)?;
     out.flush().map_err(ToolError::Output)?;

@@ -5,7 +5,7 @@ use flowkit_core::archive::tree::{RotatingWriter, TreeLayout};
 use flowkit_core::archive::WriterOptions;
 use flowkit_core::cli::{self, FlowOutput, ToolError};
 use flowkit_core::import::Importer;
-use flowkit_core::timefmt;
+use flowkit_core::time;
 use std::path::{Path, PathBuf};
 
 const TOOL: &str = "flow-import";
@@ -79,8 +79,8 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
     };
     let path = Path::new(o);
     if o.ends_with('/') || path.is_dir() {
-        let secs = timefmt::parse_duration_secs(&args.rotate)
-            .map_err(|e| ToolError::Usage(e.to_string()))?;
+        let secs =
+            time::parse_duration_secs(&args.rotate).map_err(|e| ToolError::Usage(e.to_string()))?;
         if !(-3..=3).contains(&args.nest) {
             return Err(ToolError::Usage(format!(
                 "--nest {}: use -3 to 3",
@@ -90,7 +90,7 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
         let layout = TreeLayout {
             nest: args.nest,
             rotate_secs: secs,
-            tz: timefmt::zone(args.utc),
+            tz: time::zone(args.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
             ..TreeLayout::new(path)
         };
         let opts = WriterOptions::archive(TOOL);

@@ -6,7 +6,7 @@ use flowkit_core::cli::{self, FilterArgs, FlowOutput, InputArgs, ToolError};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::input::Batch;
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
-use flowkit_core::{timefmt, ColumnSet, FlowBlock, FlowBlockBuf};
+use flowkit_core::{time, ColumnSet, FlowBlock, FlowBlockBuf};
 use rayon::prelude::*;
 use std::io::Write;
 use std::path::PathBuf;
@@ -147,7 +147,7 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
 fn run(args: Args) -> Result<(), ToolError> {
     let file = args.filter.load(TOOL)?;
     let opts = CompileOptions {
-        tz: timefmt::zone(args.input.utc),
+        tz: time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
     };
     if args.check {
         return check(&file, &args, &opts);
@@ -310,7 +310,7 @@ fn print(
     format: Format,
 ) -> Result<(), ToolError> {
     let printer = Printer::new(PrintOptions {
-        tz: timefmt::zone(args.input.utc),
+        tz: time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
         ..PrintOptions::new(format)
     })
     .map_err(usage)?;

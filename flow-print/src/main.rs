@@ -3,7 +3,7 @@
 use clap::Parser;
 use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::print::{Format, PrintOptions, Printer};
-use flowkit_core::timefmt;
+use flowkit_core::time;
 use std::io::{self, Write};
 
 const TOOL: &str = "flow-print";
@@ -57,11 +57,7 @@ fn comment_header(args: &Args, printer: &Printer, opts: &PrintOptions) -> Vec<u8
     } else {
         args.input.inputs.join(" ")
     };
-    let zone = if args.input.utc {
-        "UTC".to_string()
-    } else {
-        opts.tz.iana_name().unwrap_or("local (TZ)").to_string()
-    };
+    let zone = time::zone_name(&opts.tz);
     let mut lines = vec![
         format!("{c}"),
         format!("{c} flowkit flow-print {}", env!("CARGO_PKG_VERSION")),
@@ -89,7 +85,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         format: args.format,
         names: args.names,
         wide: args.wide,
-        tz: timefmt::zone(args.input.utc),
+        tz: time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
     };
     let printer = Printer::new(opts.clone()).map_err(|e| ToolError::Usage(e.to_string()))?;
 

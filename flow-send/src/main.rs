@@ -8,7 +8,7 @@ use flowkit_core::capture::CaptureReader;
 use flowkit_core::cli::{self, ToolError};
 use flowkit_core::export::{ExportEncoder, ExportVersion};
 use flowkit_core::gen::{FlowGen, GenConfig};
-use flowkit_core::{timefmt, FlowRecord};
+use flowkit_core::{time, FlowRecord};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -114,8 +114,8 @@ fn replay(args: &Args, socket: &UdpSocket) -> Result<(), ToolError> {
 }
 
 fn generate(args: &Args, protocol: Protocol, socket: &UdpSocket) -> Result<(), ToolError> {
-    let secs = timefmt::parse_duration_secs(&args.duration)
-        .map_err(|e| ToolError::Usage(e.to_string()))?;
+    let secs =
+        time::parse_duration_secs(&args.duration).map_err(|e| ToolError::Usage(e.to_string()))?;
     if args.flow_rate == 0 {
         return Err(ToolError::Usage("--flow-rate must be above 0".into()));
     }

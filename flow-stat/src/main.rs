@@ -4,7 +4,7 @@ use clap::Parser;
 use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::stat::output::{self, StatFormat};
 use flowkit_core::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
-use flowkit_core::timefmt;
+use flowkit_core::time;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -40,6 +40,11 @@ struct Args {
     /// Write one JSON document.
     #[arg(long)]
     json: bool,
+    /// Packets and octets as exported: without multiplying sampled flows by their sampling
+    /// interval (by default they are, as nfdump does, and a note says so). Biflows' reverse
+    /// counts are always included.
+    #[arg(long)]
+    raw_counts: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -59,13 +64,13 @@ fn run(args: Args) -> Result<(), ToolError> {
         ));
     }
     let mut report = match (&args.top, &args.bin) {
-        (Some(k), _) => Report::Top(TopN::new(*k)),
+        (Some(k), _) => Report::Top(TopN::new(*k).raw_counts(args.raw_counts)),
         (None, Some(b)) => {
-            let secs = timefmt::parse_duration_secs(b)
+            let secs = time::parse_duration_secs(b)
                 .map_err(|e| ToolError::Usage(format!("--bin: {e}")))?;
-            Report::Bins(TimeBins::new(secs as i64 * 1000))
+            Report::Bins(TimeBins::new(secs as i64 * 1000).raw_counts(args.raw_counts))
         }
-        (None, None) => Report::Summary(Summary::default()),
+        (None, None) => Report::Summary(Summary::default().raw_counts(args.raw_counts)),
     };
     let columns = match &report {
         Report::Summary(_) => Summary::columns(),
@@ -83,7 +88,18 @@ fn run(args: Args) -> Result<(), ToolError> {
         Ok(())
     })?;
 
-    let tz = timefmt::zone(args.input.utc);
+    let tz = time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?;
+    // A plot of packets or octets says when they were scaled by sampling intervals.
+    let scaled = match &report {
+        Report::Summary(s) => s.counts.scaled(),
+        Report::Top(t) => t.counts.scaled(),
+        Report::Bins(b) => b.counts.scaled(),
+    };
+    let plotted = if scaled && args.by != Metric::Flows {
+        format!("{} (scaled by sampling interval)", args.by)
+    } else {
+        args.by.to_string()
+    };
     if let Some(path) = &args.plot {
         let doc = match &report {
             Report::Top(t) => {
@@ -93,7 +109,7 @@ fn run(args: Args) -> Result<(), ToolError> {
                     .map(|(k, v)| (k.to_string(), v.get(args.by)))
                     .collect();
                 svg::bar_chart(
-                    &format!("top {} {} by {}", bars.len(), t.key(), args.by),
+                    &format!("top {} {} by {plotted}", bars.len(), t.key()),
                     &args.by.to_string(),
                     &bars,
                 )
@@ -105,7 +121,7 @@ fn run(args: Args) -> Result<(), ToolError> {
                     .map(|(t, v)| (t, v.get(args.by)))
                     .collect();
                 svg::time_series(
-                    &format!("{} over time", args.by),
+                    &format!("{plotted} over time"),
                     &args.by.to_string(),
                     &points,
                     b.width_ms(),

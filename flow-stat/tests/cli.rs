@@ -105,7 +105,7 @@ fn text_csv_and_plots() {
     let csv = String::from_utf8(o.stdout).unwrap();
     assert_eq!(
         csv.lines().next(),
-        Some("start,start_ms,flows,packets,octets")
+        Some("start,start_ms,flows,packets,octets,counts")
     );
     assert_eq!(csv.lines().count(), 5);
 

@@ -5,7 +5,7 @@ use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOpt
 use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
 use crate::filter::{error as filter_error, CompileOptions, CompiledFilter, FilterFile, Variables};
 use crate::input::{expand_inputs, Input, PartialBatchFn, ScanError, ScanOptions, Scanner};
-use crate::timefmt;
+use crate::time;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -15,7 +15,9 @@ pub struct InputArgs {
     /// Archive files, directories (read recursively, in name order) or globs; none or `-` reads stdin.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// Keep flows that start at or after TIME (e.g. '2010-11-09 14:00'; local time unless --utc).
+    /// Keep flows that start at or after TIME: '2010-11-09 14:00' (local time unless --utc),
+    /// '2010-11-09T14:00:00-05:00', '2010-11-09 14:00Z', '11/09/2010 14:00:00', '2010-11-09',
+    /// or epoch seconds '@1289311200' (see docs/time.md).
     #[arg(short = 't', long = "start", value_name = "TIME")]
     pub start: Option<String>,
     /// Keep flows that start before TIME.
@@ -44,17 +46,23 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// Builds scan options, parsing the time arguments.
+    /// Builds scan options, parsing the time arguments (a note on stderr, once, for a local
+    /// time that happened twice).
     pub fn scan_options(&self) -> Result<ScanOptions, String> {
-        let tz = timefmt::zone(self.utc);
-        let parse = |s: &Option<String>| -> Result<Option<i64>, String> {
-            s.as_deref()
-                .map(|t| timefmt::parse_time(t, &tz).map_err(|e| e.to_string()))
-                .transpose()
+        let tz = time::zone(self.utc).map_err(|e| e.to_string())?;
+        let parse = |flag: &str, s: &Option<String>| -> Result<Option<i64>, String> {
+            let Some(t) = s.as_deref() else {
+                return Ok(None);
+            };
+            let p = time::parse_time(t, &tz).map_err(|e| format!("{flag}: {e}"))?;
+            if let Some(n) = p.note {
+                note_once(&format!("note: {flag} {n}"));
+            }
+            Ok(Some(p.ms))
         };
         Ok(ScanOptions {
-            from_ms: parse(&self.start)?,
-            to_ms: parse(&self.end)?,
+            from_ms: parse("-t", &self.start)?,
+            to_ms: parse("-T", &self.end)?,
             time_shift_ms: self.time_shift.map_or(0, |s| (s * 1000.0).round() as i64),
             no_mmap: self.no_mmap,
             include_tmp: self.include_tmp,
@@ -167,7 +175,7 @@ impl FilterArgs {
         let file = self.load(tool)?;
         let name = self.definition_name(&file)?;
         let opts = CompileOptions {
-            tz: timefmt::zone(utc),
+            tz: time::zone(utc).map_err(|e| ToolError::Usage(e.to_string()))?,
         };
         let filter = file
             .compile(name, &opts)
@@ -201,6 +209,23 @@ pub fn grow_pipe(fd: i32) {
 /// Prints `tool: message` on stderr.
 pub fn warn(tool: &str, msg: &str) {
     eprintln!("{tool}: {msg}");
+}
+
+/// Prints `program: message` on stderr the first time this process is given `msg` (options
+/// are parsed more than once by some tools).
+fn note_once(msg: &str) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.iter().any(|m| m == msg) {
+        return;
+    }
+    seen.push(msg.to_string());
+    let program = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "flowkit".into());
+    warn(&program, msg);
 }
 
 /// Reads all inputs with a scanner that reports damaged inputs on stderr. Returns the scanner's

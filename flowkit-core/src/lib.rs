@@ -14,6 +14,7 @@ pub mod block;
 pub mod capture;
 pub mod cli;
 pub mod collector;
+pub mod counts;
 pub mod decode;
 pub mod export;
 pub mod filter;
@@ -31,7 +32,7 @@ pub mod record;
 pub mod stat;
 #[doc(hidden)]
 pub mod testdata;
-pub mod timefmt;
+pub mod time;
 
 pub use block::{AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
 pub use record::FlowRecord;

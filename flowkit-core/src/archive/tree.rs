@@ -6,8 +6,8 @@
 
 use super::{ArchiveFileWriter, ArchiveSummary, WriterOptions};
 use crate::block::FlowBlock;
+use crate::time::Clock;
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -29,22 +29,21 @@ pub struct TreeLayout {
 }
 
 impl TreeLayout {
-    /// A layout with flow-capture's defaults: prefix `ft`, nesting 3, 5-minute files, local zone.
+    /// A layout with flow-capture's defaults: prefix `ft`, nesting 3, 5-minute files, local zone
+    /// (UTC when `TZ` names no zone; tools check it with [`crate::time::zone`] and set `tz`).
     pub fn new(root: &Path) -> Self {
         TreeLayout {
             root: root.to_path_buf(),
             prefix: "ft".into(),
             nest: 3,
             rotate_secs: 300,
-            tz: TimeZone::system(),
+            tz: crate::time::zone(false).unwrap_or(TimeZone::UTC),
         }
     }
 
     /// Start (UTC ms) of the interval holding `t_ms`; intervals are aligned to the zone's day.
     pub fn interval_start(&self, t_ms: i64) -> i64 {
-        let ts = Timestamp::from_millisecond(t_ms).unwrap_or(Timestamp::UNIX_EPOCH);
-        let zoned = ts.to_zoned(self.tz.clone());
-        let offset_ms = zoned.offset().seconds() as i64 * 1000;
+        let offset_ms = Clock::new(self.tz.clone()).civil(t_ms).offset_secs as i64 * 1000;
         let local = t_ms + offset_ms;
         let step = self.rotate_secs.max(1) as i64 * 1000;
         local.div_euclid(step) * step - offset_ms
@@ -52,9 +51,8 @@ impl TreeLayout {
 
     /// The path of the file for the interval starting at `start_ms`.
     pub fn path_for(&self, start_ms: i64) -> PathBuf {
-        let ts = Timestamp::from_millisecond(start_ms).unwrap_or(Timestamp::UNIX_EPOCH);
-        let z = ts.to_zoned(self.tz.clone());
-        let (y, m, d) = (z.year(), z.month(), z.day());
+        let z = Clock::new(self.tz.clone()).civil(start_ms);
+        let (y, m, d) = (z.year, z.month, z.day);
         let mut dir = self.root.clone();
         let year = format!("{y:04}");
         let month = format!("{y:04}-{m:02}");
@@ -77,15 +75,12 @@ impl TreeLayout {
             }
             _ => {}
         }
-        let secs = z.offset().seconds();
+        let secs = z.offset_secs;
         let sign = if secs < 0 { '-' } else { '+' };
         let (oh, om) = (secs.abs() / 3600, secs.abs() % 3600 / 60);
         dir.push(format!(
             "{}.{day}.{:02}{:02}{:02}{sign}{oh:02}{om:02}",
-            self.prefix,
-            z.hour(),
-            z.minute(),
-            z.second()
+            self.prefix, z.hour, z.minute, z.second
         ));
         dir
     }

@@ -21,10 +21,11 @@ pub struct CompileOptions {
 }
 
 impl Default for CompileOptions {
-    /// The process's zone (`TZ`), like flow-tools' localtime().
+    /// The process's zone (`TZ`), like flow-tools' localtime(); UTC when `TZ` names no zone
+    /// (tools check it first with [`crate::time::zone`], an error there, and pass it here).
     fn default() -> Self {
         CompileOptions {
-            tz: TimeZone::system(),
+            tz: crate::time::zone(false).unwrap_or(TimeZone::UTC),
         }
     }
 }

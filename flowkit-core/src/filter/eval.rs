@@ -8,7 +8,6 @@
 use super::intervals::RangeSet;
 use crate::block::{AddrColumn, ColumnId, FlowBlock};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use rayon::prelude::*;
 
 /// An 8-bit column.
@@ -197,15 +196,6 @@ pub(crate) fn per_second(amount: f64, duration_ms: u64) -> f64 {
     } else {
         amount / (duration_ms as f64 / 1000.0)
     }
-}
-
-/// Seconds since local midnight of a time in `tz` (UTC for times outside the calendar).
-pub(crate) fn time_of_day(ms: i64, tz: &TimeZone) -> u32 {
-    let secs = ms.div_euclid(1000);
-    let offset = Timestamp::from_second(secs)
-        .map(|t| tz.to_offset(t).seconds() as i64)
-        .unwrap_or(0);
-    (secs + offset).rem_euclid(86_400) as u32
 }
 
 /// The deterministic stand-in for flow-tools' `rand()` in `random-sample`: a hash of the flow's
@@ -562,7 +552,7 @@ impl Test {
             }
             Test::TimeMs { col, set } => set.and_into(mask, col.get(b), time_key),
             Test::TimeOfDay { col, tz, set } => {
-                let tod = times_of_day(col.get(b), tz);
+                let tod = crate::time::times_of_day(col.get(b), tz);
                 set.and_into(mask, &tod, u64::from);
             }
             Test::Rate { kind, set } => {
@@ -608,30 +598,6 @@ fn addr_bytes(c: &AddrColumn<'_>, i: usize) -> [u8; 16] {
     match c {
         AddrColumn::V4(v) => std::net::Ipv4Addr::from(v[i]).to_ipv6_mapped().octets(),
         AddrColumn::V6(v) => v[i],
-    }
-}
-
-/// Times of day for a column: one offset for the block when the zone does not change offset
-/// within it (the usual case), else one lookup per flow.
-fn times_of_day(times: &[i64], tz: &TimeZone) -> Vec<u32> {
-    let (Some(&min), Some(&max)) = (times.iter().min(), times.iter().max()) else {
-        return Vec::new();
-    };
-    let constant = (|| {
-        let lo = Timestamp::from_second(min.div_euclid(1000)).ok()?;
-        let hi = Timestamp::from_second(max.div_euclid(1000)).ok()?;
-        let off = tz.to_offset(lo).seconds() as i64;
-        match tz.following(lo).next() {
-            Some(t) if t.timestamp() <= hi => None,
-            _ => Some(off),
-        }
-    })();
-    match constant {
-        Some(off) => times
-            .iter()
-            .map(|&ms| (ms.div_euclid(1000) + off).rem_euclid(86_400) as u32)
-            .collect(),
-        None => times.iter().map(|&ms| time_of_day(ms, tz)).collect(),
     }
 }
 
@@ -850,22 +816,5 @@ mod tests {
             let want = ranges.iter().any(|&(x, y)| (x..=y).contains(&(a as u128)));
             assert_eq!(set.contains(a), want, "{a:#x}");
         }
-    }
-
-    #[test]
-    fn time_of_day_in_a_zone() {
-        let t = 1_289_312_405_000; // 2010-11-09 14:20:05 UTC
-        assert_eq!(time_of_day(t, &TimeZone::UTC), 14 * 3600 + 20 * 60 + 5);
-        let brt = TimeZone::fixed(jiff::tz::offset(-3));
-        assert_eq!(time_of_day(t, &brt), 11 * 3600 + 20 * 60 + 5);
-        assert_eq!(time_of_day(-1, &TimeZone::UTC), 86_399);
-        // A block across a DST change gets per-flow offsets.
-        let ny = TimeZone::posix("EST5EDT,M3.2.0,M11.1.0").unwrap();
-        let before = 1_288_504_800_000; // 2010-10-31 06:00 UTC = 02:00 EDT
-        let after = 1_289_127_600_000; // 2010-11-07 11:00 UTC = 06:00 EST
-        assert_eq!(
-            times_of_day(&[before, after], &ny),
-            vec![2 * 3600, 6 * 3600]
-        );
     }
 }

@@ -13,7 +13,6 @@ use crate::block::addr_to_v6_bytes;
 use crate::record::FlowRecord;
 use ipnet::{Ipv4Net, Ipv6Net};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use prefix_trie::PrefixMap;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -201,14 +200,7 @@ impl<'f> Interpreter<'f> {
 
     fn time(&self, p: &Primitive, ms: i64) -> bool {
         if p.kind == Some(PrimitiveKind::Time) {
-            let secs = ms.div_euclid(1000);
-            let tod = match Timestamp::from_second(secs) {
-                Ok(t) => {
-                    let z = t.to_zoned(self.tz.clone());
-                    z.hour() as u32 * 3600 + z.minute() as u32 * 60 + z.second() as u32
-                }
-                Err(_) => secs.rem_euclid(86_400) as u32,
-            };
+            let tod = crate::time::time_of_day(ms, &self.tz);
             first_true(p, |v| match v {
                 Value::TimeOfDay(op, s) => op.holds(tod, *s),
                 _ => false,

@@ -22,7 +22,7 @@ pub mod interp;
 mod intervals;
 mod parse;
 mod symbols;
-pub mod timedate;
+pub use crate::time::getdate as timedate;
 mod values;
 pub mod vars;
 

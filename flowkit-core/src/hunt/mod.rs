@@ -18,6 +18,8 @@ pub mod ssh_bruteforce;
 mod suppress;
 
 #[cfg(test)]
+mod count_tests;
+#[cfg(test)]
 mod tests;
 
 pub use suppress::{Suppress, SuppressError};
@@ -424,11 +426,10 @@ pub fn human_ms(ms: i64) -> String {
     }
 }
 
-/// A UTC time for the facts of a finding (RFC 3339, milliseconds).
+/// A UTC time for the facts of a finding (RFC 3339, milliseconds); the reports rewrite these in
+/// the display zone ([`output`]).
 pub fn utc(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| format!("{t:.3}"))
-        .unwrap_or_else(|_| ms.to_string())
+    crate::time::iso(ms, &jiff::tz::TimeZone::UTC)
 }
 
 /// `addr:port` (IPv6 addresses in brackets).

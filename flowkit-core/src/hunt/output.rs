@@ -1,7 +1,9 @@
 //! Writing findings: text for an analyst, CSV (one row per evidence flow), JSON (one document).
 
-use super::{endpoint, utc, Finding};
+use super::{endpoint, Finding};
+use crate::counts::CountNote;
 use crate::record::FlowRecord;
+use crate::time;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -17,16 +19,57 @@ pub enum HuntFormat {
     Json,
 }
 
-/// A civil time in `tz`: `2010-11-09 14:20:53.999`.
+/// A time for reading in `tz` ([`time::text`]): `2010-11-09 14:20:53.999` in UTC, with the
+/// offset elsewhere.
 pub fn civil(ms: i64, tz: &TimeZone) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => format!(
-            "{}.{:03}",
-            t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S"),
-            ms.rem_euclid(1000)
-        ),
-        Err(_) => ms.to_string(),
+    time::text(ms, tz)
+}
+
+/// `s` with every time the detectors wrote in it (UTC RFC 3339, [`super::utc`]:
+/// `2010-11-09T14:20:53.999Z`) rewritten by `render` in the display zone, so a report shows
+/// one zone.
+fn rezone_text(s: &str, render: &dyn Fn(i64) -> String) -> String {
+    const SHAPE: &[u8; 24] = b"dddd-dd-ddTdd:dd:dd.dddZ";
+    let fits = |w: &[u8]| {
+        w.iter().zip(SHAPE).all(|(&c, &p)| match p {
+            b'd' => c.is_ascii_digit(),
+            _ => c == p,
+        })
+    };
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i + SHAPE.len() <= b.len() {
+        if fits(&b[i..i + SHAPE.len()]) {
+            if let Ok(t) = s[i..i + SHAPE.len()].parse::<jiff::Timestamp>() {
+                out.push_str(&s[copied..i]);
+                out.push_str(&render(t.as_millisecond()));
+                i += SHAPE.len();
+                copied = i;
+                continue;
+            }
+        }
+        i += 1;
     }
+    out.push_str(&s[copied..]);
+    out
+}
+
+/// A finding's facts and summary with their times in the display zone ([`rezone_text`]).
+fn rezoned(f: &Finding, render: &dyn Fn(i64) -> String) -> Finding {
+    fn walk(v: &mut serde_json::Value, render: &dyn Fn(i64) -> String) {
+        match v {
+            serde_json::Value::String(s) => *s = rezone_text(s, render),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| walk(v, render)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| walk(v, render)),
+            _ => {}
+        }
+    }
+    let mut out = f.clone();
+    out.summary = rezone_text(&f.summary, render);
+    out.facts.values_mut().for_each(|v| walk(v, render));
+    out
 }
 
 fn proto_name(p: u8) -> String {
@@ -77,12 +120,13 @@ fn write_flow_text(
     };
     writeln!(
         out,
-        "      {role:<12} {start}  {end:<12}  {:<22} -> {:<22} {:<5} {:>7} {:>10} {flags}",
+        "      {role:<12} {start}  {end:<w$}  {:<22} -> {:<22} {:<5} {:>7} {:>10} {flags}",
         endpoint(r.src_addr, r.src_port),
         endpoint(r.dst_addr, r.dst_port),
         proto_name(r.protocol),
         r.packets,
         r.octets,
+        w = start.len().saturating_sub(11),
     )
 }
 
@@ -195,6 +239,7 @@ pub fn write_text(
         n => writeln!(out, "{detector}: {n} findings, highest score first")?,
     }
     for f in findings {
+        let f = &rezoned(f, &|ms| time::text(ms, tz));
         writeln!(out)?;
         let who = match f.peer {
             Some(p) => format!("{}  peer {p}", f.subject),
@@ -228,8 +273,17 @@ pub fn write_text(
         writeln!(out, "    evidence ({} flows{more}):", f.evidence.len())?;
         writeln!(
             out,
-            "      {:<12} {:<23}  {:<12}  {:<22}    {:<22} {:<5} {:>7} {:>10} flags",
-            "role", "start", "end", "source", "destination", "proto", "packets", "octets"
+            "      {:<12} {:<w$}  {:<e$}  {:<22}    {:<22} {:<5} {:>7} {:>10} flags",
+            "role",
+            "start",
+            "end",
+            "source",
+            "destination",
+            "proto",
+            "packets",
+            "octets",
+            w = time::text(0, tz).len(),
+            e = time::text(0, tz).len().saturating_sub(11),
         )?;
         for e in &f.evidence {
             write_flow_text(out, e.role, &e.flow, tz)?;
@@ -248,8 +302,16 @@ pub fn csv_io(e: csv::Error) -> io::Error {
 }
 
 /// Writes findings as CSV: a header, then one row per evidence flow (a finding without
-/// evidence gets one row with empty flow columns).
-pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+/// evidence gets one row with empty flow columns). Times are ISO 8601 in `tz` ([`time::iso`]).
+/// Evidence flows show their exported counters (reverse ones and the sampling interval beside
+/// them); the `counts` column says how the findings' volumes were counted.
+pub fn write_csv(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    tz: &TimeZone,
+    counts: &CountNote,
+) -> io::Result<()> {
+    let utc = |ms| time::iso(ms, tz);
     let mut w = csv::Writer::from_writer(out);
     let to_io = csv_io;
     w.write_record([
@@ -273,9 +335,15 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
         "tcp_flags",
         "packets",
         "octets",
+        "rev_packets",
+        "rev_octets",
+        "sampling_interval",
+        "counts",
     ])
     .map_err(to_io)?;
+    let note = counts.csv_cell();
     for f in findings {
+        let f = &rezoned(f, &|ms| time::iso(ms, tz));
         let head = [
             f.rank.to_string(),
             f.detector.to_string(),
@@ -289,7 +357,8 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
         ];
         if f.evidence.is_empty() {
             let mut row: Vec<String> = head.to_vec();
-            row.extend(std::iter::repeat_n(String::new(), 11));
+            row.extend(std::iter::repeat_n(String::new(), 14));
+            row.push(note.clone());
             w.write_record(&row).map_err(to_io)?;
         }
         for e in &f.evidence {
@@ -307,6 +376,10 @@ pub fn write_csv(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
                 r.tcp_flags.to_string(),
                 r.packets.to_string(),
                 r.octets.to_string(),
+                r.rev_packets.to_string(),
+                r.rev_octets.to_string(),
+                r.sampling_interval.to_string(),
+                note.clone(),
             ]);
             w.write_record(&row).map_err(to_io)?;
         }
@@ -325,18 +398,31 @@ struct JsonFinding<'a> {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     detector: &'a str,
+    counts: serde_json::Value,
     findings: Vec<JsonFinding<'a>>,
 }
 
-/// Writes findings as one JSON document (`first`/`last` added as RFC 3339 UTC times).
-pub fn write_json(out: &mut dyn Write, detector: &str, findings: &[Finding]) -> io::Result<()> {
+/// Writes findings as one JSON document (`first`/`last` added, and the times among the facts,
+/// as ISO 8601 in `tz`, [`time::iso`]; how packets and octets were counted as `counts`).
+pub fn write_json(
+    out: &mut dyn Write,
+    detector: &str,
+    findings: &[Finding],
+    tz: &TimeZone,
+    counts: &CountNote,
+) -> io::Result<()> {
+    let rezoned: Vec<Finding> = findings
+        .iter()
+        .map(|f| rezoned(f, &|ms| time::iso(ms, tz)))
+        .collect();
     let report = JsonReport {
         detector,
-        findings: findings
+        counts: counts.json(),
+        findings: rezoned
             .iter()
             .map(|f| JsonFinding {
-                first: utc(f.first_ms),
-                last: utc(f.last_ms),
+                first: time::iso(f.first_ms, tz),
+                last: time::iso(f.last_ms, tz),
                 finding: f,
             })
             .collect(),
@@ -345,17 +431,37 @@ pub fn write_json(out: &mut dyn Write, detector: &str, findings: &[Finding]) -> 
     writeln!(out)
 }
 
-/// Writes findings in `format`.
+/// Writes findings in `format`, with a note on how packets and octets were counted (`counts`:
+/// scaled by sampling interval, biflows).
 pub fn write(
     out: &mut dyn Write,
     format: HuntFormat,
     detector: &str,
     findings: &[Finding],
     tz: &TimeZone,
+    counts: &CountNote,
 ) -> io::Result<()> {
     match format {
-        HuntFormat::Text => write_text(out, detector, findings, tz),
-        HuntFormat::Csv => write_csv(out, findings),
-        HuntFormat::Json => write_json(out, detector, findings),
+        HuntFormat::Text => {
+            write_text(out, detector, findings, tz)?;
+            write_counts_text(out, counts)
+        }
+        HuntFormat::Csv => write_csv(out, findings, tz, counts),
+        HuntFormat::Json => write_json(out, detector, findings, tz, counts),
     }
+}
+
+/// The `note:` lines after the findings: how volumes were counted, and that evidence rows
+/// show what the exporter sent.
+fn write_counts_text(out: &mut dyn Write, counts: &CountNote) -> io::Result<()> {
+    if counts.lines().is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    counts.write_text(out)?;
+    writeln!(
+        out,
+        "note: evidence flows show their exported forward packets and octets (--json has the \
+         reverse ones and the sampling interval)"
+    )
 }

@@ -15,6 +15,13 @@
 //!
 //! Horizontal: per source, protocol and destination port, the distinct destinations probed.
 //! Vertical: per source, destination and protocol, the distinct ports probed.
+//!
+//! A probe's size is its exported (forward) packet count, never scaled by a sampling interval:
+//! a sampled one-packet flow is not a ten-packet one. An RFC 5103 biflow probe carries the
+//! target's answer in its reverse counters (its reverse TCP flags are not kept): a UDP or ICMP
+//! probe with reverse packets was answered; a TCP probe with reverse packets whose own flags
+//! hold RST (the scanner reset the handshake the target began with SYN/ACK, as a SYN scan
+//! does) found an open port; one without RST was refused or ignored and is not an answer.
 
 use super::{
     addr_key, human_ms, key_addr, proto, tcp, AddrKey, Detector, EvidenceBin, FastMap, FastSet,
@@ -394,6 +401,7 @@ impl Detector for Scan {
             ColumnId::Protocol,
             ColumnId::TcpFlags,
             ColumnId::Packets,
+            ColumnId::RevPackets,
         ])
     }
 
@@ -460,13 +468,25 @@ impl Detector for Scan {
             let p = b.protocol[i];
             let (sp, dp) = (b.src_port[i], b.dst_port[i]);
             if self.is_probe(b, i) {
+                let answered =
+                    b.rev_packets[i] > 0 && (p != proto::TCP || b.tcp_flags[i] & tcp::RST != 0);
                 if let Some(h) = self.h_found.get_mut(&(src, p, dp)) {
                     count_port(&mut h.src_ports, sp);
-                    h.evidence.offer("probe", b, i);
+                    if answered {
+                        h.answered.insert(dst);
+                        h.evidence.pin("answer", b, i);
+                    } else {
+                        h.evidence.offer("probe", b, i);
+                    }
                 }
                 if let Some(v) = self.v_found.get_mut(&(src, dst, p)) {
                     count_port(&mut v.src_ports, sp);
-                    v.evidence.offer("probe", b, i);
+                    if answered {
+                        v.open.insert(dp);
+                        v.evidence.pin("answer", b, i);
+                    } else {
+                        v.evidence.offer("probe", b, i);
+                    }
                 }
                 continue;
             }

@@ -4,9 +4,15 @@
 //! A TCP flow to an SSH port is the client→server half of a connection; a flow from an SSH
 //! port is the server→client half. Both halves (and the pieces an exporter's active timeout cut
 //! a long connection into) add up under one key: server, client, server port, client port.
+//! An RFC 5103 biflow carries both halves in one record: its reverse counters go to the other
+//! half. Sampled flows count their packets and octets times the sampling interval unless
+//! `raw_counts` ([`crate::counts`]) for the data a connection moved; whether the client sent
+//! enough packets for a login attempt is judged on the exported packets (a sampled one-packet
+//! SYN is not a ten-packet attempt).
 
 use super::{addr_key, proto, AddrKey, ConfigError, FastMap, PortSet};
 use crate::block::{ColumnId, ColumnSet, FlowBlock};
+use crate::counts;
 
 /// What makes an SSH connection a login attempt or a real session.
 #[derive(Clone, Debug)]
@@ -19,10 +25,13 @@ pub struct SshConfig {
     pub session_min_octets: u64,
     /// ... and lasted at least this long (ms).
     pub session_min_duration_ms: i64,
-    /// Fewer client→server packets than this is a probe (a scan's SYN), not a login attempt.
+    /// Fewer client→server packets than this (as exported, never scaled by sampling) is a
+    /// probe (a scan's SYN), not a login attempt, unless the connection moved a session's data.
     pub attempt_min_packets: u64,
     /// A login attempt is over within this time (ms); longer small connections are neither.
     pub attempt_max_duration_ms: i64,
+    /// Packets and octets as exported, not multiplied by the sampling interval.
+    pub raw_counts: bool,
 }
 
 impl Default for SshConfig {
@@ -34,6 +43,7 @@ impl Default for SshConfig {
             session_min_duration_ms: 5_000,
             attempt_min_packets: 4,
             attempt_max_duration_ms: 60_000,
+            raw_counts: false,
         }
     }
 }
@@ -59,9 +69,8 @@ impl SshConfig {
             ColumnId::SrcPort,
             ColumnId::DstPort,
             ColumnId::Protocol,
-            ColumnId::Packets,
-            ColumnId::Octets,
         ])
+        .union(counts::columns())
     }
 
     /// The connection row `i` of `b` belongs to, and whether it is the client→server half;
@@ -103,15 +112,16 @@ impl SshConfig {
         if c.fwd_flows == 0 {
             return ConnClass::Other;
         }
-        if c.fwd_packets < self.attempt_min_packets {
-            return ConnClass::Probe;
-        }
         let duration = c.end_ms - c.start_ms;
+        // The data moved (scaled when sampled) makes a session first: a sampled session may
+        // have fewer exported client packets than an attempt needs.
         if c.packets() >= self.session_min_packets
             && c.octets() >= self.session_min_octets
             && duration >= self.session_min_duration_ms
         {
             ConnClass::Session
+        } else if c.fwd_exported_packets < self.attempt_min_packets {
+            ConnClass::Probe
         } else if duration <= self.attempt_max_duration_ms {
             ConnClass::Attempt
         } else {
@@ -140,8 +150,10 @@ pub struct Conn {
     pub start_ms: i64,
     /// Last packet seen (UTC ms).
     pub end_ms: i64,
-    /// Client→server packets.
+    /// Client→server packets (scaled by the sampling interval unless raw counts).
     pub fwd_packets: u64,
+    /// Client→server packets as exported, never scaled: what tells a probe from an attempt.
+    pub fwd_exported_packets: u64,
     /// Client→server octets.
     pub fwd_octets: u64,
     /// Server→client packets.
@@ -179,7 +191,7 @@ pub enum ConnClass {
     Other,
 }
 
-/// Every SSH connection of the flows observed (104 bytes of key and totals each).
+/// Every SSH connection of the flows observed (112 bytes of key and totals each).
 #[derive(Default)]
 pub struct SshTable {
     /// The connections.
@@ -201,15 +213,21 @@ impl SshTable {
             });
             c.start_ms = c.start_ms.min(s);
             c.end_ms = c.end_ms.max(e);
-            if fwd {
-                c.fwd_packets += b.packets[i];
-                c.fwd_octets += b.octets[i];
+            let (p, o, rp, ro) = counts::directions(b, i, cfg.raw_counts);
+            // A biflow's reverse counters are the other half of the connection.
+            let (fp, fo, bp, bo) = if fwd { (p, o, rp, ro) } else { (rp, ro, p, o) };
+            c.fwd_exported_packets += if fwd { b.packets[i] } else { b.rev_packets[i] };
+            let biflow = rp | ro != 0;
+            if fwd || biflow {
                 c.fwd_flows += 1;
-            } else {
-                c.rev_packets += b.packets[i];
-                c.rev_octets += b.octets[i];
+            }
+            if !fwd || biflow {
                 c.rev_flows += 1;
             }
+            c.fwd_packets += fp;
+            c.fwd_octets += fo;
+            c.rev_packets += bp;
+            c.rev_octets += bo;
         }
     }
 

@@ -27,7 +27,7 @@
 //! );
 //! ```
 
-pub mod clock;
+pub use crate::time::clock;
 pub mod csv;
 mod flowtools;
 mod json;

@@ -450,3 +450,66 @@ fn each_format_reads_only_the_columns_it_declares() {
         }
     }
 }
+
+/// CSV and JSON times across New York's 2010-11-07 fall back (06:00 UTC), every 10 minutes:
+/// jiff reads each back to the flow's own UTC milliseconds, every row carries its offset (EDT
+/// before, EST after), and the two 01:xx hours print differently. Europe/London in winter writes
+/// `+00:00`, never `Z`; only UTC writes `Z`.
+#[test]
+fn csv_and_json_times_survive_a_dst_change() {
+    let change = 1_289_109_600_000i64; // 2010-11-07T06:00:00Z
+    let recs: Vec<FlowRecord> = (-12..12)
+        .map(|i| {
+            let mut r = v6_records()[0].clone();
+            r.start_ms = change + i * 600_000 + 7;
+            r.end_ms = r.start_ms + 1_000;
+            r
+        })
+        .collect();
+    let blocks = [FlowBlockBuf::from_records(&recs)];
+    let cases = [
+        ("America/New_York", Some(("-04:00", "-05:00"))),
+        ("Europe/London", Some(("+00:00", "+00:00"))),
+        ("UTC", None),
+    ];
+    for (zone, offsets) in cases {
+        for format in ["csv", "json"] {
+            let mut o = opts(format);
+            o.tz = jiff::tz::TimeZone::get(zone).unwrap();
+            let text = print(o, &blocks);
+            let rows: Vec<(String, String)> = if format == "csv" {
+                let mut rdr = ::csv::Reader::from_reader(text.as_bytes());
+                rdr.records()
+                    .map(|r| {
+                        let r = r.unwrap();
+                        (r[0].to_string(), r[1].to_string())
+                    })
+                    .collect()
+            } else {
+                text.lines()
+                    .map(|l| {
+                        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                        let s = |k: &str| v[k].as_str().unwrap().to_string();
+                        (s("start"), s("end"))
+                    })
+                    .collect()
+            };
+            assert_eq!(rows.len(), recs.len(), "{zone} {format}");
+            let mut seen = std::collections::HashSet::new();
+            for ((start, end), r) in rows.iter().zip(&recs) {
+                let back = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+                assert_eq!(back(start), r.start_ms, "{zone} {format} {start}");
+                assert_eq!(back(end), r.end_ms, "{zone} {format} {end}");
+                match offsets {
+                    Some((before, after)) => {
+                        let want = if r.start_ms < change { before } else { after };
+                        assert!(start.ends_with(want), "{zone} {format} {start}");
+                        assert!(!start.ends_with('Z') && !end.ends_with('Z'));
+                    }
+                    None => assert!(start.ends_with('Z') && end.ends_with('Z')),
+                }
+                assert!(seen.insert(start.clone()), "{start} printed twice");
+            }
+        }
+    }
+}

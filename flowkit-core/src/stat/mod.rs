@@ -3,11 +3,17 @@
 //!
 //! Each report is an accumulator fed block by block; memory grows with the number of keys
 //! (addresses, ports, pairs or bins), not of flows.
+//!
+//! Packets and octets are counted as [`crate::counts`] says: both directions of a biflow (the
+//! reverse ones under the record's own key, as nfdump's `-s srcip` does), times the sampling
+//! interval unless the report was made with `raw_counts(true)`; each report's `counts` note
+//! says what was done.
 
 pub mod output;
 pub mod svg;
 
 use crate::block::{ColumnId, ColumnSet, FlowBlock};
+use crate::counts::{self, CountNote};
 use crate::hunt::{addr_key, key_addr, AddrKey, FastMap};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -77,6 +83,11 @@ impl std::fmt::Display for Metric {
 
 const TOTAL_COLUMNS: [ColumnId; 3] = [ColumnId::StartMs, ColumnId::Packets, ColumnId::Octets];
 
+/// The columns every report reads: start time, and what [`counts::volume`] needs.
+fn total_columns() -> ColumnSet {
+    ColumnSet::of(&TOTAL_COLUMNS).union(counts::columns())
+}
+
 /// Totals, time range and a breakdown by protocol.
 #[derive(Clone, Debug)]
 pub struct Summary {
@@ -86,6 +97,8 @@ pub struct Summary {
     pub first_ms: Option<i64>,
     /// Latest flow end (UTC ms).
     pub last_ms: Option<i64>,
+    /// How packets and octets were counted (scaled by sampling, biflows).
+    pub counts: CountNote,
     by_protocol: Box<[Totals; 256]>,
 }
 
@@ -95,26 +108,33 @@ impl Default for Summary {
             totals: Totals::default(),
             first_ms: None,
             last_ms: None,
+            counts: CountNote::default(),
             by_protocol: Box::new([Totals::default(); 256]),
         }
     }
 }
 
 impl Summary {
+    /// Counts packets and octets as exported (`raw`) instead of scaled by sampling interval.
+    pub fn raw_counts(mut self, raw: bool) -> Self {
+        self.counts.raw = raw;
+        self
+    }
+
     /// The columns [`Summary::observe`] reads.
     pub fn columns() -> ColumnSet {
-        ColumnSet::of(&TOTAL_COLUMNS)
+        total_columns()
             .with(ColumnId::EndMs)
             .with(ColumnId::Protocol)
     }
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        for i in 0..b.len {
-            let (p, o) = (b.packets[i], b.octets[i]);
-            self.totals.add(p, o);
-            self.by_protocol[b.protocol[i] as usize].add(p, o);
-        }
+        let (totals, by_protocol) = (&mut self.totals, &mut self.by_protocol);
+        self.counts.each_volume(b, |i, p, o| {
+            totals.add(p, o);
+            by_protocol[b.protocol[i] as usize].add(p, o);
+        });
         if let Some((lo, hi)) = b.time_range() {
             self.first_ms = Some(self.first_ms.map_or(lo, |f| f.min(lo)));
             self.last_ms = Some(self.last_ms.map_or(hi, |l| l.max(hi)));
@@ -221,6 +241,8 @@ pub struct TopN {
     map: FastMap<KeyValue, Totals>,
     /// Everything counted (flows without ports are left out of port keys).
     pub counted: Totals,
+    /// How packets and octets were counted (scaled by sampling, biflows).
+    pub counts: CountNote,
 }
 
 impl TopN {
@@ -230,7 +252,14 @@ impl TopN {
             key,
             map: FastMap::default(),
             counted: Totals::default(),
+            counts: CountNote::default(),
         }
+    }
+
+    /// Counts packets and octets as exported (`raw`) instead of scaled by sampling interval.
+    pub fn raw_counts(mut self, raw: bool) -> Self {
+        self.counts.raw = raw;
+        self
     }
 
     /// The key.
@@ -240,7 +269,7 @@ impl TopN {
 
     /// The columns [`TopN::observe`] reads.
     pub fn columns(&self) -> ColumnSet {
-        let set = ColumnSet::of(&TOTAL_COLUMNS);
+        let set = total_columns();
         match self.key {
             TopKey::SrcAddr => set.with(ColumnId::SrcAddr),
             TopKey::DstAddr => set.with(ColumnId::DstAddr),
@@ -253,20 +282,20 @@ impl TopN {
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        for i in 0..b.len {
-            let k = match self.key {
+        let (key, map, counted) = (self.key, &mut self.map, &mut self.counted);
+        self.counts.each_volume(b, |i, p, o| {
+            let k = match key {
                 TopKey::SrcAddr => KeyValue::Addr(addr_key(&b.src_addr, i)),
                 TopKey::DstAddr => KeyValue::Addr(addr_key(&b.dst_addr, i)),
                 TopKey::SrcPort if has_ports(b.protocol[i]) => KeyValue::Port(b.src_port[i]),
                 TopKey::DstPort if has_ports(b.protocol[i]) => KeyValue::Port(b.dst_port[i]),
-                TopKey::SrcPort | TopKey::DstPort => continue,
+                TopKey::SrcPort | TopKey::DstPort => return,
                 TopKey::Protocol => KeyValue::Protocol(b.protocol[i]),
                 TopKey::Pair => KeyValue::Pair(addr_key(&b.src_addr, i), addr_key(&b.dst_addr, i)),
             };
-            let (p, o) = (b.packets[i], b.octets[i]);
-            self.map.entry(k).or_default().add(p, o);
-            self.counted.add(p, o);
-        }
+            map.entry(k).or_default().add(p, o);
+            counted.add(p, o);
+        });
     }
 
     /// Distinct values seen.
@@ -300,6 +329,8 @@ pub const MAX_FILLED_BINS: i64 = 1_000_000;
 pub struct TimeBins {
     width_ms: i64,
     bins: BTreeMap<i64, Totals>,
+    /// How packets and octets were counted (scaled by sampling, biflows).
+    pub counts: CountNote,
 }
 
 impl TimeBins {
@@ -308,7 +339,14 @@ impl TimeBins {
         TimeBins {
             width_ms: width_ms.max(1),
             bins: BTreeMap::new(),
+            counts: CountNote::default(),
         }
+    }
+
+    /// Counts packets and octets as exported (`raw`) instead of scaled by sampling interval.
+    pub fn raw_counts(mut self, raw: bool) -> Self {
+        self.counts.raw = raw;
+        self
     }
 
     /// The bin width (ms).
@@ -318,18 +356,16 @@ impl TimeBins {
 
     /// The columns [`TimeBins::observe`] reads.
     pub fn columns() -> ColumnSet {
-        ColumnSet::of(&TOTAL_COLUMNS)
+        total_columns()
     }
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        for i in 0..b.len {
-            let bin = b.start_ms[i].div_euclid(self.width_ms) * self.width_ms;
-            self.bins
-                .entry(bin)
-                .or_default()
-                .add(b.packets[i], b.octets[i]);
-        }
+        let (width, bins) = (self.width_ms, &mut self.bins);
+        self.counts.each_volume(b, |i, p, o| {
+            let bin = b.start_ms[i].div_euclid(width) * width;
+            bins.entry(bin).or_default().add(p, o);
+        });
     }
 
     /// Every bin from the first to the last with flows, empty ones included (a gap in

@@ -1,8 +1,7 @@
 //! Writing flow-stat's reports as text tables, CSV or JSON.
 
 use super::{KeyValue, Metric, Summary, TimeBins, TopN, Totals};
-use crate::hunt::output::civil;
-use crate::hunt::utc;
+use crate::time::{iso, text as civil};
 use jiff::tz::TimeZone;
 use serde_json::json;
 use std::io::{self, Write};
@@ -74,11 +73,12 @@ pub fn write_summary(
                     pct(x.octets, t.octets)
                 )?;
             }
-            Ok(())
+            s.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["protocol", "name", "flows", "packets", "octets"])
+            let note = s.counts.csv_cell();
+            w.write_record(["protocol", "name", "flows", "packets", "octets", "counts"])
                 .map_err(csv_err)?;
             for (p, x) in s.protocols() {
                 w.write_record([
@@ -87,6 +87,7 @@ pub fn write_summary(
                     x.flows.to_string(),
                     x.packets.to_string(),
                     x.octets.to_string(),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -96,6 +97,7 @@ pub fn write_summary(
                 t.flows.to_string(),
                 t.packets.to_string(),
                 t.octets.to_string(),
+                note,
             ])
             .map_err(csv_err)?;
             w.flush()
@@ -115,10 +117,11 @@ pub fn write_summary(
                     "flows": t.flows,
                     "packets": t.packets,
                     "octets": t.octets,
-                    "first_start": s.first_ms.map(utc),
-                    "last_end": s.last_ms.map(utc),
+                    "first_start": s.first_ms.map(|t| iso(t, tz)),
+                    "last_end": s.last_ms.map(|t| iso(t, tz)),
                     "first_start_ms": s.first_ms,
                     "last_end_ms": s.last_ms,
+                    "counts": s.counts.json(),
                     "protocols": protos,
                 }),
             )
@@ -177,7 +180,7 @@ pub fn write_top(
                     share(t)
                 )?;
             }
-            Ok(())
+            top.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
@@ -188,8 +191,10 @@ pub fn write_top(
                 "packets".into(),
                 "octets".into(),
                 format!("share_{metric}"),
+                "counts".into(),
             ])
             .map_err(csv_err)?;
+            let note = top.counts.csv_cell();
             for (i, (k, t)) in rows.iter().enumerate() {
                 w.write_record([
                     (i + 1).to_string(),
@@ -198,6 +203,7 @@ pub fn write_top(
                     t.packets.to_string(),
                     t.octets.to_string(),
                     format!("{:.4}", share(t)),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -219,6 +225,7 @@ pub fn write_top(
                     "by": metric,
                     "distinct": top.distinct(),
                     "counted": all,
+                    "counts": top.counts.json(),
                     "top": list,
                 }),
             )
@@ -238,8 +245,12 @@ pub fn write_bins(
         StatFormat::Text => {
             writeln!(
                 out,
-                "{:<23}  {:>12} {:>14} {:>16}",
-                "bin start", "flows", "packets", "octets"
+                "{:<w$}  {:>12} {:>14} {:>16}",
+                "bin start",
+                "flows",
+                "packets",
+                "octets",
+                w = civil(0, tz).len(),
             )?;
             for (t, x) in &series {
                 writeln!(
@@ -251,19 +262,21 @@ pub fn write_bins(
                     x.octets
                 )?;
             }
-            Ok(())
+            bins.counts.write_text(out)
         }
         StatFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["start", "start_ms", "flows", "packets", "octets"])
+            w.write_record(["start", "start_ms", "flows", "packets", "octets", "counts"])
                 .map_err(csv_err)?;
+            let note = bins.counts.csv_cell();
             for (t, x) in &series {
                 w.write_record([
-                    utc(*t),
+                    iso(*t, tz),
                     t.to_string(),
                     x.flows.to_string(),
                     x.packets.to_string(),
                     x.octets.to_string(),
+                    note.clone(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -273,11 +286,14 @@ pub fn write_bins(
             let list: Vec<serde_json::Value> = series
                 .iter()
                 .map(|(t, x)| {
-                    json!({"start": utc(*t), "start_ms": t, "flows": x.flows,
+                    json!({"start": iso(*t, tz), "start_ms": t, "flows": x.flows,
                            "packets": x.packets, "octets": x.octets})
                 })
                 .collect();
-            json_out(out, &json!({"bin_ms": bins.width_ms(), "bins": list}))
+            json_out(
+                out,
+                &json!({"bin_ms": bins.width_ms(), "counts": bins.counts.json(), "bins": list}),
+            )
         }
     }
 }

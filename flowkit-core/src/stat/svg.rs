@@ -97,17 +97,7 @@ const TIME_STEPS: [i64; 15] = [
 ];
 
 fn time_label(ms: i64, span: i64, tz: &TimeZone) -> String {
-    let Ok(t) = jiff::Timestamp::from_millisecond(ms) else {
-        return ms.to_string();
-    };
-    let z = t.to_zoned(tz.clone());
-    if span > 2 * 86_400_000 {
-        z.strftime("%m-%d %H:%M").to_string()
-    } else if span < 5 * 60_000 {
-        z.strftime("%H:%M:%S").to_string()
-    } else {
-        z.strftime("%H:%M").to_string()
-    }
+    crate::time::short(ms, tz, span > 2 * 86_400_000, span < 5 * 60_000)
 }
 
 /// A time series: one value per bin of `bin_ms`, starting at each point's time (UTC ms).

@@ -1,7 +1,8 @@
 //! Civil times for printing, fast: the zone's offset is looked up once per stretch between two
 //! of its transitions and the calendar date once per day, so a flow costs a few integer divisions.
 //!
-//! The zone rules (tzdb, POSIX TZ strings) are jiff's; only the caching is ours.
+//! The zone rules (tzdb, POSIX TZ strings) are jiff's; only the caching is ours. This is the
+//! formatter behind every civil time flowkit prints ([`super::iso`] and [`super::text`] too).
 
 use jiff::{tz::TimeZone, Timestamp};
 
@@ -24,12 +25,15 @@ pub struct Civil {
     pub millis: u16,
     /// Offset from UTC in seconds.
     pub offset_secs: i32,
+    /// The zone is UTC itself ([`super::is_utc`]): written `Z`, not `+00:00`.
+    pub zulu: bool,
 }
 
 /// Converts UTC milliseconds to civil times in one zone, caching offsets and dates.
 #[derive(Clone, Debug)]
 pub struct Clock {
     tz: TimeZone,
+    zulu: bool,
     /// UTC seconds `[lo, hi)` over which `offset` holds.
     lo: i64,
     hi: i64,
@@ -43,6 +47,7 @@ impl Clock {
     /// A clock printing in `tz`.
     pub fn new(tz: TimeZone) -> Clock {
         Clock {
+            zulu: super::is_utc(&tz),
             tz,
             lo: 0,
             hi: 0,
@@ -118,6 +123,7 @@ impl Clock {
             second: (sod % 60) as u8,
             millis,
             offset_secs: offset,
+            zulu: self.zulu,
         }
     }
 }
@@ -153,8 +159,9 @@ pub fn push_mmdd(out: &mut Vec<u8>, c: &Civil) {
     ]);
 }
 
-/// Appends RFC 3339 with milliseconds and the offset (`Z` for UTC):
-/// `2010-11-09T14:20:01.250Z`, `2010-11-09T09:20:01.250-05:00`.
+/// Appends RFC 3339 with milliseconds and the offset (`Z` only when the zone is UTC itself):
+/// `2010-11-09T14:20:01.250Z`, `2010-11-09T09:20:01.250-05:00`, `2010-11-09T14:20:01.250+00:00`
+/// (Europe/London in winter).
 #[inline]
 pub fn push_rfc3339(out: &mut Vec<u8>, c: &Civil) {
     let y = c.year;
@@ -189,7 +196,7 @@ pub fn push_rfc3339(out: &mut Vec<u8>, c: &Civil) {
         b'-', m[0], m[1], b'-', d[0], d[1], b'T', h[0], h[1], b':', mi[0], mi[1], b':', s[0], s[1],
         b'.', ms[0], ms[1], ms[2],
     ]);
-    if c.offset_secs == 0 {
+    if c.zulu {
         out.push(b'Z');
     } else {
         let o = c.offset_secs.unsigned_abs();
@@ -217,6 +224,7 @@ mod tests {
             second: z.second() as u8,
             millis: z.millisecond() as u16,
             offset_secs: z.offset().seconds(),
+            zulu: crate::time::is_utc(tz),
         }
     }
 

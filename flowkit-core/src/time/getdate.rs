@@ -1,4 +1,4 @@
-//! Dates of `time-date` primitives.
+//! Dates of the filter language's `time-date` primitives (flow-tools' getdate forms).
 //!
 //! flow-tools hands the rest of the line to getdate.y, which reads almost any English text,
 //! including relative forms (`yesterday`, `2 hours ago`) whose meaning changes with the day the
@@ -30,11 +30,12 @@ impl DateSpec {
     pub fn unix_seconds(&self, tz: &TimeZone) -> i64 {
         match self {
             DateSpec::Instant(s) => *s,
-            DateSpec::Civil(dt) => dt
-                .to_zoned(tz.clone())
-                .map(|z| z.timestamp().as_second())
+            // As flow-tools' mktime: a fold's first instant, a gap read with the offset before it.
+            DateSpec::Civil(dt) => super::resolve_local(*dt, tz)
+                .and_then(|l| l.compatible(*dt))
+                .map(|t| t.as_second())
                 // Only out-of-range civil times fail; they were checked when parsed.
-                .unwrap_or_else(|_| {
+                .unwrap_or_else(|| {
                     dt.to_zoned(TimeZone::UTC)
                         .map_or(0, |z| z.timestamp().as_second())
                 }),

@@ -1,89 +1,45 @@
-//! Parsing the times and durations users type on command lines (`-t`, `-T`, `--rotate`).
+//! The zone civil times are read and printed in, worked out once per process.
+//!
+//! `TZ` is read as the C library reads it: unset means `/etc/localtime` (UTC without one), empty
+//! means UTC, `NAME` or `:NAME` a zone of the tz database (`Europe/Paris`, `EST5EDT`), otherwise a
+//! POSIX rule (`UTC0`, `<-03>3`, `EST5EDT,M3.2.0,M11.1.0`) or a path to a zone file. A `TZ` that
+//! is none of these (`Mars/Base`) is an error naming it: printing such times in UTC, as the C
+//! library does, would be silently wrong by the zone's offset.
 
-use jiff::{civil::DateTime, tz::TimeZone, Timestamp};
+use super::TimeError;
+use jiff::tz::TimeZone;
+use std::sync::OnceLock;
 
-/// A time or duration argument that could not be understood.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read {what} {text:?}: {hint}")]
-pub struct TimeArgError {
-    what: &'static str,
-    text: String,
-    hint: &'static str,
-}
-
-const TIME_HINT: &str = "use YYYY-MM-DD[ HH:MM[:SS[.mmm]]] (local time unless --utc), \
-YYYY/MM/DD.HH:MM:SS, an RFC 3339 time with offset, or @UNIXSECONDS";
-
-/// Parses an absolute time to UTC milliseconds. Civil times are taken in `tz`.
-pub fn parse_time(text: &str, tz: &TimeZone) -> Result<i64, TimeArgError> {
-    let err = || TimeArgError {
-        what: "time",
-        text: text.to_string(),
-        hint: TIME_HINT,
-    };
-    let s = text.trim();
-    if let Some(secs) = s.strip_prefix('@') {
-        let v: f64 = secs.parse().map_err(|_| err())?;
-        return Ok((v * 1000.0).round() as i64);
-    }
-    if let Ok(ts) = s.parse::<Timestamp>() {
-        return Ok(ts.as_millisecond());
-    }
-    let normalized: String = {
-        // Accept nfdump's 2010/11/09.14:00:00 and ISO's T separator.
-        let mut t = s.replace('/', "-");
-        if let Some(i) = t.find(['.', 'T']) {
-            if t[..i].matches('-').count() == 2 && t[i + 1..].contains(':') {
-                t.replace_range(i..i + 1, " ");
-            }
-        }
-        t
-    };
-    let dt = if normalized.contains(' ') || normalized.contains(':') {
-        let with_secs = if normalized.matches(':').count() == 1 {
-            format!("{normalized}:00")
-        } else {
-            normalized
-        };
-        with_secs.parse::<DateTime>().map_err(|_| err())?
-    } else {
-        format!("{normalized}T00:00:00")
-            .parse::<DateTime>()
-            .map_err(|_| err())?
-    };
-    let zoned = dt.to_zoned(tz.clone()).map_err(|_| err())?;
-    Ok(zoned.timestamp().as_millisecond())
-}
-
-/// Parses a duration such as `300`, `90s`, `5m`, `1h`, `1d` to seconds.
-pub fn parse_duration_secs(text: &str) -> Result<u64, TimeArgError> {
-    let err = || TimeArgError {
-        what: "duration",
-        text: text.to_string(),
-        hint: "use a number of seconds, or a number followed by s, m, h or d",
-    };
-    let s = text.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: u64 = num.parse().map_err(|_| err())?;
-    let mult = match unit {
-        "s" | "sec" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => return Err(err()),
-    };
-    n.checked_mul(mult).filter(|&v| v > 0).ok_or_else(err)
-}
-
-/// The zone civil times are read and printed in: UTC when `utc`, else the process's (TZ).
-pub fn zone(utc: bool) -> TimeZone {
+/// The zone civil times are read and printed in: UTC when `utc`, else the process's (`TZ`).
+///
+/// The process's zone is worked out on the first call and kept; an unknown `TZ` is an error
+/// (with `utc`, `TZ` is not consulted).
+pub fn zone(utc: bool) -> Result<TimeZone, TimeError> {
     if utc {
-        TimeZone::UTC
-    } else {
-        named_system_zone().unwrap_or_else(TimeZone::system)
+        return Ok(TimeZone::UTC);
+    }
+    static SYSTEM: OnceLock<Result<TimeZone, TimeError>> = OnceLock::new();
+    SYSTEM.get_or_init(system_zone).clone()
+}
+
+/// The process's zone, read afresh (see [`zone`], which keeps it).
+fn system_zone() -> Result<TimeZone, TimeError> {
+    if let Some(tz) = named_system_zone() {
+        return Ok(tz);
+    }
+    match TimeZone::try_system() {
+        Ok(tz) => Ok(tz),
+        Err(_) => match std::env::var_os("TZ") {
+            Some(v) => Err(TimeError::UnknownZone {
+                tz: v.to_string_lossy().into_owned(),
+                why: format!(
+                    "no such zone in the tz database ({}), no POSIX rule, no zone file",
+                    std::env::var("TZDIR").unwrap_or_else(|_| ZONEINFO.into())
+                ),
+            }),
+            // No TZ and no readable /etc/localtime: UTC, as the C library takes it.
+            None => Ok(TimeZone::UTC),
+        },
     }
 }
 
@@ -146,8 +102,7 @@ fn system_zone_name<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const T: i64 = 1_289_311_200_000; // 2010-11-09 14:00:00 UTC
+    use jiff::Timestamp;
 
     #[test]
     fn zone_names_are_read_only_where_jiff_would_read_that_file() {
@@ -195,44 +150,12 @@ mod tests {
     /// finds: same name, same offsets across decades and DST changes.
     #[test]
     fn the_system_zone_is_the_one_jiff_finds() {
-        let ours = zone(false);
+        let ours = zone(false).unwrap();
         let jiffs = TimeZone::system();
         assert_eq!(ours.iana_name(), jiffs.iana_name());
         for secs in (0..2_000_000_000i64).step_by(86_400 * 7 + 3_600) {
             let t = Timestamp::from_second(secs).unwrap();
             assert_eq!(ours.to_offset(t), jiffs.to_offset(t), "at {t}");
         }
-    }
-
-    #[test]
-    fn civil_times_in_the_given_zone() {
-        let utc = TimeZone::UTC;
-        assert_eq!(parse_time("2010-11-09 14:00", &utc).unwrap(), T);
-        assert_eq!(parse_time("2010-11-09 14:00:00", &utc).unwrap(), T);
-        assert_eq!(parse_time("2010/11/09.14:00:00", &utc).unwrap(), T);
-        assert_eq!(
-            parse_time("2010-11-09T14:00:00.500", &utc).unwrap(),
-            T + 500
-        );
-        assert_eq!(parse_time("2010-11-09", &utc).unwrap(), T - 14 * 3_600_000);
-        let brt = TimeZone::fixed(jiff::tz::offset(-3));
-        assert_eq!(parse_time("2010-11-09 11:00", &brt).unwrap(), T);
-    }
-
-    #[test]
-    fn absolute_forms() {
-        let utc = TimeZone::UTC;
-        assert_eq!(parse_time("2010-11-09T16:00:00+02:00", &utc).unwrap(), T);
-        assert_eq!(parse_time("@1289311200", &utc).unwrap(), T);
-        assert!(parse_time("yesterday-ish", &utc).is_err());
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration_secs("300").unwrap(), 300);
-        assert_eq!(parse_duration_secs("5m").unwrap(), 300);
-        assert_eq!(parse_duration_secs("1h").unwrap(), 3600);
-        assert!(parse_duration_secs("0").is_err());
-        assert!(parse_duration_secs("5 weeks").is_err());
     }
 }
