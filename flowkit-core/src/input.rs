@@ -592,9 +592,9 @@ impl<'w> Scanner<'w> {
         }
         match sniff(&prefix[..got]) {
             InputFormat::Flowkit => match ArchiveFile::open(path, self.opts.no_mmap) {
-                // A stream saved from a pipe between flowkit tools (a spool of stdin): read
-                // sequentially, following its block references.
-                Ok(f) if f.holds_references() => {
+                // A stream saved from a pipe between flowkit tools (a spool of stdin), or an
+                // archive with a flow-tools stream after it: read sequentially, as a stream.
+                Ok(f) if f.read_as_stream() => {
                     drop(f);
                     self.run_group(group, on_batch)?;
                     let file = std::fs::File::open(path).map_err(ScanError::Output)?;
@@ -961,32 +961,43 @@ impl<'w> Scanner<'w> {
             return Ok(());
         }
         let (mut prefix, mut base) = (prefix[..got].to_vec(), 0u64);
-        // Members written one after another are read in turn (see `archive::members`).
-        while sniff(&prefix) == InputFormat::Flowkit {
-            let mut stream = match StreamReader::new_at(name, &prefix, r, base) {
-                Ok(s) => s,
-                Err(e) => {
-                    self.report_stream_error(&e);
+        let mut r: Box<dyn Read + '_> = Box::new(r);
+        // Streams and archives written one after another are read in turn (see
+        // `archive::members`), flowkit or flow-tools.
+        loop {
+            let next = match sniff(&prefix) {
+                InputFormat::Flowkit => {
+                    let mut stream = match StreamReader::new_at(name, &prefix, r, base) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            self.report_stream_error(&e);
+                            return Ok(());
+                        }
+                    };
+                    self.run_stream(&mut stream, on_batch)?;
+                    stream.into_next()
+                }
+                InputFormat::FlowTools => self
+                    .run_flow_tools(name, &prefix, r, base, on_batch)?
+                    .map(|(p, at, rest)| (p, at, Box::new(rest) as Box<dyn Read + '_>)),
+                InputFormat::Unknown if base > 0 => {
+                    let e = crate::archive::members::unexpected(name, base, &prefix);
+                    self.report(&e.to_string());
+                    return Ok(());
+                }
+                InputFormat::Unknown => {
+                    let hint = if name == "(stdin)" {
+                        " (pipe flows from flow-cat, flow-import or flow-nfilter, or name archive files)"
+                    } else {
+                        ""
+                    };
+                    self.report(&format!("{name}: not a flowkit or flow-tools stream{hint}"));
                     return Ok(());
                 }
             };
-            self.run_stream(&mut stream, on_batch)?;
-            match stream.into_next() {
+            match next {
                 Some((p, at, rest)) => (prefix, base, r) = (p, at, rest),
                 None => return Ok(()),
-            }
-        }
-        match sniff(&prefix) {
-            InputFormat::Flowkit => Ok(()),
-            InputFormat::FlowTools => self.run_flow_tools(name, &prefix, r, on_batch),
-            InputFormat::Unknown => {
-                let hint = if name == "(stdin)" {
-                    " (pipe flows from flow-cat, flow-import or flow-nfilter, or name archive files)"
-                } else {
-                    ""
-                };
-                self.report(&format!("{name}: not a flowkit or flow-tools stream{hint}"));
-                Ok(())
             }
         }
     }
@@ -1270,18 +1281,26 @@ impl<'w> Scanner<'w> {
 
     /// Reads a flow-tools file or stream, a batch of blocks at a time; a damaged one is reported
     /// after the flows before the damage have been handed on.
-    fn run_flow_tools(
+    /// When its records end cleanly and more data follows, returns that data's first bytes, its
+    /// offset and the reader (see [`FlowToolsReader::into_next`]). `base`: where the stream
+    /// starts in the data, for messages about a stream that follows another.
+    fn run_flow_tools<R: Read>(
         &mut self,
         name: &str,
         prefix: &[u8],
-        r: impl Read,
+        r: R,
+        base: u64,
         on_batch: &mut PartialBatchFn<'_>,
-    ) -> Result<(), ScanError> {
+    ) -> Result<Option<(Vec<u8>, u64, io::BufReader<R>)>, ScanError> {
+        let within = |e: &ArchiveError| match base {
+            0 => e.to_string(),
+            _ => format!("{e} (of the flow-tools stream starting at byte {base})"),
+        };
         let mut reader = match FlowToolsReader::new(name, prefix, r) {
             Ok(reader) => reader,
             Err(e) => {
-                self.report(&e.to_string());
-                return Ok(());
+                self.report(&within(&e));
+                return Ok(None);
             }
         };
         self.stats.files += 1;
@@ -1312,11 +1331,11 @@ impl<'w> Scanner<'w> {
                 on_batch,
             )?;
             if let Some(e) = failure {
-                self.report(&format!("{e} (flows before it were read)"));
-                return Ok(());
+                self.report(&format!("{} (flows before it were read)", within(&e)));
+                return Ok(None);
             }
             if filled < n {
-                return Ok(());
+                return Ok(reader.into_next());
             }
         }
     }

@@ -100,7 +100,7 @@ mod tests {
         let spool = d.path().join("spool");
         for (copies, want) in [(1, 5), (2, 10)] {
             std::fs::write(&spool, refs.repeat(copies)).unwrap();
-            assert!(ArchiveFile::open(&spool, false).unwrap().holds_references());
+            assert!(ArchiveFile::open(&spool, false).unwrap().read_as_stream());
             let mut warnings = Vec::new();
             let mut starts = Vec::new();
             let mut s = Scanner::new(ScanOptions::default(), |m| warnings.push(m.to_string()));
@@ -115,6 +115,36 @@ mod tests {
             assert!(warnings.is_empty(), "{warnings:?}");
             assert_eq!(starts.len(), want);
             assert_eq!(starts[..5], [10, 20, 30, 40, 50]);
+        }
+    }
+
+    /// Bytes after a flow-tools stream that start no stream are reported at their offset (they
+    /// used to be ignored: `cat ft.file a.fk` read the flow-tools flows only), compressed or not;
+    /// flows of the stream before them are all read.
+    #[test]
+    fn bytes_after_a_flow_tools_stream_are_reported() {
+        for rel in [
+            "2010-11-09/ft-v05.2010-11-09.000000+0000",
+            "flow-tools/variants/v5raw/ft-v05.2026-11-22.165925+0000",
+        ] {
+            let ft = std::fs::read(crate::testdata::path(rel)).unwrap();
+            let data = [ft.clone(), b"junk".to_vec()].concat();
+            let mut warnings = Vec::new();
+            let mut flows = 0;
+            let mut s = Scanner::new(ScanOptions::default(), |m| warnings.push(m.to_string()));
+            s.run_reader("(stdin)", &data[..], &mut |batch| {
+                flows += batch.blocks.iter().map(|b| b.len).sum::<usize>();
+                Ok(())
+            })
+            .unwrap();
+            drop(s);
+            assert_eq!(flows, 3498, "{rel}");
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            let want = format!(
+                "(stdin): corrupt at byte {}: after the end of a stream",
+                ft.len()
+            );
+            assert!(warnings[0].starts_with(&want), "{rel}: {warnings:?}");
         }
     }
 }

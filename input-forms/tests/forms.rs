@@ -93,6 +93,11 @@ const FORMS: &[(Data, &str, &str)] = &[
         "",
     ),
     (Data::Twice, "cat twice.fk |", ""),
+    (Data::Twice, "cat $FT day.fk |", ""),
+    (Data::Twice, "cat day.fk $FT |", ""),
+    (Data::Twice, "cat $FT $FT |", ""),
+    (Data::Twice, "", "mixed"),
+    (Data::Twice, "", "--no-mmap mixed2"),
 ];
 
 /// A filter file whose definitions pass every flow of the sample day (all of them TCP, UDP or
@@ -145,7 +150,7 @@ fn work() -> &'static Path {
         let d = tempfile::tempdir().unwrap();
         let setup = "flow-cat $FTDIR/ft* -o day.fk && mkdir dir && cp day.fk dir/ \
             && flow-nfilter -F tcp day.fk -o tcp.fk && flow-cat day.fk day.fk -o twice.fk \
-            && cat day.fk day.fk > catted.fk";
+            && cat day.fk day.fk > catted.fk && cat $FT day.fk > mixed && cat day.fk $FT > mixed2";
         std::fs::write(d.path().join("all.cfg"), ALL_CFG).unwrap();
         let o = sh(d.path(), setup);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -7,7 +7,7 @@
 //! marker is reported (it used to be ignored, so a reader silently stopped at the first member).
 
 use super::format::{
-    le_u32, BLOCK_HEADER_LEN, FILE_MAGIC, INDEX_ENTRY_LEN, INDEX_MAGIC, TRAILER_LEN, TRAILER_MAGIC,
+    le_u32, BLOCK_HEADER_LEN, INDEX_ENTRY_LEN, INDEX_MAGIC, TRAILER_LEN, TRAILER_MAGIC,
 };
 use super::reader::read_full;
 use super::ArchiveError;
@@ -20,6 +20,9 @@ pub(crate) enum AfterEnd {
     Done,
     /// Another member's header starts at this offset.
     Next(usize),
+    /// A stream of another format (flow-tools) starts at this offset: the file is read as a
+    /// stream (see [`crate::archive::ArchiveFile::read_as_stream`]).
+    Other(usize),
 }
 
 /// Looks past the end marker starting at `end_off` in `b`: skips the member's index and trailer
@@ -56,19 +59,21 @@ pub(crate) fn after_end_in_bytes(
         return Ok(AfterEnd::Done);
     }
     let rest = &b[p..];
-    let cut = rest.len().min(FILE_MAGIC.len());
-    if rest[..cut] == FILE_MAGIC[..cut] {
-        return Ok(AfterEnd::Next(p));
+    match crate::input::sniff(&rest[..rest.len().min(8)]) {
+        crate::input::InputFormat::Flowkit => Ok(AfterEnd::Next(p)),
+        crate::input::InputFormat::FlowTools => Ok(AfterEnd::Other(p)),
+        crate::input::InputFormat::Unknown => Err(unexpected(name, p as u64, rest)),
     }
-    Err(unexpected(name, p as u64, rest))
 }
 
-fn unexpected(name: &str, at: u64, rest: &[u8]) -> ArchiveError {
+/// Bytes after the end of a stream that start no stream either.
+pub(crate) fn unexpected(name: &str, at: u64, rest: &[u8]) -> ArchiveError {
     ArchiveError::corrupt(
         name,
         at,
         format!(
-            "after the end of an archive: expected another archive or the end, found bytes {:02x?}",
+            "after the end of a stream: expected another flowkit or flow-tools stream or the \
+             end, found bytes {:02x?}",
             &rest[..rest.len().min(8)]
         ),
     )
@@ -118,8 +123,7 @@ pub(crate) fn after_end_in_stream(
 }
 
 fn next_member(name: &str, head: Vec<u8>, offset: u64) -> Result<(Vec<u8>, u64), ArchiveError> {
-    let cut = head.len().min(FILE_MAGIC.len());
-    if head[..cut] == FILE_MAGIC[..cut] {
+    if head.is_empty() || crate::input::sniff(&head) != crate::input::InputFormat::Unknown {
         Ok((head, offset))
     } else {
         Err(unexpected(name, offset, &head))

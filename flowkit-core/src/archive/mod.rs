@@ -4,7 +4,7 @@
 
 pub mod bloom;
 pub mod format;
-mod members;
+pub(crate) mod members;
 pub mod narrow;
 pub mod reader;
 pub mod reference;

@@ -641,9 +641,9 @@ pub struct ArchiveFile {
     blocks: Vec<BlockEntry>,
     complete: bool,
     tail_error: Option<ArchiveError>,
-    /// The block walk stopped at a block reference: the file holds a stream saved from a pipe
-    /// between flowkit tools (see [`ArchiveFile::holds_references`]).
-    holds_refs: bool,
+    /// The block walk stopped at a block reference or at a flow-tools stream written after the
+    /// archive: the file must be read as a stream (see [`ArchiveFile::read_as_stream`]).
+    stream_only: bool,
     /// Where the file is and which file it is, when opened from disk (for block references).
     origin: Option<(Arc<PathBuf>, FileIdentity)>,
     /// The open file behind a map, for copying blocks out with positioned reads.
@@ -764,7 +764,7 @@ impl ArchiveFile {
             blocks: Vec::new(),
             complete: false,
             tail_error: None,
-            holds_refs: false,
+            stream_only: false,
             origin: None,
             file: None,
             scratch: ColumnScratch::new(),
@@ -854,6 +854,15 @@ impl ArchiveFile {
                             self.complete = true;
                             return;
                         }
+                        Ok(AfterEnd::Other(p)) => {
+                            self.stream_only = true;
+                            self.tail_error = Some(ArchiveError::corrupt(
+                                &self.name,
+                                p as u64,
+                                "a flow-tools stream follows the archive: read it as a stream",
+                            ));
+                            return;
+                        }
                         Ok(AfterEnd::Next(p)) => match parse_header(&self.name, &b[p..]) {
                             Ok(h) => off = (p + h.header_len) as u64,
                             Err(e) => {
@@ -880,7 +889,7 @@ impl ArchiveFile {
                     off += info.total_len();
                 }
                 Err(e) => {
-                    self.holds_refs = rest.starts_with(REF_MAGIC);
+                    self.stream_only = rest.starts_with(REF_MAGIC);
                     self.tail_error = Some(if rest.is_empty() {
                         ArchiveError::truncated(&self.name, off, "file ends without its end marker")
                     } else {
@@ -918,10 +927,11 @@ impl ArchiveFile {
         self.tail_error.as_ref()
     }
 
-    /// True when the file holds block references (a stream saved from a pipe between flowkit
-    /// tools, e.g. a spool of stdin): read it as a stream ([`StreamReader`]), which follows them.
-    pub fn holds_references(&self) -> bool {
-        self.holds_refs
+    /// True when the file must be read as a stream ([`StreamReader`], as `input::Scanner` does):
+    /// it holds block references (a stream saved from a pipe between flowkit tools, e.g. a
+    /// spool of stdin), or a flow-tools stream written after the archive (`cat a.fk b.ft`).
+    pub fn read_as_stream(&self) -> bool {
+        self.stream_only
     }
 
     /// Total flows in the blocks found.
