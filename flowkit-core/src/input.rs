@@ -322,6 +322,10 @@ pub struct Scanner<'w> {
     scratch: Vec<ColumnScratch>,
 }
 
+/// What follows a stream that ended cleanly: the first bytes of the next, their offset, and the
+/// reader to read it from.
+type NextMember<R> = (Vec<u8>, u64, R);
+
 /// The consumer of batches: gets blocks in input order; an error stops the scan.
 pub type BatchFn<'a> = dyn FnMut(&[FlowBlock<'_>]) -> io::Result<()> + 'a;
 
@@ -1291,7 +1295,7 @@ impl<'w> Scanner<'w> {
         r: R,
         base: u64,
         on_batch: &mut PartialBatchFn<'_>,
-    ) -> Result<Option<(Vec<u8>, u64, io::BufReader<R>)>, ScanError> {
+    ) -> Result<Option<NextMember<io::BufReader<R>>>, ScanError> {
         let within = |e: &ArchiveError| match base {
             0 => e.to_string(),
             _ => format!("{e} (of the flow-tools stream starting at byte {base})"),
