@@ -128,7 +128,7 @@ pub fn run(
     let (input, _spool) = if needs_fields || header {
         cli::spool_stdin(input)?
     } else {
-        (input.clone(), None)
+        (input.clone(), Vec::new())
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

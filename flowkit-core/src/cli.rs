@@ -39,6 +39,10 @@ pub struct InputArgs {
     /// Also read tmp* files (unfinished files of a running collector).
     #[arg(short = 'a', long = "all")]
     pub include_tmp: bool,
+    /// Inputs copied to temporary files by [`spool_stdin`]: (spool path, what it holds, e.g.
+    /// `(stdin)`); they are read as the stream they hold, under that name.
+    #[arg(skip)]
+    pub spooled: Vec<(String, String)>,
 }
 
 impl InputArgs {
@@ -63,6 +67,11 @@ impl InputArgs {
             no_mmap: self.no_mmap,
             include_tmp: self.include_tmp,
             block_read: crate::input::BlockRead::from_env(),
+            spooled: self
+                .spooled
+                .iter()
+                .map(|(p, n)| (PathBuf::from(p), n.clone()))
+                .collect(),
             ..ScanOptions::default()
         })
     }
@@ -282,6 +291,9 @@ fn run_scan(
     on_batch: &mut PartialBatchFn<'_>,
 ) -> Result<crate::input::ScanStats, ToolError> {
     let inputs = args.inputs().map_err(ToolError::Usage)?;
+    if inputs.contains(&Input::Stdin) {
+        hint_if_terminal(tool);
+    }
     let mut scanner = Scanner::new(opts, |m| warn(tool, m));
     match scanner.run_columns(&inputs, wanted, on_batch) {
         Ok(()) => Ok(scanner.stats),
@@ -290,38 +302,60 @@ fn run_scan(
     }
 }
 
-/// Makes inputs readable twice (for tools that scan twice, like flow-hunt): when they include
-/// stdin, copies the stream to a temporary file (removed when the returned guard drops) and
-/// names that file instead.
-pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Option<tempfile::TempPath>), ToolError> {
-    let reads_stdin = args.inputs.is_empty() || args.inputs.iter().any(|a| a == "-");
-    if !reads_stdin {
-        return Ok((args.clone(), None));
-    }
-    let spool_err =
-        |e: io::Error| ToolError::Usage(format!("cannot spool stdin to a temporary file: {e}"));
-    let mut file = tempfile::Builder::new()
-        .prefix(".flowkit-spool-")
-        .tempfile()
-        .map_err(spool_err)?;
-    grow_pipe(0);
-    let copied = io::copy(&mut io::stdin().lock(), file.as_file_mut()).map_err(spool_err)?;
-    if copied == 0 {
-        // An empty pipe holds no flows: read stdin (at its end) as usual.
-        return Ok((args.clone(), None));
-    }
-    let path = file.into_temp_path();
-    let name = path.to_string_lossy().into_owned();
+/// Makes inputs readable twice (for tools that scan twice, like flow-hunt): stdin and any
+/// input that is not a regular file or directory (a FIFO, `<(flow-cat ...)`) are copied to
+/// temporary files (removed when the returned guards drop), which are named instead. A spool
+/// of a pipe between flowkit tools keeps its block references; the scanner follows them.
+pub fn spool_stdin(args: &InputArgs) -> Result<(InputArgs, Vec<tempfile::TempPath>), ToolError> {
     let mut spooled = args.clone();
-    spooled.inputs = if args.inputs.is_empty() {
-        vec![name]
-    } else {
-        args.inputs
-            .iter()
-            .map(|a| if a == "-" { name.clone() } else { a.clone() })
-            .collect()
-    };
-    Ok((spooled, Some(path)))
+    let mut guards = Vec::new();
+    if args.inputs.is_empty() {
+        spooled.inputs = vec!["-".to_string()];
+    }
+    for a in spooled.inputs.iter_mut() {
+        let once = a == "-" || std::fs::metadata(&*a).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if !once {
+            continue;
+        }
+        let spool_err =
+            |e: io::Error| ToolError::Usage(format!("cannot spool {a} to a temporary file: {e}"));
+        let mut file = tempfile::Builder::new()
+            .prefix(".flowkit-spool-")
+            .tempfile()
+            .map_err(spool_err)?;
+        if a == "-" {
+            grow_pipe(0);
+            let argv0 = std::env::args().next().unwrap_or_default();
+            hint_if_terminal(argv0.rsplit('/').next().unwrap_or("flowkit"));
+            io::copy(&mut io::stdin().lock(), file.as_file_mut())
+        } else {
+            std::fs::File::open(&*a).and_then(|mut f| io::copy(&mut f, file.as_file_mut()))
+        }
+        .map_err(spool_err)?;
+        // An empty copy is kept too: it is reported as empty, like the input (a FIFO cannot be
+        // opened again once its writer has gone).
+        let path = file.into_temp_path();
+        let name = if a == "-" {
+            "(stdin)".to_string()
+        } else {
+            a.clone()
+        };
+        *a = path.to_string_lossy().into_owned();
+        spooled.spooled.push((a.clone(), name));
+        guards.push(path);
+    }
+    Ok((spooled, guards))
+}
+
+/// Tells a user whose stdin is a terminal that the tool waits for flows there, instead of
+/// waiting silently (one line on stderr).
+pub fn hint_if_terminal(tool: &str) {
+    if io::stdin().is_terminal() {
+        warn(
+            tool,
+            "reading flows from standard input (a terminal); give a file or pipe flows in",
+        );
+    }
 }
 
 /// Like [`scan_inputs_columns`], but silent about damaged inputs (for a second scan of inputs

@@ -12,7 +12,7 @@
 use crate::archive::ArchiveError;
 use crate::block::FlowBlockBuf;
 use crate::record::FlowRecord;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// First byte of every flow-tools file.
@@ -343,12 +343,17 @@ pub struct FlowToolsReader<R: Read> {
     consumed: u64,
     buf: Vec<u8>,
     done: bool,
+    /// Where more data starts after the records ended cleanly (another stream or archive
+    /// written after this one, see [`FlowToolsReader::into_next`]).
+    next: Option<u64>,
 }
 
-/// The record bytes: read directly, or inflated from one zlib stream.
+/// The record bytes: read directly, or inflated from one zlib stream. Both read through a
+/// buffer that keeps whatever follows the records (the zlib decoder takes only its stream's
+/// bytes from it), so data written after them is seen, not lost.
 enum Data<R: Read> {
-    Plain(R),
-    Zlib(flate2::read::ZlibDecoder<R>),
+    Plain(std::io::BufReader<R>),
+    Zlib(flate2::bufread::ZlibDecoder<std::io::BufReader<R>>),
 }
 
 impl<R: Read> Data<R> {
@@ -369,6 +374,14 @@ impl<R: Read> Data<R> {
             }
         }
         (n, None)
+    }
+
+    /// The reader under the records (and the bytes buffered from it).
+    fn inner(&mut self) -> &mut std::io::BufReader<R> {
+        match self {
+            Data::Plain(r) => r,
+            Data::Zlib(z) => z.get_mut(),
+        }
     }
 
     /// Compressed bytes consumed so far, for zlib data.
@@ -402,8 +415,9 @@ impl<R: Read> FlowToolsReader<R> {
                 what,
             }
         })?;
+        let r = std::io::BufReader::with_capacity(64 << 10, r);
         let data = if header.is_compressed() {
-            Data::Zlib(flate2::read::ZlibDecoder::new(r))
+            Data::Zlib(flate2::bufread::ZlibDecoder::new(r))
         } else {
             Data::Plain(r)
         };
@@ -418,6 +432,7 @@ impl<R: Read> FlowToolsReader<R> {
             consumed: 0,
             buf: Vec::new(),
             done: false,
+            next: None,
         })
     }
 
@@ -455,7 +470,18 @@ impl<R: Read> FlowToolsReader<R> {
             return Ok(0);
         }
         let size = self.layout.size();
-        self.buf.resize(max.max(1) * size, 0);
+        // A finished uncompressed file says how many records it holds: read no more, so data
+        // written after them (another file, `cat a b`) is not read as records.
+        let limit = match (&self.data, self.header.flows) {
+            (Data::Plain(_), Some(n)) if self.header.is_done() => {
+                Some((n as u64 * size as u64).saturating_sub(self.consumed))
+            }
+            _ => None,
+        };
+        let want = limit.map_or(max.max(1) * size, |l| {
+            l.min((max.max(1) * size) as u64) as usize
+        });
+        self.buf.resize(want, 0);
         let (got, failed) = self.data.read_full(&mut self.buf);
         let whole = got / size;
         for rec in self.buf[..whole * size].chunks_exact(size) {
@@ -471,7 +497,7 @@ impl<R: Read> FlowToolsReader<R> {
                 format!("cannot read records after {at}: {err}"),
             ));
         }
-        if got < self.buf.len() {
+        if got < self.buf.len() || limit.is_some_and(|l| l == got as u64) {
             self.done = true;
             let records = self.consumed / size as u64;
             if got % size != 0 {
@@ -492,8 +518,34 @@ impl<R: Read> FlowToolsReader<R> {
                     ));
                 }
             }
+            // The records ended cleanly: does more data follow?
+            let more = match self.data.inner().fill_buf() {
+                Ok(b) => !b.is_empty(),
+                Err(e) => return Err(ArchiveError::io(&self.name, e)),
+            };
+            if more {
+                let at = match self.data.compressed_in() {
+                    Some(c) => c,
+                    None => self.consumed,
+                };
+                self.next = Some(self.header.header_len as u64 + at);
+            }
         }
         Ok(whole)
+    }
+
+    /// After the records ended cleanly, when more data follows (another stream or archive
+    /// written after this one): its first bytes (up to 8), their offset, and the reader, to read
+    /// it on.
+    pub fn into_next(self) -> Option<(Vec<u8>, u64, std::io::BufReader<R>)> {
+        let at = self.next?;
+        let mut r = match self.data {
+            Data::Plain(r) => r,
+            Data::Zlib(z) => z.into_inner(),
+        };
+        let mut head = [0u8; 8];
+        let got = crate::archive::reader::read_full(&mut r, &mut head).unwrap_or(0);
+        Some((head[..got].to_vec(), at, r))
     }
 }
 

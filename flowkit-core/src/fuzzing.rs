@@ -145,42 +145,52 @@ pub fn archive(data: &[u8]) {
         }
         Err(e) => check_error(&e, name, data.len()),
     }
-    // The same bytes as a stream (a pipe).
+    // The same bytes as a stream (a pipe), member after member (archives written one after
+    // another are read whole, see `archive::members`).
     let mut stream_flows = Vec::new();
-    let stream_clean = match StreamReader::new(name, &[], data) {
-        Ok(mut s) => {
-            let mut buf = AlignedBuf::default();
-            loop {
-                match s.next_block_into(&mut buf) {
-                    // A reference names a file elsewhere: not followed here (the file reader
-                    // calls these bytes corrupt, so the two are not compared).
-                    Ok(Some(StreamItem::Ref(_))) => break false,
-                    Ok(Some(StreamItem::Block(off))) => match view_block(
-                        name,
-                        buf.as_bytes(),
-                        off,
-                        &crate::archive::ColumnScratch::new(),
-                    ) {
-                        Ok((b, _)) => {
-                            assert!(b.is_consistent());
-                            stream_flows.extend(b.records());
-                        }
-                        Err(e) => {
-                            check_error(&e, name, data.len());
-                            break false;
-                        }
-                    },
-                    Ok(None) => break true,
+    let (mut prefix, mut base, mut rest) = (Vec::new(), 0u64, data);
+    let stream_clean = loop {
+        let mut s = match StreamReader::new_at(name, &prefix, rest, base) {
+            Ok(s) => s,
+            Err(e) => {
+                check_error(&e, name, data.len());
+                break false;
+            }
+        };
+        let mut buf = AlignedBuf::default();
+        let ended = loop {
+            match s.next_block_into(&mut buf) {
+                // A reference names a file elsewhere: not followed here (the file reader
+                // calls these bytes corrupt, so the two are not compared).
+                Ok(Some(StreamItem::Ref(_))) => break false,
+                Ok(Some(StreamItem::Block(off))) => match view_block(
+                    name,
+                    buf.as_bytes(),
+                    off,
+                    &crate::archive::ColumnScratch::new(),
+                ) {
+                    Ok((b, _)) => {
+                        assert!(b.is_consistent());
+                        stream_flows.extend(b.records());
+                    }
                     Err(e) => {
                         check_error(&e, name, data.len());
                         break false;
                     }
+                },
+                Ok(None) => break true,
+                Err(e) => {
+                    check_error(&e, name, data.len());
+                    break false;
                 }
             }
+        };
+        if !ended {
+            break false;
         }
-        Err(e) => {
-            check_error(&e, name, data.len());
-            false
+        match s.into_next() {
+            Some((p, at, r)) => (prefix, base, rest) = (p, at, r),
+            None => break true,
         }
     };
     if let (Some(f), true) = (file_flows, stream_clean) {

@@ -62,6 +62,9 @@ pub struct ScanOptions {
     /// without being read, as views with no columns (the tool reading the references checks
     /// the blocks). Only without a time window or shift, which need the start times.
     pub refs_only: bool,
+    /// Files that hold a copy of a pipe (a spool of stdin or a FIFO, for a tool that reads its
+    /// input twice), with the name of what they copied: read as that stream, under that name.
+    pub spooled: Vec<(PathBuf, String)>,
 }
 
 /// How a scan reads the blocks of a mapped archive file (including files that block references
@@ -166,6 +169,7 @@ impl Default for ScanOptions {
             prune: None,
             block_read: BlockRead::Auto,
             refs_only: false,
+            spooled: Vec::new(),
         }
     }
 }
@@ -334,9 +338,16 @@ pub struct Scanner<'w> {
     copying: bool,
     /// Buffers for blocks copied out of files, kept from batch to batch and file to file.
     copies: Vec<AlignedBuf>,
+    /// The stream being read comes through a pipe (stdin, a FIFO): when it stops early, the
+    /// program writing it stopped (see `input_forms::report_stream_error`).
+    pub(crate) piped: bool,
     /// Where blocks' narrow columns are widened, one per block of a batch, reused.
     scratch: Vec<ColumnScratch>,
 }
+
+/// What follows a stream that ended cleanly: the first bytes of the next, their offset, and the
+/// reader to read it from.
+type NextMember<R> = (Vec<u8>, u64, R);
 
 /// The consumer of batches: gets blocks in input order; an error stops the scan.
 pub type BatchFn<'a> = dyn FnMut(&[FlowBlock<'_>]) -> io::Result<()> + 'a;
@@ -464,6 +475,7 @@ impl<'w> Scanner<'w> {
             warn: Box::new(warn),
             copying: false,
             copies: Vec::new(),
+            piped: false,
             scratch: Vec::new(),
         }
     }
@@ -489,7 +501,7 @@ impl<'w> Scanner<'w> {
         }
     }
 
-    fn report(&mut self, msg: &str) {
+    pub(crate) fn report(&mut self, msg: &str) {
         self.stats.errors += 1;
         (self.warn)(msg);
     }
@@ -579,9 +591,22 @@ impl<'w> Scanner<'w> {
     ) -> Result<(), ScanError> {
         let name = path.display().to_string();
         let mut prefix = [0u8; 8];
-        let got = match std::fs::File::open(path)
-            .and_then(|mut f| crate::archive::reader::read_full(&mut f, &mut prefix))
-        {
+        let opened = std::fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m)));
+        if let Some((_, stands_for)) = self.opts.spooled.iter().find(|(p, _)| p == path) {
+            let (f, stands_for) = (opened.map_err(ScanError::Output)?.0, stands_for.clone());
+            self.run_group(group, on_batch)?;
+            return crate::input_forms::run_piped(self, &stands_for, f, on_batch);
+        }
+        let got = match opened {
+            // A FIFO (`<(flow-cat ...)`), a terminal or a device is read once, as a stream.
+            Ok((f, meta)) if !meta.is_file() => {
+                self.run_group(group, on_batch)?;
+                return crate::input_forms::run_piped(self, &name, f, on_batch);
+            }
+            Ok((mut f, _)) => crate::archive::reader::read_full(&mut f, &mut prefix),
+            Err(e) => Err(e),
+        };
+        let got = match got {
             Ok(n) => n,
             Err(e) => {
                 self.report(&format!("{name}: {e}"));
@@ -589,11 +614,19 @@ impl<'w> Scanner<'w> {
             }
         };
         if got == 0 {
-            self.report(&format!("{name}: truncated at byte 0: the file is empty"));
+            self.report(&crate::input_forms::empty_input(&name, false));
             return Ok(());
         }
         match sniff(&prefix[..got]) {
             InputFormat::Flowkit => match ArchiveFile::open(path, self.opts.no_mmap) {
+                // A stream saved from a pipe between flowkit tools (a spool of stdin), or an
+                // archive with a flow-tools stream after it: read sequentially, as a stream.
+                Ok(f) if f.read_as_stream() => {
+                    drop(f);
+                    self.run_group(group, on_batch)?;
+                    let file = std::fs::File::open(path).map_err(ScanError::Output)?;
+                    self.run_reader(&name, io::BufReader::with_capacity(1 << 20, file), on_batch)
+                }
                 Ok(f) => {
                     let wanted = self.wanted_blocks(&f);
                     let batch = self.opts.batch_blocks.max(1);
@@ -926,8 +959,22 @@ impl<'w> Scanner<'w> {
         Ok(())
     }
 
-    /// Reads a stream (stdin, or a file read sequentially).
+    /// Reads a stream (stdin, or a file read sequentially). Streams or archives written one
+    /// after another are read whole (see `archive::members`).
     pub fn run_reader(
+        &mut self,
+        name: &str,
+        r: impl Read,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        self.piped = name == "(stdin)";
+        let r = self.run_read(name, r, on_batch);
+        self.piped = false;
+        r
+    }
+
+    /// [`Scanner::run_reader`] with `self.piped` set by the caller.
+    pub(crate) fn run_read(
         &mut self,
         name: &str,
         mut r: impl Read,
@@ -936,40 +983,65 @@ impl<'w> Scanner<'w> {
         let mut prefix = [0u8; 8];
         let got =
             crate::archive::reader::read_full(&mut r, &mut prefix).map_err(ScanError::Output)?;
-        if got == 0 && name == "(stdin)" {
-            return Ok(()); // an empty pipe holds no flows
+        if got == 0 {
+            self.report(&crate::input_forms::empty_input(name, self.piped));
+            return Ok(());
         }
-        match sniff(&prefix[..got]) {
-            InputFormat::Flowkit => {
-                let stream = match StreamReader::new(name, &prefix[..got], r) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        self.report(&e.to_string());
-                        return Ok(());
+        let (mut prefix, mut base) = (prefix[..got].to_vec(), 0u64);
+        let mut r: Box<dyn Read + '_> = Box::new(r);
+        // Streams and archives written one after another are read in turn (see
+        // `archive::members`), flowkit or flow-tools.
+        loop {
+            let next = match sniff(&prefix) {
+                InputFormat::Flowkit => {
+                    let mut stream = match StreamReader::new_at(name, &prefix, r, base) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            self.report_stream_error(&e);
+                            return Ok(());
+                        }
+                    };
+                    self.run_stream(&mut stream, on_batch)?;
+                    stream.into_next()
+                }
+                InputFormat::FlowTools => self
+                    .run_flow_tools(name, &prefix, r, base, on_batch)?
+                    .map(|(p, at, rest)| (p, at, Box::new(rest) as Box<dyn Read + '_>)),
+                InputFormat::Nfdump => {
+                    let reader = crate::nfdump::NfdumpReader::new(name, &prefix, r);
+                    match reader {
+                        Ok(reader) => {
+                            self.run_foreign(reader, &|e| e.to_string(), on_batch)?;
+                        }
+                        Err(e) => self.report(&e.to_string()),
                     }
-                };
-                self.run_stream(stream, on_batch)
-            }
-            InputFormat::FlowTools => self.run_flow_tools(name, &prefix[..got], r, on_batch),
-            InputFormat::Nfdump => {
-                let reader = crate::nfdump::NfdumpReader::new(name, &prefix[..got], r);
-                self.run_foreign(reader, on_batch)
-            }
-            InputFormat::Unknown => {
-                let hint = if name == "(stdin)" {
-                    " (pipe flows from flow-cat, flow-import or flow-nfilter, or name archive files)"
-                } else {
-                    ""
-                };
-                self.report(&format!("{name}: not a flowkit or flow-tools stream{hint}"));
-                Ok(())
+                    None
+                }
+                InputFormat::Unknown if base > 0 => {
+                    let e = crate::archive::members::unexpected(name, base, &prefix);
+                    self.report(&e.to_string());
+                    return Ok(());
+                }
+                InputFormat::Unknown => {
+                    let hint = if name == "(stdin)" {
+                        " (pipe flows from flow-cat, flow-import or flow-nfilter, or name archive files)"
+                    } else {
+                        ""
+                    };
+                    self.report(&format!("{name}: not a flowkit or flow-tools stream{hint}"));
+                    return Ok(());
+                }
+            };
+            match next {
+                Some((p, at, rest)) => (prefix, base, r) = (p, at, rest),
+                None => return Ok(()),
             }
         }
     }
 
     fn run_stream<R: Read>(
         &mut self,
-        mut s: StreamReader<R>,
+        s: &mut StreamReader<R>,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         self.stats.files += 1;
@@ -1194,7 +1266,7 @@ impl<'w> Scanner<'w> {
             drop(files);
             holding.release_if_large();
             if let Some(e) = failure {
-                self.report(&e.to_string());
+                self.report_stream_error(&e);
                 return Ok(());
             }
             if ended {
@@ -1246,29 +1318,42 @@ impl<'w> Scanner<'w> {
 
     /// Reads a flow-tools file or stream, a batch of blocks at a time; a damaged one is reported
     /// after the flows before the damage have been handed on.
-    fn run_flow_tools(
+    /// When its records end cleanly and more data follows, returns that data's first bytes, its
+    /// offset and the reader (see [`FlowToolsReader::into_next`]). `base`: where the stream
+    /// starts in the data, for messages about a stream that follows another.
+    fn run_flow_tools<R: Read>(
         &mut self,
         name: &str,
         prefix: &[u8],
-        r: impl Read,
+        r: R,
+        base: u64,
         on_batch: &mut PartialBatchFn<'_>,
-    ) -> Result<(), ScanError> {
-        self.run_foreign(FlowToolsReader::new(name, prefix, r), on_batch)
-    }
-
-    /// Reads another tool's flow file (flow-tools, nfdump) through its reader.
-    fn run_foreign(
-        &mut self,
-        reader: Result<impl ForeignFlows, ArchiveError>,
-        on_batch: &mut PartialBatchFn<'_>,
-    ) -> Result<(), ScanError> {
-        let mut reader = match reader {
+    ) -> Result<Option<NextMember<io::BufReader<R>>>, ScanError> {
+        let within = |e: &ArchiveError| match base {
+            0 => e.to_string(),
+            _ => format!("{e} (of the flow-tools stream starting at byte {base})"),
+        };
+        let reader = match FlowToolsReader::new(name, prefix, r) {
             Ok(reader) => reader,
             Err(e) => {
-                self.report(&e.to_string());
-                return Ok(());
+                self.report(&within(&e));
+                return Ok(None);
             }
         };
+        Ok(self
+            .run_foreign(reader, &within, on_batch)?
+            .and_then(|reader| reader.into_next()))
+    }
+
+    /// Reads another tool's flow file (flow-tools, nfdump) through its reader, a batch of
+    /// blocks at a time; a damaged one is reported (through `within`) after the flows before
+    /// the damage have been handed on. Returns the reader when its flows ended cleanly.
+    fn run_foreign<F: ForeignFlows>(
+        &mut self,
+        mut reader: F,
+        within: &dyn Fn(&ArchiveError) -> String,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<Option<F>, ScanError> {
         self.stats.files += 1;
         let n = self.opts.stream_batch_blocks.max(1);
         let mut bufs: Vec<FlowBlockBuf> = (0..n).map(|_| FlowBlockBuf::default()).collect();
@@ -1297,11 +1382,11 @@ impl<'w> Scanner<'w> {
                 on_batch,
             )?;
             if let Some(e) = failure {
-                self.report(&format!("{e} (flows before it were read)"));
-                return Ok(());
+                self.report(&format!("{} (flows before it were read)", within(&e)));
+                return Ok(None);
             }
             if filled < n {
-                return Ok(());
+                return Ok(Some(reader));
             }
         }
     }

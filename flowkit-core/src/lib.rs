@@ -25,6 +25,7 @@ pub mod gen;
 pub mod hunt;
 pub mod import;
 pub mod input;
+pub mod input_forms;
 pub mod mapped;
 pub mod nfdump;
 #[cfg(feature = "parquet")]

@@ -4,6 +4,7 @@
 
 pub mod bloom;
 pub mod format;
+pub(crate) mod members;
 pub mod narrow;
 pub mod reader;
 pub mod recover;

@@ -6,6 +6,7 @@
 
 use super::bloom::{AddrBloom, BLOOM_ENCODING, BLOOM_ID};
 use super::format::*;
+use super::members::AfterEnd;
 use super::narrow::{ColumnScratch, NarrowColumn, NarrowValue, WidenKey};
 use super::reference::{check_identity, parse_ref, ref_len, BlockRef, FileIdentity, REF_MAGIC};
 use super::ArchiveError;
@@ -640,6 +641,9 @@ pub struct ArchiveFile {
     blocks: Vec<BlockEntry>,
     complete: bool,
     tail_error: Option<ArchiveError>,
+    /// The block walk stopped at a block reference or at a flow-tools stream written after the
+    /// archive: the file must be read as a stream (see [`ArchiveFile::read_as_stream`]).
+    stream_only: bool,
     /// Where the file is and which file it is, when opened from disk (for block references).
     origin: Option<(Arc<PathBuf>, FileIdentity)>,
     /// The open file behind a map, for copying blocks out with positioned reads.
@@ -760,6 +764,7 @@ impl ArchiveFile {
             blocks: Vec::new(),
             complete: false,
             tail_error: None,
+            stream_only: false,
             origin: None,
             file: None,
             scratch: ColumnScratch::new(),
@@ -843,8 +848,33 @@ impl ArchiveFile {
             let rest = &b[off as usize..];
             match parse_block_head(&self.name, rest, off) {
                 Ok(BlockHead::End) => {
-                    self.complete = true;
-                    return;
+                    // Another archive may follow (files concatenated with `cat`).
+                    match super::members::after_end_in_bytes(&self.name, b, off as usize) {
+                        Ok(AfterEnd::Done) => {
+                            self.complete = true;
+                            return;
+                        }
+                        Ok(AfterEnd::Other(p)) => {
+                            self.stream_only = true;
+                            self.tail_error = Some(ArchiveError::corrupt(
+                                &self.name,
+                                p as u64,
+                                "a flow-tools or nfdump stream follows the archive: read it as a stream",
+                            ));
+                            return;
+                        }
+                        Ok(AfterEnd::Next(p)) => match parse_header(&self.name, &b[p..]) {
+                            Ok(h) => off = (p + h.header_len) as u64,
+                            Err(e) => {
+                                self.tail_error = Some(e);
+                                return;
+                            }
+                        },
+                        Err(e) => {
+                            self.tail_error = Some(e);
+                            return;
+                        }
+                    }
                 }
                 Ok(BlockHead::Data(info)) => {
                     if (rest.len() as u64) < info.total_len() {
@@ -859,6 +889,7 @@ impl ArchiveFile {
                     off += info.total_len();
                 }
                 Err(e) => {
+                    self.stream_only = rest.starts_with(REF_MAGIC);
                     self.tail_error = Some(if rest.is_empty() {
                         ArchiveError::truncated(&self.name, off, "file ends without its end marker")
                     } else {
@@ -894,6 +925,13 @@ impl ArchiveFile {
     /// the blocks before it are readable.
     pub fn tail_error(&self) -> Option<&ArchiveError> {
         self.tail_error.as_ref()
+    }
+
+    /// True when the file must be read as a stream ([`StreamReader`], as `input::Scanner` does):
+    /// it holds block references (a stream saved from a pipe between flowkit tools, e.g. a
+    /// spool of stdin), or a flow-tools stream written after the archive (`cat a.fk b.ft`).
+    pub fn read_as_stream(&self) -> bool {
+        self.stream_only
     }
 
     /// Total flows in the blocks found.
@@ -1140,12 +1178,21 @@ pub struct StreamReader<R: Read> {
     header: ArchiveHeader,
     offset: u64,
     done: bool,
+    /// After the end marker: the first bytes of the next member and their offset (see
+    /// `archive::members`), when another member follows.
+    next: Option<(Vec<u8>, u64)>,
 }
 
 impl<R: Read> StreamReader<R> {
     /// Reads and checks the stream header. `prefix` holds bytes already read from `r`
     /// (e.g. to sniff the format); they are treated as the stream's first bytes.
-    pub fn new(name: &str, prefix: &[u8], mut r: R) -> Result<Self, ArchiveError> {
+    pub fn new(name: &str, prefix: &[u8], r: R) -> Result<Self, ArchiveError> {
+        StreamReader::new_at(name, prefix, r, 0)
+    }
+
+    /// Like [`StreamReader::new`] for a stream member that starts at byte `base` of the data
+    /// (offsets in messages count from the start of the data).
+    pub fn new_at(name: &str, prefix: &[u8], mut r: R, base: u64) -> Result<Self, ArchiveError> {
         let mut head = prefix.to_vec();
         fill_to(&mut r, &mut head, HEADER_FIXED_LEN, name)?;
         if head.len() < HEADER_FIXED_LEN {
@@ -1169,9 +1216,10 @@ impl<R: Read> StreamReader<R> {
         Ok(StreamReader {
             name: name.to_string(),
             r,
-            offset: header.header_len as u64,
+            offset: base + header.header_len as u64,
             header,
             done: false,
+            next: None,
         })
     }
 
@@ -1218,6 +1266,10 @@ impl<R: Read> StreamReader<R> {
         let info = match parse_block_head(&self.name, buf.as_bytes(), start)? {
             BlockHead::End => {
                 self.done = true;
+                let after = start + BLOCK_HEADER_LEN as u64;
+                let (head, at) =
+                    super::members::after_end_in_stream(&self.name, &mut self.r, after)?;
+                self.next = (!head.is_empty()).then_some((head, at));
                 return Ok(None);
             }
             BlockHead::Data(info) => info,
@@ -1247,6 +1299,14 @@ impl<R: Read> StreamReader<R> {
     /// The stream's name, for messages.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// After the end marker, when more data follows (another archive or stream written after
+    /// this one): its first bytes, their offset and the reader, to read it on with
+    /// [`StreamReader::new_at`] (or another format's reader).
+    pub fn into_next(self) -> Option<(Vec<u8>, u64, R)> {
+        let (head, at) = self.next?;
+        Some((head, at, self.r))
     }
 }
 
