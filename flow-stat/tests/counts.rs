@@ -94,7 +94,7 @@ fn all_reports(a: &str, raw: bool) -> (u64, u64, u64) {
     let s = json(&base);
     let want = totals(&s);
     let mut top = base.clone();
-    top.extend(["--top", "srcaddr", "-n", "100000"]);
+    top.extend(["--top", "srcaddr", "--count", "100000"]);
     let t = json(&top);
     assert_eq!(totals(&t["counted"]), want, "top counted");
     let rows = t["top"].as_array().unwrap();
@@ -224,7 +224,7 @@ fn biflow_totals_add_the_reverse_direction_as_nfdump_does() {
         e.1 += num(&r[10]) + num(&r[12]);
         e.2 += num(&r[11]) + num(&r[13]);
     }
-    let t = json(&[a, "--json", "--top", "srcaddr", "-n", "100000"]);
+    let t = json(&[a, "--json", "--top", "srcaddr", "--count", "100000"]);
     let got: HashMap<String, (u64, u64, u64)> = t["top"]
         .as_array()
         .unwrap()
