@@ -1,11 +1,11 @@
 //! flow-capture: the collector. Receives NetFlow v5/v9/IPFIX over UDP and writes a dated tree
-//! of archive files, rotated by receive time; see `flowkit_core::collector`.
+//! of archive files, rotated by receive time; see `flowkit_core::collect`.
 
 use clap::Parser;
 use flowkit_core::archive::recover::{recover_tree, Outcome, RecoverySummary};
 use flowkit_core::archive::tree::TreeLayout;
 use flowkit_core::cli::{self, ToolError};
-use flowkit_core::collector::{self, CollectorConfig};
+use flowkit_core::collect::{self, CollectorConfig};
 use flowkit_core::time;
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
@@ -139,10 +139,10 @@ fn run(args: Args) -> Result<(), ToolError> {
         .bind
         .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
     let addr = SocketAddr::new(bind, args.port);
-    let socket = collector::bind(addr, args.rcvbuf)
+    let socket = collect::bind(addr, args.rcvbuf)
         .or_else(|e| match args.bind {
             // No IPv6 on this host: listen on IPv4 only.
-            None => collector::bind(SocketAddr::new([0, 0, 0, 0].into(), args.port), args.rcvbuf),
+            None => collect::bind(SocketAddr::new([0, 0, 0, 0].into(), args.port), args.rcvbuf),
             Some(_) => Err(e),
         })
         .map_err(|e| ToolError::Usage(format!("cannot listen on {addr}: {e}")))?;
@@ -179,7 +179,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         cli::warn(TOOL, &format!("{}: {sum}", dir.display()));
     }
     let mut log = |m: &str| cli::warn(TOOL, m);
-    collector::run(socket, cfg, stop, &mut log).map_err(ToolError::Output)?;
+    collect::run(socket, cfg, stop, &mut log).map_err(ToolError::Output)?;
     Ok(())
 }
 

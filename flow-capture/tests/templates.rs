@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
-use flowkit_core::export::{ExportEncoder, ExportVersion};
 use flowkit_core::gen::{FlowGen, GenConfig};
+use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion};
 use flowkit_core::FlowRecord;
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -156,7 +156,7 @@ fn a_restarted_collector_decodes_data_with_the_cached_templates() {
 /// capture must give exactly the flows flow-import decodes from it alone.
 #[test]
 fn real_exporters_on_one_address_reusing_template_ids_are_kept_apart() {
-    use flowkit_core::capture::CaptureReader;
+    use flowkit_core::netflow::pcap::CaptureReader;
     for pair in [
         ["pmacct-v9", "softflowd-v9-ether"],
         ["pmacct-ipfix", "softflowd-ipfix-milli"],

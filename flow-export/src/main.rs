@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use flowkit_core::cli::{self, InputArgs, ToolError};
-use flowkit_core::parquet_export::{export, ExportOptions};
+use flowkit_core::export::parquet::{export, ExportOptions};
 use std::path::PathBuf;
 
 const TOOL: &str = "flow-export";

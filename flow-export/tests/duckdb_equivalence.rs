@@ -4,10 +4,10 @@
 //! (`pip install duckdb`; CI's .ci/run installs it): without it the test fails, loudly.
 
 use flowkit_core::cli::FlowOutput;
+use flowkit_core::collect::import::Importer;
 use flowkit_core::filter::sql::{to_sql, Dialect, SqlError};
 use flowkit_core::filter::{CompileOptions, FilterFile, Variables};
-use flowkit_core::import::Importer;
-use flowkit_core::input::{Input, ScanOptions, Scanner};
+use flowkit_core::pipeline::input::{Input, ScanOptions, Scanner};
 use flowkit_core::{FlowBlockBuf, FlowRecord};
 use std::collections::BTreeMap;
 use std::io::Write;

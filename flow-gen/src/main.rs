@@ -4,8 +4,10 @@
 use clap::Parser;
 use flowkit_core::archive::format::DEFAULT_BLOCK_FLOWS;
 use flowkit_core::cli::{self, FlowOutput, ToolError};
-use flowkit_core::export::{self, EndOrder, ExportEncoder, ExportVersion, PcapDatagramWriter};
 use flowkit_core::gen::{FlowGen, GenConfig};
+use flowkit_core::netflow::encode::{
+    self, EndOrder, ExportEncoder, ExportVersion, PcapDatagramWriter,
+};
 use flowkit_core::{time, FlowBlockBuf, FlowRecord};
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
@@ -155,7 +157,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         Some(p) => {
             let file = std::fs::File::create(p)
                 .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display())))?;
-            let (from, to) = export::loopback_endpoints();
+            let (from, to) = encode::loopback_endpoints();
             let version = match args.export {
                 Export::V5 => ExportVersion::V5,
                 Export::V9 => ExportVersion::V9,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn archive() -> PathBuf {
-    flowkit_core::testdata::path("2010-11-09")
+    flowkit_core::testing::testdata::path("2010-11-09")
 }
 
 fn hunt(args: &[&str]) -> Output {

@@ -2,7 +2,7 @@
 //! tshark's views of the same packets (`testdata/exports/NAME.{nfdump,tshark}.csv.gz`).
 
 use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
-use flowkit_core::import::Importer;
+use flowkit_core::collect::import::Importer;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,7 +13,7 @@ const VICTIM: &str = "189.22.36.165";
 const ATTACKER: &str = "79.115.103.225";
 
 fn archive(dir: &Path, name: &str) -> PathBuf {
-    let cap = flowkit_core::testdata::path(&format!("exports/{name}.pcap.gz"));
+    let cap = flowkit_core::testing::testdata::path(&format!("exports/{name}.pcap.gz"));
     let out = dir.join(format!("{name}.fk"));
     let mut w = ArchiveFileWriter::create(&out, WriterOptions::default()).unwrap();
     let mut imp = Importer::default();
@@ -29,7 +29,7 @@ fn archive(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn rows(file: &str) -> Vec<Vec<String>> {
-    flowkit_core::testdata::read_text(&format!("exports/{file}"))
+    flowkit_core::testing::testdata::read_text(&format!("exports/{file}"))
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())

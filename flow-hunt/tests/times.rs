@@ -28,7 +28,7 @@ fn times(text: &str) -> Vec<String> {
 fn run(args: &[&str], tz: &str) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_flow-hunt"))
         .args(args)
-        .arg(flowkit_core::testdata::path("2010-11-09"))
+        .arg(flowkit_core::testing::testdata::path("2010-11-09"))
         .env_remove("FLOWKIT_FILTERS")
         .env("TZ", tz)
         .output()

@@ -5,7 +5,7 @@ use clap::Parser;
 use flowkit_core::archive::tree::{RotatingWriter, TreeLayout};
 use flowkit_core::archive::WriterOptions;
 use flowkit_core::cli::{self, FlowOutput, ToolError};
-use flowkit_core::import::Importer;
+use flowkit_core::collect::import::Importer;
 use flowkit_core::time;
 use std::path::{Path, PathBuf};
 
@@ -125,7 +125,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let mut out = open_output(&args)?;
     let max_memory = cli::parse_size(&args.max_memory)
         .map_err(|e| ToolError::Usage(format!("--max-memory {e}")))?;
-    let mut importer = Importer::new(flowkit_core::decode::DecoderConfig {
+    let mut importer = Importer::new(flowkit_core::netflow::DecoderConfig {
         max_memory,
         ..Default::default()
     });

@@ -2,7 +2,7 @@
 //! flows decoded from captures.
 
 use flowkit_core::archive::format::DEFAULT_BLOCK_FLOWS;
-use flowkit_core::nfdump::{sniff, NfdumpReader};
+use flowkit_core::archive::nfdump::{sniff, NfdumpReader};
 use flowkit_core::FlowBlockBuf;
 use std::io::{self, Read};
 use std::path::Path;

@@ -2,9 +2,9 @@
 //! with the same flows the library decodes; damaged captures import the rest and say where.
 
 use flowkit_core::archive::ArchiveFile;
-use flowkit_core::capture::CaptureReader;
-use flowkit_core::decode::Decoder;
-use flowkit_core::record::FlowRecord;
+use flowkit_core::model::record::FlowRecord;
+use flowkit_core::netflow::pcap::CaptureReader;
+use flowkit_core::netflow::Decoder;
 use flowkit_core::FlowBlockBuf;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -267,8 +267,8 @@ fn pcapng_and_nanosecond_pcap_give_the_same_flows_as_pcap() {
 /// kept, and `--check` names the packet and the exporter (with its port) and counts them.
 #[test]
 fn flows_with_times_far_from_the_export_time_are_reported_by_check() {
-    use flowkit_core::export::{ExportEncoder, ExportVersion, PcapDatagramWriter};
     use flowkit_core::gen::{FlowGen, GenConfig};
+    use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion, PcapDatagramWriter};
     let mut flows: Vec<FlowRecord> = FlowGen::new(GenConfig {
         flows: 20,
         ipv6_permille: 0,
@@ -285,7 +285,7 @@ fn flows_with_times_far_from_the_export_time_are_reported_by_check() {
     enc.encode(&flows, export, &mut g).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("times.pcap");
-    let (from, to) = flowkit_core::export::loopback_endpoints();
+    let (from, to) = flowkit_core::netflow::encode::loopback_endpoints();
     let mut w = PcapDatagramWriter::new(std::fs::File::create(&path).unwrap(), from, to).unwrap();
     w.write(export, &g).unwrap();
     drop(w.into_inner());

@@ -3,9 +3,9 @@
 //! before and says where.
 
 use flowkit_core::archive::format::DEFAULT_BLOCK_FLOWS;
+use flowkit_core::archive::nfdump::NfdumpReader;
 use flowkit_core::archive::ArchiveFile;
-use flowkit_core::nfdump::NfdumpReader;
-use flowkit_core::record::FlowRecord;
+use flowkit_core::model::record::FlowRecord;
 use flowkit_core::FlowBlockBuf;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,11 +1,11 @@
 //! flow-nfilter: pass on the flows a flow-tools filter definition permits.
 
 use clap::Parser;
-use flowkit_core::block::selected_rows;
 use flowkit_core::cli::{self, FilterArgs, FlowOutput, InputArgs, ToolError};
 use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
-use flowkit_core::input::Batch;
+use flowkit_core::model::block::selected_rows;
+use flowkit_core::pipeline::input::Batch;
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
 use flowkit_core::{time, ColumnSet, FlowBlock, FlowBlockBuf};
 use rayon::prelude::*;

@@ -340,12 +340,12 @@ fn a_filter_reading_no_column_copies_every_block() {
 /// The flows as `flow-cat 2010-11-09/ft*` writes them: the real flow-cat when the workspace built
 /// it next to flow-nfilter, else the library doing what flow-cat does.
 fn flow_cat_investigation_day() -> Vec<u8> {
-    use flowkit_core::input::{Input, ScanOptions, Scanner};
-    let ft = flowkit_core::testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000");
+    use flowkit_core::pipeline::input::{Input, ScanOptions, Scanner};
+    let ft = flowkit_core::testing::testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000");
     let flow_cat = Path::new(env!("CARGO_BIN_EXE_flow-nfilter")).with_file_name("flow-cat");
     if flow_cat.exists() {
         let o = Command::new(flow_cat)
-            .current_dir(flowkit_core::testdata::dir())
+            .current_dir(flowkit_core::testing::testdata::dir())
             .arg("2010-11-09/ft*")
             .stderr(Stdio::inherit())
             .output()
@@ -371,7 +371,8 @@ fn flow_cat_investigation_day() -> Vec<u8> {
 fn investigation_pipeline_selects_what_flow_tools_selected() {
     let want = {
         let text =
-            flowkit_core::testdata::read_text("flow-tools/expected/investigation.txt.gz").unwrap();
+            flowkit_core::testing::testdata::read_text("flow-tools/expected/investigation.txt.gz")
+                .unwrap();
         let mut v: Vec<String> = text
             .lines()
             .skip(1)
@@ -387,7 +388,7 @@ fn investigation_pipeline_selects_what_flow_tools_selected() {
             r.src_addr, r.dst_addr, r.protocol, r.src_port, r.dst_port, r.octets, r.packets
         )
     };
-    let published = flowkit_core::testdata::path("flow-tools/investigation.cfg");
+    let published = flowkit_core::testing::testdata::path("flow-tools/investigation.cfg");
     let stream = flow_cat_investigation_day();
     for file_args in [
         vec![],
@@ -396,7 +397,7 @@ fn investigation_pipeline_selects_what_flow_tools_selected() {
         for first_from_file in [false, true] {
             let mut first = flow_nfilter();
             first
-                .current_dir(flowkit_core::testdata::dir())
+                .current_dir(flowkit_core::testing::testdata::dir())
                 .args(&file_args)
                 .args(["-F", "ip-addr", "-v", "ADDR=189.22.36.165"]);
             let o = if first_from_file {

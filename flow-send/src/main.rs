@@ -4,10 +4,10 @@
 //! (bench/load-capture).
 
 use clap::Parser;
-use flowkit_core::capture::CaptureReader;
 use flowkit_core::cli::{self, ToolError};
-use flowkit_core::export::{ExportEncoder, ExportVersion};
 use flowkit_core::gen::{FlowGen, GenConfig};
+use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion};
+use flowkit_core::netflow::pcap::CaptureReader;
 use flowkit_core::{time, FlowRecord};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;

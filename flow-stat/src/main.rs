@@ -3,9 +3,9 @@
 mod flowtools;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
+use flowkit_core::analyze::stat::output::{self, StatFormat};
+use flowkit_core::analyze::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
 use flowkit_core::cli::{self, InputArgs, ToolError};
-use flowkit_core::stat::output::{self, StatFormat};
-use flowkit_core::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
 use flowkit_core::time;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -107,7 +107,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             (None, Some(k)) => -(k as i32 + 1),
             (None, None) => 0,
         };
-        let opts = flowkit_core::stat::flowtools::Options {
+        let opts = flowkit_core::analyze::stat::flowtools::Options {
             format,
             sort_order,
             percent: args.percent,

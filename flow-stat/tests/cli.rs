@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::process::{Command, Output};
 
 fn flows() -> Vec<FlowRecord> {
-    let inputs = flowkit_core::input::expand_inputs(&[path()], false).unwrap();
+    let inputs = flowkit_core::pipeline::input::expand_inputs(&[path()], false).unwrap();
     let mut out = Vec::new();
-    let mut sc = flowkit_core::input::Scanner::new(Default::default(), |m| panic!("{m}"));
+    let mut sc = flowkit_core::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {
             out.extend(b.records());
@@ -20,7 +20,7 @@ fn flows() -> Vec<FlowRecord> {
 }
 
 fn path() -> String {
-    flowkit_core::testdata::path("2010-11-09")
+    flowkit_core::testing::testdata::path("2010-11-09")
         .display()
         .to_string()
 }

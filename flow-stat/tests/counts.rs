@@ -4,7 +4,7 @@
 //! tshark's (`NAME.tshark.csv.gz`: the packets and octets each record carries, as exported).
 
 use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
-use flowkit_core::import::Importer;
+use flowkit_core::collect::import::Importer;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,7 +17,7 @@ const INTERVAL: u64 = 10;
 
 /// Imports `testdata/exports/NAME.pcap.gz` into an archive under `dir`.
 fn archive(dir: &Path, name: &str) -> PathBuf {
-    let cap = flowkit_core::testdata::path(&format!("exports/{name}.pcap.gz"));
+    let cap = flowkit_core::testing::testdata::path(&format!("exports/{name}.pcap.gz"));
     let out = dir.join(format!("{name}.fk"));
     let mut w = ArchiveFileWriter::create(&out, WriterOptions::default()).unwrap();
     let mut imp = Importer::default();
@@ -34,7 +34,7 @@ fn archive(dir: &Path, name: &str) -> PathBuf {
 
 /// Rows of a gzipped CSV under testdata/exports (no header).
 fn rows(file: &str) -> Vec<Vec<String>> {
-    flowkit_core::testdata::read_text(&format!("exports/{file}"))
+    flowkit_core::testing::testdata::read_text(&format!("exports/{file}"))
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -236,7 +236,7 @@ fn biflow_totals_add_the_reverse_direction_as_nfdump_does() {
 
 #[test]
 fn unsampled_one_way_flows_say_nothing_more() {
-    let p = flowkit_core::testdata::path("2010-11-09");
+    let p = flowkit_core::testing::testdata::path("2010-11-09");
     let text = ok(stat(&[p.to_str().unwrap()]));
     assert!(!text.contains("note:"), "{text}");
     let j = json(&["--json", p.to_str().unwrap()]);

@@ -1,7 +1,7 @@
 //! `flow-stat -f N` as a user runs it: the same report from a flow-tools file, a flowkit archive
 //! and a pipe; and the errors for what it cannot do.
 
-use flowkit_core::testdata;
+use flowkit_core::testing::testdata;
 use std::process::{Command, Output, Stdio};
 
 const FT: &str = "2010-11-09/ft-v05.2010-11-09.000000+0000";
@@ -29,11 +29,13 @@ fn a_flowtools_file_a_flowkit_archive_and_a_pipe_give_the_same_report() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("day.fk");
     // flow-cat lives in another crate: write the archive with the library's writer.
-    let inputs =
-        flowkit_core::input::expand_inputs(&[testdata::path(FT).display().to_string()], false)
-            .unwrap();
+    let inputs = flowkit_core::pipeline::input::expand_inputs(
+        &[testdata::path(FT).display().to_string()],
+        false,
+    )
+    .unwrap();
     let mut out = flowkit_core::cli::FlowOutput::open(Some(&archive), "test").unwrap();
-    let mut sc = flowkit_core::input::Scanner::new(Default::default(), |m| panic!("{m}"));
+    let mut sc = flowkit_core::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {
             out.write_block(b, None).unwrap();

@@ -9,7 +9,7 @@
 //! that they still differ, so the list cannot go stale silently. `-n` reads flow-tools' own
 //! symbol files (testdata/flow-tools/flow-stat/sym/, from flow-tools' configs/).
 
-use flowkit_core::testdata;
+use flowkit_core::testing::testdata;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -168,11 +168,11 @@ fn flowkit_stream(cwd: &Path, cat: &str, tmp: &tempfile::TempDir, name: &str) ->
         .filter(|a| !a.starts_with('-'))
         .map(|a| cwd.join(a).display().to_string())
         .collect();
-    let inputs = flowkit_core::input::expand_inputs(&globs, false).unwrap();
+    let inputs = flowkit_core::pipeline::input::expand_inputs(&globs, false).unwrap();
     assert!(!inputs.is_empty(), "{cat}: no input");
     let path = tmp.path().join(name);
     let mut out = flowkit_core::cli::FlowOutput::open(Some(&path), "test").unwrap();
-    let mut sc = flowkit_core::input::Scanner::new(Default::default(), |m| panic!("{m}"));
+    let mut sc = flowkit_core::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {
             out.write_block(b, None).unwrap();

@@ -9,8 +9,8 @@
 
 use divan::counter::ItemsCount;
 use divan::Bencher;
-use flowkit_core::capture::CaptureReader;
-use flowkit_core::decode::Decoder;
+use flowkit_core::netflow::pcap::CaptureReader;
+use flowkit_core::netflow::Decoder;
 use flowkit_core::FlowBlockBuf;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};

@@ -7,7 +7,7 @@
 use divan::counter::ItemsCount;
 use divan::Bencher;
 use flowkit_core::archive::format::DEFAULT_BLOCK_FLOWS;
-use flowkit_core::nfdump::NfdumpReader;
+use flowkit_core::archive::nfdump::NfdumpReader;
 use flowkit_core::FlowBlockBuf;
 
 fn main() {
@@ -35,7 +35,10 @@ fn read_all(bytes: &[u8], buf: &mut FlowBlockBuf) -> usize {
 
 #[divan::bench(args = FILES)]
 fn read(bencher: Bencher, name: &str) {
-    let bytes = std::fs::read(flowkit_core::testdata::path(&format!("nfdump/{name}"))).unwrap();
+    let bytes = std::fs::read(flowkit_core::testing::testdata::path(&format!(
+        "nfdump/{name}"
+    )))
+    .unwrap();
     let mut buf = FlowBlockBuf::default();
     let flows = read_all(&bytes, &mut buf);
     bencher

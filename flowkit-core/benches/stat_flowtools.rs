@@ -4,8 +4,8 @@
 //!
 //!   cargo bench -p flowkit-core --bench stat_flowtools [-- FLOWS]   (default 3,000,000 flows)
 
+use flowkit_core::analyze::stat::flowtools::{Options, StatReport};
 use flowkit_core::gen::{FlowGen, GenConfig};
-use flowkit_core::stat::flowtools::{Options, StatReport};
 use flowkit_core::{FlowBlock, FlowBlockBuf};
 use std::time::Instant;
 

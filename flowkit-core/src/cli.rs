@@ -2,9 +2,11 @@
 
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
-use crate::block::{ColumnSet, FlowBlock, FlowBlockBuf};
 use crate::filter::{error as filter_error, CompileOptions, CompiledFilter, FilterFile, Variables};
-use crate::input::{expand_inputs, Input, PartialBatchFn, ScanError, ScanOptions, Scanner};
+use crate::model::block::{ColumnSet, FlowBlock, FlowBlockBuf};
+use crate::pipeline::input::{
+    expand_inputs, Input, PartialBatchFn, ScanError, ScanOptions, Scanner,
+};
 use crate::time;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -66,7 +68,7 @@ impl InputArgs {
             time_shift_ms: self.time_shift.map_or(0, |s| (s * 1000.0).round() as i64),
             no_mmap: self.no_mmap,
             include_tmp: self.include_tmp,
-            block_read: crate::input::BlockRead::from_env(),
+            block_read: crate::pipeline::input::BlockRead::from_env(),
             spooled: self
                 .spooled
                 .iter()
@@ -239,20 +241,20 @@ pub fn scan_inputs(
     tool: &str,
     args: &InputArgs,
     on_batch: &mut dyn FnMut(&[FlowBlock<'_>]) -> io::Result<()>,
-) -> Result<crate::input::ScanStats, ToolError> {
+) -> Result<crate::pipeline::input::ScanStats, ToolError> {
     scan_inputs_columns(tool, args, ColumnSet::ALL, &mut |batch| {
         on_batch(batch.blocks)
     })
 }
 
 /// Like [`scan_inputs`], but checks and hands out only the columns in `wanted` (see
-/// [`Scanner::run_columns`]); the consumer gets whole blocks with [`crate::input::Batch::full`].
+/// [`Scanner::run_columns`]); the consumer gets whole blocks with [`crate::pipeline::input::Batch::full`].
 pub fn scan_inputs_columns(
     tool: &str,
     args: &InputArgs,
     wanted: ColumnSet,
     on_batch: &mut PartialBatchFn<'_>,
-) -> Result<crate::input::ScanStats, ToolError> {
+) -> Result<crate::pipeline::input::ScanStats, ToolError> {
     scan_inputs_filtered(tool, args, wanted, None, on_batch)
 }
 
@@ -263,7 +265,7 @@ pub fn scan_inputs_for_refs(
     tool: &str,
     args: &InputArgs,
     on_batch: &mut PartialBatchFn<'_>,
-) -> Result<crate::input::ScanStats, ToolError> {
+) -> Result<crate::pipeline::input::ScanStats, ToolError> {
     let mut opts = args.scan_options().map_err(ToolError::Usage)?;
     opts.refs_only = true;
     run_scan(tool, args, opts, ColumnSet::EMPTY, on_batch)
@@ -277,7 +279,7 @@ pub fn scan_inputs_filtered(
     wanted: ColumnSet,
     prune: Option<crate::filter::BlockPrune>,
     on_batch: &mut PartialBatchFn<'_>,
-) -> Result<crate::input::ScanStats, ToolError> {
+) -> Result<crate::pipeline::input::ScanStats, ToolError> {
     let mut opts = args.scan_options().map_err(ToolError::Usage)?;
     opts.prune = prune.map(std::sync::Arc::new);
     run_scan(tool, args, opts, wanted, on_batch)
@@ -289,7 +291,7 @@ fn run_scan(
     opts: ScanOptions,
     wanted: ColumnSet,
     on_batch: &mut PartialBatchFn<'_>,
-) -> Result<crate::input::ScanStats, ToolError> {
+) -> Result<crate::pipeline::input::ScanStats, ToolError> {
     let inputs = args.inputs().map_err(ToolError::Usage)?;
     if inputs.contains(&Input::Stdin) {
         hint_if_terminal(tool);
@@ -364,7 +366,7 @@ pub fn rescan_inputs_columns(
     args: &InputArgs,
     wanted: ColumnSet,
     on_batch: &mut PartialBatchFn<'_>,
-) -> Result<crate::input::ScanStats, ToolError> {
+) -> Result<crate::pipeline::input::ScanStats, ToolError> {
     let opts = args.scan_options().map_err(ToolError::Usage)?;
     let inputs = args.inputs().map_err(ToolError::Usage)?;
     let mut scanner = Scanner::new(opts, |_| {});
@@ -492,7 +494,7 @@ impl FlowOutput {
         }
     }
 
-    /// Appends a whole block whose stored bytes (checked, as a [`crate::input::Batch`] gives them)
+    /// Appends a whole block whose stored bytes (checked, as a [`crate::pipeline::input::Batch`] gives them)
     /// are `raw`, copying them as they are (a dated tree re-encodes, splitting by time).
     pub fn write_raw_block(&mut self, raw: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
         match self {
@@ -504,7 +506,7 @@ impl FlowOutput {
 
     /// Appends whole blocks of a batch, copying their stored bytes as they are where the batch
     /// has them (archives and streams read without a window or shift).
-    pub fn write_batch(&mut self, batch: &crate::input::Batch<'_, '_>) -> io::Result<()> {
+    pub fn write_batch(&mut self, batch: &crate::pipeline::input::Batch<'_, '_>) -> io::Result<()> {
         (0..batch.blocks.len()).try_for_each(|k| self.write_whole(batch, k, None))
     }
 
@@ -520,7 +522,7 @@ impl FlowOutput {
     /// damaged block is then skipped, the scan reporting it).
     pub fn write_whole(
         &mut self,
-        batch: &crate::input::Batch<'_, '_>,
+        batch: &crate::pipeline::input::Batch<'_, '_>,
         k: usize,
         full: Option<&FlowBlock<'_>>,
     ) -> io::Result<()> {
@@ -545,7 +547,11 @@ impl FlowOutput {
     /// True when rows selected from block `k` of `batch` can go on as a reference to them (a
     /// pipe into flowkit tools, and the block came with a reference), so the tool need not read
     /// them out of the block: see [`FlowOutput::write_rows_by_reference`].
-    pub fn passes_rows_by_reference(&self, batch: &crate::input::Batch<'_, '_>, k: usize) -> bool {
+    pub fn passes_rows_by_reference(
+        &self,
+        batch: &crate::pipeline::input::Batch<'_, '_>,
+        k: usize,
+    ) -> bool {
         self.sends_references() && batch.refs.is_some_and(|refs| refs[k].is_some())
     }
 
@@ -553,7 +559,7 @@ impl FlowOutput {
     /// reference to them; only where [`FlowOutput::passes_rows_by_reference`] says so.
     pub fn write_rows_by_reference(
         &mut self,
-        batch: &crate::input::Batch<'_, '_>,
+        batch: &crate::pipeline::input::Batch<'_, '_>,
         k: usize,
         rows: &[u32],
     ) -> io::Result<()> {
@@ -649,7 +655,7 @@ pub fn exit_with(tool: &str, result: Result<(), ToolError>) -> ! {
 }
 
 /// Turns a scan's error count into the tool's result.
-pub fn check_damage(stats: &crate::input::ScanStats) -> Result<(), ToolError> {
+pub fn check_damage(stats: &crate::pipeline::input::ScanStats) -> Result<(), ToolError> {
     if stats.errors > 0 {
         Err(ToolError::DamagedInputs(stats.errors))
     } else {

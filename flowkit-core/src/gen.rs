@@ -8,7 +8,7 @@
 //! growing with the packets; some ICMP and some IPv6. Start times rise through the chosen span (one
 //! day by default), so a time window maps onto a small part of an archive, as with real collections.
 
-use crate::record::FlowRecord;
+use crate::model::record::FlowRecord;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// What to generate.

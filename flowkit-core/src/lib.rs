@@ -9,33 +9,20 @@ compile_error!(
     "flowkit archives are little-endian and read zero-copy; big-endian hosts are not supported"
 );
 
+pub mod analyze;
 pub mod archive;
-pub mod block;
-pub mod capture;
 pub mod cli;
-pub mod collector;
-pub mod counts;
-pub mod decode;
+pub mod collect;
 pub mod export;
 pub mod filter;
-pub mod flowtools;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod gen;
-pub mod hunt;
-pub mod import;
-pub mod input;
-pub mod input_forms;
-pub mod mapped;
-pub mod nfdump;
-#[cfg(feature = "parquet")]
-pub mod parquet_export;
+pub mod model;
+pub mod netflow;
+pub mod pipeline;
 pub mod print;
-pub mod record;
-pub mod stat;
 #[doc(hidden)]
-pub mod testdata;
+pub mod testing;
 pub mod time;
 
-pub use block::{AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
-pub use record::FlowRecord;
+pub use model::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
+pub use model::record::FlowRecord;

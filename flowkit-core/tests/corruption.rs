@@ -8,10 +8,10 @@
 //! The flows are the 3,498 real NetFlow v5 flows of the sample flow-tools archive (flow-capture
 //! 0.68.5), written to our archive format with small blocks so a file has many of them.
 
+use flowkit_core::archive::flowtools::FlowToolsReader;
 use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
-use flowkit_core::flowtools::FlowToolsReader;
-use flowkit_core::input::{BlockRead, Input, ScanOptions, Scanner};
-use flowkit_core::{testdata, FlowBlock, FlowBlockBuf, FlowRecord};
+use flowkit_core::pipeline::input::{BlockRead, Input, ScanOptions, Scanner};
+use flowkit_core::{testing::testdata, FlowBlock, FlowBlockBuf, FlowRecord};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -350,8 +350,8 @@ fn truncated_during_a_batch(block_read: BlockRead) {
 /// A capture truncated while it is imported: an error naming the file and offset.
 #[test]
 fn capture_truncated_while_read_is_reported() {
-    use flowkit_core::capture::CaptureReader;
-    use flowkit_core::export::{loopback_endpoints, PcapDatagramWriter};
+    use flowkit_core::netflow::encode::{loopback_endpoints, PcapDatagramWriter};
+    use flowkit_core::netflow::pcap::CaptureReader;
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("c.pcap");
     let (from, to) = loopback_endpoints();

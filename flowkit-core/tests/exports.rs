@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use flowkit_core::record::FlowRecord;
+use flowkit_core::model::record::FlowRecord;
 use std::collections::HashMap;
 
 /// Columns kept in `NAME.nfdump.csv.gz` (cut -f1-9,11-21,24,45,46 of nfdump's CSV).

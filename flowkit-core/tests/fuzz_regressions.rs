@@ -1,10 +1,10 @@
 //! Every input a fuzzer found crashing (`testdata/fuzz-regressions/TARGET/NAME`), replayed through
-//! the same harness the fuzz target runs (`flowkit_core::fuzzing`), so a fixed bug stays fixed.
+//! the same harness the fuzz target runs (`flowkit_core::testing::fuzzing`), so a fixed bug stays fixed.
 //! docs/reliability.md lists what each one was. The harnesses are also run over a few inputs
 //! made here, so that they themselves are exercised by the normal test suite.
 
-use flowkit_core::fuzzing;
-use flowkit_core::testdata;
+use flowkit_core::testing::fuzzing;
+use flowkit_core::testing::testdata;
 
 fn replay(target: &str, harness: fn(&[u8])) -> usize {
     let dir = testdata::path(&format!("fuzz-regressions/{target}"));
@@ -51,7 +51,7 @@ fn capture_regressions() {
 /// good data.
 #[test]
 fn harnesses_accept_real_inputs() {
-    use flowkit_core::capture::CaptureReader;
+    use flowkit_core::netflow::pcap::CaptureReader;
     let mut input = Vec::new();
     for (k, name) in [
         "exports/pmacct-v9.pcap.gz",
@@ -87,7 +87,7 @@ fn harnesses_accept_real_inputs() {
 /// or damaged ends in an error after the records before the cut.
 #[test]
 fn flowtools_harness_reaches_end_damage_and_cap() {
-    use flowkit_core::flowtools;
+    use flowkit_core::archive::flowtools;
     use fuzzing::{FlowToolsEnd, FLOWTOOLS_MAX_FLOWS};
     use std::io::{Read, Write};
     let bytes = std::fs::read(testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000")).unwrap();

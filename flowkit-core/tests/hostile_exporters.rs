@@ -1,4 +1,4 @@
-//! Hostile exporters against a running collector (`collector::run` on 127.0.0.1, in process):
+//! Hostile exporters against a running collector (`collect::run` on 127.0.0.1, in process):
 //! a template flood over many observation domains and source ids, data for templates that never
 //! come, sequence numbers that jump, an exporter flood, and datagrams from addresses outside
 //! `--allow`, all interleaved with a well-behaved exporter replaying a real capture.
@@ -10,12 +10,12 @@
 //! its template was decoded later or counted as dropped.
 
 use flowkit_core::archive::tree::TreeLayout;
-use flowkit_core::capture::CaptureReader;
-use flowkit_core::collector::{self, CollectorConfig, CollectorStats};
-use flowkit_core::decode::DecoderConfig;
-use flowkit_core::import::Importer;
-use flowkit_core::input::{expand_inputs, ScanOptions, Scanner};
-use flowkit_core::{testdata, FlowBlock, FlowRecord};
+use flowkit_core::collect::import::Importer;
+use flowkit_core::collect::{self, CollectorConfig, CollectorStats};
+use flowkit_core::netflow::pcap::CaptureReader;
+use flowkit_core::netflow::DecoderConfig;
+use flowkit_core::pipeline::input::{expand_inputs, ScanOptions, Scanner};
+use flowkit_core::{testing::testdata, FlowBlock, FlowRecord};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -172,7 +172,7 @@ fn sorted(mut v: Vec<FlowRecord>) -> Vec<FlowRecord> {
 #[test]
 fn hostile_exporters_are_bounded_counted_and_do_not_hurt_a_good_one() {
     let dir = tempfile::tempdir().unwrap();
-    let socket = collector::bind("127.0.0.1:0".parse().unwrap(), 8 << 20).unwrap();
+    let socket = collect::bind("127.0.0.1:0".parse().unwrap(), 8 << 20).unwrap();
     let port = socket.local_addr().unwrap().port();
     let mut cfg = CollectorConfig::new(TreeLayout {
         tz: jiff::tz::TimeZone::UTC,
@@ -194,7 +194,7 @@ fn hostile_exporters_are_bounded_counted_and_do_not_hurt_a_good_one() {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
             let mut log = Vec::new();
-            let stats = collector::run(socket, cfg, stop, &mut |m| log.push(m.to_string()));
+            let stats = collect::run(socket, cfg, stop, &mut |m| log.push(m.to_string()));
             (stats, log)
         })
     };

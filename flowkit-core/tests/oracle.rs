@@ -13,7 +13,7 @@
 mod common;
 
 use common::*;
-use flowkit_core::capture::CaptureReader;
+use flowkit_core::netflow::pcap::CaptureReader;
 use netflow_parser::variable_versions::field_value::FieldValue;
 use netflow_parser::variable_versions::ipfix::lookup::{IANAIPFixField, IPFixField};
 use netflow_parser::variable_versions::ipfix::FlowSetBody as IpfixBody;

@@ -8,10 +8,10 @@
 //! "exporters" behind one address reuse template ids 256 and 257 for swapped layouts (IPv4 and
 //! IPv6 records), so a decoder that mixes their templates decodes garbage or fails.
 
-use flowkit_core::decode::{Decoder, DecoderConfig};
-use flowkit_core::export::{ExportEncoder, ExportVersion, PcapDatagramWriter};
+use flowkit_core::collect::import::Importer;
 use flowkit_core::gen::{FlowGen, GenConfig};
-use flowkit_core::import::Importer;
+use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion, PcapDatagramWriter};
+use flowkit_core::netflow::{Decoder, DecoderConfig};
 use flowkit_core::{FlowBlockBuf, FlowRecord};
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 
@@ -333,8 +333,8 @@ fn templates_saved_and_loaded_decode_data_without_a_template() {
 /// flows it gives alone; keyed by address alone (the control), they garble.
 #[test]
 fn real_exporters_reusing_template_ids_decode_apart() {
-    use flowkit_core::capture::CaptureReader;
-    use flowkit_core::testdata;
+    use flowkit_core::netflow::pcap::CaptureReader;
+    use flowkit_core::testing::testdata;
     let read = |name: &str| {
         let mut r =
             CaptureReader::open(&testdata::path(&format!("exports/{name}.pcap.gz"))).unwrap();

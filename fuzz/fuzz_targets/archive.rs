@@ -1,5 +1,5 @@
-//! Fuzz target `archive`: see `flowkit_core::fuzzing::archive` for what it does and checks.
+//! Fuzz target `archive`: see `flowkit_core::testing::fuzzing::archive` for what it does and checks.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| flowkit_core::fuzzing::archive(data));
+fuzz_target!(|data: &[u8]| flowkit_core::testing::fuzzing::archive(data));

@@ -1,5 +1,5 @@
-//! Fuzz target `capture`: see `flowkit_core::fuzzing::capture` for what it does and checks.
+//! Fuzz target `capture`: see `flowkit_core::testing::fuzzing::capture` for what it does and checks.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| flowkit_core::fuzzing::capture(data));
+fuzz_target!(|data: &[u8]| flowkit_core::testing::fuzzing::capture(data));

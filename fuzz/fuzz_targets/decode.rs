@@ -1,5 +1,5 @@
-//! Fuzz target `decode`: see `flowkit_core::fuzzing::decode` for what it does and checks.
+//! Fuzz target `decode`: see `flowkit_core::testing::fuzzing::decode` for what it does and checks.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| flowkit_core::fuzzing::decode(data));
+fuzz_target!(|data: &[u8]| flowkit_core::testing::fuzzing::decode(data));

@@ -1,5 +1,5 @@
-//! Fuzz target `filter`: see `flowkit_core::fuzzing::filter` for what it does and checks.
+//! Fuzz target `filter`: see `flowkit_core::testing::fuzzing::filter` for what it does and checks.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| flowkit_core::fuzzing::filter(data));
+fuzz_target!(|data: &[u8]| flowkit_core::testing::fuzzing::filter(data));

@@ -1,5 +1,5 @@
-//! Fuzz target `flowtools`: see `flowkit_core::fuzzing::flowtools` for what it does and checks.
+//! Fuzz target `flowtools`: see `flowkit_core::testing::fuzzing::flowtools` for what it does and checks.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| flowkit_core::fuzzing::flowtools(data));
+fuzz_target!(|data: &[u8]| flowkit_core::testing::fuzzing::flowtools(data));

@@ -1,2 +1,2 @@
-//! The fuzz crate: targets in `fuzz_targets/` (harnesses in `flowkit_core::fuzzing`), seed corpora
+//! The fuzz crate: targets in `fuzz_targets/` (harnesses in `flowkit_core::testing::fuzzing`), seed corpora
 //! made by `make-seeds` from the repository's `testdata/`.

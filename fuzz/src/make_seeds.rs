@@ -5,11 +5,11 @@
 //! Usage: `make-seeds CORPUS_DIR`
 
 use flowkit_core::archive::{ArchiveWriter, WriterOptions};
-use flowkit_core::capture::CaptureReader;
-use flowkit_core::flowtools;
-use flowkit_core::fuzzing::push_datagram;
-use flowkit_core::import::Importer;
-use flowkit_core::{testdata, FlowRecord};
+use flowkit_core::netflow::pcap::CaptureReader;
+use flowkit_core::archive::flowtools;
+use flowkit_core::testing::fuzzing::push_datagram;
+use flowkit_core::collect::import::Importer;
+use flowkit_core::{testing::testdata, FlowRecord};
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -162,7 +162,7 @@ fn work() -> &'static Path {
 /// Runs a command line with bash (pipefail: a failing stage fails the line) in `dir`, the
 /// built tools first on PATH, times in UTC.
 fn sh(dir: &Path, line: &str) -> Output {
-    let ft = flowkit_core::testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000");
+    let ft = flowkit_core::testing::testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000");
     let path = format!(
         "{}:{}",
         bin_dir().display(),
@@ -185,7 +185,7 @@ fn sh(dir: &Path, line: &str) -> Output {
         .env("FTDIR", ft.parent().unwrap())
         .env(
             "CFG",
-            flowkit_core::testdata::path("flow-tools/investigation.cfg"),
+            flowkit_core::testing::testdata::path("flow-tools/investigation.cfg"),
         )
         .stdin(Stdio::null())
         .output()
@@ -246,8 +246,9 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn baselines_match_flow_tools_and_count_right() {
-    let golden =
-        |n: &str| flowkit_core::testdata::read_text(&format!("flow-tools/expected/{n}.gz"));
+    let golden = |n: &str| {
+        flowkit_core::testing::testdata::read_text(&format!("flow-tools/expected/{n}.gz"))
+    };
     for t in TOOLS {
         for d in [Data::Day, Data::Tcp, Data::Twice] {
             let o = baseline(t, d);

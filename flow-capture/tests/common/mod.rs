@@ -2,10 +2,10 @@
 //! export captures to it, and reading what it wrote.
 #![allow(dead_code)] // each test file uses some of these
 
-use flowkit_core::capture::CaptureReader;
-use flowkit_core::import::Importer;
-use flowkit_core::input::{expand_inputs, ScanOptions, Scanner};
-use flowkit_core::{testdata, FlowBlock, FlowRecord};
+use flowkit_core::collect::import::Importer;
+use flowkit_core::netflow::pcap::CaptureReader;
+use flowkit_core::pipeline::input::{expand_inputs, ScanOptions, Scanner};
+use flowkit_core::{testing::testdata, FlowBlock, FlowRecord};
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@
 //! Hand-written: the Bloom crates on crates.io hash through `Hash` (SipHash by default, and not
 //! stable across versions), while this is a stored format that must read the same forever.
 
-use crate::block::{is_v4_mapped, AddrColumn, FlowBlock};
+use crate::model::block::{is_v4_mapped, AddrColumn, FlowBlock};
 use std::net::IpAddr;
 
 /// Column directory id of the address Bloom filter (outside the flow columns' ids).
@@ -133,8 +133,8 @@ pub fn build(block: &FlowBlock<'_>, out: &mut Vec<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::FlowBlockBuf;
     use crate::gen::{FlowGen, GenConfig};
+    use crate::model::block::FlowBlockBuf;
 
     #[test]
     fn every_address_of_the_block_is_found_and_most_others_are_not() {

@@ -2,7 +2,7 @@
 //!
 //! Everything is little-endian. Offsets below are from the start of the structure.
 
-use crate::block::ColumnId;
+use crate::model::block::ColumnId;
 
 /// First eight bytes of every archive file and stream.
 pub const FILE_MAGIC: &[u8; 8] = b"FLOWKIT\0";

@@ -59,12 +59,11 @@ pub(crate) fn after_end_in_bytes(
         return Ok(AfterEnd::Done);
     }
     let rest = &b[p..];
-    match crate::input::sniff(&rest[..rest.len().min(8)]) {
-        crate::input::InputFormat::Flowkit => Ok(AfterEnd::Next(p)),
-        crate::input::InputFormat::FlowTools | crate::input::InputFormat::Nfdump => {
-            Ok(AfterEnd::Other(p))
-        }
-        crate::input::InputFormat::Unknown => Err(unexpected(name, p as u64, rest)),
+    match crate::pipeline::input::sniff(&rest[..rest.len().min(8)]) {
+        crate::pipeline::input::InputFormat::Flowkit => Ok(AfterEnd::Next(p)),
+        crate::pipeline::input::InputFormat::FlowTools
+        | crate::pipeline::input::InputFormat::Nfdump => Ok(AfterEnd::Other(p)),
+        crate::pipeline::input::InputFormat::Unknown => Err(unexpected(name, p as u64, rest)),
     }
 }
 
@@ -125,7 +124,9 @@ pub(crate) fn after_end_in_stream(
 }
 
 fn next_member(name: &str, head: Vec<u8>, offset: u64) -> Result<(Vec<u8>, u64), ArchiveError> {
-    if head.is_empty() || crate::input::sniff(&head) != crate::input::InputFormat::Unknown {
+    if head.is_empty()
+        || crate::pipeline::input::sniff(&head) != crate::pipeline::input::InputFormat::Unknown
+    {
         Ok((head, offset))
     } else {
         Err(unexpected(name, offset, &head))
@@ -200,8 +201,8 @@ mod tests {
         );
         assert_eq!(stream_flows(&aa).unwrap(), 500);
         // The fuzz target's file and stream readers agree on them (it asserts so).
-        crate::fuzzing::archive(&ab);
-        crate::fuzzing::archive(&aa);
+        crate::testing::fuzzing::archive(&ab);
+        crate::testing::fuzzing::archive(&aa);
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! See docs/archive-format.md for the layout and the reasons behind it.
 
 pub mod bloom;
+pub mod flowtools;
 pub mod format;
+pub mod mapped;
 pub(crate) mod members;
 pub mod narrow;
+pub mod nfdump;
 pub mod reader;
 pub mod recover;
 pub mod reference;

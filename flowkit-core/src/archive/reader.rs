@@ -10,8 +10,8 @@ use super::members::AfterEnd;
 use super::narrow::{ColumnScratch, NarrowColumn, NarrowValue, WidenKey};
 use super::reference::{check_identity, parse_ref, ref_len, BlockRef, FileIdentity, REF_MAGIC};
 use super::ArchiveError;
-use crate::block::{AddrBuf, AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
-use crate::mapped::GuardedMap;
+use crate::archive::mapped::GuardedMap;
+use crate::model::block::{AddrBuf, AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -584,7 +584,7 @@ impl BlockEntry {
 /// Bytes of a whole file: a read-only memory map, or an owned 8-aligned copy.
 pub enum FileBytes {
     /// Mapped (only finished files are), guarded against the file shrinking while it is read
-    /// (see [`crate::mapped`] and docs/archive-format.md).
+    /// (see [`crate::archive::mapped`] and docs/archive-format.md).
     Mapped(GuardedMap),
     /// Read into memory (pipes, `--no-mmap`, or when mapping fails).
     Owned(AlignedBuf),
@@ -660,7 +660,7 @@ impl ArchiveFile {
         let file = std::fs::File::open(path).map_err(|e| ArchiveError::io(&name, e))?;
         // Only finished files are mapped (writers publish by rename and never modify a published
         // file); every length is checked against the map's size before use, and a file that
-        // another program truncates while it is mapped is caught by the guard (crate::mapped).
+        // another program truncates while it is mapped is caught by the guard (crate::archive::mapped).
         let bytes = if no_mmap {
             None
         } else {
@@ -695,7 +695,7 @@ impl ArchiveFile {
     }
 
     /// Checks that a mapped file still backs every mapped byte (nobody truncated it since it
-    /// was opened; see [`crate::mapped`]). Readers call it after each batch of blocks. Always
+    /// was opened; see [`crate::archive::mapped`]). Readers call it after each batch of blocks. Always
     /// `Ok` for files read into memory.
     pub fn check_unchanged(&self) -> Result<(), ArchiveError> {
         match &self.bytes {

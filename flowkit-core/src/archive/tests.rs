@@ -1,6 +1,6 @@
 use super::*;
-use crate::block::ColumnId;
-use crate::record::FlowRecord;
+use crate::model::block::ColumnId;
+use crate::model::record::FlowRecord;
 use std::net::{IpAddr, Ipv4Addr};
 
 fn sample(n: u32) -> Vec<FlowRecord> {
@@ -484,7 +484,7 @@ fn blocks_written_in_pieces_by_a_slow_sink_read_back_whole() {
 fn a_block_laid_out_in_parts_checksums_each_column_with_its_padding() {
     // 77 flows: u8, u16 and u32 columns all need padding, plain or narrow.
     let recs = sample(77);
-    let mut buf = crate::block::FlowBlockBuf::default();
+    let mut buf = crate::model::block::FlowBlockBuf::default();
     for r in &recs {
         buf.push(r);
     }
@@ -647,10 +647,10 @@ fn gathered_rows_are_the_rows_of_the_block() {
         ];
         f.read_block_into(i, &mut copy).unwrap();
         for rows in &selections {
-            let mut want = crate::block::FlowBlockBuf::default();
+            let mut want = crate::model::block::FlowBlockBuf::default();
             want.extend_rows(&block, rows);
             for copied in [None, Some(copy.as_bytes())] {
-                let mut got = crate::block::FlowBlockBuf::default();
+                let mut got = crate::model::block::FlowBlockBuf::default();
                 got.push(&recs[0]); // gathering appends
                 f.gather_rows(i, copied, rows, &mut got).unwrap();
                 let got: Vec<_> = got.view().records().skip(1).collect();
@@ -677,7 +677,7 @@ fn gathering_from_a_damaged_block_appends_nothing() {
     let mut bad = bytes.clone();
     bad[dir_end + format::le_u32(&bytes, e + 4) as usize + 9] ^= 0x40;
     let f = ArchiveFile::from_bytes("t.fk", &bad).unwrap();
-    let mut out = crate::block::FlowBlockBuf::default();
+    let mut out = crate::model::block::FlowBlockBuf::default();
     out.push(&recs[5]);
     let err = f
         .gather_rows(0, None, &[1, 2, 3], &mut out)

@@ -5,7 +5,7 @@
 //! the default; other levels as flow-capture's `-N`).
 
 use super::{ArchiveFileWriter, ArchiveSummary, WriterOptions};
-use crate::block::FlowBlock;
+use crate::model::block::FlowBlock;
 use crate::time::Clock;
 use jiff::tz::TimeZone;
 use std::collections::BTreeMap;
@@ -259,8 +259,8 @@ fn free_path(base: &Path, first: u32) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::FlowBlockBuf;
-    use crate::record::FlowRecord;
+    use crate::model::block::FlowBlockBuf;
+    use crate::model::record::FlowRecord;
 
     const T: i64 = 1_289_311_200_000; // 2010-11-09 14:00:00 UTC
 

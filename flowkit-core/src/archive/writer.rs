@@ -1,8 +1,8 @@
 //! Writing archives and streams: header, column blocks, end marker, block index and trailer.
 
 use super::format::*;
-use crate::block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
-use crate::record::FlowRecord;
+use crate::model::block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
+use crate::model::record::FlowRecord;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -165,7 +165,7 @@ impl<W: Write> ArchiveWriter<W> {
             }
             return Ok(());
         };
-        let rows = crate::block::selected_rows(selected);
+        let rows = crate::model::block::selected_rows(selected);
         if !mixed {
             return self.append(block, &rows, false);
         }
@@ -221,7 +221,7 @@ impl<W: Write> ArchiveWriter<W> {
     }
 
     /// Appends a block given as the checked bytes of a block of another archive or stream
-    /// (see [`crate::input::Batch::raw`]), without decoding and encoding it again.
+    /// (see [`crate::pipeline::input::Batch::raw`]), without decoding and encoding it again.
     pub fn write_raw_block(&mut self, bytes: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
         self.flush_pending()?;
         if block.len == 0 {

@@ -6,7 +6,7 @@
 //! only consider rows no earlier group selected.
 
 use super::intervals::RangeSet;
-use crate::block::{AddrColumn, ColumnId, FlowBlock};
+use crate::model::block::{AddrColumn, ColumnId, FlowBlock};
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 
@@ -744,9 +744,9 @@ mod tests {
     /// port value, and sets of none or several ports keep the bit lookup.
     #[test]
     fn a_single_port_test_agrees_with_its_bit_set() {
-        let mut block = crate::block::FlowBlockBuf::default();
+        let mut block = crate::model::block::FlowBlockBuf::default();
         for v in 0..=u16::MAX {
-            block.push(&crate::record::FlowRecord {
+            block.push(&crate::model::record::FlowRecord {
                 dst_port: v,
                 ..Default::default()
             });

@@ -2,8 +2,8 @@
 //! definition, and files of 100,000 primitives and definitions.
 
 use super::*;
-use crate::block::FlowBlockBuf;
-use crate::record::FlowRecord;
+use crate::model::block::FlowBlockBuf;
+use crate::model::record::FlowRecord;
 use jiff::tz::TimeZone;
 use std::net::IpAddr;
 

@@ -38,7 +38,7 @@ use ast::MissingVariable;
 use std::collections::BTreeSet;
 
 #[cfg(doc)]
-use crate::block::FlowBlock;
+use crate::model::block::FlowBlock;
 
 /// A parsed filter file: its primitives and definitions, checked and resolved.
 #[derive(Clone, Debug)]

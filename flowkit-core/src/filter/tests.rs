@@ -3,8 +3,8 @@
 //! the compiled evaluation against the interpreter.
 
 use super::*;
-use crate::block::FlowBlockBuf;
-use crate::record::FlowRecord;
+use crate::model::block::FlowBlockBuf;
+use crate::model::record::FlowRecord;
 use jiff::tz::TimeZone;
 use std::net::IpAddr;
 
@@ -706,7 +706,7 @@ fn warnings_for_lines_flow_tools_reads_differently() {
 }
 
 fn testdata(name: &str) -> String {
-    crate::testdata::read_text(name).unwrap_or_else(|e| panic!("{name}: {e}"))
+    crate::testing::testdata::read_text(name).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]
@@ -1158,7 +1158,7 @@ fn batches_keep_block_order() {
         sum += s.count;
     }
     assert_eq!(total, sum);
-    assert_eq!(f.columns(), vec![crate::block::ColumnId::Packets]);
+    assert_eq!(f.columns(), vec![crate::model::block::ColumnId::Packets]);
 }
 
 /// Skipping blocks by their address Bloom filter (`CompiledFilter::block_prune`) never skips a

@@ -13,7 +13,7 @@
 
 use super::clock::{push_rfc3339, Clock};
 use super::text;
-use crate::block::{AddrColumn, FlowBlock};
+use crate::model::block::{AddrColumn, FlowBlock};
 
 /// The header row.
 pub const COLUMNS: [&str; 28] = [

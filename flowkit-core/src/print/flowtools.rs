@@ -11,7 +11,7 @@
 use super::clock::{push_mmdd, Clock};
 use super::names;
 use super::text::{self, left, left_hex, left_u64, pad_from, right_u64};
-use crate::block::{AddrColumn, FlowBlock};
+use crate::model::block::{AddrColumn, FlowBlock};
 
 /// What the formats need to know besides the flows.
 #[derive(Clone, Copy, Debug, Default)]

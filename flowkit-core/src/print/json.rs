@@ -5,8 +5,8 @@
 //! numbers as JSON numbers. serde_json writes them.
 
 use super::clock::{push_rfc3339, Clock};
-use crate::block::FlowBlock;
-use crate::record::FlowRecord;
+use crate::model::block::FlowBlock;
+use crate::model::record::FlowRecord;
 use serde::Serialize;
 
 #[derive(Serialize)]

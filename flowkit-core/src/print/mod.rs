@@ -34,7 +34,7 @@ mod json;
 pub mod names;
 mod text;
 
-use crate::block::{ColumnId, ColumnSet, FlowBlock};
+use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use clock::Clock;
 use flowtools::TextOptions;
 use jiff::tz::TimeZone;

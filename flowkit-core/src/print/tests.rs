@@ -2,10 +2,10 @@
 //! JSON read back with independent parsers.
 
 use super::*;
-use crate::block::FlowBlockBuf;
-use crate::input::{Input, ScanOptions, Scanner};
-use crate::record::FlowRecord;
-use crate::testdata;
+use crate::model::block::FlowBlockBuf;
+use crate::model::record::FlowRecord;
+use crate::pipeline::input::{Input, ScanOptions, Scanner};
+use crate::testing::testdata;
 use std::net::IpAddr;
 
 /// The 3498 flows of the shipped flow-tools archive, in blocks of `per_block` flows (several

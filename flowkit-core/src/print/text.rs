@@ -5,7 +5,7 @@
 //! direct writes, and printing is where wide results spend their time; hence the hand-written
 //! helpers (itoa does the decimal digits).
 
-use crate::block::AddrColumn;
+use crate::model::block::AddrColumn;
 use std::io::Write;
 use std::net::Ipv6Addr;
 

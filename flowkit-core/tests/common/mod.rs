@@ -3,9 +3,9 @@
 
 #![allow(dead_code)]
 
-use flowkit_core::capture::CaptureReader;
-use flowkit_core::import::{ImportSummary, Importer};
-use flowkit_core::record::FlowRecord;
+use flowkit_core::collect::import::{ImportSummary, Importer};
+use flowkit_core::model::record::FlowRecord;
+use flowkit_core::netflow::pcap::CaptureReader;
 use std::io::Read;
 use std::path::PathBuf;
 

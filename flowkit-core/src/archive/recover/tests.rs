@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::archive::{writer, ArchiveFileWriter, WriterOptions};
-use crate::input::{Input, ScanOptions, Scanner};
-use crate::record::FlowRecord;
-use crate::testdata;
+use crate::model::record::FlowRecord;
+use crate::pipeline::input::{Input, ScanOptions, Scanner};
+use crate::testing::testdata;
 
 /// The real flows of the shipped flow-tools archive.
 fn real_flows() -> Vec<FlowRecord> {

@@ -1,0 +1,303 @@
+//! Writing flow-stat's reports as text tables, CSV or JSON.
+
+use super::{KeyValue, Metric, Summary, TimeBins, TopN, Totals};
+use crate::time::{iso, text as civil};
+use jiff::tz::TimeZone;
+use serde_json::json;
+use std::io::{self, Write};
+
+/// How a report is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatFormat {
+    /// Aligned columns for reading.
+    Text,
+    /// A header and one row per line of the report.
+    Csv,
+    /// One JSON document.
+    Json,
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+use crate::analyze::hunt::output::csv_io as csv_err;
+
+fn json_out(out: &mut dyn Write, v: &serde_json::Value) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, v).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
+fn proto_label(p: u8) -> String {
+    KeyValue::Protocol(p).to_string()
+}
+
+/// Writes the summary: totals, time range, and the protocols.
+pub fn write_summary(
+    out: &mut dyn Write,
+    format: StatFormat,
+    s: &Summary,
+    tz: &TimeZone,
+) -> io::Result<()> {
+    let t = s.totals;
+    match format {
+        StatFormat::Text => {
+            writeln!(out, "flows        {}", t.flows)?;
+            writeln!(out, "packets      {}", t.packets)?;
+            writeln!(out, "octets       {}", t.octets)?;
+            if let (Some(a), Some(b)) = (s.first_ms, s.last_ms) {
+                writeln!(out, "first start  {}", civil(a, tz))?;
+                writeln!(out, "last end     {}", civil(b, tz))?;
+                writeln!(
+                    out,
+                    "duration     {}",
+                    crate::analyze::hunt::human_ms(b - a)
+                )?;
+            }
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{:<10} {:>12} {:>7} {:>14} {:>7} {:>16} {:>7}",
+                "protocol", "flows", "%", "packets", "%", "octets", "%"
+            )?;
+            for (p, x) in s.protocols() {
+                writeln!(
+                    out,
+                    "{:<10} {:>12} {:>7.2} {:>14} {:>7.2} {:>16} {:>7.2}",
+                    proto_label(p),
+                    x.flows,
+                    pct(x.flows, t.flows),
+                    x.packets,
+                    pct(x.packets, t.packets),
+                    x.octets,
+                    pct(x.octets, t.octets)
+                )?;
+            }
+            s.counts.write_text(out)
+        }
+        StatFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            let note = s.counts.csv_cell();
+            w.write_record(["protocol", "name", "flows", "packets", "octets", "counts"])
+                .map_err(csv_err)?;
+            for (p, x) in s.protocols() {
+                w.write_record([
+                    p.to_string(),
+                    proto_label(p),
+                    x.flows.to_string(),
+                    x.packets.to_string(),
+                    x.octets.to_string(),
+                    note.clone(),
+                ])
+                .map_err(csv_err)?;
+            }
+            w.write_record([
+                String::new(),
+                "total".into(),
+                t.flows.to_string(),
+                t.packets.to_string(),
+                t.octets.to_string(),
+                note,
+            ])
+            .map_err(csv_err)?;
+            w.flush()
+        }
+        StatFormat::Json => {
+            let protos: Vec<serde_json::Value> = s
+                .protocols()
+                .into_iter()
+                .map(|(p, x)| {
+                    json!({"protocol": p, "name": proto_label(p), "flows": x.flows,
+                           "packets": x.packets, "octets": x.octets})
+                })
+                .collect();
+            json_out(
+                out,
+                &json!({
+                    "flows": t.flows,
+                    "packets": t.packets,
+                    "octets": t.octets,
+                    "first_start": s.first_ms.map(|t| iso(t, tz)),
+                    "last_end": s.last_ms.map(|t| iso(t, tz)),
+                    "first_start_ms": s.first_ms,
+                    "last_end_ms": s.last_ms,
+                    "counts": s.counts.json(),
+                    "protocols": protos,
+                }),
+            )
+        }
+    }
+}
+
+/// Writes the top `n` of `top` by `metric`, with each value's share of all counted.
+pub fn write_top(
+    out: &mut dyn Write,
+    format: StatFormat,
+    top: &TopN,
+    n: usize,
+    metric: Metric,
+) -> io::Result<()> {
+    let rows = top.top(n, metric);
+    let all: Totals = top.counted;
+    let share = |t: &Totals| pct(t.get(metric), all.get(metric));
+    match format {
+        StatFormat::Text => {
+            let width = rows
+                .iter()
+                .map(|(k, _)| k.to_string().len())
+                .max()
+                .unwrap_or(0)
+                .max(top.key().to_string().len());
+            writeln!(
+                out,
+                "top {} {} by {metric} ({} distinct; {} flows, {} packets, {} octets counted)",
+                rows.len(),
+                top.key(),
+                top.distinct(),
+                all.flows,
+                all.packets,
+                all.octets
+            )?;
+            writeln!(
+                out,
+                "{:>4}  {:<width$}  {:>12} {:>14} {:>16} {:>7}",
+                "rank",
+                top.key().to_string(),
+                "flows",
+                "packets",
+                "octets",
+                format!("%{metric}")
+            )?;
+            for (i, (k, t)) in rows.iter().enumerate() {
+                writeln!(
+                    out,
+                    "{:>4}  {:<width$}  {:>12} {:>14} {:>16} {:>7.2}",
+                    i + 1,
+                    k.to_string(),
+                    t.flows,
+                    t.packets,
+                    t.octets,
+                    share(t)
+                )?;
+            }
+            top.counts.write_text(out)
+        }
+        StatFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "rank".to_string(),
+                top.key().to_string(),
+                "flows".into(),
+                "packets".into(),
+                "octets".into(),
+                format!("share_{metric}"),
+                "counts".into(),
+            ])
+            .map_err(csv_err)?;
+            let note = top.counts.csv_cell();
+            for (i, (k, t)) in rows.iter().enumerate() {
+                w.write_record([
+                    (i + 1).to_string(),
+                    k.to_string(),
+                    t.flows.to_string(),
+                    t.packets.to_string(),
+                    t.octets.to_string(),
+                    format!("{:.4}", share(t)),
+                    note.clone(),
+                ])
+                .map_err(csv_err)?;
+            }
+            w.flush()
+        }
+        StatFormat::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (k, t))| {
+                    json!({"rank": i + 1, "key": k.to_string(), "flows": t.flows,
+                           "packets": t.packets, "octets": t.octets, "share": share(t)})
+                })
+                .collect();
+            json_out(
+                out,
+                &json!({
+                    "key": top.key(),
+                    "by": metric,
+                    "distinct": top.distinct(),
+                    "counted": all,
+                    "counts": top.counts.json(),
+                    "top": list,
+                }),
+            )
+        }
+    }
+}
+
+/// Writes the time bins (empty ones included).
+pub fn write_bins(
+    out: &mut dyn Write,
+    format: StatFormat,
+    bins: &TimeBins,
+    tz: &TimeZone,
+) -> io::Result<()> {
+    let series = bins.series();
+    match format {
+        StatFormat::Text => {
+            writeln!(
+                out,
+                "{:<w$}  {:>12} {:>14} {:>16}",
+                "bin start",
+                "flows",
+                "packets",
+                "octets",
+                w = civil(0, tz).len(),
+            )?;
+            for (t, x) in &series {
+                writeln!(
+                    out,
+                    "{:<23}  {:>12} {:>14} {:>16}",
+                    civil(*t, tz),
+                    x.flows,
+                    x.packets,
+                    x.octets
+                )?;
+            }
+            bins.counts.write_text(out)
+        }
+        StatFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["start", "start_ms", "flows", "packets", "octets", "counts"])
+                .map_err(csv_err)?;
+            let note = bins.counts.csv_cell();
+            for (t, x) in &series {
+                w.write_record([
+                    iso(*t, tz),
+                    t.to_string(),
+                    x.flows.to_string(),
+                    x.packets.to_string(),
+                    x.octets.to_string(),
+                    note.clone(),
+                ])
+                .map_err(csv_err)?;
+            }
+            w.flush()
+        }
+        StatFormat::Json => {
+            let list: Vec<serde_json::Value> = series
+                .iter()
+                .map(|(t, x)| {
+                    json!({"start": iso(*t, tz), "start_ms": t, "flows": x.flows,
+                           "packets": x.packets, "octets": x.octets})
+                })
+                .collect();
+            json_out(
+                out,
+                &json!({"bin_ms": bins.width_ms(), "counts": bins.counts.json(), "bins": list}),
+            )
+        }
+    }
+}

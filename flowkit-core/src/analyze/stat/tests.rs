@@ -1,0 +1,322 @@
+//! flow-stat's numbers against sums computed here independently (record by record), and
+//! against nfdump's view of the story capture; the SVG parsed back as XML.
+
+use super::*;
+use crate::model::block::FlowBlockBuf;
+use crate::model::record::FlowRecord;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+/// Deterministic pseudo-random flows over a day, IPv4 and IPv6 mixed.
+fn random_flows(n: usize) -> Vec<FlowRecord> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..n)
+        .map(|_| {
+            let r = next();
+            let src: IpAddr = if r % 11 == 0 {
+                format!("2001:db8::{:x}", r % 7).parse().unwrap()
+            } else {
+                format!("10.0.{}.{}", r % 3, r % 13).parse().unwrap()
+            };
+            let dst: IpAddr = format!("192.0.2.{}", (r >> 8) % 17).parse().unwrap();
+            let start = 1_600_000_000_000 + ((r >> 16) % 86_400_000) as i64;
+            FlowRecord {
+                start_ms: start,
+                end_ms: start + ((r >> 40) % 5000) as i64,
+                src_addr: src,
+                dst_addr: dst,
+                src_port: ((r >> 20) % 5) as u16 + 1000,
+                dst_port: [22, 53, 80, 443][((r >> 24) % 4) as usize],
+                protocol: [6, 6, 17, 1, 58][((r >> 28) % 5) as usize],
+                packets: (r >> 32) % 100 + 1,
+                octets: (r >> 36) % 100_000 + 40,
+                ..FlowRecord::default()
+            }
+        })
+        .collect()
+}
+
+fn blocks(flows: &[FlowRecord]) -> Vec<FlowBlockBuf> {
+    flows.chunks(333).map(FlowBlockBuf::from_records).collect()
+}
+
+fn sums<'a>(it: impl Iterator<Item = &'a FlowRecord>) -> Totals {
+    let mut t = Totals::default();
+    for r in it {
+        t.flows += 1;
+        t.packets += r.packets;
+        t.octets += r.octets;
+    }
+    t
+}
+
+#[test]
+fn summary_top_and_bins_match_sums_computed_record_by_record() {
+    let flows = random_flows(5000);
+    let bufs = blocks(&flows);
+    let mut summary = Summary::default();
+    let mut bins = TimeBins::new(300_000);
+    let keys = [
+        TopKey::SrcAddr,
+        TopKey::DstAddr,
+        TopKey::SrcPort,
+        TopKey::DstPort,
+        TopKey::Protocol,
+        TopKey::Pair,
+    ];
+    let mut tops: Vec<TopN> = keys.iter().map(|k| TopN::new(*k)).collect();
+    for b in &bufs {
+        let v = b.view();
+        summary.observe(&v);
+        bins.observe(&v);
+        for t in &mut tops {
+            // Each report reads only its columns.
+            t.observe(&v.only(t.columns()));
+        }
+    }
+
+    assert_eq!(summary.totals, sums(flows.iter()));
+    assert_eq!(summary.first_ms, flows.iter().map(|r| r.start_ms).min());
+    assert_eq!(summary.last_ms, flows.iter().map(|r| r.end_ms).max());
+    let mut by_proto: BTreeMap<u8, Totals> = BTreeMap::new();
+    for p in flows.iter().map(|r| r.protocol) {
+        by_proto.insert(p, sums(flows.iter().filter(|r| r.protocol == p)));
+    }
+    let got: BTreeMap<u8, Totals> = summary.protocols().into_iter().collect();
+    assert_eq!(got, by_proto);
+
+    for (k, top) in keys.iter().zip(&tops) {
+        let label = |r: &FlowRecord| -> Option<String> {
+            let ports = matches!(r.protocol, 6 | 17 | 132);
+            match k {
+                TopKey::SrcAddr => Some(r.src_addr.to_string()),
+                TopKey::DstAddr => Some(r.dst_addr.to_string()),
+                TopKey::SrcPort => ports.then(|| r.src_port.to_string()),
+                TopKey::DstPort => ports.then(|| r.dst_port.to_string()),
+                TopKey::Protocol => Some(
+                    crate::print::names::protocol(r.protocol)
+                        .map_or(r.protocol.to_string(), str::to_string),
+                ),
+                TopKey::Pair => Some(format!("{} -> {}", r.src_addr, r.dst_addr)),
+            }
+        };
+        let mut expected: HashMap<String, Totals> = HashMap::new();
+        for r in &flows {
+            if let Some(l) = label(r) {
+                let t = expected.entry(l).or_default();
+                t.flows += 1;
+                t.packets += r.packets;
+                t.octets += r.octets;
+            }
+        }
+        for metric in [Metric::Flows, Metric::Packets, Metric::Octets] {
+            let all = top.top(usize::MAX, metric);
+            let got: HashMap<String, Totals> =
+                all.iter().map(|(k, t)| (k.to_string(), *t)).collect();
+            assert_eq!(got, expected, "{k} by {metric}");
+            // Ranked: the metric never increases down the list, and top(5) is its head.
+            assert!(all
+                .windows(2)
+                .all(|w| w[0].1.get(metric) >= w[1].1.get(metric)));
+            let head: Vec<_> = top.top(5, metric);
+            assert_eq!(head[..], all[..5.min(all.len())], "{k} by {metric}");
+        }
+    }
+
+    let series = bins.series();
+    let mut expected: BTreeMap<i64, Totals> = BTreeMap::new();
+    for r in &flows {
+        let t = expected
+            .entry(r.start_ms - r.start_ms.rem_euclid(300_000))
+            .or_default();
+        t.flows += 1;
+        t.packets += r.packets;
+        t.octets += r.octets;
+    }
+    let nonempty: BTreeMap<i64, Totals> = series
+        .iter()
+        .filter(|(_, t)| t.flows > 0)
+        .copied()
+        .collect();
+    assert_eq!(nonempty, expected);
+    // Consecutive bins, none missing.
+    assert!(series.windows(2).all(|w| w[1].0 - w[0].0 == 300_000));
+}
+
+#[test]
+fn the_story_counts_as_nfdump_counted_it() {
+    // flow-import's decoder on the softflowd v5 capture; nfdump's CSV of the same packets.
+    let bytes = std::fs::read(crate::testing::testdata::path(
+        "exports/scenario-v5.pcap.gz",
+    ))
+    .unwrap();
+    let mut pcap = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut pcap).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario-v5.pcap");
+    std::fs::write(&path, pcap).unwrap();
+    let mut summary = Summary::default();
+    let mut top = TopN::new(TopKey::SrcAddr);
+    let mut bins = TimeBins::new(3_600_000);
+    crate::collect::import::Importer::default()
+        .import_file(&path, &mut |m| panic!("{m}"), &mut |_, b| {
+            summary.observe(b);
+            top.observe(b);
+            bins.observe(b);
+            Ok(())
+        })
+        .unwrap();
+
+    let csv = crate::testing::testdata::read_text("exports/scenario-v5.nfdump.csv.gz").unwrap();
+    let mut total = Totals::default();
+    let mut per_src: HashMap<String, Totals> = HashMap::new();
+    let mut per_proto: HashMap<String, u64> = HashMap::new();
+    let mut per_hour: BTreeMap<String, u64> = BTreeMap::new();
+    for line in csv.lines() {
+        let c: Vec<&str> = line.split(',').collect();
+        let (pk, oc): (u64, u64) = (c[10].parse().unwrap(), c[11].parse().unwrap());
+        for t in [&mut total, per_src.entry(c[3].to_string()).or_default()] {
+            t.flows += 1;
+            t.packets += pk;
+            t.octets += oc;
+        }
+        *per_proto.entry(c[7].to_lowercase()).or_default() += 1;
+        *per_hour.entry(c[0][..13].to_string()).or_default() += 1;
+    }
+    assert_eq!(summary.totals, total);
+    let protos: HashMap<String, u64> = summary
+        .protocols()
+        .into_iter()
+        .map(|(p, t)| (KeyValue::Protocol(p).to_string(), t.flows))
+        .collect();
+    assert_eq!(protos, per_proto);
+    let got: HashMap<String, Totals> = top
+        .top(usize::MAX, Metric::Flows)
+        .into_iter()
+        .map(|(k, t)| (k.to_string(), t))
+        .collect();
+    assert_eq!(got, per_src);
+    let hours: BTreeMap<String, u64> = bins
+        .series()
+        .into_iter()
+        .filter(|(_, t)| t.flows > 0)
+        .map(|(t, v)| {
+            (
+                crate::analyze::hunt::utc(t)[..13].replace('T', " "),
+                v.flows,
+            )
+        })
+        .collect();
+    assert_eq!(hours, per_hour);
+}
+
+#[test]
+fn the_time_series_svg_is_xml_with_the_series() {
+    let points: Vec<(i64, u64)> = (0..288)
+        .map(|i| {
+            (
+                1_289_260_800_000 + i * 300_000,
+                if i == 220 { 410 } else { (i % 7) as u64 },
+            )
+        })
+        .collect();
+    let doc = svg::time_series(
+        "flows <& over> time",
+        "flows",
+        &points,
+        300_000,
+        &jiff::tz::TimeZone::UTC,
+    );
+    let xml = roxmltree::Document::parse(&doc).expect("valid XML");
+    let root = xml.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(
+        root.tag_name().namespace(),
+        Some("http://www.w3.org/2000/svg")
+    );
+    let title = root.children().find(|n| n.has_tag_name("title")).unwrap();
+    assert_eq!(title.text(), Some("flows <& over> time"));
+    let line = root
+        .descendants()
+        .find(|n| n.attribute("class") == Some("series"))
+        .expect("a series");
+    let values: Vec<u64> = line
+        .attribute("data-values")
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(values, points.iter().map(|p| p.1).collect::<Vec<_>>());
+    let coords: Vec<(f64, f64)> = line
+        .attribute("points")
+        .unwrap()
+        .split(' ')
+        .map(|xy| {
+            let (x, y) = xy.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(coords.len(), 288);
+    // Time goes right; the tallest bin is drawn highest (SVG y grows downwards).
+    assert!(coords.windows(2).all(|w| w[1].0 > w[0].0));
+    let highest = coords
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1 .1.total_cmp(&b.1 .1))
+        .unwrap()
+        .0;
+    assert_eq!(highest, 220);
+    let peak = root
+        .descendants()
+        .find(|n| n.attribute("class") == Some("peak"))
+        .unwrap();
+    assert_eq!(peak.attribute("data-value"), Some("410"));
+    // Hour ticks labelled in the zone.
+    let labels: Vec<&str> = root.descendants().filter_map(|n| n.text()).collect();
+    assert!(
+        labels.contains(&"03:00") && labels.contains(&"21:00"),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn the_bar_chart_svg_is_xml_with_one_bar_per_talker() {
+    let bars = vec![
+        ("189.22.36.165 -> 79.115.103.225".to_string(), 119_133),
+        ("a&b <c>".to_string(), 63_913),
+        ("10.0.0.1".to_string(), 0),
+    ];
+    let doc = svg::bar_chart("top 3 pair by octets", "octets", &bars);
+    let xml = roxmltree::Document::parse(&doc).expect("valid XML");
+    let rects: Vec<roxmltree::Node<'_, '_>> = xml
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("bar"))
+        .collect();
+    assert_eq!(rects.len(), 3);
+    for (r, (label, v)) in rects.iter().zip(&bars) {
+        assert_eq!(r.attribute("data-key"), Some(label.as_str()));
+        assert_eq!(r.attribute("data-value"), Some(v.to_string().as_str()));
+    }
+    let w: Vec<f64> = rects
+        .iter()
+        .map(|r| r.attribute("width").unwrap().parse().unwrap())
+        .collect();
+    assert!(w[0] > w[1] && w[1] > w[2] && w[2] == 0.0);
+    assert!((w[1] / w[0] - 63_913.0 / 119_133.0).abs() < 0.01);
+    // An empty chart is still a document.
+    roxmltree::Document::parse(&svg::bar_chart("nothing", "flows", &[])).unwrap();
+    roxmltree::Document::parse(&svg::time_series(
+        "nothing",
+        "flows",
+        &[],
+        60_000,
+        &jiff::tz::TimeZone::UTC,
+    ))
+    .unwrap();
+}

@@ -1,0 +1,325 @@
+//! Exporting flows as hive-partitioned Parquet (`flow-export --parquet -o DIR`), for the
+//! engines a site already runs (DuckDB, Spark, Trino, ClickHouse); see `docs/scale-out.md`.
+//!
+//! One row per flow, in `DIR/date=YYYY-MM-DD/hour=HH/part-RUN-N.parquet`, partitioned by the
+//! flow's start time in UTC (never the local zone), zstd-compressed. A file being written is
+//! `.part-RUN-N.tmp` (hidden, not `*.parquet`, so no reader picks it up) and is renamed when
+//! complete. Exports are incremental: `DIR/_flowkit_export.json` ([`state`]) records each input
+//! file exported (path, size, modification time), and a later run over the same tree reads
+//! only the files not recorded, so a cron job keeps the Parquet tree in step with an archive.
+
+pub mod schema;
+pub mod state;
+
+use crate::cli::{self, InputArgs, ToolError};
+use crate::model::block::{ColumnSet, FlowBlock};
+use crate::pipeline::input::{Input, ScanError, Scanner};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use schema::Rows;
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Rows gathered per partition before they go to the Parquet writer as one batch.
+const BATCH_ROWS: usize = 64 * 1024;
+/// Rows per Parquet row group (engines prune row groups by their min/max statistics).
+const ROW_GROUP_ROWS: usize = 1 << 20;
+/// Partition files open at once; the least recently used is finished when another is needed
+/// (a later flow of its hour goes to a new part file).
+const MAX_OPEN: usize = 24;
+
+/// Settings of an export.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// The root of the Parquet tree.
+    pub out_dir: PathBuf,
+    /// zstd level (1-22).
+    pub zstd_level: i32,
+    /// Re-read inputs the state file says were exported (their flows are written again).
+    pub full: bool,
+}
+
+/// What an export did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    /// Input files read (and stdin, when read).
+    pub inputs_read: u64,
+    /// Input files skipped because the state file records them as exported.
+    pub inputs_skipped: u64,
+    /// Flows written.
+    pub flows: u64,
+    /// Parquet files written.
+    pub files: u64,
+    /// Bytes of Parquet written.
+    pub bytes: u64,
+    /// Problems with inputs (damaged blocks, changed files), reported on stderr.
+    pub errors: u64,
+}
+
+impl std::fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "inputs read {}, skipped (already exported) {}, flows {}, parquet files {}, bytes {}, errors {}",
+            self.inputs_read, self.inputs_skipped, self.flows, self.files, self.bytes, self.errors
+        )
+    }
+}
+
+/// One open part file of a partition.
+struct Part {
+    writer: ArrowWriter<File>,
+    rows: Rows,
+    tmp: PathBuf,
+    done: PathBuf,
+    last_use: u64,
+}
+
+/// The partitions being written: part files by UTC hour (hours since the epoch).
+struct Writer {
+    dir: PathBuf,
+    run: String,
+    props: WriterProperties,
+    schema: std::sync::Arc<arrow_schema::Schema>,
+    open: HashMap<i64, Part>,
+    finished: Vec<(PathBuf, PathBuf)>,
+    seq: u64,
+    tick: u64,
+    flows: u64,
+}
+
+fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(format!("{what} {}: {e}", path.display()))
+}
+
+/// `date=YYYY-MM-DD/hour=HH` of an hour since the epoch (UTC).
+pub fn partition_of(hour: i64) -> Result<String, String> {
+    let ts = jiff::Timestamp::from_second(hour.saturating_mul(3600))
+        .map_err(|e| format!("a flow starting at hour {hour} since 1970 has no date: {e}"))?;
+    let dt = ts.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    Ok(format!("date={}/hour={:02}", dt.date(), dt.hour()))
+}
+
+impl Writer {
+    fn part(&mut self, hour: i64) -> std::io::Result<&mut Part> {
+        self.tick += 1;
+        if !self.open.contains_key(&hour) {
+            if self.open.len() >= MAX_OPEN {
+                let oldest = self
+                    .open
+                    .iter()
+                    .min_by_key(|(_, p)| p.last_use)
+                    .map(|(h, _)| *h);
+                if let Some(h) = oldest {
+                    self.finish(h)?;
+                }
+            }
+            let part_dir = self
+                .dir
+                .join(partition_of(hour).map_err(std::io::Error::other)?);
+            std::fs::create_dir_all(&part_dir)
+                .map_err(|e| io_err("cannot create", &part_dir, e))?;
+            self.seq += 1;
+            let stem = format!("part-{}-{:05}", self.run, self.seq);
+            let tmp = part_dir.join(format!(".{stem}.tmp"));
+            let done = part_dir.join(format!("{stem}.parquet"));
+            let file = File::create(&tmp).map_err(|e| io_err("cannot create", &tmp, e))?;
+            let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
+                .map_err(|e| io_err("cannot write", &tmp, e))?;
+            self.open.insert(
+                hour,
+                Part {
+                    writer,
+                    rows: Rows::default(),
+                    tmp,
+                    done,
+                    last_use: 0,
+                },
+            );
+        }
+        let tick = self.tick;
+        let p = self
+            .open
+            .get_mut(&hour)
+            .ok_or_else(|| std::io::Error::other("no partition"))?;
+        p.last_use = tick;
+        Ok(p)
+    }
+
+    fn flush(schema: &std::sync::Arc<arrow_schema::Schema>, p: &mut Part) -> std::io::Result<()> {
+        if p.rows.is_empty() {
+            return Ok(());
+        }
+        let batch = p
+            .rows
+            .take_batch(schema)
+            .map_err(|e| io_err("cannot build a batch for", &p.tmp, e))?;
+        p.writer
+            .write(&batch)
+            .map_err(|e| io_err("cannot write", &p.tmp, e))
+    }
+
+    /// Completes the part file of `hour` (still under its temporary name).
+    fn finish(&mut self, hour: i64) -> std::io::Result<()> {
+        if let Some(mut p) = self.open.remove(&hour) {
+            Self::flush(&self.schema, &mut p)?;
+            p.writer
+                .close()
+                .map_err(|e| io_err("cannot finish", &p.tmp, e))?;
+            self.finished.push((p.tmp, p.done));
+        }
+        Ok(())
+    }
+
+    fn write_block(&mut self, b: &FlowBlock<'_>) -> std::io::Result<()> {
+        // Rows by hour, in order; blocks are mostly within one or two hours.
+        let mut by_hour: Vec<(i64, Vec<u32>)> = Vec::new();
+        for i in 0..b.len {
+            let h = b.start_ms[i].div_euclid(3_600_000);
+            match by_hour.iter_mut().find(|(x, _)| *x == h) {
+                Some((_, rows)) => rows.push(i as u32),
+                None => by_hour.push((h, vec![i as u32])),
+            }
+        }
+        for (h, rows) in by_hour {
+            let schema = self.schema.clone();
+            let p = self.part(h)?;
+            p.rows.push(b, &rows).map_err(|o| {
+                std::io::Error::other(format!(
+                    "a flow's {} is {}, above the largest signed 64-bit value the Parquet \
+                     column holds",
+                    o.column, o.value
+                ))
+            })?;
+            if p.rows.len() >= BATCH_ROWS {
+                Self::flush(&schema, p)?;
+            }
+            self.flows += rows.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Completes every part file and renames them to `*.parquet`; returns files and bytes.
+    fn publish(mut self) -> std::io::Result<(u64, u64)> {
+        let hours: Vec<i64> = self.open.keys().copied().collect();
+        for h in hours {
+            self.finish(h)?;
+        }
+        let mut bytes = 0;
+        for (tmp, done) in &self.finished {
+            bytes += std::fs::metadata(tmp).map(|m| m.len()).unwrap_or(0);
+            std::fs::rename(tmp, done).map_err(|e| io_err("cannot rename", tmp, e))?;
+        }
+        Ok((self.finished.len() as u64, bytes))
+    }
+
+    /// Removes the temporary files of a failed export.
+    fn abandon(self) {
+        for p in self.open.values() {
+            let _ = std::fs::remove_file(&p.tmp);
+        }
+        for (tmp, _) in &self.finished {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Exports the flows of `input` into the Parquet tree of `opts`, reading only inputs not yet
+/// exported (unless `opts.full`); `tool` prefixes messages about damaged inputs. Damaged inputs
+/// are reported, their readable flows exported, and counted in [`ExportSummary::errors`].
+pub fn export(
+    tool: &str,
+    input: &InputArgs,
+    opts: &ExportOptions,
+) -> Result<ExportSummary, ToolError> {
+    let scan = input.scan_options().map_err(ToolError::Usage)?;
+    let inputs = input.inputs().map_err(ToolError::Usage)?;
+    std::fs::create_dir_all(&opts.out_dir)
+        .map_err(|e| ToolError::Usage(format!("cannot create {}: {e}", opts.out_dir.display())))?;
+    let _lock = state::lock(&opts.out_dir).map_err(ToolError::Usage)?;
+    let mut st = state::State::load(&opts.out_dir).map_err(ToolError::Usage)?;
+    let mut summary = ExportSummary::default();
+    let mut todo: Vec<(Input, Option<state::FileId>)> = Vec::new();
+    for i in inputs {
+        match &i {
+            Input::Stdin => todo.push((i, None)),
+            Input::File(p) => {
+                let id = state::FileId::of(p).map_err(ToolError::Usage)?;
+                match st.check(&id) {
+                    state::Seen::New => todo.push((i, Some(id))),
+                    _ if opts.full => todo.push((i, Some(id))),
+                    state::Seen::Same => summary.inputs_skipped += 1,
+                    state::Seen::Changed(why) => {
+                        cli::warn(
+                            tool,
+                            &format!(
+                                "{}: changed since it was exported ({why}); its flows are already \
+                                 in {}: not read again (remove its entry from {} or use --full \
+                                 into a fresh directory to export it anew)",
+                                p.display(),
+                                opts.out_dir.display(),
+                                state::STATE_FILE
+                            ),
+                        );
+                        summary.errors += 1;
+                    }
+                }
+            }
+        }
+    }
+    let level = ZstdLevel::try_new(opts.zstd_level)
+        .map_err(|e| ToolError::Usage(format!("--zstd-level: {e}")))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("flowkit flow-export {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut w = Writer {
+        dir: opts.out_dir.clone(),
+        run: st.run().to_string(),
+        props,
+        schema: schema::schema(),
+        open: HashMap::new(),
+        finished: Vec::new(),
+        seq: 0,
+        tick: 0,
+        flows: 0,
+    };
+    let mut scanner = Scanner::new(scan, |m| cli::warn(tool, m));
+    let mut exported = Vec::new();
+    for (input, id) in todo {
+        let before = scanner.stats.errors;
+        let r = scanner.run_columns(std::slice::from_ref(&input), ColumnSet::ALL, &mut |batch| {
+            for b in batch.blocks {
+                w.write_block(b)?;
+            }
+            Ok(())
+        });
+        match r {
+            Ok(()) => {}
+            Err(e) => {
+                w.abandon();
+                return Err(match e {
+                    ScanError::Output(e) => ToolError::Output(e),
+                    ScanError::BadInput(m) => ToolError::Usage(m),
+                });
+            }
+        }
+        summary.inputs_read += 1;
+        if let Some(id) = id {
+            exported.push((id, scanner.stats.errors - before));
+        }
+    }
+    summary.flows = w.flows;
+    summary.errors += scanner.stats.errors;
+    let (files, bytes) = w.publish().map_err(ToolError::Output)?;
+    summary.files = files;
+    summary.bytes = bytes;
+    for (id, errors) in exported {
+        st.record(id, errors);
+    }
+    st.save(&opts.out_dir).map_err(ToolError::Output)?;
+    Ok(summary)
+}

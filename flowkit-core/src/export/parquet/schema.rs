@@ -1,0 +1,310 @@
+//! The Parquet schema of exported flows and the conversion of flow rows to Arrow batches.
+//!
+//! Chosen so every filter is plain SQL in DuckDB, Spark, Trino and ClickHouse (see
+//! `docs/scale-out.md`): addresses as 16-byte binaries (IPv4 as `::ffff:a.b.c.d`, so a prefix
+//! is a `BETWEEN` of two literals) plus their RFC 5952 text; times as UTC-adjusted timestamps
+//! and as epoch milliseconds; every other field as a signed integer wide enough for its
+//! unsigned value (Spark has no unsigned types). No column is nullable.
+
+use crate::model::block::{AddrColumn, FlowBlock};
+use arrow_array::{
+    ArrayRef, FixedSizeBinaryArray, Int32Array, Int64Array, RecordBatch, StringArray,
+    TimestampMillisecondArray,
+};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use std::io::Write;
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+
+/// The kind of an exported column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// TIMESTAMP(MILLIS, adjusted to UTC).
+    Timestamp,
+    /// INT64.
+    Int64,
+    /// INT32.
+    Int32,
+    /// FIXED_LEN_BYTE_ARRAY(16): an address in IPv6 form.
+    Addr16,
+    /// STRING: an address as text.
+    AddrText,
+}
+
+/// Every exported column, in file order: name and kind.
+pub const COLUMNS: &[(&str, Kind)] = &[
+    ("start", Kind::Timestamp),
+    ("end", Kind::Timestamp),
+    ("start_ms", Kind::Int64),
+    ("end_ms", Kind::Int64),
+    ("src_addr", Kind::Addr16),
+    ("dst_addr", Kind::Addr16),
+    ("src_port", Kind::Int32),
+    ("dst_port", Kind::Int32),
+    ("protocol", Kind::Int32),
+    ("tcp_flags", Kind::Int32),
+    ("tos", Kind::Int32),
+    ("packets", Kind::Int64),
+    ("octets", Kind::Int64),
+    ("rev_packets", Kind::Int64),
+    ("rev_octets", Kind::Int64),
+    ("input_if", Kind::Int64),
+    ("output_if", Kind::Int64),
+    ("src_as", Kind::Int64),
+    ("dst_as", Kind::Int64),
+    ("src_mask", Kind::Int32),
+    ("dst_mask", Kind::Int32),
+    ("next_hop", Kind::Addr16),
+    ("exporter", Kind::Addr16),
+    ("engine_type", Kind::Int32),
+    ("engine_id", Kind::Int32),
+    ("sampling_interval", Kind::Int64),
+    ("src_tag", Kind::Int64),
+    ("dst_tag", Kind::Int64),
+    ("src_addr_text", Kind::AddrText),
+    ("dst_addr_text", Kind::AddrText),
+    ("next_hop_text", Kind::AddrText),
+    ("exporter_text", Kind::AddrText),
+];
+
+/// The Arrow schema of [`COLUMNS`].
+pub fn schema() -> Arc<Schema> {
+    let fields: Vec<Field> = COLUMNS
+        .iter()
+        .map(|&(name, kind)| {
+            let t = match kind {
+                Kind::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                Kind::Int64 => DataType::Int64,
+                Kind::Int32 => DataType::Int32,
+                Kind::Addr16 => DataType::FixedSizeBinary(16),
+                Kind::AddrText => DataType::Utf8,
+            };
+            Field::new(name, t, false)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// A counter above `i64::MAX`, which the signed export columns cannot hold.
+#[derive(Debug)]
+pub struct CounterOverflow {
+    /// The column.
+    pub column: &'static str,
+    /// The value.
+    pub value: u64,
+}
+
+/// Rows of one partition gathered column by column until they are written as a batch.
+#[derive(Default)]
+pub struct Rows {
+    start: Vec<i64>,
+    end: Vec<i64>,
+    addrs: [Vec<u8>; 4],
+    texts: [(Vec<i32>, Vec<u8>); 4],
+    i32s: [Vec<i32>; 9],
+    i64s: [Vec<i64>; 11],
+}
+
+impl Rows {
+    /// Rows gathered.
+    pub fn len(&self) -> usize {
+        self.start.len()
+    }
+
+    /// True when no row is gathered.
+    pub fn is_empty(&self) -> bool {
+        self.start.is_empty()
+    }
+
+    /// Appends rows `rows` of `b`, column by column.
+    pub fn push(&mut self, b: &FlowBlock<'_>, rows: &[u32]) -> Result<(), CounterOverflow> {
+        fn ext<T: Copy, U>(out: &mut Vec<U>, col: &[T], rows: &[u32], f: impl Fn(T) -> U) {
+            out.extend(rows.iter().map(|&i| f(col[i as usize])));
+        }
+        ext(&mut self.start, b.start_ms, rows, |v| v);
+        ext(&mut self.end, b.end_ms, rows, |v| v);
+        for (k, col) in [&b.src_addr, &b.dst_addr, &b.next_hop, &b.exporter]
+            .into_iter()
+            .enumerate()
+        {
+            push_addrs(&mut self.addrs[k], &mut self.texts[k], col, rows);
+        }
+        let small: [&[u8]; 7] = [
+            b.protocol,
+            b.tcp_flags,
+            b.tos,
+            b.src_mask,
+            b.dst_mask,
+            b.engine_type,
+            b.engine_id,
+        ];
+        ext(&mut self.i32s[0], b.src_port, rows, i32::from);
+        ext(&mut self.i32s[1], b.dst_port, rows, i32::from);
+        for (k, col) in small.into_iter().enumerate() {
+            ext(&mut self.i32s[2 + k], col, rows, i32::from);
+        }
+        let counters: [(&'static str, &[u64]); 4] = [
+            ("packets", b.packets),
+            ("octets", b.octets),
+            ("rev_packets", b.rev_packets),
+            ("rev_octets", b.rev_octets),
+        ];
+        for (k, (column, col)) in counters.into_iter().enumerate() {
+            if let Some(&i) = rows.iter().find(|&&i| col[i as usize] > i64::MAX as u64) {
+                let value = col[i as usize];
+                return Err(CounterOverflow { column, value });
+            }
+            ext(&mut self.i64s[k], col, rows, |v| v as i64);
+        }
+        let wide: [&[u32]; 7] = [
+            b.input_if,
+            b.output_if,
+            b.src_as,
+            b.dst_as,
+            b.sampling_interval,
+            b.src_tag,
+            b.dst_tag,
+        ];
+        for (k, col) in wide.into_iter().enumerate() {
+            ext(&mut self.i64s[4 + k], col, rows, i64::from);
+        }
+        Ok(())
+    }
+
+    /// The gathered rows as one batch of [`schema`]; the gatherer is left empty.
+    pub fn take_batch(
+        &mut self,
+        schema: &Arc<Schema>,
+    ) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        let rows = std::mem::take(self);
+        let [src, dst, nh, exp] = rows.addrs.map(|v| -> ArrayRef {
+            Arc::new(FixedSizeBinaryArray::new(16, Buffer::from_vec(v), None))
+        });
+        let [sp, dp, proto, flags, tos, smask, dmask, etype, eid] = rows
+            .i32s
+            .map(|v| -> ArrayRef { Arc::new(Int32Array::from(v)) });
+        let [pk, oc, rpk, roc, iif, oif, sas, das, samp, stag, dtag] = rows
+            .i64s
+            .map(|v| -> ArrayRef { Arc::new(Int64Array::from(v)) });
+        let mut texts = Vec::with_capacity(4);
+        for (mut offsets, bytes) in rows.texts {
+            offsets.insert(0, 0);
+            let a = StringArray::try_new(
+                OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                Buffer::from_vec(bytes),
+                None,
+            )?;
+            texts.push(Arc::new(a) as ArrayRef);
+        }
+        let ts = |v: &Vec<i64>| -> ArrayRef {
+            Arc::new(TimestampMillisecondArray::from(v.clone()).with_timezone("UTC"))
+        };
+        let columns: Vec<ArrayRef> = vec![
+            ts(&rows.start),
+            ts(&rows.end),
+            Arc::new(Int64Array::from(rows.start)),
+            Arc::new(Int64Array::from(rows.end)),
+            src,
+            dst,
+            sp,
+            dp,
+            proto,
+            flags,
+            tos,
+            pk,
+            oc,
+            rpk,
+            roc,
+            iif,
+            oif,
+            sas,
+            das,
+            smask,
+            dmask,
+            nh,
+            exp,
+            etype,
+            eid,
+            samp,
+            stag,
+            dtag,
+            texts[0].clone(),
+            texts[1].clone(),
+            texts[2].clone(),
+            texts[3].clone(),
+        ];
+        RecordBatch::try_new(schema.clone(), columns)
+    }
+}
+
+/// Appends addresses in their 16-byte form and as RFC 5952 text (IPv4 as a dotted quad).
+fn push_addrs(
+    bin: &mut Vec<u8>,
+    text: &mut (Vec<i32>, Vec<u8>),
+    col: &AddrColumn<'_>,
+    rows: &[u32],
+) {
+    match col {
+        AddrColumn::V4(v) => {
+            for &i in rows {
+                let a = v[i as usize];
+                bin.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
+                bin.extend_from_slice(&a.to_be_bytes());
+                push_v4_text(&mut text.1, a);
+                text.0.push(text.1.len() as i32);
+            }
+        }
+        AddrColumn::V6(v) => {
+            for &i in rows {
+                let b = v[i as usize];
+                bin.extend_from_slice(&b);
+                let a = Ipv6Addr::from(b);
+                match a.to_ipv4_mapped() {
+                    Some(v4) => push_v4_text(&mut text.1, u32::from(v4)),
+                    None => {
+                        let _ = write!(text.1, "{a}");
+                    }
+                }
+                text.0.push(text.1.len() as i32);
+            }
+        }
+    }
+}
+
+/// A dotted quad, without the formatting machinery (four of these a flow).
+fn push_v4_text(out: &mut Vec<u8>, a: u32) {
+    for (k, o) in a.to_be_bytes().into_iter().enumerate() {
+        if k > 0 {
+            out.push(b'.');
+        }
+        if o >= 100 {
+            out.push(b'0' + o / 100);
+        }
+        if o >= 10 {
+            out.push(b'0' + o / 10 % 10);
+        }
+        out.push(b'0' + o % 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dotted_quads_are_written_as_std_writes_them() {
+        for a in [
+            0u32,
+            1,
+            0x0a00_0001,
+            0xc0a8_6405,
+            0x6464_6464,
+            0xffff_ffff,
+            0x0909_0a63,
+        ] {
+            let mut out = Vec::new();
+            super::push_v4_text(&mut out, a);
+            let want = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Helpers for tests, benchmarks and fuzzing: the fuzz harnesses ([`fuzzing`]) and the shipped
+//! sample files ([`testdata`]). Not part of the stable API.
+
+pub mod fuzzing;
+pub mod testdata;
