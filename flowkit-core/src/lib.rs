@@ -20,6 +20,7 @@ pub mod model;
 pub mod netflow;
 pub mod pipeline;
 pub mod print;
+#[cfg(any(test, feature = "testing"))]
 #[doc(hidden)]
 pub mod testing;
 pub mod time;
