@@ -47,6 +47,38 @@ fn capture_regressions() {
     replay("capture", fuzzing::capture);
 }
 
+#[test]
+fn nfdump_regressions() {
+    replay("nfdump", fuzzing::nfdump);
+}
+
+/// The `nfdump` harness on real files: every flow of a small file is read, and the same with 64
+/// or 1,000 flows a read; a large file stops at the cap; a cut file ends in an error naming a
+/// byte inside it.
+#[test]
+fn nfdump_harness_reads_real_files() {
+    use fuzzing::{nfdump_read, NFDUMP_MAX_FLOWS};
+    let small = std::fs::read(testdata::path("nfdump/pmacct-ipv6-ipfix.nfcapd")).unwrap();
+    let (flows, end) = nfdump_read(&small, 64);
+    let truth = testdata::read_text("nfdump/pmacct-ipv6-ipfix.truth.txt").unwrap();
+    assert!(end.is_none(), "{end:?}");
+    assert!(!flows.is_empty());
+    assert_eq!(
+        flows.len(),
+        truth.lines().filter(|l| !l.trim().is_empty()).count()
+    );
+    fuzzing::nfdump(&small);
+
+    let big = std::fs::read(testdata::path("nfdump/scenario-ipfix.nfcapd")).unwrap();
+    let (flows, end) = nfdump_read(&big, 1000);
+    assert_eq!((flows.len(), end), (NFDUMP_MAX_FLOWS, None));
+    let (flows, end) = nfdump_read(&big[..20_000], 64);
+    let e = end.expect("a cut file ends in an error");
+    assert!(e.starts_with("fuzz.nfcapd"), "{e}");
+    assert!(!flows.is_empty() && flows.len() < NFDUMP_MAX_FLOWS);
+    fuzzing::nfdump(&big[..20_000]);
+}
+
 /// The harnesses over real inputs (what the seed corpora hold), so they are known to pass on
 /// good data.
 #[test]

@@ -4,11 +4,11 @@
 //!
 //! Usage: `make-seeds CORPUS_DIR`
 
-use flowkit_core::archive::{ArchiveWriter, WriterOptions};
-use flowkit_core::netflow::pcap::CaptureReader;
 use flowkit_core::archive::flowtools;
-use flowkit_core::testing::fuzzing::push_datagram;
+use flowkit_core::archive::{ArchiveWriter, WriterOptions};
 use flowkit_core::collect::import::Importer;
+use flowkit_core::netflow::pcap::CaptureReader;
+use flowkit_core::testing::fuzzing::push_datagram;
 use flowkit_core::{testing::testdata, FlowRecord};
 use std::collections::HashMap;
 use std::fs;
@@ -218,6 +218,26 @@ fn main() {
     for p in cfgs {
         if let Ok(bytes) = fs::read(&p) {
             write(&fl, &p.file_name().unwrap().to_string_lossy(), &bytes);
+        }
+    }
+
+    // nfdump: the nfdump files of testdata up to 32 KB (uncompressed, LZO, LZ4; real exporters'
+    // flows as nfcapd wrote them), and the first 16 KB of the larger ones (cut inside a block).
+    let nf = dir("nfdump");
+    let mut nfcapd = files("nfdump", ".nfcapd");
+    nfcapd.extend(files("nfdump/vendors", ".nfcapd"));
+    for p in nfcapd {
+        if let Ok(bytes) = fs::read(&p) {
+            let cut = bytes.len().min(if bytes.len() <= 32_768 {
+                32_768
+            } else {
+                16_384
+            });
+            write(
+                &nf,
+                &p.file_name().unwrap().to_string_lossy(),
+                &bytes[..cut],
+            );
         }
     }
 

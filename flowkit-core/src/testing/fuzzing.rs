@@ -272,6 +272,67 @@ pub fn flowtools_read(data: &[u8]) -> (usize, FlowToolsEnd) {
     (flows, FlowToolsEnd::Cap)
 }
 
+/// Most flows an `nfdump` input is read for: one decompressed block can hold megabytes of
+/// records, and each record is decoded from its own bytes alone, so reading further only slows
+/// the fuzzer.
+pub const NFDUMP_MAX_FLOWS: usize = 2048;
+
+/// `nfdump` target: reads the input as an nfdump file twice, 64 flows at a time and 1,000 at a
+/// time (at most [`NFDUMP_MAX_FLOWS`]). Checks: blocks are consistent and never longer than
+/// asked; errors name the input and, when about the data, an offset inside it; both reads give
+/// the same flows and end the same way (the block size a tool asks for changes nothing).
+pub fn nfdump(data: &[u8]) {
+    let small = nfdump_read(data, 64);
+    let large = nfdump_read(data, 1000);
+    assert_eq!(
+        small, large,
+        "reads of 64 and 1000 flows at a time disagree"
+    );
+}
+
+/// [`nfdump`]'s read: the flows (at most [`NFDUMP_MAX_FLOWS`], a whole block more at the cap)
+/// and the error that ended it, if any.
+pub fn nfdump_read(data: &[u8], max: usize) -> (Vec<FlowRecord>, Option<String>) {
+    use crate::archive::nfdump::NfdumpReader;
+    let name = "fuzz.nfcapd";
+    let mut r = match NfdumpReader::new(name, &[], data) {
+        Ok(r) => r,
+        Err(e) => {
+            check_error(&e, name, data.len());
+            return (Vec::new(), Some(e.to_string()));
+        }
+    };
+    let mut buf = FlowBlockBuf::default();
+    let mut flows = Vec::new();
+    loop {
+        let res = r.next_block(&mut buf, max);
+        assert!(
+            buf.len() <= max,
+            "block of {} flows, {max} asked",
+            buf.len()
+        );
+        assert!(buf.view().is_consistent(), "inconsistent block");
+        flows.extend(buf.view().records());
+        if let Ok(n) = &res {
+            assert_eq!(*n, buf.len());
+        }
+        if let Err(e) = &res {
+            check_error(e, name, data.len());
+        }
+        if flows.len() >= NFDUMP_MAX_FLOWS {
+            // What lies past the cap (an error included) is not compared.
+            flows.truncate(NFDUMP_MAX_FLOWS);
+            break;
+        }
+        match res {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return (flows, Some(e.to_string())),
+        }
+    }
+    (flows, None)
+}
+
 /// `capture` target: reads the input as a pcap or pcapng capture. Checks: every datagram's
 /// payload lies within the input; errors name the input.
 pub fn capture(data: &[u8]) {

@@ -1,0 +1,5 @@
+//! Fuzz target `nfdump`: see `flowkit_core::testing::fuzzing::nfdump` for what it does and checks.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| flowkit_core::testing::fuzzing::nfdump(data));
