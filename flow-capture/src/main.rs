@@ -2,9 +2,9 @@
 //! of archive files, rotated by receive time; see `flowkit_core::collect`.
 
 use clap::Parser;
+use flowkit_cli::{self as cli, ToolError};
 use flowkit_core::archive::recover::{recover_tree, Outcome, RecoverySummary};
 use flowkit_core::archive::tree::TreeLayout;
-use flowkit_core::cli::{self, ToolError};
 use flowkit_core::collect::{self, CollectorConfig};
 use flowkit_core::time;
 use ipnet::IpNet;

@@ -1,7 +1,7 @@
 //! flow-cat: concatenate flow archives (files, directories, globs, stdin) into one stream.
 
 use clap::Parser;
-use flowkit_core::cli::{self, FlowOutput, InputArgs, ToolError};
+use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::ColumnSet;
 use std::path::PathBuf;
 
@@ -22,7 +22,7 @@ struct Args {
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
-    let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
+    let mut out = cli::open_output(args.output.as_ref(), TOOL)?;
     // Blocks sent on as references are checked by the tool that reads them; others here.
     let stats = if out.sends_references() {
         cli::scan_inputs_for_refs(TOOL, &args.input, &mut |batch| out.write_batch(batch))?

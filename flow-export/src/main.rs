@@ -1,7 +1,7 @@
 //! flow-export: export flows to hive-partitioned Parquet for DuckDB, Spark, Trino, ClickHouse.
 
 use clap::Parser;
-use flowkit_core::cli::{self, InputArgs, ToolError};
+use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::export::parquet::{export, ExportOptions};
 use std::path::PathBuf;
 
@@ -40,7 +40,9 @@ fn run(args: Args) -> Result<(), ToolError> {
         zstd_level: args.zstd_level,
         full: args.full,
     };
-    let summary = export(TOOL, &args.input, &opts)?;
+    let scan = args.input.scan_options().map_err(ToolError::Usage)?;
+    let inputs = args.input.inputs().map_err(ToolError::Usage)?;
+    let summary = export(inputs, scan, &opts, &mut |m| cli::warn(TOOL, m))?;
     if args.verbose {
         cli::warn(TOOL, &summary.to_string());
     }

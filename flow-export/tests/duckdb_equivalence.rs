@@ -3,7 +3,6 @@
 //! same flows, packets and octets in every partition. Needs Python's duckdb package
 //! (`pip install duckdb`; CI's .ci/run installs it): without it the test fails, loudly.
 
-use flowkit_core::cli::FlowOutput;
 use flowkit_core::collect::import::Importer;
 use flowkit_core::filter::sql::{to_sql, Dialect, SqlError};
 use flowkit_core::filter::{CompileOptions, FilterFile, Variables};
@@ -21,7 +20,7 @@ fn repo(rel: &str) -> PathBuf {
 /// The repo's IPv6 IPFIX capture (pmacct) imported into an archive file.
 fn ipv6_archive(dir: &Path) -> PathBuf {
     let out = dir.join("ipv6.fk");
-    let mut w = FlowOutput::open(Some(&out), "test").unwrap();
+    let mut w = flowkit_cli::open_output(Some(&out), "test").unwrap();
     let mut imp = Importer::default();
     imp.import_file(
         &repo("testdata/captures/pmacct-ipv6-ipfix.nsec.pcap"),

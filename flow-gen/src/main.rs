@@ -2,8 +2,8 @@
 //! flows, a pcap of NetFlow v5 or IPFIX export packets that any collector can ingest.
 
 use clap::Parser;
+use flowkit_cli::{self as cli, FlowOutput, ToolError};
 use flowkit_core::archive::format::DEFAULT_BLOCK_FLOWS;
-use flowkit_core::cli::{self, FlowOutput, ToolError};
 use flowkit_core::gen::{FlowGen, GenConfig};
 use flowkit_core::netflow::encode::{
     self, EndOrder, ExportEncoder, ExportVersion, PcapDatagramWriter,
@@ -147,9 +147,9 @@ fn run(args: Args) -> Result<(), ToolError> {
             };
             Some(FlowOutput::open_tree(layout, TOOL))
         }
-        Some(_) => Some(FlowOutput::open_archive(args.output.as_ref(), TOOL)?),
+        Some(_) => Some(cli::open_archive_output(args.output.as_ref(), TOOL)?),
         None if args.pcap.is_none() || !std::io::stdout().is_terminal() => {
-            Some(FlowOutput::open_archive(None, TOOL)?)
+            Some(cli::open_archive_output(None, TOOL)?)
         }
         None => None,
     };

@@ -1,13 +1,13 @@
 //! flow-hunt: find break-ins in flows — IRC after SSH, SSH brute force, scans.
 
 use clap::{Args, Parser, Subcommand};
+use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
 use flowkit_core::analyze::hunt::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use flowkit_core::analyze::hunt::output::{self, HuntFormat};
 use flowkit_core::analyze::hunt::scan::{Scan, ScanConfig};
 use flowkit_core::analyze::hunt::ssh::SshConfig;
 use flowkit_core::analyze::hunt::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
 use flowkit_core::analyze::hunt::{self, Detector, Narrowing, PortSet, Suppress};
-use flowkit_core::cli::{self, FilterArgs, InputArgs, ToolError};
 use flowkit_core::model::counts::{self, CountNote};
 use flowkit_core::{time, ColumnSet};
 use std::io::{self, Write};

@@ -2,9 +2,9 @@
 //! files, into an archive.
 
 use clap::Parser;
+use flowkit_cli::{self as cli, FlowOutput, ToolError};
 use flowkit_core::archive::tree::{RotatingWriter, TreeLayout};
 use flowkit_core::archive::WriterOptions;
-use flowkit_core::cli::{self, FlowOutput, ToolError};
 use flowkit_core::collect::import::Importer;
 use flowkit_core::time;
 use std::path::{Path, PathBuf};
@@ -87,7 +87,7 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
         return Ok(Output::Discard);
     }
     let Some(o) = &args.output else {
-        return Ok(Output::Stream(Box::new(FlowOutput::open_archive(
+        return Ok(Output::Stream(Box::new(cli::open_archive_output(
             None, TOOL,
         )?)));
     };
@@ -113,7 +113,7 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
             secs as i64 * 1000,
         ))
     } else {
-        let o = FlowOutput::open_archive(Some(&PathBuf::from(o)), TOOL)?;
+        let o = cli::open_archive_output(Some(&PathBuf::from(o)), TOOL)?;
         Ok(Output::Stream(Box::new(o)))
     }
 }

@@ -1,7 +1,7 @@
 //! flow-nfilter: pass on the flows a flow-tools filter definition permits.
 
 use clap::Parser;
-use flowkit_core::cli::{self, FilterArgs, FlowOutput, InputArgs, ToolError};
+use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
 use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::model::block::selected_rows;
@@ -205,7 +205,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         println!("{n}");
         return cli::check_damage(&stats);
     }
-    let mut out = FlowOutput::open(args.output.as_ref(), TOOL)?;
+    let mut out = cli::open_output(args.output.as_ref(), TOOL)?;
     let (mut passed, mut whole_refs, mut rows_refs) = (0u64, 0u64, 0u64);
     // The scan checks and hands out only the columns the filter reads; a block with selected
     // flows is then completed (its other columns checked) to be written, unless it goes on by

@@ -1,7 +1,7 @@
 //! flow-print: print flows as text — flow-tools' formats, CSV or JSON lines.
 
 use clap::Parser;
-use flowkit_core::cli::{self, InputArgs, ToolError};
+use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::print::{Format, PrintOptions, Printer};
 use flowkit_core::time;
 use std::io::{self, Write};

@@ -4,7 +4,7 @@
 //! (bench/load-capture).
 
 use clap::Parser;
-use flowkit_core::cli::{self, ToolError};
+use flowkit_cli::{self as cli, ToolError};
 use flowkit_core::gen::{FlowGen, GenConfig};
 use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion};
 use flowkit_core::netflow::pcap::CaptureReader;

@@ -1,11 +1,11 @@
 //! `flow-stat -f N`: flow-tools' numbered reports, byte for byte (the engine is
 //! `flowkit_core::analyze::stat::flowtools`; this is only the glue to the inputs and stdout).
 
+use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::analyze::stat::flowtools::header::write_header_block;
 use flowkit_core::analyze::stat::flowtools::symbols::Symbols;
 use flowkit_core::analyze::stat::flowtools::{report, Options, RecordFields, StatReport, FORMATS};
 use flowkit_core::archive::flowtools::read_header;
-use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::pipeline::input::{expand_inputs, sniff, Input, InputFormat};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

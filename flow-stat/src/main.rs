@@ -3,9 +3,9 @@
 mod flowtools;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
+use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::analyze::stat::output::{self, StatFormat};
 use flowkit_core::analyze::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
-use flowkit_core::cli::{self, InputArgs, ToolError};
 use flowkit_core::time;
 use std::io::{self, Write};
 use std::path::PathBuf;

@@ -34,7 +34,7 @@ fn a_flowtools_file_a_flowkit_archive_and_a_pipe_give_the_same_report() {
         false,
     )
     .unwrap();
-    let mut out = flowkit_core::cli::FlowOutput::open(Some(&archive), "test").unwrap();
+    let mut out = flowkit_cli::open_output(Some(&archive), "test").unwrap();
     let mut sc = flowkit_core::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {

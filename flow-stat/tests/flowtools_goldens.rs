@@ -171,7 +171,7 @@ fn flowkit_stream(cwd: &Path, cat: &str, tmp: &tempfile::TempDir, name: &str) ->
     let inputs = flowkit_core::pipeline::input::expand_inputs(&globs, false).unwrap();
     assert!(!inputs.is_empty(), "{cat}: no input");
     let path = tmp.path().join(name);
-    let mut out = flowkit_core::cli::FlowOutput::open(Some(&path), "test").unwrap();
+    let mut out = flowkit_cli::open_output(Some(&path), "test").unwrap();
     let mut sc = flowkit_core::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {

@@ -1,8 +1,16 @@
-//! flowkit-core: everything the flowkit tools share.
+//! flowkit-core: flow records and everything done with them, as a library (no argument parsing,
+//! no process exit, no terminal handling: the tools' edge is the `flowkit-cli` crate).
 //!
-//! One module per concern: [`record`] (the flow model), [`block`] (columnar blocks),
-//! [`decode`] (NetFlow v5/v9/IPFIX), [`capture`] (pcap/pcapng export captures), [`archive`],
-//! and, as they land, the filter language and print formats.
+//! One module per concern, layered without cycles (docs/architecture.md draws the map):
+//! - [`model`]: the flow record, the column block every tool works on, counters;
+//! - [`time`]: parsing and printing times and zones;
+//! - [`netflow`]: NetFlow v5/v9 and IPFIX decoding and encoding, pcap/pcapng captures;
+//! - [`archive`]: flowkit archives (column blocks, zone maps, block references), dated trees,
+//!   and reading flow-tools and nfdump files;
+//! - [`filter`]: the flow-tools filter language, compiled; [`print`]: flow-tools' output formats;
+//! - [`pipeline`]: inputs of every form in, binary flows out;
+//! - [`analyze`]: flow-stat reports and hunts; [`collect`]: collector and importer;
+//!   [`export`]: Parquet; [`gen`]: synthetic flows for tests and benchmarks.
 
 #[cfg(target_endian = "big")]
 compile_error!(
@@ -11,7 +19,6 @@ compile_error!(
 
 pub mod analyze;
 pub mod archive;
-pub mod cli;
 pub mod collect;
 pub mod export;
 pub mod filter;

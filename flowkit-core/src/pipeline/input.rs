@@ -532,7 +532,7 @@ impl<'w> Scanner<'w> {
             match input {
                 Input::Stdin => {
                     self.run_group(&mut group, on_batch)?;
-                    crate::cli::grow_pipe(0);
+                    crate::pipeline::pipe::grow_pipe(0);
                     let stdin = io::stdin();
                     self.run_reader("(stdin)", stdin.lock(), on_batch)?;
                 }

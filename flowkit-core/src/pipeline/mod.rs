@@ -1,6 +1,9 @@
-//! Feeding records to a tool: opening inputs of every form (paths, directories, globs, stdin
-//! pipes of archives, block references, flow-tools and nfdump files), pruning by zone maps,
-//! spooling, and how each input form's trouble is worded.
+//! Feeding records to a tool and taking them out: opening inputs of every form (paths,
+//! directories, globs, stdin pipes of archives, block references, flow-tools and nfdump files),
+//! pruning by zone maps, how each input form's trouble is worded, and where binary flows go
+//! (files, dated trees, pipes).
 
 pub mod forms;
 pub mod input;
+pub mod pipe;
+pub mod sink;

@@ -178,7 +178,7 @@ impl Printer {
     }
 
     /// The columns this printer reads: a scan need only check and hand out these
-    /// ([`crate::cli::scan_inputs_columns`]).
+    /// (`flowkit_cli::scan_inputs_columns`).
     pub fn columns(&self) -> ColumnSet {
         use ColumnId::*;
         let ids: &[ColumnId] = match self.format {

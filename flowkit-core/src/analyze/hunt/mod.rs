@@ -6,7 +6,7 @@
 //! flows; [`Detector::plan`] then decides which keys are findings; the second pass
 //! ([`Detector::collect`]) keeps the evidence flows of just those findings, at most
 //! `max_evidence` each (the earliest). Tools read their inputs twice (a stream on stdin is
-//! spooled to a temporary file first, see [`crate::cli::spool_stdin`]).
+//! spooled to a temporary file first, see `flowkit_cli::spool_stdin`).
 //!
 //! The logic, thresholds and scores of every detector are explained in `docs/hunting.md`.
 

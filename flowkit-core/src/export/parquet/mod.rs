@@ -11,9 +11,8 @@
 pub mod schema;
 pub mod state;
 
-use crate::cli::{self, InputArgs, ToolError};
 use crate::model::block::{ColumnSet, FlowBlock};
-use crate::pipeline::input::{Input, ScanError, Scanner};
+use crate::pipeline::input::{Input, ScanError, ScanOptions, Scanner};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -226,43 +225,41 @@ impl Writer {
     }
 }
 
-/// Exports the flows of `input` into the Parquet tree of `opts`, reading only inputs not yet
-/// exported (unless `opts.full`); `tool` prefixes messages about damaged inputs. Damaged inputs
+/// Exports the flows of `inputs` (read with `scan`) into the Parquet tree of `opts`, reading only
+/// inputs not yet exported (unless `opts.full`); `warn` is given each message about a damaged or
+/// changed input. Damaged inputs
 /// are reported, their readable flows exported, and counted in [`ExportSummary::errors`].
 pub fn export(
-    tool: &str,
-    input: &InputArgs,
+    inputs: Vec<Input>,
+    scan: ScanOptions,
     opts: &ExportOptions,
-) -> Result<ExportSummary, ToolError> {
-    let scan = input.scan_options().map_err(ToolError::Usage)?;
-    let inputs = input.inputs().map_err(ToolError::Usage)?;
-    std::fs::create_dir_all(&opts.out_dir)
-        .map_err(|e| ToolError::Usage(format!("cannot create {}: {e}", opts.out_dir.display())))?;
-    let _lock = state::lock(&opts.out_dir).map_err(ToolError::Usage)?;
-    let mut st = state::State::load(&opts.out_dir).map_err(ToolError::Usage)?;
+    warn: &mut dyn FnMut(&str),
+) -> Result<ExportSummary, ScanError> {
+    std::fs::create_dir_all(&opts.out_dir).map_err(|e| {
+        ScanError::BadInput(format!("cannot create {}: {e}", opts.out_dir.display()))
+    })?;
+    let _lock = state::lock(&opts.out_dir).map_err(ScanError::BadInput)?;
+    let mut st = state::State::load(&opts.out_dir).map_err(ScanError::BadInput)?;
     let mut summary = ExportSummary::default();
     let mut todo: Vec<(Input, Option<state::FileId>)> = Vec::new();
     for i in inputs {
         match &i {
             Input::Stdin => todo.push((i, None)),
             Input::File(p) => {
-                let id = state::FileId::of(p).map_err(ToolError::Usage)?;
+                let id = state::FileId::of(p).map_err(ScanError::BadInput)?;
                 match st.check(&id) {
                     state::Seen::New => todo.push((i, Some(id))),
                     _ if opts.full => todo.push((i, Some(id))),
                     state::Seen::Same => summary.inputs_skipped += 1,
                     state::Seen::Changed(why) => {
-                        cli::warn(
-                            tool,
-                            &format!(
-                                "{}: changed since it was exported ({why}); its flows are already \
+                        warn(&format!(
+                            "{}: changed since it was exported ({why}); its flows are already \
                                  in {}: not read again (remove its entry from {} or use --full \
                                  into a fresh directory to export it anew)",
-                                p.display(),
-                                opts.out_dir.display(),
-                                state::STATE_FILE
-                            ),
-                        );
+                            p.display(),
+                            opts.out_dir.display(),
+                            state::STATE_FILE
+                        ));
                         summary.errors += 1;
                     }
                 }
@@ -270,7 +267,7 @@ pub fn export(
         }
     }
     let level = ZstdLevel::try_new(opts.zstd_level)
-        .map_err(|e| ToolError::Usage(format!("--zstd-level: {e}")))?;
+        .map_err(|e| ScanError::BadInput(format!("--zstd-level: {e}")))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -287,7 +284,7 @@ pub fn export(
         tick: 0,
         flows: 0,
     };
-    let mut scanner = Scanner::new(scan, |m| cli::warn(tool, m));
+    let mut scanner = Scanner::new(scan, warn);
     let mut exported = Vec::new();
     for (input, id) in todo {
         let before = scanner.stats.errors;
@@ -301,10 +298,7 @@ pub fn export(
             Ok(()) => {}
             Err(e) => {
                 w.abandon();
-                return Err(match e {
-                    ScanError::Output(e) => ToolError::Output(e),
-                    ScanError::BadInput(m) => ToolError::Usage(m),
-                });
+                return Err(e);
             }
         }
         summary.inputs_read += 1;
@@ -314,12 +308,12 @@ pub fn export(
     }
     summary.flows = w.flows;
     summary.errors += scanner.stats.errors;
-    let (files, bytes) = w.publish().map_err(ToolError::Output)?;
+    let (files, bytes) = w.publish().map_err(ScanError::Output)?;
     summary.files = files;
     summary.bytes = bytes;
     for (id, errors) in exported {
         st.record(id, errors);
     }
-    st.save(&opts.out_dir).map_err(ToolError::Output)?;
+    st.save(&opts.out_dir).map_err(ScanError::Output)?;
     Ok(summary)
 }

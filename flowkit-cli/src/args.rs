@@ -1,0 +1,197 @@
+//! The options every flowkit tool that reads flows shares (inputs, time window, clock shift,
+//! zone, mmap) and those of the tools that filter with flow-tools' language (`-f`, `-F`, `-v`):
+//! declared once here, for clap, and turned into the library's scan options and compiled filters.
+
+use crate::report::{note_once, warn, ToolError};
+use flowkit_core::filter::{
+    error as filter_error, CompileOptions, CompiledFilter, FilterFile, Variables,
+};
+use flowkit_core::pipeline::input::{expand_inputs, BlockRead, Input, ScanOptions};
+use flowkit_core::time;
+use std::path::PathBuf;
+
+/// Input options common to the tools that read flows (flow-cat, flow-nfilter, flow-print ...).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct InputArgs {
+    /// Archive files, directories (read recursively, in name order) or globs; none or `-` reads stdin.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Keep flows that start at or after TIME: '2010-11-09 14:00' (local time unless --utc),
+    /// '2010-11-09T14:00:00-05:00', '2010-11-09 14:00Z', '11/09/2010 14:00:00', '2010-11-09',
+    /// or epoch seconds '@1289311200' (see docs/time.md).
+    #[arg(short = 't', long = "start", value_name = "TIME")]
+    pub start: Option<String>,
+    /// Keep flows that start before TIME.
+    #[arg(short = 'T', long = "end", value_name = "TIME")]
+    pub end: Option<String>,
+    /// Add SECONDS (may be negative or fractional) to every flow time first, to correct a sensor's clock.
+    #[arg(
+        long = "time-shift",
+        value_name = "SECONDS",
+        allow_hyphen_values = true
+    )]
+    pub time_shift: Option<f64>,
+    /// Read and print civil times in UTC instead of the local zone (TZ).
+    #[arg(long)]
+    pub utc: bool,
+    /// Read files with read(2) instead of mapping them.
+    #[arg(long = "no-mmap")]
+    pub no_mmap: bool,
+    /// Also read tmp* files (unfinished files of a running collector).
+    #[arg(short = 'a', long = "all")]
+    pub include_tmp: bool,
+    /// Inputs copied to temporary files by [`spool_stdin`]: (spool path, what it holds, e.g.
+    /// `(stdin)`); they are read as the stream they hold, under that name.
+    #[arg(skip)]
+    pub spooled: Vec<(String, String)>,
+}
+
+impl InputArgs {
+    /// Builds scan options, parsing the time arguments (a note on stderr, once, for a local
+    /// time that happened twice).
+    pub fn scan_options(&self) -> Result<ScanOptions, String> {
+        let tz = time::zone(self.utc).map_err(|e| e.to_string())?;
+        let parse = |flag: &str, s: &Option<String>| -> Result<Option<i64>, String> {
+            let Some(t) = s.as_deref() else {
+                return Ok(None);
+            };
+            let p = time::parse_time(t, &tz).map_err(|e| format!("{flag}: {e}"))?;
+            if let Some(n) = p.note {
+                note_once(&format!("note: {flag} {n}"));
+            }
+            Ok(Some(p.ms))
+        };
+        Ok(ScanOptions {
+            from_ms: parse("-t", &self.start)?,
+            to_ms: parse("-T", &self.end)?,
+            time_shift_ms: self.time_shift.map_or(0, |s| (s * 1000.0).round() as i64),
+            no_mmap: self.no_mmap,
+            include_tmp: self.include_tmp,
+            block_read: BlockRead::from_env(),
+            spooled: self
+                .spooled
+                .iter()
+                .map(|(p, n)| (PathBuf::from(p), n.clone()))
+                .collect(),
+            ..ScanOptions::default()
+        })
+    }
+
+    /// Expands the inputs.
+    pub fn inputs(&self) -> Result<Vec<Input>, String> {
+        expand_inputs(&self.inputs, self.include_tmp).map_err(|e| e.to_string())
+    }
+}
+
+/// The filter file shipped with flowkit (`filters/filter.cfg`), used when neither `-f` nor
+/// `$FLOWKIT_FILTERS` names one.
+pub const BUILT_IN_FILTERS: &str = include_str!("../../filters/filter.cfg");
+/// The name the built-in filter file is reported under.
+pub const BUILT_IN_FILTERS_NAME: &str = "<built-in filters/filter.cfg>";
+
+/// The filter options of the tools that select flows with flow-tools' filter language
+/// (flow-nfilter, and flow-hunt to exclude known-good traffic first).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct FilterArgs {
+    /// Filter file [default: $FLOWKIT_FILTERS, else the built-in filters/filter.cfg].
+    #[arg(short = 'f', long = "filters", value_name = "FILE")]
+    pub filters: Option<PathBuf>,
+    /// The definition to apply [default: the one named `default`].
+    #[arg(short = 'F', long = "definition", value_name = "DEFINITION")]
+    pub definition: Option<String>,
+    /// Give a variable used as @NAME, @{NAME} or @{NAME:-default} in the file (repeatable).
+    #[arg(short = 'v', long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+}
+
+impl FilterArgs {
+    /// True when the user asked for a filter (`-f` or `-F`).
+    pub fn given(&self) -> bool {
+        self.filters.is_some() || self.definition.is_some()
+    }
+
+    /// The filter file's name (for messages) and text: `-f FILE`, else `$FLOWKIT_FILTERS`, else
+    /// the built-in file.
+    pub fn source(&self) -> Result<(String, String), ToolError> {
+        let path = self.filters.clone().or_else(|| {
+            std::env::var_os("FLOWKIT_FILTERS")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        match path {
+            None => Ok((
+                BUILT_IN_FILTERS_NAME.to_string(),
+                BUILT_IN_FILTERS.to_string(),
+            )),
+            Some(p) => {
+                let origin = p.display().to_string();
+                let bytes =
+                    std::fs::read(&p).map_err(|e| ToolError::Usage(format!("{origin}: {e}")))?;
+                let text = FilterFile::text_from_bytes(bytes, &origin)
+                    .map_err(|e| ToolError::Usage(e.to_string()))?;
+                Ok((origin, text))
+            }
+        }
+    }
+
+    /// Reads and parses the filter file with the `-v` bindings, warning (as `tool`) about
+    /// variables the file does not use.
+    pub fn load(&self, tool: &str) -> Result<FilterFile, ToolError> {
+        let (origin, text) = self.source()?;
+        let mut vars = Variables::new();
+        for b in &self.vars {
+            vars.bind(b).map_err(|e| ToolError::Usage(e.to_string()))?;
+        }
+        let file = FilterFile::parse(&text, &origin, &vars)
+            .map_err(|e| ToolError::Usage(e.to_string()))?;
+        for name in vars.names() {
+            if !file.referenced_variables.contains(name) {
+                let hint = filter_error::did_you_mean(
+                    name,
+                    file.referenced_variables.iter().map(String::as_str),
+                );
+                warn(
+                    tool,
+                    &format!("warning: variable {name} is not used by {origin}{hint}"),
+                );
+            }
+        }
+        Ok(file)
+    }
+
+    /// The definition to apply: `-F`, else the file's `default`.
+    pub fn definition_name<'f>(&'f self, file: &FilterFile) -> Result<&'f str, ToolError> {
+        match &self.definition {
+            Some(n) => Ok(n.as_str()),
+            None if file.definition_index("default").is_some() => Ok("default"),
+            None => Err(ToolError::Usage(format!(
+                "no -F DEFINITION given and {} has no definition named `default` \
+                 (`flow-nfilter --check` lists the definitions)",
+                file.origin
+            ))),
+        }
+    }
+
+    /// Loads the file and compiles the definition to apply, printing the warnings of the
+    /// primitives it uses; `None` when no filter was asked for.
+    pub fn compile(&self, tool: &str, utc: bool) -> Result<Option<CompiledFilter>, ToolError> {
+        if !self.given() {
+            return Ok(None);
+        }
+        let file = self.load(tool)?;
+        let name = self.definition_name(&file)?;
+        let opts = CompileOptions {
+            tz: time::zone(utc).map_err(|e| ToolError::Usage(e.to_string()))?,
+        };
+        let filter = file
+            .compile(name, &opts)
+            .map_err(|e| ToolError::Usage(e.to_string()))?;
+        let def = file
+            .definition(name)
+            .map_err(|e| ToolError::Usage(e.to_string()))?;
+        for w in file.warnings_of(def) {
+            warn(tool, &format!("warning: {w}"));
+        }
+        Ok(Some(filter))
+    }
+}
