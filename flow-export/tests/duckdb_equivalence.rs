@@ -6,7 +6,8 @@
 use flowkit_core::collect::import::Importer;
 use flowkit_core::filter::sql::{to_sql, Dialect, SqlError};
 use flowkit_core::filter::{CompileOptions, FilterFile, Variables};
-use flowkit_core::pipeline::input::{Input, ScanOptions, Scanner};
+use flowkit_core::pipeline::input::Input;
+use flowkit_core::pipeline::scan::{ScanOptions, Scanner};
 use flowkit_core::{FlowBlockBuf, FlowRecord};
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -5,7 +5,7 @@ use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
 use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::model::block::selected_rows;
-use flowkit_core::pipeline::input::Batch;
+use flowkit_core::pipeline::scan::Batch;
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
 use flowkit_core::{time, ColumnSet, FlowBlock, FlowBlockBuf};
 use rayon::prelude::*;

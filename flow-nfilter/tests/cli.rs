@@ -340,7 +340,8 @@ fn a_filter_reading_no_column_copies_every_block() {
 /// The flows as `flow-cat 2010-11-09/ft*` writes them: the real flow-cat when the workspace built
 /// it next to flow-nfilter, else the library doing what flow-cat does.
 fn flow_cat_investigation_day() -> Vec<u8> {
-    use flowkit_core::pipeline::input::{Input, ScanOptions, Scanner};
+    use flowkit_core::pipeline::input::Input;
+    use flowkit_core::pipeline::scan::{ScanOptions, Scanner};
     let ft = flowkit_core::testing::testdata::path("2010-11-09/ft-v05.2010-11-09.000000+0000");
     let flow_cat = Path::new(env!("CARGO_BIN_EXE_flow-nfilter")).with_file_name("flow-cat");
     if flow_cat.exists() {

@@ -2,7 +2,8 @@
 //! output for the same flows; time zones checked against the C library (GNU date).
 
 use flowkit_core::archive::{ArchiveWriter, WriterOptions};
-use flowkit_core::pipeline::input::{Input, ScanOptions, Scanner};
+use flowkit_core::pipeline::input::Input;
+use flowkit_core::pipeline::scan::{ScanOptions, Scanner};
 use flowkit_core::testing::testdata;
 use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};

@@ -6,7 +6,8 @@ use flowkit_core::analyze::stat::flowtools::header::write_header_block;
 use flowkit_core::analyze::stat::flowtools::symbols::Symbols;
 use flowkit_core::analyze::stat::flowtools::{report, Options, RecordFields, StatReport, FORMATS};
 use flowkit_core::archive::flowtools::read_header;
-use flowkit_core::pipeline::input::{expand_inputs, sniff, Input, InputFormat};
+use flowkit_core::archive::sniff::{sniff, InputFormat};
+use flowkit_core::pipeline::input::{expand_inputs, Input};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 fn flows() -> Vec<FlowRecord> {
     let inputs = flowkit_core::pipeline::input::expand_inputs(&[path()], false).unwrap();
     let mut out = Vec::new();
-    let mut sc = flowkit_core::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
+    let mut sc = flowkit_core::pipeline::scan::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {
             out.extend(b.records());

@@ -35,7 +35,7 @@ fn a_flowtools_file_a_flowkit_archive_and_a_pipe_give_the_same_report() {
     )
     .unwrap();
     let mut out = flowkit_cli::open_output(Some(&archive), "test").unwrap();
-    let mut sc = flowkit_core::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
+    let mut sc = flowkit_core::pipeline::scan::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {
             out.write_block(b, None).unwrap();

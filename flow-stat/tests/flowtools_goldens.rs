@@ -172,7 +172,7 @@ fn flowkit_stream(cwd: &Path, cat: &str, tmp: &tempfile::TempDir, name: &str) ->
     assert!(!inputs.is_empty(), "{cat}: no input");
     let path = tmp.path().join(name);
     let mut out = flowkit_cli::open_output(Some(&path), "test").unwrap();
-    let mut sc = flowkit_core::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
+    let mut sc = flowkit_core::pipeline::scan::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {
             out.write_block(b, None).unwrap();

@@ -6,7 +6,8 @@ use crate::report::{note_once, warn, ToolError};
 use flowkit_core::filter::{
     error as filter_error, CompileOptions, CompiledFilter, FilterFile, Variables,
 };
-use flowkit_core::pipeline::input::{expand_inputs, BlockRead, Input, ScanOptions};
+use flowkit_core::pipeline::input::{expand_inputs, Input};
+use flowkit_core::pipeline::scan::{BlockRead, ScanOptions};
 use flowkit_core::time;
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! How a tool ends: typed errors mapped once to a message on stderr and an exit status.
 
-use flowkit_core::pipeline::input::{ScanError, ScanStats};
+use flowkit_core::pipeline::scan::{ScanError, ScanStats};
 use std::io::{self, Write};
 
 /// Prints `tool: message` on stderr.

@@ -5,8 +5,9 @@
 use crate::args::InputArgs;
 use crate::report::{warn, ToolError};
 use flowkit_core::model::block::{ColumnSet, FlowBlock};
-use flowkit_core::pipeline::input::{Input, PartialBatchFn, ScanOptions, ScanStats, Scanner};
+use flowkit_core::pipeline::input::Input;
 use flowkit_core::pipeline::pipe::grow_pipe;
+use flowkit_core::pipeline::scan::{PartialBatchFn, ScanOptions, ScanStats, Scanner};
 use std::io::{self, IsTerminal};
 
 /// Reads all inputs with a scanner that reports damaged inputs on stderr. Returns the scanner's
@@ -22,7 +23,7 @@ pub fn scan_inputs(
 }
 
 /// Like [`scan_inputs`], but checks and hands out only the columns in `wanted` (see
-/// [`Scanner::run_columns`]); the consumer gets whole blocks with [`flowkit_core::pipeline::input::Batch::full`].
+/// [`Scanner::run_columns`]); the consumer gets whole blocks with [`flowkit_core::pipeline::scan::Batch::full`].
 pub fn scan_inputs_columns(
     tool: &str,
     args: &InputArgs,

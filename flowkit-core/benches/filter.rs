@@ -13,7 +13,8 @@
 
 use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, FilterFile, Variables};
-use flowkit_core::pipeline::input::{Input, ScanOptions, Scanner};
+use flowkit_core::pipeline::input::Input;
+use flowkit_core::pipeline::scan::{ScanOptions, Scanner};
 use flowkit_core::{ColumnSet, FlowBlock, FlowBlockBuf, FlowRecord};
 use rayon::prelude::*;
 use std::net::IpAddr;

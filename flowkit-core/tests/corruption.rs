@@ -10,7 +10,8 @@
 
 use flowkit_core::archive::flowtools::FlowToolsReader;
 use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
-use flowkit_core::pipeline::input::{BlockRead, Input, ScanOptions, Scanner};
+use flowkit_core::pipeline::input::Input;
+use flowkit_core::pipeline::scan::{BlockRead, ScanOptions, Scanner};
 use flowkit_core::{testing::testdata, FlowBlock, FlowBlockBuf, FlowRecord};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,8 @@
 
 use flowkit_core::collect::import::Importer;
 use flowkit_core::netflow::pcap::CaptureReader;
-use flowkit_core::pipeline::input::{expand_inputs, ScanOptions, Scanner};
+use flowkit_core::pipeline::input::expand_inputs;
+use flowkit_core::pipeline::scan::{ScanOptions, Scanner};
 use flowkit_core::{testing::testdata, FlowBlock, FlowRecord};
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;

@@ -59,11 +59,11 @@ pub(crate) fn after_end_in_bytes(
         return Ok(AfterEnd::Done);
     }
     let rest = &b[p..];
-    match crate::pipeline::input::sniff(&rest[..rest.len().min(8)]) {
-        crate::pipeline::input::InputFormat::Flowkit => Ok(AfterEnd::Next(p)),
-        crate::pipeline::input::InputFormat::FlowTools
-        | crate::pipeline::input::InputFormat::Nfdump => Ok(AfterEnd::Other(p)),
-        crate::pipeline::input::InputFormat::Unknown => Err(unexpected(name, p as u64, rest)),
+    match crate::archive::sniff::sniff(&rest[..rest.len().min(8)]) {
+        crate::archive::sniff::InputFormat::Flowkit => Ok(AfterEnd::Next(p)),
+        crate::archive::sniff::InputFormat::FlowTools
+        | crate::archive::sniff::InputFormat::Nfdump => Ok(AfterEnd::Other(p)),
+        crate::archive::sniff::InputFormat::Unknown => Err(unexpected(name, p as u64, rest)),
     }
 }
 
@@ -125,7 +125,7 @@ pub(crate) fn after_end_in_stream(
 
 fn next_member(name: &str, head: Vec<u8>, offset: u64) -> Result<(Vec<u8>, u64), ArchiveError> {
     if head.is_empty()
-        || crate::pipeline::input::sniff(&head) != crate::pipeline::input::InputFormat::Unknown
+        || crate::archive::sniff::sniff(&head) != crate::archive::sniff::InputFormat::Unknown
     {
         Ok((head, offset))
     } else {

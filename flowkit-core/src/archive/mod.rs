@@ -12,6 +12,7 @@ pub mod nfdump;
 pub mod reader;
 pub mod recover;
 pub mod reference;
+pub mod sniff;
 pub mod tree;
 pub mod writer;
 

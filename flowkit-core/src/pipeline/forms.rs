@@ -11,7 +11,7 @@
 //! - A FIFO or other non-regular file named on the command line is read once, as a stream.
 
 use crate::archive::ArchiveError;
-use crate::pipeline::input::{PartialBatchFn, ScanError, Scanner};
+use crate::pipeline::scan::{PartialBatchFn, ScanError, Scanner};
 
 /// The message for an input that holds no byte at all: the same for an empty file, an empty
 /// pipe and an empty FIFO (`piped`: it came through a pipe, so its writer is named as the cause).
@@ -64,7 +64,8 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use crate::archive::{ArchiveFile, ArchiveFileWriter, ArchiveWriter, WriterOptions};
-    use crate::pipeline::input::{Input, ScanOptions, Scanner};
+    use crate::pipeline::input::Input;
+    use crate::pipeline::scan::{ScanOptions, Scanner};
     use crate::FlowRecord;
 
     /// A file holding a stream of block references (a pipe between flowkit tools saved to a

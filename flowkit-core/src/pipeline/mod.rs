@@ -6,4 +6,5 @@
 pub mod forms;
 pub mod input;
 pub mod pipe;
+pub mod scan;
 pub mod sink;

@@ -5,8 +5,8 @@
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
 use crate::model::block::{FlowBlock, FlowBlockBuf};
-use crate::pipeline::input::Batch;
 use crate::pipeline::pipe::grow_pipe;
+use crate::pipeline::scan::Batch;
 use std::io;
 use std::path::Path;
 

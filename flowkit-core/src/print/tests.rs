@@ -4,7 +4,8 @@
 use super::*;
 use crate::model::block::FlowBlockBuf;
 use crate::model::record::FlowRecord;
-use crate::pipeline::input::{Input, ScanOptions, Scanner};
+use crate::pipeline::input::Input;
+use crate::pipeline::scan::{ScanOptions, Scanner};
 use crate::testing::testdata;
 use std::net::IpAddr;
 

@@ -1069,7 +1069,7 @@ fn archived() -> Vec<FlowRecord> {
         false,
     )
     .unwrap();
-    let mut sc = crate::pipeline::input::Scanner::new(Default::default(), |m| panic!("{m}"));
+    let mut sc = crate::pipeline::scan::Scanner::new(Default::default(), |m| panic!("{m}"));
     sc.run(&inputs, &mut |blocks| {
         for b in blocks {
             out.extend(b.records());

@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::archive::format::DEFAULT_BLOCK_FLOWS;
-use crate::pipeline::input::{Input, ScanOptions, Scanner};
+use crate::pipeline::input::Input;
+use crate::pipeline::scan::{ScanOptions, Scanner};
 use crate::testing::testdata;
 use std::net::IpAddr;
 

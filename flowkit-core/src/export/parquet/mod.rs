@@ -12,7 +12,8 @@ pub mod schema;
 pub mod state;
 
 use crate::model::block::{ColumnSet, FlowBlock};
-use crate::pipeline::input::{Input, ScanError, ScanOptions, Scanner};
+use crate::pipeline::input::Input;
+use crate::pipeline::scan::{ScanError, ScanOptions, Scanner};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;

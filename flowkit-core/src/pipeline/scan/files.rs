@@ -1,0 +1,412 @@
+//! The scanner over archive files: mapped or read, small files grouped into one batch, blocks
+//! chosen by time window and pruned by zone maps and Bloom filters, blocks copied or referenced.
+
+use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, ColumnScratch};
+use crate::model::block::{ColumnSet, FlowBlock, FlowBlockBuf};
+use rayon::prelude::*;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+
+impl<'w> Scanner<'w> {
+    /// Reads one file.
+    pub fn run_path(
+        &mut self,
+        path: &Path,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let mut group = Vec::new();
+        self.run_path_grouped(path, &mut group, on_batch)?;
+        self.run_group(&mut group, on_batch)
+    }
+
+    /// Reads one file; a small complete archive joins `group`, whose files are scanned together
+    /// (see [`Scanner::run_group`]) once their blocks fill a batch, before any other input is
+    /// read, or at the end. (Every file in a group has a block to read, so a group holds at most
+    /// a batch's worth of files open.)
+    pub(super) fn run_path_grouped(
+        &mut self,
+        path: &Path,
+        group: &mut Vec<(ArchiveFile, Vec<usize>)>,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let name = path.display().to_string();
+        let mut prefix = [0u8; 8];
+        let opened = std::fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m)));
+        if let Some((_, stands_for)) = self.opts.spooled.iter().find(|(p, _)| p == path) {
+            let (f, stands_for) = (opened.map_err(ScanError::Output)?.0, stands_for.clone());
+            self.run_group(group, on_batch)?;
+            return crate::pipeline::forms::run_piped(self, &stands_for, f, on_batch);
+        }
+        let got = match opened {
+            // A FIFO (`<(flow-cat ...)`), a terminal or a device is read once, as a stream.
+            Ok((f, meta)) if !meta.is_file() => {
+                self.run_group(group, on_batch)?;
+                return crate::pipeline::forms::run_piped(self, &name, f, on_batch);
+            }
+            Ok((mut f, _)) => crate::archive::reader::read_full(&mut f, &mut prefix),
+            Err(e) => Err(e),
+        };
+        let got = match got {
+            Ok(n) => n,
+            Err(e) => {
+                self.report(&format!("{name}: {e}"));
+                return Ok(());
+            }
+        };
+        if got == 0 {
+            self.report(&crate::pipeline::forms::empty_input(&name, false));
+            return Ok(());
+        }
+        match sniff(&prefix[..got]) {
+            InputFormat::Flowkit => match ArchiveFile::open(path, self.opts.no_mmap) {
+                // A stream saved from a pipe between flowkit tools (a spool of stdin), or an
+                // archive with a flow-tools stream after it: read sequentially, as a stream.
+                Ok(f) if f.read_as_stream() => {
+                    drop(f);
+                    self.run_group(group, on_batch)?;
+                    let file = std::fs::File::open(path).map_err(ScanError::Output)?;
+                    self.run_reader(&name, io::BufReader::with_capacity(1 << 20, file), on_batch)
+                }
+                Ok(f) => {
+                    let wanted = self.wanted_blocks(&f);
+                    let batch = self.opts.batch_blocks.max(1);
+                    if wanted.is_empty() && f.tail_error().is_none() {
+                        return Ok(()); // nothing to read (a time window or prune test): closed now
+                    }
+                    if f.tail_error().is_some() || wanted.len() >= batch || self.by_index() {
+                        self.run_group(group, on_batch)?;
+                        self.run_files(&[(f, wanted)], on_batch)
+                    } else {
+                        group.push((f, wanted));
+                        match group.iter().map(|(_, w)| w.len()).sum::<usize>() >= batch {
+                            true => self.run_group(group, on_batch),
+                            false => Ok(()),
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.run_group(group, on_batch)?;
+                    self.report(&e.to_string());
+                    Ok(())
+                }
+            },
+            InputFormat::FlowTools | InputFormat::Nfdump => {
+                self.run_group(group, on_batch)?;
+                let file = std::fs::File::open(path).map_err(ScanError::Output)?;
+                self.run_reader(&name, io::BufReader::with_capacity(1 << 20, file), on_batch)
+            }
+            InputFormat::Unknown => {
+                self.run_group(group, on_batch)?;
+                self.report(&format!(
+                    "{name}: not a flowkit archive, flow-tools or nfdump file, skipped"
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    /// Scans the small archive files gathered in `group` together (emptying it): a collector's
+    /// five-minute files often hold one or two blocks each, and scanned one by one each would be
+    /// a parallel step of one or two blocks, the threads idle while the next file is opened.
+    /// Flows keep the files' order; damage in one file skips the rest of that file only.
+    pub(super) fn run_group(
+        &mut self,
+        group: &mut Vec<(ArchiveFile, Vec<usize>)>,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        if group.is_empty() {
+            return Ok(());
+        }
+        let files = std::mem::take(group);
+        self.run_files(&files, on_batch)
+    }
+
+    /// Reads an opened archive file, skipping blocks outside the time window.
+    pub fn run_archive(
+        &mut self,
+        f: ArchiveFile,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let wanted = self.wanted_blocks(&f);
+        self.run_files(&[(f, wanted)], on_batch)
+    }
+
+    /// The blocks of `f` the scan reads: those the time window and the prune test leave (counted
+    /// in the stats, as is the file).
+    pub(super) fn wanted_blocks(&mut self, f: &ArchiveFile) -> Vec<usize> {
+        self.stats.files += 1;
+        let shift = self.opts.time_shift_ms;
+        let from = self.opts.from_ms.map(|t| t.saturating_sub(shift));
+        let to = self.opts.to_ms.map(|t| t.saturating_sub(shift));
+        let wanted: Vec<usize> = (0..f.blocks().len())
+            .filter(|&i| f.blocks()[i].may_start_within(from, to))
+            .collect();
+        self.stats.blocks_skipped += (f.blocks().len() - wanted.len()) as u64;
+        self.prune_blocks(f, wanted)
+    }
+
+    /// Whether blocks are handed out from their files' indexes, unread (see
+    /// [`ScanOptions::refs_only`]).
+    pub(super) fn by_index(&self) -> bool {
+        self.opts.refs_only
+            && self.wanted == ColumnSet::EMPTY
+            && self.opts.from_ms.is_none()
+            && self.opts.to_ms.is_none()
+            && self.opts.time_shift_ms == 0
+    }
+
+    /// Hands out the `wanted` blocks of each file, in order, a batch at a time (a batch may span
+    /// files), viewed in place or copied (see [`BlockRead`]).
+    pub(super) fn run_files(
+        &mut self,
+        files: &[(ArchiveFile, Vec<usize>)],
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let mut copies = std::mem::take(&mut self.copies);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let r = self.run_files_with(files, &mut copies, &mut scratch, on_batch);
+        self.copies = copies;
+        self.scratch = scratch;
+        r
+    }
+
+    pub(super) fn run_files_with(
+        &mut self,
+        files: &[(ArchiveFile, Vec<usize>)],
+        copies: &mut Vec<AlignedBuf>,
+        scratch_pool: &mut Vec<ColumnScratch>,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let columns = self.wanted;
+        // (file, block) of every block to hand out, in order; a file whose damage was found
+        // loses its remaining entries.
+        let mut items: Vec<(usize, usize)> = files
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, (_, w))| w.iter().map(move |&i| (fi, i)))
+            .collect();
+        // Per file, the first block whose pages this scan may still hold (see `RELEASE_BYTES`).
+        let mut unreleased: Vec<Option<usize>> =
+            files.iter().map(|(_, w)| w.first().copied()).collect();
+        let by_index = self.by_index();
+        // Files whose damage was reported (their remaining blocks skipped, no further report).
+        let mut abandoned = vec![false; files.len()];
+        let mut pos = 0;
+        while pos < items.len() {
+            let chunk = &items[pos..(pos + self.opts.batch_blocks.max(1)).min(items.len())];
+            let file = |k: usize| &files[chunk[k].0].0;
+            if by_index {
+                if let Some(refs) = (0..chunk.len())
+                    .map(|k| file(k).block_ref(chunk[k].1))
+                    .collect::<Option<Vec<_>>>()
+                {
+                    // Passed on by reference: nothing of the blocks is read here.
+                    let views: Vec<FlowBlock<'_>> = (0..chunk.len())
+                        .map(|k| {
+                            FlowBlock::without_columns(file(k).blocks()[chunk[k].1].flows as usize)
+                        })
+                        .collect();
+                    let raw: Vec<&[u8]> = (0..chunk.len())
+                        .map(|k| file(k).block_bytes(chunk[k].1))
+                        .collect();
+                    let refs: Vec<Option<BlockRef>> = refs.into_iter().map(Some).collect();
+                    let scratch = scratch_for(scratch_pool, chunk.len());
+                    let full = |k: usize| {
+                        file(k).block_columns_with(chunk[k].1, ColumnSet::ALL, &scratch[k])
+                    };
+                    let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
+                        file(k).gather_rows(chunk[k].1, None, rows, out)
+                    };
+                    self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
+                    pos += chunk.len();
+                    continue;
+                }
+            }
+            let copy: Vec<bool> = (0..chunk.len())
+                .map(|k| self.copy_blocks_of(file(k), columns))
+                .collect();
+            // Where this batch's narrow columns are widened, one per block.
+            let scratch = scratch_for(scratch_pool, chunk.len());
+            if copies.len() < chunk.len() {
+                copies.resize_with(chunk.len(), AlignedBuf::default);
+            }
+            // Copying, reading and checking a block are one task, so a batch costs one join.
+            let (bufs, results): (Vec<&AlignedBuf>, Vec<Result<FlowBlock<'_>, ArchiveError>>) =
+                copies[..chunk.len()]
+                    .par_iter_mut()
+                    .zip(chunk.par_iter().zip(scratch).zip(&copy))
+                    .map(|(buf, ((&(fi, i), scratch), &copy))| {
+                        let f = &files[fi].0;
+                        if !copy {
+                            let buf: &AlignedBuf = buf;
+                            return (buf, f.block_columns_with(i, columns, scratch));
+                        }
+                        let read = f.read_block_into(i, buf);
+                        let buf: &AlignedBuf = buf;
+                        let view =
+                            read.and_then(|()| f.view_copied(i, buf.as_bytes(), columns, scratch));
+                        (buf, view)
+                    })
+                    .unzip();
+            self.stats.blocks_copied += copy
+                .iter()
+                .zip(&results)
+                .take_while(|(_, r)| r.is_ok())
+                .filter(|(&c, _)| c)
+                .count() as u64;
+            let view = |k: usize, cols: ColumnSet| match copy[k] {
+                true => file(k).view_copied(chunk[k].1, bufs[k].as_bytes(), cols, &scratch[k]),
+                false => file(k).block_columns_with(chunk[k].1, cols, &scratch[k]),
+            };
+            let mut views = Vec::with_capacity(results.len());
+            let mut failure = None;
+            for r in results {
+                match r {
+                    Ok(v) => views.push(v),
+                    Err(e) => {
+                        failure = Some((views.len(), e));
+                        break;
+                    }
+                }
+            }
+            // A mapped file that shrank since it was opened (another program truncated it):
+            // blocks past the cut may hold zeros read from vanished pages; hand out only the
+            // blocks that end before it, then report.
+            // (One check a file of the batch: each is a system call.)
+            // Files come in order, so the first one found cut short is the earliest.
+            let shrunk = (0..chunk.len())
+                .filter(|&k| k == 0 || chunk[k - 1].0 != chunk[k].0)
+                .find_map(|k| {
+                    let e = file(k).check_unchanged().err()?;
+                    let cut = e.offset().unwrap_or(0);
+                    (k..chunk.len())
+                        .take_while(|&j| chunk[j].0 == chunk[k].0)
+                        .find(|&j| {
+                            let b = file(j).blocks()[chunk[j].1];
+                            b.offset + b.len > cut
+                        })
+                        .map(|j| (j, e))
+                });
+            if let Some((k, e)) = shrunk {
+                views.truncate(k);
+                failure = Some((k, e)); // also explains a block that failed on the zeros
+            }
+            let whole = AtomicUsize::new(0);
+            let full = |k: usize| {
+                whole.fetch_add(1, Ordering::Relaxed);
+                view(k, ColumnSet::ALL)
+            };
+            let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
+                whole.fetch_add(1, Ordering::Relaxed);
+                let copied = copy[k].then(|| bufs[k].as_bytes());
+                file(k).gather_rows(chunk[k].1, copied, rows, out)
+            };
+            let raw: Vec<&[u8]> = (0..views.len())
+                .map(|k| match copy[k] {
+                    true => bufs[k].as_bytes(),
+                    false => file(k).block_bytes(chunk[k].1),
+                })
+                .collect();
+            let refs: Vec<Option<BlockRef>> = (0..views.len())
+                .map(|k| file(k).block_ref(chunk[k].1))
+                .collect();
+            let delivered = views.len();
+            self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
+            if columns != ColumnSet::ALL {
+                self.learn_block_use(whole.into_inner(), views.len());
+            }
+            drop(views);
+            // ... and if a file shrank into this batch's blocks while the consumer was reading
+            // them in the map, say so: the flows just handed on may include zeros from vanished
+            // pages. (Copied blocks were whole and checked before they were handed on.)
+            // (Once a file, for the files whose delivered blocks were read in the map.)
+            let mut late: Vec<(usize, ArchiveError, u64)> = Vec::new();
+            let failed_file = failure.as_ref().map(|(at, _)| chunk[*at].0);
+            for fi in (0..delivered).map(|k| chunk[k].0) {
+                if late.iter().any(|(f, ..)| *f == fi) || failed_file == Some(fi) {
+                    continue;
+                }
+                let copy = &copy;
+                let mapped = || (0..delivered).filter(move |&j| chunk[j].0 == fi && !copy[j]);
+                let Some(end) = mapped()
+                    .map(|j| {
+                        let b = files[fi].0.blocks()[chunk[j].1];
+                        b.offset + b.len
+                    })
+                    .max()
+                else {
+                    continue;
+                };
+                if let Some(e) = files[fi]
+                    .0
+                    .check_unchanged()
+                    .err()
+                    .filter(|e| e.offset().unwrap_or(0) < end)
+                {
+                    let flows = mapped()
+                        .map(|j| files[fi].0.blocks()[chunk[j].1].flows as u64)
+                        .sum();
+                    late.push((fi, e, flows));
+                }
+            }
+            let abandoning = !late.is_empty() || failure.is_some();
+            for (fi, e, flows) in late {
+                abandoned[fi] = true;
+                self.report(&format!(
+                    "{e} (the file shrank while its last {flows} flows were being processed: \
+                     they may be wrong; rest of file skipped)"
+                ));
+            }
+            // Pages of a large file are given back every `RELEASE_BYTES` it is read.
+            for &(fi, i) in &chunk[..delivered] {
+                if let Some(first) = unreleased[fi] {
+                    let (a, b) = (files[fi].0.blocks()[first], files[fi].0.blocks()[i]);
+                    if b.offset + b.len - a.offset >= RELEASE_BYTES {
+                        files[fi].0.release(first, i);
+                        let w = &files[fi].1;
+                        unreleased[fi] = w.get(w.partition_point(|&j| j <= i)).copied();
+                    }
+                }
+            }
+            let mut next = pos + delivered;
+            if let Some((at, e)) = failure {
+                self.report(&format!(
+                    "{e} (flows before it were read; rest of file skipped)"
+                ));
+                abandoned[chunk[at].0] = true;
+                next += 1;
+            }
+            if abandoning {
+                let rest = items.split_off(next.min(items.len()));
+                items.extend(rest.into_iter().filter(|&(fi, _)| !abandoned[fi]));
+            }
+            pos = next;
+        }
+        for (f, _) in files
+            .iter()
+            .zip(&abandoned)
+            .filter(|(_, &a)| !a)
+            .map(|(f, _)| f)
+        {
+            if let Some(e) = f.tail_error() {
+                let msg = format!(
+                    "{e} (incomplete file; its {} complete flows were read)",
+                    f.flow_count()
+                );
+                self.report(&msg);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the blocks of `f` that the prune test rules out (see [`retain_unpruned`]).
+    pub(super) fn prune_blocks(&mut self, f: &ArchiveFile, mut wanted: Vec<usize>) -> Vec<usize> {
+        if let Some(prune) = &self.opts.prune {
+            self.stats.blocks_pruned += retain_unpruned(&mut wanted, prune, |&i| f.block_bloom(i));
+        }
+        wanted
+    }
+}
