@@ -25,11 +25,10 @@ fn run(args: Args) -> Result<(), ToolError> {
     let mut out = cli::open_output(args.output.as_ref(), TOOL)?;
     // Blocks sent on as references are checked by the tool that reads them; others here.
     let stats = if out.sends_references() {
-        cli::scan_inputs_for_refs(TOOL, &args.input, &mut |batch| out.write_batch(batch))?
+        cli::Scan::references().run(TOOL, &args.input, &mut |batch| out.write_batch(batch))?
     } else {
-        cli::scan_inputs_columns(TOOL, &args.input, ColumnSet::ALL, &mut |batch| {
-            out.write_batch(batch)
-        })?
+        cli::Scan::columns(ColumnSet::ALL)
+            .run(TOOL, &args.input, &mut |batch| out.write_batch(batch))?
     };
     let by_ref = out.blocks_sent_by_reference();
     out.finish()?;

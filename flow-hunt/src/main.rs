@@ -304,7 +304,7 @@ fn run(cli: Cli) -> Result<(), ToolError> {
         .union(narrowing.columns())
         .union(counts::columns());
     let mut note = CountNote::new(common.raw_counts);
-    let stats = cli::scan_inputs_columns(TOOL, &input, wanted, &mut |batch| {
+    let stats = cli::Scan::columns(wanted).run(TOOL, &input, &mut |batch| {
         for b in batch.blocks {
             narrowing.apply(b, &mut |v| {
                 det.observe(v);
@@ -314,12 +314,14 @@ fn run(cli: Cli) -> Result<(), ToolError> {
         Ok(())
     })?;
     det.plan();
-    cli::rescan_inputs_columns(&input, ColumnSet::ALL, &mut |batch| {
-        for b in batch.blocks {
-            narrowing.apply(b, &mut |v| det.collect(v));
-        }
-        Ok(())
-    })?;
+    cli::Scan::columns(ColumnSet::ALL)
+        .quiet()
+        .run(TOOL, &input, &mut |batch| {
+            for b in batch.blocks {
+                narrowing.apply(b, &mut |v| det.collect(v));
+            }
+            Ok(())
+        })?;
     let mut findings = det.findings();
     hunt::rank(&mut findings);
     if common.top > 0 {

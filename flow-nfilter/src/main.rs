@@ -188,20 +188,16 @@ fn run(args: Args) -> Result<(), ToolError> {
     }
     if args.count {
         let mut n: u64 = 0;
-        let stats = cli::scan_inputs_filtered(
-            TOOL,
-            &args.input,
-            wanted,
-            filter.block_prune(),
-            &mut |batch| {
+        let stats = cli::Scan::columns(wanted)
+            .pruned(filter.block_prune())
+            .run(TOOL, &args.input, &mut |batch| {
                 n += batch
                     .blocks
                     .par_iter()
                     .map(|b| filter.select(b, &mut Vec::new()) as u64)
                     .sum::<u64>();
                 Ok(())
-            },
-        )?;
+            })?;
         println!("{n}");
         return cli::check_damage(&stats);
     }
@@ -210,12 +206,9 @@ fn run(args: Args) -> Result<(), ToolError> {
     // The scan checks and hands out only the columns the filter reads; a block with selected
     // flows is then completed (its other columns checked) to be written, unless it goes on by
     // reference.
-    let stats = cli::scan_inputs_filtered(
-        TOOL,
-        &args.input,
-        wanted,
-        filter.block_prune(),
-        &mut |batch| {
+    let stats = cli::Scan::columns(wanted)
+        .pruned(filter.block_prune())
+        .run(TOOL, &args.input, &mut |batch| {
             let by_ref: Vec<bool> = (0..batch.blocks.len())
                 .map(|k| out.passes_rows_by_reference(batch, k))
                 .collect();
@@ -242,8 +235,7 @@ fn run(args: Args) -> Result<(), ToolError> {
                 }
             }
             Ok(())
-        },
-    )?;
+        })?;
     out.finish()?;
     if args.verbose {
         cli::warn(
@@ -344,12 +336,9 @@ fn print(
     // One parallel pass a batch: each block is filtered, completed and formatted by one task
     // (a join per batch, not one per step), then the texts are written in order.
     let mut texts: Vec<Vec<u8>> = Vec::new();
-    let stats = cli::scan_inputs_filtered(
-        TOOL,
-        &args.input,
-        wanted,
-        filter.block_prune(),
-        &mut |batch| {
+    let stats = cli::Scan::columns(wanted)
+        .pruned(filter.block_prune())
+        .run(TOOL, &args.input, &mut |batch| {
             let n = batch.blocks.len();
             if texts.len() < n {
                 texts.resize_with(n, Vec::new);
@@ -369,8 +358,7 @@ fn print(
                 },
             );
             texts[..n].iter().try_for_each(|t| out.write_all(t))
-        },
-    )?;
+        })?;
     out.flush().map_err(ToolError::Output)?;
     cli::check_damage(&stats)
 }

@@ -98,7 +98,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     out.write_all(&printer.header())
         .map_err(ToolError::Output)?;
     let mut bufs = Vec::new();
-    let stats = cli::scan_inputs_columns(TOOL, &args.input, printer.columns(), &mut |batch| {
+    let stats = cli::Scan::columns(printer.columns()).run(TOOL, &args.input, &mut |batch| {
         printer.write_batch(batch.blocks, &mut bufs, &mut out)
     })?;
     out.flush().map_err(ToolError::Output)?;

@@ -152,7 +152,7 @@ pub fn run(
     let mut rep = StatReport::new(opts);
     rep.symbols = symbols;
     let mut bad: Option<String> = None;
-    let stats = cli::scan_inputs_columns(TOOL, &input, rep.columns(), &mut |batch| {
+    let stats = cli::Scan::columns(rep.columns()).run(TOOL, &input, &mut |batch| {
         for b in batch.blocks {
             if bad.is_none() {
                 if let Err(e) = rep.observe(b) {

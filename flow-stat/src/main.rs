@@ -148,7 +148,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         Report::Top(t) => t.columns(),
         Report::Bins(_) => TimeBins::columns(),
     };
-    let stats = cli::scan_inputs_columns(TOOL, &args.input, columns, &mut |batch| {
+    let stats = cli::Scan::columns(columns).run(TOOL, &args.input, &mut |batch| {
         for b in batch.blocks {
             match &mut report {
                 Report::Summary(s) => s.observe(b),

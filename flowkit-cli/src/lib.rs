@@ -1,6 +1,6 @@
 //! flowkit-cli: the edge every flowkit tool shares, so each tool's `main` is its own arguments
 //! and one call. Options declared once for clap ([`InputArgs`], [`FilterArgs`]), the scan that
-//! reports damaged inputs ([`scan_inputs_columns`] and kin), the flow output that refuses a
+//! reports damaged inputs ([`Scan`]), the flow output that refuses a
 //! terminal ([`open_output`]), and errors reported once with an exit status ([`exit_with`]).
 //! The library underneath, `flowkit-core`, knows nothing of any of this.
 
@@ -13,7 +13,4 @@ pub use args::{FilterArgs, InputArgs, BUILT_IN_FILTERS, BUILT_IN_FILTERS_NAME};
 pub use flowkit_core::pipeline::sink::{names_directory, FlowOutput};
 pub use output::{open_archive_output, open_output};
 pub use report::{check_damage, exit_with, parse_size, warn, ToolError};
-pub use scan::{
-    hint_if_terminal, rescan_inputs_columns, scan_inputs, scan_inputs_columns,
-    scan_inputs_filtered, scan_inputs_for_refs, spool_stdin,
-};
+pub use scan::{hint_if_terminal, spool_stdin, Scan};

@@ -4,76 +4,88 @@
 
 use crate::args::InputArgs;
 use crate::report::{warn, ToolError};
-use flowkit_core::model::block::{ColumnSet, FlowBlock};
+use flowkit_core::filter::BlockPrune;
+use flowkit_core::model::block::ColumnSet;
 use flowkit_core::pipeline::input::Input;
 use flowkit_core::pipeline::pipe::grow_pipe;
 use flowkit_core::pipeline::scan::{PartialBatchFn, ScanOptions, ScanStats, Scanner};
 use std::io::{self, IsTerminal};
 
-/// Reads all inputs with a scanner that reports damaged inputs on stderr. Returns the scanner's
-/// statistics. Damaged inputs do not stop the scan; output errors do.
-pub fn scan_inputs(
-    tool: &str,
-    args: &InputArgs,
-    on_batch: &mut dyn FnMut(&[FlowBlock<'_>]) -> io::Result<()>,
-) -> Result<ScanStats, ToolError> {
-    scan_inputs_columns(tool, args, ColumnSet::ALL, &mut |batch| {
-        on_batch(batch.blocks)
-    })
-}
-
-/// Like [`scan_inputs`], but checks and hands out only the columns in `wanted` (see
-/// [`Scanner::run_columns`]); the consumer gets whole blocks with [`flowkit_core::pipeline::scan::Batch::full`].
-pub fn scan_inputs_columns(
-    tool: &str,
-    args: &InputArgs,
+/// One scan of a tool's inputs: which columns it reads, which blocks a filter rules out, whether
+/// blocks only pass on as references, and whether damage is reported. Built with
+/// [`Scan::columns`] or [`Scan::references`], then [`Scan::run`].
+pub struct Scan {
     wanted: ColumnSet,
-    on_batch: &mut PartialBatchFn<'_>,
-) -> Result<ScanStats, ToolError> {
-    scan_inputs_filtered(tool, args, wanted, None, on_batch)
+    prune: Option<BlockPrune>,
+    refs_only: bool,
+    quiet: bool,
 }
 
-/// A scan for a tool that passes every block on as a reference (`flow-cat` into a pipe to
-/// flowkit tools, see [`FlowOutput::sends_references`]): blocks of complete archive files are
-/// handed out from the files' indexes, unread (the reader of the references checks them).
-pub fn scan_inputs_for_refs(
-    tool: &str,
-    args: &InputArgs,
-    on_batch: &mut PartialBatchFn<'_>,
-) -> Result<ScanStats, ToolError> {
-    let mut opts = args.scan_options().map_err(ToolError::Usage)?;
-    opts.refs_only = true;
-    run_scan(tool, args, opts, ColumnSet::EMPTY, on_batch)
-}
-
-/// Like [`scan_inputs_columns`], skipping the blocks `prune` rules out (the blocks of a filter's
-/// scan that cannot hold a flow it passes, by their address Bloom filters).
-pub fn scan_inputs_filtered(
-    tool: &str,
-    args: &InputArgs,
-    wanted: ColumnSet,
-    prune: Option<flowkit_core::filter::BlockPrune>,
-    on_batch: &mut PartialBatchFn<'_>,
-) -> Result<ScanStats, ToolError> {
-    let mut opts = args.scan_options().map_err(ToolError::Usage)?;
-    opts.prune = prune.map(std::sync::Arc::new);
-    run_scan(tool, args, opts, wanted, on_batch)
-}
-
-fn run_scan(
-    tool: &str,
-    args: &InputArgs,
-    opts: ScanOptions,
-    wanted: ColumnSet,
-    on_batch: &mut PartialBatchFn<'_>,
-) -> Result<ScanStats, ToolError> {
-    let inputs = args.inputs().map_err(ToolError::Usage)?;
-    if inputs.contains(&Input::Stdin) {
-        hint_if_terminal(tool);
+impl Scan {
+    /// A scan that checks and hands out only the columns in `wanted` (see
+    /// [`Scanner::run_columns`]); the consumer gets whole blocks with
+    /// [`flowkit_core::pipeline::scan::Batch::full`].
+    pub fn columns(wanted: ColumnSet) -> Scan {
+        Scan {
+            wanted,
+            prune: None,
+            refs_only: false,
+            quiet: false,
+        }
     }
-    let mut scanner = Scanner::new(opts, |m| warn(tool, m));
-    scanner.run_columns(&inputs, wanted, on_batch)?;
-    Ok(scanner.stats)
+
+    /// A scan for a tool that passes every block on as a reference (`flow-cat` into a pipe to
+    /// flowkit tools, see [`FlowOutput::sends_references`]): blocks of complete archive files are
+    /// handed out from the files' indexes, unread (the reader of the references checks them).
+    ///
+    /// [`FlowOutput::sends_references`]: flowkit_core::pipeline::sink::FlowOutput::sends_references
+    pub fn references() -> Scan {
+        Scan {
+            refs_only: true,
+            ..Scan::columns(ColumnSet::EMPTY)
+        }
+    }
+
+    /// Skips the blocks `prune` rules out (the blocks that cannot hold a flow a filter passes,
+    /// by their address Bloom filters).
+    pub fn pruned(self, prune: Option<BlockPrune>) -> Scan {
+        Scan { prune, ..self }
+    }
+
+    /// Says nothing about damaged inputs (a second scan of inputs whose damage the first scan
+    /// already reported); they are still counted.
+    pub fn quiet(self) -> Scan {
+        Scan {
+            quiet: true,
+            ..self
+        }
+    }
+
+    /// Reads all inputs of `args`, reporting damaged inputs on stderr as `tool: message` (unless
+    /// quiet) and hinting when stdin is a terminal. Damaged inputs do not stop the scan; output
+    /// errors do. Returns the scanner's statistics (see [`crate::check_damage`]).
+    pub fn run(
+        self,
+        tool: &str,
+        args: &InputArgs,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<ScanStats, ToolError> {
+        let mut opts: ScanOptions = args.scan_options().map_err(ToolError::Usage)?;
+        opts.refs_only = self.refs_only;
+        opts.prune = self.prune.map(std::sync::Arc::new);
+        let inputs = args.inputs().map_err(ToolError::Usage)?;
+        if !self.quiet && inputs.contains(&Input::Stdin) {
+            hint_if_terminal(tool);
+        }
+        let quiet = self.quiet;
+        let mut scanner = Scanner::new(opts, |m| {
+            if !quiet {
+                warn(tool, m)
+            }
+        });
+        scanner.run_columns(&inputs, self.wanted, on_batch)?;
+        Ok(scanner.stats)
+    }
 }
 
 /// Makes inputs readable twice (for tools that scan twice, like flow-hunt): stdin and any
@@ -130,18 +142,4 @@ pub fn hint_if_terminal(tool: &str) {
             "reading flows from standard input (a terminal); give a file or pipe flows in",
         );
     }
-}
-
-/// Like [`scan_inputs_columns`], but silent about damaged inputs (for a second scan of inputs
-/// whose damage the first scan already reported).
-pub fn rescan_inputs_columns(
-    args: &InputArgs,
-    wanted: ColumnSet,
-    on_batch: &mut PartialBatchFn<'_>,
-) -> Result<ScanStats, ToolError> {
-    let opts = args.scan_options().map_err(ToolError::Usage)?;
-    let inputs = args.inputs().map_err(ToolError::Usage)?;
-    let mut scanner = Scanner::new(opts, |_| {});
-    scanner.run_columns(&inputs, wanted, on_batch)?;
-    Ok(scanner.stats)
 }

@@ -221,7 +221,7 @@ impl<W: Write> ArchiveWriter<W> {
     }
 
     /// Appends a block given as the checked bytes of a block of another archive or stream
-    /// (see [`crate::pipeline::scan::Batch::raw`]), without decoding and encoding it again.
+    /// (as a reader hands them out after checking them), without decoding and encoding it again.
     pub fn write_raw_block(&mut self, bytes: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
         self.flush_pending()?;
         if block.len == 0 {

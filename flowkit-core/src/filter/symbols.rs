@@ -3,10 +3,10 @@
 //! flow-tools reads these from its `ip-prot.sym` and `tcp-port.sym` files (IANA keywords) at run
 //! time. We look a name up first in the names and aliases of Debian's netbase `/etc/protocols` and
 //! `/etc/services` (embedded below: the names Unix tools accept, such as `www` and `ircd`), then in
-//! the full IANA registries that `flow-print -n` uses ([`crate::print::names`]). Lookups ignore case.
+//! the full IANA registries that `flow-print -n` uses ([`crate::model::names`]). Lookups ignore case.
 
 use super::error::NameIndex;
-use crate::print::names;
+use crate::model::names;
 use std::sync::LazyLock;
 
 /// The protocol number of a keyword (any case).

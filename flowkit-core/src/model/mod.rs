@@ -1,7 +1,9 @@
 //! The flow model at the bottom of every layer: the flow record ([`record`]), the column
 //! block that archives store, pipes carry and filters scan ([`block`]), and what a flow's
-//! packets and octets count ([`counts`]). Nothing here knows a wire format or a file.
+//! packets and octets count ([`counts`]), and the IANA protocol and service names that
+//! filters, printers and reports share ([`names`]). Nothing here knows a wire format or a file.
 
 pub mod block;
 pub mod counts;
+pub mod names;
 pub mod record;

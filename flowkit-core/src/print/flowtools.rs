@@ -9,9 +9,9 @@
 //! are cut like flow-tools cuts them.
 
 use super::clock::{push_mmdd, Clock};
-use super::names;
 use super::text::{self, left, left_hex, left_u64, pad_from, right_u64};
 use crate::model::block::{AddrColumn, FlowBlock};
+use crate::model::names;
 
 /// What the formats need to know besides the flows.
 #[derive(Clone, Copy, Debug, Default)]

@@ -31,7 +31,6 @@ pub use crate::time::clock;
 pub mod csv;
 mod flowtools;
 mod json;
-pub mod names;
 mod text;
 
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
@@ -178,7 +177,7 @@ impl Printer {
     }
 
     /// The columns this printer reads: a scan need only check and hand out these
-    /// (`flowkit_cli::scan_inputs_columns`).
+    /// (`flowkit_cli::Scan::columns`).
     pub fn columns(&self) -> ColumnSet {
         use ColumnId::*;
         let ids: &[ColumnId] = match self.format {

@@ -73,7 +73,7 @@ fn rezoned(f: &Finding, render: &dyn Fn(i64) -> String) -> Finding {
 }
 
 fn proto_name(p: u8) -> String {
-    crate::print::names::protocol(p)
+    crate::model::names::protocol(p)
         .map(str::to_string)
         .unwrap_or_else(|| p.to_string())
 }

@@ -199,7 +199,7 @@ fn icmp_reply_type(protocol: u8, ty: u8) -> u8 {
 }
 
 fn protocol_name(p: u8) -> String {
-    crate::print::names::protocol(p)
+    crate::model::names::protocol(p)
         .map(str::to_uppercase)
         .unwrap_or_else(|| format!("protocol {p}"))
 }

@@ -102,7 +102,7 @@ impl Suppress {
             Some(w) => Some(
                 w.parse::<u8>()
                     .ok()
-                    .or_else(|| crate::print::names::protocol_number(w))
+                    .or_else(|| crate::model::names::protocol_number(w))
                     .ok_or_else(|| err(format!("{w:?} is not a protocol")))?,
             ),
         };

@@ -221,7 +221,7 @@ impl std::fmt::Display for KeyValue {
         match *self {
             KeyValue::Addr(a) => write!(f, "{}", key_addr(a)),
             KeyValue::Port(p) => write!(f, "{p}"),
-            KeyValue::Protocol(p) => match crate::print::names::protocol(p) {
+            KeyValue::Protocol(p) => match crate::model::names::protocol(p) {
                 Some(n) => write!(f, "{n}"),
                 None => write!(f, "{p}"),
             },

@@ -100,7 +100,7 @@ fn summary_top_and_bins_match_sums_computed_record_by_record() {
                 TopKey::SrcPort => ports.then(|| r.src_port.to_string()),
                 TopKey::DstPort => ports.then(|| r.dst_port.to_string()),
                 TopKey::Protocol => Some(
-                    crate::print::names::protocol(r.protocol)
+                    crate::model::names::protocol(r.protocol)
                         .map_or(r.protocol.to_string(), str::to_string),
                 ),
                 TopKey::Pair => Some(format!("{} -> {}", r.src_addr, r.dst_addr)),
