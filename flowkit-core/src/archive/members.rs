@@ -9,8 +9,8 @@
 use super::format::{
     le_u32, BLOCK_HEADER_LEN, INDEX_ENTRY_LEN, INDEX_MAGIC, TRAILER_LEN, TRAILER_MAGIC,
 };
-use super::reader::read_full;
 use super::ArchiveError;
+use crate::model::io::read_full;
 use std::io::Read;
 
 /// What follows a member's end marker in data held whole (a file).

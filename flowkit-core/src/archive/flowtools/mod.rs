@@ -544,7 +544,7 @@ impl<R: Read> FlowToolsReader<R> {
             Data::Zlib(z) => z.into_inner(),
         };
         let mut head = [0u8; 8];
-        let got = crate::archive::reader::read_full(&mut r, &mut head).unwrap_or(0);
+        let got = crate::model::io::read_full(&mut r, &mut head).unwrap_or(0);
         Some((head[..got].to_vec(), at, r))
     }
 }
@@ -556,8 +556,8 @@ fn fill(name: &str, r: &mut impl Read, v: &mut Vec<u8>, want: usize) -> Result<(
     }
     let have = v.len();
     v.resize(want, 0);
-    let got = crate::archive::reader::read_full(r, &mut v[have..])
-        .map_err(|e| ArchiveError::io(name, e))?;
+    let got =
+        crate::model::io::read_full(r, &mut v[have..]).map_err(|e| ArchiveError::io(name, e))?;
     v.truncate(have + got);
     Ok(())
 }

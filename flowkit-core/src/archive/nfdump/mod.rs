@@ -66,7 +66,7 @@ impl<R: Read> NfdumpReader<R> {
         let mut head = [0u8; HEADER_V2_LEN];
         let have = prefix.len().min(HEADER_V2_LEN);
         head[..have].copy_from_slice(&prefix[..have]);
-        let got = crate::archive::reader::read_full(&mut r, &mut head[have..])
+        let got = crate::model::io::read_full(&mut r, &mut head[have..])
             .map_err(|e| ArchiveError::io(name, e))?;
         let len = have + got;
         if len >= 2 && head[..2] == [MAGIC[1], MAGIC[0]] {
@@ -191,7 +191,7 @@ impl<R: Read> NfdumpReader<R> {
 
     /// Reads `buf.len()` bytes; `Ok(false)` at a clean end (nothing read).
     fn read_exact_or_end(&mut self, buf: &mut [u8], what: &str) -> Result<bool, ArchiveError> {
-        let got = crate::archive::reader::read_full(&mut self.r, buf)
+        let got = crate::model::io::read_full(&mut self.r, buf)
             .map_err(|e| ArchiveError::io(&self.name, e))?;
         let at = self.pos;
         self.pos += got as u64;
@@ -243,7 +243,7 @@ impl<R: Read> NfdumpReader<R> {
         }
         let mut raw = std::mem::take(&mut self.raw);
         raw.resize(b.size as usize, 0);
-        let got = crate::archive::reader::read_full(&mut self.r, &mut raw)
+        let got = crate::model::io::read_full(&mut self.r, &mut raw)
             .map_err(|e| ArchiveError::io(&self.name, e))?;
         self.pos += got as u64;
         raw.truncate(got);

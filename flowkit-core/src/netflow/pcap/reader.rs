@@ -43,7 +43,7 @@ impl CaptureReader {
         };
         let mut file = std::fs::File::open(path).map_err(io_err)?;
         let mut magic = [0u8; 2];
-        let gz = crate::archive::reader::read_full(&mut &file, &mut magic).map_err(io_err)? == 2
+        let gz = crate::model::io::read_full(&mut &file, &mut magic).map_err(io_err)? == 2
             && magic == [0x1f, 0x8b];
         std::io::Seek::rewind(&mut file).map_err(io_err)?;
         if gz {

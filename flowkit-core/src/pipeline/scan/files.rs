@@ -46,7 +46,7 @@ impl<'w> Scanner<'w> {
                 self.run_group(group, on_batch)?;
                 return crate::pipeline::forms::run_piped(self, &name, f, on_batch);
             }
-            Ok((mut f, _)) => crate::archive::reader::read_full(&mut f, &mut prefix),
+            Ok((mut f, _)) => crate::model::io::read_full(&mut f, &mut prefix),
             Err(e) => Err(e),
         };
         let got = match got {

@@ -42,8 +42,7 @@ impl<'w> Scanner<'w> {
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         let mut prefix = [0u8; 8];
-        let got =
-            crate::archive::reader::read_full(&mut r, &mut prefix).map_err(ScanError::Output)?;
+        let got = crate::model::io::read_full(&mut r, &mut prefix).map_err(ScanError::Output)?;
         if got == 0 {
             self.report(&crate::pipeline::forms::empty_input(name, self.piped));
             return Ok(());

@@ -1,0 +1,351 @@
+//! One block's columns, checked (lengths against the bytes present, checksums) and viewed in
+//! place, widened from narrow encodings, or gathered row by row; and its address Bloom filter.
+
+use crate::archive::bloom::{AddrBloom, BLOOM_ENCODING, BLOOM_ID};
+use crate::archive::format::*;
+use crate::archive::narrow::{ColumnScratch, NarrowColumn, NarrowValue, WidenKey};
+use crate::archive::ArchiveError;
+use crate::model::block::{AddrBuf, AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
+
+use super::*;
+
+/// Checks a whole block held in `b` (which starts at the block header, 8-aligned) and returns
+/// its view: zero-copy, except narrow columns, widened into `scratch`. `file_offset` is where
+/// `b` starts in the file, for messages.
+pub fn view_block<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+    scratch: &'a ColumnScratch,
+) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
+    view_block_columns(name, b, file_offset, ColumnSet::ALL, scratch)
+}
+
+/// Like [`view_block`], but checks and views only the columns in `wanted`; the view is a
+/// partial block (the other columns are empty) unless `wanted` is all of them. The block header
+/// and column directory are always checked.
+pub fn view_block_columns<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+    wanted: ColumnSet,
+    scratch: &'a ColumnScratch,
+) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
+    let info = checked_head(name, b, file_offset)?;
+    let cols = checked_columns(name, b, file_offset, &info, wanted)?;
+    let n = info.flows as usize;
+    let ctx = ColumnCtx {
+        name,
+        offset: file_offset,
+        n,
+        cols: &cols,
+        wanted,
+        scratch,
+    };
+    Ok((build_view(&ctx)?, info))
+}
+
+/// Checks every column of the block held in `b` (as [`view_block`] does, and `check` on its
+/// header summary) and appends the flows of `rows` (each below the block's length) to `out`.
+/// Narrow columns are widened for those rows only, so a sparse selection costs little more than
+/// its rows. On an error nothing is appended.
+pub fn gather_block_rows(
+    name: &str,
+    b: &[u8],
+    file_offset: u64,
+    rows: &[u32],
+    out: &mut FlowBlockBuf,
+    check: impl FnOnce(&BlockInfo) -> Result<(), ArchiveError>,
+) -> Result<BlockInfo, ArchiveError> {
+    let info = checked_head(name, b, file_offset)?;
+    check(&info)?;
+    let n = info.flows as usize;
+    if let Some(&bad) = rows.iter().find(|&&r| r as usize >= n) {
+        return Err(ArchiveError::corrupt(
+            name,
+            file_offset,
+            format!("row {bad} asked of a block of {n} flows"),
+        ));
+    }
+    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL)?;
+    let ctx = ColumnCtx {
+        name,
+        offset: file_offset,
+        n,
+        cols: &cols,
+        wanted: ColumnSet::ALL,
+        // Narrow columns are read row by row below, never widened: this stays empty.
+        scratch: &ColumnScratch::new(),
+    };
+    // Every column's source is checked first, so an error leaves `out` as it was.
+    let sources = row_sources(&ctx)?;
+    gather_rows(&sources, rows, out);
+    Ok(info)
+}
+
+/// Where a column's values are, once checked: stored plainly, narrow, or all zero.
+enum RowSource<'a, T> {
+    Plain(&'a [T]),
+    Narrow(NarrowColumn<'a>),
+    Zero,
+}
+
+impl<T: NarrowValue> RowSource<'_, T> {
+    fn gather_into(&self, rows: &[u32], out: &mut Vec<T>) {
+        match self {
+            RowSource::Plain(v) => out.extend(rows.iter().map(|&i| v[i as usize])),
+            RowSource::Narrow(c) => c.gather_into(rows, out),
+            RowSource::Zero => out.resize(out.len() + rows.len(), T::from_bits(0)),
+        }
+    }
+}
+
+/// Where an address column's values are, once checked.
+enum AddrSource<'a> {
+    Stored(AddrColumn<'a>),
+    Narrow(NarrowColumn<'a>),
+}
+
+impl<'a> ColumnCtx<'_, 'a> {
+    fn row_source<T: NarrowValue>(&self, id: ColumnId) -> Result<RowSource<'a, T>, ArchiveError> {
+        let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        match c.enc {
+            Encoding::Narrow => NarrowColumn::parse::<T>(c.data, c.width, self.n)
+                .map(RowSource::Narrow)
+                .ok_or_else(|| self.missing(id, "has a bad narrow width or length")),
+            Encoding::Zero if c.data.is_empty() => Ok(RowSource::Zero),
+            _ => self.scalar::<T>(id).map(RowSource::Plain),
+        }
+    }
+
+    fn addr_source(&self, id: ColumnId) -> Result<AddrSource<'a>, ArchiveError> {
+        let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        match c.enc {
+            Encoding::Narrow => NarrowColumn::parse::<u32>(c.data, c.width, self.n)
+                .map(AddrSource::Narrow)
+                .ok_or_else(|| self.missing(id, "has a bad narrow width or length")),
+            _ => self.addr(id).map(AddrSource::Stored),
+        }
+    }
+}
+
+impl AddrSource<'_> {
+    fn gather_into(&self, rows: &[u32], out: &mut AddrBuf) {
+        match self {
+            AddrSource::Stored(c) => out.extend_rows(c, rows),
+            AddrSource::Narrow(c) => match out {
+                AddrBuf::V4(v) => c.gather_into(rows, v),
+                AddrBuf::V6(_) => {
+                    let mut v4: Vec<u32> = Vec::with_capacity(rows.len());
+                    c.gather_into(rows, &mut v4);
+                    out.extend_all(&AddrColumn::V4(&v4));
+                }
+            },
+        }
+    }
+}
+
+macro_rules! gather_fns {
+    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
+     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+        /// The checked source of every column of a block.
+        struct RowSources<'a> {
+            $($sf: RowSource<'a, $st>,)*
+            $($af: AddrSource<'a>,)*
+        }
+
+        fn row_sources<'a>(c: &ColumnCtx<'_, 'a>) -> Result<RowSources<'a>, ArchiveError> {
+            Ok(RowSources {
+                $($sf: c.row_source::<$st>(ColumnId::$sv)?,)*
+                $($af: c.addr_source(ColumnId::$av)?,)*
+            })
+        }
+
+        fn gather_rows(s: &RowSources<'_>, rows: &[u32], out: &mut FlowBlockBuf) {
+            $(s.$sf.gather_into(rows, &mut out.$sf);)*
+            $(s.$af.gather_into(rows, &mut out.$af);)*
+        }
+    };
+}
+crate::with_flow_columns!(gather_fns);
+
+/// Checks the directory entries of the columns in `wanted` (known ids, encodings, spans and
+/// checksums) of the block held in `b`, whose header is `info`.
+fn checked_columns<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+    info: &BlockInfo,
+    wanted: ColumnSet,
+) -> Result<[Option<StoredColumn<'a>>; 32], ArchiveError> {
+    let total = info.total_len() as usize;
+    let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
+    let payload = &b[dir_end..total];
+    let payload_offset = file_offset + dir_end as u64;
+    let mut cols: [Option<StoredColumn<'a>>; 32] = [None; 32];
+    for k in 0..info.columns as usize {
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        let entry_offset = file_offset + e as u64;
+        let id = le_u16(b, e);
+        let (off, len) = entry_span(name, b, e, entry_offset, payload.len())?;
+        let Some(column) = ColumnId::from_u16(id) else {
+            continue; // not a flow column (the address Bloom filter, or one from a later version)
+        };
+        if !wanted.contains(column) {
+            continue;
+        }
+        let enc = Encoding::from_u8(b[e + 2]).ok_or_else(|| {
+            ArchiveError::corrupt(
+                name,
+                entry_offset,
+                format!("unknown column encoding {}", b[e + 2]),
+            )
+        })?;
+        let data = &payload[off..off + len];
+        let sum = le_u64(b, e + 16);
+        if checksum(&payload[off..off + pad8(len)]) != sum {
+            return Err(ArchiveError::corrupt(
+                name,
+                payload_offset + off as u64,
+                format!("checksum mismatch in column {}", column.name()),
+            ));
+        }
+        if let Some(slot) = cols.get_mut(id as usize) {
+            *slot = Some(StoredColumn {
+                enc,
+                width: b[e + 3],
+                checksum: sum,
+                data,
+            });
+        }
+    }
+    Ok(cols)
+}
+
+/// The checked address Bloom filter of the block held in `b` (see [`super::bloom`]), or `None`
+/// when the block has none (written before it existed, or by another writer).
+pub fn block_bloom<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+) -> Result<Option<AddrBloom<'a>>, ArchiveError> {
+    let info = checked_head(name, b, file_offset)?;
+    let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
+    let payload = &b[dir_end..info.total_len() as usize];
+    for k in 0..info.columns as usize {
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        if le_u16(b, e) != BLOOM_ID || b[e + 2] != BLOOM_ENCODING {
+            continue;
+        }
+        let entry_offset = file_offset + e as u64;
+        let (off, len) = entry_span(name, b, e, entry_offset, payload.len())?;
+        let bad = |what: &str| {
+            ArchiveError::corrupt(name, file_offset + (dir_end + off) as u64, what.to_string())
+        };
+        if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
+            return Err(bad("checksum mismatch in the address Bloom filter"));
+        }
+        let words: &[u64] = bytemuck::try_cast_slice(&payload[off..off + len])
+            .map_err(|_| bad("misaligned Bloom filter"))?;
+        return AddrBloom::from_words(words)
+            .map(Some)
+            .ok_or_else(|| bad("malformed address Bloom filter"));
+    }
+    Ok(None)
+}
+
+/// A checked column of a block: its encoding, width byte, checksum and stored bytes.
+#[derive(Clone, Copy)]
+struct StoredColumn<'a> {
+    enc: Encoding,
+    width: u8,
+    checksum: u64,
+    data: &'a [u8],
+}
+
+struct ColumnCtx<'c, 'a> {
+    name: &'c str,
+    offset: u64,
+    n: usize,
+    cols: &'c [Option<StoredColumn<'a>>; 32],
+    wanted: ColumnSet,
+    scratch: &'a ColumnScratch,
+}
+
+impl<'a> ColumnCtx<'_, 'a> {
+    fn missing(&self, id: ColumnId, why: &str) -> ArchiveError {
+        ArchiveError::corrupt(
+            self.name,
+            self.offset,
+            format!("column {} {why}", id.name()),
+        )
+    }
+
+    fn scalar<T: NarrowValue>(&self, id: ColumnId) -> Result<&'a [T], ArchiveError> {
+        if !self.wanted.contains(id) {
+            return Ok(&[]);
+        }
+        let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        match c.enc {
+            Encoding::Zero if c.data.is_empty() => Ok(&bytemuck::cast_slice(&ZEROS[..])[..self.n]),
+            Encoding::Narrow => self.widened::<T>(id, &c),
+            Encoding::Plain if c.data.len() == self.n * std::mem::size_of::<T>() => {
+                bytemuck::try_cast_slice(c.data).map_err(|_| self.missing(id, "is misaligned"))
+            }
+            _ => Err(self.missing(id, "has the wrong size or encoding")),
+        }
+    }
+
+    /// A narrow column widened into the scratch (once per scratch).
+    fn widened<T: NarrowValue>(
+        &self,
+        id: ColumnId,
+        c: &StoredColumn<'a>,
+    ) -> Result<&'a [T], ArchiveError> {
+        let key = WidenKey {
+            id: id as u16,
+            checksum: c.checksum,
+            n: self.n,
+        };
+        self.scratch
+            .widened::<T>(key, c.data, c.width)
+            .ok_or_else(|| self.missing(id, "has a bad narrow width or length"))
+    }
+
+    fn addr(&self, id: ColumnId) -> Result<AddrColumn<'a>, ArchiveError> {
+        if !self.wanted.contains(id) {
+            return Ok(AddrColumn::V4(&[]));
+        }
+        let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
+        let (enc, data) = (c.enc, c.data);
+        let bad = || self.missing(id, "has the wrong size or encoding");
+        match enc {
+            Encoding::Zero if data.is_empty() => {
+                Ok(AddrColumn::V4(&bytemuck::cast_slice(&ZEROS[..])[..self.n]))
+            }
+            // IPv4 addresses (an exporter, a next hop) stored narrow, as their integers.
+            Encoding::Narrow => self.widened::<u32>(id, &c).map(AddrColumn::V4),
+            Encoding::AddrV4 if data.len() == self.n * 4 => bytemuck::try_cast_slice(data)
+                .map(AddrColumn::V4)
+                .map_err(|_| bad()),
+            Encoding::AddrV6 if data.len() == self.n * 16 => bytemuck::try_cast_slice(data)
+                .map(AddrColumn::V6)
+                .map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+macro_rules! build_view_fn {
+    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
+     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+        fn build_view<'a>(c: &ColumnCtx<'_, 'a>) -> Result<FlowBlock<'a>, ArchiveError> {
+            Ok(FlowBlock {
+                len: c.n,
+                $($sf: c.scalar::<$st>(ColumnId::$sv)?,)*
+                $($af: c.addr(ColumnId::$av)?,)*
+            })
+        }
+    };
+}
+crate::with_flow_columns!(build_view_fn);
