@@ -11,6 +11,11 @@
 //! - [`pipeline`]: inputs of every form in, binary flows out;
 //! - [`analyze`]: flow-stat reports and hunts; [`collect`]: collector and importer;
 //!   [`export`]: Parquet; [`gen`]: synthetic flows for tests and benchmarks.
+//!
+//! `examples/count_matches.rs` uses it as a library: it reads flows of any input form, compiles
+//! a flow-tools filter definition and counts the flows it passes
+//! (`cargo run -p flowkit-core --example count_matches -- filters/filter.cfg gt1packet
+//! testdata/2010-11-09`).
 
 #[cfg(target_endian = "big")]
 compile_error!(
