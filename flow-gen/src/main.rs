@@ -5,10 +5,9 @@ use clap::Parser;
 use flowkit_cli::{self as cli, FlowOutput, ToolError};
 use flowkit_core::archive::format::DEFAULT_BLOCK_FLOWS;
 use flowkit_core::gen::{FlowGen, GenConfig};
-use flowkit_core::netflow::encode::{
-    self, EndOrder, ExportEncoder, ExportVersion, PcapDatagramWriter,
-};
-use flowkit_core::{time, FlowBlockBuf, FlowRecord};
+use flowkit_core::netflow::encode::ExportVersion;
+use flowkit_core::netflow::exporter::{PcapExportError, PcapExporter};
+use flowkit_core::{time, FlowBlockBuf};
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
 
@@ -79,61 +78,12 @@ fn config(args: &Args) -> Result<GenConfig, ToolError> {
     })
 }
 
-/// The pcap side: groups flows into datagrams and writes them.
-struct PcapSink {
-    encoder: ExportEncoder,
-    writer: PcapDatagramWriter<BufWriter<std::fs::File>>,
-    /// Flows waiting until they end, as in an exporter's cache.
-    active: EndOrder,
-    /// Ended flows, in end order, waiting to fill a datagram.
-    ended: Vec<FlowRecord>,
-    datagram: Vec<u8>,
-}
-
-impl PcapSink {
-    fn push(&mut self, r: FlowRecord) -> Result<(), ToolError> {
-        self.active.push(r, &mut self.ended);
-        self.export_full()
-    }
-
-    /// Exports every full datagram's worth of ended flows: a datagram leaves when the next
-    /// ended flow would not fit in it, as an exporter fills its packets.
-    fn export_full(&mut self) -> Result<(), ToolError> {
-        let mut sent = 0;
-        loop {
-            let take = self.encoder.fitting(&self.ended[sent..]);
-            if take == self.ended.len() - sent {
-                break;
-            }
-            self.export(sent..sent + take)?;
-            sent += take;
-        }
-        self.ended.drain(..sent);
-        Ok(())
-    }
-
-    /// Exports the rest, at the end.
-    fn finish(&mut self) -> Result<(), ToolError> {
-        self.active.drain(&mut self.ended);
-        self.export_full()?;
-        if !self.ended.is_empty() {
-            self.export(0..self.ended.len())?;
-            self.ended.clear();
-        }
-        Ok(())
-    }
-
-    /// Exports flows `range` of the ended ones as one datagram, a second after the last ended
-    /// (so export times rise, as a real exporter's do).
-    fn export(&mut self, range: std::ops::Range<usize>) -> Result<(), ToolError> {
-        let flows = &self.ended[range];
-        let export_ms = flows.iter().map(|f| f.end_ms).max().unwrap_or(0) + 1000;
-        self.encoder
-            .encode(flows, export_ms, &mut self.datagram)
-            .map_err(|e| ToolError::Usage(e.to_string()))?;
-        self.writer
-            .write(export_ms, &self.datagram)
-            .map_err(ToolError::Output)
+/// A flow that cannot be encoded is the user's choice of export version (exit 2); a failed
+/// write is an output error.
+fn pcap_error(e: PcapExportError) -> ToolError {
+    match e {
+        PcapExportError::Encode(e) => ToolError::Usage(e.to_string()),
+        PcapExportError::Write(e) => ToolError::Output(e),
     }
 }
 
@@ -157,23 +107,17 @@ fn run(args: Args) -> Result<(), ToolError> {
         Some(p) => {
             let file = std::fs::File::create(p)
                 .map_err(|e| ToolError::Usage(format!("{}: {e}", p.display())))?;
-            let (from, to) = encode::loopback_endpoints();
             let version = match args.export {
                 Export::V5 => ExportVersion::V5,
                 Export::V9 => ExportVersion::V9,
                 Export::Ipfix => ExportVersion::Ipfix,
             };
             // The simulated exporter booted an hour before the first flow.
-            let encoder = ExportEncoder::new(version, cfg.start_ms - 3_600_000);
-            let writer = PcapDatagramWriter::new(BufWriter::with_capacity(1 << 20, file), from, to)
-                .map_err(ToolError::Output)?;
-            Some(PcapSink {
-                encoder,
-                writer,
-                active: EndOrder::default(),
-                ended: Vec::new(),
-                datagram: Vec::new(),
-            })
+            let out = BufWriter::with_capacity(1 << 20, file);
+            Some(
+                PcapExporter::new(version, cfg.start_ms - 3_600_000, out)
+                    .map_err(ToolError::Output)?,
+            )
         }
         None => None,
     };
@@ -184,7 +128,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         for r in gen.by_ref().take(DEFAULT_BLOCK_FLOWS) {
             block.push(&r);
             if let Some(p) = pcap.as_mut() {
-                p.push(r)?;
+                p.push(r).map_err(pcap_error)?;
             }
         }
         if let Some(a) = archive.as_mut() {
@@ -192,10 +136,8 @@ fn run(args: Args) -> Result<(), ToolError> {
                 .map_err(ToolError::Output)?;
         }
     }
-    if let Some(mut p) = pcap {
-        p.finish()?;
-        let mut w = p.writer.into_inner();
-        std::io::Write::flush(&mut w).map_err(ToolError::Output)?;
+    if let Some(p) = pcap {
+        p.finish().map_err(pcap_error)?;
     }
     if let Some(a) = archive {
         a.finish()?;

@@ -268,7 +268,8 @@ fn pcapng_and_nanosecond_pcap_give_the_same_flows_as_pcap() {
 #[test]
 fn flows_with_times_far_from_the_export_time_are_reported_by_check() {
     use flowkit_core::gen::{FlowGen, GenConfig};
-    use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion, PcapDatagramWriter};
+    use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion};
+    use flowkit_core::netflow::exporter::PcapDatagramWriter;
     let mut flows: Vec<FlowRecord> = FlowGen::new(GenConfig {
         flows: 20,
         ipv6_permille: 0,
@@ -285,7 +286,7 @@ fn flows_with_times_far_from_the_export_time_are_reported_by_check() {
     enc.encode(&flows, export, &mut g).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("times.pcap");
-    let (from, to) = flowkit_core::netflow::encode::loopback_endpoints();
+    let (from, to) = flowkit_core::netflow::exporter::loopback_endpoints();
     let mut w = PcapDatagramWriter::new(std::fs::File::create(&path).unwrap(), from, to).unwrap();
     w.write(export, &g).unwrap();
     drop(w.into_inner());

@@ -4,10 +4,9 @@ use clap::Parser;
 use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
 use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
-use flowkit_core::model::block::selected_rows;
-use flowkit_core::pipeline::scan::Batch;
+use flowkit_core::pipeline::select::{print_selected, write_selected, Passed};
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
-use flowkit_core::{time, ColumnSet, FlowBlock, FlowBlockBuf};
+use flowkit_core::{time, ColumnSet};
 use rayon::prelude::*;
 use std::io::Write;
 use std::path::PathBuf;
@@ -202,119 +201,27 @@ fn run(args: Args) -> Result<(), ToolError> {
         return cli::check_damage(&stats);
     }
     let mut out = cli::open_output(args.output.as_ref(), TOOL)?;
-    let (mut passed, mut whole_refs, mut rows_refs) = (0u64, 0u64, 0u64);
+    let mut passed = Passed::default();
     // The scan checks and hands out only the columns the filter reads; a block with selected
     // flows is then completed (its other columns checked) to be written, unless it goes on by
     // reference.
     let stats = cli::Scan::columns(wanted)
         .pruned(filter.block_prune())
         .run(TOOL, &args.input, &mut |batch| {
-            let by_ref: Vec<bool> = (0..batch.blocks.len())
-                .map(|k| out.passes_rows_by_reference(batch, k))
-                .collect();
-            for (k, (picked, rows)) in select_batch(&filter, batch, &by_ref).iter().enumerate() {
-                match picked {
-                    Some(Picked::Whole(block)) => {
-                        passed += block.len as u64;
-                        out.write_whole(batch, k, Some(block))?
-                    }
-                    Some(Picked::WholeByRef) => {
-                        (passed, whole_refs) =
-                            (passed + batch.blocks[k].len as u64, whole_refs + 1);
-                        out.write_whole(batch, k, None)?
-                    }
-                    Some(Picked::Rows) => {
-                        passed += rows.len() as u64;
-                        out.write_block(&rows.view(), None)?
-                    }
-                    Some(Picked::RowsByRef(rows)) => {
-                        (passed, rows_refs) = (passed + rows.len() as u64, rows_refs + 1);
-                        out.write_rows_by_reference(batch, k, rows)?
-                    }
-                    None => {}
-                }
-            }
-            Ok(())
+            write_selected(&filter, batch, &mut out, &mut passed)
         })?;
     out.finish()?;
     if args.verbose {
         cli::warn(
             TOOL,
             &format!(
-                "{stats}; {passed} flows passed; {whole_refs} whole blocks and {rows_refs} \
-                 blocks' selected rows passed by reference"
+                "{stats}; {} flows passed; {} whole blocks and {} blocks' selected rows \
+                 passed by reference",
+                passed.flows, passed.whole_refs, passed.rows_refs
             ),
         );
     }
     cli::check_damage(&stats)
-}
-
-/// What a block gives the output once filtered. (A view is a few hundred bytes of slices, held
-/// for one block; boxing it would allocate once a block.)
-#[allow(clippy::large_enum_variant)]
-enum Picked<'a> {
-    /// Every flow: the whole block (which may then go on by reference or as its bytes).
-    Whole(FlowBlock<'a>),
-    /// Every flow, to go on by reference (the reader checks the columns this filter did not read).
-    WholeByRef,
-    /// Some flows, read out of the block with every column into the caller's buffer.
-    Rows,
-    /// Some flows (these positions in the block), to go on as a reference to them: nothing is
-    /// read out here.
-    RowsByRef(Vec<u32>),
-}
-
-/// Selected flows go on as a reference to their rows once they are at least one in this many
-/// of the block's. A reference makes the reader map and check the whole block again, which
-/// costs about as much as writing a few hundred flows into the pipe: sparse selections are
-/// cheaper sent as flows (measured: `dst port 22 and packets > 1`, 0.8% of each block, took
-/// 16% more CPU by reference; the broad filter, 30% of each block, 19% less).
-const ROWS_BY_REFERENCE: usize = 8;
-
-/// Filters block `k` of `batch`: `Whole` when every flow passes, `Rows` when some do (gathered
-/// into `picked`, cleared first: only their rows are read out of the block's other columns),
-/// `None` when none does or a column is damaged (which the scan reports). With `by_ref` (the
-/// output can pass this block's flows on by reference) nothing more is read for `WholeByRef`,
-/// or for `RowsByRef` when enough of the block is selected.
-fn pick<'a>(
-    filter: &CompiledFilter,
-    batch: &Batch<'_, 'a>,
-    k: usize,
-    by_ref: bool,
-    rows: &mut Vec<bool>,
-    picked: &mut FlowBlockBuf,
-) -> Option<Picked<'a>> {
-    let count = filter.select(&batch.blocks[k], rows);
-    match count {
-        0 => None,
-        _ if count == batch.blocks[k].len && by_ref => Some(Picked::WholeByRef),
-        _ if count == batch.blocks[k].len => batch.full(k).map(Picked::Whole),
-        _ if by_ref && count * ROWS_BY_REFERENCE >= batch.blocks[k].len => {
-            Some(Picked::RowsByRef(selected_rows(rows)))
-        }
-        _ => {
-            picked.clear();
-            batch
-                .gather(k, &selected_rows(rows), picked)
-                .then_some(Picked::Rows)
-        }
-    }
-}
-
-/// Filters the blocks of a batch in parallel (block `k` passed on by reference when
-/// `by_ref[k]`); each comes back with the buffer its `Rows` are in.
-fn select_batch<'a>(
-    filter: &CompiledFilter,
-    batch: &Batch<'_, 'a>,
-    by_ref: &[bool],
-) -> Vec<(Option<Picked<'a>>, FlowBlockBuf)> {
-    (0..batch.blocks.len())
-        .into_par_iter()
-        .map_init(Vec::new, |rows, k| {
-            let mut picked = FlowBlockBuf::default();
-            (pick(filter, batch, k, by_ref[k], rows, &mut picked), picked)
-        })
-        .collect()
 }
 
 /// `--print`: filter and print in one process.
@@ -339,25 +246,7 @@ fn print(
     let stats = cli::Scan::columns(wanted)
         .pruned(filter.block_prune())
         .run(TOOL, &args.input, &mut |batch| {
-            let n = batch.blocks.len();
-            if texts.len() < n {
-                texts.resize_with(n, Vec::new);
-            }
-            texts[..n].par_iter_mut().enumerate().for_each_init(
-                || (Vec::new(), FlowBlockBuf::default()),
-                |(rows, picked), (k, text)| {
-                    text.clear();
-                    match pick(filter, batch, k, false, rows, picked) {
-                        Some(Picked::Whole(block)) => printer.format_block(&block, text),
-                        Some(Picked::Rows) => printer.format_block(&picked.view(), text),
-                        Some(Picked::WholeByRef | Picked::RowsByRef(_)) => {
-                            unreachable!("nothing goes by reference when printing")
-                        }
-                        None => {}
-                    }
-                },
-            );
-            texts[..n].iter().try_for_each(|t| out.write_all(t))
+            print_selected(filter, &printer, batch, &mut texts, &mut out)
         })?;
     out.flush().map_err(ToolError::Output)?;
     cli::check_damage(&stats)

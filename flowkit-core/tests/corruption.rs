@@ -351,7 +351,7 @@ fn truncated_during_a_batch(block_read: BlockRead) {
 /// A capture truncated while it is imported: an error naming the file and offset.
 #[test]
 fn capture_truncated_while_read_is_reported() {
-    use flowkit_core::netflow::encode::{loopback_endpoints, PcapDatagramWriter};
+    use flowkit_core::netflow::exporter::{loopback_endpoints, PcapDatagramWriter};
     use flowkit_core::netflow::pcap::CaptureReader;
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("c.pcap");

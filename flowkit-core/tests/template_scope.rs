@@ -10,7 +10,8 @@
 
 use flowkit_core::collect::import::Importer;
 use flowkit_core::gen::{FlowGen, GenConfig};
-use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion, PcapDatagramWriter};
+use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion};
+use flowkit_core::netflow::exporter::PcapDatagramWriter;
 use flowkit_core::netflow::{Decoder, DecoderConfig};
 use flowkit_core::{FlowBlockBuf, FlowRecord};
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};

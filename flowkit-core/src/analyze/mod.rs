@@ -1,5 +1,7 @@
 //! Answering questions over flows: statistics and flow-tools' flow-stat reports ([`stat`]) and
-//! the hunting detectors ([`hunt`]). Sits above filter, print and pipeline.
+//! the hunting detectors ([`hunt`]), over the address-keyed maps and report helpers both
+//! use ([`keys`]). Sits above filter, print and pipeline.
 
 pub mod hunt;
+pub mod keys;
 pub mod stat;

@@ -18,6 +18,7 @@
 
 mod cache;
 pub mod encode;
+pub mod exporter;
 mod ipfix;
 mod memory;
 mod options;

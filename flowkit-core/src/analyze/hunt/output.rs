@@ -1,6 +1,7 @@
 //! Writing findings: text for an analyst, CSV (one row per evidence flow), JSON (one document).
 
 use super::{endpoint, Finding};
+use crate::analyze::keys::csv_io;
 use crate::model::counts::CountNote;
 use crate::model::record::FlowRecord;
 use crate::time;
@@ -290,15 +291,6 @@ pub fn write_text(
         }
     }
     Ok(())
-}
-
-/// A CSV error as the I/O error beneath it when there is one (so a closed pipe stays a
-/// closed pipe).
-pub fn csv_io(e: csv::Error) -> io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => e,
-        other => io::Error::other(format!("{other:?}")),
-    }
 }
 
 /// Writes findings as CSV: a header, then one row per evidence flow (a finding without

@@ -13,7 +13,7 @@ pub mod flowtools;
 pub mod output;
 pub mod svg;
 
-use crate::analyze::hunt::{addr_key, key_addr, AddrKey, FastMap};
+use crate::analyze::keys::{addr_key, key_addr, AddrKey, FastMap};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use crate::model::counts::{self, CountNote};
 use serde::Serialize;

@@ -25,7 +25,7 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-use crate::analyze::hunt::output::csv_io as csv_err;
+use crate::analyze::keys::csv_io as csv_err;
 
 fn json_out(out: &mut dyn Write, v: &serde_json::Value) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v).map_err(io::Error::from)?;
@@ -55,7 +55,7 @@ pub fn write_summary(
                 writeln!(
                     out,
                     "duration     {}",
-                    crate::analyze::hunt::human_ms(b - a)
+                    crate::analyze::keys::human_ms(b - a)
                 )?;
             }
             writeln!(out)?;

@@ -178,7 +178,7 @@ pub fn time_series(
         escape(&format!(
             "time ({}, bins of {})",
             tz.iana_name().unwrap_or("local"),
-            crate::analyze::hunt::human_ms(bin_ms)
+            crate::analyze::keys::human_ms(bin_ms)
         )),
         TOP + ph / 2.0,
         TOP + ph / 2.0,

@@ -2,7 +2,7 @@
 //! first-seen-ordered hash for the rest, and the f0 summary's totals and histograms.
 
 use super::report::{kind, Dump, Kind, Options};
-use crate::analyze::hunt::FastMap;
+use crate::analyze::keys::FastMap;
 use crate::model::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
 
 /// Flows, octets, packets and summed duration (ms) of one key, as flow-tools counts them.

@@ -2,7 +2,7 @@
 //! `-n`: lines `value<white space>name`, `#` comments; a later line for the same value wins,
 //! and the name runs to the end of its line (trailing blanks kept), as flow-tools reads them.
 
-use crate::analyze::hunt::FastMap;
+use crate::analyze::keys::FastMap;
 
 /// Names by value, from one symbol file.
 #[derive(Clone, Debug, Default)]
