@@ -20,12 +20,6 @@ pub enum HuntFormat {
     Json,
 }
 
-/// A time for reading in `tz` ([`time::text`]): `2010-11-09 14:20:53.999` in UTC, with the
-/// offset elsewhere.
-pub fn civil(ms: i64, tz: &TimeZone) -> String {
-    time::text(ms, tz)
-}
-
 /// `s` with every time the detectors wrote in it (UTC RFC 3339, [`super::utc`]:
 /// `2010-11-09T14:20:53.999Z`) rewritten by `render` in the display zone, so a report shows
 /// one zone.
@@ -106,8 +100,8 @@ fn write_flow_text(
     r: &FlowRecord,
     tz: &TimeZone,
 ) -> io::Result<()> {
-    let start = civil(r.start_ms, tz);
-    let end = civil(r.end_ms, tz);
+    let start = time::text(r.start_ms, tz);
+    let end = time::text(r.end_ms, tz);
     // Show the end's date only when it differs from the start's.
     let end = if end.get(..10) == start.get(..10) {
         end[11..].to_string()
@@ -258,8 +252,8 @@ pub fn write_text(
             f.rank,
             f.detector,
             f.score,
-            civil(f.first_ms, tz),
-            civil(f.last_ms, tz)
+            time::text(f.first_ms, tz),
+            time::text(f.last_ms, tz)
         )?;
         writeln!(out, "    {}", f.summary)?;
         write_facts(out, &f.facts)?;
