@@ -55,7 +55,7 @@ pub fn decompress(
     match codec {
         Compression::None => out.extend_from_slice(input),
         Compression::Lz4 => {
-            out.resize(max, 0);
+            out.resize(expansion_bound(input, max), 0);
             let n = lz4_flex::block::decompress_into(input, out)
                 .map_err(|e| format!("LZ4 data does not decompress: {e}"))?;
             out.truncate(n);
@@ -64,7 +64,7 @@ pub fn decompress(
             // `lzo` is written for hostile input: a crafted block is an error, never a panic or
             // a read out of bounds (the earlier crate panicked on a back-reference before the
             // start of the output; see testdata/fuzz-regressions/nfdump/).
-            out.resize(max, 0);
+            out.resize(expansion_bound(input, max), 0);
             let n = lzo::decompress_into(input, out)
                 .map_err(|e| format!("LZO data does not decompress: {e}"))?;
             out.truncate(n);
@@ -80,13 +80,27 @@ pub fn decompress(
             }
         }
         Compression::Zstd => {
-            out.resize(max, 0);
-            let mut d = ruzstd::decoding::FrameDecoder::new();
-            let n = d
-                .decode_all(input, out)
+            // Streamed into `out` (a frame may say nothing of its size, and a tiny frame can
+            // stand for megabytes), never past `max`.
+            let d = ruzstd::decoding::StreamingDecoder::new(input)
                 .map_err(|e| format!("ZSTD data does not decompress: {e}"))?;
-            out.truncate(n);
+            d.take(max as u64 + 1)
+                .read_to_end(out)
+                .map_err(|e| format!("ZSTD data does not decompress: {e}"))?;
+            if out.len() > max {
+                return Err(format!(
+                    "ZSTD data decompresses to more than a block may hold ({max} bytes)"
+                ));
+            }
         }
     }
     Ok(())
+}
+
+/// The most an LZ4 or LZO1X block of `input` can decompress to, at most `max`: both encode a
+/// long match's length in extra bytes worth 255 each, so output is under 256 bytes an input
+/// byte. The output buffer is zeroed up to this before decoding: a small block (a fuzzer's, or
+/// the last of a file) need not pay for a whole block's buffer.
+fn expansion_bound(input: &[u8], max: usize) -> usize {
+    input.len().saturating_mul(256).saturating_add(64).min(max)
 }
