@@ -6,8 +6,37 @@
 use flowkit_core::testing::fuzzing;
 use flowkit_core::testing::testdata;
 
+/// Replays every crash found for `target`, then its kept corpus (`testdata/fuzz-corpus/TARGET.corpus`:
+/// the last long run's corpus minimized with `-merge=1`, its inputs up to 4 KiB, packed by
+/// `fuzz/corpus-pack.py`), so the paths the fuzzer reached stay exercised by the normal tests;
+/// returns how many crashes were replayed.
 fn replay(target: &str, harness: fn(&[u8])) -> usize {
-    let dir = testdata::path(&format!("fuzz-regressions/{target}"));
+    let packed = std::fs::read(testdata::path(&format!("fuzz-corpus/{target}.corpus")))
+        .unwrap_or_else(|e| panic!("no kept corpus for {target} in testdata/fuzz-corpus/: {e}"));
+    let inputs = unpack(&packed);
+    assert!(!inputs.is_empty(), "empty kept corpus for {target}");
+    for input in inputs {
+        harness(input);
+    }
+    replay_dir(&format!("fuzz-regressions/{target}"), harness)
+}
+
+/// The inputs of a packed corpus: each a little-endian u32 length, then that many bytes.
+fn unpack(mut b: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        assert!(4 + n <= b.len(), "packed corpus cut short");
+        out.push(&b[4..4 + n]);
+        b = &b[4 + n..];
+    }
+    assert!(b.is_empty(), "packed corpus has {} stray bytes", b.len());
+    out
+}
+
+/// Runs `harness` over every file of `testdata/REL`, in name order.
+fn replay_dir(rel: &str, harness: fn(&[u8])) -> usize {
+    let dir = testdata::path(rel);
     let mut n = 0;
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
         .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
