@@ -112,7 +112,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let layout = TreeLayout {
         nest: args.nest,
         rotate_secs: duration(&args.rotate)?.as_secs(),
-        tz: time::zone(args.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
+        tz: cli::zone(args.utc)?,
         ..TreeLayout::new(&dir)
     };
     std::fs::create_dir_all(&dir)

@@ -52,7 +52,7 @@ enum Export {
 }
 
 fn config(args: &Args) -> Result<GenConfig, ToolError> {
-    let utc = time::zone(true).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let utc = cli::zone(true)?;
     let start_ms = time::parse_time(&args.start, &utc)
         .map_err(|e| ToolError::Usage(e.to_string()))?
         .ms;

@@ -335,7 +335,7 @@ fn run(cli: Cli) -> Result<(), ToolError> {
         common.format(),
         det.name(),
         &findings,
-        &time::zone(common.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
+        &cli::zone(common.input.utc)?,
         &note,
     )
     .map_err(ToolError::Output)?;

@@ -104,7 +104,7 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
         let layout = TreeLayout {
             nest: args.nest,
             rotate_secs: secs,
-            tz: time::zone(args.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
+            tz: cli::zone(args.utc)?,
             ..TreeLayout::new(path)
         };
         let opts = WriterOptions::archive(TOOL);

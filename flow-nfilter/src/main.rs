@@ -6,7 +6,7 @@ use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::pipeline::select::{print_selected, write_selected, Passed};
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
-use flowkit_core::{time, ColumnSet};
+use flowkit_core::ColumnSet;
 use rayon::prelude::*;
 use std::io::Write;
 use std::path::PathBuf;
@@ -152,7 +152,7 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
 fn run(args: Args) -> Result<(), ToolError> {
     let file = args.filter.load(TOOL)?;
     let opts = CompileOptions {
-        tz: time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
+        tz: cli::zone(args.input.utc)?,
     };
     if args.check {
         return check(&file, &args, &opts);
@@ -232,7 +232,7 @@ fn print(
     format: Format,
 ) -> Result<(), ToolError> {
     let printer = Printer::new(PrintOptions {
-        tz: time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
+        tz: cli::zone(args.input.utc)?,
         ..PrintOptions::new(format)
     })
     .map_err(usage)?;

@@ -85,7 +85,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         format: args.format,
         names: args.names,
         wide: args.wide,
-        tz: time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?,
+        tz: cli::zone(args.input.utc)?,
     };
     let printer = Printer::new(opts.clone()).map_err(|e| ToolError::Usage(e.to_string()))?;
 

@@ -140,8 +140,7 @@ pub fn run(
     };
     report::write_preamble(&mut out, &opts, argv).map_err(ToolError::Output)?;
     if let Some(raw) = raw_header {
-        let tz =
-            flowkit_core::time::zone(input.utc).map_err(|e| ToolError::Usage(e.to_string()))?;
+        let tz = cli::zone(input.utc)?;
         write_header_block(&mut out, opts.cc, &raw, &tz).map_err(ToolError::Output)?;
     }
     if needs_fields && !record_fields(&input)?.serve(opts.format) {

@@ -159,7 +159,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         Ok(())
     })?;
 
-    let tz = time::zone(args.input.utc).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let tz = cli::zone(args.input.utc)?;
     // A plot of packets or octets says when they were scaled by sampling intervals.
     let scaled = match &report {
         Report::Summary(s) => s.counts.scaled(),

@@ -181,9 +181,7 @@ impl FilterArgs {
         }
         let file = self.load(tool)?;
         let name = self.definition_name(&file)?;
-        let opts = CompileOptions {
-            tz: time::zone(utc).map_err(|e| ToolError::Usage(e.to_string()))?,
-        };
+        let opts = CompileOptions { tz: zone(utc)? };
         let filter = file
             .compile(name, &opts)
             .map_err(|e| ToolError::Usage(e.to_string()))?;
@@ -195,4 +193,10 @@ impl FilterArgs {
         }
         Ok(Some(filter))
     }
+}
+
+/// The display zone of a tool (UTC with `--utc`, else the process's `TZ`, worked out once per
+/// process by [`time::zone`]); an unknown `TZ` is a usage error naming it.
+pub fn zone(utc: bool) -> Result<jiff::tz::TimeZone, ToolError> {
+    time::zone(utc).map_err(|e| ToolError::Usage(e.to_string()))
 }
