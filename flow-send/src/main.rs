@@ -7,11 +7,12 @@ use clap::Parser;
 use flowkit_cli::{self as cli, ToolError};
 use flowkit_core::gen::{FlowGen, GenConfig};
 use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion};
+use flowkit_core::netflow::exporter::Pacer;
 use flowkit_core::netflow::pcap::CaptureReader;
 use flowkit_core::{time, FlowRecord};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const TOOL: &str = "flow-send";
 
@@ -64,18 +65,9 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Sleeps until `due` after `start` when more than a millisecond ahead (finer sleeps cost more
-/// than they pace).
-fn pace(start: Instant, due: Duration) {
-    if let Some(wait) = due.checked_sub(start.elapsed()) {
-        if wait > Duration::from_millis(1) {
-            std::thread::sleep(wait);
-        }
-    }
-}
-
 fn replay(args: &Args, socket: &UdpSocket) -> Result<(), ToolError> {
     let start = Instant::now();
+    let pacer = Pacer::new(args.rate as f64);
     let mut sent: u64 = 0;
     for _ in 0..args.repeat {
         for path in &args.captures {
@@ -93,12 +85,7 @@ fn replay(args: &Args, socket: &UdpSocket) -> Result<(), ToolError> {
                     .send_to(d.payload, args.dest)
                     .map_err(ToolError::Output)?;
                 sent += 1;
-                if args.rate > 0 {
-                    pace(
-                        start,
-                        Duration::from_secs_f64(sent as f64 / args.rate as f64),
-                    );
-                }
+                pacer.wait_for(sent);
             }
         }
     }
@@ -145,6 +132,7 @@ fn generate(args: &Args, protocol: Protocol, socket: &UdpSocket) -> Result<(), T
     let mut buf = Vec::with_capacity(1500);
     let (mut datagrams, mut sent_flows, mut failed, mut failed_flows) = (0u64, 0u64, 0u64, 0u64);
     let start = Instant::now();
+    let pacer = Pacer::new(args.flow_rate as f64);
     let mut flows = flows.peekable();
     while flows.peek().is_some() || !pending.is_empty() {
         let room = enc.max_flows() - pending.len();
@@ -166,10 +154,7 @@ fn generate(args: &Args, protocol: Protocol, socket: &UdpSocket) -> Result<(), T
             }
         }
         pending.drain(..take);
-        pace(
-            start,
-            Duration::from_secs_f64((sent_flows + failed_flows) as f64 / args.flow_rate as f64),
-        );
+        pacer.wait_for(sent_flows + failed_flows);
     }
     let took = start.elapsed().as_secs_f64();
     // One line a script can read.

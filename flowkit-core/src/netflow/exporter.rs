@@ -1,6 +1,7 @@
 //! An exporter on the wire, simulated: flows put into the order an exporter sends them (as
 //! they end), grouped into datagrams as they fill, and written into a pcap as UDP packets from
-//! an exporter to a collector on loopback. flow-gen writes its pcaps with [`PcapExporter`].
+//! an exporter to a collector on loopback. flow-gen writes its pcaps with [`PcapExporter`];
+//! flow-send keeps its rate with [`Pacer`].
 
 use super::encode::{ExportEncoder, ExportError, ExportVersion};
 use crate::model::record::FlowRecord;
@@ -234,4 +235,35 @@ pub fn loopback_endpoints() -> (SocketAddrV4, SocketAddrV4) {
         SocketAddrV4::new(Ipv4Addr::LOCALHOST, 40000),
         SocketAddrV4::new(Ipv4Addr::LOCALHOST, 2055),
     )
+}
+
+/// Keeps a sender to a rate: after `n` items it waits until `n / rate` seconds have passed since
+/// it was made (no wait when the rate is 0, or when less than a millisecond ahead: finer sleeps
+/// cost more than they pace). Computed from the start, not item by item, so no drift builds up.
+pub struct Pacer {
+    start: std::time::Instant,
+    per_second: f64,
+}
+
+impl Pacer {
+    /// A pacer of `per_second` items (0: as fast as possible), starting now.
+    pub fn new(per_second: f64) -> Pacer {
+        Pacer {
+            start: std::time::Instant::now(),
+            per_second,
+        }
+    }
+
+    /// Waits until the `n`th item is due.
+    pub fn wait_for(&self, n: u64) {
+        if self.per_second <= 0.0 {
+            return;
+        }
+        let due = std::time::Duration::from_secs_f64(n as f64 / self.per_second);
+        if let Some(wait) = due.checked_sub(self.start.elapsed()) {
+            if wait > std::time::Duration::from_millis(1) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
 }
