@@ -31,23 +31,41 @@ pub struct FieldSpec {
 pub enum Slot {
     /// Not used: skipped by length.
     Skip,
+    /// sourceIPv4Address (8) or sourceIPv6Address (27).
     SrcAddr,
+    /// destinationIPv4Address (12) or destinationIPv6Address (28).
     DstAddr,
+    /// ipNextHopIPv4Address (15) or ipNextHopIPv6Address (62).
     NextHop,
+    /// sourceTransportPort (7).
     SrcPort,
+    /// destinationTransportPort (11).
     DstPort,
+    /// protocolIdentifier (4).
     Protocol,
+    /// tcpControlBits (6).
     TcpFlags,
+    /// ipClassOfService (5).
     Tos,
+    /// packetDeltaCount (2) or packetTotalCount (86).
     Packets,
+    /// octetDeltaCount (1) or octetTotalCount (85).
     Octets,
+    /// The reverse direction's packets of an RFC 5103 biflow.
     RevPackets,
+    /// The reverse direction's octets of an RFC 5103 biflow.
     RevOctets,
+    /// ingressInterface (10).
     InputIf,
+    /// egressInterface (14).
     OutputIf,
+    /// bgpSourceAsNumber (16).
     SrcAs,
+    /// bgpDestinationAsNumber (17).
     DstAs,
+    /// sourceIPv4PrefixLength (9) or sourceIPv6PrefixLength (29).
     SrcMask,
+    /// destinationIPv4PrefixLength (13) or destinationIPv6PrefixLength (30).
     DstMask,
     /// samplingInterval (34) or samplerRandomInterval (50).
     SamplingInterval,
@@ -63,29 +81,43 @@ pub enum Slot {
     SamplingPopulation,
     /// icmpTypeCodeIPv4/IPv6 (32, 139): `type << 8 | code`.
     IcmpTypeCode,
+    /// icmpTypeIPv4/IPv6 (176, 178).
     IcmpType,
+    /// icmpCodeIPv4/IPv6 (177, 179).
     IcmpCode,
     /// First/last switched, milliseconds of sysUpTime (v9 21/22, IPFIX flowStart/EndSysUpTime).
     StartUptime,
+    /// Last switched (see `StartUptime`).
     EndUptime,
+    /// flowStartSeconds (150).
     StartSecs,
+    /// flowEndSeconds (151).
     EndSecs,
+    /// flowStartMilliseconds (152).
     StartMillis,
+    /// flowEndMilliseconds (153).
     EndMillis,
     /// dateTimeMicroseconds / dateTimeNanoseconds: NTP timestamps.
     StartNtp,
+    /// The end time as an NTP timestamp (see `StartNtp`).
     EndNtp,
     /// flowStart/EndMicroseconds sent as 16 bytes (pmacct): 64-bit seconds, 64-bit µs.
     StartTimevalMicros,
+    /// The end time as 16 bytes of seconds and µs (see `StartTimevalMicros`).
     EndTimevalMicros,
     /// flowStart/EndNanoseconds sent as 16 bytes: 64-bit seconds, 64-bit ns.
     StartTimespecNanos,
+    /// The end time as 16 bytes of seconds and ns (see `StartTimespecNanos`).
     EndTimespecNanos,
+    /// flowStartDeltaMicroseconds (158): µs before the export time.
     StartDeltaMicros,
+    /// flowEndDeltaMicroseconds (159): µs before the export time.
     EndDeltaMicros,
     /// systemInitTimeMilliseconds (160).
     SysInitMillis,
+    /// flowDurationMilliseconds (161).
     DurationMillis,
+    /// flowDurationMicroseconds (162).
     DurationMicros,
 }
 
