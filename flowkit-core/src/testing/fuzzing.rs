@@ -294,7 +294,10 @@ pub fn nfdump(data: &[u8]) {
     let small = nfdump_read(data, 64);
     if data.len() <= NFDUMP_TWICE_MAX_LEN {
         let large = nfdump_read(data, 1000);
-        assert_eq!(small, large, "reads of 64 and 1000 flows at a time disagree");
+        assert_eq!(
+            small, large,
+            "reads of 64 and 1000 flows at a time disagree"
+        );
     }
 }
 
