@@ -1,12 +1,11 @@
 //! The scanner over archive files: mapped or read, small files grouped into one batch, blocks
 //! chosen by time window and pruned by zone maps and Bloom filters, blocks copied or referenced.
 
-use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, ColumnScratch};
+use super::batch::{BatchPools, Delivered, Slot};
+use crate::archive::{ArchiveError, ArchiveFile, BlockRef};
 use crate::model::block::{ColumnSet, FlowBlock, FlowBlockBuf};
-use rayon::prelude::*;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
 
@@ -159,28 +158,25 @@ impl<'w> Scanner<'w> {
     }
 
     /// Hands out the `wanted` blocks of each file, in order, a batch at a time (a batch may span
-    /// files), viewed in place or copied (see [`BlockRead`]).
+    /// files), viewed in place or copied (see [`BlockRead`]). A damaged file is reported and its
+    /// remaining blocks skipped; the other files go on.
     pub(super) fn run_files(
         &mut self,
         files: &[(ArchiveFile, Vec<usize>)],
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
-        let mut copies = std::mem::take(&mut self.copies);
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let r = self.run_files_with(files, &mut copies, &mut scratch, on_batch);
-        self.copies = copies;
-        self.scratch = scratch;
+        let mut pools = std::mem::take(&mut self.pools);
+        let r = self.run_files_with(files, &mut pools, on_batch);
+        self.pools = pools;
         r
     }
 
-    pub(super) fn run_files_with(
+    fn run_files_with(
         &mut self,
         files: &[(ArchiveFile, Vec<usize>)],
-        copies: &mut Vec<AlignedBuf>,
-        scratch_pool: &mut Vec<ColumnScratch>,
+        pools: &mut BatchPools,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
-        let columns = self.wanted;
         // (file, block) of every block to hand out, in order; a file whose damage was found
         // loses its remaining entries.
         let mut items: Vec<(usize, usize)> = files
@@ -203,122 +199,26 @@ impl<'w> Scanner<'w> {
                     .map(|k| file(k).block_ref(chunk[k].1))
                     .collect::<Option<Vec<_>>>()
                 {
-                    // Passed on by reference: nothing of the blocks is read here.
-                    let views: Vec<FlowBlock<'_>> = (0..chunk.len())
-                        .map(|k| {
-                            FlowBlock::without_columns(file(k).blocks()[chunk[k].1].flows as usize)
-                        })
-                        .collect();
-                    let raw: Vec<&[u8]> = (0..chunk.len())
-                        .map(|k| file(k).block_bytes(chunk[k].1))
-                        .collect();
-                    let refs: Vec<Option<BlockRef>> = refs.into_iter().map(Some).collect();
-                    let scratch = scratch_for(scratch_pool, chunk.len());
-                    let full = |k: usize| {
-                        file(k).block_columns_with(chunk[k].1, ColumnSet::ALL, &scratch[k])
-                    };
-                    let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
-                        file(k).gather_rows(chunk[k].1, None, rows, out)
-                    };
-                    self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
+                    self.deliver_unread(chunk, files, refs, pools, on_batch)?;
                     pos += chunk.len();
                     continue;
                 }
             }
-            let copy: Vec<bool> = (0..chunk.len())
-                .map(|k| self.copy_blocks_of(file(k), columns))
-                .collect();
-            // Where this batch's narrow columns are widened, one per block.
-            let scratch = scratch_for(scratch_pool, chunk.len());
-            if copies.len() < chunk.len() {
-                copies.resize_with(chunk.len(), AlignedBuf::default);
-            }
-            // Copying, reading and checking a block are one task, so a batch costs one join.
-            let (bufs, results): (Vec<&AlignedBuf>, Vec<Result<FlowBlock<'_>, ArchiveError>>) =
-                copies[..chunk.len()]
-                    .par_iter_mut()
-                    .zip(chunk.par_iter().zip(scratch).zip(&copy))
-                    .map(|(buf, ((&(fi, i), scratch), &copy))| {
-                        let f = &files[fi].0;
-                        if !copy {
-                            let buf: &AlignedBuf = buf;
-                            return (buf, f.block_columns_with(i, columns, scratch));
-                        }
-                        let read = f.read_block_into(i, buf);
-                        let buf: &AlignedBuf = buf;
-                        let view =
-                            read.and_then(|()| f.view_copied(i, buf.as_bytes(), columns, scratch));
-                        (buf, view)
-                    })
-                    .unzip();
-            self.stats.blocks_copied += copy
+            let slots: Vec<Slot<'_>> = chunk
                 .iter()
-                .zip(&results)
-                .take_while(|(_, r)| r.is_ok())
-                .filter(|(&c, _)| c)
-                .count() as u64;
-            let view = |k: usize, cols: ColumnSet| match copy[k] {
-                true => file(k).view_copied(chunk[k].1, bufs[k].as_bytes(), cols, &scratch[k]),
-                false => file(k).block_columns_with(chunk[k].1, cols, &scratch[k]),
-            };
-            let mut views = Vec::with_capacity(results.len());
-            let mut failure = None;
-            for r in results {
-                match r {
-                    Ok(v) => views.push(v),
-                    Err(e) => {
-                        failure = Some((views.len(), e));
-                        break;
-                    }
-                }
-            }
-            // A mapped file that shrank since it was opened (another program truncated it):
-            // blocks past the cut may hold zeros read from vanished pages; hand out only the
-            // blocks that end before it, then report.
-            // (One check a file of the batch: each is a system call.)
-            // Files come in order, so the first one found cut short is the earliest.
-            let shrunk = (0..chunk.len())
-                .filter(|&k| k == 0 || chunk[k - 1].0 != chunk[k].0)
-                .find_map(|k| {
-                    let e = file(k).check_unchanged().err()?;
-                    let cut = e.offset().unwrap_or(0);
-                    (k..chunk.len())
-                        .take_while(|&j| chunk[j].0 == chunk[k].0)
-                        .find(|&j| {
-                            let b = file(j).blocks()[chunk[j].1];
-                            b.offset + b.len > cut
-                        })
-                        .map(|j| (j, e))
-                });
-            if let Some((k, e)) = shrunk {
-                views.truncate(k);
-                failure = Some((k, e)); // also explains a block that failed on the zeros
-            }
-            let whole = AtomicUsize::new(0);
-            let full = |k: usize| {
-                whole.fetch_add(1, Ordering::Relaxed);
-                view(k, ColumnSet::ALL)
-            };
-            let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
-                whole.fetch_add(1, Ordering::Relaxed);
-                let copied = copy[k].then(|| bufs[k].as_bytes());
-                file(k).gather_rows(chunk[k].1, copied, rows, out)
-            };
-            let raw: Vec<&[u8]> = (0..views.len())
-                .map(|k| match copy[k] {
-                    true => bufs[k].as_bytes(),
-                    false => file(k).block_bytes(chunk[k].1),
+                .map(|&(fi, i)| Slot::Stored {
+                    file: &files[fi].0,
+                    block: i,
+                    rows: None,
+                    reference: files[fi].0.block_ref(i),
                 })
                 .collect();
-            let refs: Vec<Option<BlockRef>> = (0..views.len())
-                .map(|k| file(k).block_ref(chunk[k].1))
-                .collect();
-            let delivered = views.len();
-            self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)?;
-            if columns != ColumnSet::ALL {
-                self.learn_block_use(whole.into_inner(), views.len());
-            }
-            drop(views);
+            let Delivered {
+                count: delivered,
+                failure,
+                copied,
+            } = self.read_batch(&slots, pools, on_batch)?;
+            drop(slots);
             // ... and if a file shrank into this batch's blocks while the consumer was reading
             // them in the map, say so: the flows just handed on may include zeros from vanished
             // pages. (Copied blocks were whole and checked before they were handed on.)
@@ -329,8 +229,8 @@ impl<'w> Scanner<'w> {
                 if late.iter().any(|(f, ..)| *f == fi) || failed_file == Some(fi) {
                     continue;
                 }
-                let copy = &copy;
-                let mapped = || (0..delivered).filter(move |&j| chunk[j].0 == fi && !copy[j]);
+                let copied = &copied;
+                let mapped = || (0..delivered).filter(move |&j| chunk[j].0 == fi && !copied[j]);
                 let Some(end) = mapped()
                     .map(|j| {
                         let b = files[fi].0.blocks()[chunk[j].1];
@@ -400,6 +300,32 @@ impl<'w> Scanner<'w> {
             }
         }
         Ok(())
+    }
+
+    /// Hands out the blocks `chunk` names by reference, from their files' indexes: nothing of
+    /// them is read here (see [`ScanOptions::refs_only`]).
+    fn deliver_unread(
+        &mut self,
+        chunk: &[(usize, usize)],
+        files: &[(ArchiveFile, Vec<usize>)],
+        refs: Vec<BlockRef>,
+        pools: &mut BatchPools,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let file = |k: usize| &files[chunk[k].0].0;
+        let views: Vec<FlowBlock<'_>> = (0..chunk.len())
+            .map(|k| FlowBlock::without_columns(file(k).blocks()[chunk[k].1].flows as usize))
+            .collect();
+        let raw: Vec<&[u8]> = (0..chunk.len())
+            .map(|k| file(k).block_bytes(chunk[k].1))
+            .collect();
+        let refs: Vec<Option<BlockRef>> = refs.into_iter().map(Some).collect();
+        let scratch = scratch_for(&mut pools.scratch, chunk.len());
+        let full = |k: usize| file(k).block_columns_with(chunk[k].1, ColumnSet::ALL, &scratch[k]);
+        let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
+            file(k).gather_rows(chunk[k].1, None, rows, out)
+        };
+        self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)
     }
 
     /// Drops the blocks of `f` that the prune test rules out (see [`retain_unpruned`]).

@@ -9,11 +9,12 @@
 //! The scanner's work is split by input kind: [`files`] reads archive files (mapped or read,
 //! grouped when small, pruned by zone maps and Bloom filters), [`stream`] reads streams (stdin,
 //! FIFOs, spooled pipes), following block references and reading flow-tools and nfdump files
-//! through [`crate::archive::sniff`].
+//! through [`crate::archive::sniff`]. Both hand each batch they find to [`batch`], the one
+//! place blocks are read, checked, handed to the consumer and learnt from.
 
 use crate::archive::bloom::AddrBloom;
 use crate::archive::sniff::{sniff, ForeignFlows, InputFormat};
-use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, ColumnScratch};
+use crate::archive::{ArchiveError, ArchiveFile, BlockRef, ColumnScratch};
 use crate::filter::BlockPrune;
 use crate::model::block::{ColumnSet, FlowBlock, FlowBlockBuf};
 use crate::pipeline::input::Input;
@@ -226,13 +227,11 @@ pub struct Scanner<'w> {
     /// With [`BlockRead::Auto`]: copy blocks out of mapped files (the consumer has been asking
     /// for whole blocks).
     copying: bool,
-    /// Buffers for blocks copied out of files, kept from batch to batch and file to file.
-    copies: Vec<AlignedBuf>,
+    /// Buffers reused batch after batch and input after input (see [`batch::BatchPools`]).
+    pools: batch::BatchPools,
     /// The stream being read comes through a pipe (stdin, a FIFO): when it stops early, the
     /// program writing it stopped (see `input_forms::report_stream_error`).
     pub(crate) piped: bool,
-    /// Where blocks' narrow columns are widened, one per block of a batch, reused.
-    scratch: Vec<ColumnScratch>,
 }
 
 /// What follows a stream that ended cleanly: the first bytes of the next, their offset, and the
@@ -317,21 +316,12 @@ impl<'b, 'a> Batch<'b, 'a> {
 /// Files a stream's block references keep open at once (between batches).
 const MAX_REFERENCED_OPEN: usize = 4;
 
-/// Where a block of a stream batch is: in buffer `b` (read at a stream offset), or block `i`
-/// of the `f`-th referenced file of the batch (all of it, or the rows the reference names).
+/// Where a block of a stream batch is while the batch is read: in buffer `b` (read at a stream
+/// offset), or block `i` of the `f`-th referenced file of the batch (all of it, or the rows the
+/// reference names).
 enum StreamSlot {
     Buf(usize, u64),
     Ref(usize, usize, BlockRef),
-}
-
-impl StreamSlot {
-    /// The rows of a referenced block this slot stands for, when not all of them.
-    fn rows(&self) -> Option<&[u32]> {
-        match self {
-            StreamSlot::Ref(_, _, r) => r.rows.as_deref(),
-            StreamSlot::Buf(..) => None,
-        }
-    }
 }
 
 /// A full-block provider for batches whose blocks are already complete.
@@ -364,9 +354,8 @@ impl<'w> Scanner<'w> {
             stats: ScanStats::default(),
             warn: Box::new(warn),
             copying: false,
-            copies: Vec::new(),
+            pools: batch::BatchPools::default(),
             piped: false,
-            scratch: Vec::new(),
         }
     }
 
@@ -525,6 +514,7 @@ fn window_and_shift(
     Some(b)
 }
 
+mod batch;
 mod files;
 mod stream;
 #[cfg(test)]

@@ -1,20 +1,17 @@
 //! The scanner over streams (stdin, FIFOs, spooled pipes): flowkit streams member after member,
 //! block references followed into the files they name, and flow-tools and nfdump files.
 
+use super::batch::{BatchPools, Slot};
 use crate::archive::bloom::AddrBloom;
 use crate::archive::flowtools::FlowToolsReader;
 use crate::archive::format::DEFAULT_BLOCK_FLOWS;
-use crate::archive::reader::{block_bloom, gather_block_rows, view_block_columns};
-use crate::archive::{
-    AlignedBuf, ArchiveError, ArchiveFile, BlockRef, ColumnScratch, StreamItem, StreamReader,
-};
+use crate::archive::reader::block_bloom;
+use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, StreamItem, StreamReader};
 use crate::filter::BlockPrune;
-use crate::model::block::{ColumnSet, FlowBlock, FlowBlockBuf};
-use rayon::prelude::*;
+use crate::model::block::{FlowBlock, FlowBlockBuf};
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::*;
@@ -99,9 +96,24 @@ impl<'w> Scanner<'w> {
         }
     }
 
+    /// Reads a flowkit stream: blocks carried in it and block references (followed into the
+    /// files they name), a batch at a time; a damaged stream is reported after the flows before
+    /// the damage have been handed on.
     pub(super) fn run_stream<R: Read>(
         &mut self,
         s: &mut StreamReader<R>,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let mut pools = std::mem::take(&mut self.pools);
+        let r = self.run_stream_with(s, &mut pools, on_batch);
+        self.pools = pools;
+        r
+    }
+
+    fn run_stream_with<R: Read>(
+        &mut self,
+        s: &mut StreamReader<R>,
+        pools: &mut BatchPools,
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<(), ScanError> {
         self.stats.files += 1;
@@ -110,14 +122,10 @@ impl<'w> Scanner<'w> {
         // read from their files, like a file scan's) may make a batch as large as a file scan's.
         let n = self.opts.stream_batch_blocks.max(1);
         let n_items = self.opts.batch_blocks.max(n);
-        let mut bufs: Vec<AlignedBuf> = (0..n_items).map(|_| AlignedBuf::default()).collect();
+        let mut bufs: Vec<AlignedBuf> = (0..n).map(|_| AlignedBuf::default()).collect();
         // Files that block references of this stream point into, opened once each.
         let mut referenced: HashMap<Arc<PathBuf>, Arc<ArchiveFile>> = HashMap::new();
         let mut holding = HeldPages::default();
-        let mut scratch_pool: Vec<ColumnScratch> = Vec::new();
-        // Where the rows named by references to parts of blocks are read out, one per block of
-        // a batch, reused.
-        let mut rows_pool: Vec<FlowBlockBuf> = Vec::new();
         loop {
             let mut items: Vec<StreamSlot> = Vec::with_capacity(n);
             let mut files: Vec<Arc<ArchiveFile>> = Vec::new();
@@ -174,145 +182,29 @@ impl<'w> Scanner<'w> {
                     }
                 }
             }
-            let columns = self.wanted;
-            // Referenced blocks being copied out (see [`BlockRead`]) each get a spare buffer;
-            // copying, reading and checking a block are one task, so a batch costs one join.
-            let copy: Vec<bool> = items
-                .iter()
-                .map(|it| {
-                    it.rows().is_none()
-                        && matches!(it, StreamSlot::Ref(f, ..) if self.copy_blocks_of(&files[*f], columns))
-                })
-                .collect();
-            let (held, spare) = bufs.split_at_mut(used);
-            let held: &[AlignedBuf] = held;
-            let mut spare = spare.iter_mut();
-            let mut slots: Vec<Option<&mut AlignedBuf>> = copy
-                .iter()
-                .map(|&c| if c { spare.next() } else { None })
-                .collect();
-            let files_ref = &files;
-            let name_ref = &name;
-            let scratch = scratch_for(&mut scratch_pool, items.len());
-            if rows_pool.len() < items.len() {
-                rows_pool.resize_with(items.len(), FlowBlockBuf::default);
-            }
-            // A reference to some rows of a block gives those rows, every column checked: the
-            // block is complete, so `full` and `gather` below are never asked for it.
-            let (copied, results): (Vec<Option<&AlignedBuf>>, Vec<_>) = items
-                .par_iter()
-                .zip(slots.par_iter_mut())
-                .zip(scratch)
-                .zip(rows_pool[..items.len()].par_iter_mut())
-                .map(
-                    |(((it, slot), scratch), picked)| match (it, slot.take(), it.rows()) {
-                        (StreamSlot::Ref(f, i, _), _, Some(rows)) => {
-                            picked.clear();
-                            let read = files_ref[*f].gather_rows(*i, None, rows, picked);
-                            let picked: &FlowBlockBuf = picked;
-                            (None, read.map(|()| picked.view()))
-                        }
-                        (StreamSlot::Ref(f, i, _), Some(buf), None) => {
-                            let file = &files_ref[*f];
-                            let read = file.read_block_into(*i, buf);
-                            let buf: &AlignedBuf = buf;
-                            let view = read.and_then(|()| {
-                                file.view_copied(*i, buf.as_bytes(), columns, scratch)
-                            });
-                            (Some(buf), view)
-                        }
-                        (StreamSlot::Ref(f, i, _), None, None) => {
-                            (None, files_ref[*f].block_columns_with(*i, columns, scratch))
-                        }
-                        (StreamSlot::Buf(b, off), ..) => (
-                            None,
-                            view_block_columns(
-                                name_ref,
-                                held[*b].as_bytes(),
-                                *off,
-                                columns,
-                                scratch,
-                            )
-                            .map(|(v, _)| v),
-                        ),
-                    },
-                )
-                .unzip();
-            let view = |k: usize, cols: ColumnSet| match (&items[k], copied[k]) {
-                (StreamSlot::Buf(b, off), _) => {
-                    view_block_columns(&name, held[*b].as_bytes(), *off, cols, &scratch[k])
-                        .map(|(v, _)| v)
-                }
-                (StreamSlot::Ref(f, i, _), Some(buf)) => {
-                    files[*f].view_copied(*i, buf.as_bytes(), cols, &scratch[k])
-                }
-                (StreamSlot::Ref(f, i, _), None) => {
-                    files[*f].block_columns_with(*i, cols, &scratch[k])
-                }
-            };
-            let mut views = Vec::with_capacity(results.len());
-            for r in results {
-                match r {
-                    Ok(v) => views.push(v),
-                    Err(e) => {
-                        // This block comes before whatever the stream itself failed on.
-                        failure = Some(e);
-                        break;
-                    }
-                }
-            }
-            self.stats.blocks_copied += copied[..views.len()].iter().flatten().count() as u64;
-            let ended = ended || failure.is_some();
-            let whole = AtomicUsize::new(0);
-            let full = |k: usize| {
-                whole.fetch_add(1, Ordering::Relaxed);
-                view(k, ColumnSet::ALL)
-            };
-            let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
-                whole.fetch_add(1, Ordering::Relaxed);
-                match (&items[k], copied[k]) {
-                    (StreamSlot::Buf(b, off), _) => {
-                        gather_block_rows(&name, held[*b].as_bytes(), *off, rows, out, |_| Ok(()))
-                            .map(|_| ())
-                    }
-                    (StreamSlot::Ref(f, i, _), copy) => {
-                        files[*f].gather_rows(*i, copy.map(|b| b.as_bytes()), rows, out)
-                    }
-                }
-            };
-            // The stored bytes of each block, unless some block is part of one (a consumer
-            // copying those bytes on would pass the whole block).
-            let raw: Option<Vec<&[u8]>> = items[..views.len()]
-                .iter()
-                .all(|it| it.rows().is_none())
-                .then(|| {
-                    (0..views.len())
-                        .map(|k| match (&items[k], copied[k]) {
-                            (StreamSlot::Buf(b, _), _) => held[*b].as_bytes(),
-                            (StreamSlot::Ref(..), Some(buf)) => buf.as_bytes(),
-                            (StreamSlot::Ref(f, i, _), None) => files[*f].block_bytes(*i),
-                        })
-                        .collect()
-                });
-            let refs: Vec<Option<BlockRef>> = items[..views.len()]
+            let slots: Vec<Slot<'_>> = items
                 .iter()
                 .map(|it| match it {
-                    StreamSlot::Buf(..) => None,
-                    StreamSlot::Ref(_, _, r) => Some(r.clone()),
+                    StreamSlot::Buf(b, off) => Slot::Held {
+                        name: &name,
+                        bytes: bufs[*b].as_bytes(),
+                        offset: *off,
+                    },
+                    StreamSlot::Ref(f, i, r) => Slot::Stored {
+                        file: &files[*f],
+                        block: *i,
+                        rows: r.rows.as_deref(),
+                        reference: Some(r.clone()),
+                    },
                 })
                 .collect();
-            self.emit(
-                &views,
-                raw.as_deref(),
-                Some(&refs),
-                &full,
-                &gather,
-                on_batch,
-            )?;
-            if columns != ColumnSet::ALL && files.iter().any(|f| f.reads_blocks_from_disk()) {
-                self.learn_block_use(whole.into_inner(), views.len());
+            let delivered = self.read_batch(&slots, pools, on_batch)?;
+            drop(slots);
+            // A block that failed comes before whatever the stream itself failed on.
+            if let Some((_, e)) = delivered.failure {
+                failure = Some(e);
             }
-            drop(views);
+            let ended = ended || failure.is_some();
             // A referenced file that shrank while it was read (see run_archive): the flows just
             // handed on may include zeros from vanished pages; say so and stop.
             let shrunk = files.iter().find_map(|f| f.check_unchanged().err());
