@@ -1,10 +1,13 @@
 //! The flow model at the bottom of every layer: the flow record ([`record`]), the column
 //! block that archives store, pipes carry and filters scan ([`block`]), and what a flow's
-//! packets and octets count ([`counts`]), and the IANA protocol and service names that
-//! filters, printers and reports share ([`names`]), and reading helpers ([`io`]). Nothing here knows a wire format or a file.
+//! packets and octets count ([`counts`]), the one table of field names that outputs, keys and
+//! users' names share ([`fields`]), the IANA protocol and service names that filters, printers
+//! and reports share ([`names`]), and reading helpers ([`io`]). Nothing here knows a wire format
+//! or a file.
 
 pub mod block;
 pub mod counts;
+pub mod fields;
 pub mod io;
 pub mod names;
 pub mod record;

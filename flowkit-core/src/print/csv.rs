@@ -14,38 +14,21 @@
 use super::clock::{push_rfc3339, Clock};
 use super::text;
 use crate::model::block::{AddrColumn, FlowBlock};
+use crate::model::fields::FIELDS;
 
-/// The header row.
-pub const COLUMNS: [&str; 28] = [
-    "start",
-    "end",
-    "start_ms",
-    "end_ms",
-    "src_addr",
-    "dst_addr",
-    "src_port",
-    "dst_port",
-    "protocol",
-    "tcp_flags",
-    "tos",
-    "packets",
-    "octets",
-    "rev_packets",
-    "rev_octets",
-    "input_if",
-    "output_if",
-    "src_as",
-    "dst_as",
-    "src_mask",
-    "dst_mask",
-    "next_hop",
-    "exporter",
-    "engine_type",
-    "engine_id",
-    "sampling_interval",
-    "src_tag",
-    "dst_tag",
-];
+/// The header row: `start` and `end` as RFC 3339 text, then every field of the table
+/// ([`crate::model::fields::FIELDS`]) by its name.
+pub const COLUMNS: [&str; 2 + FIELDS.len()] = {
+    let mut c = [""; 2 + FIELDS.len()];
+    c[0] = "start";
+    c[1] = "end";
+    let mut i = 0;
+    while i < FIELDS.len() {
+        c[2 + i] = FIELDS[i].name;
+        i += 1;
+    }
+    c
+};
 
 /// Appends the header row.
 pub(crate) fn header(out: &mut Vec<u8>) {

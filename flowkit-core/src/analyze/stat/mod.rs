@@ -173,14 +173,22 @@ pub enum TopKey {
 
 impl std::str::FromStr for TopKey {
     type Err = String;
+    /// A key by any name of the field table ([`crate::model::fields::lookup`]: `srcaddr`,
+    /// `src_addr`, `srcip`, `%sa`...), or `pair` (also `addr-pair`, `srcdst`).
     fn from_str(s: &str) -> Result<TopKey, String> {
-        Ok(match s.replace('_', "-").as_str() {
-            "srcaddr" | "src-addr" | "srcip" | "src" => TopKey::SrcAddr,
-            "dstaddr" | "dst-addr" | "dstip" | "dst" => TopKey::DstAddr,
-            "srcport" | "src-port" => TopKey::SrcPort,
-            "dstport" | "dst-port" => TopKey::DstPort,
-            "proto" | "protocol" => TopKey::Protocol,
-            "pair" | "addr-pair" | "srcdst" => TopKey::Pair,
+        use crate::model::block::ColumnId;
+        if matches!(
+            s.replace('_', "-").as_str(),
+            "pair" | "addr-pair" | "srcdst"
+        ) {
+            return Ok(TopKey::Pair);
+        }
+        Ok(match crate::model::fields::lookup(s).map(|f| f.column) {
+            Some(ColumnId::SrcAddr) => TopKey::SrcAddr,
+            Some(ColumnId::DstAddr) => TopKey::DstAddr,
+            Some(ColumnId::SrcPort) => TopKey::SrcPort,
+            Some(ColumnId::DstPort) => TopKey::DstPort,
+            Some(ColumnId::Protocol) => TopKey::Protocol,
             _ => {
                 return Err(format!(
                     "{s:?}: use srcaddr, dstaddr, srcport, dstport, proto or pair"

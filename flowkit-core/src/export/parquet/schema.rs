@@ -7,6 +7,7 @@
 //! unsigned value (Spark has no unsigned types). No column is nullable.
 
 use crate::model::block::{AddrColumn, FlowBlock};
+use crate::model::fields::{FieldKind, FIELDS};
 use arrow_array::{
     ArrayRef, FixedSizeBinaryArray, Int32Array, Int64Array, RecordBatch, StringArray,
     TimestampMillisecondArray,
@@ -32,47 +33,37 @@ pub enum Kind {
     AddrText,
 }
 
-/// Every exported column, in file order: name and kind.
-pub const COLUMNS: &[(&str, Kind)] = &[
-    ("start", Kind::Timestamp),
-    ("end", Kind::Timestamp),
-    ("start_ms", Kind::Int64),
-    ("end_ms", Kind::Int64),
-    ("src_addr", Kind::Addr16),
-    ("dst_addr", Kind::Addr16),
-    ("src_port", Kind::Int32),
-    ("dst_port", Kind::Int32),
-    ("protocol", Kind::Int32),
-    ("tcp_flags", Kind::Int32),
-    ("tos", Kind::Int32),
-    ("packets", Kind::Int64),
-    ("octets", Kind::Int64),
-    ("rev_packets", Kind::Int64),
-    ("rev_octets", Kind::Int64),
-    ("input_if", Kind::Int64),
-    ("output_if", Kind::Int64),
-    ("src_as", Kind::Int64),
-    ("dst_as", Kind::Int64),
-    ("src_mask", Kind::Int32),
-    ("dst_mask", Kind::Int32),
-    ("next_hop", Kind::Addr16),
-    ("exporter", Kind::Addr16),
-    ("engine_type", Kind::Int32),
-    ("engine_id", Kind::Int32),
-    ("sampling_interval", Kind::Int64),
-    ("src_tag", Kind::Int64),
-    ("dst_tag", Kind::Int64),
-    ("src_addr_text", Kind::AddrText),
-    ("dst_addr_text", Kind::AddrText),
-    ("next_hop_text", Kind::AddrText),
-    ("exporter_text", Kind::AddrText),
-];
-
-/// The Arrow schema of [`COLUMNS`].
-pub fn schema() -> Arc<Schema> {
-    let fields: Vec<Field> = COLUMNS
+/// Every exported column, in file order, with its kind: `start` and `end` as timestamps, then
+/// every field of the table ([`crate::model::fields::FIELDS`]) by its name (times as epoch
+/// milliseconds, numbers as signed integers wide enough for their unsigned values, addresses
+/// as 16 bytes), then the text of each address field as `NAME_text`.
+pub fn columns() -> Vec<(String, Kind)> {
+    let fields = FIELDS.iter().map(|f| {
+        let kind = match f.kind {
+            FieldKind::TimeMs => Kind::Int64,
+            FieldKind::Addr => Kind::Addr16,
+            FieldKind::Unsigned(bits) if bits <= 16 => Kind::Int32,
+            FieldKind::Unsigned(_) => Kind::Int64,
+        };
+        (f.name.to_string(), kind)
+    });
+    let texts = FIELDS
         .iter()
-        .map(|&(name, kind)| {
+        .filter(|f| f.kind == FieldKind::Addr)
+        .map(|f| (format!("{}_text", f.name), Kind::AddrText));
+    [("start", Kind::Timestamp), ("end", Kind::Timestamp)]
+        .into_iter()
+        .map(|(n, k)| (n.to_string(), k))
+        .chain(fields)
+        .chain(texts)
+        .collect()
+}
+
+/// The Arrow schema of [`columns`].
+pub fn schema() -> Arc<Schema> {
+    let fields: Vec<Field> = columns()
+        .into_iter()
+        .map(|(name, kind)| {
             let t = match kind {
                 Kind::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
                 Kind::Int64 => DataType::Int64,
@@ -306,5 +297,49 @@ mod tests {
             let want = std::net::Ipv4Addr::from(a).to_string();
             assert_eq!(String::from_utf8(out).unwrap(), want);
         }
+    }
+
+    /// The columns made from the field table are those `docs/scale-out.md` documents (the
+    /// schema Spark and DuckDB users query; it was a literal list before the table).
+    #[test]
+    fn columns_are_the_documented_schema() {
+        use super::Kind::*;
+        let documented = [
+            ("start", Timestamp),
+            ("end", Timestamp),
+            ("start_ms", Int64),
+            ("end_ms", Int64),
+            ("src_addr", Addr16),
+            ("dst_addr", Addr16),
+            ("src_port", Int32),
+            ("dst_port", Int32),
+            ("protocol", Int32),
+            ("tcp_flags", Int32),
+            ("tos", Int32),
+            ("packets", Int64),
+            ("octets", Int64),
+            ("rev_packets", Int64),
+            ("rev_octets", Int64),
+            ("input_if", Int64),
+            ("output_if", Int64),
+            ("src_as", Int64),
+            ("dst_as", Int64),
+            ("src_mask", Int32),
+            ("dst_mask", Int32),
+            ("next_hop", Addr16),
+            ("exporter", Addr16),
+            ("engine_type", Int32),
+            ("engine_id", Int32),
+            ("sampling_interval", Int64),
+            ("src_tag", Int64),
+            ("dst_tag", Int64),
+            ("src_addr_text", AddrText),
+            ("dst_addr_text", AddrText),
+            ("next_hop_text", AddrText),
+            ("exporter_text", AddrText),
+        ];
+        let made: Vec<(String, super::Kind)> = super::columns();
+        let made: Vec<(&str, super::Kind)> = made.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+        assert_eq!(made, documented);
     }
 }
