@@ -6,7 +6,6 @@ use flowkit_cli::{self as cli, ToolError};
 use flowkit_core::archive::recover::{recover_tree, Outcome, RecoverySummary};
 use flowkit_core::archive::tree::TreeLayout;
 use flowkit_core::collect::{self, CollectorConfig};
-use flowkit_core::time;
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -75,9 +74,7 @@ struct Args {
 }
 
 fn duration(text: &str) -> Result<Duration, ToolError> {
-    time::parse_duration_secs(text)
-        .map(Duration::from_secs)
-        .map_err(|e| ToolError::Usage(e.to_string()))
+    cli::duration_secs(text, "").map(Duration::from_secs)
 }
 
 fn parse_allow(text: &str) -> Result<IpNet, ToolError> {

@@ -56,8 +56,7 @@ fn config(args: &Args) -> Result<GenConfig, ToolError> {
     let start_ms = time::parse_time(&args.start, &utc)
         .map_err(|e| ToolError::Usage(e.to_string()))?
         .ms;
-    let span_secs =
-        time::parse_duration_secs(&args.span).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let span_secs = cli::duration_secs(&args.span, "")?;
     let v5 = matches!(args.export, Export::V5) && args.pcap.is_some();
     let ipv6_permille = args.ipv6_permille.unwrap_or(if v5 { 0 } else { 20 });
     if v5 && ipv6_permille > 0 {

@@ -9,7 +9,7 @@ use flowkit_core::analyze::hunt::ssh::SshConfig;
 use flowkit_core::analyze::hunt::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
 use flowkit_core::analyze::hunt::{self, Detector, Narrowing, PortSet, Suppress};
 use flowkit_core::model::counts::{self, CountNote};
-use flowkit_core::{time, ColumnSet};
+use flowkit_core::ColumnSet;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -154,24 +154,18 @@ struct Common {
     input: InputArgs,
 }
 
-fn usage(e: impl std::fmt::Display) -> ToolError {
-    ToolError::Usage(e.to_string())
-}
-
 /// A duration argument in ms; `0` means none.
 fn duration_ms(text: &str, what: &str) -> Result<i64, ToolError> {
     if text.trim() == "0" {
         return Ok(0);
     }
-    time::parse_duration_secs(text)
-        .map(|s| s as i64 * 1000)
-        .map_err(|e| usage(format!("{what}: {e}")))
+    cli::duration_secs(text, what).map(|s| s as i64 * 1000)
 }
 
 impl SshArgs {
     fn config(&self, raw_counts: bool) -> Result<SshConfig, ToolError> {
         let cfg = SshConfig {
-            ports: PortSet::parse(&self.ssh_ports).map_err(usage)?,
+            ports: PortSet::parse(&self.ssh_ports).map_err(ToolError::usage)?,
             session_min_packets: self.session_min_packets,
             session_min_octets: self.session_min_octets,
             session_min_duration_ms: duration_ms(
@@ -185,7 +179,7 @@ impl SshArgs {
             )?,
             raw_counts,
         };
-        cfg.check().map_err(usage)?;
+        cfg.check().map_err(ToolError::usage)?;
         Ok(cfg)
     }
 }
@@ -194,15 +188,16 @@ impl Common {
     fn suppress(&self) -> Result<Suppress, ToolError> {
         let mut s = Suppress::default();
         for p in &self.suppress_src {
-            s.add_src(p).map_err(usage)?;
+            s.add_src(p).map_err(ToolError::usage)?;
         }
         for p in &self.suppress_dst {
-            s.add_dst(p).map_err(usage)?;
+            s.add_dst(p).map_err(ToolError::usage)?;
         }
         for f in &self.suppress_file {
-            let text =
-                std::fs::read_to_string(f).map_err(|e| usage(format!("{}: {e}", f.display())))?;
-            s.add_file(&text, &f.display().to_string()).map_err(usage)?;
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| ToolError::usage(format!("{}: {e}", f.display())))?;
+            s.add_file(&text, &f.display().to_string())
+                .map_err(ToolError::usage)?;
         }
         Ok(s)
     }
@@ -230,7 +225,7 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
         } => {
             let cfg = IrcAfterSshConfig {
                 ssh: ssh.config(common.raw_counts)?,
-                irc_ports: PortSet::parse(&irc_ports).map_err(usage)?,
+                irc_ports: PortSet::parse(&irc_ports).map_err(ToolError::usage)?,
                 window_ms: duration_ms(&window, "--window")?,
                 new_ports: !no_new_ports,
                 max_evidence: common.max_evidence,
@@ -247,7 +242,7 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
             common,
         } => {
             if min_attempts == 0 || min_targets == 0 || min_sources == 0 {
-                return Err(usage(
+                return Err(ToolError::usage(
                     "--min-attempts, --min-targets and --min-sources must be at least 1",
                 ));
             }
@@ -270,12 +265,12 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
             common,
         } => {
             if min_targets == 0 || min_ports == 0 || max_probe_packets == 0 {
-                return Err(usage(
+                return Err(ToolError::usage(
                     "--min-targets, --min-ports and --max-probe-packets must be at least 1",
                 ));
             }
             if !(0.0..=1.0).contains(&max_answered) {
-                return Err(usage("--max-answered is a fraction from 0 to 1"));
+                return Err(ToolError::usage("--max-answered is a fraction from 0 to 1"));
             }
             let cfg = ScanConfig {
                 max_probe_packets,

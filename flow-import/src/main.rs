@@ -6,7 +6,6 @@ use flowkit_cli::{self as cli, FlowOutput, ToolError};
 use flowkit_core::archive::tree::{RotatingWriter, TreeLayout};
 use flowkit_core::archive::WriterOptions;
 use flowkit_core::collect::import::Importer;
-use flowkit_core::time;
 use std::path::{Path, PathBuf};
 
 mod nfdump_in;
@@ -93,8 +92,7 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
     };
     let path = Path::new(o);
     if o.ends_with('/') || path.is_dir() {
-        let secs =
-            time::parse_duration_secs(&args.rotate).map_err(|e| ToolError::Usage(e.to_string()))?;
+        let secs = cli::duration_secs(&args.rotate, "")?;
         if !(-3..=3).contains(&args.nest) {
             return Err(ToolError::Usage(format!(
                 "--nest {}: use -3 to 3",

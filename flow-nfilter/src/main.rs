@@ -54,10 +54,6 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse().map_err(|e: PrintError| e.to_string())
 }
 
-fn usage(e: impl std::fmt::Display) -> ToolError {
-    ToolError::Usage(e.to_string())
-}
-
 /// One line describing a definition: its groups as `a and b or c`, inverted or not.
 fn describe(file: &FilterFile, d: &Definition) -> String {
     let groups: Vec<String> = d
@@ -112,7 +108,7 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
         }
     }
     if let Some(name) = &args.filter.definition {
-        file.compile(name, opts).map_err(usage)?;
+        file.compile(name, opts).map_err(ToolError::usage)?;
     }
     let width = file
         .definitions
@@ -160,24 +156,24 @@ fn run(args: Args) -> Result<(), ToolError> {
     let name = args.filter.definition_name(&file)?;
     if let Some(d) = &args.sql {
         let dialect = Dialect::from_name(d).ok_or_else(|| {
-            usage(format!(
+            ToolError::usage(format!(
                 "--sql {d}: not a dialect ({})",
                 Dialect::NAMES.join(", ")
             ))
         })?;
-        let def = file.definition(name).map_err(usage)?;
+        let def = file.definition(name).map_err(ToolError::usage)?;
         for w in file.warnings_of(def) {
             cli::warn(TOOL, &format!("warning: {w}"));
         }
         println!(
             "{}",
-            sql::to_sql(&file, name, &opts, dialect).map_err(usage)?
+            sql::to_sql(&file, name, &opts, dialect).map_err(ToolError::usage)?
         );
         return Ok(());
     }
     // Compile before opening the output: a bad filter writes nothing.
-    let filter = file.compile(name, &opts).map_err(usage)?;
-    let def = file.definition(name).map_err(usage)?;
+    let filter = file.compile(name, &opts).map_err(ToolError::usage)?;
+    let def = file.definition(name).map_err(ToolError::usage)?;
     for w in file.warnings_of(def) {
         cli::warn(TOOL, &format!("warning: {w}"));
     }
@@ -235,7 +231,7 @@ fn print(
         tz: cli::zone(args.input.utc)?,
         ..PrintOptions::new(format)
     })
-    .map_err(usage)?;
+    .map_err(ToolError::usage)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     out.write_all(&printer.header())

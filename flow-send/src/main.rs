@@ -9,7 +9,7 @@ use flowkit_core::gen::{FlowGen, GenConfig};
 use flowkit_core::netflow::encode::{ExportEncoder, ExportVersion};
 use flowkit_core::netflow::exporter::Pacer;
 use flowkit_core::netflow::pcap::CaptureReader;
-use flowkit_core::{time, FlowRecord};
+use flowkit_core::FlowRecord;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -101,8 +101,7 @@ fn replay(args: &Args, socket: &UdpSocket) -> Result<(), ToolError> {
 }
 
 fn generate(args: &Args, protocol: Protocol, socket: &UdpSocket) -> Result<(), ToolError> {
-    let secs =
-        time::parse_duration_secs(&args.duration).map_err(|e| ToolError::Usage(e.to_string()))?;
+    let secs = cli::duration_secs(&args.duration, "")?;
     if args.flow_rate == 0 {
         return Err(ToolError::Usage("--flow-rate must be above 0".into()));
     }

@@ -6,7 +6,6 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::analyze::stat::output::{self, StatFormat};
 use flowkit_core::analyze::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
-use flowkit_core::time;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -137,8 +136,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let mut report = match (&args.top, &args.bin) {
         (Some(k), _) => Report::Top(TopN::new(*k).raw_counts(args.raw_counts)),
         (None, Some(b)) => {
-            let secs = time::parse_duration_secs(b)
-                .map_err(|e| ToolError::Usage(format!("--bin: {e}")))?;
+            let secs = cli::duration_secs(b, "--bin")?;
             Report::Bins(TimeBins::new(secs as i64 * 1000).raw_counts(args.raw_counts))
         }
         (None, None) => Report::Summary(Summary::default().raw_counts(args.raw_counts)),

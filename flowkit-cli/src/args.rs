@@ -200,3 +200,12 @@ impl FilterArgs {
 pub fn zone(utc: bool) -> Result<jiff::tz::TimeZone, ToolError> {
     time::zone(utc).map_err(|e| ToolError::Usage(e.to_string()))
 }
+
+/// A duration argument (`300`, `90s`, `5m`, `1h`, `1d`) in seconds, or a usage error naming
+/// the option `what` (none when empty).
+pub fn duration_secs(text: &str, what: &str) -> Result<u64, ToolError> {
+    time::parse_duration_secs(text).map_err(|e| match what {
+        "" => ToolError::usage(e),
+        _ => ToolError::usage(format!("{what}: {e}")),
+    })
+}

@@ -9,7 +9,9 @@ pub mod output;
 pub mod report;
 pub mod scan;
 
-pub use args::{zone, FilterArgs, InputArgs, BUILT_IN_FILTERS, BUILT_IN_FILTERS_NAME};
+pub use args::{
+    duration_secs, zone, FilterArgs, InputArgs, BUILT_IN_FILTERS, BUILT_IN_FILTERS_NAME,
+};
 pub use flowkit_core::pipeline::sink::{names_directory, FlowOutput};
 pub use output::{open_archive_output, open_output};
 pub use report::{check_damage, exit_with, parse_size, warn, ToolError};

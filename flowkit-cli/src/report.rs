@@ -39,6 +39,13 @@ pub enum ToolError {
     DamagedInputs(u64),
 }
 
+impl ToolError {
+    /// A usage error (exit 2) with `e` as its message.
+    pub fn usage(e: impl std::fmt::Display) -> ToolError {
+        ToolError::Usage(e.to_string())
+    }
+}
+
 /// Reports `result` the flowkit way and exits: a message on stderr and status 2 for usage errors,
 /// 1 for failures, 0 on success or when the reader of our output went away (`| head`).
 pub fn exit_with(tool: &str, result: Result<(), ToolError>) -> ! {
