@@ -246,7 +246,10 @@ mod tests {
                 code(f.nfdump, "%"),
                 f.about
             );
-            assert!(doc.contains(&row), "docs/print-formats.md lacks the row\n{row}");
+            assert!(
+                doc.contains(&row),
+                "docs/print-formats.md lacks the row\n{row}"
+            );
         }
         let section = doc.split("## Field names").nth(1).unwrap();
         let section = section.split("\n## ").next().unwrap();
