@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use flowkit_cli::{self as cli, InputArgs, ToolError};
+use flowkit_core::print::fields::parse_fields;
 use flowkit_core::print::{Format, PrintOptions, Printer};
 use flowkit_core::time;
 use std::io::{self, Write};
@@ -25,6 +26,10 @@ struct Args {
     /// Symbolic protocol and port names (IANA) in the flow-tools formats.
     #[arg(short = 'n', long = "names")]
     names: bool,
+    /// With -f csv or json: only these columns, in this order (comma-separated; `start`, `end`,
+    /// or any field name, flow-tools' and nfdump's too: `--fields start,sa,dp,octets`).
+    #[arg(long = "fields", value_name = "LIST")]
+    fields: Option<String>,
     /// Wide columns (formats 3, 4 and 9).
     #[arg(short = 'w', long = "wide")]
     wide: bool,
@@ -86,6 +91,12 @@ fn run(args: Args) -> Result<(), ToolError> {
         names: args.names,
         wide: args.wide,
         tz: cli::zone(args.input.utc)?,
+        fields: args
+            .fields
+            .as_deref()
+            .map(parse_fields)
+            .transpose()
+            .map_err(ToolError::usage)?,
     };
     let printer = Printer::new(opts.clone()).map_err(|e| ToolError::Usage(e.to_string()))?;
 

@@ -21,7 +21,7 @@ pub enum FieldKind {
 }
 
 /// One field of a flow record.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Field {
     /// flowkit's name: the CSV column, JSON key and Parquet column.
     pub name: &'static str,

@@ -29,6 +29,7 @@
 
 pub use crate::time::clock;
 pub mod csv;
+pub mod fields;
 mod flowtools;
 mod json;
 mod text;
@@ -93,6 +94,12 @@ impl std::fmt::Display for Format {
 /// Why a printer could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
+    /// A `--fields` list names no field, or one twice.
+    #[error("--fields: {0}")]
+    BadFields(String),
+    /// `--fields` with a format that has fixed columns.
+    #[error("--fields chooses the columns of csv and json; format {0} has fixed columns")]
+    FieldsNeedCsvOrJson(String),
     /// The format name is not one we know.
     #[error("no such format {0:?}: use 0-6 or 9 (flow-tools' formats), csv or json")]
     UnknownFormat(String),
@@ -122,6 +129,8 @@ pub struct PrintOptions {
     pub wide: bool,
     /// The zone civil times are printed in (the process's `TZ` by default, UTC with `--utc`).
     pub tz: TimeZone,
+    /// The columns of csv and json, when not every field (`--fields`, see [`fields`]).
+    pub fields: Option<Vec<fields::Chosen>>,
 }
 
 impl PrintOptions {
@@ -132,6 +141,7 @@ impl PrintOptions {
             names: false,
             wide: false,
             tz: TimeZone::UTC,
+            fields: None,
         }
     }
 }
@@ -142,6 +152,7 @@ pub struct Printer {
     format: Format,
     text: TextOptions,
     tz: TimeZone,
+    chosen: Option<Vec<fields::Chosen>>,
     skipped: AtomicU64,
 }
 
@@ -160,8 +171,12 @@ impl Printer {
                 return Err(PrintError::UnknownFormat(n.to_string()));
             }
         }
+        if opts.fields.is_some() && !matches!(opts.format, Format::Csv | Format::Json) {
+            return Err(PrintError::FieldsNeedCsvOrJson(opts.format.to_string()));
+        }
         Ok(Printer {
             format: opts.format,
+            chosen: opts.fields,
             text: TextOptions {
                 names: opts.names,
                 wide: opts.wide,
@@ -180,6 +195,9 @@ impl Printer {
     /// (`flowkit_cli::Scan::columns`).
     pub fn columns(&self) -> ColumnSet {
         use ColumnId::*;
+        if let Some(chosen) = &self.chosen {
+            return fields::columns(chosen);
+        }
         let ids: &[ColumnId] = match self.format {
             Format::FlowTools(n) => match n {
                 0 => &[
@@ -214,6 +232,11 @@ impl Printer {
     pub fn header(&self) -> Vec<u8> {
         match self.format {
             Format::FlowTools(n) => flowtools::header(n, self.text.wide).as_bytes().to_vec(),
+            Format::Csv if self.chosen.is_some() => {
+                let mut out = Vec::new();
+                fields::csv_header(self.chosen.as_deref().unwrap_or_default(), &mut out);
+                out
+            }
             Format::Csv => {
                 let mut out = Vec::new();
                 csv::header(&mut out);
@@ -226,6 +249,10 @@ impl Printer {
     /// Appends the flows of `block` to `out`.
     pub fn format_block(&self, block: &FlowBlock<'_>, out: &mut Vec<u8>) {
         let mut clock = Clock::new(self.tz.clone());
+        if let Some(chosen) = &self.chosen {
+            let json = self.format == Format::Json;
+            return fields::format_block(chosen, json, block, &mut clock, out);
+        }
         match self.format {
             Format::FlowTools(n) => {
                 let skipped = flowtools::format_block(n, self.text, block, &mut clock, out);

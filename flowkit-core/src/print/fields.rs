@@ -1,0 +1,142 @@
+//! `--fields a,b,c`: CSV or JSON lines with the columns a user chose, in their order, by any
+//! name of the field table ([`crate::model::fields`]) plus `start` and `end` (the RFC 3339
+//! times). Headers and keys are flowkit's names (`--fields sa,dp` writes `src_addr,dst_port`),
+//! values are written as the full CSV and JSON write them.
+
+use super::clock::{push_rfc3339, Clock};
+use super::text;
+use super::PrintError;
+use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
+use crate::model::fields::{lookup, Field, FieldKind, FieldValue, FIELDS};
+
+/// One chosen output column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chosen {
+    /// Time of the first packet as RFC 3339 text in the display zone.
+    Start,
+    /// Time of the last packet as RFC 3339 text.
+    End,
+    /// A field of the table.
+    Field(&'static Field),
+}
+
+impl Chosen {
+    /// The column's header and JSON key.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Chosen::Start => "start",
+            Chosen::End => "end",
+            Chosen::Field(f) => f.name,
+        }
+    }
+}
+
+/// Reads a `--fields` list: names separated by commas, each `start`, `end` or any name of the
+/// field table; an unknown or repeated name is an error that lists the names.
+pub fn parse_fields(list: &str) -> Result<Vec<Chosen>, PrintError> {
+    let mut chosen = Vec::new();
+    for word in list.split(',').map(str::trim) {
+        let c = match word.to_ascii_lowercase().as_str() {
+            "start" => Chosen::Start,
+            "end" => Chosen::End,
+            _ => match lookup(word) {
+                Some(f) => Chosen::Field(f),
+                None => {
+                    let names: Vec<&str> = ["start", "end"]
+                        .into_iter()
+                        .chain(FIELDS.iter().map(|f| f.name))
+                        .collect();
+                    return Err(PrintError::BadFields(format!(
+                        "unknown field {word:?}; fields are {} (or their flow-tools and nfdump \
+                         names, docs/print-formats.md)",
+                        names.join(", ")
+                    )));
+                }
+            },
+        };
+        if chosen.contains(&c) {
+            return Err(PrintError::BadFields(format!(
+                "{word:?} names {} a second time",
+                c.name()
+            )));
+        }
+        chosen.push(c);
+    }
+    Ok(chosen)
+}
+
+/// The block columns the chosen columns read.
+pub(crate) fn columns(chosen: &[Chosen]) -> ColumnSet {
+    chosen.iter().fold(ColumnSet::EMPTY, |s, c| match c {
+        Chosen::Start => s.with(ColumnId::StartMs),
+        Chosen::End => s.with(ColumnId::EndMs),
+        Chosen::Field(f) => s.with(f.column),
+    })
+}
+
+/// The CSV header line.
+pub(crate) fn csv_header(chosen: &[Chosen], out: &mut Vec<u8>) {
+    let names: Vec<&str> = chosen.iter().map(Chosen::name).collect();
+    out.extend_from_slice(names.join(",").as_bytes());
+    out.push(b'\n');
+}
+
+/// Appends one CSV row (`json` false) or JSON object per flow of `b`.
+pub(crate) fn format_block(
+    chosen: &[Chosen],
+    json: bool,
+    b: &FlowBlock<'_>,
+    clock: &mut Clock,
+    out: &mut Vec<u8>,
+) {
+    for i in 0..b.len {
+        if json {
+            out.push(b'{');
+        }
+        for (k, c) in chosen.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            if json {
+                out.push(b'"');
+                out.extend_from_slice(c.name().as_bytes());
+                out.extend_from_slice(b"\":");
+            }
+            let quoted = json && !matches!(c, Chosen::Field(f) if f.kind != FieldKind::Addr);
+            if quoted {
+                out.push(b'"');
+            }
+            match c {
+                Chosen::Start => push_rfc3339(out, &clock.civil(b.start_ms[i])),
+                Chosen::End => push_rfc3339(out, &clock.civil(b.end_ms[i])),
+                Chosen::Field(f) => value(f, b, i, out),
+            }
+            if quoted {
+                out.push(b'"');
+            }
+        }
+        out.push(if json { b'}' } else { b'\n' });
+        if json {
+            out.push(b'\n');
+        }
+    }
+}
+
+/// Appends field `f` of row `i` as the full CSV writes it.
+fn value(f: &Field, b: &FlowBlock<'_>, i: usize, out: &mut Vec<u8>) {
+    let col = match f.column {
+        ColumnId::SrcAddr => Some(&b.src_addr),
+        ColumnId::DstAddr => Some(&b.dst_addr),
+        ColumnId::NextHop => Some(&b.next_hop),
+        ColumnId::Exporter => Some(&b.exporter),
+        _ => None,
+    };
+    if let Some(col) = col {
+        return text::addr(out, col, i);
+    }
+    match f.value(b, i) {
+        FieldValue::Signed(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        FieldValue::Unsigned(v) => text::push_u64(out, v),
+        FieldValue::Addr(a) => out.extend_from_slice(a.to_string().as_bytes()),
+    }
+}
