@@ -4,6 +4,7 @@ mod flowtools;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use flowkit_cli::{self as cli, InputArgs, ToolError};
+use flowkit_core::analyze::stat::group::{parse_group_keys, GroupBy};
 use flowkit_core::analyze::stat::output::{self, StatFormat};
 use flowkit_core::analyze::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
 use std::io::{self, Write};
@@ -20,13 +21,15 @@ const TOOL: &str = "flow-stat";
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, about, long_about)]
 struct Args {
-    /// Rank by KEY: srcaddr, dstaddr, srcport, dstport (TCP/UDP/SCTP flows), proto or pair.
-    #[arg(long, value_name = "KEY", conflicts_with = "bin")]
-    top: Option<TopKey>,
+    /// Rank by KEY: srcaddr, dstaddr, srcport, dstport (TCP/UDP/SCTP flows), proto or pair;
+    /// or group by up to four keys, any field by any name (KEY,KEY...: `srcaddr/24,dstport`,
+    /// `sa,da,proto`, `exporter,input_if`), every flow under its record's values, as nfdump -A.
+    #[arg(long, value_name = "KEY[,KEY...]", conflicts_with = "bin")]
+    top: Option<String>,
     /// Rank (and plot) by flows, packets or octets.
     #[arg(long, value_name = "METRIC", default_value = "flows")]
     by: Metric,
-    /// How many to show with --top.
+    /// How many to show with --top (0: all).
     #[arg(long = "count", value_name = "N", default_value_t = 10)]
     count: usize,
     /// flow-tools report N (0..32), printed as flow-tools 0.68.5's flow-stat prints it.
@@ -96,6 +99,7 @@ struct Args {
 enum Report {
     Summary(Summary),
     Top(TopN),
+    Group(GroupBy),
     Bins(TimeBins),
 }
 
@@ -134,7 +138,16 @@ fn run(args: Args) -> Result<(), ToolError> {
         ));
     }
     let mut report = match (&args.top, &args.bin) {
-        (Some(k), _) => Report::Top(TopN::new(*k).raw_counts(args.raw_counts)),
+        (Some(k), _) => match k.parse::<TopKey>() {
+            Ok(key) if !k.contains([',', '/']) => {
+                Report::Top(TopN::new(key).raw_counts(args.raw_counts))
+            }
+            _ => {
+                let keys =
+                    parse_group_keys(k).map_err(|e| ToolError::usage(format!("--top {e}")))?;
+                Report::Group(GroupBy::new(keys).raw_counts(args.raw_counts))
+            }
+        },
         (None, Some(b)) => {
             let secs = cli::duration_secs(b, "--bin")?;
             Report::Bins(TimeBins::new(secs as i64 * 1000).raw_counts(args.raw_counts))
@@ -144,6 +157,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let columns = match &report {
         Report::Summary(_) => Summary::columns(),
         Report::Top(t) => t.columns(),
+        Report::Group(g) => g.columns(),
         Report::Bins(_) => TimeBins::columns(),
     };
     let stats = cli::Scan::columns(columns).run(TOOL, &args.input, &mut |batch| {
@@ -151,6 +165,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             match &mut report {
                 Report::Summary(s) => s.observe(b),
                 Report::Top(t) => t.observe(b),
+                Report::Group(g) => g.observe(b),
                 Report::Bins(t) => t.observe(b),
             }
         }
@@ -162,6 +177,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let scaled = match &report {
         Report::Summary(s) => s.counts.scaled(),
         Report::Top(t) => t.counts.scaled(),
+        Report::Group(g) => g.counts.scaled(),
         Report::Bins(b) => b.counts.scaled(),
     };
     let plotted = if scaled && args.by != Metric::Flows {
@@ -179,6 +195,19 @@ fn run(args: Args) -> Result<(), ToolError> {
                     .collect();
                 svg::bar_chart(
                     &format!("top {} {} by {plotted}", bars.len(), t.key()),
+                    &args.by.to_string(),
+                    &bars,
+                )
+            }
+            Report::Group(g) => {
+                let bars: Vec<(String, u64)> = g
+                    .top(args.count, args.by)
+                    .into_iter()
+                    .map(|(k, v)| (k.join(" "), v.get(args.by)))
+                    .collect();
+                let names: Vec<&str> = g.keys().iter().map(|k| k.written.as_str()).collect();
+                svg::bar_chart(
+                    &format!("top {} {} by {plotted}", bars.len(), names.join(",")),
                     &args.by.to_string(),
                     &bars,
                 )
@@ -215,6 +244,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     match &report {
         Report::Summary(s) => output::write_summary(&mut out, format, s, &tz),
         Report::Top(t) => output::write_top(&mut out, format, t, args.count, args.by),
+        Report::Group(g) => output::write_group(&mut out, format, g, args.count, args.by),
         Report::Bins(b) => output::write_bins(&mut out, format, b, &tz),
     }
     .map_err(ToolError::Output)?;

@@ -10,6 +10,7 @@
 //! says what was done.
 
 pub mod flowtools;
+pub mod group;
 pub mod output;
 pub mod svg;
 
@@ -312,7 +313,8 @@ impl TopN {
         self.map.len()
     }
 
-    /// The `n` values with the most `metric` (ties: more flows, then the lower value).
+    /// The `n` values (all when `n` is 0) with the most `metric` (ties: more flows, then the
+    /// lower value).
     pub fn top(&self, n: usize, metric: Metric) -> Vec<(KeyValue, Totals)> {
         let mut v: Vec<(KeyValue, Totals)> = self.map.iter().map(|(k, t)| (*k, *t)).collect();
         let order = |a: &(KeyValue, Totals), b: &(KeyValue, Totals)| {
@@ -321,7 +323,7 @@ impl TopN {
                 .then(b.1.flows.cmp(&a.1.flows))
                 .then(a.0.cmp(&b.0))
         };
-        if n < v.len() {
+        if n > 0 && n < v.len() {
             v.select_nth_unstable_by(n, order);
             v.truncate(n);
         }

@@ -1,5 +1,6 @@
 //! Writing flow-stat's reports as text tables, CSV or JSON.
 
+use super::group::GroupBy;
 use super::{KeyValue, Metric, Summary, TimeBins, TopN, Totals};
 use crate::time::{iso, text as civil};
 use jiff::tz::TimeZone;
@@ -230,6 +231,119 @@ pub fn write_top(
                     "distinct": top.distinct(),
                     "counted": all,
                     "counts": top.counts.json(),
+                    "top": list,
+                }),
+            )
+        }
+    }
+}
+
+/// Writes the top `n` groups (all with 0) of a group-by: one column per key, as written.
+pub fn write_group(
+    out: &mut dyn Write,
+    format: StatFormat,
+    group: &GroupBy,
+    n: usize,
+    metric: Metric,
+) -> io::Result<()> {
+    let rows = group.top(n, metric);
+    let all: Totals = group.counted;
+    let share = |t: &Totals| pct(t.get(metric), all.get(metric));
+    let names: Vec<&str> = group.keys().iter().map(|k| k.written.as_str()).collect();
+    match format {
+        StatFormat::Text => {
+            let widths: Vec<usize> = names
+                .iter()
+                .enumerate()
+                .map(|(j, name)| {
+                    rows.iter()
+                        .map(|(k, _)| k[j].len())
+                        .max()
+                        .unwrap_or(0)
+                        .max(name.len())
+                })
+                .collect();
+            writeln!(
+                out,
+                "top {} {} by {metric} ({} distinct; {} flows, {} packets, {} octets counted)",
+                rows.len(),
+                names.join(","),
+                group.distinct(),
+                all.flows,
+                all.packets,
+                all.octets
+            )?;
+            let keys = |vals: &[&str]| {
+                vals.iter()
+                    .zip(&widths)
+                    .map(|(v, &w)| format!("{v:<w$}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            };
+            writeln!(
+                out,
+                "{:>4}  {}  {:>12} {:>14} {:>16} {:>7}",
+                "rank",
+                keys(&names),
+                "flows",
+                "packets",
+                "octets",
+                format!("%{metric}")
+            )?;
+            for (i, (k, t)) in rows.iter().enumerate() {
+                let vals: Vec<&str> = k.iter().map(String::as_str).collect();
+                writeln!(
+                    out,
+                    "{:>4}  {}  {:>12} {:>14} {:>16} {:>7.2}",
+                    i + 1,
+                    keys(&vals),
+                    t.flows,
+                    t.packets,
+                    t.octets,
+                    share(t)
+                )?;
+            }
+            group.counts.write_text(out)
+        }
+        StatFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            let mut head = vec!["rank".to_string()];
+            head.extend(names.iter().map(|n| n.to_string()));
+            head.extend(["flows", "packets", "octets"].map(String::from));
+            head.extend([format!("share_{metric}"), "counts".into()]);
+            w.write_record(&head).map_err(csv_err)?;
+            let note = group.counts.csv_cell();
+            for (i, (k, t)) in rows.iter().enumerate() {
+                let mut row = vec![(i + 1).to_string()];
+                row.extend(k.iter().cloned());
+                row.extend([t.flows, t.packets, t.octets].map(|v| v.to_string()));
+                row.extend([format!("{:.4}", share(t)), note.clone()]);
+                w.write_record(&row).map_err(csv_err)?;
+            }
+            w.flush()
+        }
+        StatFormat::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (k, t))| {
+                    let key: serde_json::Map<String, serde_json::Value> = names
+                        .iter()
+                        .zip(k)
+                        .map(|(n, v)| (n.to_string(), json!(v)))
+                        .collect();
+                    json!({"rank": i + 1, "key": key, "flows": t.flows,
+                           "packets": t.packets, "octets": t.octets, "share": share(t)})
+                })
+                .collect();
+            json_out(
+                out,
+                &json!({
+                    "keys": names,
+                    "by": metric,
+                    "distinct": group.distinct(),
+                    "counted": all,
+                    "counts": group.counts.json(),
                     "top": list,
                 }),
             )

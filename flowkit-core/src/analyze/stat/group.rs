@@ -1,0 +1,227 @@
+//! `flow-stat --top KEY,KEY...`: totals grouped by any combination of up to four fields of the
+//! field table (nfdump's `-A srcip,dstport`), an address optionally cut to a prefix
+//! (`srcaddr/24`; `srcaddr/24/64` cuts IPv4 at 24 bits and IPv6 at 64).
+//!
+//! As nfdump's aggregation does, every flow is counted under the values its record holds: a
+//! port key groups ICMP flows under the port fields their exporter filled (the ICMP type and
+//! code in the destination port). (The single keys `srcport` and `dstport` of [`super::TopN`]
+//! count only TCP, UDP and SCTP flows.)
+
+use super::{Metric, Totals};
+use crate::analyze::keys::{addr_key, key_addr, FastMap};
+use crate::model::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
+use crate::model::counts::CountNote;
+use crate::model::fields::{lookup, Field, FieldKind, FieldValue};
+
+/// Most keys a group-by takes.
+pub const MAX_KEYS: usize = 4;
+
+/// One key of a group-by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupKey {
+    /// The field grouped by.
+    pub field: &'static Field,
+    /// For an address: prefix lengths kept of IPv4 and IPv6 addresses (32 and 128: whole).
+    pub prefix: (u8, u8),
+    /// The key as the user wrote it (the CSV column's name).
+    pub written: String,
+}
+
+/// Reads `--top` keys: comma-separated field names (any name of the field table), `pair` for
+/// `srcaddr,dstaddr`, an address with `/N` (both families) or `/N/M` (IPv4, IPv6).
+pub fn parse_group_keys(list: &str) -> Result<Vec<GroupKey>, String> {
+    let mut keys = Vec::new();
+    for word in list.split(',').map(str::trim) {
+        if matches!(word, "pair" | "addr-pair" | "srcdst") {
+            for name in ["srcaddr", "dstaddr"] {
+                keys.push(GroupKey {
+                    field: lookup(name).expect("in the table"),
+                    prefix: (32, 128),
+                    written: name.to_string(),
+                });
+            }
+            continue;
+        }
+        let mut parts = word.split('/');
+        let name = parts.next().unwrap_or_default();
+        let field = lookup(name).ok_or_else(|| {
+            format!("{word:?}: not a field (docs/print-formats.md lists them), nor pair")
+        })?;
+        match field.kind {
+            FieldKind::TimeMs => {
+                return Err(format!("{word:?}: a time is not a group key (use --bin)"))
+            }
+            _ if matches!(
+                field.column,
+                ColumnId::Packets | ColumnId::Octets | ColumnId::RevPackets | ColumnId::RevOctets
+            ) =>
+            {
+                return Err(format!(
+                    "{word:?}: a counter is summed, not grouped by (use --by)"
+                ))
+            }
+            _ => {}
+        }
+        let lens: Vec<&str> = parts.collect();
+        let prefix = match (field.kind, lens.as_slice()) {
+            (_, []) => (32, 128),
+            (FieldKind::Addr, [n]) => (len(word, n, 32)?, len(word, n, 128)?),
+            (FieldKind::Addr, [n, m]) => (len(word, n, 32)?, len(word, m, 128)?),
+            (FieldKind::Addr, _) => return Err(format!("{word:?}: use ADDR/N or ADDR/N/M")),
+            _ => return Err(format!("{word:?}: only addresses take a prefix length")),
+        };
+        let key = GroupKey {
+            field,
+            prefix,
+            written: word.to_string(),
+        };
+        if keys.iter().any(|k: &GroupKey| k.field == key.field) {
+            return Err(format!("{word:?}: {} is a key already", field.name));
+        }
+        keys.push(key);
+    }
+    if keys.len() > MAX_KEYS {
+        return Err(format!("at most {MAX_KEYS} keys, not {}", keys.len()));
+    }
+    Ok(keys)
+}
+
+/// A prefix length of at most `max` bits (`min(N, max)`: `/24` leaves IPv6 at 24 bits too).
+fn len(word: &str, text: &str, max: u8) -> Result<u8, String> {
+    let n: u8 = text
+        .parse()
+        .map_err(|_| format!("{word:?}: {text:?} is not a prefix length"))?;
+    match n {
+        0..=128 => Ok(n.min(max)),
+        _ => Err(format!("{word:?}: prefix length {n} is above 128")),
+    }
+}
+
+/// The value of one key for one flow, as a number (addresses as IPv6 numbers, IPv4 mapped).
+type Part = u128;
+
+/// Totals per combination of key values.
+#[derive(Clone, Debug)]
+pub struct GroupBy {
+    keys: Vec<GroupKey>,
+    map: FastMap<[Part; MAX_KEYS], Totals>,
+    /// Everything counted.
+    pub counted: Totals,
+    /// How packets and octets were counted (scaled by sampling, biflows).
+    pub counts: CountNote,
+}
+
+impl GroupBy {
+    /// Totals by `keys` (from [`parse_group_keys`]).
+    pub fn new(keys: Vec<GroupKey>) -> GroupBy {
+        GroupBy {
+            keys,
+            map: FastMap::default(),
+            counted: Totals::default(),
+            counts: CountNote::default(),
+        }
+    }
+
+    /// Counts packets and octets as exported (`raw`) instead of scaled by sampling interval.
+    pub fn raw_counts(mut self, raw: bool) -> Self {
+        self.counts.raw = raw;
+        self
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &[GroupKey] {
+        &self.keys
+    }
+
+    /// The columns [`GroupBy::observe`] reads.
+    pub fn columns(&self) -> ColumnSet {
+        self.keys
+            .iter()
+            .fold(super::total_columns(), |s, k| s.with(k.field.column))
+    }
+
+    /// Adds a block.
+    pub fn observe(&mut self, b: &FlowBlock<'_>) {
+        let (keys, map, counted) = (&self.keys, &mut self.map, &mut self.counted);
+        self.counts.each_volume(b, |i, p, o| {
+            let mut k = [0; MAX_KEYS];
+            for (slot, key) in k.iter_mut().zip(keys) {
+                *slot = part(key, b, i);
+            }
+            map.entry(k).or_default().add(p, o);
+            counted.add(p, o);
+        });
+    }
+
+    /// Distinct combinations seen.
+    pub fn distinct(&self) -> usize {
+        self.map.len()
+    }
+
+    /// The `n` combinations (all when `n` is 0) with the most `metric`; ties: more flows, then
+    /// the lower values. Each comes as one value per key.
+    pub fn top(&self, n: usize, metric: Metric) -> Vec<(Vec<KeyText>, Totals)> {
+        let mut v: Vec<(&[Part; MAX_KEYS], Totals)> =
+            self.map.iter().map(|(k, t)| (k, *t)).collect();
+        let order = |a: &(&[Part; MAX_KEYS], Totals), b: &(&[Part; MAX_KEYS], Totals)| {
+            b.1.get(metric)
+                .cmp(&a.1.get(metric))
+                .then(b.1.flows.cmp(&a.1.flows))
+                .then(a.0.cmp(b.0))
+        };
+        if n > 0 && n < v.len() {
+            v.select_nth_unstable_by(n, order);
+            v.truncate(n);
+        }
+        v.sort_by(order);
+        v.into_iter()
+            .map(|(k, t)| {
+                let texts = self.keys.iter().zip(k).map(|(key, &p)| text(key, p));
+                (texts.collect(), t)
+            })
+            .collect()
+    }
+}
+
+/// A key value written out: an address (the network's, with a prefix), a protocol's name or
+/// a number.
+pub type KeyText = String;
+
+fn part(key: &GroupKey, b: &FlowBlock<'_>, i: usize) -> Part {
+    let col: Option<&AddrColumn<'_>> = match key.field.column {
+        ColumnId::SrcAddr => Some(&b.src_addr),
+        ColumnId::DstAddr => Some(&b.dst_addr),
+        ColumnId::NextHop => Some(&b.next_hop),
+        ColumnId::Exporter => Some(&b.exporter),
+        _ => None,
+    };
+    if let Some(col) = col {
+        let a = addr_key(col, i);
+        return match a >> 32 == 0xffff {
+            true => {
+                let keep = u32::MAX.checked_shl(32 - key.prefix.0 as u32).unwrap_or(0);
+                0xffff_0000_0000 | (a as u32 & keep) as u128
+            }
+            false => {
+                a & u128::MAX
+                    .checked_shl(128 - key.prefix.1 as u32)
+                    .unwrap_or(0)
+            }
+        };
+    }
+    match key.field.value(b, i) {
+        FieldValue::Unsigned(v) => v as Part,
+        FieldValue::Signed(v) => v as u64 as Part,
+        FieldValue::Addr(_) => 0,
+    }
+}
+
+fn text(key: &GroupKey, p: Part) -> KeyText {
+    match key.field.kind {
+        FieldKind::Addr => key_addr(p).to_string(),
+        _ if key.field.column == ColumnId::Protocol => {
+            super::KeyValue::Protocol(p as u8).to_string()
+        }
+        _ => p.to_string(),
+    }
+}
