@@ -5,6 +5,7 @@ use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
 use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::pipeline::select::{print_selected, write_selected, Passed};
+use flowkit_core::print::fields::parse_fields;
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
 use flowkit_core::ColumnSet;
 use rayon::prelude::*;
@@ -33,6 +34,9 @@ struct Args {
     #[arg(long = "print", value_name = "FORMAT", conflicts_with_all = ["output", "count"],
           value_parser = parse_format)]
     print: Option<Format>,
+    /// With --print csv or json: only these columns, in this order (as flow-print --fields).
+    #[arg(long = "fields", value_name = "LIST", requires = "print")]
+    fields: Option<String>,
     /// Print the definition as one SQL boolean expression (the body of a WHERE) over the
     /// columns flow-export --parquet writes, in DIALECT: duckdb, spark, trino or clickhouse;
     /// read no flows. Refuses, naming the primitive, what SQL cannot say exactly.
@@ -229,6 +233,10 @@ fn print(
 ) -> Result<(), ToolError> {
     let printer = Printer::new(PrintOptions {
         tz: cli::zone(args.input.utc)?,
+        fields: (args.fields.as_deref())
+            .map(parse_fields)
+            .transpose()
+            .map_err(ToolError::usage)?,
         ..PrintOptions::new(format)
     })
     .map_err(ToolError::usage)?;

@@ -497,3 +497,44 @@ fn selections_go_through_pipes_as_references_to_rows() {
         }
     }
 }
+
+/// `--print csv --fields`: the chosen columns of `--print csv`, in the order asked.
+#[test]
+fn print_fields_are_columns_of_the_full_print() {
+    let day = flowkit_core::testing::testdata::dir().join("2010-11-09");
+    let day = day.to_str().unwrap();
+    let args = ["-F", "gt1packet", "--utc", "--print", "csv"];
+    let full = run(flow_nfilter().args(args).arg(day), b"");
+    let some = run(
+        flow_nfilter()
+            .args(args)
+            .args(["--fields", "dp,start,sa", day]),
+        b"",
+    );
+    assert!(full.status.success() && some.status.success());
+    let mut full = csv::Reader::from_reader(full.stdout.as_slice());
+    let mut some = csv::Reader::from_reader(some.stdout.as_slice());
+    let want = ["dst_port", "start", "src_addr"];
+    assert_eq!(some.headers().unwrap().iter().collect::<Vec<_>>(), want);
+    let at: Vec<usize> = (want.iter())
+        .map(|w| {
+            full.headers()
+                .unwrap()
+                .iter()
+                .position(|h| h == *w)
+                .unwrap()
+        })
+        .collect();
+    let full: Vec<Vec<String>> = (full.records())
+        .map(|r| {
+            at.iter()
+                .map(|&i| r.as_ref().unwrap()[i].to_string())
+                .collect()
+        })
+        .collect();
+    let some: Vec<Vec<String>> = (some.records())
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    assert_eq!(some, full);
+    assert!(some.len() > 1000, "{} flows", some.len());
+}
