@@ -561,6 +561,21 @@ impl<'a> FlowBlock<'a> {
         let max = self.end_ms.iter().copied().max()?;
         Some((min, max.max(min)))
     }
+
+    /// The address column `id` (source, destination, next hop, exporter), or `None` when `id`
+    /// is a scalar column.
+    pub fn addr_column(&self, id: ColumnId) -> Option<&AddrColumn<'a>> {
+        macro_rules! pick {
+            (scalars: [$($scalars:tt)*],
+             addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
+                match id {
+                    $(ColumnId::$av => Some(&self.$af),)*
+                    _ => None,
+                }
+            };
+        }
+        crate::with_flow_columns!(pick)
+    }
 }
 
 #[cfg(test)]

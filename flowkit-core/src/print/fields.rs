@@ -124,14 +124,7 @@ pub(crate) fn format_block(
 
 /// Appends field `f` of row `i` as the full CSV writes it.
 fn value(f: &Field, b: &FlowBlock<'_>, i: usize, out: &mut Vec<u8>) {
-    let col = match f.column {
-        ColumnId::SrcAddr => Some(&b.src_addr),
-        ColumnId::DstAddr => Some(&b.dst_addr),
-        ColumnId::NextHop => Some(&b.next_hop),
-        ColumnId::Exporter => Some(&b.exporter),
-        _ => None,
-    };
-    if let Some(col) = col {
+    if let Some(col) = b.addr_column(f.column) {
         return text::addr(out, col, i);
     }
     match f.value(b, i) {

@@ -9,7 +9,7 @@
 
 use super::{Metric, Totals};
 use crate::analyze::keys::{addr_key, key_addr, FastMap};
-use crate::model::block::{AddrColumn, ColumnId, ColumnSet, FlowBlock};
+use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use crate::model::counts::CountNote;
 use crate::model::fields::{lookup, Field, FieldKind, FieldValue};
 
@@ -163,17 +163,7 @@ impl GroupBy {
     pub fn top(&self, n: usize, metric: Metric) -> Vec<(Vec<KeyText>, Totals)> {
         let mut v: Vec<(&[Part; MAX_KEYS], Totals)> =
             self.map.iter().map(|(k, t)| (k, *t)).collect();
-        let order = |a: &(&[Part; MAX_KEYS], Totals), b: &(&[Part; MAX_KEYS], Totals)| {
-            b.1.get(metric)
-                .cmp(&a.1.get(metric))
-                .then(b.1.flows.cmp(&a.1.flows))
-                .then(a.0.cmp(b.0))
-        };
-        if n > 0 && n < v.len() {
-            v.select_nth_unstable_by(n, order);
-            v.truncate(n);
-        }
-        v.sort_by(order);
+        super::rank(&mut v, n, metric);
         v.into_iter()
             .map(|(k, t)| {
                 let texts = self.keys.iter().zip(k).map(|(key, &p)| text(key, p));
@@ -188,14 +178,7 @@ impl GroupBy {
 pub type KeyText = String;
 
 fn part(key: &GroupKey, b: &FlowBlock<'_>, i: usize) -> Part {
-    let col: Option<&AddrColumn<'_>> = match key.field.column {
-        ColumnId::SrcAddr => Some(&b.src_addr),
-        ColumnId::DstAddr => Some(&b.dst_addr),
-        ColumnId::NextHop => Some(&b.next_hop),
-        ColumnId::Exporter => Some(&b.exporter),
-        _ => None,
-    };
-    if let Some(col) = col {
+    if let Some(col) = b.addr_column(key.field.column) {
         let a = addr_key(col, i);
         return match a >> 32 == 0xffff {
             true => {

@@ -317,19 +317,25 @@ impl TopN {
     /// lower value).
     pub fn top(&self, n: usize, metric: Metric) -> Vec<(KeyValue, Totals)> {
         let mut v: Vec<(KeyValue, Totals)> = self.map.iter().map(|(k, t)| (*k, *t)).collect();
-        let order = |a: &(KeyValue, Totals), b: &(KeyValue, Totals)| {
-            b.1.get(metric)
-                .cmp(&a.1.get(metric))
-                .then(b.1.flows.cmp(&a.1.flows))
-                .then(a.0.cmp(&b.0))
-        };
-        if n > 0 && n < v.len() {
-            v.select_nth_unstable_by(n, order);
-            v.truncate(n);
-        }
-        v.sort_by(order);
+        rank(&mut v, n, metric);
         v
     }
+}
+
+/// Keeps the `n` entries of `v` (all when `n` is 0) with the most `metric`, most first; ties:
+/// more flows, then the lower key.
+fn rank<K: Ord>(v: &mut Vec<(K, Totals)>, n: usize, metric: Metric) {
+    let order = |a: &(K, Totals), b: &(K, Totals)| {
+        b.1.get(metric)
+            .cmp(&a.1.get(metric))
+            .then(b.1.flows.cmp(&a.1.flows))
+            .then(a.0.cmp(&b.0))
+    };
+    if n > 0 && n < v.len() {
+        v.select_nth_unstable_by(n, order);
+        v.truncate(n);
+    }
+    v.sort_by(order);
 }
 
 /// Most bins [`TimeBins::series`] fills empty ones in for.

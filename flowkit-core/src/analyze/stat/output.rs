@@ -2,6 +2,7 @@
 
 use super::group::GroupBy;
 use super::{KeyValue, Metric, Summary, TimeBins, TopN, Totals};
+use crate::model::counts::CountNote;
 use crate::time::{iso, text as civil};
 use jiff::tz::TimeZone;
 use serde_json::json;
@@ -144,98 +145,42 @@ pub fn write_top(
 ) -> io::Result<()> {
     let rows = top.top(n, metric);
     let all: Totals = top.counted;
-    let share = |t: &Totals| pct(t.get(metric), all.get(metric));
-    match format {
-        StatFormat::Text => {
-            let width = rows
-                .iter()
-                .map(|(k, _)| k.to_string().len())
-                .max()
-                .unwrap_or(0)
-                .max(top.key().to_string().len());
-            writeln!(
-                out,
-                "top {} {} by {metric} ({} distinct; {} flows, {} packets, {} octets counted)",
-                rows.len(),
-                top.key(),
-                top.distinct(),
-                all.flows,
-                all.packets,
-                all.octets
-            )?;
-            writeln!(
-                out,
-                "{:>4}  {:<width$}  {:>12} {:>14} {:>16} {:>7}",
-                "rank",
-                top.key().to_string(),
-                "flows",
-                "packets",
-                "octets",
-                format!("%{metric}")
-            )?;
-            for (i, (k, t)) in rows.iter().enumerate() {
-                writeln!(
-                    out,
-                    "{:>4}  {:<width$}  {:>12} {:>14} {:>16} {:>7.2}",
-                    i + 1,
-                    k.to_string(),
-                    t.flows,
-                    t.packets,
-                    t.octets,
-                    share(t)
-                )?;
-            }
-            top.counts.write_text(out)
-        }
-        StatFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record([
-                "rank".to_string(),
-                top.key().to_string(),
-                "flows".into(),
-                "packets".into(),
-                "octets".into(),
-                format!("share_{metric}"),
-                "counts".into(),
-            ])
-            .map_err(csv_err)?;
-            let note = top.counts.csv_cell();
-            for (i, (k, t)) in rows.iter().enumerate() {
-                w.write_record([
-                    (i + 1).to_string(),
-                    k.to_string(),
-                    t.flows.to_string(),
-                    t.packets.to_string(),
-                    t.octets.to_string(),
-                    format!("{:.4}", share(t)),
-                    note.clone(),
-                ])
-                .map_err(csv_err)?;
-            }
-            w.flush()
-        }
-        StatFormat::Json => {
-            let list: Vec<serde_json::Value> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, (k, t))| {
-                    json!({"rank": i + 1, "key": k.to_string(), "flows": t.flows,
-                           "packets": t.packets, "octets": t.octets, "share": share(t)})
-                })
-                .collect();
-            json_out(
-                out,
-                &json!({
-                    "key": top.key(),
-                    "by": metric,
-                    "distinct": top.distinct(),
-                    "counted": all,
-                    "counts": top.counts.json(),
-                    "top": list,
-                }),
-            )
-        }
+    if format != StatFormat::Json {
+        let key = top.key().to_string();
+        let texts: Vec<(Vec<String>, Totals)> = rows
+            .iter()
+            .map(|(k, t)| (vec![k.to_string()], *t))
+            .collect();
+        let ranked = Ranked {
+            keys: &[key.as_str()],
+            rows: &texts,
+            distinct: top.distinct(),
+            counted: all,
+            counts: &top.counts,
+            metric,
+        };
+        return ranked.write(out, format);
     }
+    let share = |t: &Totals| pct(t.get(metric), all.get(metric));
+    let list: Vec<serde_json::Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (k, t))| {
+            json!({"rank": i + 1, "key": k.to_string(), "flows": t.flows,
+                   "packets": t.packets, "octets": t.octets, "share": share(t)})
+        })
+        .collect();
+    json_out(
+        out,
+        &json!({
+            "key": top.key(),
+            "by": metric,
+            "distinct": top.distinct(),
+            "counted": all,
+            "counts": top.counts.json(),
+            "top": list,
+        }),
+    )
 }
 
 /// Writes the top `n` groups (all with 0) of a group-by: one column per key, as written.
@@ -248,106 +193,125 @@ pub fn write_group(
 ) -> io::Result<()> {
     let rows = group.top(n, metric);
     let all: Totals = group.counted;
-    let share = |t: &Totals| pct(t.get(metric), all.get(metric));
     let names: Vec<&str> = group.keys().iter().map(|k| k.written.as_str()).collect();
-    match format {
-        StatFormat::Text => {
-            let widths: Vec<usize> = names
+    if format != StatFormat::Json {
+        let ranked = Ranked {
+            keys: &names,
+            rows: &rows,
+            distinct: group.distinct(),
+            counted: all,
+            counts: &group.counts,
+            metric,
+        };
+        return ranked.write(out, format);
+    }
+    let share = |t: &Totals| pct(t.get(metric), all.get(metric));
+    let list: Vec<serde_json::Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (k, t))| {
+            let key: serde_json::Map<String, serde_json::Value> = names
                 .iter()
-                .enumerate()
-                .map(|(j, name)| {
-                    rows.iter()
-                        .map(|(k, _)| k[j].len())
-                        .max()
-                        .unwrap_or(0)
-                        .max(name.len())
-                })
+                .zip(k)
+                .map(|(n, v)| (n.to_string(), json!(v)))
                 .collect();
-            writeln!(
-                out,
-                "top {} {} by {metric} ({} distinct; {} flows, {} packets, {} octets counted)",
-                rows.len(),
-                names.join(","),
-                group.distinct(),
-                all.flows,
-                all.packets,
-                all.octets
-            )?;
-            let keys = |vals: &[&str]| {
-                vals.iter()
-                    .zip(&widths)
-                    .map(|(v, &w)| format!("{v:<w$}"))
-                    .collect::<Vec<_>>()
-                    .join("  ")
-            };
-            writeln!(
-                out,
-                "{:>4}  {}  {:>12} {:>14} {:>16} {:>7}",
-                "rank",
-                keys(&names),
-                "flows",
-                "packets",
-                "octets",
-                format!("%{metric}")
-            )?;
-            for (i, (k, t)) in rows.iter().enumerate() {
-                let vals: Vec<&str> = k.iter().map(String::as_str).collect();
-                writeln!(
-                    out,
-                    "{:>4}  {}  {:>12} {:>14} {:>16} {:>7.2}",
-                    i + 1,
-                    keys(&vals),
-                    t.flows,
-                    t.packets,
-                    t.octets,
-                    share(t)
-                )?;
-            }
-            group.counts.write_text(out)
-        }
-        StatFormat::Csv => {
+            json!({"rank": i + 1, "key": key, "flows": t.flows,
+                   "packets": t.packets, "octets": t.octets, "share": share(t)})
+        })
+        .collect();
+    json_out(
+        out,
+        &json!({
+            "keys": names,
+            "by": metric,
+            "distinct": group.distinct(),
+            "counted": all,
+            "counts": group.counts.json(),
+            "top": list,
+        }),
+    )
+}
+
+/// Ranked rows of a top-N or group-by, as text or CSV: rank, one column per key, totals, share.
+struct Ranked<'a> {
+    keys: &'a [&'a str],
+    rows: &'a [(Vec<String>, Totals)],
+    distinct: usize,
+    counted: Totals,
+    counts: &'a CountNote,
+    metric: Metric,
+}
+
+impl Ranked<'_> {
+    fn write(&self, out: &mut dyn Write, format: StatFormat) -> io::Result<()> {
+        let (metric, all) = (self.metric, self.counted);
+        let share = |t: &Totals| pct(t.get(metric), all.get(metric));
+        if format == StatFormat::Csv {
             let mut w = csv::Writer::from_writer(out);
             let mut head = vec!["rank".to_string()];
-            head.extend(names.iter().map(|n| n.to_string()));
+            head.extend(self.keys.iter().map(|n| n.to_string()));
             head.extend(["flows", "packets", "octets"].map(String::from));
             head.extend([format!("share_{metric}"), "counts".into()]);
             w.write_record(&head).map_err(csv_err)?;
-            let note = group.counts.csv_cell();
-            for (i, (k, t)) in rows.iter().enumerate() {
+            let note = self.counts.csv_cell();
+            for (i, (k, t)) in self.rows.iter().enumerate() {
                 let mut row = vec![(i + 1).to_string()];
                 row.extend(k.iter().cloned());
                 row.extend([t.flows, t.packets, t.octets].map(|v| v.to_string()));
                 row.extend([format!("{:.4}", share(t)), note.clone()]);
                 w.write_record(&row).map_err(csv_err)?;
             }
-            w.flush()
+            return w.flush();
         }
-        StatFormat::Json => {
-            let list: Vec<serde_json::Value> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, (k, t))| {
-                    let key: serde_json::Map<String, serde_json::Value> = names
-                        .iter()
-                        .zip(k)
-                        .map(|(n, v)| (n.to_string(), json!(v)))
-                        .collect();
-                    json!({"rank": i + 1, "key": key, "flows": t.flows,
-                           "packets": t.packets, "octets": t.octets, "share": share(t)})
-                })
-                .collect();
-            json_out(
+        let widths: Vec<usize> = (self.keys.iter().enumerate())
+            .map(|(j, name)| {
+                (self.rows.iter())
+                    .map(|(k, _)| k[j].len())
+                    .max()
+                    .unwrap_or(0)
+                    .max(name.len())
+            })
+            .collect();
+        writeln!(
+            out,
+            "top {} {} by {metric} ({} distinct; {} flows, {} packets, {} octets counted)",
+            self.rows.len(),
+            self.keys.join(","),
+            self.distinct,
+            all.flows,
+            all.packets,
+            all.octets
+        )?;
+        let keys = |vals: &[&str]| {
+            (vals.iter().zip(&widths))
+                .map(|(v, &w)| format!("{v:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        writeln!(
+            out,
+            "{:>4}  {}  {:>12} {:>14} {:>16} {:>7}",
+            "rank",
+            keys(self.keys),
+            "flows",
+            "packets",
+            "octets",
+            format!("%{metric}")
+        )?;
+        for (i, (k, t)) in self.rows.iter().enumerate() {
+            let vals: Vec<&str> = k.iter().map(String::as_str).collect();
+            writeln!(
                 out,
-                &json!({
-                    "keys": names,
-                    "by": metric,
-                    "distinct": group.distinct(),
-                    "counted": all,
-                    "counts": group.counts.json(),
-                    "top": list,
-                }),
-            )
+                "{:>4}  {}  {:>12} {:>14} {:>16} {:>7.2}",
+                i + 1,
+                keys(&vals),
+                t.flows,
+                t.packets,
+                t.octets,
+                share(t)
+            )?;
         }
+        self.counts.write_text(out)
     }
 }
 
