@@ -17,7 +17,8 @@ const TOOL: &str = "flow-nfilter";
 /// Pass on the flows a filter definition permits (flow-tools' filter language).
 ///
 /// Filters are defined in a flow-tools filter file: primitives (lists of values) and
-/// definitions (match lines combining them). `--check` lists the definitions of a file.
+/// definitions (match lines combining them). `--check` lists the definitions of a file. `-e EXPR`
+/// filters with an nfdump-style expression instead, or as well.
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, about, long_about = None)]
 struct Args {
@@ -150,15 +151,22 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
-    let file = args.filter.load(TOOL)?;
     let opts = CompileOptions {
         tz: cli::zone(args.input.utc)?,
     };
     if args.check {
+        args.filter.expression()?;
+        let file = args.filter.load(TOOL)?;
         return check(&file, &args, &opts);
     }
-    let name = args.filter.definition_name(&file)?;
     if let Some(d) = &args.sql {
+        if args.filter.expr.is_some() {
+            return Err(ToolError::usage(
+                "--sql translates filter definitions (-F); -e expressions are not translated yet",
+            ));
+        }
+        let file = args.filter.load(TOOL)?;
+        let name = args.filter.definition_name(&file)?;
         let dialect = Dialect::from_name(d).ok_or_else(|| {
             ToolError::usage(format!(
                 "--sql {d}: not a dialect ({})",
@@ -176,11 +184,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         return Ok(());
     }
     // Compile before opening the output: a bad filter writes nothing.
-    let filter = file.compile(name, &opts).map_err(ToolError::usage)?;
-    let def = file.definition(name).map_err(ToolError::usage)?;
-    for w in file.warnings_of(def) {
-        cli::warn(TOOL, &format!("warning: {w}"));
-    }
+    let filter = args.filter.compile_given(TOOL, args.input.utc)?;
     let wanted = ColumnSet::of(&filter.columns());
     if let Some(format) = args.print {
         return print(&args, &filter, wanted, format);

@@ -4,7 +4,7 @@
 
 use crate::report::{note_once, warn, ToolError};
 use flowkit_core::filter::{
-    error as filter_error, CompileOptions, CompiledFilter, FilterFile, Variables,
+    error as filter_error, expr::Expression, CompileOptions, CompiledFilter, FilterFile, Variables,
 };
 use flowkit_core::pipeline::input::{expand_inputs, Input};
 use flowkit_core::pipeline::scan::{BlockRead, ScanOptions};
@@ -103,12 +103,31 @@ pub struct FilterArgs {
     /// Give a variable used as @NAME, @{NAME} or @{NAME:-default} in the file (repeatable).
     #[arg(short = 'v', long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// An expression in nfdump's filter syntax: `-e 'src net 10.0.0.0/8 and dst port 22'`
+    /// (docs/filter-language.md, "Expressions"). Alone it is the whole filter; with -f/-F the
+    /// definition and the expression must both pass.
+    #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+    pub expr: Option<String>,
 }
 
 impl FilterArgs {
-    /// True when the user asked for a filter (`-f` or `-F`).
+    /// True when the user asked for a filter (`-f`, `-F` or `-e`).
     pub fn given(&self) -> bool {
-        self.filters.is_some() || self.definition.is_some()
+        self.filters.is_some() || self.definition.is_some() || self.expr.is_some()
+    }
+
+    /// True when a filter file is wanted: `-f` or `-F`, or no `-e` (the file's `default`).
+    pub fn wants_file(&self) -> bool {
+        self.filters.is_some() || self.definition.is_some() || self.expr.is_none()
+    }
+
+    /// The compiled `-e` expression, if given; a parse error names the column.
+    pub fn expression(&self) -> Result<Option<CompiledFilter>, ToolError> {
+        let Some(text) = &self.expr else {
+            return Ok(None);
+        };
+        let e = Expression::parse(text).map_err(|e| ToolError::Usage(format!("-e: {e}")))?;
+        Ok(Some(e.compile()))
     }
 
     /// The filter file's name (for messages) and text: `-f FILE`, else `$FLOWKIT_FILTERS`, else
@@ -173,12 +192,31 @@ impl FilterArgs {
         }
     }
 
-    /// Loads the file and compiles the definition to apply, printing the warnings of the
-    /// primitives it uses; `None` when no filter was asked for.
+    /// The filter asked for ([`FilterArgs::compile_given`]); `None` when none was.
     pub fn compile(&self, tool: &str, utc: bool) -> Result<Option<CompiledFilter>, ToolError> {
         if !self.given() {
             return Ok(None);
         }
+        self.compile_given(tool, utc).map(Some)
+    }
+
+    /// The filter to apply: the definition (`-F`, else the file's `default`) unless only `-e`
+    /// is given, and the `-e` expression; both must pass when both are given.
+    pub fn compile_given(&self, tool: &str, utc: bool) -> Result<CompiledFilter, ToolError> {
+        let expr = self.expression()?;
+        if !self.wants_file() {
+            return Ok(expr.expect("no file is wanted only with -e"));
+        }
+        let def = self.compile_definition(tool, utc)?;
+        Ok(match expr {
+            Some(e) => def.and(e),
+            None => def,
+        })
+    }
+
+    /// Loads the file and compiles the definition to apply, printing the warnings of the
+    /// primitives it uses.
+    fn compile_definition(&self, tool: &str, utc: bool) -> Result<CompiledFilter, ToolError> {
         let file = self.load(tool)?;
         let name = self.definition_name(&file)?;
         let opts = CompileOptions { tz: zone(utc)? };
@@ -191,7 +229,7 @@ impl FilterArgs {
         for w in file.warnings_of(def) {
             warn(tool, &format!("warning: {w}"));
         }
-        Ok(Some(filter))
+        Ok(filter)
     }
 }
 

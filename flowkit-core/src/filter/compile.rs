@@ -185,7 +185,7 @@ fn is_prefix_mask(m: u128, width: u32) -> bool {
     m.leading_ones() + m.trailing_zeros() == 128
 }
 
-fn addr_matcher(p: &Primitive) -> AddrMatcher {
+pub(crate) fn addr_matcher(p: &Primitive) -> AddrMatcher {
     match addr_painted(p) {
         Err(mask_list) => mask_list,
         Ok((v4, v6)) => AddrMatcher::Sets {
@@ -453,7 +453,10 @@ pub(crate) fn constant(t: &Test) -> Option<bool> {
         | Test::Duration { set }
         | Test::TimeMs { set, .. }
         | Test::TimeOfDay { set, .. }
-        | Test::Rate { set, .. } => of_set(set),
+        | Test::Rate { set, .. }
+        | Test::Unsampled { set, .. }
+        | Test::Derived { set, .. } => of_set(set),
+        Test::Nested(_) => None,
         Test::TagMask { list, default, .. } => list.is_empty().then_some(*default),
         Test::Addr { m, .. } => match m {
             AddrMatcher::Sets {

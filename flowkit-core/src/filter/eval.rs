@@ -6,8 +6,8 @@
 //! only consider rows no earlier group selected.
 
 use super::intervals::RangeSet;
+pub(crate) use super::kernel::Test;
 use crate::model::block::{AddrColumn, ColumnId, FlowBlock};
-use jiff::tz::TimeZone;
 use rayon::prelude::*;
 
 /// An 8-bit column.
@@ -45,6 +45,28 @@ pub(crate) enum U32Col {
 pub(crate) enum U64Col {
     Packets,
     Octets,
+    RevPackets,
+    RevOctets,
+}
+
+impl U64Col {
+    pub(crate) fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u64] {
+        match self {
+            U64Col::Packets => b.packets,
+            U64Col::Octets => b.octets,
+            U64Col::RevPackets => b.rev_packets,
+            U64Col::RevOctets => b.rev_octets,
+        }
+    }
+
+    pub(crate) fn id(self) -> ColumnId {
+        match self {
+            U64Col::Packets => ColumnId::Packets,
+            U64Col::Octets => ColumnId::Octets,
+            U64Col::RevPackets => ColumnId::RevPackets,
+            U64Col::RevOctets => ColumnId::RevOctets,
+        }
+    }
 }
 
 /// An address column.
@@ -70,8 +92,45 @@ pub(crate) enum RateKind {
     Bps,
 }
 
+/// What nfdump derives from a flow in whole numbers (its filter's `duration`, `pps`, `bps`,
+/// `bpp`): from the forward direction's counters with sampling undone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DerivedKind {
+    /// `end_ms - start_ms` as an unsigned number: a flow whose end precedes its start gets a
+    /// huge duration, as in nfdump (flowkit's own `duration` is 0 then).
+    Duration,
+    /// `1000 * packets / duration_ms`, 0 for a zero duration.
+    Pps,
+    /// `8000 * octets / duration_ms`, 0 for a zero duration.
+    Bps,
+    /// `octets / packets`, 0 without packets.
+    Bpp,
+}
+
+/// A counter with its flow's sampling undone (`sampling_interval` 0 and 1 mean unsampled).
+#[inline]
+pub(crate) fn unsampled(value: u64, sampling_interval: u32) -> u64 {
+    value.saturating_mul(u64::from(sampling_interval.max(1)))
+}
+
+/// The value nfdump's filter derives (see [`DerivedKind`]) from the forward direction's
+/// unsampled packets and octets and the flow's times.
+#[inline]
+pub(crate) fn derived(kind: DerivedKind, packets: u64, octets: u64, start: i64, end: i64) -> u64 {
+    let per_ms = |x: u64, k: u128| match end.wrapping_sub(start) as u64 {
+        0 => 0,
+        d => (k * x as u128 / d as u128).min(u64::MAX as u128) as u64,
+    };
+    match kind {
+        DerivedKind::Duration => end.wrapping_sub(start) as u64,
+        DerivedKind::Pps => per_ms(packets, 1000),
+        DerivedKind::Bps => per_ms(octets, 8000),
+        DerivedKind::Bpp => octets.checked_div(packets).unwrap_or(0),
+    }
+}
+
 impl U8Col {
-    fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u8] {
+    pub(crate) fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u8] {
         match self {
             U8Col::Protocol => b.protocol,
             U8Col::Tos => b.tos,
@@ -83,7 +142,7 @@ impl U8Col {
         }
     }
 
-    fn id(self) -> ColumnId {
+    pub(crate) fn id(self) -> ColumnId {
         match self {
             U8Col::Protocol => ColumnId::Protocol,
             U8Col::Tos => ColumnId::Tos,
@@ -97,7 +156,7 @@ impl U8Col {
 }
 
 impl PortCol {
-    fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u16] {
+    pub(crate) fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u16] {
         match self {
             PortCol::Src => b.src_port,
             PortCol::Dst => b.dst_port,
@@ -106,7 +165,7 @@ impl PortCol {
 }
 
 impl U32Col {
-    fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u32] {
+    pub(crate) fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [u32] {
         match self {
             U32Col::SrcAs => b.src_as,
             U32Col::DstAs => b.dst_as,
@@ -117,7 +176,7 @@ impl U32Col {
         }
     }
 
-    fn id(self) -> ColumnId {
+    pub(crate) fn id(self) -> ColumnId {
         match self {
             U32Col::SrcAs => ColumnId::SrcAs,
             U32Col::DstAs => ColumnId::DstAs,
@@ -130,7 +189,7 @@ impl U32Col {
 }
 
 impl AddrCol {
-    fn get<'a>(self, b: &FlowBlock<'a>) -> AddrColumn<'a> {
+    pub(crate) fn get<'a>(self, b: &FlowBlock<'a>) -> AddrColumn<'a> {
         match self {
             AddrCol::Src => b.src_addr,
             AddrCol::Dst => b.dst_addr,
@@ -139,7 +198,7 @@ impl AddrCol {
         }
     }
 
-    fn id(self) -> ColumnId {
+    pub(crate) fn id(self) -> ColumnId {
         match self {
             AddrCol::Src => ColumnId::SrcAddr,
             AddrCol::Dst => ColumnId::DstAddr,
@@ -150,14 +209,14 @@ impl AddrCol {
 }
 
 impl TimeCol {
-    fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [i64] {
+    pub(crate) fn get<'a>(self, b: &FlowBlock<'a>) -> &'a [i64] {
         match self {
             TimeCol::Start => b.start_ms,
             TimeCol::End => b.end_ms,
         }
     }
 
-    fn id(self) -> ColumnId {
+    pub(crate) fn id(self) -> ColumnId {
         match self {
             TimeCol::Start => ColumnId::StartMs,
             TimeCol::End => ColumnId::EndMs,
@@ -341,7 +400,7 @@ impl AddrMatcher {
         }
     }
 
-    fn and_into(&self, mask: &mut [bool], col: AddrColumn<'_>) {
+    pub(crate) fn and_into(&self, mask: &mut [bool], col: AddrColumn<'_>) {
         match col {
             AddrColumn::V4(c) => match self {
                 AddrMatcher::Sets {
@@ -410,197 +469,6 @@ impl AddrMatcher {
     }
 }
 
-/// One compiled `match` line.
-#[derive(Clone, Debug)]
-pub(crate) enum Test {
-    /// A 256-entry table over an 8-bit field (masks already applied).
-    U8 { col: U8Col, lut: Box<[bool; 256]> },
-    /// A 65536-bit set over a port; `only` is the port when the set holds just one.
-    Port {
-        col: PortCol,
-        bits: Box<[u64; 1024]>,
-        only: Option<u16>,
-    },
-    /// Ranges over a 32-bit field.
-    U32 { col: U32Col, set: RangeSet },
-    /// `tag-mask`: first matching `(tag, mask)` line wins.
-    TagMask {
-        col: U32Col,
-        list: Vec<(u32, u32, bool)>,
-        default: bool,
-    },
-    /// Ranges over a counter.
-    U64 { col: U64Col, set: RangeSet },
-    /// Ranges over the duration in milliseconds.
-    Duration { set: RangeSet },
-    /// Ranges over a time (keys of [`time_key`]).
-    TimeMs { col: TimeCol, set: RangeSet },
-    /// Ranges over the seconds since local midnight.
-    TimeOfDay {
-        col: TimeCol,
-        tz: TimeZone,
-        set: RangeSet,
-    },
-    /// Ranges over packets or bits per second (keys of [`f64_key`]).
-    Rate { kind: RateKind, set: RangeSet },
-    /// An address test.
-    Addr { col: AddrCol, m: AddrMatcher },
-    /// `random-sample`: passes when the flow's hash is 0 modulo `rate` (`permit`), or not (`deny`).
-    Sample { rate: u64, permit: bool },
-}
-
-impl Test {
-    /// Rough cost per row, to run cheap and selective tests first.
-    pub(crate) fn cost(&self) -> u8 {
-        match self {
-            Test::U8 { .. } | Test::Port { .. } => 1,
-            Test::U32 { .. } | Test::U64 { .. } | Test::TimeMs { .. } => 2,
-            Test::Addr { .. } | Test::Duration { .. } => 3,
-            Test::TagMask { .. } => 4,
-            Test::Rate { .. } => 5,
-            Test::TimeOfDay { .. } => 6,
-            Test::Sample { .. } => 7,
-        }
-    }
-
-    /// The columns the test reads.
-    pub(crate) fn columns(&self) -> Vec<ColumnId> {
-        match self {
-            Test::U8 { col, .. } => vec![col.id()],
-            Test::Port { col, .. } => vec![match col {
-                PortCol::Src => ColumnId::SrcPort,
-                PortCol::Dst => ColumnId::DstPort,
-            }],
-            Test::U32 { col, .. } | Test::TagMask { col, .. } => vec![col.id()],
-            Test::U64 { col, .. } => vec![match col {
-                U64Col::Packets => ColumnId::Packets,
-                U64Col::Octets => ColumnId::Octets,
-            }],
-            Test::Duration { .. } => vec![ColumnId::StartMs, ColumnId::EndMs],
-            Test::TimeMs { col, .. } | Test::TimeOfDay { col, .. } => vec![col.id()],
-            Test::Rate { kind, .. } => vec![
-                match kind {
-                    RateKind::Pps => ColumnId::Packets,
-                    RateKind::Bps => ColumnId::Octets,
-                },
-                ColumnId::StartMs,
-                ColumnId::EndMs,
-            ],
-            Test::Addr { col, .. } => vec![col.id()],
-            Test::Sample { .. } => vec![
-                ColumnId::StartMs,
-                ColumnId::EndMs,
-                ColumnId::SrcAddr,
-                ColumnId::DstAddr,
-                ColumnId::SrcPort,
-                ColumnId::DstPort,
-                ColumnId::Protocol,
-                ColumnId::Packets,
-                ColumnId::Octets,
-            ],
-        }
-    }
-
-    /// Clears `mask[i]` for every row of `b` the test rejects.
-    pub(crate) fn and_into(&self, b: &FlowBlock<'_>, mask: &mut [bool]) {
-        match self {
-            Test::U8 { col, lut } => {
-                for (m, &v) in mask.iter_mut().zip(col.get(b)) {
-                    *m &= lut[v as usize];
-                }
-            }
-            Test::Port {
-                col,
-                only: Some(port),
-                ..
-            } => {
-                for (m, &v) in mask.iter_mut().zip(col.get(b)) {
-                    *m &= v == *port;
-                }
-            }
-            Test::Port { col, bits, .. } => {
-                for (m, &v) in mask.iter_mut().zip(col.get(b)) {
-                    *m &= (bits[(v >> 6) as usize] >> (v & 63)) & 1 != 0;
-                }
-            }
-            Test::U32 { col, set } => set.and_into(mask, col.get(b), u64::from),
-            Test::TagMask { col, list, default } => {
-                for (m, &v) in mask.iter_mut().zip(col.get(b)) {
-                    if *m {
-                        *m = list
-                            .iter()
-                            .find(|(t, k, _)| v & k == *t)
-                            .map_or(*default, |e| e.2);
-                    }
-                }
-            }
-            Test::U64 { col, set } => {
-                let c = match col {
-                    U64Col::Packets => b.packets,
-                    U64Col::Octets => b.octets,
-                };
-                set.and_into(mask, c, |v| v);
-            }
-            Test::Duration { set } => {
-                let d: Vec<u64> = b
-                    .start_ms
-                    .iter()
-                    .zip(b.end_ms)
-                    .map(|(&s, &e)| duration_ms(s, e))
-                    .collect();
-                set.and_into(mask, &d, |v| v);
-            }
-            Test::TimeMs { col, set } => set.and_into(mask, col.get(b), time_key),
-            Test::TimeOfDay { col, tz, set } => {
-                let tod = crate::time::times_of_day(col.get(b), tz);
-                set.and_into(mask, &tod, u64::from);
-            }
-            Test::Rate { kind, set } => {
-                let amount = match kind {
-                    RateKind::Pps => b.packets,
-                    RateKind::Bps => b.octets,
-                };
-                let keys: Vec<u64> = (0..b.len)
-                    .map(|i| {
-                        let a = match kind {
-                            RateKind::Pps => amount[i] as f64,
-                            RateKind::Bps => amount[i] as f64 * 8.0,
-                        };
-                        f64_key(per_second(a, duration_ms(b.start_ms[i], b.end_ms[i])))
-                    })
-                    .collect();
-                set.and_into(mask, &keys, |v| v);
-            }
-            Test::Addr { col, m } => m.and_into(mask, col.get(b)),
-            Test::Sample { rate, permit } => {
-                for (i, m) in mask.iter_mut().enumerate() {
-                    if *m {
-                        let h = sample_hash(
-                            b.start_ms[i],
-                            b.end_ms[i],
-                            addr_bytes(&b.src_addr, i),
-                            addr_bytes(&b.dst_addr, i),
-                            b.src_port[i],
-                            b.dst_port[i],
-                            b.protocol[i],
-                            b.packets[i],
-                            b.octets[i],
-                        );
-                        *m = h.is_multiple_of(*rate) == *permit;
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn addr_bytes(c: &AddrColumn<'_>, i: usize) -> [u8; 16] {
-    match c {
-        AddrColumn::V4(v) => std::net::Ipv4Addr::from(v[i]).to_ipv6_mapped().octets(),
-        AddrColumn::V6(v) => v[i],
-    }
-}
-
 /// A definition compiled for evaluation over blocks. Cheap to share between threads.
 #[derive(Clone, Debug)]
 pub struct CompiledFilter {
@@ -666,6 +534,14 @@ pub struct Selection {
 }
 
 impl CompiledFilter {
+    /// The filter passing what both `self` and `other` pass (`-F NAME -e EXPR`).
+    pub fn and(self, other: CompiledFilter) -> CompiledFilter {
+        let name = format!("{} and {}", self.name, other.name);
+        let mut f = super::expr::all_of([self, other]);
+        f.name = name;
+        f
+    }
+
     /// The definition's name as written in the file.
     pub fn name(&self) -> &str {
         &self.name

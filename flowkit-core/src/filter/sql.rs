@@ -272,6 +272,9 @@ fn test_sql(
             };
             addr_sql(col, &v4, &v6, dialect)
         }
+        Test::Unsampled { .. } | Test::Derived { .. } | Test::Nested(_) => {
+            return Err("an nfdump expression (-e) is not translated to SQL yet".into())
+        }
         Test::Sample { .. } => {
             return Err(
                 "random sampling uses flowkit's per-flow hash, which SQL engines do not \

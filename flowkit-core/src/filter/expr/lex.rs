@@ -1,0 +1,118 @@
+//! Splitting an expression into words and signs, as nfdump's scanner does: a word is a run of
+//! letters, digits and `_ : . -` (so `10.0.0.1`, `2001:db8::1`, `icmp-type` and `1k` are one
+//! word each); `( ) [ ] , /` and the operators `= == < > <= >= && || !` stand alone; `#` starts a
+//! comment to the end of the line.
+
+use super::ExprError;
+use crate::filter::ast::{Op, Span};
+
+/// What a token is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tok {
+    /// A word: keyword, number, address, name.
+    Word(String),
+    /// `(`
+    Open,
+    /// `)`
+    Close,
+    /// `[`
+    ListOpen,
+    /// `]`
+    ListClose,
+    /// `,`
+    Comma,
+    /// `/`
+    Slash,
+    /// A comparison sign.
+    Cmp(Op),
+    /// `&&`
+    And,
+    /// `||`
+    Or,
+    /// `!`
+    Not,
+}
+
+/// A token and where it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// What it is.
+    pub tok: Tok,
+    /// Its bytes in the expression.
+    pub span: Span,
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-')
+}
+
+/// The tokens of `text`, or an error at the first character that starts none.
+pub fn tokens(text: &str) -> Result<Vec<Token>, ExprError> {
+    let mut out = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let two = |tok| (tok, 2);
+        let (tok, len) = match (c, next) {
+            (c, _) if c.is_whitespace() => continue,
+            ('#', _) => {
+                while chars.peek().is_some_and(|&(_, n)| n != '\n') {
+                    chars.next();
+                }
+                continue;
+            }
+            ('(', _) => (Tok::Open, 1),
+            (')', _) => (Tok::Close, 1),
+            ('[', _) => (Tok::ListOpen, 1),
+            (']', _) => (Tok::ListClose, 1),
+            (',', _) => (Tok::Comma, 1),
+            ('/', _) => (Tok::Slash, 1),
+            ('=', Some('=')) => two(Tok::Cmp(Op::Eq)),
+            ('=', _) => (Tok::Cmp(Op::Eq), 1),
+            ('<', Some('=')) => two(Tok::Cmp(Op::Le)),
+            ('<', _) => (Tok::Cmp(Op::Lt), 1),
+            ('>', Some('=')) => two(Tok::Cmp(Op::Ge)),
+            ('>', _) => (Tok::Cmp(Op::Gt), 1),
+            ('&', Some('&')) => two(Tok::And),
+            ('|', Some('|')) => two(Tok::Or),
+            ('!', _) => (Tok::Not, 1),
+            (c, _) if is_word_char(c) => {
+                let mut end = at + c.len_utf8();
+                while let Some(&(i, n)) = chars.peek() {
+                    if !is_word_char(n) {
+                        break;
+                    }
+                    end = i + n.len_utf8();
+                    chars.next();
+                }
+                out.push(Token {
+                    tok: Tok::Word(text[at..end].to_string()),
+                    span: Span::new(at, end),
+                });
+                continue;
+            }
+            (c, _) => {
+                let hint = match c {
+                    '\'' | '"' => "; flowkit's expressions have no quoted strings",
+                    '&' => "; write `and` or `&&`",
+                    '|' => "; write `or` or `||`",
+                    _ => "",
+                };
+                return Err(ExprError {
+                    text: text.to_string(),
+                    span: Span::new(at, at + c.len_utf8()),
+                    message: format!("unexpected character `{c}`"),
+                    hint: hint.to_string(),
+                });
+            }
+        };
+        if len == 2 {
+            chars.next();
+        }
+        out.push(Token {
+            tok,
+            span: Span::new(at, at + len),
+        });
+    }
+    Ok(out)
+}
