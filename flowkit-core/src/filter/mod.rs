@@ -22,6 +22,7 @@ pub mod expr;
 pub mod interp;
 mod intervals;
 mod kernel;
+mod lists;
 mod parse;
 pub mod sql;
 mod symbols;

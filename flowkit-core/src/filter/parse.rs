@@ -6,6 +6,7 @@
 
 use super::ast::*;
 use super::error::{did_you_mean, Diagnostic, FilterError};
+use super::lists;
 use super::values::parse_value;
 use super::vars::{expand, Expansion, Variables};
 use super::FilterFile;
@@ -434,6 +435,9 @@ impl<'a> Loader<'a> {
                     ));
                 };
                 let value = &inner[1];
+                if let Some(path) = list_path(value.as_str()) {
+                    return self.list_entries(i, kind, action, path, self.pair_span(exp, value));
+                }
                 let base = value.as_span().start();
                 let parsed = parse_value(kind, value.as_str()).map_err(|p| {
                     let mut msg = p.message;
@@ -633,6 +637,44 @@ impl<'a> Loader<'a> {
 
     /// ip-tos/ip-tcp-flags values with bits outside the mask never match in flow-tools; we mask
     /// them (what the line evidently means) and say so.
+    /// `permit file PATH`: one entry per address or prefix of the list file (filter/lists.rs),
+    /// each at the `file` line.
+    fn list_entries(
+        &mut self,
+        i: usize,
+        kind: PrimitiveKind,
+        action: Action,
+        path: &str,
+        span: Span,
+    ) -> Result<(), FilterError> {
+        if !matches!(
+            kind,
+            PrimitiveKind::IpAddress | PrimitiveKind::IpAddressPrefix
+        ) {
+            return Err(self.err(
+                span,
+                format!(
+                    "`file` lists addresses, for ip-address and ip-address-prefix primitives, \
+                     not {}",
+                    kind.keyword()
+                ),
+            ));
+        }
+        let file = lists::resolve(path, self.origin);
+        let name = file.display().to_string();
+        let bytes = std::fs::read(&file)
+            .map_err(|e| self.err(span, format!("cannot read the address list {name}: {e}")))?;
+        let text = FilterFile::text_from_bytes(bytes, &name)?;
+        let values = lists::parse_list(&text, &name, kind)?;
+        let entries = &mut self.file.primitives[i].entries;
+        entries.extend(values.into_iter().map(|value| Entry {
+            action,
+            value,
+            span,
+        }));
+        Ok(())
+    }
+
     fn check_masks(&mut self, p: usize) {
         let prim = &self.file.primitives[p];
         if !matches!(
@@ -662,6 +704,12 @@ impl<'a> Loader<'a> {
         }
         self.file.primitives[p].warnings.extend(warnings);
     }
+}
+
+/// The PATH of a `permit file PATH` value.
+fn list_path(value: &str) -> Option<&str> {
+    let (word, rest) = value.split_once([' ', '\t'])?;
+    word.eq_ignore_ascii_case("file").then(|| rest.trim())
 }
 
 fn keyword_of<'i>(stmt: &Pair<'i, Rule>) -> &'i str {
