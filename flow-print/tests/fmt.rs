@@ -1,6 +1,7 @@
-//! `-f fmt:...`: flow-print's output equals nfdump 1.7.1's own `-q -o fmt:...` output, byte for
-//! byte, for every capture and case of testdata/nfdump/fmt (made by testdata/nfdump/make_fmt.sh
-//! with the real nfdump); tokens it cannot print are usage errors that say why.
+//! `-f fmt:...` (and nfdump's named formats): flow-print's output equals nfdump 1.7.1's own
+//! `-q -o ...` output, byte for byte, for every capture and case of testdata/nfdump/fmt (made by
+//! testdata/nfdump/make_fmt.sh with the real nfdump); tokens it cannot print are usage errors
+//! that say why.
 
 use flate2::read::GzDecoder;
 use flowkit_core::testing::testdata;
@@ -8,12 +9,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// One line of fmt/cases.txt: `NAME|TZ|nfdump options|format`.
+/// One line of fmt/cases.txt: `NAME|TZ|nfdump options|-o value`.
 struct Case {
     name: String,
     tz: String,
     options: Vec<String>,
-    format: String,
+    /// nfdump's `-o` value, flow-print's `-f` value.
+    value: String,
 }
 
 fn nfdump_dir() -> PathBuf {
@@ -31,7 +33,7 @@ fn cases() -> Vec<Case> {
                 name: f[0].to_string(),
                 tz: f[1].to_string(),
                 options: f[2].split_whitespace().map(String::from).collect(),
-                format: f[3].to_string(),
+                value: f[3].to_string(),
             }
         })
         .collect()
@@ -108,13 +110,12 @@ fn assert_same_text(got: &[u8], want: &[u8], what: &str) {
 #[test]
 fn every_case_prints_as_nfdump_prints_it() {
     let (cases, captures) = (cases(), captures());
-    assert!(cases.len() >= 7 && captures.len() >= 16);
+    assert!(cases.len() >= 11 && captures.len() >= 16);
     let mut lines = 0;
     for case in &cases {
-        let format = format!("fmt:{}", case.format);
         for capture in &captures {
             let mut args: Vec<&str> = case.options.iter().map(String::as_str).collect();
-            args.extend(["-f", &format, capture.to_str().unwrap()]);
+            args.extend(["-f", &case.value, capture.to_str().unwrap()]);
             let got = stdout(flow_print(&case.tz, &args));
             let want = golden(capture, &case.name);
             assert!(!want.is_empty(), "{capture:?} {}: empty golden", case.name);
@@ -123,8 +124,8 @@ fn every_case_prints_as_nfdump_prints_it() {
             lines += want.iter().filter(|&&b| b == b'\n').count();
         }
     }
-    // 7 cases of 11,600 flows (the all-plain-v6 case has two lines a flow).
-    assert!(lines >= 8 * 11_600, "{lines} lines compared");
+    // 11 cases of 11,600 flows (the all-plain-v6 case has two lines a flow).
+    assert!(lines >= 12 * 11_600, "{lines} lines compared");
 }
 
 /// `--utc` prints what nfdump prints with TZ=UTC, whatever TZ is; without it TZ counts.
@@ -203,4 +204,5 @@ fn tokens_of_fields_flowkit_lacks_are_refused_with_the_reason() {
 fn nfdump_options_need_a_fmt_format() {
     assert!(usage_error(&["-N", "-f", "3"]).contains("-N (plain numbers) applies to fmt:"));
     assert!(usage_error(&["-6", "-f", "csv"]).contains("-6 (whole IPv6 addresses) applies to fmt:"));
+    assert!(usage_error(&["-f", "fmt:"]).contains("fmt: needs a format"));
 }

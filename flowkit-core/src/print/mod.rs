@@ -55,7 +55,8 @@ pub enum Format {
     Csv,
     /// One JSON object per line, every field.
     Json,
-    /// nfdump's `-o fmt:...`: text with `%` tokens ([`nfdump_fmt`]).
+    /// nfdump's `-o fmt:...` (or one of its named formats, `long`): text with `%` tokens
+    /// ([`nfdump_fmt`]).
     NfdumpFmt(NfdumpFormat),
 }
 
@@ -72,9 +73,9 @@ impl FromStr for Format {
     type Err = PrintError;
 
     fn from_str(s: &str) -> Result<Format, PrintError> {
-        if let Some(format) = s.strip_prefix("fmt:") {
-            // Kept as written: blanks are part of the output.
-            return NfdumpFormat::parse(format).map(Format::NfdumpFmt);
+        // Kept as written: blanks are part of the output.
+        if let Some(parsed) = NfdumpFormat::from_arg(s) {
+            return parsed.map(Format::NfdumpFmt);
         }
         let t = s.trim();
         if t.eq_ignore_ascii_case("csv") {
@@ -96,7 +97,7 @@ impl std::fmt::Display for Format {
             Format::FlowTools(n) => write!(f, "{n}"),
             Format::Csv => f.write_str("csv"),
             Format::Json => f.write_str("json"),
-            Format::NfdumpFmt(fmt) => write!(f, "fmt:{}", fmt.source()),
+            Format::NfdumpFmt(fmt) => f.write_str(fmt.source()),
         }
     }
 }
@@ -113,7 +114,7 @@ pub enum PrintError {
     /// The format name is not one we know.
     #[error(
         "no such format {0:?}: use 0-6 or 9 (flow-tools' formats), csv, json or \
-         'fmt:%ts %sa ...' (nfdump's tokens)"
+         'fmt:%ts %sa ...' (nfdump's tokens; also its line, long, extended, biline, bilong)"
     )]
     UnknownFormat(String),
     /// A flow-tools format that prints fields flowkit records do not have.
@@ -161,6 +162,9 @@ pub enum PrintError {
         /// Why.
         reason: &'static str,
     },
+    /// `fmt:` with nothing after it.
+    #[error("fmt: needs a format after it, such as 'fmt:%ts %sa %da'")]
+    FmtEmpty,
     /// `-N` or `-6` with a format other than `fmt:`.
     #[error("{0} applies to fmt: formats only")]
     NeedsNfdumpFmt(&'static str),

@@ -86,6 +86,25 @@ pub const COMPUTED: &[(&str, Computed, &str)] = &[
     ("n", Computed::NewLine, "a line break"),
 ];
 
+/// nfdump 1.7.1's named formats (`-o line`) that flowkit prints: also `%line` ... inside a
+/// `fmt:` format, where nfdump puts their tokens in place.
+pub const NAMED_FORMATS: &[(&str, &str)] = &[
+    ("line", "%ts %td %pr %sap -> %dap %pkt %byt %fl"),
+    ("long", "%ts %td %pr %sap -> %dap %flg %tos %pkt %byt %fl"),
+    (
+        "extended",
+        "%ts %td %pr %sap -> %dap %flg %tos %pkt %byt %pps %bps %bpp %fl",
+    ),
+    (
+        "biline",
+        "%ts %td %pr %sap <-> %dap %opkt %ipkt %obyt %ibyt %fl",
+    ),
+    (
+        "bilong",
+        "%ts %td %pr %sap <-> %dap %flg %tos %opkt %ipkt %obyt %ibyt %fl",
+    ),
+];
+
 /// nfdump 1.7.1 tokens flowkit refuses although its records carry what they print, with why.
 pub const REFUSED: &[(&str, &str)] = &[(
     "ter",
@@ -123,6 +142,9 @@ pub const NOT_CARRIED: &[(&str, &str)] = &[
     ("ndp", "NAT translations"), ("nsap", "NAT translations"), ("ndap", "NAT translations"),
     ("pbstart", "NAT port blocks"), ("pbend", "NAT port blocks"), ("pbstep", "NAT port blocks"), ("pbsize", "NAT port blocks"),
     ("cl", "latencies"), ("sl", "latencies"), ("al", "latencies"),
+    // nfdump's named formats of GeoIP countries and NSEL/NEL events.
+    ("gline", "countries from a GeoIP database"), ("glong", "countries from a GeoIP database"),
+    ("nsel", "NSEL events and NAT translations"), ("nel", "NAT events and translations"),
 ];
 
 /// What one `%` token prints.
@@ -190,16 +212,46 @@ enum Piece {
 /// A parsed `fmt:` format.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NfdumpFormat {
-    /// The format as given, without `fmt:`.
+    /// The format as given: `fmt:` and the text, or a named format.
     source: String,
     pieces: Vec<Piece>,
+    /// A named format with nfdump's `6` suffix (`long6`): IPv6 addresses whole, as `-6`.
+    long_v6: bool,
 }
 
 impl NfdumpFormat {
-    /// Parses the text after `fmt:`. Errors name the token and its column, counted from 1 in
-    /// `fmt:` + `format` (the `-f` value).
-    pub fn parse(format: &str) -> Result<NfdumpFormat, PrintError> {
-        const PREFIX: usize = "fmt:".len();
+    /// Reads an `-f` value that is one of nfdump's `-o` values flowkit prints: `fmt:TEXT` (any
+    /// case), `%...` (nfdump takes a format starting with `%` without `fmt:`), or a named format
+    /// (`line`, `long`, `extended`, `biline`, `bilong`, any case, with `6` appended for whole
+    /// IPv6 addresses); `None` for other values.
+    pub fn from_arg(arg: &str) -> Option<Result<NfdumpFormat, PrintError>> {
+        if arg.len() >= 4 && arg[..4].eq_ignore_ascii_case("fmt:") {
+            return Some(NfdumpFormat::parse(arg, 4));
+        }
+        if arg.starts_with('%') {
+            return Some(NfdumpFormat::parse(arg, 0));
+        }
+        let (name, long_v6) = match arg.strip_suffix('6') {
+            Some(name) => (name, true),
+            None => (arg, false),
+        };
+        let (_, format) = NAMED_FORMATS
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        Some(NfdumpFormat::parse(format, 0).map(|f| NfdumpFormat {
+            source: arg.to_string(),
+            long_v6,
+            ..f
+        }))
+    }
+
+    /// Parses `arg` from byte `from` on (after `fmt:`). Errors name the token and its column in
+    /// `arg`, counted from 1.
+    fn parse(arg: &str, from: usize) -> Result<NfdumpFormat, PrintError> {
+        let format = &arg[from..];
+        if format.is_empty() {
+            return Err(PrintError::FmtEmpty);
+        }
         let mut pieces = Vec::new();
         let mut rest = format;
         while !rest.is_empty() {
@@ -209,7 +261,7 @@ impl NfdumpFormat {
                 rest = &rest[end..];
                 continue;
             };
-            let column = PREFIX + format[..format.len() - rest.len()].chars().count() + 1;
+            let column = arg[..arg.len() - rest.len()].chars().count() + 1;
             // nfdump ends a token at the first character that is not a letter (only its
             // `%mpls1`..`%mpls10` carry digits).
             let mut len = after
@@ -221,18 +273,28 @@ impl NfdumpFormat {
                     .unwrap_or(after.len() - len);
             }
             let name = &after[..len];
-            pieces.push(Piece::Token(token(name, column)?));
+            match NAMED_FORMATS.iter().find(|(n, _)| *n == name) {
+                // Its tokens, in place (they are all known).
+                Some((_, named)) => pieces.extend(NfdumpFormat::parse(named, 0)?.pieces),
+                None => pieces.push(Piece::Token(token(name, column)?)),
+            }
             rest = &after[len..];
         }
         Ok(NfdumpFormat {
-            source: format.to_string(),
+            source: arg.to_string(),
             pieces,
+            long_v6: false,
         })
     }
 
-    /// The format as given, without `fmt:`.
+    /// The format as given (`fmt:%ts %sa`, `%ts %sa`, `long6`).
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Whether the format itself asks for whole IPv6 addresses (a named format ending in `6`).
+    pub fn long_v6(&self) -> bool {
+        self.long_v6
     }
 
     /// The block columns its tokens read.
@@ -336,6 +398,10 @@ pub(crate) fn format_block(
     clock: &mut Clock,
     out: &mut Vec<u8>,
 ) {
+    let opts = FmtOptions {
+        long_v6: opts.long_v6 || format.long_v6,
+        ..opts
+    };
     for i in 0..b.len {
         let mut addrs = LineAddrs::default();
         for piece in &format.pieces {
@@ -460,7 +526,7 @@ fn computed(
             out.extend_from_slice(&super::clock::three((ms % 1000) as u16));
         }
         Computed::Duration if opts.plain_numbers => render::seconds(out, duration()),
-        Computed::Duration => render::duration(out, duration()),
+        Computed::Duration => render::duration_of(out, b.start_ms[i], b.end_ms[i]),
         Computed::DurationSeconds => render::seconds(out, duration()),
         Computed::SrcAddrPort => {
             let a = src_addr(b, i, addrs);

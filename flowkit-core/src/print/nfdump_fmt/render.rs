@@ -55,7 +55,8 @@ pub(super) fn tcp_flags(out: &mut Vec<u8>, flags: u8, protocol: u8) {
 /// `%4.0f` below a million and `%5.1f M`, `G`, `T` (powers of 1000) above.
 pub(super) fn counter(out: &mut Vec<u8>, v: u64, plain: bool) {
     const SCALES: [(f64, &str); 3] = [(1e12, "T"), (1e9, "G"), (1e6, "M")];
-    if plain {
+    if plain || v < 1_000_000 {
+        // `%4.0f` of a whole number below 2^53 is its decimal digits.
         return text::right_u64(out, v, 8);
     }
     let f = v as f64;
@@ -92,6 +93,30 @@ fn c_int(x: f64) -> i32 {
     } else {
         x as i32
     }
+}
+
+/// `%td` of a flow from `start_ms` to `end_ms`: below a day (most flows) from the integer
+/// milliseconds, which gives the same text as nfdump's doubles there (their rounding error is
+/// far below the half millisecond that would change a printed digit); otherwise [`duration`].
+pub(super) fn duration_of(out: &mut Vec<u8>, start_ms: i64, end_ms: i64) {
+    const DAY_MS: u64 = 86_400_000;
+    let ms = (end_ms as u64).wrapping_sub(start_ms as u64);
+    if ms >= DAY_MS {
+        return duration(out, duration_secs(start_ms, end_ms));
+    }
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    let t = [two(h), two(m), two(s)];
+    let milli = [milli / 100, milli / 10 % 10, milli % 10].map(|d| b'0' + d as u8);
+    out.extend_from_slice(b"    ");
+    out.extend_from_slice(&[
+        t[0][0], t[0][1], b':', t[1][0], t[1][1], b':', t[2][0], t[2][1], b'.', milli[0], milli[1],
+        milli[2],
+    ]);
+}
+
+/// Two ASCII digits of `v` (below 100).
+fn two(v: u64) -> [u8; 2] {
+    [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]
 }
 
 /// `%td` (nfdump's `DurationString`): `    HH:MM:SS.mmm`, or `Nd HH:MM:SS.mmm` from a day up,
@@ -163,16 +188,16 @@ pub(super) fn addr_width(long_v6: bool) -> usize {
 /// than 16 characters is condensed to its first 7 and last 7 with `..` between
 /// (`2001:62..e0:fed5`) unless `long_v6`.
 pub(super) fn addr(out: &mut Vec<u8>, a: IpAddr, long_v6: bool) {
-    let mut buf = Vec::with_capacity(40);
-    push_ntop(&mut buf, a);
-    if a.is_ipv6() && !long_v6 && buf.len() > 16 {
-        let tail = buf.len() - 7;
-        buf.copy_within(tail.., 9);
-        buf[7] = b'.';
-        buf[8] = b'.';
-        buf.truncate(16);
+    let start = out.len();
+    push_ntop(out, a);
+    if a.is_ipv6() && !long_v6 && out.len() - start > 16 {
+        let tail = out.len() - 7;
+        out.copy_within(tail.., start + 9);
+        out[start + 7] = b'.';
+        out[start + 8] = b'.';
+        out.truncate(start + 16);
     }
-    text::right(out, &buf, addr_width(long_v6));
+    right_align_from(out, start, addr_width(long_v6));
 }
 
 /// The character between address and port in `%sap`/`%dap`: `.` for IPv6, `:` for IPv4.
@@ -243,6 +268,22 @@ mod tests {
             "12345.7 T"
         );
         assert_eq!(text_of(|o| counter(o, 1_250_000, true)), " 1250000");
+    }
+
+    /// The integer path gives the C code's text for every duration below a day it takes.
+    #[test]
+    fn whole_millisecond_durations_equal_the_double_computation() {
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        let samples = (0..200_000u64)
+            .chain((0..86_400_000).step_by(9_973))
+            .chain(86_399_000..86_400_000);
+        for ms in samples {
+            fast.clear();
+            slow.clear();
+            duration_of(&mut fast, 1_289_260_869_227, 1_289_260_869_227 + ms as i64);
+            duration(&mut slow, ms as f64 / 1000.0);
+            assert_eq!(fast, slow, "{ms} ms");
+        }
     }
 
     #[test]

@@ -18,18 +18,26 @@ const NFDUMP_TOKENS: &str =
     iacl eacl xsa xda xsp xdp xsap xdap uname nevt nsa nda nsp ndp nsap ndap pbstart pbend \
     pbstep pbsize cl sl al";
 
+/// nfdump 1.7.1's named formats with a format string (`printmap` in src/output/output.c), which
+/// nfdump also expands as `%name` inside a `fmt:` format.
+const NFDUMP_NAMED: &str = "line gline long glong extended biline bilong nsel nel";
+
 fn all_names() -> Vec<&'static str> {
     tokens()
         .map(|(t, _)| t)
         .chain(NOT_CARRIED.iter().map(|(t, _)| *t))
         .chain(REFUSED.iter().map(|(t, _)| *t))
+        .chain(NAMED_FORMATS.iter().map(|(t, _)| *t))
         .collect()
 }
 
 #[test]
 fn every_nfdump_token_is_printed_or_refused_once() {
     let ours = all_names();
-    let theirs: Vec<&str> = NFDUMP_TOKENS.split_whitespace().collect();
+    let theirs: Vec<&str> = NFDUMP_TOKENS
+        .split_whitespace()
+        .chain(NFDUMP_NAMED.split_whitespace())
+        .collect();
     for t in &theirs {
         assert_eq!(ours.iter().filter(|o| *o == t).count(), 1, "%{t}");
     }
@@ -47,17 +55,25 @@ fn every_field_token_has_a_layout() {
 
 #[test]
 fn text_is_kept_and_tokens_end_at_the_first_non_letter() {
-    let f = NfdumpFormat::parse("<%ts5|%mpls>").map(|f| f.pieces);
+    let parse = |arg: &str| NfdumpFormat::from_arg(arg).unwrap();
+    let f = parse("fmt:<%ts5|%mpls>").map(|f| f.pieces);
     assert!(matches!(
         f,
         Err(PrintError::FmtNotCarried { column: 11, .. })
     ));
-    let f = NfdumpFormat::parse(" %pr-%dap% ");
+    let f = parse("FMT: %pr-%dap% ");
     assert!(matches!(
         f,
         Err(PrintError::FmtUnknownToken { column: 14, .. })
     ));
-    let f = NfdumpFormat::parse("é%ts5 %sa:%n").unwrap();
+    let f = parse("%ts %tr");
+    assert!(matches!(
+        f,
+        Err(PrintError::FmtNotCarried { column: 5, .. })
+    ));
+    assert!(matches!(parse("fmt:"), Err(PrintError::FmtEmpty)));
+    assert!(NfdumpFormat::from_arg("csv").is_none());
+    let f = parse("fmt:é%ts5 %sa:%n").unwrap();
     let pr = |name: &str| tokens().find(|(t, _)| *t == name).unwrap().1;
     assert_eq!(
         f.pieces,
@@ -70,7 +86,7 @@ fn text_is_kept_and_tokens_end_at_the_first_non_letter() {
             Piece::Token(Token::Computed(Computed::NewLine)),
         ]
     );
-    let err = NfdumpFormat::parse("é%tz").unwrap_err().to_string();
+    let err = parse("fmt:é%tz").unwrap_err().to_string();
     assert_eq!(err, "fmt: unknown token %tz at column 6; did you mean %ts?");
 }
 
@@ -97,6 +113,19 @@ fn a_block_with_only_the_columns_asked_for_prints_as_a_whole_one() {
         printer.format_block(&buf.view().only(printer.columns()), &mut partial);
         assert_eq!(whole, partial, "%{token}");
         assert!(whole.len() > 3, "%{token}");
+    }
+}
+
+#[test]
+fn named_formats_are_their_tokens() {
+    let parse = |arg: &str| NfdumpFormat::from_arg(arg).unwrap().unwrap();
+    for (name, format) in NAMED_FORMATS {
+        let by_name = parse(name);
+        assert_eq!(by_name.pieces, parse(format).pieces);
+        assert!(!by_name.long_v6);
+        assert_eq!(parse(&format!("fmt:%{name}")).pieces, by_name.pieces);
+        let v6 = parse(&format!("{}6", name.to_uppercase()));
+        assert!(v6.long_v6 && v6.pieces == by_name.pieces);
     }
 }
 
