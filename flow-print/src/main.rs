@@ -15,15 +15,17 @@ const TOOL: &str = "flow-print";
 /// Formats: 0-6 and 9 are flow-tools' (3 is the default: srcIP dstIP prot srcPort dstPort octets
 /// packets; 5 adds start and end times), csv is a header and one row per flow with every field,
 /// json one object per line, and 'fmt:%ts %td %pr %sap -> %dap %pkt %byt' writes nfdump's `%`
-/// tokens as nfdump -q -o fmt: does. Times are local (TZ) unless --utc.
+/// tokens as nfdump -q -o fmt: does (long, extended ...: nfdump's named formats). Times are local
+/// (TZ) unless --utc.
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, about)]
 struct Args {
     #[command(flatten)]
     input: InputArgs,
-    /// Output format: 0-6 or 9 (flow-tools' formats), csv, json or 'fmt:TEXT' (nfdump's `%`
+    /// Output format: 0-6 or 9 (flow-tools' formats), csv, json, 'fmt:TEXT' (nfdump's `%`
     /// tokens: %ts %te %td %pr %sa %da %sap %dap %sp %dp %pkt %byt %flg %tos %in %out %sas %das
-    /// %nh %ra %bps %pps %bpp ...; docs/print-formats.md lists them).
+    /// %nh %ra %bps %pps %bpp ...; docs/print-formats.md lists them) or one of nfdump's named
+    /// formats: line, long, extended, biline, bilong (6 appended: as -6).
     #[arg(short = 'f', long = "format", value_name = "FORMAT", default_value = "3",
           value_parser = parse_format)]
     format: Format,

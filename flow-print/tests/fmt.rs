@@ -3,9 +3,7 @@
 //! testdata/nfdump/make_fmt.sh with the real nfdump); tokens it cannot print are usage errors
 //! that say why.
 
-use flate2::read::GzDecoder;
 use flowkit_core::testing::testdata;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -65,12 +63,10 @@ fn captures() -> Vec<PathBuf> {
 
 fn golden(capture: &Path, case: &str) -> Vec<u8> {
     let stem = capture.file_stem().unwrap().to_str().unwrap();
-    let path = nfdump_dir().join(format!("fmt/{stem}.{case}.txt.gz"));
-    let mut text = Vec::new();
-    GzDecoder::new(std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path:?}: {e}")))
-        .read_to_end(&mut text)
-        .unwrap();
-    text
+    let rel = format!("nfdump/fmt/{stem}.{case}.txt.gz");
+    testdata::read_text(&rel)
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+        .into_bytes()
 }
 
 fn flow_print(tz: &str, args: &[&str]) -> Output {
