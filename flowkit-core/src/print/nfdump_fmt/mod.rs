@@ -225,7 +225,7 @@ impl NfdumpFormat {
     /// (`line`, `long`, `extended`, `biline`, `bilong`, any case, with `6` appended for whole
     /// IPv6 addresses); `None` for other values.
     pub fn from_arg(arg: &str) -> Option<Result<NfdumpFormat, PrintError>> {
-        if arg.len() >= 4 && arg[..4].eq_ignore_ascii_case("fmt:") {
+        if arg.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("fmt:")) {
             return Some(NfdumpFormat::parse(arg, 4));
         }
         if arg.starts_with('%') {
@@ -300,7 +300,6 @@ impl NfdumpFormat {
     /// The block columns its tokens read.
     pub fn columns(&self) -> ColumnSet {
         use ColumnId::*;
-        let counters = [Packets, Octets, SamplingInterval].as_slice();
         self.pieces.iter().fold(ColumnSet::EMPTY, |set, p| {
             let ids: &[ColumnId] = match p {
                 Piece::Text(_) => &[],
@@ -325,7 +324,7 @@ impl NfdumpFormat {
                     Computed::Bps | Computed::Pps => {
                         &[StartMs, EndMs, Packets, Octets, SamplingInterval]
                     }
-                    Computed::Bpp => counters,
+                    Computed::Bpp => &[Packets, Octets, SamplingInterval],
                 },
             };
             ids.iter().fold(set, |s, &c| s.with(c))

@@ -73,6 +73,7 @@ fn text_is_kept_and_tokens_end_at_the_first_non_letter() {
     ));
     assert!(matches!(parse("fmt:"), Err(PrintError::FmtEmpty)));
     assert!(NfdumpFormat::from_arg("csv").is_none());
+    assert!(NfdumpFormat::from_arg("féé").is_none());
     let f = parse("fmt:é%ts5 %sa:%n").unwrap();
     let pr = |name: &str| tokens().find(|(t, _)| *t == name).unwrap().1;
     assert_eq!(
