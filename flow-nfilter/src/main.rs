@@ -30,7 +30,7 @@ struct Args {
     /// Write to FILE (published when complete) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Print the permitted flows as text in FORMAT (as flow-print -f: 0-6, 9, csv, json) instead
+    /// Print the permitted flows as text in FORMAT (as flow-print -f: 0-6, 9, csv, json, fmt:...) instead
     /// of passing them on as a flow stream: filter and print in one process.
     #[arg(long = "print", value_name = "FORMAT", conflicts_with_all = ["output", "count"],
           value_parser = parse_format)]
@@ -186,7 +186,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     // Compile before opening the output: a bad filter writes nothing.
     let filter = args.filter.compile_given(TOOL, args.input.utc)?;
     let wanted = ColumnSet::of(&filter.columns());
-    if let Some(format) = args.print {
+    if let Some(format) = args.print.clone() {
         return print(&args, &filter, wanted, format);
     }
     if args.count {

@@ -210,6 +210,31 @@ fn count_and_print_in_one_process_agree_with_the_stream() {
     assert!(o.stdout.is_empty());
 }
 
+/// `--print fmt:...` prints the permitted flows as nfdump prints them: nfdump 1.7.1's own line
+/// format output of the capture (testdata/nfdump/fmt), its UDP lines.
+#[test]
+fn print_fmt_is_nfdump_s_lines_of_the_permitted_flows() {
+    let nfdump =
+        flowkit_core::testing::testdata::read_text("nfdump/fmt/scenario-v9-lzo.line.txt.gz")
+            .unwrap();
+    let want: String = nfdump
+        .lines()
+        .filter(|l| l[41..].starts_with("UDP "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(want.lines().count() > 100);
+    let capture = flowkit_core::testing::testdata::path("nfdump/scenario-v9-lzo.nfcapd");
+    let line = "fmt:%ts %td %pr %sap -> %dap %pkt %byt %fl";
+    let o = run(
+        flow_nfilter()
+            .args(["-F", "udp", "--print", line])
+            .arg(&capture),
+        b"",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), want);
+}
+
 #[test]
 fn filter_file_from_option_environment_and_default_definition() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,8 +1,9 @@
-//! flow-print: print flows as text — flow-tools' formats, CSV or JSON lines.
+//! flow-print: print flows as text — flow-tools' formats, nfdump's `fmt:`, CSV or JSON lines.
 
 use clap::Parser;
 use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::print::fields::parse_fields;
+use flowkit_core::print::nfdump_fmt::FmtOptions;
 use flowkit_core::print::{Format, PrintOptions, Printer};
 use flowkit_core::time;
 use std::io::{self, Write};
@@ -13,13 +14,18 @@ const TOOL: &str = "flow-print";
 ///
 /// Formats: 0-6 and 9 are flow-tools' (3 is the default: srcIP dstIP prot srcPort dstPort octets
 /// packets; 5 adds start and end times), csv is a header and one row per flow with every field,
-/// json one object per line. Times are local (TZ) unless --utc.
+/// json one object per line, and 'fmt:%ts %td %pr %sap -> %dap %pkt %byt' writes nfdump's `%`
+/// tokens as nfdump -q -o fmt: does (long, extended ...: nfdump's named formats). Times are local
+/// (TZ) unless --utc.
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, about)]
 struct Args {
     #[command(flatten)]
     input: InputArgs,
-    /// Output format: 0-6 or 9 (flow-tools' formats), csv or json.
+    /// Output format: 0-6 or 9 (flow-tools' formats), csv, json, 'fmt:TEXT' (nfdump's `%`
+    /// tokens: %ts %te %td %pr %sa %da %sap %dap %sp %dp %pkt %byt %flg %tos %in %out %sas %das
+    /// %nh %ra %bps %pps %bpp ...; docs/print-formats.md lists them) or one of nfdump's named
+    /// formats: line, long, extended, biline, bilong (6 appended: as -6).
     #[arg(short = 'f', long = "format", value_name = "FORMAT", default_value = "3",
           value_parser = parse_format)]
     format: Format,
@@ -30,6 +36,14 @@ struct Args {
     /// or any field name, flow-tools' and nfdump's too: `--fields start,sa,dp,octets`).
     #[arg(long = "fields", value_name = "LIST")]
     fields: Option<String>,
+    /// With fmt: plain numbers, as nfdump -N (counters not scaled to `1.2 M`, protocol numbers,
+    /// %td in seconds).
+    #[arg(short = 'N', long = "plain-numbers")]
+    plain_numbers: bool,
+    /// With fmt: IPv6 addresses whole in 39 columns, as nfdump -6 (otherwise long ones are
+    /// condensed to `2001:62..c0:fed5`).
+    #[arg(short = '6', long = "long-v6")]
+    long_v6: bool,
     /// Wide columns (formats 3, 4 and 9).
     #[arg(short = 'w', long = "wide")]
     wide: bool,
@@ -87,7 +101,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     args.input.scan_options().map_err(ToolError::Usage)?;
     args.input.inputs().map_err(ToolError::Usage)?;
     let opts = PrintOptions {
-        format: args.format,
+        format: args.format.clone(),
         names: args.names,
         wide: args.wide,
         tz: cli::zone(args.input.utc)?,
@@ -97,6 +111,10 @@ fn run(args: Args) -> Result<(), ToolError> {
             .map(parse_fields)
             .transpose()
             .map_err(ToolError::usage)?,
+        nfdump: FmtOptions {
+            plain_numbers: args.plain_numbers,
+            long_v6: args.long_v6,
+        },
     };
     let printer = Printer::new(opts.clone()).map_err(|e| ToolError::Usage(e.to_string()))?;
 

@@ -43,7 +43,8 @@ fn main() {
         "{:<14} {:>12} {:>10} {:>12}",
         "format", "lines/s", "MB/s", "bytes/line"
     );
-    let cases: [(&str, Format, bool); 7] = [
+    let nfdump_line = "fmt:%ts %td %pr %sap -> %dap %pkt %byt %fl";
+    let cases: [(&str, Format, bool); 8] = [
         ("-f 3", Format::FlowTools(3), false),
         ("-f 3 -n", Format::FlowTools(3), true),
         ("-f 5 (UTC)", Format::FlowTools(5), false),
@@ -51,6 +52,7 @@ fn main() {
         ("-f 0", Format::FlowTools(0), false),
         ("csv", Format::Csv, false),
         ("json", Format::Json, false),
+        ("fmt: line", nfdump_line.parse().unwrap(), false),
     ];
     for (name, format, names) in cases {
         let mut opts = PrintOptions::new(format);

@@ -1,4 +1,5 @@
-//! Printing flows as text: flow-tools' formats (byte for byte), CSV and JSON lines.
+//! Printing flows as text: flow-tools' formats and nfdump's `fmt:` (byte for byte), CSV and JSON
+//! lines.
 //!
 //! A [`Printer`] turns whole [`FlowBlock`]s into bytes: each block is formatted into its own buffer
 //! (no allocation per field, cached civil times), the blocks of a batch in parallel, and the
@@ -32,19 +33,21 @@ pub mod csv;
 pub mod fields;
 mod flowtools;
 mod json;
+pub mod nfdump_fmt;
 mod text;
 
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use clock::Clock;
 use flowtools::TextOptions;
 use jiff::tz::TimeZone;
+use nfdump_fmt::{FmtOptions, NfdumpFormat};
 use rayon::prelude::*;
 use std::io::{self, Write};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Format {
     /// flow-tools' `flow-print -f N` (0 to 24; flowkit prints 0-6 and 9).
     FlowTools(u8),
@@ -52,6 +55,9 @@ pub enum Format {
     Csv,
     /// One JSON object per line, every field.
     Json,
+    /// nfdump's `-o fmt:...` (or one of its named formats, `long`): text with `%` tokens
+    /// ([`nfdump_fmt`]).
+    NfdumpFmt(NfdumpFormat),
 }
 
 /// flow-tools' default for NetFlow v5 (and ours for everything).
@@ -67,6 +73,10 @@ impl FromStr for Format {
     type Err = PrintError;
 
     fn from_str(s: &str) -> Result<Format, PrintError> {
+        // Kept as written: blanks are part of the output.
+        if let Some(parsed) = NfdumpFormat::from_arg(s) {
+            return parsed.map(Format::NfdumpFmt);
+        }
         let t = s.trim();
         if t.eq_ignore_ascii_case("csv") {
             return Ok(Format::Csv);
@@ -87,6 +97,7 @@ impl std::fmt::Display for Format {
             Format::FlowTools(n) => write!(f, "{n}"),
             Format::Csv => f.write_str("csv"),
             Format::Json => f.write_str("json"),
+            Format::NfdumpFmt(fmt) => f.write_str(fmt.source()),
         }
     }
 }
@@ -101,7 +112,10 @@ pub enum PrintError {
     #[error("--fields chooses the columns of csv and json; format {0} has fixed columns")]
     FieldsNeedCsvOrJson(String),
     /// The format name is not one we know.
-    #[error("no such format {0:?}: use 0-6 or 9 (flow-tools' formats), csv or json")]
+    #[error(
+        "no such format {0:?}: use 0-6 or 9 (flow-tools' formats), csv, json or \
+         'fmt:%ts %sa ...' (nfdump's tokens; also its line, long, extended, biline, bilong)"
+    )]
     UnknownFormat(String),
     /// A flow-tools format that prints fields flowkit records do not have.
     #[error(
@@ -116,6 +130,44 @@ pub enum PrintError {
         /// The fields it needs.
         missing: &'static str,
     },
+    /// A `fmt:` format names a token nfdump does not have.
+    #[error("fmt: unknown token %{token} at column {column}{hint}")]
+    FmtUnknownToken {
+        /// The token, without `%`.
+        token: String,
+        /// Where its `%` is in the `-f` value, from 1.
+        column: usize,
+        /// `; did you mean %x?` or nothing.
+        hint: String,
+    },
+    /// A `fmt:` token that prints what flowkit records do not carry.
+    #[error(
+        "fmt: %{token} at column {column} prints {what}, which flowkit flow records do not carry"
+    )]
+    FmtNotCarried {
+        /// The token, without `%`.
+        token: String,
+        /// Where its `%` is in the `-f` value, from 1.
+        column: usize,
+        /// What it prints.
+        what: &'static str,
+    },
+    /// A `fmt:` token flowkit does not print for another reason (given).
+    #[error("fmt: %{token} at column {column}: {reason}")]
+    FmtRefused {
+        /// The token, without `%`.
+        token: String,
+        /// Where its `%` is in the `-f` value, from 1.
+        column: usize,
+        /// Why.
+        reason: &'static str,
+    },
+    /// `fmt:` with nothing after it.
+    #[error("fmt: needs a format after it, such as 'fmt:%ts %sa %da'")]
+    FmtEmpty,
+    /// `-N` or `-6` with a format other than `fmt:`.
+    #[error("{0} applies to fmt: formats only")]
+    NeedsNfdumpFmt(&'static str),
 }
 
 /// How to print.
@@ -131,6 +183,8 @@ pub struct PrintOptions {
     pub tz: TimeZone,
     /// The columns of csv and json, when not every field (`--fields`, see [`fields`]).
     pub fields: Option<Vec<fields::Chosen>>,
+    /// nfdump's `-N` and `-6` for `fmt:` formats.
+    pub nfdump: FmtOptions,
 }
 
 impl PrintOptions {
@@ -142,6 +196,7 @@ impl PrintOptions {
             wide: false,
             tz: TimeZone::UTC,
             fields: None,
+            nfdump: FmtOptions::default(),
         }
     }
 }
@@ -153,12 +208,21 @@ pub struct Printer {
     text: TextOptions,
     tz: TimeZone,
     chosen: Option<Vec<fields::Chosen>>,
+    nfdump: FmtOptions,
     skipped: AtomicU64,
 }
 
 impl Printer {
     /// A printer for `opts`; fails for flow-tools formats that need fields our records lack.
     pub fn new(opts: PrintOptions) -> Result<Printer, PrintError> {
+        if !matches!(opts.format, Format::NfdumpFmt(_)) {
+            if opts.nfdump.plain_numbers {
+                return Err(PrintError::NeedsNfdumpFmt("-N (plain numbers)"));
+            }
+            if opts.nfdump.long_v6 {
+                return Err(PrintError::NeedsNfdumpFmt("-6 (whole IPv6 addresses)"));
+            }
+        }
         if let Format::FlowTools(n) = opts.format {
             if let Some((description, missing)) = flowtools::missing_fields(n) {
                 return Err(PrintError::MissingFields {
@@ -182,13 +246,14 @@ impl Printer {
                 wide: opts.wide,
             },
             tz: opts.tz,
+            nfdump: opts.nfdump,
             skipped: AtomicU64::new(0),
         })
     }
 
     /// The format printed.
-    pub fn format(&self) -> Format {
-        self.format
+    pub fn format(&self) -> &Format {
+        &self.format
     }
 
     /// The columns this printer reads: a scan need only check and hand out these
@@ -198,7 +263,7 @@ impl Printer {
         if let Some(chosen) = &self.chosen {
             return fields::columns(chosen);
         }
-        let ids: &[ColumnId] = match self.format {
+        let ids: &[ColumnId] = match &self.format {
             Format::FlowTools(n) => match n {
                 0 => &[
                     InputIf, OutputIf, SrcAddr, DstAddr, Protocol, SrcPort, DstPort, Packets,
@@ -224,14 +289,16 @@ impl Printer {
                 _ => return ColumnSet::ALL,
             },
             Format::Csv | Format::Json => return ColumnSet::ALL,
+            Format::NfdumpFmt(fmt) => return fmt.columns(),
         };
         ColumnSet::of(ids)
     }
 
-    /// What comes before the first flow (column headers; nothing for JSON).
+    /// What comes before the first flow (column headers; nothing for JSON and `fmt:`, which
+    /// prints as `nfdump -q`).
     pub fn header(&self) -> Vec<u8> {
-        match self.format {
-            Format::FlowTools(n) => flowtools::header(n, self.text.wide).as_bytes().to_vec(),
+        match &self.format {
+            Format::FlowTools(n) => flowtools::header(*n, self.text.wide).as_bytes().to_vec(),
             Format::Csv if self.chosen.is_some() => {
                 let mut out = Vec::new();
                 fields::csv_header(self.chosen.as_deref().unwrap_or_default(), &mut out);
@@ -242,7 +309,7 @@ impl Printer {
                 csv::header(&mut out);
                 out
             }
-            Format::Json => Vec::new(),
+            Format::Json | Format::NfdumpFmt(_) => Vec::new(),
         }
     }
 
@@ -253,8 +320,8 @@ impl Printer {
             let json = self.format == Format::Json;
             return fields::format_block(chosen, json, block, &mut clock, out);
         }
-        match self.format {
-            Format::FlowTools(n) => {
+        match &self.format {
+            &Format::FlowTools(n) => {
                 let skipped = flowtools::format_block(n, self.text, block, &mut clock, out);
                 if skipped > 0 {
                     self.skipped.fetch_add(skipped, Ordering::Relaxed);
@@ -262,6 +329,9 @@ impl Printer {
             }
             Format::Csv => csv::format_block(block, &mut clock, out),
             Format::Json => json::format_block(block, &mut clock, out),
+            Format::NfdumpFmt(fmt) => {
+                nfdump_fmt::format_block(fmt, self.nfdump, block, &mut clock, out)
+            }
         }
     }
 
