@@ -154,9 +154,11 @@ fn run(args: Args) -> Result<(), ToolError> {
             "--plot draws --top or --bin; give one of them".into(),
         ));
     }
-    if args.by == Measure::Distinct && args.distinct.is_none() {
+    let names_distinct =
+        args.by == Measure::Distinct || args.min.iter().any(|m| m.measure == Measure::Distinct);
+    if names_distinct && args.distinct.is_none() {
         return Err(ToolError::usage(
-            "--by distinct counts what --distinct FIELD names",
+            "distinct (in --by or --min) counts what --distinct FIELD names",
         ));
     }
     let distinct = match &args.distinct {

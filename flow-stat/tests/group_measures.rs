@@ -372,6 +372,10 @@ fn bad_measure_arguments_are_usage_errors() {
             "--distinct FIELD",
         ),
         (
+            vec!["--top", "srcaddr", "--min", "distinct=3"],
+            "--distinct FIELD",
+        ),
+        (
             vec!["--top", "srcaddr", "--distinct", "colour"],
             "not a field",
         ),

@@ -117,7 +117,7 @@ const SIDES: [(ColumnId, ColumnId); 6] = [
 #[derive(Clone, Debug)]
 pub struct GroupBy {
     keys: Vec<GroupKey>,
-    map: FastMap<[Part; MAX_KEYS], Tally>,
+    map: Groups,
     /// With `--biflow`: the positions of each source key and its destination key.
     sides: Vec<(usize, usize)>,
     distinct: Option<DistinctValues>,
@@ -132,8 +132,11 @@ impl GroupBy {
     /// Totals by `keys` (from [`parse_group_keys`]).
     pub fn new(keys: Vec<GroupKey>) -> GroupBy {
         GroupBy {
+            map: match keys.len() {
+                0..=4 => Groups::UpToFour(FastMap::default()),
+                _ => Groups::Five(FastMap::default()),
+            },
             keys,
-            map: FastMap::default(),
             sides: Vec::new(),
             distinct: None,
             min: Vec::new(),
@@ -218,10 +221,78 @@ impl GroupBy {
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        let (keys, map, counted) = (&self.keys, &mut self.map, &mut self.counted);
-        let (sides, distinct) = (&self.sides, &mut self.distinct);
-        self.counts.each_volume(b, |i, p, o| {
-            let mut k = [0; MAX_KEYS];
+        let fold = Fold {
+            keys: &self.keys,
+            sides: &self.sides,
+            distinct: &mut self.distinct,
+            counted: &mut self.counted,
+            counts: &mut self.counts,
+        };
+        match &mut self.map {
+            Groups::UpToFour(map) => fold.add_block(map, b),
+            Groups::Five(map) => fold.add_block(map, b),
+        }
+    }
+
+    /// Distinct combinations seen.
+    pub fn distinct(&self) -> usize {
+        match &self.map {
+            Groups::UpToFour(map) => map.len(),
+            Groups::Five(map) => map.len(),
+        }
+    }
+
+    /// The `n` combinations (all when `n` is 0) meeting the thresholds with the most `by`;
+    /// ties: more flows, then the lower values. Each comes as one value per key.
+    pub fn top(&self, n: usize, by: Measure) -> Vec<(Vec<KeyText>, Measured)> {
+        match &self.map {
+            Groups::UpToFour(map) => self.ranked(map, n, by),
+            Groups::Five(map) => self.ranked(map, n, by),
+        }
+    }
+
+    fn ranked<const N: usize>(
+        &self,
+        map: &FastMap<[Part; N], Tally>,
+        n: usize,
+        by: Measure,
+    ) -> Vec<(Vec<KeyText>, Measured)> {
+        let distinct = |t: &Tally| self.distinct.as_ref().map_or(0, |d| d.count(t));
+        let mut v: Vec<(&[Part; N], Measured)> = (map.iter())
+            .map(|(k, t)| (k, t.measured(distinct(t))))
+            .filter(|(_, m)| measure::passes(m, &self.min))
+            .collect();
+        super::rank(&mut v, n, by);
+        v.into_iter()
+            .map(|(k, t)| {
+                let texts = self.keys.iter().zip(k).map(|(key, &p)| text(key, p));
+                (texts.collect(), t)
+            })
+            .collect()
+    }
+}
+
+/// What [`GroupBy::observe`] needs besides the map, borrowed apart from it.
+struct Fold<'a> {
+    keys: &'a [GroupKey],
+    sides: &'a [(usize, usize)],
+    distinct: &'a mut Option<DistinctValues>,
+    counted: &'a mut Totals,
+    counts: &'a mut CountNote,
+}
+
+impl Fold<'_> {
+    /// Adds every flow of `b` to its group in `map`.
+    fn add_block<const N: usize>(self, map: &mut FastMap<[Part; N], Tally>, b: &FlowBlock<'_>) {
+        let Fold {
+            keys,
+            sides,
+            distinct,
+            counted,
+            counts,
+        } = self;
+        counts.each_volume(b, |i, p, o| {
+            let mut k = [0; N];
             for (slot, key) in k.iter_mut().zip(keys) {
                 *slot = part(key, b, i);
             }
@@ -242,28 +313,14 @@ impl GroupBy {
             counted.add(p, o);
         });
     }
+}
 
-    /// Distinct combinations seen.
-    pub fn distinct(&self) -> usize {
-        self.map.len()
-    }
-
-    /// The `n` combinations (all when `n` is 0) meeting the thresholds with the most `by`;
-    /// ties: more flows, then the lower values. Each comes as one value per key.
-    pub fn top(&self, n: usize, by: Measure) -> Vec<(Vec<KeyText>, Measured)> {
-        let distinct = |t: &Tally| self.distinct.as_ref().map_or(0, |d| d.count(t));
-        let mut v: Vec<(&[Part; MAX_KEYS], Measured)> = (self.map.iter())
-            .map(|(k, t)| (k, t.measured(distinct(t))))
-            .filter(|(_, m)| measure::passes(m, &self.min))
-            .collect();
-        super::rank(&mut v, n, by);
-        v.into_iter()
-            .map(|(k, t)| {
-                let texts = self.keys.iter().zip(k).map(|(key, &p)| text(key, p));
-                (texts.collect(), t)
-            })
-            .collect()
-    }
+/// The groups by their key values, in arrays as long as the keys need: a fifth key (a 5-tuple)
+/// makes every group's key 16 bytes longer, so it is only used when given.
+#[derive(Clone, Debug)]
+enum Groups {
+    UpToFour(FastMap<[Part; 4], Tally>),
+    Five(FastMap<[Part; MAX_KEYS], Tally>),
 }
 
 /// A key value written out: an address (the network's, with a prefix), a protocol's name or
