@@ -5,8 +5,9 @@ mod flowtools;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::analyze::stat::group::{parse_group_keys, GroupBy};
+use flowkit_core::analyze::stat::measure::{DistinctValues, Measure, Threshold};
 use flowkit_core::analyze::stat::output::{self, StatFormat};
-use flowkit_core::analyze::stat::{svg, Metric, Summary, TimeBins, TopKey, TopN};
+use flowkit_core::analyze::stat::{svg, Summary, TimeBins, TopKey, TopN};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -22,13 +23,29 @@ const TOOL: &str = "flow-stat";
 #[command(name = TOOL, version, about, long_about)]
 struct Args {
     /// Rank by KEY: srcaddr, dstaddr, srcport, dstport (TCP/UDP/SCTP flows), proto or pair;
-    /// or group by up to four keys, any field by any name (KEY,KEY...: `srcaddr/24,dstport`,
-    /// `sa,da,proto`, `exporter,input_if`), every flow under its record's values, as nfdump -A.
+    /// or group by up to five keys, any field by any name (KEY,KEY...: `srcaddr/24,dstport`,
+    /// `sa,da,proto`, `exporter,input_if`), every flow under its record's values, as nfdump -A;
+    /// groups also show duration (ms), bps, pps and bpp.
     #[arg(long, value_name = "KEY[,KEY...]", conflicts_with = "bin")]
     top: Option<String>,
-    /// Rank (and plot) by flows, packets or octets.
-    #[arg(long, value_name = "METRIC", default_value = "flows")]
-    by: Metric,
+    /// Rank (and plot) by flows, packets, octets, or with --top by duration, bps, pps, bpp, or
+    /// distinct (with --distinct).
+    #[arg(long, value_name = "MEASURE", default_value = "flows")]
+    by: Measure,
+    /// With --top: list only groups with at least VALUE of MEASURE (any --by measure), e.g.
+    /// `octets=1M`, `flows=10`; k, M, G, T are powers of 1000. Repeatable; applied after
+    /// grouping, before ranking and --count.
+    #[arg(long, value_name = "MEASURE=VALUE", requires = "top")]
+    min: Vec<Threshold>,
+    /// With --top: count each group's distinct values of FIELD (any field name, e.g. dstport),
+    /// exactly, in a column distinct_FIELD.
+    #[arg(long, value_name = "FIELD", requires = "top")]
+    distinct: Option<String>,
+    /// With --top: fold both directions of a conversation into one group (keys with a source
+    /// and a destination side, both given: srcaddr,dstaddr; srcport,dstport; srcas,dstas;
+    /// input,output), keyed with the lower end first; `pair` becomes `A <-> B`.
+    #[arg(long, requires = "top")]
+    biflow: bool,
     /// How many to show with --top (0: all).
     #[arg(long = "count", value_name = "N", default_value_t = 10)]
     count: usize,
@@ -137,18 +154,55 @@ fn run(args: Args) -> Result<(), ToolError> {
             "--plot draws --top or --bin; give one of them".into(),
         ));
     }
+    let names_distinct =
+        args.by == Measure::Distinct || args.min.iter().any(|m| m.measure == Measure::Distinct);
+    if names_distinct && args.distinct.is_none() {
+        return Err(ToolError::usage(
+            "distinct (in --by or --min) counts what --distinct FIELD names",
+        ));
+    }
+    let distinct = match &args.distinct {
+        Some(name) => Some(
+            DistinctValues::new(name).map_err(|e| ToolError::usage(format!("--distinct {e}")))?,
+        ),
+        None => None,
+    };
     let mut report = match (&args.top, &args.bin) {
         (Some(k), _) => match k.parse::<TopKey>() {
             Ok(key) if !k.contains([',', '/']) => {
-                Report::Top(TopN::new(key).raw_counts(args.raw_counts))
+                let mut top = TopN::new(key)
+                    .raw_counts(args.raw_counts)
+                    .at_least(args.min.clone());
+                if args.biflow {
+                    top = top.fold_directions().map_err(ToolError::Usage)?;
+                }
+                Report::Top(match distinct {
+                    Some(d) => top.count_distinct(d),
+                    None => top,
+                })
             }
             _ => {
                 let keys =
                     parse_group_keys(k).map_err(|e| ToolError::usage(format!("--top {e}")))?;
-                Report::Group(GroupBy::new(keys).raw_counts(args.raw_counts))
+                let mut group = GroupBy::new(keys)
+                    .raw_counts(args.raw_counts)
+                    .at_least(args.min.clone());
+                if args.biflow {
+                    group = group.fold_directions().map_err(ToolError::Usage)?;
+                }
+                Report::Group(match distinct {
+                    Some(d) => group.count_distinct(d),
+                    None => group,
+                })
             }
         },
         (None, Some(b)) => {
+            if args.by.metric().is_none() {
+                return Err(ToolError::usage(format!(
+                    "--bin counts flows, packets or octets, not {} (that is for --top)",
+                    args.by
+                )));
+            }
             let secs = cli::duration_secs(b, "--bin")?;
             Report::Bins(TimeBins::new(secs as i64 * 1000).raw_counts(args.raw_counts))
         }
@@ -180,7 +234,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         Report::Group(g) => g.counts.scaled(),
         Report::Bins(b) => b.counts.scaled(),
     };
-    let plotted = if scaled && args.by != Metric::Flows {
+    let plotted = if scaled && args.by != Measure::Flows && args.by != Measure::Duration {
         format!("{} (scaled by sampling interval)", args.by)
     } else {
         args.by.to_string()
@@ -213,10 +267,11 @@ fn run(args: Args) -> Result<(), ToolError> {
                 )
             }
             Report::Bins(b) => {
+                let metric = args.by.metric().expect("checked above");
                 let points: Vec<(i64, u64)> = b
                     .series()
                     .into_iter()
-                    .map(|(t, v)| (t, v.get(args.by)))
+                    .map(|(t, v)| (t, v.get(metric)))
                     .collect();
                 svg::time_series(
                     &format!("{plotted} over time"),
@@ -243,7 +298,11 @@ fn run(args: Args) -> Result<(), ToolError> {
     let mut out = io::BufWriter::new(stdout.lock());
     match &report {
         Report::Summary(s) => output::write_summary(&mut out, format, s, &tz),
-        Report::Top(t) => output::write_top(&mut out, format, t, args.count, args.by),
+        Report::Top(t) => {
+            // The classic top-N shows the time measures only when asked for by name.
+            let timed = args.by.is_timed() || args.min.iter().any(|m| m.measure.is_timed());
+            output::write_top(&mut out, format, t, args.count, args.by, timed)
+        }
         Report::Group(g) => output::write_group(&mut out, format, g, args.count, args.by),
         Report::Bins(b) => output::write_bins(&mut out, format, b, &tz),
     }

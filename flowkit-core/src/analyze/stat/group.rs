@@ -1,20 +1,23 @@
-//! `flow-stat --top KEY,KEY...`: totals grouped by any combination of up to four fields of the
+//! `flow-stat --top KEY,KEY...`: totals grouped by any combination of up to five fields of the
 //! field table (nfdump's `-A srcip,dstport`), an address optionally cut to a prefix
-//! (`srcaddr/24`; `srcaddr/24/64` cuts IPv4 at 24 bits and IPv6 at 64).
+//! (`srcaddr/24`; `srcaddr/24/64` cuts IPv4 at 24 bits and IPv6 at 64), with the measures of
+//! [`super::measure`] per group; `--biflow` folds both directions of a conversation into one
+//! group.
 //!
 //! As nfdump's aggregation does, every flow is counted under the values its record holds: a
 //! port key groups ICMP flows under the port fields their exporter filled (the ICMP type and
 //! code in the destination port). (The single keys `srcport` and `dstport` of [`super::TopN`]
 //! count only TCP, UDP and SCTP flows.)
 
-use super::{Metric, Totals};
+use super::measure::{self, DistinctValues, Measure, Measured, Tally, Threshold};
+use super::Totals;
 use crate::analyze::keys::{addr_key, key_addr, FastMap};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use crate::model::counts::CountNote;
 use crate::model::fields::{lookup, Field, FieldKind, FieldValue};
 
 /// Most keys a group-by takes.
-pub const MAX_KEYS: usize = 4;
+pub const MAX_KEYS: usize = 5;
 
 /// One key of a group-by.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,11 +103,25 @@ fn len(word: &str, text: &str, max: u8) -> Result<u8, String> {
 /// The value of one key for one flow, as a number (addresses as IPv6 numbers, IPv4 mapped).
 type Part = u128;
 
+/// The fields that come as a source and a destination side, for `--biflow`.
+const SIDES: [(ColumnId, ColumnId); 6] = [
+    (ColumnId::SrcAddr, ColumnId::DstAddr),
+    (ColumnId::SrcPort, ColumnId::DstPort),
+    (ColumnId::SrcAs, ColumnId::DstAs),
+    (ColumnId::InputIf, ColumnId::OutputIf),
+    (ColumnId::SrcMask, ColumnId::DstMask),
+    (ColumnId::SrcTag, ColumnId::DstTag),
+];
+
 /// Totals per combination of key values.
 #[derive(Clone, Debug)]
 pub struct GroupBy {
     keys: Vec<GroupKey>,
-    map: FastMap<[Part; MAX_KEYS], Totals>,
+    map: Groups,
+    /// With `--biflow`: the positions of each source key and its destination key.
+    sides: Vec<(usize, usize)>,
+    distinct: Option<DistinctValues>,
+    min: Vec<Threshold>,
     /// Everything counted.
     pub counted: Totals,
     /// How packets and octets were counted (scaled by sampling, biflows).
@@ -115,8 +132,14 @@ impl GroupBy {
     /// Totals by `keys` (from [`parse_group_keys`]).
     pub fn new(keys: Vec<GroupKey>) -> GroupBy {
         GroupBy {
+            map: match keys.len() {
+                0..=4 => Groups::UpToFour(FastMap::default()),
+                _ => Groups::Five(FastMap::default()),
+            },
             keys,
-            map: FastMap::default(),
+            sides: Vec::new(),
+            distinct: None,
+            min: Vec::new(),
             counted: Totals::default(),
             counts: CountNote::default(),
         }
@@ -128,42 +151,118 @@ impl GroupBy {
         self
     }
 
+    /// Folds A -> B and B -> A into one group (`--biflow`): every key with a source and a
+    /// destination side (addresses, ports, AS, interfaces, masks, tags) needs its other side
+    /// among the keys, with the same prefix; a group is keyed with the lower end first (the
+    /// source-side values, in key order, compared as numbers with the destination-side ones).
+    pub fn fold_directions(mut self) -> Result<Self, String> {
+        let position = |c: ColumnId| self.keys.iter().position(|k| k.field.column == c);
+        let mut sides = Vec::new();
+        for (src, dst) in SIDES {
+            match (position(src), position(dst)) {
+                (None, None) => {}
+                (Some(s), Some(d)) if self.keys[s].prefix != self.keys[d].prefix => {
+                    return Err(format!(
+                        "--biflow: {} and {} need the same prefix length",
+                        self.keys[s].written, self.keys[d].written
+                    ))
+                }
+                (Some(s), Some(d)) => sides.push((s, d)),
+                (Some(k), None) | (None, Some(k)) => {
+                    return Err(format!(
+                        "--biflow: {} needs its other side among the keys",
+                        self.keys[k].written
+                    ))
+                }
+            }
+        }
+        if sides.is_empty() {
+            return Err(
+                "--biflow folds key pairs (srcaddr,dstaddr; srcport,dstport; srcas,dstas; \
+                        input,output...): give both sides of one"
+                    .into(),
+            );
+        }
+        self.sides = sides;
+        Ok(self)
+    }
+
+    /// Also counts each group's distinct values of a field (`--distinct`).
+    pub fn count_distinct(mut self, distinct: DistinctValues) -> Self {
+        self.distinct = Some(distinct);
+        self
+    }
+
+    /// Lists only groups meeting every threshold (`--min`).
+    pub fn at_least(mut self, min: Vec<Threshold>) -> Self {
+        self.min = min;
+        self
+    }
+
     /// The keys.
     pub fn keys(&self) -> &[GroupKey] {
         &self.keys
     }
 
+    /// The `--distinct` column's name, if one is counted.
+    pub fn distinct_column(&self) -> Option<String> {
+        self.distinct.as_ref().map(DistinctValues::column_name)
+    }
+
     /// The columns [`GroupBy::observe`] reads.
     pub fn columns(&self) -> ColumnSet {
-        self.keys
-            .iter()
-            .fold(super::total_columns(), |s, k| s.with(k.field.column))
+        let set = super::total_columns().with(ColumnId::EndMs);
+        let set = match &self.distinct {
+            Some(d) => set.with(d.column()),
+            None => set,
+        };
+        self.keys.iter().fold(set, |s, k| s.with(k.field.column))
     }
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        let (keys, map, counted) = (&self.keys, &mut self.map, &mut self.counted);
-        self.counts.each_volume(b, |i, p, o| {
-            let mut k = [0; MAX_KEYS];
-            for (slot, key) in k.iter_mut().zip(keys) {
-                *slot = part(key, b, i);
-            }
-            map.entry(k).or_default().add(p, o);
-            counted.add(p, o);
-        });
+        let fold = Fold {
+            keys: &self.keys,
+            sides: &self.sides,
+            distinct: &mut self.distinct,
+            counted: &mut self.counted,
+            counts: &mut self.counts,
+        };
+        match &mut self.map {
+            Groups::UpToFour(map) => fold.add_block(map, b),
+            Groups::Five(map) => fold.add_block(map, b),
+        }
     }
 
     /// Distinct combinations seen.
     pub fn distinct(&self) -> usize {
-        self.map.len()
+        match &self.map {
+            Groups::UpToFour(map) => map.len(),
+            Groups::Five(map) => map.len(),
+        }
     }
 
-    /// The `n` combinations (all when `n` is 0) with the most `metric`; ties: more flows, then
-    /// the lower values. Each comes as one value per key.
-    pub fn top(&self, n: usize, metric: Metric) -> Vec<(Vec<KeyText>, Totals)> {
-        let mut v: Vec<(&[Part; MAX_KEYS], Totals)> =
-            self.map.iter().map(|(k, t)| (k, *t)).collect();
-        super::rank(&mut v, n, metric);
+    /// The `n` combinations (all when `n` is 0) meeting the thresholds with the most `by`;
+    /// ties: more flows, then the lower values. Each comes as one value per key.
+    pub fn top(&self, n: usize, by: Measure) -> Vec<(Vec<KeyText>, Measured)> {
+        match &self.map {
+            Groups::UpToFour(map) => self.ranked(map, n, by),
+            Groups::Five(map) => self.ranked(map, n, by),
+        }
+    }
+
+    fn ranked<const N: usize>(
+        &self,
+        map: &FastMap<[Part; N], Tally>,
+        n: usize,
+        by: Measure,
+    ) -> Vec<(Vec<KeyText>, Measured)> {
+        let distinct = |t: &Tally| self.distinct.as_ref().map_or(0, |d| d.count(t));
+        let mut v: Vec<(&[Part; N], Measured)> = (map.iter())
+            .map(|(k, t)| (k, t.measured(distinct(t))))
+            .filter(|(_, m)| measure::passes(m, &self.min))
+            .collect();
+        super::rank(&mut v, n, by);
         v.into_iter()
             .map(|(k, t)| {
                 let texts = self.keys.iter().zip(k).map(|(key, &p)| text(key, p));
@@ -173,11 +272,63 @@ impl GroupBy {
     }
 }
 
+/// What [`GroupBy::observe`] needs besides the map, borrowed apart from it.
+struct Fold<'a> {
+    keys: &'a [GroupKey],
+    sides: &'a [(usize, usize)],
+    distinct: &'a mut Option<DistinctValues>,
+    counted: &'a mut Totals,
+    counts: &'a mut CountNote,
+}
+
+impl Fold<'_> {
+    /// Adds every flow of `b` to its group in `map`.
+    fn add_block<const N: usize>(self, map: &mut FastMap<[Part; N], Tally>, b: &FlowBlock<'_>) {
+        let Fold {
+            keys,
+            sides,
+            distinct,
+            counted,
+            counts,
+        } = self;
+        counts.each_volume(b, |i, p, o| {
+            let mut k = [0; N];
+            for (slot, key) in k.iter_mut().zip(keys) {
+                *slot = part(key, b, i);
+            }
+            if !sides.is_empty() {
+                let src = sides.iter().map(|&(s, _)| k[s]);
+                let dst = sides.iter().map(|&(_, d)| k[d]);
+                if dst.lt(src) {
+                    for &(s, d) in sides {
+                        k.swap(s, d);
+                    }
+                }
+            }
+            let tally = map.entry(k).or_default();
+            tally.add(p, o, b.start_ms[i], b.end_ms[i]);
+            if let Some(d) = distinct.as_mut() {
+                d.add(tally, b, i);
+            }
+            counted.add(p, o);
+        });
+    }
+}
+
+/// The groups by their key values, in arrays as long as the keys need: a fifth key (a 5-tuple)
+/// makes every group's key 16 bytes longer, so it is only used when given.
+#[derive(Clone, Debug)]
+enum Groups {
+    UpToFour(FastMap<[Part; 4], Tally>),
+    Five(FastMap<[Part; MAX_KEYS], Tally>),
+}
+
 /// A key value written out: an address (the network's, with a prefix), a protocol's name or
 /// a number.
 pub type KeyText = String;
 
-fn part(key: &GroupKey, b: &FlowBlock<'_>, i: usize) -> Part {
+/// The value of `key` in row `i` of `b` as a number (an address cut to the key's prefix).
+pub(super) fn part(key: &GroupKey, b: &FlowBlock<'_>, i: usize) -> Part {
     if let Some(col) = b.addr_column(key.field.column) {
         let a = addr_key(col, i);
         return match a >> 32 == 0xffff {

@@ -11,12 +11,14 @@
 
 pub mod flowtools;
 pub mod group;
+pub mod measure;
 pub mod output;
 pub mod svg;
 
 use crate::analyze::keys::{addr_key, key_addr, AddrKey, FastMap};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use crate::model::counts::{self, CountNote};
+use measure::{DistinctValues, Measure, Measured, Tally, Threshold};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -223,6 +225,8 @@ pub enum KeyValue {
     Protocol(u8),
     /// Source and destination address.
     Pair(AddrKey, AddrKey),
+    /// Two addresses that talked, either way (`--biflow`): the lower first.
+    Conversation(AddrKey, AddrKey),
 }
 
 impl std::fmt::Display for KeyValue {
@@ -235,6 +239,7 @@ impl std::fmt::Display for KeyValue {
                 None => write!(f, "{p}"),
             },
             KeyValue::Pair(s, d) => write!(f, "{} -> {}", key_addr(s), key_addr(d)),
+            KeyValue::Conversation(a, b) => write!(f, "{} <-> {}", key_addr(a), key_addr(b)),
         }
     }
 }
@@ -248,7 +253,10 @@ fn has_ports(p: u8) -> bool {
 #[derive(Clone, Debug)]
 pub struct TopN {
     key: TopKey,
-    map: FastMap<KeyValue, Totals>,
+    map: FastMap<KeyValue, Tally>,
+    conversations: bool,
+    distinct: Option<DistinctValues>,
+    min: Vec<Threshold>,
     /// Everything counted (flows without ports are left out of port keys).
     pub counted: Totals,
     /// How packets and octets were counted (scaled by sampling, biflows).
@@ -261,6 +269,9 @@ impl TopN {
         TopN {
             key,
             map: FastMap::default(),
+            conversations: false,
+            distinct: None,
+            min: Vec::new(),
             counted: Totals::default(),
             counts: CountNote::default(),
         }
@@ -272,14 +283,46 @@ impl TopN {
         self
     }
 
+    /// Folds A -> B and B -> A into one conversation (`--biflow`); only `pair` has two ends.
+    pub fn fold_directions(mut self) -> Result<Self, String> {
+        if self.key != TopKey::Pair {
+            return Err(format!(
+                "--biflow folds key pairs (pair, or srcaddr,dstaddr...), not {}",
+                self.key
+            ));
+        }
+        self.conversations = true;
+        Ok(self)
+    }
+
+    /// Also counts each value's distinct values of a field (`--distinct`).
+    pub fn count_distinct(mut self, distinct: DistinctValues) -> Self {
+        self.distinct = Some(distinct);
+        self
+    }
+
+    /// Lists only values meeting every threshold (`--min`).
+    pub fn at_least(mut self, min: Vec<Threshold>) -> Self {
+        self.min = min;
+        self
+    }
+
     /// The key.
     pub fn key(&self) -> TopKey {
         self.key
     }
 
+    /// The `--distinct` column's name, if one is counted.
+    pub fn distinct_column(&self) -> Option<String> {
+        self.distinct.as_ref().map(DistinctValues::column_name)
+    }
+
     /// The columns [`TopN::observe`] reads.
     pub fn columns(&self) -> ColumnSet {
-        let set = total_columns();
+        let mut set = total_columns().with(ColumnId::EndMs);
+        if let Some(d) = &self.distinct {
+            set = set.with(d.column());
+        }
         match self.key {
             TopKey::SrcAddr => set.with(ColumnId::SrcAddr),
             TopKey::DstAddr => set.with(ColumnId::DstAddr),
@@ -293,6 +336,7 @@ impl TopN {
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
         let (key, map, counted) = (self.key, &mut self.map, &mut self.counted);
+        let (conversations, distinct) = (self.conversations, &mut self.distinct);
         self.counts.each_volume(b, |i, p, o| {
             let k = match key {
                 TopKey::SrcAddr => KeyValue::Addr(addr_key(&b.src_addr, i)),
@@ -301,9 +345,19 @@ impl TopN {
                 TopKey::DstPort if has_ports(b.protocol[i]) => KeyValue::Port(b.dst_port[i]),
                 TopKey::SrcPort | TopKey::DstPort => return,
                 TopKey::Protocol => KeyValue::Protocol(b.protocol[i]),
-                TopKey::Pair => KeyValue::Pair(addr_key(&b.src_addr, i), addr_key(&b.dst_addr, i)),
+                TopKey::Pair => {
+                    let (s, d) = (addr_key(&b.src_addr, i), addr_key(&b.dst_addr, i));
+                    match conversations {
+                        true => KeyValue::Conversation(s.min(d), s.max(d)),
+                        false => KeyValue::Pair(s, d),
+                    }
+                }
             };
-            map.entry(k).or_default().add(p, o);
+            let tally = map.entry(k).or_default();
+            tally.add(p, o, b.start_ms[i], b.end_ms[i]);
+            if let Some(d) = distinct.as_mut() {
+                d.add(tally, b, i);
+            }
             counted.add(p, o);
         });
     }
@@ -313,22 +367,26 @@ impl TopN {
         self.map.len()
     }
 
-    /// The `n` values (all when `n` is 0) with the most `metric` (ties: more flows, then the
-    /// lower value).
-    pub fn top(&self, n: usize, metric: Metric) -> Vec<(KeyValue, Totals)> {
-        let mut v: Vec<(KeyValue, Totals)> = self.map.iter().map(|(k, t)| (*k, *t)).collect();
-        rank(&mut v, n, metric);
+    /// The `n` values (all when `n` is 0) meeting the thresholds with the most `by` (ties: more
+    /// flows, then the lower value).
+    pub fn top(&self, n: usize, by: Measure) -> Vec<(KeyValue, Measured)> {
+        let distinct = |t: &Tally| self.distinct.as_ref().map_or(0, |d| d.count(t));
+        let mut v: Vec<(KeyValue, Measured)> = (self.map.iter())
+            .map(|(k, t)| (*k, t.measured(distinct(t))))
+            .filter(|(_, m)| measure::passes(m, &self.min))
+            .collect();
+        rank(&mut v, n, by);
         v
     }
 }
 
-/// Keeps the `n` entries of `v` (all when `n` is 0) with the most `metric`, most first; ties:
-/// more flows, then the lower key.
-fn rank<K: Ord>(v: &mut Vec<(K, Totals)>, n: usize, metric: Metric) {
-    let order = |a: &(K, Totals), b: &(K, Totals)| {
-        b.1.get(metric)
-            .cmp(&a.1.get(metric))
-            .then(b.1.flows.cmp(&a.1.flows))
+/// Keeps the `n` entries of `v` (all when `n` is 0) with the most `by`, most first; ties: more
+/// flows, then the lower key.
+fn rank<K: Ord>(v: &mut Vec<(K, Measured)>, n: usize, by: Measure) {
+    let order = |a: &(K, Measured), b: &(K, Measured)| {
+        b.1.get(by)
+            .cmp(&a.1.get(by))
+            .then(b.1.totals.flows.cmp(&a.1.totals.flows))
             .then(a.0.cmp(&b.0))
     };
     if n > 0 && n < v.len() {

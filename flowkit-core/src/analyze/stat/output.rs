@@ -1,6 +1,7 @@
 //! Writing flow-stat's reports as text tables, CSV or JSON.
 
 use super::group::GroupBy;
+use super::measure::{Measure, Measured};
 use super::{KeyValue, Metric, Summary, TimeBins, TopN, Totals};
 use crate::model::counts::CountNote;
 use crate::time::{iso, text as civil};
@@ -135,130 +136,169 @@ pub fn write_summary(
     }
 }
 
-/// Writes the top `n` of `top` by `metric`, with each value's share of all counted.
+/// Writes the top `n` of `top` by `by`, with each value's share of all counted; `timed` adds
+/// the duration, bps, pps and bpp columns (and `--distinct`'s column comes when counted).
 pub fn write_top(
     out: &mut dyn Write,
     format: StatFormat,
     top: &TopN,
     n: usize,
-    metric: Metric,
+    by: Measure,
+    timed: bool,
 ) -> io::Result<()> {
-    let rows = top.top(n, metric);
-    let all: Totals = top.counted;
-    if format != StatFormat::Json {
-        let key = top.key().to_string();
-        let texts: Vec<(Vec<String>, Totals)> = rows
-            .iter()
-            .map(|(k, t)| (vec![k.to_string()], *t))
-            .collect();
-        let ranked = Ranked {
-            keys: &[key.as_str()],
-            rows: &texts,
-            distinct: top.distinct(),
-            counted: all,
-            counts: &top.counts,
-            metric,
-        };
-        return ranked.write(out, format);
-    }
-    let share = |t: &Totals| pct(t.get(metric), all.get(metric));
-    let list: Vec<serde_json::Value> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (k, t))| {
-            json!({"rank": i + 1, "key": k.to_string(), "flows": t.flows,
-                   "packets": t.packets, "octets": t.octets, "share": share(t)})
-        })
+    let rows: Vec<(Vec<String>, Measured)> = (top.top(n, by).into_iter())
+        .map(|(k, m)| (vec![k.to_string()], m))
         .collect();
-    json_out(
-        out,
-        &json!({
-            "key": top.key(),
-            "by": metric,
-            "distinct": top.distinct(),
-            "counted": all,
-            "counts": top.counts.json(),
-            "top": list,
-        }),
-    )
+    let key = top.key().to_string();
+    let ranked = Ranked {
+        keys: &[key.as_str()],
+        rows: &rows,
+        distinct: top.distinct(),
+        counted: top.counted,
+        counts: &top.counts,
+        by,
+        timed,
+        distinct_column: top.distinct_column(),
+    };
+    match format {
+        StatFormat::Json => ranked.write_json(out, json!(top.key()), "key", |k| json!(k[0])),
+        _ => ranked.write(out, format),
+    }
 }
 
-/// Writes the top `n` groups (all with 0) of a group-by: one column per key, as written.
+/// Writes the top `n` groups (all with 0) of a group-by: one column per key, as written, then
+/// every measure.
 pub fn write_group(
     out: &mut dyn Write,
     format: StatFormat,
     group: &GroupBy,
     n: usize,
-    metric: Metric,
+    by: Measure,
 ) -> io::Result<()> {
-    let rows = group.top(n, metric);
-    let all: Totals = group.counted;
+    let rows = group.top(n, by);
     let names: Vec<&str> = group.keys().iter().map(|k| k.written.as_str()).collect();
-    if format != StatFormat::Json {
-        let ranked = Ranked {
-            keys: &names,
-            rows: &rows,
-            distinct: group.distinct(),
-            counted: all,
-            counts: &group.counts,
-            metric,
-        };
-        return ranked.write(out, format);
-    }
-    let share = |t: &Totals| pct(t.get(metric), all.get(metric));
-    let list: Vec<serde_json::Value> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (k, t))| {
-            let key: serde_json::Map<String, serde_json::Value> = names
-                .iter()
-                .zip(k)
+    let ranked = Ranked {
+        keys: &names,
+        rows: &rows,
+        distinct: group.distinct(),
+        counted: group.counted,
+        counts: &group.counts,
+        by,
+        timed: true,
+        distinct_column: group.distinct_column(),
+    };
+    match format {
+        StatFormat::Json => ranked.write_json(out, json!(names), "keys", |k| {
+            let map: serde_json::Map<String, serde_json::Value> = (names.iter().zip(k))
                 .map(|(n, v)| (n.to_string(), json!(v)))
                 .collect();
-            json!({"rank": i + 1, "key": key, "flows": t.flows,
-                   "packets": t.packets, "octets": t.octets, "share": share(t)})
-        })
-        .collect();
-    json_out(
-        out,
-        &json!({
-            "keys": names,
-            "by": metric,
-            "distinct": group.distinct(),
-            "counted": all,
-            "counts": group.counts.json(),
-            "top": list,
+            serde_json::Value::Object(map)
         }),
-    )
+        _ => ranked.write(out, format),
+    }
 }
 
-/// Ranked rows of a top-N or group-by, as text or CSV: rank, one column per key, totals, share.
+/// Ranked rows of a top-N or group-by: rank, one column per key, totals, the measures shown,
+/// share.
 struct Ranked<'a> {
     keys: &'a [&'a str],
-    rows: &'a [(Vec<String>, Totals)],
+    rows: &'a [(Vec<String>, Measured)],
     distinct: usize,
     counted: Totals,
     counts: &'a CountNote,
-    metric: Metric,
+    by: Measure,
+    /// Shows duration, bps, pps and bpp.
+    timed: bool,
+    /// The `--distinct` column's name.
+    distinct_column: Option<String>,
 }
 
 impl Ranked<'_> {
+    /// What the share column is a share of: `--by` when it is a sum, else flows.
+    fn share_of(&self) -> Metric {
+        self.by.metric().unwrap_or(Metric::Flows)
+    }
+
+    fn share(&self, m: &Measured) -> f64 {
+        let of = self.share_of();
+        pct(m.totals.get(of), self.counted.get(of))
+    }
+
+    /// The measures shown after flows, packets and octets: names and values.
+    fn extra_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if self.timed {
+            names.extend(["duration", "bps", "pps", "bpp"].map(String::from));
+        }
+        names.extend(self.distinct_column.clone());
+        names
+    }
+
+    fn extra_values(&self, m: &Measured) -> Vec<u64> {
+        let mut values = Vec::new();
+        if self.timed {
+            values.extend([m.duration_ms, m.bps, m.pps, m.bpp]);
+        }
+        if self.distinct_column.is_some() {
+            values.push(m.distinct);
+        }
+        values
+    }
+
+    fn write_json(
+        &self,
+        out: &mut dyn Write,
+        keys: serde_json::Value,
+        keys_name: &str,
+        key: impl Fn(&[String]) -> serde_json::Value,
+    ) -> io::Result<()> {
+        let names = self.extra_names();
+        let list: Vec<serde_json::Value> = (self.rows.iter().enumerate())
+            .map(|(i, (k, m))| {
+                let mut row = json!({"rank": i + 1, "key": key(k), "flows": m.totals.flows,
+                       "packets": m.totals.packets, "octets": m.totals.octets,
+                       "share": self.share(m)});
+                for (name, v) in names.iter().zip(self.extra_values(m)) {
+                    let name = if name == "duration" {
+                        "duration_ms"
+                    } else {
+                        name
+                    };
+                    row[name] = json!(v);
+                }
+                row
+            })
+            .collect();
+        let mut doc = json!({
+            "by": self.by,
+            "distinct": self.distinct,
+            "counted": self.counted,
+            "counts": self.counts.json(),
+            "top": list,
+        });
+        doc[keys_name] = keys;
+        json_out(out, &doc)
+    }
+
     fn write(&self, out: &mut dyn Write, format: StatFormat) -> io::Result<()> {
-        let (metric, all) = (self.metric, self.counted);
-        let share = |t: &Totals| pct(t.get(metric), all.get(metric));
+        let (all, of) = (self.counted, self.share_of());
+        let extra = self.extra_names();
         if format == StatFormat::Csv {
             let mut w = csv::Writer::from_writer(out);
             let mut head = vec!["rank".to_string()];
             head.extend(self.keys.iter().map(|n| n.to_string()));
             head.extend(["flows", "packets", "octets"].map(String::from));
-            head.extend([format!("share_{metric}"), "counts".into()]);
+            head.extend(extra.iter().cloned());
+            head.extend([format!("share_{of}"), "counts".into()]);
             w.write_record(&head).map_err(csv_err)?;
             let note = self.counts.csv_cell();
-            for (i, (k, t)) in self.rows.iter().enumerate() {
+            for (i, (k, m)) in self.rows.iter().enumerate() {
+                let t = m.totals;
                 let mut row = vec![(i + 1).to_string()];
                 row.extend(k.iter().cloned());
                 row.extend([t.flows, t.packets, t.octets].map(|v| v.to_string()));
-                row.extend([format!("{:.4}", share(t)), note.clone()]);
+                row.extend(self.extra_values(m).iter().map(u64::to_string));
+                row.extend([format!("{:.4}", self.share(m)), note.clone()]);
                 w.write_record(&row).map_err(csv_err)?;
             }
             return w.flush();
@@ -274,9 +314,10 @@ impl Ranked<'_> {
             .collect();
         writeln!(
             out,
-            "top {} {} by {metric} ({} distinct; {} flows, {} packets, {} octets counted)",
+            "top {} {} by {} ({} distinct; {} flows, {} packets, {} octets counted)",
             self.rows.len(),
             self.keys.join(","),
+            self.by,
             self.distinct,
             all.flows,
             all.packets,
@@ -288,27 +329,44 @@ impl Ranked<'_> {
                 .collect::<Vec<_>>()
                 .join("  ")
         };
+        // Text names the duration's unit; the extra columns are as wide as their names.
+        let extra_text: Vec<String> = (extra.iter())
+            .map(|n| match n.as_str() {
+                "duration" => "duration_ms".to_string(),
+                _ => n.clone(),
+            })
+            .collect();
+        let extra_widths: Vec<usize> = (extra_text.iter()).map(|n| n.len().max(8)).collect();
+        let extra_cells = |vals: &[String]| -> String {
+            (vals.iter().zip(&extra_widths))
+                .map(|(v, &w)| format!(" {v:>w$}"))
+                .collect()
+        };
         writeln!(
             out,
-            "{:>4}  {}  {:>12} {:>14} {:>16} {:>7}",
+            "{:>4}  {}  {:>12} {:>14} {:>16}{} {:>7}",
             "rank",
             keys(self.keys),
             "flows",
             "packets",
             "octets",
-            format!("%{metric}")
+            extra_cells(&extra_text),
+            format!("%{of}")
         )?;
-        for (i, (k, t)) in self.rows.iter().enumerate() {
+        for (i, (k, m)) in self.rows.iter().enumerate() {
             let vals: Vec<&str> = k.iter().map(String::as_str).collect();
+            let t = m.totals;
+            let extra: Vec<String> = (self.extra_values(m).iter()).map(u64::to_string).collect();
             writeln!(
                 out,
-                "{:>4}  {}  {:>12} {:>14} {:>16} {:>7.2}",
+                "{:>4}  {}  {:>12} {:>14} {:>16}{} {:>7.2}",
                 i + 1,
                 keys(&vals),
                 t.flows,
                 t.packets,
                 t.octets,
-                share(t)
+                extra_cells(&extra),
+                self.share(m)
             )?;
         }
         self.counts.write_text(out)

@@ -116,15 +116,15 @@ fn summary_top_and_bins_match_sums_computed_record_by_record() {
             }
         }
         for metric in [Metric::Flows, Metric::Packets, Metric::Octets] {
-            let all = top.top(usize::MAX, metric);
+            let all = top.top(usize::MAX, metric.into());
             let got: HashMap<String, Totals> =
-                all.iter().map(|(k, t)| (k.to_string(), *t)).collect();
+                all.iter().map(|(k, t)| (k.to_string(), t.totals)).collect();
             assert_eq!(got, expected, "{k} by {metric}");
             // Ranked: the metric never increases down the list, and top(5) is its head.
             assert!(all
                 .windows(2)
-                .all(|w| w[0].1.get(metric) >= w[1].1.get(metric)));
-            let head: Vec<_> = top.top(5, metric);
+                .all(|w| w[0].1.totals.get(metric) >= w[1].1.totals.get(metric)));
+            let head: Vec<_> = top.top(5, metric.into());
             assert_eq!(head[..], all[..5.min(all.len())], "{k} by {metric}");
         }
     }
@@ -197,9 +197,9 @@ fn the_story_counts_as_nfdump_counted_it() {
         .collect();
     assert_eq!(protos, per_proto);
     let got: HashMap<String, Totals> = top
-        .top(usize::MAX, Metric::Flows)
+        .top(usize::MAX, measure::Measure::Flows)
         .into_iter()
-        .map(|(k, t)| (k.to_string(), t))
+        .map(|(k, t)| (k.to_string(), t.totals))
         .collect();
     assert_eq!(got, per_src);
     let hours: BTreeMap<String, u64> = bins
