@@ -143,6 +143,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     };
     if args.verbose {
         let runs = match summary.runs {
+            0 if args.top.is_some() => "the first flows kept in a bounded heap".to_string(),
             0 => "sorted in memory".to_string(),
             n => format!("{n} sorted runs merged"),
         };

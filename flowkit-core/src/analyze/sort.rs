@@ -593,11 +593,17 @@ mod tests {
             s.push(&v.slice(from..v.len.min(from + 37))).unwrap();
         }
         let mut got = Vec::new();
-        s.finish(&mut |blk| {
-            got.extend(blk.records());
-            Ok(())
-        })
-        .unwrap();
+        let summary = s
+            .finish(&mut |blk| {
+                got.extend(blk.records());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(summary.flows_in, b.len() as u64);
+        assert_eq!(summary.flows_out, got.len() as u64);
+        // 5000 bytes hold a few dozen flows: the sort spills many runs; 1 GiB none.
+        let spills = top.is_none() && memory < 10_000;
+        assert_eq!(summary.runs > 1, spills, "runs {}", summary.runs);
         got
     }
 
