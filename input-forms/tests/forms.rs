@@ -21,6 +21,7 @@ const TOOLS: &[&str] = &[
     "flow-stat {IN}",
     "flow-hunt irc-after-ssh {IN}",
     "flow-cat {IN} | flow-print",
+    "flow-sort -k octets,sa -r {IN} | flow-print",
 ];
 
 /// Which flows a form carries; each is compared with the tools' output on its archive file.
@@ -125,6 +126,7 @@ fn bin_dir() -> &'static Path {
             "flow-nfilter",
             "flow-stat",
             "flow-hunt",
+            "flow-sort",
         ] {
             cmd.args(["-p", tool]);
         }
@@ -267,6 +269,7 @@ fn baselines_match_flow_tools_and_count_right() {
     assert_eq!(lines(TOOLS[0], Data::Day), 3498 + 1);
     assert_eq!(lines(TOOLS[0], Data::Twice), 2 * 3498 + 1);
     assert_eq!(lines(TOOLS[5], Data::Twice), 2 * 3498 + 1);
+    assert_eq!(lines(TOOLS[6], Data::Twice), 2 * 3498 + 1);
     let count = |d| {
         text(&baseline(TOOLS[2], d).stdout)
             .trim()
@@ -424,6 +427,7 @@ fn a_terminal_on_stdin_gets_a_hint() {
         "flow-nfilter -F tcp --count",
         "flow-hunt scan",
         "flow-cat | cat",
+        "flow-sort | cat",
     ] {
         let o = sh(
             work(),
