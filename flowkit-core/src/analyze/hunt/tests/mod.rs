@@ -2,6 +2,7 @@
 //! sample capture, and the cases that must not be reported), and on the sample data: the
 //! scenario captures imported from export packets and the flow-tools archive.
 
+use super::beacon::{Beacon, BeaconConfig};
 use super::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use super::scan::{Scan, ScanConfig};
 use super::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
@@ -134,10 +135,15 @@ fn scan(cfg: ScanConfig) -> impl Fn() -> Box<dyn Detector> {
     move || Box::new(Scan::new(cfg.clone()))
 }
 
+fn beacon(cfg: BeaconConfig) -> impl Fn() -> Box<dyn Detector> {
+    move || Box::new(Beacon::new(cfg.clone()))
+}
+
 fn roles(f: &Finding) -> Vec<&'static str> {
     f.evidence.iter().map(|e| e.role).collect()
 }
 
+mod beacon;
 mod bruteforce;
 mod irc_after_ssh;
 mod scan;
