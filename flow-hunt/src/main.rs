@@ -1,8 +1,9 @@
-//! flow-hunt: find break-ins in flows — IRC after SSH, SSH brute force, scans, beacons.
+//! flow-hunt: find break-ins in flows — IRC after SSH, SSH brute force, scans, beacons, DDoS.
 
 use clap::{Args, Parser, Subcommand};
 use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
 use flowkit_core::analyze::hunt::beacon::{Beacon, BeaconConfig};
+use flowkit_core::analyze::hunt::ddos::{Ddos, DdosConfig};
 use flowkit_core::analyze::hunt::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use flowkit_core::analyze::hunt::output::{self, HuntFormat};
 use flowkit_core::analyze::hunt::scan::{Scan, ScanConfig};
@@ -17,7 +18,8 @@ use std::path::PathBuf;
 const TOOL: &str = "flow-hunt";
 
 /// Find break-ins in flows: hosts that took an SSH login and then spoke IRC, SSH brute force,
-/// scans, and beacons (a host connecting to one service at regular intervals). Findings are ranked, highest score first, each with its evidence flows.
+/// scans, beacons (a host connecting to one service at regular intervals) and DDoS (many
+/// sources against one service within a time bin). Findings are ranked, highest score first, each with its evidence flows.
 ///
 /// Reads archives, flow-tools files or a flow stream (stdin) like the other tools, twice: once
 /// to count, once to collect the evidence (a stream is kept in a temporary file meanwhile).
@@ -118,6 +120,21 @@ enum Command {
         /// the first ones read.
         #[arg(long, value_name = "N", default_value_t = 10_000)]
         max_starts: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Many sources sending to one destination address and port (or reflected answers from
+    /// one source port) within a time bin.
+    Ddos {
+        /// Length of a time bin.
+        #[arg(long, value_name = "DURATION", default_value = "1m")]
+        bin: String,
+        /// Distinct sources in a bin that make it an attack.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        min_sources: usize,
+        /// Flows in a bin that make it an attack.
+        #[arg(long, value_name = "N", default_value_t = 500)]
+        min_flows: u64,
         #[command(flatten)]
         common: Common,
     },
@@ -330,6 +347,22 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
             };
             cfg.check().map_err(ToolError::usage)?;
             (Box::new(Beacon::new(cfg)), common)
+        }
+        Command::Ddos {
+            bin,
+            min_sources,
+            min_flows,
+            common,
+        } => {
+            let cfg = DdosConfig {
+                bin_ms: duration_ms(&bin, "--bin")?,
+                min_sources,
+                min_flows,
+                max_evidence: common.max_evidence,
+                ..DdosConfig::default()
+            };
+            cfg.check().map_err(ToolError::usage)?;
+            (Box::new(Ddos::new(cfg)), common)
         }
     })
 }

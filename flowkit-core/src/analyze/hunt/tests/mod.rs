@@ -3,6 +3,7 @@
 //! scenario captures imported from export packets and the flow-tools archive.
 
 use super::beacon::{Beacon, BeaconConfig};
+use super::ddos::{Ddos, DdosConfig};
 use super::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use super::scan::{Scan, ScanConfig};
 use super::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
@@ -139,12 +140,17 @@ fn beacon(cfg: BeaconConfig) -> impl Fn() -> Box<dyn Detector> {
     move || Box::new(Beacon::new(cfg.clone()))
 }
 
+fn ddos(cfg: DdosConfig) -> impl Fn() -> Box<dyn Detector> {
+    move || Box::new(Ddos::new(cfg.clone()))
+}
+
 fn roles(f: &Finding) -> Vec<&'static str> {
     f.evidence.iter().map(|e| e.role).collect()
 }
 
 mod beacon;
 mod bruteforce;
+mod ddos;
 mod irc_after_ssh;
 mod scan;
 mod story;

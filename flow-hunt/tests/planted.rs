@@ -1,5 +1,5 @@
-//! `flow-hunt beacon` on an archive written here: generated background traffic, a planted
-//! beacon and a host with as many connections at random intervals.
+//! `flow-hunt beacon` and `ddos` on an archive written here: generated background traffic, a
+//! planted beacon, a host with as many connections at random intervals, and a SYN flood.
 
 use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
 use flowkit_core::gen::{FlowGen, GenConfig, SplitMix64};
@@ -69,6 +69,23 @@ fn archive(dir: &Path) -> PathBuf {
     for n in 0..30u16 {
         conn(&mut flows, "10.9.8.6", 51_000 + n, "203.0.113.10", t);
         t += 10 * SEC + rng.below(220 * SEC as u64) as i64;
+    }
+    // A SYN flood on 203.0.113.50:80: 80 sources, 8 SYNs each, one every 90 ms from 00:45.
+    for n in 0..80u32 {
+        for k in 0..8u32 {
+            flows.push(FlowRecord {
+                start_ms: T0 + 45 * 60 * SEC + (n * 8 + k) as i64 * 90,
+                src_addr: ip(&format!("198.18.{}.{}", n / 200, n % 200 + 1)),
+                dst_addr: ip("203.0.113.50"),
+                src_port: 30_000 + k as u16,
+                dst_port: 80,
+                protocol: 6,
+                tcp_flags: 0x02,
+                packets: 1,
+                octets: 60,
+                ..FlowRecord::default()
+            });
+        }
     }
     flows.sort_by_key(|f| f.start_ms);
     let out = dir.join("beacon.fk");
@@ -148,6 +165,31 @@ fn beacon_on_an_archive_finds_the_planted_beacon_first() {
     assert!(loose.contains("10.9.8.6"), "{loose}");
     let none = ok(&hunt(&["beacon", "--min-interval", "10m", a]));
     assert_eq!(none, "beacon: no findings\n");
+}
+
+#[test]
+fn ddos_on_an_archive_finds_the_flood() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = archive(dir.path());
+    let a = a.to_str().unwrap();
+    let j: serde_json::Value = serde_json::from_str(&ok(&hunt(&["ddos", "--json", a]))).unwrap();
+    assert_eq!(j["detector"], "ddos");
+    let all = j["findings"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{j:#}");
+    let f = &all[0];
+    assert_eq!(
+        (&f["kind"], &f["subject"]),
+        (&"flood".into(), &"203.0.113.50".into())
+    );
+    assert_eq!(f["facts"]["port"], 80);
+    assert_eq!(f["facts"]["sources"], 80);
+    assert_eq!(f["facts"]["flows"], 640);
+    assert_eq!(f["facts"]["peak_bin"], "2024-06-03T00:45:00.000Z");
+    // Fewer sources than --min-sources: nothing.
+    let none = ok(&hunt(&["ddos", "--min-sources", "81", a]));
+    assert_eq!(none, "ddos: no findings\n");
+    let o = hunt(&["ddos", "--bin", "0", a]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
