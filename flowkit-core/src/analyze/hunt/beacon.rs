@@ -166,6 +166,8 @@ struct Found {
     pair: Pair,
     /// Some starts were not kept (`max_starts`).
     capped: bool,
+    /// End of the last flow of the pair (second pass).
+    last_end: i64,
     rhythm: Rhythm,
     evidence: EvidenceBin,
 }
@@ -267,7 +269,7 @@ impl Beacon {
             subject: key_addr(src),
             peer: Some(key_addr(dst)),
             first_ms: f.pair.first,
-            last_ms: f.pair.last,
+            last_ms: f.last_end,
             summary,
             facts,
             evidence,
@@ -351,6 +353,7 @@ impl Detector for Beacon {
             self.found.insert(
                 k,
                 Found {
+                    last_end: pair.last,
                     pair,
                     capped,
                     rhythm: r,
@@ -369,6 +372,7 @@ impl Detector for Beacon {
                 continue;
             }
             if let Some(f) = self.found.get_mut(&Beacon::key(b, i)) {
+                f.last_end = f.last_end.max(b.end_ms[i]);
                 f.evidence.offer("check-in", b, i);
             }
         }

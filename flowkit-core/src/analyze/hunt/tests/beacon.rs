@@ -221,5 +221,8 @@ fn starts_beyond_the_cap_are_counted_but_not_judged() {
     assert_eq!(f[0].facts["checkins"], 10);
     assert_eq!(f[0].facts["flows"], 50);
     assert_eq!(f[0].facts["starts_capped"], true);
-    assert_eq!(f[0].last_ms - f[0].first_ms, 49 * 60 * SEC);
+    // The span runs from the first start to the last (all 50 flows), the finding's times
+    // to the end of the last flow (800 ms long).
+    assert_eq!(f[0].facts["span_s"], 49.0 * 60.0);
+    assert_eq!(f[0].last_ms - f[0].first_ms, 49 * 60 * SEC + 800);
 }
