@@ -107,6 +107,9 @@ enum Command {
         /// their median (0 for a clock, about 0.7 for random arrivals).
         #[arg(long, value_name = "FRACTION", default_value_t = 0.1)]
         max_jitter: f64,
+        /// Smallest fraction of the intervals within --max-jitter × median of the median.
+        #[arg(long, value_name = "FRACTION", default_value_t = 0.75)]
+        min_regular: f64,
         /// Shortest median interval reported.
         #[arg(long, value_name = "DURATION", default_value = "10s")]
         min_interval: String,
@@ -330,6 +333,7 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
         Command::Beacon {
             min_connections,
             max_jitter,
+            min_regular,
             min_interval,
             max_interval,
             burst,
@@ -339,6 +343,7 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
             let cfg = BeaconConfig {
                 min_connections,
                 max_jitter,
+                min_regular,
                 min_interval_ms: duration_ms(&min_interval, "--min-interval")?,
                 max_interval_ms: duration_ms(&max_interval, "--max-interval")?,
                 burst_ms: duration_ms(&burst, "--burst")?,

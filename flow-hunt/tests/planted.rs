@@ -202,6 +202,7 @@ fn beacon_rejects_bad_thresholds() {
             "longer",
         ),
         (vec!["beacon", "--burst", "x"], "--burst"),
+        (vec!["beacon", "--min-regular", "2"], "min-regular"),
     ] {
         let mut args = args.clone();
         args.push("/nonexistent");

@@ -9,8 +9,10 @@
 //! deviation of the intervals divided by their median (0 for a clock, about 0.7 for random,
 //! Poisson-like, arrivals; robust to a missed or an extra check-in, unlike the coefficient of
 //! variation). A pair is a beacon when it has at least `min_connections` check-ins, its
-//! median interval is within `min_interval_ms ..= max_interval_ms` and its jitter is at most
-//! `max_jitter`. Second pass: the earliest flows of each beacon as evidence.
+//! median interval is within `min_interval_ms ..= max_interval_ms`, its jitter is at most
+//! `max_jitter` and at least `min_regular` of its intervals are within `max_jitter × median`
+//! of the median (the MAD needs only half the intervals alike, which by chance a few random
+//! ones are). Second pass: the earliest flows of each beacon as evidence.
 //!
 //! Not counted: flows that answer (TCP or UDP from a port below 1024 to one at or above it,
 //! the server's side of the beacon's own connections) and TCP flows whose flags are exported
@@ -43,6 +45,9 @@ pub struct BeaconConfig {
     /// Largest jitter (median absolute deviation of the intervals / their median) of a beacon
     /// (default 0.1).
     pub max_jitter: f64,
+    /// Smallest fraction of the intervals within `max_jitter × median` of the median (default
+    /// 0.75): the MAD needs only half the intervals alike, which a few random ones can be.
+    pub min_regular: f64,
     /// Shortest median interval reported, ms (default 10 s).
     pub min_interval_ms: i64,
     /// Longest median interval reported, ms (default 1 day).
@@ -60,6 +65,7 @@ impl Default for BeaconConfig {
         BeaconConfig {
             min_connections: 8,
             max_jitter: 0.1,
+            min_regular: 0.75,
             min_interval_ms: 10_000,
             max_interval_ms: 86_400_000,
             burst_ms: 1_000,
@@ -78,6 +84,9 @@ impl BeaconConfig {
         }
         if !(self.max_jitter >= 0.0 && self.max_jitter.is_finite()) {
             return bad("--max-jitter must be a number of at least 0");
+        }
+        if !(0.0..=1.0).contains(&self.min_regular) {
+            return bad("--min-regular is a fraction from 0 to 1");
         }
         if self.min_interval_ms > self.max_interval_ms {
             return bad("--min-interval is longer than --max-interval");
@@ -343,6 +352,7 @@ impl Detector for Beacon {
             };
             if r.checkins < cfg.min_connections
                 || r.jitter > cfg.max_jitter
+                || r.regular_fraction < cfg.min_regular
                 || r.median_ms < cfg.min_interval_ms as f64
                 || r.median_ms > cfg.max_interval_ms as f64
             {

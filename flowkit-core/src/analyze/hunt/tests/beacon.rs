@@ -226,3 +226,26 @@ fn starts_beyond_the_cap_are_counted_but_not_judged() {
     assert_eq!(f[0].facts["span_s"], 49.0 * 60.0);
     assert_eq!(f[0].last_ms - f[0].first_ms, 49 * 60 * SEC + 800);
 }
+
+#[test]
+fn half_alike_intervals_are_not_enough() {
+    // Ten check-ins: five intervals of 300 s and four of 250, 350, 420 and 190 s. Deviations
+    // from the median (300 s): 0 five times, 50, 50, 120, 110: MAD 0, jitter 0, yet only 5 of
+    // the 9 intervals (56 %) are within 30 s of the median.
+    let gaps = [300, 250, 300, 350, 300, 420, 300, 190, 300];
+    let mut t = T0;
+    let mut s = Story::default();
+    https(&mut s, INFECTED, C2, 0, t);
+    for (n, g) in gaps.iter().enumerate() {
+        t += g * SEC;
+        https(&mut s, INFECTED, C2, n as u16 + 1, t);
+    }
+    assert!(s.hunt(&beacon(BeaconConfig::default())).is_empty());
+    let f = s.hunt(&beacon(BeaconConfig {
+        min_regular: 0.5,
+        ..BeaconConfig::default()
+    }));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].facts["jitter"], 0.0);
+    assert_eq!(f[0].facts["regular_fraction"], 0.556);
+}
