@@ -1,7 +1,9 @@
-//! flow-hunt: find break-ins in flows — IRC after SSH, SSH brute force, scans.
+//! flow-hunt: find break-ins in flows — IRC after SSH, SSH brute force, scans, beacons, DDoS.
 
 use clap::{Args, Parser, Subcommand};
 use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
+use flowkit_core::analyze::hunt::beacon::{Beacon, BeaconConfig};
+use flowkit_core::analyze::hunt::ddos::{Ddos, DdosConfig};
 use flowkit_core::analyze::hunt::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use flowkit_core::analyze::hunt::output::{self, HuntFormat};
 use flowkit_core::analyze::hunt::scan::{Scan, ScanConfig};
@@ -16,7 +18,8 @@ use std::path::PathBuf;
 const TOOL: &str = "flow-hunt";
 
 /// Find break-ins in flows: hosts that took an SSH login and then spoke IRC, SSH brute force,
-/// and scans. Findings are ranked, highest score first, each with its evidence flows.
+/// scans, beacons (a host connecting to one service at regular intervals) and DDoS (many
+/// sources against one service within a time bin). Findings are ranked, highest score first, each with its evidence flows.
 ///
 /// Reads archives, flow-tools files or a flow stream (stdin) like the other tools, twice: once
 /// to count, once to collect the evidence (a stream is kept in a temporary file meanwhile).
@@ -90,6 +93,51 @@ enum Command {
         /// client of a real service, such as a resolver); 1 keeps every one.
         #[arg(long, value_name = "FRACTION", default_value_t = 0.8)]
         max_answered: f64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// A host connecting to one destination address, port and protocol at regular intervals
+    /// (malware checking in): median interval and jitter (median absolute deviation of the
+    /// intervals / median) per pair.
+    Beacon {
+        /// Check-ins (connection starts, bursts within --burst folded) a pair needs.
+        #[arg(long, value_name = "N", default_value_t = 8)]
+        min_connections: usize,
+        /// Largest jitter of a beacon: median absolute deviation of the intervals divided by
+        /// their median (0 for a clock, about 0.7 for random arrivals).
+        #[arg(long, value_name = "FRACTION", default_value_t = 0.1)]
+        max_jitter: f64,
+        /// Smallest fraction of the intervals within --max-jitter × median of the median.
+        #[arg(long, value_name = "FRACTION", default_value_t = 0.75)]
+        min_regular: f64,
+        /// Shortest median interval reported.
+        #[arg(long, value_name = "DURATION", default_value = "10s")]
+        min_interval: String,
+        /// Longest median interval reported.
+        #[arg(long, value_name = "DURATION", default_value = "1d")]
+        max_interval: String,
+        /// Starts closer than this to the previous check-in of a pair belong to it (0: none).
+        #[arg(long, value_name = "DURATION", default_value = "1s")]
+        burst: String,
+        /// Start times kept per pair (memory: 8 bytes each); a pair with more is judged on
+        /// the first ones read.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        max_starts: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Many sources sending to one destination address and port (or reflected answers from
+    /// one source port) within a time bin.
+    Ddos {
+        /// Length of a time bin.
+        #[arg(long, value_name = "DURATION", default_value = "1m")]
+        bin: String,
+        /// Distinct sources in a bin that make it an attack.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        min_sources: usize,
+        /// Flows in a bin that make it an attack.
+        #[arg(long, value_name = "N", default_value_t = 500)]
+        min_flows: u64,
         #[command(flatten)]
         common: Common,
     },
@@ -281,6 +329,45 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
                 ..ScanConfig::default()
             };
             (Box::new(Scan::new(cfg)), common)
+        }
+        Command::Beacon {
+            min_connections,
+            max_jitter,
+            min_regular,
+            min_interval,
+            max_interval,
+            burst,
+            max_starts,
+            common,
+        } => {
+            let cfg = BeaconConfig {
+                min_connections,
+                max_jitter,
+                min_regular,
+                min_interval_ms: duration_ms(&min_interval, "--min-interval")?,
+                max_interval_ms: duration_ms(&max_interval, "--max-interval")?,
+                burst_ms: duration_ms(&burst, "--burst")?,
+                max_starts,
+                max_evidence: common.max_evidence,
+            };
+            cfg.check().map_err(ToolError::usage)?;
+            (Box::new(Beacon::new(cfg)), common)
+        }
+        Command::Ddos {
+            bin,
+            min_sources,
+            min_flows,
+            common,
+        } => {
+            let cfg = DdosConfig {
+                bin_ms: duration_ms(&bin, "--bin")?,
+                min_sources,
+                min_flows,
+                max_evidence: common.max_evidence,
+                ..DdosConfig::default()
+            };
+            cfg.check().map_err(ToolError::usage)?;
+            (Box::new(Ddos::new(cfg)), common)
         }
     })
 }

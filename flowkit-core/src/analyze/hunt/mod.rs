@@ -1,15 +1,18 @@
 //! Hunting: detectors that turn flows into ranked findings with their evidence flows.
 //!
-//! Each detector ([`irc_after_ssh`], [`ssh_bruteforce`], [`scan`]) reads the flows twice: the
-//! first pass ([`Detector::observe`]) aggregates per key (per SSH connection, per scanning
-//! source and port, ...) and keeps no flow, so memory grows with the number of keys, not of
-//! flows; [`Detector::plan`] then decides which keys are findings; the second pass
-//! ([`Detector::collect`]) keeps the evidence flows of just those findings, at most
-//! `max_evidence` each (the earliest). Tools read their inputs twice (a stream on stdin is
+//! Each detector ([`irc_after_ssh`], [`ssh_bruteforce`], [`scan`], [`beacon`], [`ddos`]) reads
+//! the flows twice: the first pass ([`Detector::observe`]) aggregates per key (per SSH
+//! connection, per scanning source and port, ...) and keeps no flow, so memory grows with the
+//! number of keys, not of flows (`beacon` also keeps each pair's start times, 8 bytes a flow,
+//! capped per pair; `ddos` the distinct sources per target and bin); [`Detector::plan`] then
+//! decides which keys are findings; the second pass ([`Detector::collect`]) keeps the evidence
+//! flows of just those findings, at most `max_evidence` each (the earliest). Tools read their inputs twice (a stream on stdin is
 //! spooled to a temporary file first, see `flowkit_cli::spool_stdin`).
 //!
 //! The logic, thresholds and scores of every detector are explained in `docs/hunting.md`.
 
+pub mod beacon;
+pub mod ddos;
 pub mod irc_after_ssh;
 pub mod output;
 pub mod scan;

@@ -2,6 +2,8 @@
 //! sample capture, and the cases that must not be reported), and on the sample data: the
 //! scenario captures imported from export packets and the flow-tools archive.
 
+use super::beacon::{Beacon, BeaconConfig};
+use super::ddos::{Ddos, DdosConfig};
 use super::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use super::scan::{Scan, ScanConfig};
 use super::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
@@ -134,11 +136,21 @@ fn scan(cfg: ScanConfig) -> impl Fn() -> Box<dyn Detector> {
     move || Box::new(Scan::new(cfg.clone()))
 }
 
+fn beacon(cfg: BeaconConfig) -> impl Fn() -> Box<dyn Detector> {
+    move || Box::new(Beacon::new(cfg.clone()))
+}
+
+fn ddos(cfg: DdosConfig) -> impl Fn() -> Box<dyn Detector> {
+    move || Box::new(Ddos::new(cfg.clone()))
+}
+
 fn roles(f: &Finding) -> Vec<&'static str> {
     f.evidence.iter().map(|e| e.role).collect()
 }
 
+mod beacon;
 mod bruteforce;
+mod ddos;
 mod irc_after_ssh;
 mod scan;
 mod story;
