@@ -6,8 +6,10 @@ use flowkit_cli::{self as cli, FlowOutput, ToolError};
 use flowkit_core::archive::tree::{RotatingWriter, TreeLayout};
 use flowkit_core::archive::WriterOptions;
 use flowkit_core::collect::import::Importer;
+use flowkit_core::logs::eve::EveEvents;
 use std::path::{Path, PathBuf};
 
+mod eve_in;
 mod nfdump_in;
 
 const TOOL: &str = "flow-import";
@@ -28,6 +30,10 @@ const TOOL: &str = "flow-import";
 /// ZSTD) are recognised by their magic, or named with --format nfdump; their flows are copied
 /// as nfdump stored them (see docs/nfdump.md).
 ///
+/// Suricata EVE JSON (eve.json: `flow` events, or `netflow` ones when a file has no `flow`
+/// event; other event types skipped and counted) is recognised by its first line, or named
+/// with --format eve (see docs/other-logs.md).
+///
 /// A malformed packet is reported on stderr (capture file, packet number, reason), counted
 /// and skipped (the sets before the damage are kept); a truncated capture keeps what came
 /// before. A summary is printed with -v or whenever something was skipped. The exit status is
@@ -36,12 +42,17 @@ const TOOL: &str = "flow-import";
 #[derive(Parser, Debug)]
 #[command(name = TOOL, version, about, long_about)]
 struct Args {
-    /// pcap or pcapng capture files of export packets, or nfdump files.
+    /// pcap or pcapng capture files of export packets, nfdump files, or Suricata EVE JSON.
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<PathBuf>,
-    /// What the inputs are: auto (nfdump files by their magic, else captures), pcap, nfdump.
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = ["auto", "pcap", "nfdump"])]
+    /// What the inputs are: auto (nfdump files by their magic, EVE JSON by its first line, else
+    /// captures), pcap, nfdump, eve.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = ["auto", "pcap", "nfdump", "eve"])]
     format: String,
+    /// Which EVE events become flows: auto (`flow` events; `netflow` ones only from a file
+    /// without any `flow` event: both describe the same flows), flow, netflow.
+    #[arg(long, value_name = "KIND", default_value = "auto", value_parser = ["auto", "flow", "netflow"])]
+    eve_events: String,
     /// Write to FILE, or to a dated tree under DIR when DIR exists or ends with '/'.
     #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
     output: Option<String>,
@@ -133,6 +144,12 @@ fn run(args: Args) -> Result<(), ToolError> {
     }
     let mut warn = |m: &str| cli::warn(TOOL, m);
     let mut nf = nfdump_in::NfdumpCounts::default();
+    let mut eve = eve_in::EveTotals::default();
+    let events = match args.eve_events.as_str() {
+        "flow" => EveEvents::Flow,
+        "netflow" => EveEvents::Netflow,
+        _ => EveEvents::Auto,
+    };
     for capture in &args.captures {
         let mut sink = |t: i64, block: &flowkit_core::FlowBlock<'_>| match &mut out {
             Output::Discard => Ok(()),
@@ -144,6 +161,11 @@ fn run(args: Args) -> Result<(), ToolError> {
                 w.limit_open(MAX_OPEN_FILES)
             }
         };
+        if eve_in::wanted(capture, &args.format) {
+            eve_in::import(capture, events, &mut eve, &mut warn, &mut sink)
+                .map_err(ToolError::Output)?;
+            continue;
+        }
         if nfdump_in::wanted(capture, &args.format) {
             nfdump_in::import(capture, &mut nf, &mut warn, &mut sink).map_err(ToolError::Output)?;
             continue;
@@ -166,8 +188,12 @@ fn run(args: Args) -> Result<(), ToolError> {
         let prefix = if nf.has_losses() { "warning: " } else { "" };
         cli::warn(TOOL, &format!("{prefix}{nf}"));
     }
+    if eve.files + eve.unreadable > 0 && (args.verbose || args.check || eve.has_losses()) {
+        let prefix = if eve.has_losses() { "warning: " } else { "" };
+        cli::warn(TOOL, &format!("{prefix}{eve}"));
+    }
     let pcaps = summary.captures + summary.unreadable_captures > 0;
-    if (pcaps || nf.files + nf.unreadable == 0)
+    if (pcaps || nf.files + nf.unreadable + eve.files + eve.unreadable == 0)
         && (args.verbose || args.check || summary.has_losses())
     {
         let prefix = if summary.has_losses() {
@@ -177,7 +203,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         };
         cli::warn(TOOL, &format!("{prefix}{summary}"));
     }
-    if summary.captures == 0 && nf.files == 0 {
+    if summary.captures == 0 && nf.files == 0 && eve.files == 0 {
         return Err(ToolError::Output(std::io::Error::other(
             "no capture could be read",
         )));

@@ -28,6 +28,7 @@ pub mod collect;
 pub mod export;
 pub mod filter;
 pub mod gen;
+pub mod logs;
 pub mod model;
 pub mod netflow;
 pub mod pipeline;

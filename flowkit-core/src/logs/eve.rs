@@ -1,0 +1,282 @@
+//! Suricata EVE JSON (one object a line) into flow records.
+//!
+//! - `event_type` `flow`: one record per line, both directions' counters (`*_toserver` forward,
+//!   `*_toclient` as the reverse counters of a biflow), `flow.start`/`flow.end` as the times.
+//! - `event_type` `netflow`: one record per line, one direction each (Suricata writes a second,
+//!   swapped line when replies were seen).
+//!
+//! Both describe the same flows, so a file holding both would be counted twice: by default
+//! ([`EveEvents::Auto`]) `flow` events are taken, and `netflow` ones only from an input that has
+//! no `flow` event at all (they are held until the end of the input to know). Every other event
+//! type (alert, dns, http, stats, ...) is skipped and counted by type.
+//!
+//! Traps handled (see the samples' FIELDS.md): `timestamp` is the logging time, not the flow's;
+//! times are `YYYY-MM-DDTHH:MM:SS.ffffff±hhmm` (offset without a colon, the sensor's zone);
+//! `proto` is a name; ICMP has no ports (its type and code go to the destination port, `type
+//! << 8 | code`, as flowkit keeps them); IPv6 is written uncompressed. Bytes are as Suricata
+//! counts them, link-layer headers included. Suricata's `app_proto`, `community_id` and
+//! `flow_id` have no field in flowkit's record and are not kept.
+
+use super::LineError;
+use crate::model::record::{FlowRecord, UNSPECIFIED_V4};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::net::IpAddr;
+
+/// Which events become records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EveEvents {
+    /// `flow` events; `netflow` ones only from an input without any `flow` event.
+    #[default]
+    Auto,
+    /// `flow` events only.
+    Flow,
+    /// `netflow` events only.
+    Netflow,
+}
+
+/// What an EVE input held.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EveCounts {
+    /// Lines read (blank ones included).
+    pub lines: u64,
+    /// Records made.
+    pub flows: u64,
+    /// `flow` events read.
+    pub flow_events: u64,
+    /// `netflow` events read.
+    pub netflow_events: u64,
+    /// `flow` or `netflow` events not imported because the other kind was chosen.
+    pub not_chosen: u64,
+    /// Events of other types, skipped, by type.
+    pub other_events: BTreeMap<String, u64>,
+    /// Lines that could not be read (reported one by one).
+    pub malformed: u64,
+}
+
+impl std::fmt::Display for EveCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "EVE lines {}, flows {} (flow events {}, netflow events {}, {} of them not \
+             imported: the other kind describes the same flows), malformed lines {}",
+            self.lines,
+            self.flows,
+            self.flow_events,
+            self.netflow_events,
+            self.not_chosen,
+            self.malformed
+        )?;
+        if !self.other_events.is_empty() {
+            let other: Vec<String> = (self.other_events.iter())
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            write!(f, ", other events skipped: {}", other.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct Event {
+    event_type: Option<String>,
+    src_ip: Option<String>,
+    dest_ip: Option<String>,
+    src_port: Option<u16>,
+    dest_port: Option<u16>,
+    proto: Option<String>,
+    icmp_type: Option<u8>,
+    icmp_code: Option<u8>,
+    flow: Option<FlowPart>,
+    netflow: Option<NetflowPart>,
+    tcp: Option<TcpPart>,
+}
+
+#[derive(Deserialize)]
+struct FlowPart {
+    pkts_toserver: u64,
+    pkts_toclient: u64,
+    bytes_toserver: u64,
+    bytes_toclient: u64,
+    start: String,
+    end: String,
+}
+
+#[derive(Deserialize)]
+struct NetflowPart {
+    pkts: u64,
+    bytes: u64,
+    start: String,
+    end: String,
+}
+
+#[derive(Deserialize)]
+struct TcpPart {
+    tcp_flags: Option<String>,
+}
+
+/// Whether `first_line` looks like EVE JSON (an object with an `event_type`).
+pub fn sniff(first_line: &[u8]) -> bool {
+    let s = String::from_utf8_lossy(first_line);
+    s.trim_start().starts_with('{') && s.contains("\"event_type\"")
+}
+
+/// An EVE time (`2021-07-14T07:41:49.641158+0000`, also with `+00:00` or `Z`) in UTC
+/// milliseconds (sub-millisecond digits dropped toward the past).
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let ts = jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%.f%z", s)
+        .and_then(|t| t.to_timestamp())
+        .or_else(|_| s.parse::<jiff::Timestamp>())
+        .map_err(|_| format!("`{s}` is not an EVE time (YYYY-MM-DDTHH:MM:SS.ffffff+hhmm)"))?;
+    Ok(ts.as_millisecond())
+}
+
+/// The protocol number of an EVE `proto` name (`TCP`, `UDP`, `ICMP`, `IPv6-ICMP`, ...) or
+/// decimal string.
+fn protocol(name: &str) -> Option<u8> {
+    name.parse()
+        .ok()
+        .or_else(|| crate::model::names::protocol_number(name))
+}
+
+/// The record of one `flow` or `netflow` event.
+fn record(e: &Event) -> Result<FlowRecord, String> {
+    let addr = |v: &Option<String>, key: &str| -> Result<IpAddr, String> {
+        let s = v.as_deref().ok_or_else(|| format!("no `{key}`"))?;
+        s.parse()
+            .map_err(|_| format!("`{key}` `{s}` is not an address"))
+    };
+    let proto_name = e.proto.as_deref().ok_or("no `proto`")?;
+    let protocol =
+        protocol(proto_name).ok_or_else(|| format!("unknown protocol name `{proto_name}`"))?;
+    let icmp = matches!(protocol, 1 | 58);
+    let tcp_flags = match e.tcp.as_ref().and_then(|t| t.tcp_flags.as_deref()) {
+        Some(h) => u8::from_str_radix(h, 16).map_err(|_| format!("tcp_flags `{h}` is not hex"))?,
+        None => 0,
+    };
+    let (packets, octets, rev_packets, rev_octets, start, end) = match (&e.flow, &e.netflow) {
+        (Some(f), _) if e.event_type.as_deref() == Some("flow") => (
+            f.pkts_toserver,
+            f.bytes_toserver,
+            f.pkts_toclient,
+            f.bytes_toclient,
+            &f.start,
+            &f.end,
+        ),
+        (_, Some(n)) => (n.pkts, n.bytes, 0, 0, &n.start, &n.end),
+        _ => return Err("no `flow` or `netflow` object".into()),
+    };
+    Ok(FlowRecord {
+        start_ms: parse_time(start)?,
+        end_ms: parse_time(end)?,
+        src_addr: addr(&e.src_ip, "src_ip")?,
+        dst_addr: addr(&e.dest_ip, "dest_ip")?,
+        src_port: if icmp { 0 } else { e.src_port.unwrap_or(0) },
+        dst_port: if icmp {
+            u16::from(e.icmp_type.unwrap_or(0)) << 8 | u16::from(e.icmp_code.unwrap_or(0))
+        } else {
+            e.dest_port.unwrap_or(0)
+        },
+        protocol,
+        tcp_flags,
+        packets,
+        octets,
+        rev_packets,
+        rev_octets,
+        exporter: UNSPECIFIED_V4,
+        ..FlowRecord::default()
+    })
+}
+
+/// Reads EVE lines from `input` (named `origin` in messages), handing each record to `sink`
+/// and each malformed line to `bad`; returns the counts. Only a failing read or sink is an
+/// error.
+pub fn read_eve<R: BufRead>(
+    mut input: R,
+    origin: &str,
+    events: EveEvents,
+    bad: &mut impl FnMut(&LineError),
+    sink: &mut impl FnMut(FlowRecord) -> std::io::Result<()>,
+) -> std::io::Result<EveCounts> {
+    let mut counts = EveCounts::default();
+    let mut held: Vec<FlowRecord> = Vec::new(); // netflow records, for Auto
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        counts.lines += 1;
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        let mut report = |column: Option<usize>, message: String| {
+            counts.malformed += 1;
+            bad(&LineError {
+                origin: origin.to_string(),
+                line: counts.lines,
+                column,
+                message,
+            });
+        };
+        let e: Event = match serde_json::from_slice(text) {
+            Ok(e) => e,
+            Err(err) => {
+                let what = err.to_string();
+                let what = what.split(" at line ").next().unwrap_or_default();
+                report(
+                    Some(err.column()),
+                    format!("not an EVE JSON object: {what}"),
+                );
+                continue;
+            }
+        };
+        let kind = e.event_type.clone().unwrap_or_default();
+        let wanted = match (kind.as_str(), events) {
+            ("flow", _) => {
+                counts.flow_events += 1;
+                events != EveEvents::Netflow
+            }
+            ("netflow", _) => {
+                counts.netflow_events += 1;
+                events != EveEvents::Flow
+            }
+            _ => {
+                let key = if kind.is_empty() { "(none)" } else { &kind };
+                *counts.other_events.entry(key.to_string()).or_default() += 1;
+                continue;
+            }
+        };
+        if !wanted {
+            counts.not_chosen += 1;
+            continue;
+        }
+        let r = match record(&e) {
+            Ok(r) => r,
+            Err(m) => {
+                report(None, format!("{kind} event: {m}"));
+                continue;
+            }
+        };
+        if kind == "netflow" && events == EveEvents::Auto {
+            held.push(r);
+        } else {
+            counts.flows += 1;
+            sink(r)?;
+        }
+    }
+    if counts.flow_events == 0 {
+        for r in held {
+            counts.flows += 1;
+            sink(r)?;
+        }
+    } else {
+        counts.not_chosen += held.len() as u64;
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests;
