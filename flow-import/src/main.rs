@@ -9,6 +9,7 @@ use flowkit_core::collect::import::Importer;
 use flowkit_core::logs::eve::EveEvents;
 use std::path::{Path, PathBuf};
 
+mod conntrack_in;
 mod eve_in;
 mod nfdump_in;
 
@@ -32,7 +33,8 @@ const TOOL: &str = "flow-import";
 ///
 /// Suricata EVE JSON (eve.json: `flow` events, or `netflow` ones when a file has no `flow`
 /// event; other event types skipped and counted) is recognised by its first line, or named
-/// with --format eve (see docs/other-logs.md).
+/// with --format eve; ulogd2 conntrack JSON (NFCT) likewise, or with --format conntrack: one
+/// flow per connection, original direction, replies as reverse counters (see docs/other-logs.md).
 ///
 /// A malformed packet is reported on stderr (capture file, packet number, reason), counted
 /// and skipped (the sets before the damage are kept); a truncated capture keeps what came
@@ -45,9 +47,9 @@ struct Args {
     /// pcap or pcapng capture files of export packets, nfdump files, or Suricata EVE JSON.
     #[arg(value_name = "CAPTURE", required = true)]
     captures: Vec<PathBuf>,
-    /// What the inputs are: auto (nfdump files by their magic, EVE JSON by its first line, else
-    /// captures), pcap, nfdump, eve.
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = ["auto", "pcap", "nfdump", "eve"])]
+    /// What the inputs are: auto (nfdump files by their magic, EVE and conntrack JSON by their
+    /// first line, else captures), pcap, nfdump, eve, conntrack.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = ["auto", "pcap", "nfdump", "eve", "conntrack"])]
     format: String,
     /// Which EVE events become flows: auto (`flow` events; `netflow` ones only from a file
     /// without any `flow` event: both describe the same flows), flow, netflow.
@@ -145,6 +147,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let mut warn = |m: &str| cli::warn(TOOL, m);
     let mut nf = nfdump_in::NfdumpCounts::default();
     let mut eve = eve_in::EveTotals::default();
+    let mut ct = conntrack_in::ConntrackTotals::default();
     let events = match args.eve_events.as_str() {
         "flow" => EveEvents::Flow,
         "netflow" => EveEvents::Netflow,
@@ -161,6 +164,11 @@ fn run(args: Args) -> Result<(), ToolError> {
                 w.limit_open(MAX_OPEN_FILES)
             }
         };
+        if conntrack_in::wanted(capture, &args.format) {
+            conntrack_in::import(capture, &mut ct, &mut warn, &mut sink)
+                .map_err(ToolError::Output)?;
+            continue;
+        }
         if eve_in::wanted(capture, &args.format) {
             eve_in::import(capture, events, &mut eve, &mut warn, &mut sink)
                 .map_err(ToolError::Output)?;
@@ -192,8 +200,13 @@ fn run(args: Args) -> Result<(), ToolError> {
         let prefix = if eve.has_losses() { "warning: " } else { "" };
         cli::warn(TOOL, &format!("{prefix}{eve}"));
     }
+    if ct.files + ct.unreadable > 0 && (args.verbose || args.check || ct.has_losses()) {
+        let prefix = if ct.has_losses() { "warning: " } else { "" };
+        cli::warn(TOOL, &format!("{prefix}{ct}"));
+    }
     let pcaps = summary.captures + summary.unreadable_captures > 0;
-    if (pcaps || nf.files + nf.unreadable + eve.files + eve.unreadable == 0)
+    if (pcaps
+        || nf.files + nf.unreadable + eve.files + eve.unreadable + ct.files + ct.unreadable == 0)
         && (args.verbose || args.check || summary.has_losses())
     {
         let prefix = if summary.has_losses() {
@@ -203,7 +216,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         };
         cli::warn(TOOL, &format!("{prefix}{summary}"));
     }
-    if summary.captures == 0 && nf.files == 0 && eve.files == 0 {
+    if summary.captures == 0 && nf.files == 0 && eve.files == 0 && ct.files == 0 {
         return Err(ToolError::Output(std::io::Error::other(
             "no capture could be read",
         )));
