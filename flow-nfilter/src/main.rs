@@ -2,6 +2,8 @@
 
 use clap::Parser;
 use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
+use flowkit_core::filter::expr::sql::expr_to_sql;
+use flowkit_core::filter::expr::Expression;
 use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::pipeline::select::{print_selected, write_selected, Passed};
@@ -38,9 +40,10 @@ struct Args {
     /// With --print csv or json: only these columns, in this order (as flow-print --fields).
     #[arg(long = "fields", value_name = "LIST", requires = "print")]
     fields: Option<String>,
-    /// Print the definition as one SQL boolean expression (the body of a WHERE) over the
-    /// columns flow-export --parquet writes, in DIALECT: duckdb, spark, trino or clickhouse;
-    /// read no flows. Refuses, naming the primitive, what SQL cannot say exactly.
+    /// Print the filter (the definition, the -e expression, or both: `(def) AND (expr)`) as one
+    /// SQL boolean expression (the body of a WHERE) over the columns flow-export --parquet
+    /// writes, in DIALECT: duckdb, spark, trino or clickhouse; read no flows. Refuses, naming
+    /// the primitive, what SQL cannot say exactly.
     #[arg(long, value_name = "DIALECT", conflicts_with_all = ["output", "count", "print", "check"])]
     sql: Option<String>,
     /// Print only how many flows the definition permits.
@@ -160,27 +163,36 @@ fn run(args: Args) -> Result<(), ToolError> {
         return check(&file, &args, &opts);
     }
     if let Some(d) = &args.sql {
-        if args.filter.expr.is_some() {
-            return Err(ToolError::usage(
-                "--sql translates filter definitions (-F); -e expressions are not translated yet",
-            ));
-        }
-        let file = args.filter.load(TOOL)?;
-        let name = args.filter.definition_name(&file)?;
         let dialect = Dialect::from_name(d).ok_or_else(|| {
             ToolError::usage(format!(
                 "--sql {d}: not a dialect ({})",
                 Dialect::NAMES.join(", ")
             ))
         })?;
-        let def = file.definition(name).map_err(ToolError::usage)?;
-        for w in file.warnings_of(def) {
-            cli::warn(TOOL, &format!("warning: {w}"));
-        }
-        println!(
-            "{}",
-            sql::to_sql(&file, name, &opts, dialect).map_err(ToolError::usage)?
-        );
+        let expr = match &args.filter.expr {
+            Some(text) => {
+                Some(Expression::parse(text).map_err(|e| ToolError::Usage(format!("-e: {e}")))?)
+            }
+            None => None,
+        };
+        let def = if args.filter.wants_file() {
+            let file = args.filter.load(TOOL)?;
+            let name = args.filter.definition_name(&file)?;
+            let def = file.definition(name).map_err(ToolError::usage)?;
+            for w in file.warnings_of(def) {
+                cli::warn(TOOL, &format!("warning: {w}"));
+            }
+            Some(sql::to_sql(&file, name, &opts, dialect).map_err(ToolError::usage)?)
+        } else {
+            None
+        };
+        let expr = expr.map(|e| expr_to_sql(&e, dialect));
+        let text = match (def, expr) {
+            (Some(d), Some(e)) => format!("({d}) AND ({e})"),
+            (Some(s), None) | (None, Some(s)) => s,
+            (None, None) => unreachable!("a file is wanted when there is no -e"),
+        };
+        println!("{text}");
         return Ok(());
     }
     // Compile before opening the output: a bad filter writes nothing.

@@ -140,7 +140,41 @@ fn mistakes_exit_2_naming_the_column_and_write_nothing() {
         assert!(err.starts_with("flow-nfilter: "), "{err}");
         assert!(err.contains(want), "{expr}: {err}");
     }
-    let o = flow_nfilter(&["-e", "port 22", "--sql", "duckdb"], b"");
+    let o = flow_nfilter(&["-e", "dst prot 22", "--sql", "duckdb"], b"");
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("-e expressions are not translated yet"));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("-e: unknown word `prot` at column 5"));
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let o = flow_nfilter(args, b"");
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// `-e EXPR --sql D` prints the expression's translation; with `-F` the definition's and the
+/// expression's, AND-ed. (That DuckDB then selects flow-nfilter's flows is
+/// flow-export/tests/duckdb_expressions.rs.)
+#[test]
+fn sql_of_an_expression_alone_and_beside_a_definition() {
+    use flowkit_core::filter::expr::{sql::expr_to_sql, Expression};
+    use flowkit_core::filter::sql::Dialect;
+    let expr = "proto udp and (dst port 53 or pps > 100)";
+    let e = Expression::parse(expr).unwrap();
+    for name in Dialect::NAMES {
+        let d = Dialect::from_name(name).unwrap();
+        let alone = stdout_of(&["-e", expr, "--sql", name]);
+        assert_eq!(alone, format!("{}\n", expr_to_sql(&e, d)), "{name}");
+        let def = stdout_of(&["-F", "tcp", "--sql", name]);
+        let both = stdout_of(&["-F", "tcp", "-e", expr, "--sql", name]);
+        assert_eq!(
+            both,
+            format!("({}) AND ({})\n", def.trim_end(), expr_to_sql(&e, d)),
+            "{name}"
+        );
+    }
 }

@@ -45,7 +45,7 @@ impl Dialect {
     }
 
     /// A 16-byte binary literal.
-    fn blob(self, b: &[u8; 16]) -> String {
+    pub(crate) fn blob(self, b: &[u8; 16]) -> String {
         let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
         match self {
             Dialect::ClickHouse => format!("unhex('{hex}')"),
@@ -54,7 +54,7 @@ impl Dialect {
     }
 
     /// `a & b` on integers.
-    fn bit_and(self, a: &str, b: u64) -> String {
+    pub(crate) fn bit_and(self, a: &str, b: u64) -> String {
         match self {
             Dialect::Trino => format!("bitwise_and({a}, {b})"),
             Dialect::ClickHouse => format!("bitAnd({a}, {b})"),
@@ -273,7 +273,11 @@ fn test_sql(
             addr_sql(col, &v4, &v6, dialect)
         }
         Test::Unsampled { .. } | Test::Derived { .. } | Test::Nested(_) => {
-            return Err("an nfdump expression (-e) is not translated to SQL yet".into())
+            return Err(
+                "a test of an nfdump expression (-e) has no SQL form here; -e expressions are \
+                 translated from their tree (filter::expr::sql)"
+                    .into(),
+            )
         }
         Test::Sample { .. } => {
             return Err(
@@ -285,7 +289,7 @@ fn test_sql(
     })
 }
 
-fn bool_sql(b: bool) -> &'static str {
+pub(crate) fn bool_sql(b: bool) -> &'static str {
     if b {
         "TRUE"
     } else {
@@ -306,7 +310,7 @@ fn runs(values: impl Iterator<Item = u64>) -> Vec<(u64, u64)> {
 }
 
 /// Ranges of an unsigned column whose values are `0..=max`.
-fn int_ranges(col: &str, ranges: &[(u64, u64)], max: u64) -> String {
+pub(crate) fn int_ranges(col: &str, ranges: &[(u64, u64)], max: u64) -> String {
     let r: Vec<(i64, i64)> = ranges.iter().map(|&(a, b)| (a as i64, b as i64)).collect();
     ranges_sql(col, &r, Some(0), Some(max as i64))
 }
@@ -329,7 +333,12 @@ fn signed_ranges(col: &str, ranges: &[(i64, i64)]) -> String {
 }
 
 /// `expr` in any of `ranges`; a bound equal to the domain's `min`/`max` is left out.
-fn ranges_sql(expr: &str, ranges: &[(i64, i64)], min: Option<i64>, max: Option<i64>) -> String {
+pub(crate) fn ranges_sql(
+    expr: &str,
+    ranges: &[(i64, i64)],
+    min: Option<i64>,
+    max: Option<i64>,
+) -> String {
     let mut singles = Vec::new();
     let mut terms = Vec::new();
     for &(a, b) in ranges {
@@ -350,7 +359,7 @@ fn ranges_sql(expr: &str, ranges: &[(i64, i64)], min: Option<i64>, max: Option<i
     or_terms(terms)
 }
 
-fn or_terms(mut terms: Vec<String>) -> String {
+pub(crate) fn or_terms(mut terms: Vec<String>) -> String {
     match terms.len() {
         0 => "FALSE".into(),
         1 => terms.pop().unwrap_or_default(),
@@ -400,7 +409,12 @@ fn real(f: f64) -> String {
 /// IPv4-mapped IPv6 block `::ffff:0:0/96`: where IPv4 addresses are stored.
 const MAPPED: (u128, u128) = (0xffff_u128 << 32, (0xffff_u128 << 32) | 0xffff_ffff);
 
-fn addr_sql(col: &str, v4: &[(u128, u128)], v6: &[(u128, u128)], dialect: Dialect) -> String {
+pub(crate) fn addr_sql(
+    col: &str,
+    v4: &[(u128, u128)],
+    v6: &[(u128, u128)],
+    dialect: Dialect,
+) -> String {
     let mut ranges: Vec<(u128, u128)> = v4
         .iter()
         .map(|&(a, b)| (MAPPED.0 | a, MAPPED.0 | b))

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Modules: [`lex`] (words and signs with their byte spans), `parse` (nfdump's grammar →
-//! [`Node`]), `build` ([`Node`] → tests, with ORs and NOTs inside ANDs as nested filters).
+//! [`Node`]), `build` ([`Node`] → tests, with ORs and NOTs inside ANDs as nested filters), [`sql`] ([`Node`] →
+//! one SQL boolean expression over the Parquet export, `--sql`).
 //! What each word means, and where flowkit differs from nfdump 1.7, is in
 //! docs/filter-language.md ("Expressions").
 
@@ -19,6 +20,7 @@ mod build;
 pub(crate) use build::all_of;
 pub mod lex;
 mod parse;
+pub mod sql;
 
 use super::ast::Span;
 use super::eval::{derived, unsampled, DerivedKind};
