@@ -215,6 +215,10 @@ fn run(args: Args) -> Result<(), ToolError> {
         Report::Bins(_) => TimeBins::columns(),
     };
     let stats = cli::Scan::columns(columns).run(TOOL, &args.input, &mut |batch| {
+        if let Report::Group(g) = &mut report {
+            g.observe_batch(batch.blocks);
+            return Ok(());
+        }
         for b in batch.blocks {
             match &mut report {
                 Report::Summary(s) => s.observe(b),
@@ -225,6 +229,9 @@ fn run(args: Args) -> Result<(), ToolError> {
         }
         Ok(())
     })?;
+    if let Report::Group(g) = &mut report {
+        g.finish();
+    }
 
     let tz = cli::zone(args.input.utc)?;
     // A plot of packets or octets says when they were scaled by sampling intervals.

@@ -9,9 +9,10 @@
 //! code in the destination port). (The single keys `srcport` and `dstport` of [`super::TopN`]
 //! count only TCP, UDP and SCTP flows.)
 
-use super::measure::{self, DistinctValues, Measure, Measured, Tally, Threshold};
+use super::grouping::{GroupRef, Layout, Partial, Spec};
+use super::measure::{self, DistinctValues, Measure, Measured, Threshold};
 use super::Totals;
-use crate::analyze::keys::{addr_key, key_addr, FastMap};
+use crate::analyze::keys::{addr_key, key_addr};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use crate::model::counts::CountNote;
 use crate::model::fields::{lookup, Field, FieldKind, FieldValue};
@@ -101,7 +102,7 @@ fn len(word: &str, text: &str, max: u8) -> Result<u8, String> {
 }
 
 /// The value of one key for one flow, as a number (addresses as IPv6 numbers, IPv4 mapped).
-type Part = u128;
+pub(super) type Part = u128;
 
 /// The fields that come as a source and a destination side, for `--biflow`.
 const SIDES: [(ColumnId, ColumnId); 6] = [
@@ -117,7 +118,9 @@ const SIDES: [(ColumnId, ColumnId); 6] = [
 #[derive(Clone, Debug)]
 pub struct GroupBy {
     keys: Vec<GroupKey>,
-    map: Groups,
+    layout: Layout,
+    /// One share of the groups per worker thread, merged into one by [`GroupBy::finish`].
+    parts: Vec<Partial>,
     /// With `--biflow`: the positions of each source key and its destination key.
     sides: Vec<(usize, usize)>,
     distinct: Option<DistinctValues>,
@@ -132,10 +135,8 @@ impl GroupBy {
     /// Totals by `keys` (from [`parse_group_keys`]).
     pub fn new(keys: Vec<GroupKey>) -> GroupBy {
         GroupBy {
-            map: match keys.len() {
-                0..=4 => Groups::UpToFour(FastMap::default()),
-                _ => Groups::Five(FastMap::default()),
-            },
+            layout: Layout::new(&keys),
+            parts: Vec::new(),
             keys,
             sides: Vec::new(),
             distinct: None,
@@ -221,106 +222,98 @@ impl GroupBy {
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        let fold = Fold {
+        self.observe_batch(std::slice::from_ref(b));
+    }
+
+    /// Adds blocks, the worker threads each summing a share of them into groups of their own
+    /// (merged by [`GroupBy::finish`]).
+    pub fn observe_batch(&mut self, blocks: &[FlowBlock<'_>]) {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads().clamp(1, blocks.len().max(1));
+        let spec = Spec {
             keys: &self.keys,
             sides: &self.sides,
-            distinct: &mut self.distinct,
-            counted: &mut self.counted,
-            counts: &mut self.counts,
+            layout: &self.layout,
         };
-        match &mut self.map {
-            Groups::UpToFour(map) => fold.add_block(map, b),
-            Groups::Five(map) => fold.add_block(map, b),
+        while self.parts.len() < threads {
+            let d = self.distinct.clone();
+            self.parts.push(Partial::new(&spec, d, self.counts.raw));
+        }
+        if threads == 1 {
+            blocks
+                .iter()
+                .for_each(|b| self.parts[0].add_block(&spec, b));
+        } else {
+            let share = blocks.len().div_ceil(threads);
+            (self.parts[..threads].par_iter_mut())
+                .zip(blocks.par_chunks(share))
+                .for_each(|(p, chunk)| chunk.iter().for_each(|b| p.add_block(&spec, b)));
+        }
+        for p in &mut self.parts {
+            let t = std::mem::take(&mut p.counted);
+            self.counted.flows += t.flows;
+            self.counted.packets += t.packets;
+            self.counted.octets += t.octets;
+            self.counts.merge(&p.counts);
+            p.counts = crate::model::counts::CountNote::new(self.counts.raw);
+        }
+    }
+
+    /// Merges the worker threads' groups (into the largest share); [`GroupBy::top`] and
+    /// [`GroupBy::distinct`] otherwise merge a copy each time.
+    pub fn finish(&mut self) {
+        if self.parts.len() < 2 {
+            return;
+        }
+        let mut parts = std::mem::take(&mut self.parts);
+        parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let mut into = parts.remove(0);
+        for p in parts {
+            into.merge(p);
+        }
+        self.parts.push(into);
+    }
+
+    /// The groups, merged into one share (a copy when not [`GroupBy::finish`]ed).
+    fn merged(&self) -> std::borrow::Cow<'_, GroupBy> {
+        match self.parts.len() {
+            0 | 1 => std::borrow::Cow::Borrowed(self),
+            _ => {
+                let mut g = self.clone();
+                g.finish();
+                std::borrow::Cow::Owned(g)
+            }
         }
     }
 
     /// Distinct combinations seen.
     pub fn distinct(&self) -> usize {
-        match &self.map {
-            Groups::UpToFour(map) => map.len(),
-            Groups::Five(map) => map.len(),
-        }
+        self.merged().parts.first().map_or(0, Partial::len)
     }
 
     /// The `n` combinations (all when `n` is 0) meeting the thresholds with the most `by`;
     /// ties: more flows, then the lower values. Each comes as one value per key.
     pub fn top(&self, n: usize, by: Measure) -> Vec<(Vec<KeyText>, Measured)> {
-        match &self.map {
-            Groups::UpToFour(map) => self.ranked(map, n, by),
-            Groups::Five(map) => self.ranked(map, n, by),
-        }
-    }
-
-    fn ranked<const N: usize>(
-        &self,
-        map: &FastMap<[Part; N], Tally>,
-        n: usize,
-        by: Measure,
-    ) -> Vec<(Vec<KeyText>, Measured)> {
-        let distinct = |t: &Tally| self.distinct.as_ref().map_or(0, |d| d.count(t));
-        let mut v: Vec<(&[Part; N], Measured)> = (map.iter())
-            .map(|(k, t)| (k, t.measured(distinct(t))))
-            .filter(|(_, m)| measure::passes(m, &self.min))
-            .collect();
+        let g = self.merged();
+        let Some(part) = g.parts.first() else {
+            return Vec::new();
+        };
+        let distinct = |t: &measure::Tally| part.distinct.as_ref().map_or(0, |d| d.count(t));
+        let mut v: Vec<(GroupRef<'_>, Measured)> = Vec::with_capacity(part.len());
+        part.each(&g.layout, |k, t| {
+            let m = t.measured(distinct(t));
+            if measure::passes(&m, &g.min) {
+                v.push((k, m));
+            }
+        });
         super::rank(&mut v, n, by);
         v.into_iter()
             .map(|(k, t)| {
-                let texts = self.keys.iter().zip(k).map(|(key, &p)| text(key, p));
+                let texts = g.keys.iter().zip(k.values()).map(|(key, p)| text(key, p));
                 (texts.collect(), t)
             })
             .collect()
     }
-}
-
-/// What [`GroupBy::observe`] needs besides the map, borrowed apart from it.
-struct Fold<'a> {
-    keys: &'a [GroupKey],
-    sides: &'a [(usize, usize)],
-    distinct: &'a mut Option<DistinctValues>,
-    counted: &'a mut Totals,
-    counts: &'a mut CountNote,
-}
-
-impl Fold<'_> {
-    /// Adds every flow of `b` to its group in `map`.
-    fn add_block<const N: usize>(self, map: &mut FastMap<[Part; N], Tally>, b: &FlowBlock<'_>) {
-        let Fold {
-            keys,
-            sides,
-            distinct,
-            counted,
-            counts,
-        } = self;
-        counts.each_volume(b, |i, p, o| {
-            let mut k = [0; N];
-            for (slot, key) in k.iter_mut().zip(keys) {
-                *slot = part(key, b, i);
-            }
-            if !sides.is_empty() {
-                let src = sides.iter().map(|&(s, _)| k[s]);
-                let dst = sides.iter().map(|&(_, d)| k[d]);
-                if dst.lt(src) {
-                    for &(s, d) in sides {
-                        k.swap(s, d);
-                    }
-                }
-            }
-            let tally = map.entry(k).or_default();
-            tally.add(p, o, b.start_ms[i], b.end_ms[i]);
-            if let Some(d) = distinct.as_mut() {
-                d.add(tally, b, i);
-            }
-            counted.add(p, o);
-        });
-    }
-}
-
-/// The groups by their key values, in arrays as long as the keys need: a fifth key (a 5-tuple)
-/// makes every group's key 16 bytes longer, so it is only used when given.
-#[derive(Clone, Debug)]
-enum Groups {
-    UpToFour(FastMap<[Part; 4], Tally>),
-    Five(FastMap<[Part; MAX_KEYS], Tally>),
 }
 
 /// A key value written out: an address (the network's, with a prefix), a protocol's name or
