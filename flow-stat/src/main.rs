@@ -229,9 +229,6 @@ fn run(args: Args) -> Result<(), ToolError> {
         }
         Ok(())
     })?;
-    if let Report::Group(g) = &mut report {
-        g.finish();
-    }
 
     let tz = cli::zone(args.input.utc)?;
     // A plot of packets or octets says when they were scaled by sampling intervals.

@@ -9,7 +9,7 @@
 //! code in the destination port). (The single keys `srcport` and `dstport` of [`super::TopN`]
 //! count only TCP, UDP and SCTP flows.)
 
-use super::grouping::{GroupRef, Layout, Partial, Spec};
+use super::grouping::{GroupRef, Layout, Partial, Prepared, Spec, MAX_SHARDS};
 use super::measure::{self, DistinctValues, Measure, Measured, Threshold};
 use super::Totals;
 use crate::analyze::keys::{addr_key, key_addr};
@@ -119,8 +119,10 @@ const SIDES: [(ColumnId, ColumnId); 6] = [
 pub struct GroupBy {
     keys: Vec<GroupKey>,
     layout: Layout,
-    /// One share of the groups per worker thread, merged into one by [`GroupBy::finish`].
+    /// The groups, in shards with no group in two.
     parts: Vec<Partial>,
+    /// Phase one of a sharded batch, block by block (kept for the next batch).
+    prepared: Vec<Prepared>,
     /// With `--biflow`: the positions of each source key and its destination key.
     sides: Vec<(usize, usize)>,
     distinct: Option<DistinctValues>,
@@ -137,6 +139,7 @@ impl GroupBy {
         GroupBy {
             layout: Layout::new(&keys),
             parts: Vec::new(),
+            prepared: Vec::new(),
             keys,
             sides: Vec::new(),
             distinct: None,
@@ -225,29 +228,47 @@ impl GroupBy {
         self.observe_batch(std::slice::from_ref(b));
     }
 
-    /// Adds blocks, the worker threads each summing a share of them into groups of their own
-    /// (merged by [`GroupBy::finish`]).
+    /// Adds blocks. With more than one worker thread the groups are sharded by a hash of their
+    /// key, one map per shard and as many shards as threads: the threads first compute every
+    /// row's key and shard (block by block), then each adds the rows of its shard, so no two
+    /// threads hold the same group and nothing is merged.
     pub fn observe_batch(&mut self, blocks: &[FlowBlock<'_>]) {
         use rayon::prelude::*;
-        let threads = rayon::current_num_threads().clamp(1, blocks.len().max(1));
         let spec = Spec {
             keys: &self.keys,
             sides: &self.sides,
             layout: &self.layout,
         };
-        while self.parts.len() < threads {
-            let d = self.distinct.clone();
-            self.parts.push(Partial::new(&spec, d, self.counts.raw));
+        let raw = self.counts.raw;
+        if self.parts.is_empty() {
+            let shards = rayon::current_num_threads().clamp(1, MAX_SHARDS);
+            self.parts = (0..shards)
+                .map(|_| Partial::new(&spec, self.distinct.clone(), raw))
+                .collect();
         }
-        if threads == 1 {
+        if self.parts.len() == 1 {
             blocks
                 .iter()
                 .for_each(|b| self.parts[0].add_block(&spec, b));
         } else {
-            let share = blocks.len().div_ceil(threads);
-            (self.parts[..threads].par_iter_mut())
-                .zip(blocks.par_chunks(share))
-                .for_each(|(p, chunk)| chunk.iter().for_each(|b| p.add_block(&spec, b)));
+            let shards = self.parts.len();
+            if self.prepared.len() < blocks.len() {
+                self.prepared.resize(blocks.len(), Prepared::default());
+            }
+            let prepared = &mut self.prepared[..blocks.len()];
+            (prepared.par_iter_mut().zip(blocks.par_iter())).for_each_init(
+                || (Vec::new(), Vec::new()),
+                |scratch, (p, b)| p.fill(&spec, b, shards, raw, scratch),
+            );
+            let prepared = &self.prepared[..blocks.len()];
+            (self.parts.par_iter_mut().enumerate()).for_each(|(s, part)| {
+                for (p, b) in prepared.iter().zip(blocks) {
+                    part.add_shard(s as u8, &spec, b, p);
+                }
+            });
+            for p in prepared {
+                self.counts.merge(&p.counts);
+            }
         }
         for p in &mut self.parts {
             let t = std::mem::take(&mut p.counted);
@@ -255,61 +276,36 @@ impl GroupBy {
             self.counted.packets += t.packets;
             self.counted.octets += t.octets;
             self.counts.merge(&p.counts);
-            p.counts = crate::model::counts::CountNote::new(self.counts.raw);
-        }
-    }
-
-    /// Merges the worker threads' groups (into the largest share); [`GroupBy::top`] and
-    /// [`GroupBy::distinct`] otherwise merge a copy each time.
-    pub fn finish(&mut self) {
-        if self.parts.len() < 2 {
-            return;
-        }
-        let mut parts = std::mem::take(&mut self.parts);
-        parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        let mut into = parts.remove(0);
-        for p in parts {
-            into.merge(p);
-        }
-        self.parts.push(into);
-    }
-
-    /// The groups, merged into one share (a copy when not [`GroupBy::finish`]ed).
-    fn merged(&self) -> std::borrow::Cow<'_, GroupBy> {
-        match self.parts.len() {
-            0 | 1 => std::borrow::Cow::Borrowed(self),
-            _ => {
-                let mut g = self.clone();
-                g.finish();
-                std::borrow::Cow::Owned(g)
-            }
+            p.counts = crate::model::counts::CountNote::new(raw);
         }
     }
 
     /// Distinct combinations seen.
     pub fn distinct(&self) -> usize {
-        self.merged().parts.first().map_or(0, Partial::len)
+        self.parts.iter().map(Partial::len).sum()
     }
 
     /// The `n` combinations (all when `n` is 0) meeting the thresholds with the most `by`;
     /// ties: more flows, then the lower values. Each comes as one value per key.
     pub fn top(&self, n: usize, by: Measure) -> Vec<(Vec<KeyText>, Measured)> {
-        let g = self.merged();
-        let Some(part) = g.parts.first() else {
-            return Vec::new();
-        };
-        let distinct = |t: &measure::Tally| part.distinct.as_ref().map_or(0, |d| d.count(t));
-        let mut v: Vec<(GroupRef<'_>, Measured)> = Vec::with_capacity(part.len());
-        part.each(&g.layout, |k, t| {
-            let m = t.measured(distinct(t));
-            if measure::passes(&m, &g.min) {
-                v.push((k, m));
-            }
-        });
+        let mut v: Vec<(GroupRef<'_>, Measured)> = Vec::with_capacity(self.distinct());
+        for part in &self.parts {
+            let distinct = |t: &measure::Tally| part.distinct.as_ref().map_or(0, |d| d.count(t));
+            part.each(&self.layout, |k, t| {
+                let m = t.measured(distinct(t));
+                if measure::passes(&m, &self.min) {
+                    v.push((k, m));
+                }
+            });
+        }
         super::rank(&mut v, n, by);
         v.into_iter()
             .map(|(k, t)| {
-                let texts = g.keys.iter().zip(k.values()).map(|(key, p)| text(key, p));
+                let texts = self
+                    .keys
+                    .iter()
+                    .zip(k.values())
+                    .map(|(key, p)| text(key, p));
                 (texts.collect(), t)
             })
             .collect()

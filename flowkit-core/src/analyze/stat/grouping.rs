@@ -1,6 +1,8 @@
-//! How [`super::group::GroupBy`] accumulates its groups: each worker thread sums its share of a
-//! batch of blocks into its own maps ([`Partial`]), which are merged once at the end, so memory
-//! is at most the groups times the threads.
+//! How [`super::group::GroupBy`] accumulates its groups: in shards by a hash of the key, one
+//! map per shard ([`Partial`]) and one shard per worker thread, so no group is in two maps and
+//! memory stays bounded by the groups. A batch of blocks is added in two phases: the threads
+//! compute every row's key and shard, block by block ([`Prepared`]), then each thread adds the
+//! rows of its own shard. With one thread there is one shard, added to directly.
 //!
 //! A group whose key values are narrow is keyed by the values packed into one integer (a `u64`
 //! or `u128`, as the keys' widths need: an IPv4 address takes 32 bits, a port 16, a protocol 8);
@@ -14,7 +16,7 @@ use super::measure::{DistinctValues, Tally};
 use super::Totals;
 use crate::analyze::keys::{addr_key, FastMap};
 use crate::model::block::{AddrColumn, ColumnId, FlowBlock};
-use crate::model::counts::CountNote;
+use crate::model::counts::{volume, CountNote};
 use std::hash::Hash;
 
 /// How the key values pack into one integer: each key's width in bits, first key highest.
@@ -183,7 +185,7 @@ pub(super) struct Spec<'a> {
     pub layout: &'a Layout,
 }
 
-/// One worker's groups and counters.
+/// One shard's groups and counters.
 #[derive(Clone, Debug)]
 pub(super) struct Partial {
     packed: PackedGroups,
@@ -279,35 +281,117 @@ impl Partial {
         }
     }
 
-    /// Moves every group of `other` into this one (the counters are not merged).
-    pub(super) fn merge(&mut self, mut other: Partial) {
-        let (mut into_d, mut from_d) = (self.distinct.take(), other.distinct.take());
-        let mut join = |into: &mut Tally, from: &Tally| {
-            into.merge(from);
-            if let (Some(i), Some(f)) = (into_d.as_mut(), from_d.as_mut()) {
-                i.merge(into, f, from);
-            }
+    /// Adds the rows of `b` that `prep` puts in shard `shard` (phase two of
+    /// [`Prepared::fill`]).
+    pub(super) fn add_shard(
+        &mut self,
+        shard: u8,
+        spec: &Spec<'_>,
+        b: &FlowBlock<'_>,
+        prep: &Prepared,
+    ) {
+        let mut acc = Acc {
+            spec,
+            b,
+            cols: &[],
+            unpacked: None,
+            distinct: &mut self.distinct,
+            counted: &mut self.counted,
+            counts: &mut self.counts,
         };
-        match (&mut self.packed, other.packed) {
-            (PackedGroups::U64(a), PackedGroups::U64(b)) => b
-                .iter()
-                .for_each(|(k, t)| join(a.entry(*k).or_default(), t)),
-            (PackedGroups::U128(a), PackedGroups::U128(b)) => b
-                .iter()
-                .for_each(|(k, t)| join(a.entry(*k).or_default(), t)),
-            _ => {}
+        match (&mut self.packed, &mut self.wide) {
+            (PackedGroups::None, WideGroups::UpToFour(w)) => {
+                acc.shard::<u64, 4>(None, w, shard, prep)
+            }
+            (PackedGroups::None, WideGroups::Five(w)) => acc.shard::<u64, 5>(None, w, shard, prep),
+            (PackedGroups::U64(p), WideGroups::UpToFour(w)) => acc.shard(Some(p), w, shard, prep),
+            (PackedGroups::U64(p), WideGroups::Five(w)) => acc.shard(Some(p), w, shard, prep),
+            (PackedGroups::U128(p), WideGroups::UpToFour(w)) => acc.shard(Some(p), w, shard, prep),
+            (PackedGroups::U128(p), WideGroups::Five(w)) => acc.shard(Some(p), w, shard, prep),
         }
-        match (&mut self.wide, other.wide) {
-            (WideGroups::UpToFour(a), WideGroups::UpToFour(b)) => b
-                .iter()
-                .for_each(|(k, t)| join(a.entry(*k).or_default(), t)),
-            (WideGroups::Five(a), WideGroups::Five(b)) => b
-                .iter()
-                .for_each(|(k, t)| join(a.entry(*k).or_default(), t)),
-            _ => {}
-        }
-        self.distinct = into_d;
     }
+}
+
+/// Marks a row of [`Prepared::shard`] whose key is the general values.
+const WIDE: u8 = 0x80;
+
+/// Most shards (a shard number is 7 bits).
+pub(super) const MAX_SHARDS: usize = 0x7f;
+
+/// Phase one of a sharded accumulation: each row's packed key and shard (a hash of its key,
+/// so every group is in exactly one shard), computed for every block in parallel; in phase two
+/// each worker adds the rows of its shard ([`Partial::add_shard`]).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Prepared {
+    bits: Vec<u128>,
+    shard: Vec<u8>,
+    /// How the block's packets and octets are counted.
+    pub counts: CountNote,
+}
+
+impl Prepared {
+    /// Computes the rows of `b` into `shards` shards (`cols` and `unpacked`: scratch).
+    pub(super) fn fill(
+        &mut self,
+        spec: &Spec<'_>,
+        b: &FlowBlock<'_>,
+        shards: usize,
+        raw: bool,
+        scratch: &mut (Vec<Vec<u64>>, Vec<bool>),
+    ) {
+        let (cols, unpacked) = scratch;
+        cols.resize(spec.keys.len(), Vec::new());
+        self.counts = CountNote::new(raw);
+        self.counts.observe(b);
+        self.bits.clear();
+        self.shard.clear();
+        let packs = spec.layout.bits > 0;
+        let any = !packs || extract(spec, b, cols, unpacked);
+        let n = spec.keys.len();
+        let general = |i: usize| !packs || (any && unpacked[i]);
+        for i in 0..b.len {
+            if general(i) {
+                let mut k = [0; MAX_KEYS];
+                for (slot, key) in k.iter_mut().zip(spec.keys) {
+                    *slot = part(key, b, i);
+                }
+                fold(&mut k[..n], spec.sides);
+                let h = k
+                    .iter()
+                    .fold(0, |h, &p| mix(h ^ p as u64 ^ (p >> 64) as u64));
+                self.bits.push(0);
+                self.shard.push(WIDE | (h % shards as u64) as u8);
+            } else {
+                let bits = packed_bits(spec, cols, i);
+                self.bits.push(bits);
+                let h = mix(bits as u64 ^ (bits >> 64) as u64);
+                self.shard.push((h % shards as u64) as u8);
+            }
+        }
+    }
+}
+
+/// A multiplicative mix whose high bits decide a shard.
+#[inline]
+fn mix(x: u64) -> u64 {
+    let m = (x as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((m >> 64) as u64 ^ m as u64) >> 7
+}
+
+/// Row `i`'s packed key (its values in `cols`, `--biflow` sides folded).
+#[inline]
+fn packed_bits(spec: &Spec<'_>, cols: &[Vec<u64>], i: usize) -> u128 {
+    let mut k = [0u64; MAX_KEYS];
+    for (slot, col) in k.iter_mut().zip(cols) {
+        *slot = col[i];
+    }
+    let n = spec.keys.len();
+    fold(&mut k[..n], spec.sides);
+    let mut bits = 0u128;
+    for (&v, &w) in k[..n].iter().zip(&spec.layout.widths) {
+        bits = bits << w | v as u128;
+    }
+    bits
 }
 
 /// Fills `cols` with each key's packable value per row of `b` and `unpacked` with the rows
@@ -394,22 +478,12 @@ impl Acc<'_, '_, '_> {
             counts,
         } = self;
         let (spec, b, cols, unpacked) = (*spec, *b, *cols, *unpacked);
-        let n = spec.keys.len();
         counts.each_volume(b, |i, p, o| {
             let general = packed.is_none() || unpacked.is_some_and(|u| u[i]);
             let tally = match (general, packed.as_deref_mut()) {
-                (false, Some(map)) => {
-                    let mut k = [0u64; MAX_KEYS];
-                    for (slot, col) in k.iter_mut().zip(cols) {
-                        *slot = col[i];
-                    }
-                    fold(&mut k, spec.sides);
-                    let mut bits = 0u128;
-                    for (&v, &w) in k[..n].iter().zip(&spec.layout.widths) {
-                        bits = bits << w | v as u128;
-                    }
-                    map.entry(K::from_bits(bits)).or_default()
-                }
+                (false, Some(map)) => map
+                    .entry(K::from_bits(packed_bits(spec, cols, i)))
+                    .or_default(),
                 _ => {
                     let mut k = [0; N];
                     for (slot, key) in k.iter_mut().zip(spec.keys) {
@@ -425,6 +499,42 @@ impl Acc<'_, '_, '_> {
             }
             counted.add(p, o);
         });
+    }
+}
+
+impl Acc<'_, '_, '_> {
+    /// Adds the rows `prep` puts in `shard`.
+    fn shard<K: Packed, const N: usize>(
+        &mut self,
+        mut packed: Option<&mut FastMap<K, Tally>>,
+        wide: &mut FastMap<[Part; N], Tally>,
+        shard: u8,
+        prep: &Prepared,
+    ) {
+        let (spec, b) = (self.spec, self.b);
+        let raw = self.counts.raw;
+        for (i, (&s, &bits)) in prep.shard.iter().zip(&prep.bits).enumerate() {
+            if s & !WIDE != shard {
+                continue;
+            }
+            let (p, o) = volume(b, i, raw);
+            let tally = match (s & WIDE != 0, packed.as_deref_mut()) {
+                (false, Some(map)) => map.entry(K::from_bits(bits)).or_default(),
+                _ => {
+                    let mut k = [0; N];
+                    for (slot, key) in k.iter_mut().zip(spec.keys) {
+                        *slot = part(key, b, i);
+                    }
+                    fold(&mut k[..spec.keys.len()], spec.sides);
+                    wide.entry(k).or_default()
+                }
+            };
+            tally.add(p, o, b.start_ms[i], b.end_ms[i]);
+            if let Some(d) = self.distinct.as_mut() {
+                d.add(tally, b, i);
+            }
+            self.counted.add(p, o);
+        }
     }
 }
 

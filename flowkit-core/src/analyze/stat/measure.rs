@@ -139,15 +139,6 @@ impl Tally {
         self.last_ms = self.last_ms.max(end_ms);
     }
 
-    /// Adds the totals and time span of `other` (its distinct values: [`DistinctValues::merge`]).
-    pub fn merge(&mut self, other: &Tally) {
-        self.totals.flows += other.totals.flows;
-        self.totals.packets += other.totals.packets;
-        self.totals.octets += other.totals.octets;
-        self.first_ms = self.first_ms.min(other.first_ms);
-        self.last_ms = self.last_ms.max(other.last_ms);
-    }
-
     /// Milliseconds from the earliest start to the latest end; 0 when the end is earlier.
     pub fn duration_ms(&self) -> u64 {
         self.last_ms.saturating_sub(self.first_ms).max(0) as u64
@@ -319,20 +310,6 @@ impl DistinctValues {
         }
         let value = super::group::part(&self.key, b, i);
         self.sets[tally.set as usize].insert(value);
-    }
-
-    /// Moves the values `other` holds for the group of `from` into the set of `into`'s group.
-    pub fn merge(&mut self, into: &mut Tally, other: &mut DistinctValues, from: &Tally) {
-        let Some(set) = other.sets.get_mut(from.set as usize) else {
-            return;
-        };
-        let set = std::mem::take(set);
-        if into.set == NO_SET {
-            into.set = self.sets.len() as u32;
-            self.sets.push(set);
-        } else {
-            self.sets[into.set as usize].extend(set);
-        }
     }
 
     /// How many distinct values `tally`'s group saw.
