@@ -29,6 +29,9 @@ pub struct GroupKey {
     pub prefix: (u8, u8),
     /// The key as the user wrote it (the CSV column's name).
     pub written: String,
+    /// For the time bin of `--bin` with `--top`: the bin's width in ms (0: not a bin); the
+    /// value is the start of the bin holding the flow's start.
+    pub bin_ms: i64,
 }
 
 /// Reads `--top` keys: comma-separated field names (any name of the field table), `pair` for
@@ -42,6 +45,7 @@ pub fn parse_group_keys(list: &str) -> Result<Vec<GroupKey>, String> {
                     field: lookup(name).expect("in the table"),
                     prefix: (32, 128),
                     written: name.to_string(),
+                    bin_ms: 0,
                 });
             }
             continue;
@@ -78,6 +82,7 @@ pub fn parse_group_keys(list: &str) -> Result<Vec<GroupKey>, String> {
             field,
             prefix,
             written: word.to_string(),
+            bin_ms: 0,
         };
         if keys.iter().any(|k: &GroupKey| k.field == key.field) {
             return Err(format!("{word:?}: {} is a key already", field.name));
@@ -191,6 +196,38 @@ impl GroupBy {
         Ok(self)
     }
 
+    /// Groups per time bin `width_ms` wide (by flow start; `--bin` with `--top`): the bin is
+    /// a key before the others, so at most four others. Rank with [`GroupBy::top_per_bin`].
+    pub fn per_bin(mut self, width_ms: i64) -> Result<Self, String> {
+        if self.keys.len() >= MAX_KEYS {
+            return Err(format!(
+                "--bin with --top takes at most {} keys",
+                MAX_KEYS - 1
+            ));
+        }
+        let field = lookup("start_ms").expect("in the table");
+        self.keys.insert(
+            0,
+            GroupKey {
+                field,
+                prefix: (32, 128),
+                written: "bin".into(),
+                bin_ms: width_ms.max(1),
+            },
+        );
+        for (s, d) in &mut self.sides {
+            *s += 1;
+            *d += 1;
+        }
+        self.layout = Layout::new(&self.keys);
+        Ok(self)
+    }
+
+    /// True when grouped per time bin ([`GroupBy::per_bin`]).
+    pub fn binned(&self) -> bool {
+        self.keys.first().is_some_and(|k| k.bin_ms > 0)
+    }
+
     /// Also counts each group's distinct values of a field (`--distinct`).
     pub fn count_distinct(mut self, distinct: DistinctValues) -> Self {
         self.distinct = Some(distinct);
@@ -285,6 +322,41 @@ impl GroupBy {
         self.parts.iter().map(Partial::len).sum()
     }
 
+    /// Per time bin, in time order: the `n` groups (all when `n` is 0) meeting the thresholds
+    /// with the most `by`, ranked as [`GroupBy::top`] ranks; the keys without the bin.
+    pub fn top_per_bin(&self, n: usize, by: Measure) -> Vec<BinTop> {
+        let mut bins: std::collections::BTreeMap<i64, (usize, Totals, Vec<_>)> = Default::default();
+        for part in &self.parts {
+            let distinct = |t: &measure::Tally| part.distinct.as_ref().map_or(0, |d| d.count(t));
+            part.each(&self.layout, |k, t| {
+                let bin = bins.entry(k.values()[0] as u64 as i64).or_default();
+                bin.0 += 1;
+                bin.1.flows += t.totals.flows;
+                bin.1.packets += t.totals.packets;
+                bin.1.octets += t.totals.octets;
+                let m = t.measured(distinct(t));
+                if measure::passes(&m, &self.min) {
+                    bin.2.push((k, m));
+                }
+            });
+        }
+        (bins.into_iter())
+            .map(|(start_ms, (groups, counted, mut v))| {
+                super::rank(&mut v, n, by);
+                let rows = v.into_iter().map(|(k, t)| {
+                    let texts = self.keys.iter().zip(k.values()).skip(1);
+                    (texts.map(|(key, p)| text(key, p)).collect(), t)
+                });
+                BinTop {
+                    start_ms,
+                    groups,
+                    counted,
+                    rows: rows.collect(),
+                }
+            })
+            .collect()
+    }
+
     /// The `n` combinations (all when `n` is 0) meeting the thresholds with the most `by`;
     /// ties: more flows, then the lower values. Each comes as one value per key.
     pub fn top(&self, n: usize, by: Measure) -> Vec<(Vec<KeyText>, Measured)> {
@@ -318,6 +390,9 @@ pub type KeyText = String;
 
 /// The value of `key` in row `i` of `b` as a number (an address cut to the key's prefix).
 pub(super) fn part(key: &GroupKey, b: &FlowBlock<'_>, i: usize) -> Part {
+    if key.bin_ms > 0 {
+        return bin_start(b.start_ms[i], key.bin_ms) as u64 as Part;
+    }
     if let Some(col) = b.addr_column(key.field.column) {
         let a = addr_key(col, i);
         return match a >> 32 == 0xffff {
@@ -337,6 +412,25 @@ pub(super) fn part(key: &GroupKey, b: &FlowBlock<'_>, i: usize) -> Part {
         FieldValue::Signed(v) => v as u64 as Part,
         FieldValue::Addr(_) => 0,
     }
+}
+
+/// The start of the bin `width_ms` wide holding `start_ms` (bins aligned to the epoch).
+#[inline]
+pub(super) fn bin_start(start_ms: i64, width_ms: i64) -> i64 {
+    start_ms.div_euclid(width_ms) * width_ms
+}
+
+/// The top groups of one time bin ([`GroupBy::top_per_bin`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinTop {
+    /// Start of the bin (UTC ms).
+    pub start_ms: i64,
+    /// Groups in the bin.
+    pub groups: usize,
+    /// Everything counted in the bin.
+    pub counted: Totals,
+    /// The top groups, as [`GroupBy::top`] has them (without the bin).
+    pub rows: Vec<(Vec<KeyText>, Measured)>,
 }
 
 fn text(key: &GroupKey, p: Part) -> KeyText {

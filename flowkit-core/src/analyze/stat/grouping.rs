@@ -11,7 +11,7 @@
 //! packing keeps the order of the values (the first key in the highest bits), so groups rank
 //! as their values compare.
 
-use super::group::{part, GroupKey, Part, MAX_KEYS};
+use super::group::{bin_start, part, GroupKey, Part, MAX_KEYS};
 use super::measure::{DistinctValues, Tally};
 use super::Totals;
 use crate::analyze::keys::{addr_key, FastMap};
@@ -39,7 +39,7 @@ impl Layout {
             bits: 0,
         };
         for (j, k) in keys.iter().enumerate() {
-            match width(k.field.column) {
+            match (k.bin_ms > 0).then_some(64).or(width(k.field.column)) {
                 Some(w) => {
                     l.widths[j] = w;
                     l.addr[j] = is_addr(k.field.column);
@@ -405,6 +405,11 @@ fn extract(
     let mut any = false;
     for (key, col) in spec.keys.iter().zip(cols.iter_mut()) {
         col.clear();
+        if key.bin_ms > 0 {
+            let w = key.bin_ms;
+            col.extend(b.start_ms.iter().map(|&s| bin_start(s, w) as u64));
+            continue;
+        }
         match b.addr_column(key.field.column) {
             Some(AddrColumn::V4(v)) => {
                 let keep = u32::MAX.checked_shl(32 - key.prefix.0 as u32).unwrap_or(0);

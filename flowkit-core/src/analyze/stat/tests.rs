@@ -406,3 +406,62 @@ fn group_by_matches_groups_computed_record_by_record() {
             .all(|w| w[0].1.totals.flows >= w[1].1.totals.flows));
     }
 }
+
+/// Top groups per time bin against the records grouped per bin here (a HashMap per bin,
+/// ranked by flows).
+#[test]
+fn group_by_per_bin_matches_groups_computed_per_bin() {
+    use group::{parse_group_keys, GroupBy};
+    let flows = random_flows(6000);
+    let bufs = blocks(&flows);
+    let width = 3_600_000;
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut g = GroupBy::new(parse_group_keys("srcaddr,dstport").unwrap())
+            .per_bin(width)
+            .unwrap();
+        assert!(g.binned());
+        pool.install(|| (bufs.iter()).for_each(|b| g.observe(&b.view())));
+        let n = 3;
+        let got = g.top_per_bin(n, Measure::Flows);
+
+        let mut expected: BTreeMap<i64, HashMap<(String, String), Totals>> = BTreeMap::new();
+        for r in &flows {
+            let bin = r.start_ms.div_euclid(width) * width;
+            let key = (r.src_addr.to_string(), r.dst_port.to_string());
+            let t = expected.entry(bin).or_default().entry(key).or_default();
+            t.flows += 1;
+            t.packets += r.packets;
+            t.octets += r.octets;
+        }
+        assert_eq!(
+            got.iter().map(|b| b.start_ms).collect::<Vec<_>>(),
+            expected.keys().copied().collect::<Vec<_>>()
+        );
+        for (bin, want) in got.iter().zip(expected.values()) {
+            assert_eq!(bin.groups, want.len());
+            assert_eq!(bin.counted, sums_of(want.values()));
+            // Each listed group has its own totals; none left out has more flows.
+            for (k, m) in &bin.rows {
+                assert_eq!(k.len(), 2);
+                assert_eq!(m.totals, want[&(k[0].clone(), k[1].clone())], "{k:?}");
+            }
+            let mut flows: Vec<u64> = want.values().map(|t| t.flows).collect();
+            flows.sort_unstable_by(|a, b| b.cmp(a));
+            let listed: Vec<u64> = bin.rows.iter().map(|(_, m)| m.totals.flows).collect();
+            assert_eq!(listed, flows[..n.min(flows.len())]);
+        }
+    }
+}
+
+fn sums_of<'a>(it: impl Iterator<Item = &'a Totals>) -> Totals {
+    it.fold(Totals::default(), |mut a, t| {
+        a.flows += t.flows;
+        a.packets += t.packets;
+        a.octets += t.octets;
+        a
+    })
+}
