@@ -26,7 +26,9 @@ struct Args {
     /// or group by up to five keys, any field by any name (KEY,KEY...: `srcaddr/24,dstport`,
     /// `sa,da,proto`, `exporter,input_if`), every flow under its record's values, as nfdump -A;
     /// groups also show duration (ms), bps, pps and bpp.
-    #[arg(long, value_name = "KEY[,KEY...]", conflicts_with = "bin")]
+    /// With --bin: the top groups of every time bin (a group-by, up to four keys; text or CSV,
+    /// with a bin column first).
+    #[arg(long, value_name = "KEY[,KEY...]")]
     top: Option<String>,
     /// Rank (and plot) by flows, packets, octets, or with --top by duration, bps, pps, bpp, or
     /// distinct (with --distinct).
@@ -91,7 +93,8 @@ struct Args {
         requires = "format"
     )]
     comment: char,
-    /// Count flows in time bins of DURATION (e.g. 5m, 1h), by start time.
+    /// Count flows in time bins of DURATION (e.g. 5m, 1h), by start time; with --top, rank
+    /// the groups of each bin.
     #[arg(long, value_name = "DURATION")]
     bin: Option<String>,
     /// Also draw the top-N chart (--top) or the time series (--bin; --by picks the series)
@@ -168,8 +171,8 @@ fn run(args: Args) -> Result<(), ToolError> {
         None => None,
     };
     let mut report = match (&args.top, &args.bin) {
-        (Some(k), _) => match k.parse::<TopKey>() {
-            Ok(key) if !k.contains([',', '/']) => {
+        (Some(k), bin) => match k.parse::<TopKey>() {
+            Ok(key) if !k.contains([',', '/']) && bin.is_none() => {
                 let mut top = TopN::new(key)
                     .raw_counts(args.raw_counts)
                     .at_least(args.min.clone());
@@ -187,6 +190,17 @@ fn run(args: Args) -> Result<(), ToolError> {
                 let mut group = GroupBy::new(keys)
                     .raw_counts(args.raw_counts)
                     .at_least(args.min.clone());
+                if let Some(b) = bin {
+                    if args.json || args.plot.is_some() {
+                        return Err(ToolError::usage(
+                            "--bin with --top writes text or CSV (no --json, no --plot)",
+                        ));
+                    }
+                    let secs = cli::duration_secs(b, "--bin")?;
+                    group = group
+                        .per_bin(secs as i64 * 1000)
+                        .map_err(ToolError::Usage)?;
+                }
                 if args.biflow {
                     group = group.fold_directions().map_err(ToolError::Usage)?;
                 }
@@ -215,6 +229,10 @@ fn run(args: Args) -> Result<(), ToolError> {
         Report::Bins(_) => TimeBins::columns(),
     };
     let stats = cli::Scan::columns(columns).run(TOOL, &args.input, &mut |batch| {
+        if let Report::Group(g) = &mut report {
+            g.observe_batch(batch.blocks);
+            return Ok(());
+        }
         for b in batch.blocks {
             match &mut report {
                 Report::Summary(s) => s.observe(b),
@@ -302,6 +320,9 @@ fn run(args: Args) -> Result<(), ToolError> {
             // The classic top-N shows the time measures only when asked for by name.
             let timed = args.by.is_timed() || args.min.iter().any(|m| m.measure.is_timed());
             output::write_top(&mut out, format, t, args.count, args.by, timed)
+        }
+        Report::Group(g) if g.binned() => {
+            output::write_group_bins(&mut out, format, g, args.count, args.by, &tz)
         }
         Report::Group(g) => output::write_group(&mut out, format, g, args.count, args.by),
         Report::Bins(b) => output::write_bins(&mut out, format, b, &tz),

@@ -168,7 +168,24 @@ fn bad_arguments_exit_2() {
         vec!["--bin", "soon", p.as_str()],
         vec!["--plot", "x.svg", p.as_str()],
         vec!["--by", "weight", "--top", "pair", p.as_str()],
-        vec!["--top", "pair", "--bin", "5m", p.as_str()],
+        // Top groups per bin: text or CSV, at most four keys besides the bin.
+        vec!["--top", "pair", "--bin", "5m", "--json", p.as_str()],
+        vec![
+            "--top",
+            "pair",
+            "--bin",
+            "5m",
+            "--plot",
+            "x.svg",
+            p.as_str(),
+        ],
+        vec![
+            "--top",
+            "pair,proto,srcport,dstport",
+            "--bin",
+            "5m",
+            p.as_str(),
+        ],
     ] {
         let o = stat(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");

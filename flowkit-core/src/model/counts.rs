@@ -87,6 +87,18 @@ impl CountNote {
         }
     }
 
+    /// Adds the flows `other` noted (counted the same way).
+    pub fn merge(&mut self, other: &CountNote) {
+        self.flows += other.flows;
+        self.sampled += other.sampled;
+        self.biflows += other.biflows;
+        self.min_interval = match (self.min_interval, other.min_interval) {
+            (0, m) | (m, 0) => m,
+            (a, b) => a.min(b),
+        };
+        self.max_interval = self.max_interval.max(other.max_interval);
+    }
+
     /// Adds row `i` of `b`.
     #[inline]
     pub fn add(&mut self, b: &FlowBlock<'_>, i: usize) {

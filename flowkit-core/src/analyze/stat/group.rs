@@ -9,9 +9,10 @@
 //! code in the destination port). (The single keys `srcport` and `dstport` of [`super::TopN`]
 //! count only TCP, UDP and SCTP flows.)
 
-use super::measure::{self, DistinctValues, Measure, Measured, Tally, Threshold};
+use super::grouping::{GroupRef, Layout, Partial, Prepared, Spec, MAX_SHARDS};
+use super::measure::{self, DistinctValues, Measure, Measured, Threshold};
 use super::Totals;
-use crate::analyze::keys::{addr_key, key_addr, FastMap};
+use crate::analyze::keys::{addr_key, key_addr};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use crate::model::counts::CountNote;
 use crate::model::fields::{lookup, Field, FieldKind, FieldValue};
@@ -28,6 +29,9 @@ pub struct GroupKey {
     pub prefix: (u8, u8),
     /// The key as the user wrote it (the CSV column's name).
     pub written: String,
+    /// For the time bin of `--bin` with `--top`: the bin's width in ms (0: not a bin); the
+    /// value is the start of the bin holding the flow's start.
+    pub bin_ms: i64,
 }
 
 /// Reads `--top` keys: comma-separated field names (any name of the field table), `pair` for
@@ -41,6 +45,7 @@ pub fn parse_group_keys(list: &str) -> Result<Vec<GroupKey>, String> {
                     field: lookup(name).expect("in the table"),
                     prefix: (32, 128),
                     written: name.to_string(),
+                    bin_ms: 0,
                 });
             }
             continue;
@@ -77,6 +82,7 @@ pub fn parse_group_keys(list: &str) -> Result<Vec<GroupKey>, String> {
             field,
             prefix,
             written: word.to_string(),
+            bin_ms: 0,
         };
         if keys.iter().any(|k: &GroupKey| k.field == key.field) {
             return Err(format!("{word:?}: {} is a key already", field.name));
@@ -101,7 +107,7 @@ fn len(word: &str, text: &str, max: u8) -> Result<u8, String> {
 }
 
 /// The value of one key for one flow, as a number (addresses as IPv6 numbers, IPv4 mapped).
-type Part = u128;
+pub(super) type Part = u128;
 
 /// The fields that come as a source and a destination side, for `--biflow`.
 const SIDES: [(ColumnId, ColumnId); 6] = [
@@ -117,7 +123,11 @@ const SIDES: [(ColumnId, ColumnId); 6] = [
 #[derive(Clone, Debug)]
 pub struct GroupBy {
     keys: Vec<GroupKey>,
-    map: Groups,
+    layout: Layout,
+    /// The groups, in shards with no group in two.
+    parts: Vec<Partial>,
+    /// Phase one of a sharded batch, block by block (kept for the next batch).
+    prepared: Vec<Prepared>,
     /// With `--biflow`: the positions of each source key and its destination key.
     sides: Vec<(usize, usize)>,
     distinct: Option<DistinctValues>,
@@ -132,10 +142,9 @@ impl GroupBy {
     /// Totals by `keys` (from [`parse_group_keys`]).
     pub fn new(keys: Vec<GroupKey>) -> GroupBy {
         GroupBy {
-            map: match keys.len() {
-                0..=4 => Groups::UpToFour(FastMap::default()),
-                _ => Groups::Five(FastMap::default()),
-            },
+            layout: Layout::new(&keys),
+            parts: Vec::new(),
+            prepared: Vec::new(),
             keys,
             sides: Vec::new(),
             distinct: None,
@@ -187,6 +196,38 @@ impl GroupBy {
         Ok(self)
     }
 
+    /// Groups per time bin `width_ms` wide (by flow start; `--bin` with `--top`): the bin is
+    /// a key before the others, so at most four others. Rank with [`GroupBy::top_per_bin`].
+    pub fn per_bin(mut self, width_ms: i64) -> Result<Self, String> {
+        if self.keys.len() >= MAX_KEYS {
+            return Err(format!(
+                "--bin with --top takes at most {} keys",
+                MAX_KEYS - 1
+            ));
+        }
+        let field = lookup("start_ms").expect("in the table");
+        self.keys.insert(
+            0,
+            GroupKey {
+                field,
+                prefix: (32, 128),
+                written: "bin".into(),
+                bin_ms: width_ms.max(1),
+            },
+        );
+        for (s, d) in &mut self.sides {
+            *s += 1;
+            *d += 1;
+        }
+        self.layout = Layout::new(&self.keys);
+        Ok(self)
+    }
+
+    /// True when grouped per time bin ([`GroupBy::per_bin`]).
+    pub fn binned(&self) -> bool {
+        self.keys.first().is_some_and(|k| k.bin_ms > 0)
+    }
+
     /// Also counts each group's distinct values of a field (`--distinct`).
     pub fn count_distinct(mut self, distinct: DistinctValues) -> Self {
         self.distinct = Some(distinct);
@@ -221,106 +262,126 @@ impl GroupBy {
 
     /// Adds a block.
     pub fn observe(&mut self, b: &FlowBlock<'_>) {
-        let fold = Fold {
+        self.observe_batch(std::slice::from_ref(b));
+    }
+
+    /// Adds blocks. With more than one worker thread the groups are sharded by a hash of their
+    /// key, one map per shard and as many shards as threads: the threads first compute every
+    /// row's key and shard (block by block), then each adds the rows of its shard, so no two
+    /// threads hold the same group and nothing is merged.
+    pub fn observe_batch(&mut self, blocks: &[FlowBlock<'_>]) {
+        use rayon::prelude::*;
+        let spec = Spec {
             keys: &self.keys,
             sides: &self.sides,
-            distinct: &mut self.distinct,
-            counted: &mut self.counted,
-            counts: &mut self.counts,
+            layout: &self.layout,
         };
-        match &mut self.map {
-            Groups::UpToFour(map) => fold.add_block(map, b),
-            Groups::Five(map) => fold.add_block(map, b),
+        let raw = self.counts.raw;
+        if self.parts.is_empty() {
+            let shards = rayon::current_num_threads().clamp(1, MAX_SHARDS);
+            self.parts = (0..shards)
+                .map(|_| Partial::new(&spec, self.distinct.clone(), raw))
+                .collect();
+        }
+        if self.parts.len() == 1 {
+            blocks
+                .iter()
+                .for_each(|b| self.parts[0].add_block(&spec, b));
+        } else {
+            let shards = self.parts.len();
+            if self.prepared.len() < blocks.len() {
+                self.prepared.resize(blocks.len(), Prepared::default());
+            }
+            let prepared = &mut self.prepared[..blocks.len()];
+            (prepared.par_iter_mut().zip(blocks.par_iter())).for_each_init(
+                || (Vec::new(), Vec::new()),
+                |scratch, (p, b)| p.fill(&spec, b, shards, raw, scratch),
+            );
+            let prepared = &self.prepared[..blocks.len()];
+            (self.parts.par_iter_mut().enumerate()).for_each(|(s, part)| {
+                for (p, b) in prepared.iter().zip(blocks) {
+                    part.add_shard(s as u8, &spec, b, p);
+                }
+            });
+            for p in prepared {
+                self.counts.merge(&p.counts);
+            }
+        }
+        for p in &mut self.parts {
+            let t = std::mem::take(&mut p.counted);
+            self.counted.flows += t.flows;
+            self.counted.packets += t.packets;
+            self.counted.octets += t.octets;
+            self.counts.merge(&p.counts);
+            p.counts = crate::model::counts::CountNote::new(raw);
         }
     }
 
     /// Distinct combinations seen.
     pub fn distinct(&self) -> usize {
-        match &self.map {
-            Groups::UpToFour(map) => map.len(),
-            Groups::Five(map) => map.len(),
+        self.parts.iter().map(Partial::len).sum()
+    }
+
+    /// Per time bin, in time order: the `n` groups (all when `n` is 0) meeting the thresholds
+    /// with the most `by`, ranked as [`GroupBy::top`] ranks; the keys without the bin.
+    pub fn top_per_bin(&self, n: usize, by: Measure) -> Vec<BinTop> {
+        let mut bins: std::collections::BTreeMap<i64, (usize, Totals, Vec<_>)> = Default::default();
+        for part in &self.parts {
+            let distinct = |t: &measure::Tally| part.distinct.as_ref().map_or(0, |d| d.count(t));
+            part.each(&self.layout, |k, t| {
+                let bin = bins.entry(k.values()[0] as u64 as i64).or_default();
+                bin.0 += 1;
+                bin.1.flows += t.totals.flows;
+                bin.1.packets += t.totals.packets;
+                bin.1.octets += t.totals.octets;
+                let m = t.measured(distinct(t));
+                if measure::passes(&m, &self.min) {
+                    bin.2.push((k, m));
+                }
+            });
         }
+        (bins.into_iter())
+            .map(|(start_ms, (groups, counted, mut v))| {
+                super::rank(&mut v, n, by);
+                let rows = v.into_iter().map(|(k, t)| {
+                    let texts = self.keys.iter().zip(k.values()).skip(1);
+                    (texts.map(|(key, p)| text(key, p)).collect(), t)
+                });
+                BinTop {
+                    start_ms,
+                    groups,
+                    counted,
+                    rows: rows.collect(),
+                }
+            })
+            .collect()
     }
 
     /// The `n` combinations (all when `n` is 0) meeting the thresholds with the most `by`;
     /// ties: more flows, then the lower values. Each comes as one value per key.
     pub fn top(&self, n: usize, by: Measure) -> Vec<(Vec<KeyText>, Measured)> {
-        match &self.map {
-            Groups::UpToFour(map) => self.ranked(map, n, by),
-            Groups::Five(map) => self.ranked(map, n, by),
+        let mut v: Vec<(GroupRef<'_>, Measured)> = Vec::with_capacity(self.distinct());
+        for part in &self.parts {
+            let distinct = |t: &measure::Tally| part.distinct.as_ref().map_or(0, |d| d.count(t));
+            part.each(&self.layout, |k, t| {
+                let m = t.measured(distinct(t));
+                if measure::passes(&m, &self.min) {
+                    v.push((k, m));
+                }
+            });
         }
-    }
-
-    fn ranked<const N: usize>(
-        &self,
-        map: &FastMap<[Part; N], Tally>,
-        n: usize,
-        by: Measure,
-    ) -> Vec<(Vec<KeyText>, Measured)> {
-        let distinct = |t: &Tally| self.distinct.as_ref().map_or(0, |d| d.count(t));
-        let mut v: Vec<(&[Part; N], Measured)> = (map.iter())
-            .map(|(k, t)| (k, t.measured(distinct(t))))
-            .filter(|(_, m)| measure::passes(m, &self.min))
-            .collect();
         super::rank(&mut v, n, by);
         v.into_iter()
             .map(|(k, t)| {
-                let texts = self.keys.iter().zip(k).map(|(key, &p)| text(key, p));
+                let texts = self
+                    .keys
+                    .iter()
+                    .zip(k.values())
+                    .map(|(key, p)| text(key, p));
                 (texts.collect(), t)
             })
             .collect()
     }
-}
-
-/// What [`GroupBy::observe`] needs besides the map, borrowed apart from it.
-struct Fold<'a> {
-    keys: &'a [GroupKey],
-    sides: &'a [(usize, usize)],
-    distinct: &'a mut Option<DistinctValues>,
-    counted: &'a mut Totals,
-    counts: &'a mut CountNote,
-}
-
-impl Fold<'_> {
-    /// Adds every flow of `b` to its group in `map`.
-    fn add_block<const N: usize>(self, map: &mut FastMap<[Part; N], Tally>, b: &FlowBlock<'_>) {
-        let Fold {
-            keys,
-            sides,
-            distinct,
-            counted,
-            counts,
-        } = self;
-        counts.each_volume(b, |i, p, o| {
-            let mut k = [0; N];
-            for (slot, key) in k.iter_mut().zip(keys) {
-                *slot = part(key, b, i);
-            }
-            if !sides.is_empty() {
-                let src = sides.iter().map(|&(s, _)| k[s]);
-                let dst = sides.iter().map(|&(_, d)| k[d]);
-                if dst.lt(src) {
-                    for &(s, d) in sides {
-                        k.swap(s, d);
-                    }
-                }
-            }
-            let tally = map.entry(k).or_default();
-            tally.add(p, o, b.start_ms[i], b.end_ms[i]);
-            if let Some(d) = distinct.as_mut() {
-                d.add(tally, b, i);
-            }
-            counted.add(p, o);
-        });
-    }
-}
-
-/// The groups by their key values, in arrays as long as the keys need: a fifth key (a 5-tuple)
-/// makes every group's key 16 bytes longer, so it is only used when given.
-#[derive(Clone, Debug)]
-enum Groups {
-    UpToFour(FastMap<[Part; 4], Tally>),
-    Five(FastMap<[Part; MAX_KEYS], Tally>),
 }
 
 /// A key value written out: an address (the network's, with a prefix), a protocol's name or
@@ -329,6 +390,9 @@ pub type KeyText = String;
 
 /// The value of `key` in row `i` of `b` as a number (an address cut to the key's prefix).
 pub(super) fn part(key: &GroupKey, b: &FlowBlock<'_>, i: usize) -> Part {
+    if key.bin_ms > 0 {
+        return bin_start(b.start_ms[i], key.bin_ms) as u64 as Part;
+    }
     if let Some(col) = b.addr_column(key.field.column) {
         let a = addr_key(col, i);
         return match a >> 32 == 0xffff {
@@ -348,6 +412,25 @@ pub(super) fn part(key: &GroupKey, b: &FlowBlock<'_>, i: usize) -> Part {
         FieldValue::Signed(v) => v as u64 as Part,
         FieldValue::Addr(_) => 0,
     }
+}
+
+/// The start of the bin `width_ms` wide holding `start_ms` (bins aligned to the epoch).
+#[inline]
+pub(super) fn bin_start(start_ms: i64, width_ms: i64) -> i64 {
+    start_ms.div_euclid(width_ms) * width_ms
+}
+
+/// The top groups of one time bin ([`GroupBy::top_per_bin`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinTop {
+    /// Start of the bin (UTC ms).
+    pub start_ms: i64,
+    /// Groups in the bin.
+    pub groups: usize,
+    /// Everything counted in the bin.
+    pub counted: Totals,
+    /// The top groups, as [`GroupBy::top`] has them (without the bin).
+    pub rows: Vec<(Vec<KeyText>, Measured)>,
 }
 
 fn text(key: &GroupKey, p: Part) -> KeyText {

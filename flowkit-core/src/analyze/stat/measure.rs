@@ -286,6 +286,7 @@ impl DistinctValues {
                 field,
                 prefix: (32, 128),
                 written: name.to_string(),
+                bin_ms: 0,
             },
             sets: Vec::new(),
         })

@@ -11,6 +11,7 @@
 
 pub mod flowtools;
 pub mod group;
+mod grouping;
 pub mod measure;
 pub mod output;
 pub mod svg;

@@ -159,6 +159,8 @@ pub fn write_top(
         by,
         timed,
         distinct_column: top.distinct_column(),
+        bin: None,
+        header: true,
     };
     match format {
         StatFormat::Json => ranked.write_json(out, json!(top.key()), "key", |k| json!(k[0])),
@@ -186,6 +188,8 @@ pub fn write_group(
         by,
         timed: true,
         distinct_column: group.distinct_column(),
+        bin: None,
+        header: true,
     };
     match format {
         StatFormat::Json => ranked.write_json(out, json!(names), "keys", |k| {
@@ -196,6 +200,59 @@ pub fn write_group(
         }),
         _ => ranked.write(out, format),
     }
+}
+
+/// Writes the top `n` groups (all with 0) of every time bin of a group-by per bin
+/// ([`GroupBy::per_bin`]), in time order: text, one table per bin under a `bin START:` title;
+/// CSV with a `bin` column first (the ranks start again in each bin; the shares are of the
+/// bin's totals). JSON is not written.
+pub fn write_group_bins(
+    out: &mut dyn Write,
+    format: StatFormat,
+    group: &GroupBy,
+    n: usize,
+    by: Measure,
+    tz: &TimeZone,
+) -> io::Result<()> {
+    let names: Vec<&str> = (group.keys().iter().skip(1))
+        .map(|k| k.written.as_str())
+        .collect();
+    let bins = group.top_per_bin(n, by);
+    let none = CountNote::new(group.counts.raw);
+    for (i, bin) in bins.iter().enumerate() {
+        let last = i + 1 == bins.len();
+        let ranked = Ranked {
+            keys: &names,
+            rows: &bin.rows,
+            distinct: bin.groups,
+            counted: bin.counted,
+            // The note on how packets and octets were counted: once, at the end.
+            counts: if last && format == StatFormat::Text {
+                &group.counts
+            } else {
+                &none
+            },
+            by,
+            timed: true,
+            distinct_column: group.distinct_column(),
+            bin: Some(civil(bin.start_ms, tz)),
+            header: i == 0,
+        };
+        if format == StatFormat::Csv {
+            // Every row's counts cell is the whole run's note.
+            Ranked {
+                counts: &group.counts,
+                ..ranked
+            }
+            .write(out, format)?;
+        } else {
+            ranked.write(out, format)?;
+        }
+    }
+    if bins.is_empty() && format == StatFormat::Text {
+        writeln!(out, "no flows")?;
+    }
+    Ok(())
 }
 
 /// Ranked rows of a top-N or group-by: rank, one column per key, totals, the measures shown,
@@ -211,6 +268,10 @@ struct Ranked<'a> {
     timed: bool,
     /// The `--distinct` column's name.
     distinct_column: Option<String>,
+    /// The time bin of these rows (`--bin` with `--top`), as written.
+    bin: Option<String>,
+    /// Writes the CSV header (the first bin's rows only do).
+    header: bool,
 }
 
 impl Ranked<'_> {
@@ -285,16 +346,20 @@ impl Ranked<'_> {
         let extra = self.extra_names();
         if format == StatFormat::Csv {
             let mut w = csv::Writer::from_writer(out);
-            let mut head = vec!["rank".to_string()];
+            let mut head: Vec<String> = self.bin.iter().map(|_| "bin".to_string()).collect();
+            head.push("rank".to_string());
             head.extend(self.keys.iter().map(|n| n.to_string()));
             head.extend(["flows", "packets", "octets"].map(String::from));
             head.extend(extra.iter().cloned());
             head.extend([format!("share_{of}"), "counts".into()]);
-            w.write_record(&head).map_err(csv_err)?;
+            if self.header {
+                w.write_record(&head).map_err(csv_err)?;
+            }
             let note = self.counts.csv_cell();
             for (i, (k, m)) in self.rows.iter().enumerate() {
                 let t = m.totals;
-                let mut row = vec![(i + 1).to_string()];
+                let mut row: Vec<String> = self.bin.iter().cloned().collect();
+                row.push((i + 1).to_string());
                 row.extend(k.iter().cloned());
                 row.extend([t.flows, t.packets, t.octets].map(|v| v.to_string()));
                 row.extend(self.extra_values(m).iter().map(u64::to_string));
@@ -312,6 +377,9 @@ impl Ranked<'_> {
                     .max(name.len())
             })
             .collect();
+        if let Some(bin) = &self.bin {
+            write!(out, "bin {bin}: ")?;
+        }
         writeln!(
             out,
             "top {} {} by {} ({} distinct; {} flows, {} packets, {} octets counted)",

@@ -320,3 +320,148 @@ fn the_bar_chart_svg_is_xml_with_one_bar_per_talker() {
     ))
     .unwrap();
 }
+
+/// Group-by totals, time spans and distinct counts against a HashMap of the records, with the
+/// blocks summed by one thread, and in four shards by four threads (IPv4 groups met in IPv4-only and in mixed blocks).
+#[test]
+fn group_by_matches_groups_computed_record_by_record() {
+    use group::{parse_group_keys, GroupBy};
+    let mut flows = random_flows(6000);
+    let v4: Vec<FlowRecord> = (flows.iter())
+        .filter(|r| r.src_addr.is_ipv4())
+        .cloned()
+        .collect();
+    let mut bufs = blocks(&flows);
+    bufs.extend(blocks(&v4));
+    flows.extend(v4);
+    let views: Vec<_> = bufs.iter().map(FlowBlockBuf::view).collect();
+    // The key as numbers, IPv4 mapped, to order a biflow's ends as the group-by does.
+    let num = |a: IpAddr| match a {
+        IpAddr::V4(v) => u128::from(v.to_ipv6_mapped()),
+        IpAddr::V6(v) => u128::from(v),
+    };
+    for (threads, biflow) in [(1, false), (4, false), (1, true), (4, true)] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let list = if biflow {
+            "srcaddr,dstaddr"
+        } else {
+            "srcaddr,dstaddr,dstport"
+        };
+        let mut g = GroupBy::new(parse_group_keys(list).unwrap())
+            .count_distinct(measure::DistinctValues::new("srcport").unwrap());
+        if biflow {
+            g = g.fold_directions().unwrap();
+        }
+        pool.install(|| views.chunks(7).for_each(|c| g.observe_batch(c)));
+        let got = g.top(0, Measure::Flows);
+
+        type Expected = (Totals, i64, i64, std::collections::HashSet<u16>);
+        let mut expected: HashMap<Vec<String>, Expected> = HashMap::new();
+        for r in &flows {
+            let key = match biflow {
+                false => vec![
+                    r.src_addr.to_string(),
+                    r.dst_addr.to_string(),
+                    r.dst_port.to_string(),
+                ],
+                true => {
+                    let (a, b) = match num(r.dst_addr) < num(r.src_addr) {
+                        true => (r.dst_addr, r.src_addr),
+                        false => (r.src_addr, r.dst_addr),
+                    };
+                    vec![a.to_string(), b.to_string()]
+                }
+            };
+            let e = expected.entry(key).or_insert((
+                Totals::default(),
+                i64::MAX,
+                i64::MIN,
+                Default::default(),
+            ));
+            e.0.flows += 1;
+            e.0.packets += r.packets;
+            e.0.octets += r.octets;
+            e.1 = e.1.min(r.start_ms);
+            e.2 = e.2.max(r.end_ms);
+            e.3.insert(r.src_port);
+        }
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "{threads} threads, biflow {biflow}"
+        );
+        assert_eq!(g.distinct(), expected.len());
+        assert_eq!(g.counted, sums(flows.iter()));
+        for (key, m) in &got {
+            let e = &expected[key];
+            assert_eq!(m.totals, e.0, "{key:?}");
+            assert_eq!(m.duration_ms, (e.2 - e.1) as u64, "{key:?}");
+            assert_eq!(m.distinct, e.3.len() as u64, "{key:?}");
+        }
+        assert!(got
+            .windows(2)
+            .all(|w| w[0].1.totals.flows >= w[1].1.totals.flows));
+    }
+}
+
+/// Top groups per time bin against the records grouped per bin here (a HashMap per bin,
+/// ranked by flows).
+#[test]
+fn group_by_per_bin_matches_groups_computed_per_bin() {
+    use group::{parse_group_keys, GroupBy};
+    let flows = random_flows(6000);
+    let bufs = blocks(&flows);
+    let width = 3_600_000;
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut g = GroupBy::new(parse_group_keys("srcaddr,dstport").unwrap())
+            .per_bin(width)
+            .unwrap();
+        assert!(g.binned());
+        pool.install(|| (bufs.iter()).for_each(|b| g.observe(&b.view())));
+        let n = 3;
+        let got = g.top_per_bin(n, Measure::Flows);
+
+        let mut expected: BTreeMap<i64, HashMap<(String, String), Totals>> = BTreeMap::new();
+        for r in &flows {
+            let bin = r.start_ms.div_euclid(width) * width;
+            let key = (r.src_addr.to_string(), r.dst_port.to_string());
+            let t = expected.entry(bin).or_default().entry(key).or_default();
+            t.flows += 1;
+            t.packets += r.packets;
+            t.octets += r.octets;
+        }
+        assert_eq!(
+            got.iter().map(|b| b.start_ms).collect::<Vec<_>>(),
+            expected.keys().copied().collect::<Vec<_>>()
+        );
+        for (bin, want) in got.iter().zip(expected.values()) {
+            assert_eq!(bin.groups, want.len());
+            assert_eq!(bin.counted, sums_of(want.values()));
+            // Each listed group has its own totals; none left out has more flows.
+            for (k, m) in &bin.rows {
+                assert_eq!(k.len(), 2);
+                assert_eq!(m.totals, want[&(k[0].clone(), k[1].clone())], "{k:?}");
+            }
+            let mut flows: Vec<u64> = want.values().map(|t| t.flows).collect();
+            flows.sort_unstable_by(|a, b| b.cmp(a));
+            let listed: Vec<u64> = bin.rows.iter().map(|(_, m)| m.totals.flows).collect();
+            assert_eq!(listed, flows[..n.min(flows.len())]);
+        }
+    }
+}
+
+fn sums_of<'a>(it: impl Iterator<Item = &'a Totals>) -> Totals {
+    it.fold(Totals::default(), |mut a, t| {
+        a.flows += t.flows;
+        a.packets += t.packets;
+        a.octets += t.octets;
+        a
+    })
+}
