@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 secs=${1:?usage: fuzz/run-all.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode archive flowtools filter capture nfdump)
+[ ${#targets[@]} -gt 0 ] || targets=(decode archive flowtools filter capture nfdump expr logs)
 jobs=${FUZZ_JOBS:-1}
 export RUSTC_BOOTSTRAP=1
 
@@ -29,7 +29,7 @@ cargo run --quiet --release --bin make-seeds -- corpus
 san=${FUZZ_SANITIZER:-address}
 for t in "${targets[@]}"; do cargo fuzz build -s "$san" "$t"; done
 
-declare -A maxlen=([decode]=16384 [archive]=16384 [flowtools]=16384 [filter]=8192 [capture]=16384 [nfdump]=32768)
+declare -A maxlen=([decode]=16384 [archive]=16384 [flowtools]=16384 [filter]=8192 [capture]=16384 [nfdump]=32768 [expr]=4096 [logs]=16384)
 mkdir -p logs artifacts
 summary=()
 for t in "${targets[@]}"; do

@@ -3,8 +3,8 @@
 //! docs/reliability.md lists what each one was. The harnesses are also run over a few inputs
 //! made here, so that they themselves are exercised by the normal test suite.
 
-use flowkit_core::testing::fuzzing;
 use flowkit_core::testing::testdata;
+use flowkit_core::testing::{fuzz_text, fuzzing};
 
 /// Replays every crash found for `target`, then its kept corpus (`testdata/fuzz-corpus/TARGET.corpus`:
 /// the last long run's corpus minimized with `-merge=1`, its inputs up to 4 KiB, packed by
@@ -79,6 +79,18 @@ fn capture_regressions() {
 #[test]
 fn nfdump_regressions() {
     replay("nfdump", fuzzing::nfdump);
+}
+
+#[test]
+fn expr_regressions() {
+    replay("expr", fuzz_text::expr);
+}
+
+/// One crash so far: conntrack seconds near `i64::MAX` overflowed the milliseconds (ulogd writes
+/// u32 seconds; a larger number is now a malformed line).
+#[test]
+fn logs_regressions() {
+    assert_eq!(replay("logs", fuzz_text::logs), 1);
 }
 
 /// The `nfdump` harness on real files: every flow of a small file is read, and the same with 64

@@ -251,4 +251,23 @@ fn main() {
             write(&cp, &p.file_name().unwrap().to_string_lossy(), &bytes);
         }
     }
+
+    // expr: the expressions nfdump's answers were recorded for (one a seed).
+    let ex = dir("expr");
+    if let Ok(text) = testdata::read_text("nfdump/expressions.txt") {
+        for (i, l) in text.lines().filter(|l| !l.starts_with('#')).enumerate() {
+            write(&ex, &format!("expr-{i:03}"), l.as_bytes());
+        }
+    }
+
+    // logs: the first 20 lines of each EVE and conntrack sample written by the real programs.
+    let lg = dir("logs");
+    let mut samples = files("other-logs/suricata", ".json");
+    samples.extend(files("other-logs/ulogd", ".json"));
+    for p in samples {
+        if let Ok(text) = fs::read_to_string(&p) {
+            let head: String = text.lines().take(20).map(|l| format!("{l}\n")).collect();
+            write(&lg, &p.file_name().unwrap().to_string_lossy(), head.as_bytes());
+        }
+    }
 }

@@ -14,6 +14,10 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+/// The largest list file read (a list of 10 million IPv6 prefixes is about 400 MiB less);
+/// a larger one, or an endless one such as `/dev/zero`, is an error, not a hang.
+pub(crate) const MAX_LIST_BYTES: u64 = 512 << 20;
+
 /// Where `path` (as written in the filter file `origin`) is: beside the file when relative and
 /// the file is on disk, else as given.
 pub(crate) fn resolve(path: &str, origin: &str) -> PathBuf {

@@ -13,6 +13,7 @@ use super::FilterFile;
 use pest::iterators::Pair;
 use pest::Parser;
 use std::collections::HashMap;
+use std::io::Read;
 
 /// The pest parser of `grammar.pest`.
 #[derive(pest_derive::Parser)]
@@ -662,8 +663,19 @@ impl<'a> Loader<'a> {
         }
         let file = lists::resolve(path, self.origin);
         let name = file.display().to_string();
-        let bytes = std::fs::read(&file)
+        let mut bytes = Vec::new();
+        std::fs::File::open(&file)
+            .and_then(|f| f.take(lists::MAX_LIST_BYTES + 1).read_to_end(&mut bytes))
             .map_err(|e| self.err(span, format!("cannot read the address list {name}: {e}")))?;
+        if bytes.len() as u64 > lists::MAX_LIST_BYTES {
+            return Err(self.err(
+                span,
+                format!(
+                    "the address list {name} is larger than {} MiB",
+                    lists::MAX_LIST_BYTES >> 20
+                ),
+            ));
+        }
         let text = FilterFile::text_from_bytes(bytes, &name)?;
         let values = lists::parse_list(&text, &name, kind)?;
         let entries = &mut self.file.primitives[i].entries;

@@ -180,13 +180,13 @@ struct Line {
     #[serde(rename = "ct.event")]
     event: Option<u8>,
     #[serde(rename = "flow.start.sec")]
-    start_sec: Option<i64>,
+    start_sec: Option<u32>,
     #[serde(rename = "flow.start.usec", default)]
-    start_usec: i64,
+    start_usec: u32,
     #[serde(rename = "flow.end.sec")]
-    end_sec: Option<i64>,
+    end_sec: Option<u32>,
     #[serde(rename = "flow.end.usec", default)]
-    end_usec: i64,
+    end_usec: u32,
     #[serde(rename = "icmp.type")]
     icmp_type: Option<u8>,
     #[serde(rename = "icmp.code")]
@@ -224,7 +224,9 @@ fn connection(l: &Line) -> Result<(Connection, bool), String> {
     let icmp = l
         .icmp_type
         .map(|t| u16::from(t) << 8 | u16::from(l.icmp_code.unwrap_or(0)));
-    let ms = |sec: Option<i64>, usec: i64| sec.map(|s| s * 1000 + usec / 1000);
+    // ulogd writes u32 seconds and microseconds (a larger number is a malformed line).
+    let ms =
+        |sec: Option<u32>, usec: u32| sec.map(|s| i64::from(s) * 1000 + i64::from(usec) / 1000);
     Ok((
         Connection {
             id: l.id.ok_or("no `ct.id`")?,

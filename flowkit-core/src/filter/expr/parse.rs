@@ -137,6 +137,7 @@ pub(crate) fn parse(text: &str) -> Result<Node, ExprError> {
         text,
         toks: tokens(text)?,
         pos: 0,
+        depth: 0,
     };
     if p.toks.is_empty() {
         return Err(p.error(
@@ -160,7 +161,12 @@ struct Parser<'a> {
     text: &'a str,
     toks: Vec<Token>,
     pos: usize,
+    /// `not`s and `(`s open around the current place.
+    depth: usize,
 }
+
+/// Most `not`s and parentheses nested in one another (deeper would only exhaust the stack).
+const MAX_DEPTH: usize = 200;
 
 /// A leaf node.
 fn leaf(l: Leaf) -> Node {
@@ -311,6 +317,21 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Node, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            let at = self.toks.get(self.pos).map_or(self.end_span(), |t| t.span);
+            return Err(self.error(
+                at,
+                &format!("more than {MAX_DEPTH} `not`s and parentheses nested"),
+                "",
+            ));
+        }
+        self.depth += 1;
+        let node = self.unary_inner();
+        self.depth -= 1;
+        node
+    }
+
+    fn unary_inner(&mut self) -> Result<Node, ExprError> {
         if self.eat(&Tok::Not) || self.eat_word("not") {
             return Ok(Node::Not(Box::new(self.unary()?)));
         }

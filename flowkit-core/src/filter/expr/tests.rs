@@ -43,6 +43,7 @@ fn mistakes_are_named_at_their_column() {
         ("", "an empty expression at column 1; write `any` to pass every flow"),
         ("port 'x'", "unexpected character `'` at column 6; flowkit's expressions have no quoted strings"),
         ("next as 3", "`next as` is not available at column 6; flowkit records do not carry BGP neighbour ASes"),
+        (&format!("{}port 22", "(".repeat(300)), "more than 200 `not`s and parentheses nested at column 201"),
     ] {
         assert_eq!(first_line(text), want, "{text}");
     }
