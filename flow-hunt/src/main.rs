@@ -1,15 +1,17 @@
-//! flow-hunt: find break-ins in flows — IRC after SSH, SSH brute force, scans, beacons, DDoS.
+//! flow-hunt: find break-ins in flows — IRC after SSH, SSH brute force, scans, beacons, DDoS, exfiltration.
 
 use clap::{Args, Parser, Subcommand};
 use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
 use flowkit_core::analyze::hunt::beacon::{Beacon, BeaconConfig};
 use flowkit_core::analyze::hunt::ddos::{Ddos, DdosConfig};
+use flowkit_core::analyze::hunt::exfil::{self, Exfil, ExfilConfig};
 use flowkit_core::analyze::hunt::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use flowkit_core::analyze::hunt::output::{self, HuntFormat};
 use flowkit_core::analyze::hunt::scan::{Scan, ScanConfig};
 use flowkit_core::analyze::hunt::ssh::SshConfig;
 use flowkit_core::analyze::hunt::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
 use flowkit_core::analyze::hunt::{self, Detector, Narrowing, PortSet, Suppress};
+use flowkit_core::analyze::stat::measure::parse_amount;
 use flowkit_core::model::counts::{self, CountNote};
 use flowkit_core::ColumnSet;
 use std::io::{self, Write};
@@ -19,7 +21,8 @@ const TOOL: &str = "flow-hunt";
 
 /// Find break-ins in flows: hosts that took an SSH login and then spoke IRC, SSH brute force,
 /// scans, beacons (a host connecting to one service at regular intervals) and DDoS (many
-/// sources against one service within a time bin). Findings are ranked, highest score first, each with its evidence flows.
+/// sources against one service within a time bin) and exfiltration (a host sending far more out
+/// than it usually does or its peers do). Findings are ranked, highest score first, each with its evidence flows.
 ///
 /// Reads archives, flow-tools files or a flow stream (stdin) like the other tools, twice: once
 /// to count, once to collect the evidence (a stream is kept in a temporary file meanwhile).
@@ -138,6 +141,28 @@ enum Command {
         /// Flows in a bin that make it an attack.
         #[arg(long, value_name = "N", default_value_t = 500)]
         min_flows: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Inside hosts sending far more data out in a time bin than they usually do (their own
+    /// median bin) or, when seen in too few bins, than their peers do.
+    Exfil {
+        /// An inside network (repeatable); default the private ranges 10/8, 172.16/12,
+        /// 192.168/16, 100.64/10 and fc00::/7.
+        #[arg(long, value_name = "PREFIX")]
+        inside: Vec<String>,
+        /// Length of a time bin.
+        #[arg(long, value_name = "DURATION", default_value = "1h")]
+        bin: String,
+        /// Outbound octets a bin needs to be reported (k, M, G suffixes: powers of 1000).
+        #[arg(long, value_name = "OCTETS", default_value = "100M")]
+        min_octets: String,
+        /// How many times its baseline a bin must be.
+        #[arg(long, value_name = "N", default_value_t = 10.0)]
+        factor: f64,
+        /// Other bins with outbound traffic a host needs to be judged against itself.
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        min_history: usize,
         #[command(flatten)]
         common: Common,
     },
@@ -368,6 +393,34 @@ fn detector(cmd: Command) -> Result<(Box<dyn Detector>, Common), ToolError> {
             };
             cfg.check().map_err(ToolError::usage)?;
             (Box::new(Ddos::new(cfg)), common)
+        }
+        Command::Exfil {
+            inside,
+            bin,
+            min_octets,
+            factor,
+            min_history,
+            common,
+        } => {
+            let mut cfg = ExfilConfig {
+                bin_ms: duration_ms(&bin, "--bin")?,
+                min_octets: parse_amount(&min_octets)
+                    .map_err(|e| ToolError::usage(format!("--min-octets: {e}")))?,
+                factor,
+                min_history,
+                raw_counts: common.raw_counts,
+                max_evidence: common.max_evidence,
+                ..ExfilConfig::default()
+            };
+            if !inside.is_empty() {
+                cfg.inside = inside
+                    .iter()
+                    .map(|p| exfil::parse_inside(p))
+                    .collect::<Result<_, _>>()
+                    .map_err(ToolError::usage)?;
+            }
+            cfg.check().map_err(ToolError::usage)?;
+            (Box::new(Exfil::new(cfg)), common)
         }
     })
 }

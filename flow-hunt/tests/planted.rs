@@ -1,5 +1,6 @@
-//! `flow-hunt beacon` and `ddos` on an archive written here: generated background traffic, a
-//! planted beacon, a host with as many connections at random intervals, and a SYN flood.
+//! `flow-hunt beacon`, `ddos` and `exfil` on an archive written here: generated background
+//! traffic, a planted beacon, a host with as many connections at random intervals, a SYN flood
+//! and a 600 MB upload.
 
 use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
 use flowkit_core::gen::{FlowGen, GenConfig, SplitMix64};
@@ -86,6 +87,25 @@ fn archive(dir: &Path) -> PathBuf {
                 ..FlowRecord::default()
             });
         }
+    }
+    // 10.9.8.5 uploads 30 × 20 MB to 198.51.100.99:443 from 01:05, at random intervals (not
+    // a beacon).
+    let mut t = T0 + 65 * 60 * SEC;
+    for n in 0..30u16 {
+        t += 1 + rng.below(40 * SEC as u64) as i64;
+        flows.push(FlowRecord {
+            start_ms: t,
+            end_ms: t + 900,
+            src_addr: ip("10.9.8.5"),
+            dst_addr: ip("198.51.100.99"),
+            src_port: 41_000 + n,
+            dst_port: 443,
+            protocol: 6,
+            tcp_flags: 0x1b,
+            packets: 14_000,
+            octets: 20_000_000,
+            ..FlowRecord::default()
+        });
     }
     flows.sort_by_key(|f| f.start_ms);
     let out = dir.join("beacon.fk");
@@ -190,6 +210,44 @@ fn ddos_on_an_archive_finds_the_flood() {
     assert_eq!(none, "ddos: no findings\n");
     let o = hunt(&["ddos", "--bin", "0", a]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn exfil_on_an_archive_finds_the_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = archive(dir.path());
+    let a = a.to_str().unwrap();
+    let j: serde_json::Value = serde_json::from_str(&ok(&hunt(&["exfil", "--json", a]))).unwrap();
+    assert_eq!(j["detector"], "exfil");
+    let all = j["findings"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{j:#}");
+    let f = &all[0];
+    assert_eq!(
+        (&f["kind"], &f["subject"]),
+        (&"above-peers".into(), &"10.9.8.5".into())
+    );
+    assert_eq!(f["facts"]["octets"], 600_000_000u64);
+    assert_eq!(f["facts"]["flows"], 30);
+    assert_eq!(f["facts"]["peak_bin"], "2024-06-03T01:00:00.000Z");
+    assert_eq!(f["facts"]["top_destinations"][0]["addr"], "198.51.100.99");
+    assert_eq!(f["evidence"].as_array().unwrap().len(), 20);
+    // Above the upload's size, or with 10.9.8.5 outside: nothing.
+    let none = ok(&hunt(&["exfil", "--min-octets", "601M", a]));
+    assert_eq!(none, "exfil: no findings\n");
+    let none = ok(&hunt(&["exfil", "--inside", "192.168.0.0/16", a]));
+    assert!(!none.contains("10.9.8.5"), "{none}");
+    for bad in [
+        ["--inside", "10.0.0.0/33"],
+        ["--min-octets", "lots"],
+        ["--factor", "0.5"],
+    ] {
+        let o = hunt(&["exfil", bad[0], bad[1], a]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(bad[0]),
+            "{bad:?}"
+        );
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Hunting: detectors that turn flows into ranked findings with their evidence flows.
 //!
-//! Each detector ([`irc_after_ssh`], [`ssh_bruteforce`], [`scan`], [`beacon`], [`ddos`]) reads
+//! Each detector ([`irc_after_ssh`], [`ssh_bruteforce`], [`scan`], [`beacon`], [`ddos`],
+//! [`exfil`]) reads
 //! the flows twice: the first pass ([`Detector::observe`]) aggregates per key (per SSH
 //! connection, per scanning source and port, ...) and keeps no flow, so memory grows with the
 //! number of keys, not of flows (`beacon` also keeps each pair's start times, 8 bytes a flow,
@@ -13,6 +14,7 @@
 
 pub mod beacon;
 pub mod ddos;
+pub mod exfil;
 pub mod irc_after_ssh;
 pub mod output;
 pub mod scan;

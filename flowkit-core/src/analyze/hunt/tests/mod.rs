@@ -4,6 +4,7 @@
 
 use super::beacon::{Beacon, BeaconConfig};
 use super::ddos::{Ddos, DdosConfig};
+use super::exfil::{Exfil, ExfilConfig};
 use super::irc_after_ssh::{IrcAfterSsh, IrcAfterSshConfig};
 use super::scan::{Scan, ScanConfig};
 use super::ssh_bruteforce::{BruteForceConfig, SshBruteForce};
@@ -144,6 +145,10 @@ fn ddos(cfg: DdosConfig) -> impl Fn() -> Box<dyn Detector> {
     move || Box::new(Ddos::new(cfg.clone()))
 }
 
+fn exfil(cfg: ExfilConfig) -> impl Fn() -> Box<dyn Detector> {
+    move || Box::new(Exfil::new(cfg.clone()))
+}
+
 fn roles(f: &Finding) -> Vec<&'static str> {
     f.evidence.iter().map(|e| e.role).collect()
 }
@@ -151,6 +156,7 @@ fn roles(f: &Finding) -> Vec<&'static str> {
 mod beacon;
 mod bruteforce;
 mod ddos;
+mod exfil;
 mod irc_after_ssh;
 mod scan;
 mod story;
