@@ -191,11 +191,6 @@ fn run(args: Args) -> Result<(), ToolError> {
                     .raw_counts(args.raw_counts)
                     .at_least(args.min.clone());
                 if let Some(b) = bin {
-                    if args.json || args.plot.is_some() {
-                        return Err(ToolError::usage(
-                            "--bin with --top writes text or CSV (no --json, no --plot)",
-                        ));
-                    }
                     let secs = cli::duration_secs(b, "--bin")?;
                     group = group
                         .per_bin(secs as i64 * 1000)
@@ -269,6 +264,31 @@ fn run(args: Args) -> Result<(), ToolError> {
                     &format!("top {} {} by {plotted}", bars.len(), t.key()),
                     &args.by.to_string(),
                     &bars,
+                )
+            }
+            Report::Group(g) if g.binned() => {
+                let names: Vec<&str> = (g.keys().iter().skip(1))
+                    .map(|k| k.written.as_str())
+                    .collect();
+                let lines = g.top_series(args.count, args.by, 10);
+                let shown = if lines.in_top > lines.series.len() {
+                    format!(" ({} of {} shown)", lines.series.len(), lines.in_top)
+                } else {
+                    String::new()
+                };
+                let top = match args.count {
+                    0 => "every".to_string(),
+                    n => format!("top {n}"),
+                };
+                svg::time_series_multi(
+                    &format!(
+                        "{plotted} per bin, {} {top} in a bin{shown}",
+                        names.join(",")
+                    ),
+                    &args.by.to_string(),
+                    &lines.series,
+                    lines.bin_ms,
+                    &tz,
                 )
             }
             Report::Group(g) => {

@@ -357,6 +357,56 @@ impl GroupBy {
             .collect()
     }
 
+    /// What a plot of the top `n` per bin draws: every group in the top `n` of some bin,
+    /// ranked by its `by` summed over the bins, at most `max` of them; each with its `by` in
+    /// every bin from the first to the last (0 where it had none). Labels are the key values
+    /// joined by spaces.
+    pub fn top_series(&self, n: usize, by: Measure, max: usize) -> TopSeries {
+        let bin_ms = self.keys.first().map_or(1, |k| k.bin_ms.max(1));
+        let bins = self.top_per_bin(0, by);
+        let mut chosen: std::collections::HashSet<String> = Default::default();
+        let mut values: std::collections::HashMap<String, std::collections::HashMap<i64, u64>> =
+            Default::default();
+        for bin in &bins {
+            for (i, (k, m)) in bin.rows.iter().enumerate() {
+                let label = k.join(" ");
+                if n == 0 || i < n {
+                    chosen.insert(label.clone());
+                }
+                values
+                    .entry(label)
+                    .or_default()
+                    .insert(bin.start_ms, m.get(by));
+            }
+        }
+        let mut ranked: Vec<(u64, String)> = chosen
+            .into_iter()
+            .map(|l| (values[&l].values().sum::<u64>(), l))
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let in_top = ranked.len();
+        let (first, last) = match (bins.first(), bins.last()) {
+            (Some(a), Some(b)) => (a.start_ms, b.start_ms),
+            _ => (0, -1),
+        };
+        let starts: Vec<i64> = (0..)
+            .map(|i| first + i * bin_ms)
+            .take_while(|t| *t <= last)
+            .collect();
+        let series = (ranked.into_iter().take(max))
+            .map(|(_, label)| {
+                let v = &values[&label];
+                let points = starts.iter().map(|t| (*t, v.get(t).copied().unwrap_or(0)));
+                (label, points.collect())
+            })
+            .collect();
+        TopSeries {
+            bin_ms,
+            in_top,
+            series,
+        }
+    }
+
     /// The `n` combinations (all when `n` is 0) meeting the thresholds with the most `by`;
     /// ties: more flows, then the lower values. Each comes as one value per key.
     pub fn top(&self, n: usize, by: Measure) -> Vec<(Vec<KeyText>, Measured)> {
@@ -431,6 +481,17 @@ pub struct BinTop {
     pub counted: Totals,
     /// The top groups, as [`GroupBy::top`] has them (without the bin).
     pub rows: Vec<(Vec<KeyText>, Measured)>,
+}
+
+/// The lines of a top-N-per-bin plot ([`GroupBy::top_series`]).
+#[derive(Clone, Debug)]
+pub struct TopSeries {
+    /// Width of a bin, ms.
+    pub bin_ms: i64,
+    /// Groups that were in some bin's top N (more than the series when capped).
+    pub in_top: usize,
+    /// Label and `(bin start, value)` of each line drawn, largest total first.
+    pub series: Vec<(String, Vec<(i64, u64)>)>,
 }
 
 fn text(key: &GroupKey, p: Part) -> KeyText {

@@ -205,7 +205,8 @@ pub fn write_group(
 /// Writes the top `n` groups (all with 0) of every time bin of a group-by per bin
 /// ([`GroupBy::per_bin`]), in time order: text, one table per bin under a `bin START:` title;
 /// CSV with a `bin` column first (the ranks start again in each bin; the shares are of the
-/// bin's totals). JSON is not written.
+/// bin's totals). JSON: one document `{"keys", "by", "bin_ms", "counts", "bins": [{"bin",
+/// "distinct", "counted", "top"}]}`, times in ISO 8601 in `tz`.
 pub fn write_group_bins(
     out: &mut dyn Write,
     format: StatFormat,
@@ -219,6 +220,46 @@ pub fn write_group_bins(
         .collect();
     let bins = group.top_per_bin(n, by);
     let none = CountNote::new(group.counts.raw);
+    if format == StatFormat::Json {
+        let key = |k: &[String]| -> serde_json::Value {
+            let map: serde_json::Map<String, serde_json::Value> = (names.iter().zip(k))
+                .map(|(n, v)| (n.to_string(), json!(v)))
+                .collect();
+            serde_json::Value::Object(map)
+        };
+        let list: Vec<serde_json::Value> = bins
+            .iter()
+            .map(|bin| {
+                let mut doc = Ranked {
+                    keys: &names,
+                    rows: &bin.rows,
+                    distinct: bin.groups,
+                    counted: bin.counted,
+                    counts: &none,
+                    by,
+                    timed: true,
+                    distinct_column: group.distinct_column(),
+                    bin: None,
+                    header: false,
+                }
+                .json_doc(key);
+                if let Some(map) = doc.as_object_mut() {
+                    map.remove("counts");
+                    map.remove("by");
+                }
+                doc["bin"] = json!(iso(bin.start_ms, tz));
+                doc
+            })
+            .collect();
+        let doc = json!({
+            "keys": names,
+            "by": by,
+            "bin_ms": group.keys().first().map_or(0, |k| k.bin_ms),
+            "counts": group.counts.json(),
+            "bins": list,
+        });
+        return json_out(out, &doc);
+    }
     for (i, bin) in bins.iter().enumerate() {
         let last = i + 1 == bins.len();
         let ranked = Ranked {
@@ -313,6 +354,13 @@ impl Ranked<'_> {
         keys_name: &str,
         key: impl Fn(&[String]) -> serde_json::Value,
     ) -> io::Result<()> {
+        let mut doc = self.json_doc(key);
+        doc[keys_name] = keys;
+        json_out(out, &doc)
+    }
+
+    /// The rows as JSON: `by`, `distinct`, `counted`, `counts` and the `top` rows.
+    fn json_doc(&self, key: impl Fn(&[String]) -> serde_json::Value) -> serde_json::Value {
         let names = self.extra_names();
         let list: Vec<serde_json::Value> = (self.rows.iter().enumerate())
             .map(|(i, (k, m))| {
@@ -330,15 +378,13 @@ impl Ranked<'_> {
                 row
             })
             .collect();
-        let mut doc = json!({
+        json!({
             "by": self.by,
             "distinct": self.distinct,
             "counted": self.counted,
             "counts": self.counts.json(),
             "top": list,
-        });
-        doc[keys_name] = keys;
-        json_out(out, &doc)
+        })
     }
 
     fn write(&self, out: &mut dyn Write, format: StatFormat) -> io::Result<()> {

@@ -109,14 +109,56 @@ pub fn time_series(
     bin_ms: i64,
     tz: &TimeZone,
 ) -> String {
+    chart(
+        title,
+        metric,
+        &[(metric.to_string(), points.to_vec())],
+        bin_ms,
+        tz,
+    )
+}
+
+/// Line colours of [`time_series_multi`], one per series in turn.
+const PALETTE: [&str; 10] = [
+    "#1f5fa8", "#c0392b", "#27ae60", "#8e44ad", "#e67e22", "#16a085", "#7f8c8d", "#d35400",
+    "#2c3e50", "#b7950b",
+];
+
+/// Several time series on one set of axes, one line per `(label, points)` (all points on the
+/// same bins), with a legend in the order given; at most ten series are drawn.
+pub fn time_series_multi(
+    title: &str,
+    metric: &str,
+    series: &[(String, Vec<(i64, u64)>)],
+    bin_ms: i64,
+    tz: &TimeZone,
+) -> String {
+    chart(
+        title,
+        metric,
+        &series[..series.len().min(PALETTE.len())],
+        bin_ms,
+        tz,
+    )
+}
+
+/// Draws the axes and each series; one series gets its area and peak marked, several a legend.
+fn chart(
+    title: &str,
+    metric: &str,
+    series: &[(String, Vec<(i64, u64)>)],
+    bin_ms: i64,
+    tz: &TimeZone,
+) -> String {
     let mut out = String::new();
     header(&mut out, WIDTH, HEIGHT, title);
     let (pw, ph) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
     let bottom = TOP + ph;
-    let t0 = points.first().map_or(0, |p| p.0);
-    let t1 = points.last().map_or(1, |p| p.0 + bin_ms.max(1));
+    let all = || series.iter().flat_map(|s| s.1.iter());
+    let t0 = all().map(|p| p.0).min().unwrap_or(0);
+    let t1 = all().map(|p| p.0 + bin_ms.max(1)).max().unwrap_or(1);
     let span = (t1 - t0).max(1);
-    let max = points.iter().map(|p| p.1).max().unwrap_or(0);
+    let max = all().map(|p| p.1).max().unwrap_or(0);
     let ystep = nice_step(max.max(1) as f64, 5.0);
     let ymax = ((max.max(1) as f64 / ystep).ceil() * ystep).max(ystep);
     let x = |t: i64| LEFT + (t - t0) as f64 / span as f64 * pw;
@@ -184,12 +226,53 @@ pub fn time_series(
         TOP + ph / 2.0,
         escape(&format!("{metric} per bin"))
     );
-    if points.is_empty() {
+    // Each bin drawn at its middle.
+    let mid = |t: i64| x(t + bin_ms / 2);
+    if let [(_, points)] = series {
+        if !points.is_empty() {
+            single(&mut out, metric, points, t0, bin_ms, &mid, &y, bottom);
+            peak(&mut out, points, span, tz, &mid, &y, pw);
+        }
         out.push_str("</svg>\n");
         return out;
     }
-    // The series: each bin drawn at its middle.
-    let mid = |t: i64| x(t + bin_ms / 2);
+    for (n, (label, points)) in series.iter().enumerate() {
+        let coords: Vec<String> = points
+            .iter()
+            .map(|(t, v)| format!("{:.1},{:.1}", mid(*t), y(*v)))
+            .collect();
+        let values: Vec<String> = points.iter().map(|p| p.1.to_string()).collect();
+        let colour = PALETTE[n % PALETTE.len()];
+        let _ = writeln!(
+            out,
+            r##"<polyline class="series" data-label="{l}" data-start="{t0}" data-bin-ms="{bin_ms}" data-values="{}" points="{}" fill="none" stroke="{colour}" stroke-width="1.5"/>
+<rect class="legend" x="{:.1}" y="{:.1}" width="10" height="10" fill="{colour}"/>
+<text x="{:.1}" y="{:.1}">{l}</text>"##,
+            values.join(","),
+            coords.join(" "),
+            LEFT + pw - 150.0,
+            TOP + 4.0 + n as f64 * 16.0,
+            LEFT + pw - 135.0,
+            TOP + 13.0 + n as f64 * 16.0,
+            l = escape(label),
+        );
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// One series: its area and line.
+#[allow(clippy::too_many_arguments)]
+fn single(
+    out: &mut String,
+    metric: &str,
+    points: &[(i64, u64)],
+    t0: i64,
+    bin_ms: i64,
+    mid: &dyn Fn(i64) -> f64,
+    y: &dyn Fn(u64) -> f64,
+    bottom: f64,
+) {
     let coords: Vec<String> = points
         .iter()
         .map(|(t, v)| format!("{:.1},{:.1}", mid(*t), y(*v)))
@@ -209,7 +292,18 @@ pub fn time_series(
         values.join(","),
         coords.join(" ")
     );
-    // The peak.
+}
+
+/// Marks the highest point of a single series.
+fn peak(
+    out: &mut String,
+    points: &[(i64, u64)],
+    span: i64,
+    tz: &TimeZone,
+    mid: &dyn Fn(i64) -> f64,
+    y: &dyn Fn(u64) -> f64,
+    pw: f64,
+) {
     if let Some((pt, pv)) = points
         .iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
@@ -226,8 +320,6 @@ pub fn time_series(
             escape(&time_label(*pt, span.min(86_400_000), tz))
         );
     }
-    out.push_str("</svg>\n");
-    out
 }
 
 /// A horizontal bar chart of the top-N: one bar per label, longest first as given.
