@@ -171,15 +171,6 @@ fn bad_arguments_exit_2() {
         // Top groups per bin: at most four keys besides the bin.
         vec![
             "--top",
-            "pair",
-            "--bin",
-            "5m",
-            "--plot",
-            "x.svg",
-            p.as_str(),
-        ],
-        vec![
-            "--top",
             "pair,proto,srcport,dstport",
             "--bin",
             "5m",
