@@ -1,9 +1,10 @@
 //! flow-nat: which internal host was behind a public address and port at a time, from the NAT
-//! gateway's conntrack log (ulogd2 NFCT JSON).
+//! gateway's conntrack log (ulogd2 NFCT JSON); or which public mappings an inside host used.
 
 use clap::Parser;
 use flowkit_cli::{self as cli, ToolError};
 use flowkit_core::logs::conntrack::{read_conntrack, Connection};
+use flowkit_core::logs::nat::{rank, Candidate, NatQuery, Side};
 use flowkit_core::time;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -12,27 +13,46 @@ use std::path::PathBuf;
 const TOOL: &str = "flow-nat";
 
 /// Which internal host was behind public ADDRESS[:PORT] (at --at TIME), from a NAT gateway's
-/// conntrack log written by ulogd2 (NFCT plugin, JSON output).
+/// conntrack log written by ulogd2 (NFCT plugin, JSON output); with --inside, which public
+/// mappings an internal host used.
 ///
 /// Prints every connection whose source NAT mapping used the public address (and port), with
 /// its internal host and port, the server it talked to (and the address the client dialled,
 /// under port forwarding), its times and counters. A connection's end is when conntrack
-/// destroyed it: its last packet plus the idle timeout. Exit status 1 when none matches.
-/// docs/other-logs.md explains the log's fields and traps.
+/// destroyed it: its last packet plus the idle timeout. With --at, connections alive at TIME
+/// come first, then (with --window) those that ended or began within the window, nearest
+/// first, each marked with how far it lies from TIME. Exit status 1 when none matches.
+/// docs/other-logs.md explains the log's fields and traps. (nfdump and flow-tools have no
+/// equivalent; SiLK users pair flows with NAT logs by hand.)
 #[derive(Parser, Debug)]
-#[command(name = TOOL, version, about, long_about)]
+#[command(
+    name = TOOL,
+    version,
+    about,
+    long_about,
+    override_usage = "flow-nat [OPTIONS] PUBLIC[:PORT] LOG...\n       flow-nat [OPTIONS] --inside ADDRESS[:PORT] LOG..."
+)]
 struct Args {
     /// The public (post-NAT) address, with the port if known: `198.51.100.7:40631`,
-    /// `[2001:db8::7]:40631`, or `198.51.100.7`.
-    #[arg(value_name = "PUBLIC")]
-    public: String,
-    /// ulogd2 NFCT JSON files.
-    #[arg(value_name = "LOG", required = true)]
-    logs: Vec<PathBuf>,
+    /// `[2001:db8::7]:40631`, or `198.51.100.7`; then the ulogd2 NFCT JSON files. With
+    /// --inside, only the files.
+    #[arg(value_name = "PUBLIC[:PORT] LOG", required = true)]
+    args: Vec<String>,
+    /// List the public mappings of this internal host (and port) instead.
+    #[arg(long, value_name = "ADDRESS[:PORT]")]
+    inside: Option<String>,
     /// Only connections alive at TIME (local time unless --utc; forms as flow-cat -t, see
     /// docs/time.md).
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// With --at: also connections that ended or began within this long of TIME (clocks
+    /// disagree), nearest first.
+    #[arg(long, value_name = "DURATION", default_value = "0", requires = "at")]
+    window: String,
+    /// Add SECONDS (may be negative or fractional) to the log's times first: the gateway's
+    /// clock was that far behind.
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+    time_shift: Option<f64>,
     /// Only this protocol (tcp, udp, or a number): a public port number is reused across
     /// protocols.
     #[arg(long, value_name = "PROTO")]
@@ -42,7 +62,7 @@ struct Args {
     utc: bool,
 }
 
-fn public(text: &str) -> Result<(IpAddr, Option<u16>), ToolError> {
+fn address(text: &str) -> Result<(IpAddr, Option<u16>), ToolError> {
     if let Ok(sa) = text.parse::<SocketAddr>() {
         return Ok((sa.ip(), Some(sa.port())));
     }
@@ -85,18 +105,43 @@ fn line(c: &Connection, tz: &jiff::tz::TimeZone) -> String {
     s
 }
 
-fn run(args: Args) -> Result<(), ToolError> {
-    let (addr, port) = public(&args.public)?;
-    let tz = cli::zone(args.utc)?;
-    let at = match &args.at {
+/// How far a candidate lies from --at, when not alive at it.
+fn offset(c: &Candidate) -> String {
+    let secs = |ms: i64| flowkit_core::analyze::keys::human_ms(ms.abs());
+    match c.offset_ms {
+        0 => String::new(),
+        n if n < 0 => format!(" [ended {} before --at]", secs(n)),
+        n => format!(" [began {} after --at]", secs(n)),
+    }
+}
+
+fn query<'a>(
+    args: &'a Args,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(NatQuery, &'a [String]), ToolError> {
+    let (side, who, logs) = match &args.inside {
+        Some(who) => (Side::Inside, who.as_str(), &args.args[..]),
+        None if args.args.len() < 2 => {
+            return Err(ToolError::usage(
+                "give PUBLIC[:PORT] and at least one LOG (or --inside ADDRESS[:PORT] and LOGs)",
+            ))
+        }
+        None => (Side::Public, args.args[0].as_str(), &args.args[1..]),
+    };
+    let (addr, port) = address(who)?;
+    let at_ms = match &args.at {
         Some(t) => Some(
-            time::parse_time(t, &tz)
+            time::parse_time(t, tz)
                 .map_err(|e| ToolError::usage(format!("--at: {e}")))?
                 .ms,
         ),
         None => None,
     };
-    let proto = match &args.proto {
+    let window_ms = match args.window.trim() {
+        "0" => 0,
+        w => cli::duration_secs(w, "--window")? as i64 * 1000,
+    };
+    let protocol = match &args.proto {
         None => None,
         Some(p) => Some(
             p.parse::<u8>()
@@ -105,13 +150,27 @@ fn run(args: Args) -> Result<(), ToolError> {
                 .ok_or_else(|| ToolError::usage(format!("--proto {p}: not a protocol")))?,
         ),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut found = 0u64;
+    let shift_ms = args.time_shift.map_or(0, |s| (s * 1000.0).round() as i64);
+    let q = NatQuery {
+        side,
+        addr,
+        port,
+        protocol,
+        at_ms,
+        window_ms,
+        shift_ms,
+    };
+    Ok((q, logs))
+}
+
+fn run(args: Args) -> Result<(), ToolError> {
+    let tz = cli::zone(args.utc)?;
+    let (q, logs) = query(&args, &tz)?;
+    let mut found: Vec<Candidate> = Vec::new();
     let mut malformed = 0u64;
-    for path in &args.logs {
+    for path in logs.iter().map(PathBuf::from) {
         let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| {
+        let file = std::fs::File::open(&path).map_err(|e| {
             ToolError::Output(std::io::Error::new(e.kind(), format!("{name}: {e}")))
         })?;
         let counts = read_conntrack(
@@ -119,15 +178,20 @@ fn run(args: Args) -> Result<(), ToolError> {
             &name,
             &mut |e| cli::warn(TOOL, &e.to_string()),
             &mut |c| {
-                if c.held(addr, port, proto, at) {
-                    found += 1;
-                    writeln!(out, "{}", line(&c, &tz))?;
-                }
+                found.extend(q.candidate(&c));
                 Ok(())
             },
         )
         .map_err(ToolError::Output)?;
         malformed += counts.malformed;
+    }
+    if q.at_ms.is_some() {
+        rank(&mut found);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for c in &found {
+        writeln!(out, "{}{}", line(&c.conn, &tz), offset(c)).map_err(ToolError::Output)?;
     }
     out.flush().map_err(ToolError::Output)?;
     if malformed > 0 {
@@ -136,10 +200,13 @@ fn run(args: Args) -> Result<(), ToolError> {
             &format!("warning: {malformed} malformed line(s) skipped"),
         );
     }
-    if found == 0 {
+    if found.is_empty() {
+        let who = match q.side {
+            Side::Public => format!("held {}", args.args[0]),
+            Side::Inside => format!("came from {}", args.inside.as_deref().unwrap_or("")),
+        };
         return Err(ToolError::Output(std::io::Error::other(format!(
-            "no connection in the log held {}",
-            args.public
+            "no connection in the log {who}"
         ))));
     }
     Ok(())

@@ -88,3 +88,114 @@ fn nothing_held_exits_1_and_bad_arguments_2() {
     let o = flow_nat(&["--at", "yesterday-ish", "127.0.0.3", &path]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A source-NATed connection of a log, from its DESTROY line's raw JSON.
+struct Natted {
+    inside: String,
+    public: String,
+    proto: String,
+    start_s: f64,
+    end_s: f64,
+}
+
+fn natted(path: &str) -> Vec<Natted> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut all = Vec::new();
+    for v in text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    {
+        if v["ct.event"] != 4 {
+            continue;
+        }
+        let inside = format!(
+            "{}:{}",
+            v["src_ip"].as_str().unwrap(),
+            v["orig.l4.sport"].as_u64().unwrap_or(0)
+        );
+        let public = format!(
+            "{}:{}",
+            v["reply.ip.daddr.str"].as_str().unwrap(),
+            v["reply.l4.dport"].as_u64().unwrap_or(0)
+        );
+        if inside == public {
+            continue;
+        }
+        let secs = |k: &str| {
+            v[format!("{k}.sec")].as_f64().unwrap()
+                + v[format!("{k}.usec")].as_f64().unwrap_or(0.0) / 1e6
+        };
+        all.push(Natted {
+            inside,
+            public,
+            proto: v["orig.ip.protocol"].to_string(),
+            start_s: secs("flow.start"),
+            end_s: secs("flow.end"),
+        });
+    }
+    all
+}
+
+#[test]
+fn window_shift_and_inside_queries_on_the_real_log() {
+    let path = log("nfct-events-new-destroy-utc.json");
+    let all = natted(&path);
+    assert!(all.len() >= 3);
+    for c in &all {
+        let want = format!("internal {} -> public {}", c.inside, c.public);
+        // 30 s after its end: not held at that instant by it, but within a 1-minute window,
+        // after every connection alive at that time.
+        let at = format!("@{}", (c.end_s + 30.0).floor());
+        let o = flow_nat(&["--utc", "--at", &at, "--proto", &c.proto, &c.public, &path]);
+        let exact = String::from_utf8(o.stdout).unwrap();
+        assert!(!exact.contains(&want), "{exact}");
+        let o = flow_nat(&[
+            "--utc", "--at", &at, "--window", "1m", "--proto", &c.proto, &c.public, &path,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8(o.stdout).unwrap();
+        let line = out
+            .lines()
+            .find(|l| l.contains(&want))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(line.contains(" before --at]"), "{line}");
+        let marked: Vec<bool> = out.lines().map(|l| l.ends_with("--at]")).collect();
+        assert!(
+            marked.windows(2).all(|w| w[0] <= w[1]),
+            "alive ones first: {out}"
+        );
+
+        // The gateway's clock 100 s behind: asking at mid-life + 100 s with --time-shift 100
+        // names it, as asking at mid-life does unshifted.
+        let mid = (c.start_s + c.end_s) / 2.0;
+        let at = format!("@{:.3}", mid + 100.0);
+        let o = flow_nat(&[
+            "--utc",
+            "--time-shift",
+            "100",
+            "--at",
+            &at,
+            "--proto",
+            &c.proto,
+            &c.public,
+            &path,
+        ]);
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            out.lines().next().is_some_and(|l| l.contains(&want)),
+            "{out}"
+        );
+
+        // And the other way round: the inside host's mappings include this one.
+        let o = flow_nat(&["--utc", "--inside", &c.inside, &path]);
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert!(out.contains(&want), "{out}");
+        assert!(out
+            .lines()
+            .all(|l| l.contains(&format!("internal {} ", c.inside))));
+    }
+    let o = flow_nat(&["--inside", "192.0.2.1", &path]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = flow_nat(&["--window", "1m", "127.0.0.3", &path]);
+    assert_eq!(o.status.code(), Some(2), "--window needs --at");
+}

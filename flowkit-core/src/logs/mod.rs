@@ -1,12 +1,14 @@
 //! Flow logs that are not NetFlow: connection records other programs write as text, read into
 //! flow records. [`eve`]: Suricata's EVE JSON (`flow` and `netflow` events); [`conntrack`]: ulogd2
-//! NFCT JSON (netfilter conntrack events, NAT translations kept).
+//! NFCT JSON (netfilter conntrack events, NAT translations kept); [`nat`]: which connection used
+//! a public address and port at a time (NAT attribution).
 //!
 //! Each reader takes lines, keeps going past a malformed line (reported with its file, line
 //! and column, and counted), and counts what it skipped on purpose.
 
 pub mod conntrack;
 pub mod eve;
+pub mod nat;
 
 /// A line that could not be read: where, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
