@@ -22,6 +22,8 @@ const TOOL: &str = "flow-print";
 struct Args {
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    geo: cli::GeoArgs,
     /// Output format: 0-6 or 9 (flow-tools' formats), csv, json, 'fmt:TEXT' (nfdump's `%`
     /// tokens: %ts %te %td %pr %sa %da %sap %dap %sp %dp %pkt %byt %flg %tos %in %out %sas %das
     /// %nh %ra %bps %pps %bpp ...; docs/print-formats.md lists them) or one of nfdump's named
@@ -115,6 +117,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             plain_numbers: args.plain_numbers,
             long_v6: args.long_v6,
         },
+        geo: args.geo.open()?,
     };
     let printer = Printer::new(opts.clone()).map_err(|e| ToolError::Usage(e.to_string()))?;
 

@@ -5,6 +5,7 @@
 //! The library underneath, `flowkit-core`, knows nothing of any of this.
 
 pub mod args;
+pub mod geo;
 pub mod output;
 pub mod report;
 pub mod scan;
@@ -13,6 +14,7 @@ pub use args::{
     duration_secs, zone, FilterArgs, InputArgs, BUILT_IN_FILTERS, BUILT_IN_FILTERS_NAME,
 };
 pub use flowkit_core::pipeline::sink::{names_directory, FlowOutput};
+pub use geo::GeoArgs;
 pub use output::{open_archive_output, open_output};
 pub use report::{check_damage, exit_with, parse_size, warn, ToolError};
 pub use scan::{hint_if_terminal, spool_stdin, Scan};

@@ -25,6 +25,7 @@ compile_error!(
 pub mod analyze;
 pub mod archive;
 pub mod collect;
+pub mod enrich;
 pub mod export;
 pub mod filter;
 pub mod gen;

@@ -6,6 +6,7 @@
 use super::clock::{push_rfc3339, Clock};
 use super::text;
 use super::PrintError;
+use crate::enrich::geo::{GeoField, GeoIp, GeoValue, GEO_FIELDS};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use crate::model::fields::{lookup, Field, FieldKind, FieldValue, FIELDS};
 
@@ -18,6 +19,8 @@ pub enum Chosen {
     End,
     /// A field of the table.
     Field(&'static Field),
+    /// A field looked up in the `--geoip` databases ([`crate::enrich::geo`]).
+    Geo(GeoField),
 }
 
 impl Chosen {
@@ -27,7 +30,18 @@ impl Chosen {
             Chosen::Start => "start",
             Chosen::End => "end",
             Chosen::Field(f) => f.name,
+            Chosen::Geo(g) => g.name(),
         }
+    }
+
+    /// Every column of the full CSV, then the looked-up fields `geo` answers: what CSV and JSON
+    /// write with `--geoip` and no `--fields`.
+    pub fn all_with(geo: &GeoIp) -> Vec<Chosen> {
+        [Chosen::Start, Chosen::End]
+            .into_iter()
+            .chain(FIELDS.iter().map(Chosen::Field))
+            .chain(geo.fields().into_iter().map(Chosen::Geo))
+            .collect()
     }
 }
 
@@ -39,16 +53,18 @@ pub fn parse_fields(list: &str) -> Result<Vec<Chosen>, PrintError> {
         let c = match word.to_ascii_lowercase().as_str() {
             "start" => Chosen::Start,
             "end" => Chosen::End,
-            _ => match lookup(word) {
-                Some(f) => Chosen::Field(f),
-                None => {
+            _ => match (lookup(word), GeoField::parse(word)) {
+                (Some(f), _) => Chosen::Field(f),
+                (None, Some(g)) => Chosen::Geo(g),
+                (None, None) => {
                     let names: Vec<&str> = ["start", "end"]
                         .into_iter()
                         .chain(FIELDS.iter().map(|f| f.name))
+                        .chain(GEO_FIELDS.iter().map(|g| g.name()))
                         .collect();
                     return Err(PrintError::BadFields(format!(
                         "unknown field {word:?}; fields are {} (or their flow-tools and nfdump \
-                         names, docs/print-formats.md)",
+                         names, docs/print-formats.md; the last six need --geoip)",
                         names.join(", ")
                     )));
                 }
@@ -71,6 +87,7 @@ pub(crate) fn columns(chosen: &[Chosen]) -> ColumnSet {
         Chosen::Start => s.with(ColumnId::StartMs),
         Chosen::End => s.with(ColumnId::EndMs),
         Chosen::Field(f) => s.with(f.column),
+        Chosen::Geo(_) => s.with(ColumnId::SrcAddr).with(ColumnId::DstAddr),
     })
 }
 
@@ -85,6 +102,7 @@ pub(crate) fn csv_header(chosen: &[Chosen], out: &mut Vec<u8>) {
 pub(crate) fn format_block(
     chosen: &[Chosen],
     json: bool,
+    geo: Option<&GeoIp>,
     b: &FlowBlock<'_>,
     clock: &mut Clock,
     out: &mut Vec<u8>,
@@ -102,6 +120,11 @@ pub(crate) fn format_block(
                 out.extend_from_slice(c.name().as_bytes());
                 out.extend_from_slice(b"\":");
             }
+            if let Chosen::Geo(g) = c {
+                let v = geo.and_then(|db| db.value(*g, b.src_addr.get(i), b.dst_addr.get(i)));
+                geo_value(v, json, out);
+                continue;
+            }
             let quoted = json && !matches!(c, Chosen::Field(f) if f.kind != FieldKind::Addr);
             if quoted {
                 out.push(b'"');
@@ -110,6 +133,7 @@ pub(crate) fn format_block(
                 Chosen::Start => push_rfc3339(out, &clock.civil(b.start_ms[i])),
                 Chosen::End => push_rfc3339(out, &clock.civil(b.end_ms[i])),
                 Chosen::Field(f) => value(f, b, i, out),
+                Chosen::Geo(_) => {}
             }
             if quoted {
                 out.push(b'"');
@@ -131,5 +155,24 @@ fn value(f: &Field, b: &FlowBlock<'_>, i: usize, out: &mut Vec<u8>) {
         FieldValue::Signed(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
         FieldValue::Unsigned(v) => text::push_u64(out, v),
         FieldValue::Addr(a) => out.extend_from_slice(a.to_string().as_bytes()),
+    }
+}
+
+/// Appends a looked-up value: JSON `null` or an empty CSV cell when there is none; text quoted
+/// (an AS organisation may hold commas and quotes).
+fn geo_value(v: Option<GeoValue>, json: bool, out: &mut Vec<u8>) {
+    match v {
+        None if json => out.extend_from_slice(b"null"),
+        None => {}
+        Some(GeoValue::Number(n)) => text::push_u64(out, n.into()),
+        Some(GeoValue::Text(t)) if json => {
+            out.extend_from_slice(serde_json::to_string(&t).unwrap_or_default().as_bytes())
+        }
+        Some(GeoValue::Text(t)) if t.contains([',', '"', '\n', '\r']) => {
+            out.push(b'"');
+            out.extend_from_slice(t.replace('"', "\"\"").as_bytes());
+            out.push(b'"');
+        }
+        Some(GeoValue::Text(t)) => out.extend_from_slice(t.as_bytes()),
     }
 }

@@ -162,6 +162,12 @@ pub enum PrintError {
         /// Why.
         reason: &'static str,
     },
+    /// `--geoip` with a format that has fixed columns.
+    #[error("--geoip adds columns to csv and json; format {0} has fixed columns (use -f csv or -f json)")]
+    GeoNeedsCsvOrJson(String),
+    /// A `--geoip` field without the database that answers it.
+    #[error(transparent)]
+    Geo(#[from] crate::enrich::GeoError),
     /// `fmt:` with nothing after it.
     #[error("fmt: needs a format after it, such as 'fmt:%ts %sa %da'")]
     FmtEmpty,
@@ -185,6 +191,9 @@ pub struct PrintOptions {
     pub fields: Option<Vec<fields::Chosen>>,
     /// nfdump's `-N` and `-6` for `fmt:` formats.
     pub nfdump: FmtOptions,
+    /// Country and AS databases (`--geoip`): their fields may be chosen, and CSV and JSON
+    /// without `--fields` add every field they answer.
+    pub geo: Option<std::sync::Arc<crate::enrich::GeoIp>>,
 }
 
 impl PrintOptions {
@@ -197,6 +206,7 @@ impl PrintOptions {
             tz: TimeZone::UTC,
             fields: None,
             nfdump: FmtOptions::default(),
+            geo: None,
         }
     }
 }
@@ -209,6 +219,7 @@ pub struct Printer {
     tz: TimeZone,
     chosen: Option<Vec<fields::Chosen>>,
     nfdump: FmtOptions,
+    geo: Option<std::sync::Arc<crate::enrich::GeoIp>>,
     skipped: AtomicU64,
 }
 
@@ -238,9 +249,29 @@ impl Printer {
         if opts.fields.is_some() && !matches!(opts.format, Format::Csv | Format::Json) {
             return Err(PrintError::FieldsNeedCsvOrJson(opts.format.to_string()));
         }
+        let mut chosen = opts.fields;
+        for c in chosen.iter().flatten() {
+            if let fields::Chosen::Geo(g) = c {
+                let db = opts
+                    .geo
+                    .as_deref()
+                    .ok_or(crate::enrich::GeoError::Missing {
+                        field: g.name(),
+                        needs: "a Country, City or ASN",
+                    })?;
+                db.check(*g)?;
+            }
+        }
+        if let Some(db) = &opts.geo {
+            if !matches!(opts.format, Format::Csv | Format::Json) {
+                return Err(PrintError::GeoNeedsCsvOrJson(opts.format.to_string()));
+            }
+            chosen.get_or_insert_with(|| fields::Chosen::all_with(db));
+        }
         Ok(Printer {
             format: opts.format,
-            chosen: opts.fields,
+            chosen,
+            geo: opts.geo,
             text: TextOptions {
                 names: opts.names,
                 wide: opts.wide,
@@ -318,7 +349,8 @@ impl Printer {
         let mut clock = Clock::new(self.tz.clone());
         if let Some(chosen) = &self.chosen {
             let json = self.format == Format::Json;
-            return fields::format_block(chosen, json, block, &mut clock, out);
+            let geo = self.geo.as_deref();
+            return fields::format_block(chosen, json, geo, block, &mut clock, out);
         }
         match &self.format {
             &Format::FlowTools(n) => {

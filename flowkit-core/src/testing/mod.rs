@@ -3,4 +3,5 @@
 
 pub mod fuzz_text;
 pub mod fuzzing;
+pub mod geoip;
 pub mod testdata;
