@@ -3,7 +3,6 @@
 use clap::Parser;
 use flowkit_cli::{self as cli, FilterArgs, InputArgs, ToolError};
 use flowkit_core::filter::expr::sql::expr_to_sql;
-use flowkit_core::filter::expr::Expression;
 use flowkit_core::filter::sql::{self, Dialect};
 use flowkit_core::filter::{CompileOptions, CompiledFilter, Definition, FilterFile};
 use flowkit_core::pipeline::select::{print_selected, write_selected, Passed};
@@ -169,12 +168,7 @@ fn run(args: Args) -> Result<(), ToolError> {
                 Dialect::NAMES.join(", ")
             ))
         })?;
-        let expr = match &args.filter.expr {
-            Some(text) => {
-                Some(Expression::parse(text).map_err(|e| ToolError::Usage(format!("-e: {e}")))?)
-            }
-            None => None,
-        };
+        let expr = args.filter.parsed_expression()?;
         let def = if args.filter.wants_file() {
             let file = args.filter.load(TOOL)?;
             let name = args.filter.definition_name(&file)?;
@@ -247,8 +241,14 @@ fn print(
     wanted: ColumnSet,
     format: Format,
 ) -> Result<(), ToolError> {
+    // --geoip adds its columns to CSV and JSON, as in flow-print.
+    let geo = match format {
+        Format::Csv | Format::Json => args.filter.geo.open()?,
+        _ => None,
+    };
     let printer = Printer::new(PrintOptions {
         tz: cli::zone(args.input.utc)?,
+        geo,
         fields: (args.fields.as_deref())
             .map(parse_fields)
             .transpose()

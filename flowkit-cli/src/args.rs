@@ -108,6 +108,9 @@ pub struct FilterArgs {
     /// definition and the expression must both pass.
     #[arg(short = 'e', long = "expr", value_name = "EXPR")]
     pub expr: Option<String>,
+    /// The country database `-e '[src|dst] geo CC'` looks networks up in.
+    #[command(flatten)]
+    pub geo: crate::GeoArgs,
 }
 
 impl FilterArgs {
@@ -123,11 +126,18 @@ impl FilterArgs {
 
     /// The compiled `-e` expression, if given; a parse error names the column.
     pub fn expression(&self) -> Result<Option<CompiledFilter>, ToolError> {
+        Ok(self.parsed_expression()?.map(|e| e.compile()))
+    }
+
+    /// The `-e` expression parsed (its `geo` terms looked up in `--geoip`), if given.
+    pub fn parsed_expression(&self) -> Result<Option<Expression>, ToolError> {
         let Some(text) = &self.expr else {
             return Ok(None);
         };
-        let e = Expression::parse(text).map_err(|e| ToolError::Usage(format!("-e: {e}")))?;
-        Ok(Some(e.compile()))
+        let geo = self.geo.open()?;
+        let e = Expression::parse_with(text, geo.as_deref())
+            .map_err(|e| ToolError::Usage(format!("-e: {e}")))?;
+        Ok(Some(e))
     }
 
     /// The filter file's name (for messages) and text: `-f FILE`, else `$FLOWKIT_FILTERS`, else

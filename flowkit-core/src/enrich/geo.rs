@@ -204,6 +204,54 @@ impl GeoIp {
         }
     }
 
+    /// Every network of the country database whose country (as [`GeoIp::country`] decides it)
+    /// is one of `codes`: what a filter on countries tests addresses against. IPv4 networks of
+    /// an IPv6 database come as IPv4; the database's IPv6 aliases of IPv4 space are left out.
+    pub fn country_networks(&self, codes: &[[u8; 2]]) -> Result<Vec<ipnet::IpNet>, GeoError> {
+        let Some(db) = &self.country else {
+            return Err(GeoError::Missing {
+                field: "a country test",
+                needs: "a Country or City",
+            });
+        };
+        let bad = |e: maxminddb::MaxMindDbError| GeoError::Open {
+            path: "the country database".into(),
+            reason: e.to_string(),
+        };
+        let mut nets = Vec::new();
+        for r in db.networks(Default::default()).map_err(bad)? {
+            let r = r.map_err(bad)?;
+            let Some(c) = r.decode::<geoip2::Country<'_>>().map_err(bad)? else {
+                continue;
+            };
+            let Some(code) = c.country.iso_code.or(c.registered_country.iso_code) else {
+                continue;
+            };
+            if !codes.iter().any(|k| k == code.as_bytes()) {
+                continue;
+            }
+            let n = r.network().map_err(bad)?;
+            let net = ipnet::IpNet::new(n.ip(), n.prefix())
+                .expect("a prefix length within its family")
+                .trunc();
+            nets.push(match net {
+                // IPv4 space inside an IPv6 tree, should the reader give it that way.
+                ipnet::IpNet::V6(v)
+                    if v.prefix_len() >= 96 && v.network().octets()[..12] == [0; 12] =>
+                {
+                    let o = v.network().octets();
+                    let a = std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+                    ipnet::Ipv4Net::new(a, v.prefix_len() - 96)
+                        .expect("at most 32 bits")
+                        .into()
+                }
+                n => n,
+            });
+        }
+        // Neighbouring networks of the same countries as one (shorter SQL, smaller tables).
+        Ok(ipnet::IpNet::aggregate(&nets))
+    }
+
     /// The AS number and organisation of `ip`, if the ASN database knows them.
     pub fn asn(&self, ip: IpAddr) -> Option<(u32, String)> {
         let r = self.asn.as_ref()?.lookup(ip).ok()?;

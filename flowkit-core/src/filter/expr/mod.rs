@@ -21,6 +21,7 @@ pub(crate) use build::all_of;
 pub mod lex;
 mod parse;
 pub mod sql;
+mod words;
 
 use super::ast::Span;
 use super::eval::{derived, unsampled, DerivedKind};
@@ -231,9 +232,18 @@ impl Node {
 impl Expression {
     /// Parses an expression in nfdump's filter syntax; an error names the column.
     pub fn parse(text: &str) -> Result<Expression, ExprError> {
+        Expression::parse_with(text, None)
+    }
+
+    /// Parses an expression whose `[src|dst] geo CC` (or `country`) terms become the networks
+    /// the country database `geo` places in those countries (without one they are errors).
+    pub fn parse_with(
+        text: &str,
+        geo: Option<&crate::enrich::GeoIp>,
+    ) -> Result<Expression, ExprError> {
         Ok(Expression {
             text: text.to_string(),
-            root: parse::parse(text)?,
+            root: parse::parse(text, geo)?,
         })
     }
 

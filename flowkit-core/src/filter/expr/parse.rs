@@ -8,99 +8,14 @@
 //! "expected one of ..." cannot say as well.
 
 use super::lex::{tokens, Tok, Token};
+use super::words::{KEYWORDS, NOT_CARRIED, SUBJECTS};
 use super::{AddrField, ExprError, Leaf, Node, NumField};
+use crate::enrich::GeoIp;
 use crate::filter::ast::{Op, Span};
 use crate::filter::error::did_you_mean;
 use crate::filter::intervals::op_ranges;
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr};
-
-/// The words that may follow a direction (`src`, `dst`, `in`, `out`).
-const SUBJECTS: &[&str] = &[
-    "ip", "host", "net", "port", "as", "mask", "if", "tos", "packets", "bytes",
-];
-
-/// Every word a term may start with or contain.
-const KEYWORDS: &[&str] = &[
-    "any",
-    "ip",
-    "host",
-    "net",
-    "port",
-    "proto",
-    "src",
-    "dst",
-    "in",
-    "out",
-    "and",
-    "or",
-    "not",
-    "if",
-    "as",
-    "mask",
-    "tos",
-    "flags",
-    "packets",
-    "bytes",
-    "flows",
-    "duration",
-    "pps",
-    "bps",
-    "bpp",
-    "ipv4",
-    "ipv6",
-    "inet",
-    "inet6",
-    "next",
-    "router",
-    "icmp-type",
-    "icmp-code",
-    "engine-type",
-    "engine-id",
-];
-
-/// nfdump words for what flowkit records do not carry, with what that is.
-const NOT_CARRIED: &[(&str, &str)] = &[
-    ("mac", "MAC addresses"),
-    ("vlan", "VLAN ids"),
-    ("mpls", "MPLS labels"),
-    ("tun", "tunnel fields"),
-    ("tunip", "tunnel addresses"),
-    ("geo", "geolocation"),
-    ("flowlabel", "IPv6 flow labels"),
-    ("client", "latencies"),
-    ("server", "latencies"),
-    ("app", "latencies"),
-    ("latency", "latencies"),
-    ("sysid", "exporter system ids"),
-    ("fwdstat", "forwarding status"),
-    ("dir", "flow directions"),
-    ("flowdir", "flow directions"),
-    ("nfversion", "NetFlow versions"),
-    ("count", "record counts"),
-    ("ident", "nfcapd ident strings"),
-    ("asa", "ASA events"),
-    ("event", "NSEL/NEL events"),
-    ("xevent", "ASA extended events"),
-    ("xip", "NAT addresses"),
-    ("nip", "NAT addresses"),
-    ("xnet", "NAT addresses"),
-    ("xport", "NAT ports"),
-    ("nport", "NAT ports"),
-    ("nat", "NAT events"),
-    ("pblock", "NAT port blocks"),
-    ("acl", "ASA ACLs"),
-    ("ace", "ASA ACLs"),
-    ("xace", "ASA ACLs"),
-    ("ingress", "VRF ids"),
-    ("egress", "VRF ids"),
-    ("vrf", "VRF ids"),
-    ("payload", "payloads"),
-    ("bgpnext", "BGP next hops"),
-    ("observation", "observation domains and points"),
-    ("prev", "BGP neighbour ASes"),
-    ("previous", "BGP neighbour ASes"),
-];
 
 /// Which end(s) of the flow a term names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,13 +46,14 @@ impl Dir {
     }
 }
 
-/// Parses a whole expression.
-pub(crate) fn parse(text: &str) -> Result<Node, ExprError> {
+/// Parses a whole expression; `geo` answers `geo`/`country` terms (without it they are errors).
+pub(crate) fn parse(text: &str, geo: Option<&GeoIp>) -> Result<Node, ExprError> {
     let mut p = Parser {
         text,
         toks: tokens(text)?,
         pos: 0,
         depth: 0,
+        geo,
     };
     if p.toks.is_empty() {
         return Err(p.error(
@@ -163,6 +79,8 @@ struct Parser<'a> {
     pos: usize,
     /// `not`s and `(`s open around the current place.
     depth: usize,
+    /// The country database `geo CC` looks networks up in.
+    geo: Option<&'a GeoIp>,
 }
 
 /// Most `not`s and parentheses nested in one another (deeper would only exhaust the stack).
@@ -500,6 +418,44 @@ impl Parser<'_> {
         self.error(span, &format!("`{w}` is not an IP address"), hint)
     }
 
+    /// `CC` or `in [CC CC ...]` after `geo`: the networks of those countries in the database.
+    fn country_networks(&mut self, span: Span) -> Result<Vec<IpNet>, ExprError> {
+        let Some(geo) = self.geo else {
+            return Err(self.error(
+                span,
+                "`geo` needs a country database",
+                "; give --geoip FILE.mmdb (a GeoIP2/GeoLite2 Country or City database)",
+            ));
+        };
+        let mut codes = Vec::new();
+        let mut code = |p: &mut Self, w: String, at: Span| match w.as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                codes.push([a.to_ascii_uppercase(), b.to_ascii_uppercase()]);
+                Ok(())
+            }
+            _ => Err(p.error(
+                at,
+                &format!("`{w}` is not a country code"),
+                "; use ISO 3166 two-letter codes such as DE or BR",
+            )),
+        };
+        if self.eat_word("in") {
+            self.list_open()?;
+            while !self.eat(&Tok::ListClose) {
+                if self.eat(&Tok::Comma) {
+                    continue;
+                }
+                let (w, at) = self.word("a country code or `]`")?;
+                code(self, w, at)?;
+            }
+        } else {
+            let (w, at) = self.word("a country code such as DE")?;
+            code(self, w, at)?;
+        }
+        geo.country_networks(&codes)
+            .map_err(|e| self.error(span, &e.to_string(), ""))
+    }
+
     /// `[ A A/N, ... ]`
     fn network_list(&mut self) -> Result<Vec<IpNet>, ExprError> {
         self.list_open()?;
@@ -720,6 +676,14 @@ impl Parser<'_> {
                     let n = self.number(what, max)?;
                     ends(self, compare(src, op, n), compare(dst, op, n))
                 }
+            }
+            "geo" | "country" => {
+                let nets = self.country_networks(span)?;
+                ends(
+                    self,
+                    addr(nets.clone(), AddrField::Src),
+                    addr(nets, AddrField::Dst),
+                )
             }
             "mask" => {
                 let n = self.number("prefix length", 255)?;
