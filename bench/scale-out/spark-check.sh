@@ -2,7 +2,8 @@
 # Real Spark (pyspark, local mode) selects what flow-nfilter selects: exports the sample day
 # plus pmacct's IPv6 IPFIX flows with flow-export, translates every definition of the shipped
 # filter files with `flow-nfilter --sql spark`, and compares Spark's counts with
-# `flow-nfilter --count`. Opt-in (not in CI: Spark's start-up alone takes ~10 s, and pyspark is
+# `flow-nfilter --count`; the same for every expression of testdata/nfdump/expressions.txt
+# (`-e EXPR --sql spark`). Opt-in (not in CI: Spark's start-up alone takes ~10 s, and pyspark is
 # a 300 MB download). Needs: pip install pyspark; Java 17.
 # Usage: bench/scale-out/spark-check.sh [TARGET_DIR_PROFILE=debug]
 set -euo pipefail
@@ -30,5 +31,15 @@ for cfg in filters/filter.cfg testdata/filters/*.cfg; do
     sep=","
   done
 done
+# Every nfdump expression of the equivalence tests, translated with `-e EXPR --sql spark`.
+while IFS= read -r e; do
+  case "$e" in ''|'#'*) continue ;; esac
+  sql=$($bin/flow-nfilter -e "$e" --sql spark 2>/dev/null) || { echo "skip -e '$e' (not translatable)"; continue; }
+  n=$($bin/flow-nfilter -e "$e" --count "${inputs[@]}" 2>/dev/null)
+  printf '%s{"name": "-e %s", "count": %s, "sql": %s}\n' "$sep" \
+    "$(printf '%s' "$e" | tr -d '"\\')" "$n" \
+    "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$sql")" >> "$work/cases.json"
+  sep=","
+done < testdata/nfdump/expressions.txt
 echo "]" >> "$work/cases.json"
 python3 bench/scale-out/spark_filters.py "$work/pq" "$work/cases.json"

@@ -7,7 +7,7 @@ use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::analyze::stat::group::{parse_group_keys, GroupBy};
 use flowkit_core::analyze::stat::measure::{DistinctValues, Measure, Threshold};
 use flowkit_core::analyze::stat::output::{self, StatFormat};
-use flowkit_core::analyze::stat::{svg, Summary, TimeBins, TopKey, TopN};
+use flowkit_core::analyze::stat::{geo_group, svg, Summary, TimeBins, TopKey, TopN};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -28,8 +28,11 @@ struct Args {
     /// groups also show duration (ms), bps, pps and bpp.
     /// With --bin: the top groups of every time bin (a group-by, up to four keys; text or CSV,
     /// with a bin column first).
+    /// With --geoip, also src_country, dst_country, src_asn, dst_asn, src_as_org, dst_as_org.
     #[arg(long, value_name = "KEY[,KEY...]")]
     top: Option<String>,
+    #[command(flatten)]
+    geo: cli::GeoArgs,
     /// Rank (and plot) by flows, packets, octets, or with --top by duration, bps, pps, bpp, or
     /// distinct (with --distinct).
     #[arg(long, value_name = "MEASURE", default_value = "flows")]
@@ -170,7 +173,39 @@ fn run(args: Args) -> Result<(), ToolError> {
         ),
         None => None,
     };
+    // Keys looked up in --geoip databases: grouped by their addresses, then folded.
+    let geo_plan = match &args.top {
+        Some(k) => geo_group::plan(k).map_err(|e| ToolError::usage(format!("--top {e}")))?,
+        None => None,
+    };
+    let geo = args.geo.open()?;
+    if let Some(plan) = &geo_plan {
+        let db = geo.as_deref().ok_or_else(|| {
+            ToolError::usage(format!(
+                "--top {}: looked-up keys need --geoip FILE.mmdb",
+                plan.names().join(",")
+            ))
+        })?;
+        plan.check(db)
+            .map_err(|e| ToolError::usage(format!("--top {e}")))?;
+        if args.bin.is_some() || args.distinct.is_some() || args.biflow {
+            return Err(ToolError::usage(
+                "--top with looked-up keys (src_country, ...) takes no --bin, --distinct or --biflow",
+            ));
+        }
+    }
     let mut report = match (&args.top, &args.bin) {
+        (Some(_), None) if geo_plan.is_some() => {
+            let keys = geo_plan
+                .as_ref()
+                .map(|p| p.keys.clone())
+                .unwrap_or_default();
+            Report::Group(
+                GroupBy::new(keys)
+                    .raw_counts(args.raw_counts)
+                    .at_least(args.min.clone()),
+            )
+        }
         (Some(k), bin) => match k.parse::<TopKey>() {
             Ok(key) if !k.contains([',', '/']) && bin.is_none() => {
                 let mut top = TopN::new(key)
@@ -266,6 +301,21 @@ fn run(args: Args) -> Result<(), ToolError> {
                     &bars,
                 )
             }
+            Report::Group(g) if geo_plan.is_some() => {
+                let (plan, db) = (
+                    geo_plan.as_ref().expect("checked"),
+                    geo.as_deref().expect("checked"),
+                );
+                let bars: Vec<(String, u64)> = (plan.top(g, db, args.count, args.by).0)
+                    .into_iter()
+                    .map(|(k, v)| (k.join(" "), v.get(args.by)))
+                    .collect();
+                svg::bar_chart(
+                    &format!("top {} {} by {plotted}", bars.len(), plan.names().join(",")),
+                    &args.by.to_string(),
+                    &bars,
+                )
+            }
             Report::Group(g) if g.binned() => {
                 let names: Vec<&str> = (g.keys().iter().skip(1))
                     .map(|k| k.written.as_str())
@@ -340,6 +390,14 @@ fn run(args: Args) -> Result<(), ToolError> {
             // The classic top-N shows the time measures only when asked for by name.
             let timed = args.by.is_timed() || args.min.iter().any(|m| m.measure.is_timed());
             output::write_top(&mut out, format, t, args.count, args.by, timed)
+        }
+        Report::Group(g) if geo_plan.is_some() => {
+            let (plan, db) = (
+                geo_plan.as_ref().expect("checked"),
+                geo.as_deref().expect("checked"),
+            );
+            let (rows, all) = plan.top(g, db, args.count, args.by);
+            output::write_group_rows(&mut out, format, g, (&plan.names(), all), &rows, args.by)
         }
         Report::Group(g) if g.binned() => {
             output::write_group_bins(&mut out, format, g, args.count, args.by, &tz)

@@ -434,6 +434,27 @@ impl GroupBy {
     }
 }
 
+impl GroupBy {
+    /// Every group, thresholds not applied: its key values written out and its tally, for regrouping ([`super::geo_group`]).
+    pub(super) fn each_text(&self, mut f: impl FnMut(Vec<KeyText>, &measure::Tally)) {
+        for part in &self.parts {
+            part.each(&self.layout, |k, t| {
+                let texts = self
+                    .keys
+                    .iter()
+                    .zip(k.values())
+                    .map(|(key, p)| text(key, p));
+                f(texts.collect(), t)
+            });
+        }
+    }
+
+    /// The `--min` thresholds.
+    pub(super) fn thresholds(&self) -> &[Threshold] {
+        &self.min
+    }
+}
+
 /// A key value written out: an address (the network's, with a prefix), a protocol's name or
 /// a number.
 pub type KeyText = String;

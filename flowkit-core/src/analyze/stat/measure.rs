@@ -139,6 +139,15 @@ impl Tally {
         self.last_ms = self.last_ms.max(end_ms);
     }
 
+    /// Adds another group's totals and time span (not its distinct values): for regrouping.
+    pub fn absorb(&mut self, o: &Tally) {
+        self.totals.flows += o.totals.flows;
+        self.totals.packets += o.totals.packets;
+        self.totals.octets += o.totals.octets;
+        self.first_ms = self.first_ms.min(o.first_ms);
+        self.last_ms = self.last_ms.max(o.last_ms);
+    }
+
     /// Milliseconds from the earliest start to the latest end; 0 when the end is earlier.
     pub fn duration_ms(&self) -> u64 {
         self.last_ms.saturating_sub(self.first_ms).max(0) as u64

@@ -10,6 +10,7 @@
 //! says what was done.
 
 pub mod flowtools;
+pub mod geo_group;
 pub mod group;
 mod grouping;
 pub mod measure;

@@ -179,10 +179,25 @@ pub fn write_group(
 ) -> io::Result<()> {
     let rows = group.top(n, by);
     let names: Vec<&str> = group.keys().iter().map(|k| k.written.as_str()).collect();
+    write_group_rows(out, format, group, (&names, group.distinct()), &rows, by)
+}
+
+/// Writes ranked group rows (`names` the keys as written): [`write_group`]'s table for rows
+/// made elsewhere, such as groups folded by a looked-up field
+/// ([`super::geo_group::GeoGrouping::top`]), of `distinct` groups in all; the totals are
+/// `group`'s.
+pub fn write_group_rows(
+    out: &mut dyn Write,
+    format: StatFormat,
+    group: &GroupBy,
+    (names, distinct): (&[&str], usize),
+    rows: &[(Vec<String>, Measured)],
+    by: Measure,
+) -> io::Result<()> {
     let ranked = Ranked {
-        keys: &names,
-        rows: &rows,
-        distinct: group.distinct(),
+        keys: names,
+        rows,
+        distinct,
         counted: group.counted,
         counts: &group.counts,
         by,
