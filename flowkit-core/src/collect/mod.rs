@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod endpoint;
+pub mod fanout;
 pub mod import;
 pub mod template_cache;
 
