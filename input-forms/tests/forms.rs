@@ -23,6 +23,7 @@ const TOOLS: &[&str] = &[
     "flow-cat {IN} | flow-print",
     "flow-sort -k octets,sa -r {IN} | flow-print",
     "flow-anon -K anon.key {IN} | flow-print",
+    "flow-export --flow-tools {IN} | flow-print",
 ];
 
 /// Which flows a form carries; each is compared with the tools' output on its archive file.
@@ -129,6 +130,7 @@ fn bin_dir() -> &'static Path {
             "flow-hunt",
             "flow-sort",
             "flow-anon",
+            "flow-export",
         ] {
             cmd.args(["-p", tool]);
         }
