@@ -22,6 +22,8 @@ const TOOLS: &[&str] = &[
     "flow-hunt irc-after-ssh {IN}",
     "flow-cat {IN} | flow-print",
     "flow-sort -k octets,sa -r {IN} | flow-print",
+    "flow-anon -K anon.key {IN} | flow-print",
+    "flow-export --flow-tools {IN} | flow-print",
 ];
 
 /// Which flows a form carries; each is compared with the tools' output on its archive file.
@@ -127,6 +129,8 @@ fn bin_dir() -> &'static Path {
             "flow-stat",
             "flow-hunt",
             "flow-sort",
+            "flow-anon",
+            "flow-export",
         ] {
             cmd.args(["-p", tool]);
         }
@@ -152,7 +156,8 @@ fn work() -> &'static Path {
         let d = tempfile::tempdir().unwrap();
         let setup = "flow-cat $FTDIR/ft* -o day.fk && mkdir dir && cp day.fk dir/ \
             && flow-nfilter -F tcp day.fk -o tcp.fk && flow-cat day.fk day.fk -o twice.fk \
-            && cat day.fk day.fk > catted.fk && cat $FT day.fk > mixed && cat day.fk $FT > mixed2";
+            && cat day.fk day.fk > catted.fk && cat $FT day.fk > mixed && cat day.fk $FT > mixed2 \
+            && flow-anon --new-key anon.key";
         std::fs::write(d.path().join("all.cfg"), ALL_CFG).unwrap();
         let o = sh(d.path(), setup);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -428,6 +433,7 @@ fn a_terminal_on_stdin_gets_a_hint() {
         "flow-hunt scan",
         "flow-cat | cat",
         "flow-sort | cat",
+        "flow-anon -K anon.key | cat",
     ] {
         let o = sh(
             work(),

@@ -27,22 +27,25 @@ pub fn start(dir: &Path, extra: &[&str]) -> Collector {
 /// Starts flow-capture on 127.0.0.1 (any free port) writing under `dir`; `setup` may change the
 /// command first (e.g. resource limits for the child).
 pub fn start_with(dir: &Path, extra: &[&str], setup: impl FnOnce(&mut Command)) -> Collector {
+    let mut args = vec![
+        "-w",
+        dir.to_str().unwrap(),
+        "-p",
+        "0",
+        "-b",
+        "127.0.0.1",
+        "--utc",
+    ];
+    args.extend_from_slice(extra);
+    start_args(&args, setup)
+}
+
+/// Starts flow-capture with exactly `args` (which must make it listen on 127.0.0.1) and waits
+/// for its `listening on 127.0.0.1:PORT` line.
+pub fn start_args(args: &[&str], setup: impl FnOnce(&mut Command)) -> Collector {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_flow-capture"));
     setup(&mut cmd);
-    let mut child = cmd
-        .args([
-            "-w",
-            dir.to_str().unwrap(),
-            "-p",
-            "0",
-            "-b",
-            "127.0.0.1",
-            "--utc",
-        ])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cmd.args(args).stderr(Stdio::piped()).spawn().unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let lines = BufReader::new(child.stderr.take().unwrap());
     let sink = Arc::clone(&log);

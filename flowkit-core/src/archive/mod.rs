@@ -3,6 +3,7 @@
 //! See docs/archive-format.md for the layout and the reasons behind it.
 
 pub mod bloom;
+pub mod expire;
 pub mod flowtools;
 pub mod format;
 pub mod mapped;

@@ -9,6 +9,7 @@
 //! published), counts exactly the flows that did not reach a whole block, and tries new files
 //! from the next flush interval on, so collection resumes when space returns.
 
+use crate::archive::expire::{expire_tree, ExpireLimits};
 use crate::archive::recover::recover_file;
 use crate::archive::tree::{RotatingWriter, TreeLayout};
 use crate::archive::WriterOptions;
@@ -24,6 +25,8 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryS
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod endpoint;
+pub mod fanout;
 pub mod import;
 pub mod template_cache;
 
@@ -49,6 +52,9 @@ pub struct CollectorConfig {
     pub stats_every: Duration,
     /// Files kept open at once (late datagrams after a clock jump can reopen intervals).
     pub max_open_files: usize,
+    /// The oldest files are deleted to keep the tree within these (flow-tools' `-E`/`-e`),
+    /// at start and after each rotation and write error.
+    pub expire: ExpireLimits,
 }
 
 impl CollectorConfig {
@@ -71,6 +77,7 @@ impl CollectorConfig {
             flush_every: Duration::from_secs(5),
             stats_every: Duration::from_secs(300),
             max_open_files: 4,
+            expire: ExpireLimits::default(),
         }
     }
 }
@@ -278,6 +285,7 @@ pub fn run(
             .spawn(move || receive(socket, allow, tx, queue_cap, counters, stop))?
     };
     let mut w = Writer::new(&cfg, log);
+    w.expire();
     let result = w.serve(&rx, &counters, inode, &stop);
     stop.store(true, Ordering::SeqCst);
     let _ = receiver.join();
@@ -652,6 +660,8 @@ impl<'l> Writer<'l> {
             (self.log)(&format!("unfinished file recovered: {l}"));
         }
         self.write_failing = true;
+        // A full disk: expiry may free room for the next try.
+        self.expire();
     }
 
     fn rotate(&mut self, now: i64) {
@@ -659,9 +669,25 @@ impl<'l> Writer<'l> {
             Some(w) => w.close_before(now),
             None => return,
         };
+        let before = self.files_published;
         self.count_published();
         if let Err(e) = res {
             self.fail(&e);
+        } else if self.files_published > before {
+            self.expire();
+        }
+    }
+
+    /// Deletes the oldest files when the tree is over the expiry limits.
+    fn expire(&mut self) {
+        if !self.cfg.expire.is_set() {
+            return;
+        }
+        let log = &mut *self.log;
+        match expire_tree(&self.layout.root, self.cfg.expire, log) {
+            Ok(s) if s.deleted > 0 => (self.log)(&s.to_string()),
+            Ok(_) => {}
+            Err(e) => (self.log)(&format!("expiry: {}: {e}", self.layout.root.display())),
         }
     }
 
@@ -717,6 +743,7 @@ impl<'l> Writer<'l> {
         if !self.unpublished.is_empty() {
             self.publish_recovered();
         }
+        self.expire();
         (self.stats(), err)
     }
 }

@@ -2,9 +2,11 @@
 //! block that archives store, pipes carry and filters scan ([`block`]), and what a flow's
 //! packets and octets count ([`counts`]), the one table of field names that outputs, keys and
 //! users' names share ([`fields`]), the IANA protocol and service names that filters, printers
-//! and reports share ([`names`]), and reading helpers ([`io`]). Nothing here knows a wire format
+//! and reports share ([`names`]), reading helpers ([`io`]), and Crypto-PAn address anonymisation
+//! ([`anon`]). Nothing here knows a wire format
 //! or a file.
 
+pub mod anon;
 pub mod block;
 pub mod counts;
 pub mod fields;

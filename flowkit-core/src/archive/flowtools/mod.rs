@@ -5,6 +5,7 @@
 //! zlib-compressed or not, record (export) versions 1, 5, 6, 7 and 1005. The v8 aggregation records
 //! are refused with a clear error. Times are made absolute from each record's export-packet time and
 //! sysUpTime; unlike flow-tools, a sysUpTime that wrapped (every 49.7 days) is handled.
+//! [`writer`] writes v5 files and streams that flow-tools reads.
 //!
 //! The layout is documented in flow-tools' `lib/ftlib.h`/`lib/ftio.c` and summarised in
 //! docs/archive-format.md; this is an independent reading of it.
@@ -561,6 +562,9 @@ fn fill(name: &str, r: &mut impl Read, v: &mut Vec<u8>, want: usize) -> Result<(
     v.truncate(have + got);
     Ok(())
 }
+
+pub mod writer;
+pub use writer::{FlowToolsWriter, FtLosses, FtWriteOptions};
 
 #[cfg(test)]
 mod tests;
