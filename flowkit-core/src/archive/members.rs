@@ -62,7 +62,8 @@ pub(crate) fn after_end_in_bytes(
     match crate::archive::sniff::sniff(&rest[..rest.len().min(8)]) {
         crate::archive::sniff::InputFormat::Flowkit => Ok(AfterEnd::Next(p)),
         crate::archive::sniff::InputFormat::FlowTools
-        | crate::archive::sniff::InputFormat::Nfdump => Ok(AfterEnd::Other(p)),
+        | crate::archive::sniff::InputFormat::Nfdump
+        | crate::archive::sniff::InputFormat::JsonLines => Ok(AfterEnd::Other(p)),
         crate::archive::sniff::InputFormat::Unknown => Err(unexpected(name, p as u64, rest)),
     }
 }

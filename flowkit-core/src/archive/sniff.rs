@@ -1,5 +1,5 @@
 //! What an input holds, from its first bytes (a flowkit archive or stream, a flow-tools file,
-//! an nfdump file), and the one interface the readers of other tools' files share.
+//! an nfdump file, a JSON flow log), and the one interface the readers of other tools' files share.
 
 use crate::archive::flowtools::FlowToolsReader;
 use crate::archive::ArchiveError;
@@ -34,6 +34,9 @@ pub enum InputFormat {
     FlowTools,
     /// An nfdump file (nfcapd's `nfcapd.YYYYMMDDhhmm`), see [`crate::archive::nfdump`].
     Nfdump,
+    /// JSON lines, as Suricata's EVE and ulogd2's conntrack logs are ([`crate::logs`]); which
+    /// one is told from the first line.
+    JsonLines,
     /// Something else.
     Unknown,
 }
@@ -50,6 +53,8 @@ pub fn sniff(prefix: &[u8]) -> InputFormat {
         InputFormat::FlowTools
     } else if crate::archive::nfdump::sniff(prefix) {
         InputFormat::Nfdump
+    } else if prefix.first() == Some(&b'{') {
+        InputFormat::JsonLines
     } else {
         InputFormat::Unknown
     }

@@ -5,6 +5,7 @@
 
 pub mod forms;
 pub mod input;
+pub mod logs;
 pub mod pipe;
 pub mod scan;
 pub mod select;

@@ -92,7 +92,7 @@ impl<'w> Scanner<'w> {
                     Ok(())
                 }
             },
-            InputFormat::FlowTools | InputFormat::Nfdump => {
+            InputFormat::FlowTools | InputFormat::Nfdump | InputFormat::JsonLines => {
                 self.run_group(group, on_batch)?;
                 let file = std::fs::File::open(path).map_err(ScanError::Output)?;
                 self.run_reader(&name, io::BufReader::with_capacity(1 << 20, file), on_batch)
@@ -100,7 +100,8 @@ impl<'w> Scanner<'w> {
             InputFormat::Unknown => {
                 self.run_group(group, on_batch)?;
                 self.report(&format!(
-                    "{name}: not a flowkit archive, flow-tools or nfdump file, skipped"
+                    "{name}: not a flowkit archive, flow-tools or nfdump file, nor an EVE or \
+                     conntrack JSON log, skipped"
                 ));
                 Ok(())
             }

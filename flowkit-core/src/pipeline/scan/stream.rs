@@ -74,6 +74,13 @@ impl<'w> Scanner<'w> {
                     }
                     None
                 }
+                InputFormat::JsonLines => {
+                    match crate::pipeline::logs::LogFlows::read(name, &prefix, r) {
+                        Ok(log) => self.run_log(log, on_batch)?,
+                        Err(e) => self.report(&e.to_string()),
+                    }
+                    None
+                }
                 InputFormat::Unknown if base > 0 => {
                     let e = crate::archive::members::unexpected(name, base, &prefix);
                     self.report(&e.to_string());
@@ -287,6 +294,20 @@ impl<'w> Scanner<'w> {
         Ok(self
             .run_foreign(reader, &within, on_batch)?
             .and_then(|reader| reader.into_next()))
+    }
+
+    /// Reads the flows of a JSON flow log, then reports its malformed lines.
+    pub(super) fn run_log(
+        &mut self,
+        mut log: crate::pipeline::logs::LogFlows,
+        on_batch: &mut PartialBatchFn<'_>,
+    ) -> Result<(), ScanError> {
+        let problems = std::mem::take(&mut log.problems);
+        self.run_foreign(log, &|e| e.to_string(), on_batch)?;
+        for p in &problems {
+            self.report(p);
+        }
+        Ok(())
     }
 
     /// Reads another tool's flow file (flow-tools, nfdump) through its reader, a batch of
