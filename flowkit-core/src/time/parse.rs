@@ -8,8 +8,9 @@ use jiff::Timestamp;
 
 /// The accepted forms of a time argument, for error messages.
 pub const TIME_HINT: &str = "use YYYY-MM-DD[( |T)HH:MM[:SS[.mmm]]][Z|±HH:MM] (local time \
-without Z or an offset; UTC with --utc), flow-tools' MM/DD/YYYY[ HH:MM[:SS]], nfdump's \
-YYYY/MM/DD.HH:MM:SS, or epoch seconds (@1289311200 or 1289311200)";
+without Z or an offset; UTC with --utc), flow-tools' MM/DD/YYYY[ HH:MM[:SS]] and its filter \
+dates ('Nov 9, 2010 14:20', '11/09/2010 2:20pm'), nfdump's YYYY/MM/DD.HH:MM:SS, or epoch \
+seconds (@1289311200 or 1289311200)";
 
 /// A time read from an argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +87,26 @@ pub fn parse_time(text: &str, tz: &TimeZone) -> Result<Parsed, TimeError> {
         Timestamp::from_millisecond(ms).map_err(|_| bad())?;
         return Ok(Parsed { ms, note: None });
     }
-    let (dt, offset) = civil_and_offset(s).ok_or_else(bad)?;
+    // The numeric forms here; flow-tools' getdate forms (`Nov 9, 2010 14:20`, `11/09/2010
+    // 2:20pm`, `Tue Nov 9 14:20:05 UTC 2010`) through the filter language's reader, so both
+    // accept the same times.
+    // A numeric date with a two-digit year (`09/11/10`) is refused: which part is the day
+    // differs by country, and the century is a guess.
+    let first = s.split([' ', '.']).next().unwrap_or("");
+    let short_year =
+        first.split('/').count() == 3 && first.rsplit('/').next().is_some_and(|y| y.len() <= 2);
+    let (dt, offset) = match civil_and_offset(s) {
+        Some(v) => v,
+        None if short_year => return Err(bad()),
+        None => match super::getdate::parse_date(s).map_err(|_| bad())? {
+            super::getdate::DateSpec::Instant(secs) => {
+                let ms = secs.checked_mul(1000).ok_or_else(bad)?;
+                Timestamp::from_millisecond(ms).map_err(|_| bad())?;
+                return Ok(Parsed { ms, note: None });
+            }
+            super::getdate::DateSpec::Civil(dt) => (dt, None),
+        },
+    };
     if let Some(off) = offset {
         let ts = off.to_timestamp(dt).map_err(|_| bad())?;
         return Ok(Parsed {

@@ -172,3 +172,28 @@ fn time_of_day_in_a_zone() {
         vec![2 * 3600, 6 * 3600]
     );
 }
+
+#[test]
+fn arguments_take_the_filter_languages_date_forms_too() {
+    let tz = ny();
+    // Each getdate form against the instant it names (New York, EST in November 2010).
+    for (text, utc) in [
+        ("Nov 9, 2010 14:20:05", "2010-11-09T19:20:05Z"),
+        ("11/09/2010 2:20pm", "2010-11-09T19:20:00Z"),
+        ("9 November 2010 14:20", "2010-11-09T19:20:00Z"),
+        ("Tue Nov 9 14:20:05 UTC 2010", "2010-11-09T14:20:05Z"),
+        ("2010/11/09.14:20:05", "2010-11-09T19:20:05Z"),
+    ] {
+        assert_eq!(at(text, &tz), ms(utc), "{text}");
+    }
+    // The command line's rules for folds and gaps hold for those forms as well.
+    let p = parse_time("Nov 7, 2010 01:30", &tz).unwrap();
+    assert_eq!(p.ms, ms("2010-11-07T05:30:00Z"));
+    assert!(p.note.is_some());
+    assert!(matches!(
+        parse_time("Mar 14, 2010 02:30", &tz),
+        Err(TimeError::Gap { .. })
+    ));
+    // Relative English stays refused.
+    assert!(parse_time("yesterday", &tz).is_err());
+}
