@@ -71,6 +71,8 @@ struct Args {
     /// Do not keep templates across restarts in DIR/.templates.
     #[arg(long)]
     no_template_cache: bool,
+    #[command(flatten)]
+    compress: cli::CompressArgs,
 }
 
 fn duration(text: &str) -> Result<Duration, ToolError> {
@@ -94,6 +96,7 @@ fn recover(dir: &Path) -> Result<RecoverySummary, ToolError> {
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
+    args.compress.apply();
     if let Some(dir) = &args.recover {
         let sum = recover(dir)?;
         cli::warn(TOOL, &format!("{}: {sum}", dir.display()));

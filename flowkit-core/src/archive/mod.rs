@@ -3,12 +3,14 @@
 //! See docs/archive-format.md for the layout and the reasons behind it.
 
 pub mod bloom;
+mod encode;
 pub mod flowtools;
 pub mod format;
 pub mod mapped;
 pub(crate) mod members;
 pub mod narrow;
 pub mod nfdump;
+pub mod packed;
 pub mod reader;
 pub mod recover;
 pub mod reference;
@@ -106,3 +108,5 @@ impl ArchiveError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v2;
