@@ -37,7 +37,9 @@ enum Data {
 
 /// The forms: (the flows they carry, shell run before the tool (ending in `|` for a pipe),
 /// the tool's input arguments). Run by bash in a directory holding the files named here; `$FT`
-/// is the flow-tools file of the sample day, `$FTDIR` its directory.
+/// is the flow-tools file of the sample day, `$FTDIR` its directory. `day.fk` is compressed
+/// (format version 2, the default); `day-v1.fk` is not (`--compress none`, version 1), and
+/// `$V1DAY` is the day as the version-1 writer wrote it (testdata/archive-v1).
 const FORMS: &[(Data, &str, &str)] = &[
     (Data::Day, "", "day.fk"),
     (Data::Day, "", "--no-mmap day.fk"),
@@ -60,6 +62,11 @@ const FORMS: &[(Data, &str, &str)] = &[
         "flow-cat day.fk | flow-nfilter -F udptcp-or-icmp -f all.cfg |",
         "",
     ),
+    (Data::Day, "", "day-v1.fk"),
+    (Data::Day, "", "$V1DAY"),
+    (Data::Day, "flow-cat day-v1.fk |", ""),
+    (Data::Day, "cat $V1DAY |", ""),
+    (Data::Day, "flow-cat --compress 1 day.fk |", ""),
     (Data::Tcp, "", "tcp.fk"),
     (Data::Tcp, "flow-cat day.fk | flow-nfilter -F tcp |", ""),
     (
@@ -97,6 +104,13 @@ const FORMS: &[(Data, &str, &str)] = &[
     (Data::Twice, "cat $FT day.fk |", ""),
     (Data::Twice, "cat day.fk $FT |", ""),
     (Data::Twice, "cat $FT $FT |", ""),
+    (Data::Twice, "", "v1v2.fk"),
+    (Data::Twice, "cat day-v1.fk day.fk |", ""),
+    (
+        Data::Twice,
+        "(flow-cat day.fk; flow-cat --compress none day.fk) |",
+        "",
+    ),
     (Data::Twice, "", "mixed"),
     (Data::Twice, "", "--no-mmap mixed2"),
 ];
@@ -152,7 +166,8 @@ fn work() -> &'static Path {
         let d = tempfile::tempdir().unwrap();
         let setup = "flow-cat $FTDIR/ft* -o day.fk && mkdir dir && cp day.fk dir/ \
             && flow-nfilter -F tcp day.fk -o tcp.fk && flow-cat day.fk day.fk -o twice.fk \
-            && cat day.fk day.fk > catted.fk && cat $FT day.fk > mixed && cat day.fk $FT > mixed2";
+            && cat day.fk day.fk > catted.fk && cat $FT day.fk > mixed && cat day.fk $FT > mixed2 \
+            && flow-cat --compress none day.fk -o day-v1.fk && cat day-v1.fk day.fk > v1v2.fk";
         std::fs::write(d.path().join("all.cfg"), ALL_CFG).unwrap();
         let o = sh(d.path(), setup);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -185,6 +200,10 @@ fn sh(dir: &Path, line: &str) -> Output {
         .env_remove("FLOWKIT_FILTERS")
         .env("FT", &ft)
         .env("FTDIR", ft.parent().unwrap())
+        .env(
+            "V1DAY",
+            flowkit_core::testing::testdata::path("archive-v1/day.v1.fk"),
+        )
         .env(
             "CFG",
             flowkit_core::testing::testdata::path("flow-tools/investigation.cfg"),

@@ -17,7 +17,22 @@ pub struct BlockBufs {
     pub narrow: Vec<u64>,
     /// Compressed columns.
     pub zipped: Vec<u8>,
+    /// Blocks encoded so far, and each column's transform that won in the last block where all
+    /// were tried: in between, only that one is tried (see [`RETRY_EVERY`]).
+    pub choices: TransformChoices,
 }
+
+/// A writer's memory of which transform compressed each column best.
+#[derive(Default, Debug)]
+pub struct TransformChoices {
+    blocks: u64,
+    best: [Option<u8>; 32],
+}
+
+/// Every this many blocks a writer tries all of a column's transforms again; in between it
+/// uses the one that won last time (a stream's columns keep their character from block to
+/// block), which halves the compression work of an import.
+const RETRY_EVERY: u64 = 8;
 
 /// How a writer stores columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,30 +66,42 @@ fn pack_smallest(
     inner: &InnerForm<'_>,
     level: i32,
     zipped: &mut Vec<u8>,
+    choices: &mut TransformChoices,
 ) -> Option<std::ops::Range<usize>> {
     if inner.bytes.len() < MIN_PACKED_INNER {
         return None;
     }
     let start = zipped.len();
-    let mut best: Option<usize> = None;
+    let mut best: Option<(usize, u8)> = None;
     let elem = packed::value_layout(inner.enc, inner.width, inner.type_width)?.1;
-    for &t in candidates(id, elem) {
+    let all = candidates(id, elem);
+    let remembered = choices.best[id as usize].filter(|t| all.contains(t));
+    let one: [u8; 1];
+    let tried = match remembered {
+        Some(t) if !choices.blocks.is_multiple_of(RETRY_EVERY) => {
+            one = [t];
+            &one[..]
+        }
+        _ => all,
+    };
+    for &t in tried {
         let at = zipped.len();
         let Ok(len) = packed::pack(inner, t, level, zipped) else {
             zipped.truncate(at);
             continue;
         };
         match best {
-            Some(b) if b <= len => zipped.truncate(at),
+            Some((b, _)) if b <= len => zipped.truncate(at),
             Some(_) => {
                 zipped.copy_within(at..at + len, start);
                 zipped.truncate(start + len);
-                best = Some(len);
+                best = Some((len, t));
             }
-            None => best = Some(len),
+            None => best = Some((len, t)),
         }
     }
-    let len = best?;
+    let (len, t) = best?;
+    choices.best[id as usize] = Some(t);
     if len * 10 > inner.bytes.len() * 9 {
         zipped.truncate(start);
         return None;
@@ -109,6 +136,7 @@ pub fn encode_block_parts<'a>(
         bloom,
         narrow: words,
         zipped,
+        choices,
     } = bufs;
     words.clear();
     zipped.clear();
@@ -136,7 +164,7 @@ pub fn encode_block_parts<'a>(
         };
         let zip = opts
             .compress
-            .and_then(|level| pack_smallest(id, &inner, level, zipped));
+            .and_then(|level| pack_smallest(id, &inner, level, zipped, choices));
         stored.push(match (zip, narrow) {
             (Some(range), _) => {
                 words.truncate(at); // the narrow form went into the compressed one
@@ -150,6 +178,7 @@ pub fn encode_block_parts<'a>(
             (None, None) => Stored::Bytes(enc, bytes),
         });
     }
+    choices.blocks += 1;
     let words: &'a [u64] = words;
     let zipped: &'a [u8] = zipped;
     // The flow columns, then the address Bloom filter (archive::bloom).

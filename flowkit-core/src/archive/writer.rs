@@ -33,6 +33,11 @@ pub struct WriterOptions {
     /// (`archive::packed`; format version 2); `None` writes version 1, which readers before
     /// version 2 read. Defaults to [`default_compression`].
     pub compress: Option<i32>,
+    /// Re-encode whole blocks copied in ([`ArchiveWriter::write_raw_block`]) that are not stored
+    /// as `compress` says (so `flow-cat old -o new` converts between versions 1 and 2). Off for a
+    /// stream into a pipe: blocks then go on as they are stored, the cheapest for both ends, and
+    /// the header says version 2 since they may be compressed.
+    pub recode_raw_blocks: bool,
 }
 
 /// zstd level archives are written at unless a tool is told otherwise: level 3, zstd's own
@@ -74,6 +79,7 @@ impl Default for WriterOptions {
             durable: false,
             narrow: true,
             compress: default_compression(),
+            recode_raw_blocks: true,
         }
     }
 }
@@ -254,7 +260,8 @@ impl<W: Write> ArchiveWriter<W> {
     /// uncompressed archive copied into a compressed one, or the reverse) `block` is encoded
     /// anew, so `flow-cat old -o new` converts between the versions.
     pub fn write_raw_block(&mut self, bytes: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
-        if has_packed_columns(bytes) != self.opts.compress.is_some() {
+        if self.opts.recode_raw_blocks && has_packed_columns(bytes) != self.opts.compress.is_some()
+        {
             return self.write_block(block, None);
         }
         self.flush_pending()?;
@@ -532,8 +539,8 @@ fn has_packed_columns(bytes: &[u8]) -> bool {
     })
 }
 
-/// Encodes a file header (fixed part, schema, creator, checksum): format version 2 when the
-/// writer compresses, else 1.
+/// Encodes a file header (fixed part, schema, creator, checksum): format version 1 when no block
+/// can hold compressed columns (the writer does not compress and recodes blocks copied in), else 2.
 fn encode_header(
     flags: u32,
     flows: u64,
@@ -544,9 +551,9 @@ fn encode_header(
 ) -> Vec<u8> {
     let creator = &opts.creator;
     let creator = &creator.as_bytes()[..creator.len().min(1024)];
-    let version = match opts.compress {
-        Some(_) => FORMAT_VERSION,
-        None => FORMAT_VERSION_UNCOMPRESSED,
+    let version = match (opts.compress, opts.recode_raw_blocks) {
+        (None, true) => FORMAT_VERSION_UNCOMPRESSED,
+        _ => FORMAT_VERSION,
     };
     let schema = ColumnId::ALL;
     let body = HEADER_FIXED_LEN + schema.len() * 4 + creator.len();

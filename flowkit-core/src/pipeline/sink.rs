@@ -92,14 +92,18 @@ impl FlowOutput {
                 // a regular file (`tool > file`, kept like an archive) or where the user asked
                 // with --compress: a pipe is transient, and compressing it would cost both ends
                 // CPU for bytes nobody keeps.
+                // Blocks copied whole go on as they are stored into a pipe (no inflating
+                // and deflating again), as this writer's blocks into a file.
+                let kept = stdout_is_regular_file() || compression_chosen();
                 let compress = match refs {
                     true => None,
-                    false if stdout_is_regular_file() || compression_chosen() => opts.compress,
+                    false if kept => opts.compress,
                     false => None,
                 };
                 let opts = WriterOptions {
                     narrow: opts.narrow && !refs,
                     compress,
+                    recode_raw_blocks: kept,
                     ..opts
                 };
                 ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, out), opts).map(|writer| {

@@ -67,17 +67,41 @@ pub fn gather_block_rows(
             format!("row {bad} asked of a block of {n} flows"),
         ));
     }
-    // Compressed columns are inflated whole into this; narrow ones are read row by row below,
-    // never widened.
-    let scratch = ColumnScratch::new();
-    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL, &scratch)?;
+    // Compressed columns are inflated whole into this thread's gathering scratch (its memory
+    // reused call after call); narrow ones are read row by row below, never widened.
+    GATHER_SCRATCH.with(|s| {
+        let mut scratch = s.take();
+        scratch.clear();
+        let r = gather_with(name, b, file_offset, rows, out, info, &scratch);
+        s.set(scratch);
+        r
+    })
+}
+
+thread_local! {
+    /// Where [`gather_block_rows`] inflates compressed columns.
+    static GATHER_SCRATCH: std::cell::Cell<ColumnScratch> = std::cell::Cell::new(ColumnScratch::new());
+}
+
+/// [`gather_block_rows`] once the header is checked, inflating into `scratch`.
+fn gather_with(
+    name: &str,
+    b: &[u8],
+    file_offset: u64,
+    rows: &[u32],
+    out: &mut FlowBlockBuf,
+    info: BlockInfo,
+    scratch: &ColumnScratch,
+) -> Result<BlockInfo, ArchiveError> {
+    let n = info.flows as usize;
+    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL, scratch)?;
     let ctx = ColumnCtx {
         name,
         offset: file_offset,
         n,
         cols: &cols,
         wanted: ColumnSet::ALL,
-        scratch: &scratch,
+        scratch,
     };
     // Every column's source is checked first, so an error leaves `out` as it was.
     let sources = row_sources(&ctx)?;
