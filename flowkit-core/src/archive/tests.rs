@@ -681,7 +681,7 @@ fn gathered_rows_are_the_rows_of_the_block() {
             for copied in [None, Some(copy.as_bytes())] {
                 let mut got = crate::model::block::FlowBlockBuf::default();
                 got.push(&recs[0]); // gathering appends
-                f.gather_rows(i, copied, rows, &mut got).unwrap();
+                f.gather_rows(i, copied, rows, &mut got, None).unwrap();
                 let got: Vec<_> = got.view().records().skip(1).collect();
                 assert_eq!(got, want.view().records().collect::<Vec<_>>());
             }
@@ -709,7 +709,7 @@ fn gathering_from_a_damaged_block_appends_nothing() {
     let mut out = crate::model::block::FlowBlockBuf::default();
     out.push(&recs[5]);
     let err = f
-        .gather_rows(0, None, &[1, 2, 3], &mut out)
+        .gather_rows(0, None, &[1, 2, 3], &mut out, None)
         .unwrap_err()
         .to_string();
     assert!(
@@ -717,7 +717,7 @@ fn gathering_from_a_damaged_block_appends_nothing() {
         "{err}"
     );
     assert_eq!(out.len(), 1);
-    let err = f.gather_rows(0, None, &[64], &mut out).unwrap_err();
+    let err = f.gather_rows(0, None, &[64], &mut out, None).unwrap_err();
     assert!(err.to_string().contains("row 64"), "{err}");
     assert_eq!(out.len(), 1);
 }

@@ -48,7 +48,8 @@ pub fn view_block_columns<'a>(
 /// Checks every column of the block held in `b` (as [`view_block`] does, and `check` on its
 /// header summary) and appends the flows of `rows` (each below the block's length) to `out`.
 /// Narrow columns are widened for those rows only, so a sparse selection costs little more than
-/// its rows. On an error nothing is appended.
+/// its rows; compressed ones are inflated into `scratch` when given (where a view of the block
+/// may have inflated some already). On an error nothing is appended.
 pub fn gather_block_rows(
     name: &str,
     b: &[u8],
@@ -56,6 +57,7 @@ pub fn gather_block_rows(
     rows: &[u32],
     out: &mut FlowBlockBuf,
     check: impl FnOnce(&BlockInfo) -> Result<(), ArchiveError>,
+    scratch: Option<&ColumnScratch>,
 ) -> Result<BlockInfo, ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
     check(&info)?;
@@ -67,8 +69,12 @@ pub fn gather_block_rows(
             format!("row {bad} asked of a block of {n} flows"),
         ));
     }
-    // Compressed columns are inflated whole into this thread's gathering scratch (its memory
+    // Compressed columns are inflated whole into `scratch` (the scan's for this block, which
+    // may hold those a filter already inflated) or this thread's gathering scratch (its memory
     // reused call after call); narrow ones are read row by row below, never widened.
+    if let Some(scratch) = scratch {
+        return gather_with(name, b, file_offset, rows, out, info, scratch);
+    }
     GATHER_SCRATCH.with(|s| {
         let mut scratch = s.take();
         scratch.clear();
