@@ -31,7 +31,7 @@ pub struct TransformChoices {
 
 /// Every this many blocks a writer tries all of a column's transforms again; in between it
 /// uses the one that won last time (a stream's columns keep their character from block to
-/// block), which halves the compression work of an import.
+/// block), which takes about a third off an import's compression work.
 const RETRY_EVERY: u64 = 8;
 
 /// How a writer stores columns.
