@@ -100,6 +100,8 @@ struct Args {
     /// Do not keep templates across restarts in DIR/.templates.
     #[arg(long)]
     no_template_cache: bool,
+    #[command(flatten)]
+    compress: cli::CompressArgs,
 }
 
 /// Where to listen and what the flow-tools forms of the arguments asked for.
@@ -214,6 +216,7 @@ fn recover(dir: &Path) -> Result<RecoverySummary, ToolError> {
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
+    args.compress.apply();
     if let Some(dir) = &args.recover {
         let sum = recover(dir)?;
         cli::warn(TOOL, &format!("{}: {sum}", dir.display()));

@@ -19,9 +19,12 @@ struct Args {
     /// Print a summary (files, blocks read and skipped, flows) on stderr.
     #[arg(short = 'v', long = "verbose")]
     verbose: bool,
+    #[command(flatten)]
+    compress: cli::CompressArgs,
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
+    args.compress.apply();
     let mut out = cli::open_output(args.output.as_ref(), TOOL)?;
     // Blocks sent on as references are checked by the tool that reads them; others here.
     let stats = if out.sends_references() {

@@ -42,6 +42,8 @@ struct Args {
     /// Export protocol of the pcap.
     #[arg(long, value_enum, default_value_t = Export::Ipfix)]
     export: Export,
+    #[command(flatten)]
+    compress: cli::CompressArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -87,6 +89,7 @@ fn pcap_error(e: PcapExportError) -> ToolError {
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
+    args.compress.apply();
     let cfg = config(&args)?;
     let mut archive = match &args.output {
         Some(p) if cli::names_directory(p) => {

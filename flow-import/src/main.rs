@@ -84,6 +84,8 @@ struct Args {
     /// K/M/G; past it the least recently used state is evicted and counted.
     #[arg(long, value_name = "SIZE", default_value = "256M")]
     max_memory: String,
+    #[command(flatten)]
+    compress: cli::CompressArgs,
 }
 
 /// Where the flows go.
@@ -133,6 +135,7 @@ fn open_output(args: &Args) -> Result<Output, ToolError> {
 const MAX_OPEN_FILES: usize = 16;
 
 fn run(args: Args) -> Result<(), ToolError> {
+    args.compress.apply();
     let mut out = open_output(&args)?;
     let max_memory = cli::parse_size(&args.max_memory)
         .map_err(|e| ToolError::Usage(format!("--max-memory {e}")))?;

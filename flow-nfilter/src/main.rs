@@ -55,6 +55,8 @@ struct Args {
     verbose: bool,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    compress: cli::CompressArgs,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -153,6 +155,7 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
+    args.compress.apply();
     let opts = CompileOptions {
         tz: cli::zone(args.input.utc)?,
     };

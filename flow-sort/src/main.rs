@@ -63,6 +63,8 @@ struct Args {
     /// flow-tools' field numbers are not supported (a note names -k).
     #[arg(short = 'f', hide = true, value_name = "N")]
     field_number: Option<String>,
+    #[command(flatten)]
+    compress: cli::CompressArgs,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -89,6 +91,7 @@ fn refuse_field_numbers(args: &Args) -> Result<(), ToolError> {
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
+    args.compress.apply();
     refuse_field_numbers(&args)?;
     args.input.scan_options().map_err(ToolError::Usage)?;
     args.input.inputs().map_err(ToolError::Usage)?;

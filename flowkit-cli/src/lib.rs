@@ -15,6 +15,6 @@ pub use args::{
 };
 pub use flowkit_core::pipeline::sink::{names_directory, FlowOutput};
 pub use geo::GeoArgs;
-pub use output::{open_archive_output, open_output};
+pub use output::{open_archive_output, open_output, CompressArgs, CompressLevel};
 pub use report::{check_damage, exit_with, parse_size, warn, ToolError};
 pub use scan::{hint_if_terminal, spool_stdin, Scan};

@@ -1,6 +1,7 @@
 //! Opening a tool's binary flow output (`-o FILE`, `-o DIR/`, or stdout), refusing a terminal.
 
 use crate::report::ToolError;
+use flowkit_core::archive::writer::{set_default_compression, DEFAULT_COMPRESS_LEVEL};
 use flowkit_core::pipeline::sink::FlowOutput;
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
@@ -33,5 +34,69 @@ fn open_error(path: Option<&PathBuf>, e: io::Error) -> ToolError {
     match path {
         Some(_) => ToolError::Usage(e.to_string()),
         None => ToolError::Output(e),
+    }
+}
+
+/// The `--compress` option of every tool that writes archives (declared once here).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CompressArgs {
+    /// Column compression of the archives written: `none` (format version 1, which flowkit
+    /// before version 2 reads), `fast` (zstd level 1), `default` (zstd 3, what files, trees and
+    /// stdout redirected to a file get without this option), `small` (zstd 9), or a zstd level
+    /// 1-19. A stream into a pipe is uncompressed unless this option is given.
+    #[arg(long = "compress", value_name = "LEVEL", value_parser = parse_compress)]
+    pub compress: Option<CompressLevel>,
+}
+
+/// A compression level given with `--compress` (`None`: uncompressed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompressLevel(pub Option<i32>);
+
+impl CompressArgs {
+    /// Makes the level given (if any) the default of every writer of this process; call it
+    /// before opening the output.
+    pub fn apply(&self) {
+        if let Some(CompressLevel(level)) = self.compress {
+            set_default_compression(level);
+        }
+    }
+}
+
+/// Parses a `--compress` value.
+fn parse_compress(s: &str) -> Result<CompressLevel, String> {
+    let level = match s {
+        "none" | "0" => None,
+        "fast" => Some(1),
+        "default" => Some(DEFAULT_COMPRESS_LEVEL),
+        "small" => Some(9),
+        n => match n.parse::<i32>() {
+            Ok(l) if (1..=19).contains(&l) => Some(l),
+            _ => {
+                return Err(format!(
+                    "{s:?}: expected none, fast, default, small or a zstd level 1-19"
+                ))
+            }
+        },
+    };
+    Ok(CompressLevel(level))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compress_values_parse_to_zstd_levels() {
+        assert_eq!(parse_compress("none"), Ok(CompressLevel(None)));
+        assert_eq!(parse_compress("fast"), Ok(CompressLevel(Some(1))));
+        assert_eq!(
+            parse_compress("default"),
+            Ok(CompressLevel(Some(DEFAULT_COMPRESS_LEVEL)))
+        );
+        assert_eq!(parse_compress("small"), Ok(CompressLevel(Some(9))));
+        assert_eq!(parse_compress("12"), Ok(CompressLevel(Some(12))));
+        for bad in ["20", "-1", "zlib", ""] {
+            assert!(parse_compress(bad).is_err(), "{bad}");
+        }
     }
 }

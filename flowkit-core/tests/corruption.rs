@@ -36,20 +36,27 @@ fn real_flows() -> &'static [FlowRecord] {
     })
 }
 
-/// The real flows as a finished archive with 256-flow blocks (14 blocks), in memory.
-fn real_archive() -> &'static [u8] {
-    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
-    BYTES.get_or_init(|| {
+/// The real flows as a finished archive with 256-flow blocks (14 blocks), in memory: compressed
+/// (format version 2, the default) or not (version 1).
+fn real_archive(compressed: bool) -> &'static [u8] {
+    static BYTES: [OnceLock<Vec<u8>>; 2] = [OnceLock::new(), OnceLock::new()];
+    BYTES[usize::from(compressed)].get_or_init(|| {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("a");
-        write_archive(&p, real_flows(), 256);
+        let compress = compressed.then_some(3);
+        write_archive_as(&p, real_flows(), 256, compress);
         std::fs::read(&p).unwrap()
     })
 }
 
 fn write_archive(path: &Path, flows: &[FlowRecord], block_flows: usize) {
+    write_archive_as(path, flows, block_flows, WriterOptions::default().compress)
+}
+
+fn write_archive_as(path: &Path, flows: &[FlowRecord], block_flows: usize, compress: Option<i32>) {
     let opts = WriterOptions {
         block_flows,
+        compress,
         ..WriterOptions::default()
     };
     let mut w = ArchiveFileWriter::create(path, opts).unwrap();
@@ -146,8 +153,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn truncated_archive_reads_a_prefix_and_names_the_offset(cut in 0.0f64..1.0, way in 0..READ_WAYS.len()) {
-        let bytes = real_archive();
+    fn truncated_archive_reads_a_prefix_and_names_the_offset(cut in 0.0f64..1.0, way in 0..READ_WAYS.len(), compressed: bool) {
+        let bytes = real_archive(compressed);
         let cut = (cut * bytes.len() as f64) as usize;
         let d = tempfile::tempdir().unwrap();
         let p = damaged_file(d.path(), &bytes[..cut]);
@@ -160,8 +167,9 @@ proptest! {
         flips in prop::collection::vec((0.0f64..1.0, 1u8..=255), 1..5),
         cut in prop::option::of(0.5f64..1.0),
         way in 0..READ_WAYS.len(),
+        compressed: bool,
     ) {
-        let mut bytes = real_archive().to_vec();
+        let mut bytes = real_archive(compressed).to_vec();
         for (at, mask) in flips {
             let at = (at * bytes.len() as f64) as usize;
             bytes[at] ^= mask;

@@ -386,10 +386,12 @@ impl FullSort {
         }
         let dir = self.dir.as_ref().expect("made above").path();
         let path = dir.join(format!("run-{:06}.fk", self.runs.len()));
-        // Plain columns: the merge reads them straight from the map, widening nothing.
+        // Plain columns: the merge reads them straight from the map, widening nothing (and
+        // inflating nothing: a run file lives for one sort).
         let opts = WriterOptions {
             creator: "flow-sort run".into(),
             narrow: false,
+            compress: None,
             ..WriterOptions::default()
         };
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));

@@ -99,8 +99,33 @@ impl<'a> AddrBloom<'a> {
 }
 
 /// Builds the filter of `block`'s source and destination addresses into `out` (cleared first):
-/// about 4 bits per address stored, at most 64 Ki bits (8 KiB) a block.
+/// about 4 bits per distinct address, at least 64 bits and at most 64 Ki bits (8 KiB) a block.
+///
+/// The filter is first built for every address stored (two a flow), then folded to the size its
+/// distinct addresses need: with a power-of-two size and positions taken modulo it, OR-ing the
+/// upper half onto the lower gives exactly the filter built at half the size, so readers see an
+/// ordinary filter. The distinct count is estimated from the bits set (n = -(m/k) ln(1 - x/m)).
+/// Real traffic repeats its hosts: the filter of a capture's block shrinks several times, which
+/// matters once the columns are compressed (it was a tenth of a compressed block).
 pub fn build(block: &FlowBlock<'_>, out: &mut Vec<u64>) {
+    build_full(block, out);
+    let m = out.len() as f64 * 64.0;
+    let set: u32 = out.iter().map(|w| w.count_ones()).sum();
+    let fill = (set as f64 / m).min(0.999_999);
+    let distinct = -(m / HASHES as f64) * (1.0 - fill).ln();
+    let want = ((distinct * 4.0).ceil() as usize)
+        .next_power_of_two()
+        .clamp(64, 1 << 16);
+    while out.len() * 64 > want {
+        let half = out.len() / 2;
+        let (lo, hi) = out.split_at_mut(half);
+        lo.iter_mut().zip(hi.iter()).for_each(|(a, b)| *a |= b);
+        out.truncate(half);
+    }
+}
+
+/// [`build`] before folding: sized for every address stored.
+fn build_full(block: &FlowBlock<'_>, out: &mut Vec<u64>) {
     let bits = (block.len * 2 * 4).next_power_of_two().clamp(64, 1 << 16);
     out.clear();
     out.resize(bits / 64, 0);
@@ -187,7 +212,14 @@ mod tests {
             let block = FlowBlockBuf::from_records(&recs);
             let mut words = Vec::new();
             build(&block.view(), &mut words);
-            let bits = (recs.len() * 8).next_power_of_two().clamp(64, 1 << 16);
+            // Folded to about 4 bits per distinct address: no more than the unfolded size, and
+            // at least 2 bits per distinct address (the estimate errs by far less than 2x).
+            let bits = words.len() * 64;
+            let full = (recs.len() * 8).next_power_of_two().clamp(64, 1 << 16);
+            let distinct: std::collections::HashSet<_> =
+                recs.iter().flat_map(|r| [r.src_addr, r.dst_addr]).collect();
+            assert!(bits.is_power_of_two() && bits <= full, "{bits} of {full}");
+            assert!(bits >= (2 * distinct.len()).min(1 << 16), "{bits} bits");
             let mut expected = vec![0u64; bits / 64];
             for r in &recs {
                 for a in [r.src_addr, r.dst_addr] {
@@ -201,5 +233,34 @@ mod tests {
                 "{flows} flows, {ipv6_permille}\u{2030} IPv6"
             );
         }
+    }
+
+    /// A block whose flows share a few hosts (real traffic) gets a filter sized for those hosts,
+    /// far smaller than one sized for every address stored, and still finds each of them.
+    #[test]
+    fn repeated_hosts_get_a_small_filter_that_finds_them() {
+        let hosts: Vec<IpAddr> = (0..50u8).map(|i| IpAddr::from([10, 1, 2, i])).collect();
+        let recs: Vec<_> = FlowGen::new(GenConfig {
+            flows: 8192,
+            ipv6_permille: 0,
+            ..GenConfig::default()
+        })
+        .enumerate()
+        .map(|(i, mut r)| {
+            r.src_addr = hosts[i % 50];
+            r.dst_addr = hosts[(i * 7 + 3) % 50];
+            r
+        })
+        .collect();
+        let block = FlowBlockBuf::from_records(&recs);
+        let mut words = Vec::new();
+        build(&block.view(), &mut words);
+        assert!(
+            words.len() * 64 <= 512,
+            "{} bits for 50 hosts",
+            words.len() * 64
+        );
+        let bloom = AddrBloom::from_words(&words).unwrap();
+        assert!(hosts.iter().all(|h| bloom.may_contain(*h)));
     }
 }

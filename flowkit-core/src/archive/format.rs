@@ -6,8 +6,13 @@ use crate::model::block::ColumnId;
 
 /// First eight bytes of every archive file and stream.
 pub const FILE_MAGIC: &[u8; 8] = b"FLOWKIT\0";
-/// Archive format version written by this code.
-pub const FORMAT_VERSION: u16 = 1;
+/// Archive format version written by this code when it compresses columns (blocks may hold
+/// [`Encoding::Packed`] columns).
+pub const FORMAT_VERSION: u16 = 2;
+/// Format version written when no column is compressed: what readers before version 2 read.
+pub const FORMAT_VERSION_UNCOMPRESSED: u16 = 1;
+/// Oldest format version this code reads.
+pub const OLDEST_READABLE_VERSION: u16 = 1;
 /// Written as a little-endian u16; reads back as this value only on a little-endian reader.
 pub const BYTE_ORDER_MARK: u16 = 0x0102;
 /// Fixed part of the file header, before the schema.
@@ -60,6 +65,10 @@ pub enum Encoding {
     /// interface and AS numbers of a block span far less than their type, so this about halves
     /// the bytes a scan reads (docs/archive-format.md).
     Narrow = 5,
+    /// Compressed (format version 2): one of the forms above, transformed (delta, byte shuffle)
+    /// and compressed with zstd; a header in the payload says which (`archive::packed`). Used
+    /// where it saves at least a tenth of the column.
+    Packed = 6,
 }
 
 impl Encoding {
@@ -71,6 +80,7 @@ impl Encoding {
             2 => Some(Encoding::AddrV6),
             3 => Some(Encoding::Zero),
             5 => Some(Encoding::Narrow),
+            6 => Some(Encoding::Packed),
             _ => None,
         }
     }

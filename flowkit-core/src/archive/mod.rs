@@ -3,6 +3,7 @@
 //! See docs/archive-format.md for the layout and the reasons behind it.
 
 pub mod bloom;
+mod encode;
 pub mod expire;
 pub mod flowtools;
 pub mod format;
@@ -10,6 +11,7 @@ pub mod mapped;
 pub(crate) mod members;
 pub mod narrow;
 pub mod nfdump;
+pub mod packed;
 pub mod reader;
 pub mod recover;
 pub mod reference;
@@ -107,3 +109,5 @@ impl ArchiveError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v2;

@@ -254,14 +254,25 @@ struct Widened {
     words: Words,
 }
 
-/// Memory that views of narrow columns borrow: each narrow column a view needs is widened once
-/// into it and kept until [`ColumnScratch::clear`], which keeps the allocations for the next
-/// block. A scan keeps one per block of a batch, so what it holds is bounded by the batch.
+/// A compressed column inflated to its inner stored form (`archive::packed`).
+struct Inflated {
+    key: WidenKey,
+    words: Vec<u64>,
+    len: usize,
+}
+
+/// Memory that views of narrow and compressed columns borrow: each narrow column a view needs is
+/// widened once into it, each compressed one inflated once, and kept until
+/// [`ColumnScratch::clear`], which keeps the allocations for the next block. A scan keeps one per
+/// block of a batch, so what it holds is bounded by the batch.
 #[derive(Default)]
 pub struct ColumnScratch {
     columns: elsa::sync::FrozenVec<Box<Widened>>,
     /// Buffers of cleared columns, reused before allocating.
     spare: std::sync::Mutex<Vec<Words>>,
+    inflated: elsa::sync::FrozenVec<Box<Inflated>>,
+    /// Buffers of cleared inflated columns.
+    spare_inflated: std::sync::Mutex<Vec<Vec<u64>>>,
 }
 
 impl std::fmt::Debug for ColumnScratch {
@@ -286,6 +297,47 @@ impl ColumnScratch {
                 .into_iter()
                 .map(|w| w.words),
         );
+        let spare = self
+            .spare_inflated
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner());
+        spare.extend(
+            std::mem::take(&mut self.inflated)
+                .into_vec()
+                .into_iter()
+                .map(|w| w.words),
+        );
+    }
+
+    /// The inner stored bytes (`len` of them, 8-aligned) of the compressed column `key`, inflated
+    /// now by `fill` (which must write all `len` bytes or fail) unless already here.
+    pub(crate) fn inflated(
+        &self,
+        key: WidenKey,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), String>,
+    ) -> Result<&[u8], String> {
+        for i in 0..self.inflated.len() {
+            if let Some(w) = self.inflated.get(i) {
+                if w.key == key && w.len == len {
+                    return Ok(&bytemuck::cast_slice(&w.words)[..len]);
+                }
+            }
+        }
+        let spare = self
+            .spare_inflated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let mut words = spare.unwrap_or_default();
+        if words.len() < len.div_ceil(8) {
+            words.resize(len.div_ceil(8), 0);
+        }
+        fill(&mut bytemuck::cast_slice_mut(&mut words)[..len])?;
+        let w = self
+            .inflated
+            .push_get(Box::new(Inflated { key, words, len }));
+        Ok(&bytemuck::cast_slice(&w.words)[..len])
     }
 
     /// The widened values of the narrow column `key` of `n` values of `T` (stored bytes `data`,

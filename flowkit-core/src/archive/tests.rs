@@ -293,13 +293,26 @@ fn all_zero_columns_take_no_space_and_read_back_as_zeros() {
     let mut with_tags = recs.clone();
     // One non-zero value too far from zero to store narrow makes the column plain again.
     with_tags[50].src_tag = 70_000;
-    let plain = write_archive(&with_tags, 100);
-    let zero = write_archive(&recs, 100);
+    // Uncompressed (version 1): the column costs exactly its plain bytes.
+    let uncompressed = |recs: &[FlowRecord]| {
+        let opts = WriterOptions {
+            block_flows: 100,
+            compress: None,
+            ..WriterOptions::default()
+        };
+        let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
+        recs.iter().for_each(|r| w.push(r).unwrap());
+        w.finish().unwrap().0
+    };
+    let plain = uncompressed(&with_tags);
     assert_eq!(
-        plain.len() - zero.len(),
+        plain.len() - uncompressed(&recs).len(),
         100 * 4,
         "src_tag stored only when non-zero"
     );
+    // Compressed, the zero column still costs nothing (and the other one less than plain).
+    let (plain, zero) = (write_archive(&with_tags, 100), write_archive(&recs, 100));
+    assert!(zero.len() < plain.len() && plain.len() - zero.len() < 100 * 4);
     let (got, err) = read_all(&zero);
     assert!(err.is_none(), "{err:?}");
     assert_eq!(got, recs);
@@ -489,32 +502,48 @@ fn a_block_laid_out_in_parts_checksums_each_column_with_its_padding() {
         buf.push(r);
     }
     let block = buf.view();
-    for narrow in [false, true] {
-        let (mut bloom, mut head, mut parts, mut packed) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let packed = narrow.then_some(&mut packed);
-        let info = writer::encode_block_parts(&block, &mut bloom, packed, &mut head, &mut parts);
+    for (narrow, compress) in [
+        (false, None),
+        (true, None),
+        (true, Some(3)),
+        (false, Some(1)),
+    ] {
+        let (mut bufs, mut head, mut parts) =
+            (writer::BlockBufs::default(), Vec::new(), Vec::new());
+        let opts = writer::ColumnOptions { narrow, compress };
+        let info = writer::encode_block_parts(&block, &mut bufs, opts, &mut head, &mut parts);
         let mut laid = head.clone();
         parts.iter().for_each(|p| laid.extend_from_slice(p));
         assert_eq!(laid.len() as u64, info.total_len());
         // Each column's checksum in the directory is that of its bytes and padding in one piece.
         let payload =
             &laid[format::BLOCK_HEADER_LEN + info.columns as usize * format::COLUMN_ENTRY_LEN..];
-        let mut narrow_columns = 0;
+        let (mut narrow_columns, mut packed_columns) = (0, 0);
         for k in 0..info.columns as usize {
             let e = format::BLOCK_HEADER_LEN + k * format::COLUMN_ENTRY_LEN;
             let off = format::le_u32(&laid, e + 4) as usize;
             let len = format::le_u32(&laid, e + 8) as usize;
             let sum = format::le_u64(&laid, e + 16);
             narrow_columns += usize::from(laid[e + 2] == format::Encoding::Narrow as u8);
+            packed_columns += usize::from(laid[e + 2] == format::Encoding::Packed as u8);
             assert_eq!(
                 sum,
                 format::checksum(&payload[off..off + format::pad8(len)]),
-                "column {k}, narrow {narrow}"
+                "column {k}, narrow {narrow}, compress {compress:?}"
             );
         }
-        // Times, counters and the exporter narrow; nothing when asked for plain columns.
-        assert_eq!(narrow_columns > 0, narrow);
+        // Times, counters and the exporter narrow (or compressed); nothing when asked for plain
+        // columns; some columns compressed when asked.
+        assert_eq!(
+            narrow_columns + packed_columns > 0,
+            narrow || compress.is_some()
+        );
+        assert_eq!(
+            narrow_columns > 0,
+            narrow,
+            "the exporter stays narrow (8 bytes)"
+        );
+        assert_eq!(packed_columns > 0, compress.is_some());
         let scratch = ColumnScratch::new();
         let (back, _) = reader::view_block("t.fk", &laid, 0, &scratch).unwrap();
         assert_eq!(back.records().collect::<Vec<_>>(), recs);
@@ -652,7 +681,7 @@ fn gathered_rows_are_the_rows_of_the_block() {
             for copied in [None, Some(copy.as_bytes())] {
                 let mut got = crate::model::block::FlowBlockBuf::default();
                 got.push(&recs[0]); // gathering appends
-                f.gather_rows(i, copied, rows, &mut got).unwrap();
+                f.gather_rows(i, copied, rows, &mut got, None).unwrap();
                 let got: Vec<_> = got.view().records().skip(1).collect();
                 assert_eq!(got, want.view().records().collect::<Vec<_>>());
             }
@@ -680,7 +709,7 @@ fn gathering_from_a_damaged_block_appends_nothing() {
     let mut out = crate::model::block::FlowBlockBuf::default();
     out.push(&recs[5]);
     let err = f
-        .gather_rows(0, None, &[1, 2, 3], &mut out)
+        .gather_rows(0, None, &[1, 2, 3], &mut out, None)
         .unwrap_err()
         .to_string();
     assert!(
@@ -688,7 +717,7 @@ fn gathering_from_a_damaged_block_appends_nothing() {
         "{err}"
     );
     assert_eq!(out.len(), 1);
-    let err = f.gather_rows(0, None, &[64], &mut out).unwrap_err();
+    let err = f.gather_rows(0, None, &[64], &mut out, None).unwrap_err();
     assert!(err.to_string().contains("row 64"), "{err}");
     assert_eq!(out.len(), 1);
 }

@@ -1,11 +1,13 @@
 //! Writing archives and streams: header, column blocks, end marker, block index and trailer.
 
+pub use super::encode::{encode_block_parts, BlockBufs, ColumnOptions};
 use super::format::*;
 use crate::model::block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
 use crate::model::record::FlowRecord;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// Options for a writer.
 #[derive(Clone, Debug)]
@@ -27,6 +29,45 @@ pub struct WriterOptions {
     /// frame-of-reference encoding where a block's range allows (about half the bytes; see
     /// `archive::narrow`). Off only to write files for readers older than that encoding.
     pub narrow: bool,
+    /// Compress columns with zstd at this level where it saves at least a tenth of a column
+    /// (`archive::packed`; format version 2); `None` writes version 1, which readers before
+    /// version 2 read. Defaults to [`default_compression`].
+    pub compress: Option<i32>,
+    /// Re-encode whole blocks copied in ([`ArchiveWriter::write_raw_block`]) that are not stored
+    /// as `compress` says (so `flow-cat old -o new` converts between versions 1 and 2). Off for a
+    /// stream into a pipe: blocks then go on as they are stored, the cheapest for both ends, and
+    /// the header says version 2 since they may be compressed.
+    pub recode_raw_blocks: bool,
+}
+
+/// zstd level archives are written at unless a tool is told otherwise: level 3, zstd's own
+/// default (docs/performance.md compares levels: higher ones save little on flows and import
+/// slower).
+pub const DEFAULT_COMPRESS_LEVEL: i32 = 3;
+
+/// The process-wide default compression (0: none), set once by a tool's `--compress` option.
+static DEFAULT_COMPRESSION: AtomicI32 = AtomicI32::new(DEFAULT_COMPRESS_LEVEL);
+
+/// The compression [`WriterOptions::default`] uses: [`DEFAULT_COMPRESS_LEVEL`] unless
+/// [`set_default_compression`] said otherwise.
+pub fn default_compression() -> Option<i32> {
+    Some(DEFAULT_COMPRESSION.load(Ordering::Relaxed)).filter(|&l| l != 0)
+}
+
+/// Set once a tool was told how to compress (its `--compress` option).
+static COMPRESSION_CHOSEN: AtomicBool = AtomicBool::new(false);
+
+/// Sets the compression every writer of this process uses by default (`None`: uncompressed,
+/// version-1 files). Tools call it once, from their `--compress` option, before writing.
+pub fn set_default_compression(level: Option<i32>) {
+    DEFAULT_COMPRESSION.store(level.unwrap_or(0), Ordering::Relaxed);
+    COMPRESSION_CHOSEN.store(true, Ordering::Relaxed);
+}
+
+/// True when [`set_default_compression`] was called: the user chose, so a stream into a pipe
+/// is compressed as asked rather than left uncompressed (`pipeline::sink`).
+pub fn compression_chosen() -> bool {
+    COMPRESSION_CHOSEN.load(Ordering::Relaxed)
 }
 
 impl Default for WriterOptions {
@@ -37,6 +78,8 @@ impl Default for WriterOptions {
             split_families: false,
             durable: false,
             narrow: true,
+            compress: default_compression(),
+            recode_raw_blocks: true,
         }
     }
 }
@@ -77,24 +120,15 @@ pub struct ArchiveWriter<W: Write> {
     created_ms: i64,
     /// Block headers and other small encodings.
     scratch: Vec<u8>,
-    /// The address Bloom filter of the block being written.
-    bloom: Vec<u64>,
-    /// The narrow-encoded columns of the block being written.
-    packed: Vec<u64>,
+    /// The encoded columns of the block being written.
+    bufs: BlockBufs,
 }
 
 impl<W: Write> ArchiveWriter<W> {
     /// Starts a stream on `out`, writing its header at once.
     pub fn new(mut out: W, opts: WriterOptions) -> io::Result<Self> {
         let created_ms = now_ms();
-        let header = encode_header(
-            FLAG_STREAM,
-            0,
-            i64::MAX,
-            i64::MIN,
-            created_ms,
-            &opts.creator,
-        );
+        let header = encode_header(FLAG_STREAM, 0, i64::MAX, i64::MIN, created_ms, &opts);
         out.write_all(&header)?;
         Ok(ArchiveWriter {
             out,
@@ -108,8 +142,7 @@ impl<W: Write> ArchiveWriter<W> {
             max_end: i64::MIN,
             created_ms,
             scratch: Vec::new(),
-            bloom: Vec::new(),
-            packed: Vec::new(),
+            bufs: BlockBufs::default(),
         })
     }
 
@@ -221,8 +254,16 @@ impl<W: Write> ArchiveWriter<W> {
     }
 
     /// Appends a block given as the checked bytes of a block of another archive or stream
-    /// (as a reader hands them out after checking them), without decoding and encoding it again.
+    /// (as a reader hands them out after checking them), without decoding and encoding it again
+    /// when it is stored as this writer would store it: a block with compressed columns into a
+    /// compressing writer, one without into a writer that does not compress. Otherwise (an
+    /// uncompressed archive copied into a compressed one, or the reverse) `block` is encoded
+    /// anew, so `flow-cat old -o new` converts between the versions.
     pub fn write_raw_block(&mut self, bytes: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
+        if self.opts.recode_raw_blocks && has_packed_columns(bytes) != self.opts.compress.is_some()
+        {
+            return self.write_block(block, None);
+        }
         self.flush_pending()?;
         if block.len == 0 {
             return Ok(());
@@ -304,14 +345,11 @@ impl<W: Write> ArchiveWriter<W> {
             return Ok(());
         }
         let mut parts = Vec::with_capacity(2 * ColumnId::ALL.len() + 3);
-        let packed = self.opts.narrow.then_some(&mut self.packed);
-        let info = encode_block_parts(
-            block,
-            &mut self.bloom,
-            packed,
-            &mut self.scratch,
-            &mut parts,
-        );
+        let opts = ColumnOptions {
+            narrow: self.opts.narrow,
+            compress: self.opts.compress,
+        };
+        let info = encode_block_parts(block, &mut self.bufs, opts, &mut self.scratch, &mut parts);
         parts.insert(0, &self.scratch);
         write_all_parts(&mut self.out, &parts)?;
         self.index.push(IndexEntry {
@@ -431,7 +469,7 @@ impl ArchiveFileWriter {
 
     /// Finishes the file: totals in the header, fsync (when `durable`), rename to the final name.
     pub fn finish(self) -> io::Result<ArchiveSummary> {
-        let creator = self.inner.opts.creator.clone();
+        let opts = self.inner.opts.clone();
         let durable = self.inner.opts.durable;
         let (buf, summary) = self.inner.finish()?;
         let mut f = buf.into_inner().map_err(|e| e.into_error())?;
@@ -441,7 +479,7 @@ impl ArchiveFileWriter {
             summary.min_start_ms,
             summary.max_end_ms,
             summary.created_ms,
-            &creator,
+            &opts,
         );
         f.seek(SeekFrom::Start(0))?;
         f.write_all(&header)?;
@@ -491,22 +529,38 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Encodes a file header (fixed part, schema, creator, checksum).
+/// True when a directory entry of the stored block `bytes` (checked, as a reader hands it out)
+/// says a column is compressed.
+fn has_packed_columns(bytes: &[u8]) -> bool {
+    let columns = le_u32(bytes, 4) as usize;
+    (0..columns).any(|k| {
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        bytes.get(e + 2) == Some(&(Encoding::Packed as u8))
+    })
+}
+
+/// Encodes a file header (fixed part, schema, creator, checksum): format version 1 when no block
+/// can hold compressed columns (the writer does not compress and recodes blocks copied in), else 2.
 fn encode_header(
     flags: u32,
     flows: u64,
     min_start: i64,
     max_end: i64,
     created_ms: i64,
-    creator: &str,
+    opts: &WriterOptions,
 ) -> Vec<u8> {
+    let creator = &opts.creator;
     let creator = &creator.as_bytes()[..creator.len().min(1024)];
+    let version = match (opts.compress, opts.recode_raw_blocks) {
+        (None, true) => FORMAT_VERSION_UNCOMPRESSED,
+        _ => FORMAT_VERSION,
+    };
     let schema = ColumnId::ALL;
     let body = HEADER_FIXED_LEN + schema.len() * 4 + creator.len();
     let header_len = pad8(body) + 8;
     let mut h = Vec::with_capacity(header_len);
     h.extend_from_slice(FILE_MAGIC);
-    h.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h.extend_from_slice(&version.to_le_bytes());
     h.extend_from_slice(&BYTE_ORDER_MARK.to_le_bytes());
     h.extend_from_slice(&(header_len as u32).to_le_bytes());
     h.extend_from_slice(&flags.to_le_bytes());
@@ -531,131 +585,6 @@ fn encode_header(
     h
 }
 
-/// Zero bytes that pad a column to a multiple of 8.
-static PAD: [u8; 8] = [0; 8];
-
-/// Lays out one block without copying its plain columns: the block header and column directory
-/// go into `head` (cleared first), and the column payloads, each followed by its padding, are
-/// pushed onto `parts` in file order (the Bloom filter, built into `bloom`, last). With `packed`,
-/// columns whose range allows are stored narrow (`archive::narrow`), encoded into `packed`. The
-/// stored block is `head` followed by `parts`, ready for one vectored write. Columns are
-/// checksummed where they lie. Returns the block's summary.
-pub fn encode_block_parts<'a>(
-    block: &FlowBlock<'a>,
-    bloom: &'a mut Vec<u64>,
-    packed: Option<&'a mut Vec<u64>>,
-    head: &mut Vec<u8>,
-    parts: &mut Vec<&'a [u8]>,
-) -> BlockInfo {
-    let cols = ColumnId::ALL;
-    // First every column's encoding; narrow ones are packed (their words in `packed`).
-    enum Stored<'a> {
-        Bytes(Encoding, &'a [u8]),
-        Packed(u8, std::ops::Range<usize>, usize),
-    }
-    let mut stored: Vec<Stored<'a>> = Vec::with_capacity(cols.len());
-    let mut words = packed;
-    if let Some(w) = words.as_deref_mut() {
-        w.clear();
-    }
-    for &id in cols {
-        let (enc, bytes) = column_bytes(block, id);
-        if all_zero(bytes) {
-            stored.push(Stored::Bytes(Encoding::Zero, &[]));
-            continue;
-        }
-        let narrow = words.as_deref_mut().and_then(|w| {
-            let at = w.len();
-            pack_column(block, id, w).map(|width| {
-                Stored::Packed(width, at..w.len(), narrow_len(block.len, width as usize))
-            })
-        });
-        stored.push(narrow.unwrap_or(Stored::Bytes(enc, bytes)));
-    }
-    let packed: Option<&'a [u64]> = words.map(|w| &**w);
-    // The flow columns, then the address Bloom filter (archive::bloom).
-    let entries = cols.len() + 1;
-    let dir_len = entries * COLUMN_ENTRY_LEN;
-    head.clear();
-    head.resize(BLOCK_HEADER_LEN + dir_len, 0);
-    parts.clear();
-    let mut off = 0usize;
-    let mut put = |k: usize, id: u16, enc: u8, width: u8, bytes: &'a [u8]| {
-        let pad = &PAD[..pad8(bytes.len()) - bytes.len()];
-        // The checksum covers the padding too, so every byte of a block is checked.
-        let sum = checksum_parts(bytes, pad);
-        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
-        head[e..e + 2].copy_from_slice(&id.to_le_bytes());
-        head[e + 2] = enc;
-        head[e + 3] = width;
-        head[e + 4..e + 8].copy_from_slice(&(off as u32).to_le_bytes());
-        head[e + 8..e + 12].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
-        head[e + 16..e + 24].copy_from_slice(&sum.to_le_bytes());
-        off += bytes.len() + pad.len();
-        parts.extend([bytes, pad].into_iter().filter(|p| !p.is_empty()));
-    };
-    for (k, (&id, s)) in cols.iter().zip(stored).enumerate() {
-        match s {
-            Stored::Bytes(enc, bytes) => put(k, id as u16, enc as u8, 0, bytes),
-            Stored::Packed(width, words, len) => {
-                let words = &packed.expect("packed columns have words")[words];
-                let bytes: &'a [u8] = &bytemuck::cast_slice(words)[..len];
-                put(k, id as u16, Encoding::Narrow as u8, width, bytes)
-            }
-        }
-    }
-    super::bloom::build(block, bloom);
-    put(
-        cols.len(),
-        super::bloom::BLOOM_ID,
-        super::bloom::BLOOM_ENCODING,
-        0,
-        bytemuck::cast_slice(bloom.as_slice()),
-    );
-    let (min_start, max_start) = min_max(block.start_ms);
-    let (_, max_end) = min_max(block.end_ms);
-    let info = BlockInfo {
-        flows: block.len as u32,
-        columns: entries as u32,
-        payload_len: off as u32,
-        min_start_ms: min_start,
-        max_start_ms: max_start,
-        max_end_ms: max_end,
-    };
-    head[0..4].copy_from_slice(BLOCK_MAGIC);
-    head[4..8].copy_from_slice(&info.columns.to_le_bytes());
-    head[8..12].copy_from_slice(&info.flows.to_le_bytes());
-    head[12..16].copy_from_slice(&info.payload_len.to_le_bytes());
-    head[16..24].copy_from_slice(&info.min_start_ms.to_le_bytes());
-    head[24..32].copy_from_slice(&info.max_start_ms.to_le_bytes());
-    head[32..40].copy_from_slice(&info.max_end_ms.to_le_bytes());
-    let c = checksum_parts(&head[..40], &head[BLOCK_HEADER_LEN..]);
-    head[40..48].copy_from_slice(&c.to_le_bytes());
-    info
-}
-
-/// The checksum of `a` followed by `b`, without joining them.
-fn checksum_parts(a: &[u8], b: &[u8]) -> u64 {
-    if b.is_empty() {
-        return checksum(a);
-    }
-    let mut h = twox_hash::XxHash3_64::with_seed(0);
-    std::hash::Hasher::write(&mut h, a);
-    std::hash::Hasher::write(&mut h, b);
-    std::hash::Hasher::finish(&h)
-}
-
-/// True when every byte is zero (a column stored with no payload): 256 bytes at a time are
-/// OR-ed together (a loop the compiler turns into vector instructions), stopping at the first
-/// run that is not zero.
-fn all_zero(bytes: &[u8]) -> bool {
-    let (words, tail): (&[[u8; 8]], &[u8]) = bytes.as_chunks();
-    words
-        .chunks(32)
-        .all(|run| run.iter().fold(0, |acc, w| acc | u64::from_ne_bytes(*w)) == 0)
-        && tail.iter().all(|&b| b == 0)
-}
-
 /// Writes all of `parts` with vectored writes (what `Write::write_all_vectored`, not yet
 /// stable, does): a block goes from its columns to the sink without being copied first.
 fn write_all_parts(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
@@ -672,79 +601,9 @@ fn write_all_parts(out: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
     Ok(())
 }
 
-/// Smallest and largest value (`(i64::MAX, i64::MIN)` for none).
-fn min_max(v: &[i64]) -> (i64, i64) {
-    super::narrow::min_max(v).unwrap_or((i64::MAX, i64::MIN))
-}
-
-macro_rules! column_bytes_fn {
-    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
-     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
-        /// The stored bytes of one column of `block`.
-        fn column_bytes<'a>(block: &FlowBlock<'a>, id: ColumnId) -> (Encoding, &'a [u8]) {
-            match id {
-                $(ColumnId::$sv => (Encoding::Plain, bytemuck::cast_slice(block.$sf)),)*
-                $(ColumnId::$av => addr_bytes(&block.$af),)*
-            }
-        }
-    };
-}
-crate::with_flow_columns!(column_bytes_fn);
-
-macro_rules! pack_column_fn {
-    (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
-     addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
-        /// Appends column `id` of `block` to `out` in the narrow encoding and returns its width,
-        /// when that is smaller than its plain form (IPv6 address columns never are).
-        fn pack_column(block: &FlowBlock<'_>, id: ColumnId, out: &mut Vec<u64>) -> Option<u8> {
-            match id {
-                $(ColumnId::$sv => super::narrow::pack(block.$sf, out),)*
-                $(ColumnId::$av => match block.$af {
-                    AddrColumn::V4(v) => super::narrow::pack(v, out),
-                    AddrColumn::V6(_) => None,
-                },)*
-            }
-        }
-    };
-}
-crate::with_flow_columns!(pack_column_fn);
-
-fn addr_bytes<'a>(col: &AddrColumn<'a>) -> (Encoding, &'a [u8]) {
-    match *col {
-        AddrColumn::V4(v) => (Encoding::AddrV4, bytemuck::cast_slice(v)),
-        AddrColumn::V6(v) => (Encoding::AddrV6, bytemuck::cast_slice(v)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The lane-wise and run-wise helpers give what their plain definitions give, at lengths
-    /// around their chunk sizes and with the decisive value anywhere.
-    #[test]
-    fn all_zero_and_min_max_match_their_definitions() {
-        for len in [0usize, 1, 3, 4, 5, 7, 8, 9, 31, 255, 256, 257, 1000] {
-            let zeros = vec![0u8; len];
-            assert!(all_zero(&zeros));
-            for at in [0, len / 2, len.saturating_sub(1)] {
-                if len == 0 {
-                    continue;
-                }
-                let mut b = zeros.clone();
-                b[at] = 0x40;
-                assert!(!all_zero(&b), "len {len} at {at}");
-            }
-            let v: Vec<i64> = (0..len as i64)
-                .map(|i| (i * 7919 % 1009 - 500) * 1_000_003)
-                .collect();
-            let want = (
-                v.iter().copied().min().unwrap_or(i64::MAX),
-                v.iter().copied().max().unwrap_or(i64::MIN),
-            );
-            assert_eq!(min_max(&v), want, "len {len}");
-        }
-    }
 
     /// A device or FIFO given as the output file is refused and left as it was (the rename that
     /// publishes a finished file once replaced `/dev/null` with a regular file).

@@ -3,6 +3,7 @@
 //! reader is another flowkit tool on this host, see `archive::reference`).
 
 use crate::archive::tree::{RotatingWriter, TreeLayout};
+use crate::archive::writer::compression_chosen;
 use crate::archive::{ArchiveFileWriter, ArchiveSummary, ArchiveWriter, WriterOptions};
 use crate::model::block::{FlowBlock, FlowBlockBuf};
 use crate::pipeline::pipe::grow_pipe;
@@ -87,9 +88,22 @@ impl FlowOutput {
                 let refs = crate::archive::reference::stdout_feeds_flowkit();
                 // A pipe into another flowkit tool here carries blocks for a moment: plain
                 // columns spare both ends packing and widening. Anything else (a file, ssh,
-                // gzip) gets narrow columns, as an archive would.
+                // gzip) gets narrow columns, as an archive would. Compressed columns only go to
+                // a regular file (`tool > file`, kept like an archive) or where the user asked
+                // with --compress: a pipe is transient, and compressing it would cost both ends
+                // CPU for bytes nobody keeps.
+                // Blocks copied whole go on as they are stored into a pipe (no inflating
+                // and deflating again), as this writer's blocks into a file.
+                let kept = stdout_is_regular_file() || compression_chosen();
+                let compress = match refs {
+                    true => None,
+                    false if kept => opts.compress,
+                    false => None,
+                };
                 let opts = WriterOptions {
                     narrow: opts.narrow && !refs,
+                    compress,
+                    recode_raw_blocks: kept,
                     ..opts
                 };
                 ArchiveWriter::new(io::BufWriter::with_capacity(1 << 20, out), opts).map(|writer| {
@@ -235,6 +249,23 @@ impl FlowOutput {
             }
         }
     }
+}
+
+/// True when stdout is a regular file (`tool > file`).
+fn stdout_is_regular_file() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd = io::stdout();
+        let Ok(owned) = fd.as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        std::fs::File::from(owned)
+            .metadata()
+            .is_ok_and(|m| m.file_type().is_file())
+    }
+    #[cfg(not(unix))]
+    false
 }
 
 fn writer_options(creator: &str) -> WriterOptions {

@@ -32,7 +32,7 @@ pub fn view_block_columns<'a>(
     scratch: &'a ColumnScratch,
 ) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
-    let cols = checked_columns(name, b, file_offset, &info, wanted)?;
+    let cols = checked_columns(name, b, file_offset, &info, wanted, scratch)?;
     let n = info.flows as usize;
     let ctx = ColumnCtx {
         name,
@@ -48,7 +48,8 @@ pub fn view_block_columns<'a>(
 /// Checks every column of the block held in `b` (as [`view_block`] does, and `check` on its
 /// header summary) and appends the flows of `rows` (each below the block's length) to `out`.
 /// Narrow columns are widened for those rows only, so a sparse selection costs little more than
-/// its rows. On an error nothing is appended.
+/// its rows; compressed ones are inflated into `scratch` when given (where a view of the block
+/// may have inflated some already). On an error nothing is appended.
 pub fn gather_block_rows(
     name: &str,
     b: &[u8],
@@ -56,6 +57,7 @@ pub fn gather_block_rows(
     rows: &[u32],
     out: &mut FlowBlockBuf,
     check: impl FnOnce(&BlockInfo) -> Result<(), ArchiveError>,
+    scratch: Option<&ColumnScratch>,
 ) -> Result<BlockInfo, ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
     check(&info)?;
@@ -67,15 +69,45 @@ pub fn gather_block_rows(
             format!("row {bad} asked of a block of {n} flows"),
         ));
     }
-    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL)?;
+    // Compressed columns are inflated whole into `scratch` (the scan's for this block, which
+    // may hold those a filter already inflated) or this thread's gathering scratch (its memory
+    // reused call after call); narrow ones are read row by row below, never widened.
+    if let Some(scratch) = scratch {
+        return gather_with(name, b, file_offset, rows, out, info, scratch);
+    }
+    GATHER_SCRATCH.with(|s| {
+        let mut scratch = s.take();
+        scratch.clear();
+        let r = gather_with(name, b, file_offset, rows, out, info, &scratch);
+        s.set(scratch);
+        r
+    })
+}
+
+thread_local! {
+    /// Where [`gather_block_rows`] inflates compressed columns.
+    static GATHER_SCRATCH: std::cell::Cell<ColumnScratch> = std::cell::Cell::new(ColumnScratch::new());
+}
+
+/// [`gather_block_rows`] once the header is checked, inflating into `scratch`.
+fn gather_with(
+    name: &str,
+    b: &[u8],
+    file_offset: u64,
+    rows: &[u32],
+    out: &mut FlowBlockBuf,
+    info: BlockInfo,
+    scratch: &ColumnScratch,
+) -> Result<BlockInfo, ArchiveError> {
+    let n = info.flows as usize;
+    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL, scratch)?;
     let ctx = ColumnCtx {
         name,
         offset: file_offset,
         n,
         cols: &cols,
         wanted: ColumnSet::ALL,
-        // Narrow columns are read row by row below, never widened: this stays empty.
-        scratch: &ColumnScratch::new(),
+        scratch,
     };
     // Every column's source is checked first, so an error leaves `out` as it was.
     let sources = row_sources(&ctx)?;
@@ -170,13 +202,16 @@ macro_rules! gather_fns {
 crate::with_flow_columns!(gather_fns);
 
 /// Checks the directory entries of the columns in `wanted` (known ids, encodings, spans and
-/// checksums) of the block held in `b`, whose header is `info`.
+/// checksums) of the block held in `b`, whose header is `info`. Compressed columns among them are
+/// inflated into `scratch` (after their stored bytes passed their checksum) and returned as
+/// their inner form.
 fn checked_columns<'a>(
     name: &str,
     b: &'a [u8],
     file_offset: u64,
     info: &BlockInfo,
     wanted: ColumnSet,
+    scratch: &'a ColumnScratch,
 ) -> Result<[Option<StoredColumn<'a>>; 32], ArchiveError> {
     let total = info.total_len() as usize;
     let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
@@ -210,16 +245,53 @@ fn checked_columns<'a>(
                 format!("checksum mismatch in column {}", column.name()),
             ));
         }
+        let stored = StoredColumn {
+            enc,
+            width: b[e + 3],
+            checksum: sum,
+            data,
+        };
+        let stored = match enc {
+            Encoding::Packed => inflate(column, stored, info.flows as usize, scratch)
+                .map_err(|why| ArchiveError::corrupt(name, payload_offset + off as u64, why))?,
+            _ => stored,
+        };
         if let Some(slot) = cols.get_mut(id as usize) {
-            *slot = Some(StoredColumn {
-                enc,
-                width: b[e + 3],
-                checksum: sum,
-                data,
-            });
+            *slot = Some(stored);
         }
     }
     Ok(cols)
+}
+
+/// The inner form of the compressed column `c` (column `id` of a block of `n` flows, its stored
+/// bytes checked against their checksum), inflated into `scratch`; why not, when its header does
+/// not fit the column or its frame does not inflate to the length the header gives.
+fn inflate<'a>(
+    id: ColumnId,
+    c: StoredColumn<'a>,
+    n: usize,
+    scratch: &'a ColumnScratch,
+) -> Result<StoredColumn<'a>, String> {
+    use crate::archive::packed;
+    let tw = id.width();
+    let h = packed::parse_header(c.data, tw, n)
+        .ok_or_else(|| format!("compressed column {} has a bad header", id.name()))?;
+    let key = WidenKey {
+        id: id as u16,
+        checksum: c.checksum,
+        n,
+    };
+    let data = scratch
+        .inflated(key, h.inner_len, |out| {
+            packed::inflate(c.data, &h, tw, n, out)
+        })
+        .map_err(|why| format!("column {}: {why}", id.name()))?;
+    Ok(StoredColumn {
+        enc: h.inner,
+        width: h.width,
+        checksum: c.checksum,
+        data,
+    })
 }
 
 /// The checked address Bloom filter of the block held in `b` (see [`super::bloom`]), or `None`

@@ -461,23 +461,26 @@ impl ArchiveFile {
 
     /// Checks every column of block `i` (as [`ArchiveFile::block`] does) and appends the flows
     /// of `rows` to `out`, widening narrow columns for those rows only; from `copied`, the
-    /// block's copy (see [`ArchiveFile::read_block_into`]), or else from the map. On an error
-    /// nothing is appended.
+    /// block's copy (see [`ArchiveFile::read_block_into`]), or else from the map. Compressed
+    /// columns are inflated into `scratch` when given (the scan's scratch of this block, where a
+    /// filter's columns may be inflated already). On an error nothing is appended.
     pub fn gather_rows(
         &self,
         i: usize,
         copied: Option<&[u8]>,
         rows: &[u32],
         out: &mut FlowBlockBuf,
+        scratch: Option<&ColumnScratch>,
     ) -> Result<(), ArchiveError> {
         let offset = self.blocks[i].offset;
         let agrees = |info: &BlockInfo| self.agrees_with_index(i, info);
         if let Some(bytes) = copied {
-            return gather_block_rows(&self.name, bytes, offset, rows, out, agrees).map(|_| ());
+            return gather_block_rows(&self.name, bytes, offset, rows, out, agrees, scratch)
+                .map(|_| ());
         }
         let (bytes, end) = self.stored_block(i);
         let had = out.len();
-        let r = gather_block_rows(&self.name, bytes, offset, rows, out, agrees);
+        let r = gather_block_rows(&self.name, bytes, offset, rows, out, agrees, scratch);
         if let Err(shrunk) = self.shrink_before(end) {
             out.truncate(had); // what was read may hold zeros from vanished pages
             return Err(shrunk);

@@ -39,11 +39,12 @@ pub fn parse_header(name: &str, b: &[u8]) -> Result<ArchiveHeader, ArchiveError>
         });
     }
     let version = le_u16(b, 8);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(corrupt(
             8,
             format!(
-                "format version {version} is not supported (this build reads {FORMAT_VERSION})"
+                "format version {version} is not supported (this build reads \
+                 {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
             ),
         ));
     }

@@ -150,7 +150,7 @@ impl Scanner<'_> {
                         _,
                     ) => {
                         picked.clear();
-                        let read = file.gather_rows(*block, None, rows, picked);
+                        let read = file.gather_rows(*block, None, rows, picked, Some(scratch));
                         let picked: &FlowBlockBuf = picked;
                         (None, read.map(|()| picked.view()))
                     }
@@ -234,10 +234,23 @@ impl Scanner<'_> {
                         offset,
                     },
                     _,
-                ) => gather_block_rows(name, bytes, *offset, rows, out, |_| Ok(())).map(|_| ()),
-                (Slot::Stored { file, block, .. }, copy) => {
-                    file.gather_rows(*block, copy.map(|b| b.as_bytes()), rows, out)
-                }
+                ) => gather_block_rows(
+                    name,
+                    bytes,
+                    *offset,
+                    rows,
+                    out,
+                    |_| Ok(()),
+                    Some(&scratch[k]),
+                )
+                .map(|_| ()),
+                (Slot::Stored { file, block, .. }, copy) => file.gather_rows(
+                    *block,
+                    copy.map(|b| b.as_bytes()),
+                    rows,
+                    out,
+                    Some(&scratch[k]),
+                ),
             }
         };
         // The stored bytes of each block, unless some block is part of one (a consumer copying

@@ -324,7 +324,7 @@ impl<'w> Scanner<'w> {
         let scratch = scratch_for(&mut pools.scratch, chunk.len());
         let full = |k: usize| file(k).block_columns_with(chunk[k].1, ColumnSet::ALL, &scratch[k]);
         let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
-            file(k).gather_rows(chunk[k].1, None, rows, out)
+            file(k).gather_rows(chunk[k].1, None, rows, out, Some(&scratch[k]))
         };
         self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)
     }
