@@ -293,25 +293,25 @@ fn all_zero_columns_take_no_space_and_read_back_as_zeros() {
     let mut with_tags = recs.clone();
     // One non-zero value too far from zero to store narrow makes the column plain again.
     with_tags[50].src_tag = 70_000;
-    // Uncompressed (version 1): the column costs exactly its plain bytes.
-    let uncompressed = |recs: &[FlowRecord]| {
+    let write = |recs: &[FlowRecord], compress: Option<i32>| {
         let opts = WriterOptions {
             block_flows: 100,
-            compress: None,
+            compress,
             ..WriterOptions::default()
         };
         let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
         recs.iter().for_each(|r| w.push(r).unwrap());
         w.finish().unwrap().0
     };
-    let plain = uncompressed(&with_tags);
+    // Uncompressed (version 1): the column costs exactly its plain bytes.
+    let plain = write(&with_tags, None);
     assert_eq!(
-        plain.len() - uncompressed(&recs).len(),
+        plain.len() - write(&recs, None).len(),
         100 * 4,
         "src_tag stored only when non-zero"
     );
     // Compressed, the zero column still costs nothing (and the other one less than plain).
-    let (plain, zero) = (write_archive(&with_tags, 100), write_archive(&recs, 100));
+    let (plain, zero) = (write(&with_tags, Some(3)), write(&recs, Some(3)));
     assert!(zero.len() < plain.len() && plain.len() - zero.len() < 100 * 4);
     let (got, err) = read_all(&zero);
     assert!(err.is_none(), "{err:?}");

@@ -40,16 +40,18 @@ pub struct WriterOptions {
     pub recode_raw_blocks: bool,
 }
 
-/// zstd level archives are written at unless a tool is told otherwise: level 3, zstd's own
-/// default (docs/performance.md compares levels: higher ones save little on flows and import
-/// slower).
+/// zstd level of `--compress on`: level 3, zstd's own default (docs/performance.md compares
+/// levels: higher ones save little on flows and import slower).
 pub const DEFAULT_COMPRESS_LEVEL: i32 = 3;
 
 /// The process-wide default compression (0: none), set once by a tool's `--compress` option.
-static DEFAULT_COMPRESSION: AtomicI32 = AtomicI32::new(DEFAULT_COMPRESS_LEVEL);
+/// None unless asked: compressed archives are 2.5 times smaller, but selective filters read
+/// them 2 to 4 times slower (docs/performance.md, "Storage"), above the 1.5 times the scan
+/// speed may cost; so compression is chosen, not imposed.
+static DEFAULT_COMPRESSION: AtomicI32 = AtomicI32::new(0);
 
-/// The compression [`WriterOptions::default`] uses: [`DEFAULT_COMPRESS_LEVEL`] unless
-/// [`set_default_compression`] said otherwise.
+/// The compression [`WriterOptions::default`] uses: none unless [`set_default_compression`]
+/// said otherwise.
 pub fn default_compression() -> Option<i32> {
     Some(DEFAULT_COMPRESSION.load(Ordering::Relaxed)).filter(|&l| l != 0)
 }
