@@ -8,8 +8,9 @@
 # One `cargo build --release --locked` of the workspace, then each tool is copied to PREFIX/bin
 # and asked for its man pages and completions (FLOWKIT_WRITE_DOCS=DIR, rendered from the same
 # clap definitions its -h comes from). DESTDIR stages into another root (packaging);
-# FLOWKIT_PROFILE picks the cargo profile (default release). The list of installed files is
-# kept in PREFIX/share/flowkit/installed-files for --uninstall. See docs/install.md.
+# FLOWKIT_PROFILE picks the cargo profile (default release); FLOWKIT_LINK_BINARIES=1 links the
+# binaries from the target directory instead of copying them (tests: debug binaries are ~2 GB).
+# The list of installed files is kept in PREFIX/share/flowkit/installed-files for --uninstall. See docs/install.md.
 set -eu
 
 cd "$(dirname "$0")"
@@ -24,7 +25,7 @@ while :; do
     shift
 done
 case "${1:-}" in -h | --help)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -eu/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 esac
@@ -70,7 +71,12 @@ put() { # put MODE SRC DEST: install SRC as DEST (a path under PREFIX), record i
 for t in $tools; do
     bin="$target/$outdir/$t"
     [ -x "$bin" ] || { echo "install.sh: $bin was not built (cargo build --profile $profile)" >&2; exit 1; }
-    put 755 "$bin" "bin/$t"
+    if [ "${FLOWKIT_LINK_BINARIES:-}" = 1 ]; then
+        ln -sf "$(cd "$(dirname "$bin")" && pwd)/$t" "$root/bin/$t"
+        echo "$PREFIX/bin/$t" >>"$manifest.new"
+    else
+        put 755 "$bin" "bin/$t"
+    fi
     FLOWKIT_WRITE_DOCS="$docs" "$bin" >/dev/null
 done
 for page in "$docs"/man/man1/*.1; do

@@ -123,14 +123,25 @@ pub fn write_docs(cmd: &mut Command, dir: &Path) -> io::Result<Vec<std::path::Pa
     Ok(written)
 }
 
-/// Renders the man page of `cmd` (section 1, manual "flowkit") with a SEE ALSO section naming
-/// the other flowkit tools; `tool` is the program `cmd` belongs to.
+/// Renders the man page of `cmd` (section 1, manual "flowkit") with a FLOW-TOOLS EQUIVALENT
+/// section (on the tool's own page) and a SEE ALSO section naming the other flowkit tools; `tool`
+/// is the program `cmd` belongs to (`cmd` is a subcommand's page when its name differs).
 pub fn render_man(cmd: Command, tool: &str, out: &mut dyn Write) -> io::Result<()> {
-    let man = clap_mangen::Man::new(cmd)
+    let top = cmd.get_name() == tool;
+    // The -h line (after_help) becomes the section below rather than clap_mangen's "EXTRA".
+    let man = clap_mangen::Man::new(cmd.after_help(None::<&str>))
         .section("1")
         .manual("flowkit")
         .source(format!("flowkit {}", env!("CARGO_PKG_VERSION")));
     man.render(out)?;
+    if top {
+        let eq = FLOW_TOOLS_EQUIVALENTS
+            .iter()
+            .find(|(t, _)| *t == tool)
+            .map_or("none", |(_, e)| e);
+        writeln!(out, ".SH \"FLOW-TOOLS EQUIVALENT\"")?;
+        writeln!(out, "{}", eq.replace('\\', "\\e").replace('-', "\\-"))?;
+    }
     let others: Vec<String> = FLOW_TOOLS_EQUIVALENTS
         .iter()
         .filter(|(t, _)| *t != tool)
@@ -162,7 +173,7 @@ mod tests {
     #[test]
     fn man_page_names_every_flag_and_the_equivalent() {
         let mut out = Vec::new();
-        render_man(sample(), "flow-sample", &mut out).unwrap();
+        render_man(sample().name("flow-cat"), "flow-cat", &mut out).unwrap();
         let page = String::from_utf8(out).unwrap();
         for flag in [
             "\\-o",
@@ -173,8 +184,13 @@ mod tests {
             assert!(page.contains(flag), "{flag} missing in\n{page}");
         }
         assert!(
-            page.contains("flow\\-tools equivalent: flow\\-cat"),
+            page.contains(".SH \"FLOW-TOOLS EQUIVALENT\"\nflow\\-cat (nfdump"),
             "{page}"
+        );
+        assert!(!page.contains(".SH EXTRA"), "{page}");
+        assert!(
+            !page.contains("\\fBflow\\-cat\\fR(1)"),
+            "SEE ALSO names its own tool"
         );
     }
 

@@ -117,6 +117,7 @@ fn install_sh_installs_every_tool_with_man_pages_and_completions() {
             .args(extra)
             .arg(p)
             .env("FLOWKIT_PROFILE", profile)
+            .env("FLOWKIT_LINK_BINARIES", "1")
             .env("CARGO_TARGET_DIR", &target)
             .status()
             .unwrap();
