@@ -3,7 +3,7 @@
 //! second, so short runs and pipes, logs and CI see nothing extra. The library does not know
 //! about it: tools feed it from their scan callbacks.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -18,8 +18,8 @@ pub fn enabled() -> bool {
         && std::env::var_os("FLOWKIT_PROGRESS").is_none_or(|v| v != "0")
 }
 
-/// A progress line on stderr: a count of flows (a spinner with the rate) or bytes of a known
-/// total (a bar with the time left). Cleared when dropped. Does nothing when not [`enabled`].
+/// A progress line on stderr: a count of flows, with the rate and the time taken. Cleared when
+/// dropped. Does nothing when not [`enabled`].
 pub struct Progress {
     bar: Option<ProgressBar>,
     start: Instant,
@@ -39,16 +39,7 @@ impl Progress {
         Self::with(
             tool,
             None,
-            "{prefix}: {spinner} {human_pos} flows, {per_sec}, {elapsed} {msg}",
-        )
-    }
-
-    /// Counts bytes of `total` read by `tool` (a bar; [`Progress::set`] the position).
-    pub fn bytes(tool: &str, total: u64) -> Progress {
-        Self::with(
-            tool,
-            Some(total),
-            "{prefix}: [{bar:30}] {bytes}/{total_bytes}, {bytes_per_sec}, {elapsed} (eta {eta})",
+            "{prefix}: {spinner} {human_pos} flows, {rate} flows/s, {elapsed} {msg}",
         )
     }
 
@@ -58,7 +49,7 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
+            bar.set_style(style.progress_chars("=> ").with_key("rate", rate));
         }
         bar.set_prefix(tool.to_string());
         Progress {
@@ -76,13 +67,6 @@ impl Progress {
     pub fn add(&self, n: u64) {
         if let Some(b) = self.bar() {
             b.inc(n);
-        }
-    }
-
-    /// Sets the count to `pos`.
-    pub fn set(&self, pos: u64) {
-        if let Some(b) = self.bar() {
-            b.set_position(pos);
         }
     }
 
@@ -119,6 +103,18 @@ impl Drop for Progress {
     }
 }
 
+/// The `{rate}` of a progress line: per second, in k or M.
+fn rate(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let r = state.per_sec();
+    let _ = if r >= 1e6 {
+        write!(w, "{:.1}M", r / 1e6)
+    } else if r >= 1e3 {
+        write!(w, "{:.0}k", r / 1e3)
+    } else {
+        write!(w, "{r:.0}")
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,7 +123,6 @@ mod tests {
     fn off_counts_nothing_and_runs_what_it_suspends() {
         let p = Progress::off();
         p.add(10);
-        p.set(3);
         assert!(!p.is_on());
         assert_eq!(p.suspend(|| 7), 7);
     }
