@@ -144,7 +144,12 @@ fn run(args: Args) -> Result<(), ToolError> {
         let layout = w.layout().clone();
         importer.set_interval(std::sync::Arc::new(move |t| layout.interval_start(t)));
     }
-    let progress = cli::Progress::flows(TOOL);
+    // Not when the flows go down a pipe: the next tool likely prints to the same terminal.
+    let progress = if matches!(out, Output::Stream(_)) && cli::progress::stdout_is_pipe() {
+        cli::Progress::off()
+    } else {
+        cli::Progress::flows(TOOL)
+    };
     let mut warn = |m: &str| progress.suspend(|| cli::warn(TOOL, m));
     let mut nf = nfdump_in::NfdumpCounts::default();
     let mut eve = eve_in::EveTotals::default();

@@ -18,6 +18,15 @@ pub fn enabled() -> bool {
         && std::env::var_os("FLOWKIT_PROGRESS").is_none_or(|v| v != "0")
 }
 
+/// Whether stdout is a pipe or socket: the output feeds another program, usually one printing
+/// to the same terminal, so a progress line from this end would mix with its output.
+pub fn stdout_is_pipe() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata("/dev/stdout")
+        .map(|m| m.file_type().is_fifo() || m.file_type().is_socket())
+        .unwrap_or(false)
+}
+
 /// A progress line on stderr: a count of flows, with the rate and the time taken. Cleared when
 /// dropped. Does nothing when not [`enabled`].
 pub struct Progress {

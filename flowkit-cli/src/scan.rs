@@ -3,7 +3,7 @@
 //! their inputs twice.
 
 use crate::args::InputArgs;
-use crate::progress::Progress;
+use crate::progress::{stdout_is_pipe, Progress};
 use crate::report::{warn, ToolError};
 use flowkit_core::filter::BlockPrune;
 use flowkit_core::model::block::ColumnSet;
@@ -66,7 +66,8 @@ impl Scan {
 
     /// Shows progress on stderr (when it is a terminal) even when stdout is a terminal too: for
     /// tools that print only once the scan is over (flow-stat, flow-hunt). Other scans show
-    /// progress only when their output goes elsewhere, so it never mixes with printed flows.
+    /// progress only when their output goes to a file (not a terminal, not a pipe to another
+    /// tool that prints), so it never mixes with printed flows.
     pub fn progress_always(self) -> Scan {
         Scan {
             progress: Some(true),
@@ -91,7 +92,10 @@ impl Scan {
             hint_if_terminal(tool);
         }
         let quiet = self.quiet;
-        let progress = if self.progress.unwrap_or(!io::stdout().is_terminal()) && !quiet {
+        // By default only when the output goes to a file: a terminal or a pipe (to a tool printing on
+        // the terminal) would mix the progress line with printed flows.
+        let to_file = !io::stdout().is_terminal() && !stdout_is_pipe();
+        let progress = if self.progress.unwrap_or(to_file) && !quiet {
             Progress::flows(tool)
         } else {
             Progress::off()
