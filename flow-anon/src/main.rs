@@ -98,5 +98,5 @@ fn run(mut args: Args) -> Result<(), ToolError> {
 }
 
 fn main() {
-    cli::exit_with(TOOL, run(Args::parse()))
+    cli::tool_main::<Args>(TOOL, run)
 }

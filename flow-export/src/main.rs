@@ -126,5 +126,5 @@ fn run_flow_tools(
 }
 
 fn main() {
-    cli::exit_with(TOOL, run(Args::parse()))
+    cli::tool_main::<Args>(TOOL, run)
 }

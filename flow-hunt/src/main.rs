@@ -439,15 +439,17 @@ fn run(cli: Cli) -> Result<(), ToolError> {
         .union(narrowing.columns())
         .union(counts::columns());
     let mut note = CountNote::new(common.raw_counts);
-    let stats = cli::Scan::columns(wanted).run(TOOL, &input, &mut |batch| {
-        for b in batch.blocks {
-            narrowing.apply(b, &mut |v| {
-                det.observe(v);
-                note.observe(v);
-            });
-        }
-        Ok(())
-    })?;
+    let stats = cli::Scan::columns(wanted)
+        .progress_always()
+        .run(TOOL, &input, &mut |batch| {
+            for b in batch.blocks {
+                narrowing.apply(b, &mut |v| {
+                    det.observe(v);
+                    note.observe(v);
+                });
+            }
+            Ok(())
+        })?;
     det.plan();
     cli::Scan::columns(ColumnSet::ALL)
         .quiet()
@@ -479,5 +481,5 @@ fn run(cli: Cli) -> Result<(), ToolError> {
 }
 
 fn main() {
-    cli::exit_with(TOOL, run(Cli::parse()))
+    cli::tool_main::<Cli>(TOOL, run)
 }

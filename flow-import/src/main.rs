@@ -147,7 +147,13 @@ fn run(args: Args) -> Result<(), ToolError> {
         let layout = w.layout().clone();
         importer.set_interval(std::sync::Arc::new(move |t| layout.interval_start(t)));
     }
-    let mut warn = |m: &str| cli::warn(TOOL, m);
+    // Not when the flows go down a pipe: the next tool likely prints to the same terminal.
+    let progress = if matches!(out, Output::Stream(_)) && cli::progress::stdout_is_pipe() {
+        cli::Progress::off()
+    } else {
+        cli::Progress::flows(TOOL)
+    };
+    let mut warn = |m: &str| progress.suspend(|| cli::warn(TOOL, m));
     let mut nf = nfdump_in::NfdumpCounts::default();
     let mut eve = eve_in::EveTotals::default();
     let mut ct = conntrack_in::ConntrackTotals::default();
@@ -156,15 +162,21 @@ fn run(args: Args) -> Result<(), ToolError> {
         "netflow" => EveEvents::Netflow,
         _ => EveEvents::Auto,
     };
-    for capture in &args.captures {
-        let mut sink = |t: i64, block: &flowkit_core::FlowBlock<'_>| match &mut out {
-            Output::Discard => Ok(()),
-            Output::Stream(o) => o.write_block(block, None),
-            Output::Tree(w, step) => {
-                w.write(t, block, None)?;
-                // Export times advance: publish files two intervals behind, bound the rest.
-                w.close_before(t - *step)?;
-                w.limit_open(MAX_OPEN_FILES)
+    for (i, capture) in args.captures.iter().enumerate() {
+        if args.captures.len() > 1 {
+            progress.message(&format!("(input {} of {})", i + 1, args.captures.len()));
+        }
+        let mut sink = |t: i64, block: &flowkit_core::FlowBlock<'_>| {
+            progress.add(block.len as u64);
+            match &mut out {
+                Output::Discard => Ok(()),
+                Output::Stream(o) => o.write_block(block, None),
+                Output::Tree(w, step) => {
+                    w.write(t, block, None)?;
+                    // Export times advance: publish files two intervals behind, bound the rest.
+                    w.close_before(t - *step)?;
+                    w.limit_open(MAX_OPEN_FILES)
+                }
             }
         };
         if conntrack_in::wanted(capture, &args.format) {
@@ -186,6 +198,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             .map_err(ToolError::Output)?;
     }
     let summary = importer.finish();
+    drop(progress);
     match out {
         Output::Discard => {}
         Output::Stream(o) => {
@@ -228,5 +241,5 @@ fn run(args: Args) -> Result<(), ToolError> {
 }
 
 fn main() {
-    cli::exit_with(TOOL, run(Args::parse()))
+    cli::tool_main::<Args>(TOOL, run)
 }

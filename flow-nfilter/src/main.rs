@@ -276,5 +276,5 @@ fn print(
 }
 
 fn main() {
-    cli::exit_with(TOOL, run(Args::parse()))
+    cli::tool_main::<Args>(TOOL, run)
 }

@@ -184,5 +184,5 @@ fn run(args: Args) -> Result<(), ToolError> {
 }
 
 fn main() {
-    cli::exit_with(TOOL, run(Args::parse()))
+    cli::tool_main::<Args>(TOOL, run)
 }

@@ -151,16 +151,19 @@ pub fn run(
     let mut rep = StatReport::new(opts);
     rep.symbols = symbols;
     let mut bad: Option<String> = None;
-    let stats = cli::Scan::columns(rep.columns()).run(TOOL, &input, &mut |batch| {
-        for b in batch.blocks {
-            if bad.is_none() {
-                if let Err(e) = rep.observe(b) {
-                    bad = Some(e);
+    let stats =
+        cli::Scan::columns(rep.columns())
+            .progress_always()
+            .run(TOOL, &input, &mut |batch| {
+                for b in batch.blocks {
+                    if bad.is_none() {
+                        if let Err(e) = rep.observe(b) {
+                            bad = Some(e);
+                        }
+                    }
                 }
-            }
-        }
-        Ok(())
-    })?;
+                Ok(())
+            })?;
     if let Some(e) = bad {
         return Err(ToolError::Usage(e));
     }

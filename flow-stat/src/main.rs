@@ -2,7 +2,7 @@
 
 mod flowtools;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::{CommandFactory, Parser};
 use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::analyze::stat::group::{parse_group_keys, GroupBy};
 use flowkit_core::analyze::stat::measure::{DistinctValues, Measure, Threshold};
@@ -258,21 +258,24 @@ fn run(args: Args) -> Result<(), ToolError> {
         Report::Group(g) => g.columns(),
         Report::Bins(_) => TimeBins::columns(),
     };
-    let stats = cli::Scan::columns(columns).run(TOOL, &args.input, &mut |batch| {
-        if let Report::Group(g) = &mut report {
-            g.observe_batch(batch.blocks);
-            return Ok(());
-        }
-        for b in batch.blocks {
-            match &mut report {
-                Report::Summary(s) => s.observe(b),
-                Report::Top(t) => t.observe(b),
-                Report::Group(g) => g.observe(b),
-                Report::Bins(t) => t.observe(b),
-            }
-        }
-        Ok(())
-    })?;
+    let stats =
+        cli::Scan::columns(columns)
+            .progress_always()
+            .run(TOOL, &args.input, &mut |batch| {
+                if let Report::Group(g) = &mut report {
+                    g.observe_batch(batch.blocks);
+                    return Ok(());
+                }
+                for b in batch.blocks {
+                    match &mut report {
+                        Report::Summary(s) => s.observe(b),
+                        Report::Top(t) => t.observe(b),
+                        Report::Group(g) => g.observe(b),
+                        Report::Bins(t) => t.observe(b),
+                    }
+                }
+                Ok(())
+            })?;
 
     let tz = cli::zone(args.input.utc)?;
     // A plot of packets or octets says when they were scaled by sampling intervals.
@@ -412,9 +415,6 @@ fn run(args: Args) -> Result<(), ToolError> {
 
 fn main() {
     // flow-tools' -T is flow-stat's title; --end keeps its long name only here.
-    let matches = Args::command()
-        .mut_arg("end", |a| a.short(None))
-        .get_matches();
-    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    cli::exit_with(TOOL, run(args))
+    let cmd = Args::command().mut_arg("end", |a| a.short(None));
+    cli::tool_main_with::<Args>(TOOL, cmd, run)
 }

@@ -3,12 +3,13 @@
 //! their inputs twice.
 
 use crate::args::InputArgs;
+use crate::progress::{stdout_is_pipe, Progress};
 use crate::report::{warn, ToolError};
 use flowkit_core::filter::BlockPrune;
 use flowkit_core::model::block::ColumnSet;
 use flowkit_core::pipeline::input::Input;
 use flowkit_core::pipeline::pipe::grow_pipe;
-use flowkit_core::pipeline::scan::{PartialBatchFn, ScanOptions, ScanStats, Scanner};
+use flowkit_core::pipeline::scan::{Batch, PartialBatchFn, ScanOptions, ScanStats, Scanner};
 use std::io::{self, IsTerminal};
 
 /// One scan of a tool's inputs: which columns it reads, which blocks a filter rules out, whether
@@ -19,6 +20,7 @@ pub struct Scan {
     prune: Option<BlockPrune>,
     refs_only: bool,
     quiet: bool,
+    progress: Option<bool>,
 }
 
 impl Scan {
@@ -31,6 +33,7 @@ impl Scan {
             prune: None,
             refs_only: false,
             quiet: false,
+            progress: None,
         }
     }
 
@@ -61,6 +64,17 @@ impl Scan {
         }
     }
 
+    /// Shows progress on stderr (when it is a terminal) even when stdout is a terminal too: for
+    /// tools that print only once the scan is over (flow-stat, flow-hunt). Other scans show
+    /// progress only when their output goes to a file (not a terminal, not a pipe to another
+    /// tool that prints), so it never mixes with printed flows.
+    pub fn progress_always(self) -> Scan {
+        Scan {
+            progress: Some(true),
+            ..self
+        }
+    }
+
     /// Reads all inputs of `args`, reporting damaged inputs on stderr as `tool: message` (unless
     /// quiet) and hinting when stdin is a terminal. Damaged inputs do not stop the scan; output
     /// errors do. Returns the scanner's statistics (see [`crate::check_damage`]).
@@ -78,12 +92,28 @@ impl Scan {
             hint_if_terminal(tool);
         }
         let quiet = self.quiet;
+        // By default only when the output goes to a file: a terminal or a pipe (to a tool printing on
+        // the terminal) would mix the progress line with printed flows.
+        let to_file = !io::stdout().is_terminal() && !stdout_is_pipe();
+        let progress = if self.progress.unwrap_or(to_file) && !quiet {
+            Progress::flows(tool)
+        } else {
+            Progress::off()
+        };
         let mut scanner = Scanner::new(opts, |m| {
             if !quiet {
-                warn(tool, m)
+                progress.suspend(|| warn(tool, m))
             }
         });
-        scanner.run_columns(&inputs, self.wanted, on_batch)?;
+        if progress.is_on() {
+            let mut counted = |batch: &Batch<'_, '_>| {
+                progress.add(batch.blocks.iter().map(|b| b.len as u64).sum());
+                on_batch(batch)
+            };
+            scanner.run_columns(&inputs, self.wanted, &mut counted)?;
+        } else {
+            scanner.run_columns(&inputs, self.wanted, on_batch)?;
+        }
         Ok(scanner.stats)
     }
 }

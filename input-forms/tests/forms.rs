@@ -133,21 +133,11 @@ fn bin_dir() -> &'static Path {
         let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
         let target = profile_dir.parent().unwrap();
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "--bins", "--target-dir"])
+        // All the workspace's binaries, as install.sh builds them (flowkit-dist's test), so the
+        // two tests share one build of the library.
+        cmd.args(["build", "--quiet", "--workspace", "--bins", "--target-dir"])
             .arg(target)
             .current_dir(env!("CARGO_MANIFEST_DIR"));
-        for tool in [
-            "flow-cat",
-            "flow-print",
-            "flow-nfilter",
-            "flow-stat",
-            "flow-hunt",
-            "flow-sort",
-            "flow-anon",
-            "flow-export",
-        ] {
-            cmd.args(["-p", tool]);
-        }
         match profile_dir.file_name().unwrap().to_str().unwrap() {
             "debug" => {}
             "release" => {

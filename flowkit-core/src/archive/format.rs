@@ -100,9 +100,11 @@ pub fn schema_kind(id: ColumnId) -> (u8, u8) {
 }
 
 /// All-zero memory that zero-encoded columns are viewed from: wide enough for the widest
-/// fixed-width column (8 bytes) of the largest block. It lives in .bss, so it costs no file space,
-/// and reading it touches only the kernel's shared zero page.
-pub static ZEROS: [u64; MAX_BLOCK_FLOWS as usize] = [0; MAX_BLOCK_FLOWS as usize];
+/// fixed-width column (8 bytes) of the largest block. Allocated zeroed on first use (calloc:
+/// reading it touches only the kernel's shared zero page); a `static` array of zeros lands in
+/// .rodata and put 8 MiB into every binary.
+pub static ZEROS: std::sync::LazyLock<Box<[u64]>> =
+    std::sync::LazyLock::new(|| vec![0; MAX_BLOCK_FLOWS as usize].into_boxed_slice());
 
 /// Rounds `n` up to a multiple of 8.
 pub fn pad8(n: usize) -> usize {
