@@ -107,6 +107,10 @@ struct Args {
     /// Write CSV.
     #[arg(long, conflicts_with = "json")]
     csv: bool,
+    /// With --csv and no --top or --bin: end the protocol table with a `total` row (left out by
+    /// default, so a program summing the rows does not count everything twice).
+    #[arg(long, requires = "csv")]
+    total: bool,
     /// Write one JSON document.
     #[arg(long)]
     json: bool,
@@ -388,7 +392,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match &report {
-        Report::Summary(s) => output::write_summary(&mut out, format, s, &tz),
+        Report::Summary(s) => output::write_summary(&mut out, format, s, &tz, args.total),
         Report::Top(t) => {
             // The classic top-N shows the time measures only when asked for by name.
             let timed = args.by.is_timed() || args.min.iter().any(|m| m.measure.is_timed());

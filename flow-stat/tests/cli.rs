@@ -182,3 +182,32 @@ fn bad_arguments_exit_2() {
         assert!(!o.stderr.is_empty());
     }
 }
+
+/// The summary's CSV is one row per protocol; the `total` row comes only with `--total`, and
+/// equals the flows read.
+#[test]
+fn summary_csv_has_a_total_row_only_when_asked() {
+    let all = flows();
+    let p = path();
+    let rows = |args: &[&str]| -> Vec<Vec<String>> {
+        let o = stat(args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut r = csv::Reader::from_reader(o.stdout.as_slice());
+        r.records()
+            .map(|x| x.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let plain = rows(&["--csv", &p]);
+    assert!(plain.iter().all(|r| r[1] != "total"), "{plain:?}");
+    let sum: u64 = plain.iter().map(|r| r[2].parse::<u64>().unwrap()).sum();
+    assert_eq!(sum, all.len() as u64);
+    let with = rows(&["--csv", "--total", &p]);
+    assert_eq!(with.len(), plain.len() + 1);
+    let last = with.last().unwrap();
+    assert_eq!(last[1], "total");
+    assert_eq!(last[2], all.len().to_string());
+    let octets: u64 = all.iter().map(|f| f.octets + f.rev_octets).sum();
+    assert_eq!(last[4], octets.to_string());
+    // --total is for CSV.
+    assert_eq!(stat(&["--total", &p]).status.code(), Some(2));
+}

@@ -39,12 +39,15 @@ fn proto_label(p: u8) -> String {
     KeyValue::Protocol(p).to_string()
 }
 
-/// Writes the summary: totals, time range, and the protocols.
+/// Writes the summary: totals, time range, and the protocols. CSV has one row per protocol,
+/// and a `total` row after them only with `total_row` (a table a program sums should not hold
+/// its own sum).
 pub fn write_summary(
     out: &mut dyn Write,
     format: StatFormat,
     s: &Summary,
     tz: &TimeZone,
+    total_row: bool,
 ) -> io::Result<()> {
     let t = s.totals;
     match format {
@@ -98,15 +101,17 @@ pub fn write_summary(
                 ])
                 .map_err(csv_err)?;
             }
-            w.write_record([
-                String::new(),
-                "total".into(),
-                t.flows.to_string(),
-                t.packets.to_string(),
-                t.octets.to_string(),
-                note,
-            ])
-            .map_err(csv_err)?;
+            if total_row {
+                w.write_record([
+                    String::new(),
+                    "total".into(),
+                    t.flows.to_string(),
+                    t.packets.to_string(),
+                    t.octets.to_string(),
+                    note,
+                ])
+                .map_err(csv_err)?;
+            }
             w.flush()
         }
         StatFormat::Json => {
