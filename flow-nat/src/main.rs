@@ -60,6 +60,100 @@ struct Args {
     /// Read and print times in UTC instead of the local zone (TZ).
     #[arg(long)]
     utc: bool,
+    /// Write CSV: one row per connection, columns named as the JSON keys.
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
+    /// Write one JSON document: `{"connections": [...]}`, one object per connection.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The columns of `--csv` and the keys of `--json`, in order.
+const COLUMNS: [&str; 17] = [
+    "start",
+    "end",
+    "protocol",
+    "internal_addr",
+    "internal_port",
+    "public_addr",
+    "public_port",
+    "server_addr",
+    "server_port",
+    "dialled_addr",
+    "dialled_port",
+    "packets",
+    "rev_packets",
+    "octets",
+    "rev_octets",
+    "ct_id",
+    "offset_ms",
+];
+
+/// One connection's values in [`COLUMNS`] order (times ISO 8601 in `tz`; an unknown time, and
+/// the offset without --at, empty).
+fn values(c: &Candidate, tz: &jiff::tz::TimeZone, at: bool) -> Vec<String> {
+    let k = &c.conn;
+    let when = |t: Option<i64>| t.map_or(String::new(), |ms| time::iso(ms, tz));
+    vec![
+        when(k.start_ms),
+        when(k.end_ms),
+        k.protocol.to_string(),
+        k.orig_src.to_string(),
+        k.orig_sport.to_string(),
+        k.reply_dst.to_string(),
+        k.reply_dport.to_string(),
+        k.reply_src.to_string(),
+        k.reply_sport.to_string(),
+        k.orig_dst.to_string(),
+        k.orig_dport.to_string(),
+        k.orig_packets.to_string(),
+        k.reply_packets.to_string(),
+        k.orig_octets.to_string(),
+        k.reply_octets.to_string(),
+        k.id.to_string(),
+        if at {
+            c.offset_ms.to_string()
+        } else {
+            String::new()
+        },
+    ]
+}
+
+/// Writes the connections as CSV or one JSON document.
+fn write_table(
+    out: &mut dyn Write,
+    found: &[Candidate],
+    tz: &jiff::tz::TimeZone,
+    at: bool,
+    json: bool,
+) -> std::io::Result<()> {
+    if json {
+        let rows: Vec<serde_json::Value> = found
+            .iter()
+            .map(|c| {
+                let v = values(c, tz, at);
+                let mut m = serde_json::Map::new();
+                for (k, (name, text)) in COLUMNS.iter().zip(v).enumerate() {
+                    let value = match k {
+                        0 | 1 | 3 | 5 | 7 | 9 if text.is_empty() => serde_json::Value::Null,
+                        0 | 1 | 3 | 5 | 7 | 9 => serde_json::Value::String(text),
+                        _ if text.is_empty() => serde_json::Value::Null,
+                        _ => serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+                    };
+                    m.insert(name.to_string(), value);
+                }
+                serde_json::Value::Object(m)
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "connections": rows }))?;
+        return writeln!(out);
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(COLUMNS)?;
+    for c in found {
+        w.write_record(values(c, tz, at))?;
+    }
+    w.flush()
 }
 
 fn address(text: &str) -> Result<(IpAddr, Option<u16>), ToolError> {
@@ -190,8 +284,13 @@ fn run(args: Args) -> Result<(), ToolError> {
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for c in &found {
-        writeln!(out, "{}{}", line(&c.conn, &tz), offset(c)).map_err(ToolError::Output)?;
+    if args.csv || args.json {
+        write_table(&mut out, &found, &tz, q.at_ms.is_some(), args.json)
+            .map_err(ToolError::Output)?;
+    } else {
+        for c in &found {
+            writeln!(out, "{}{}", line(&c.conn, &tz), offset(c)).map_err(ToolError::Output)?;
+        }
     }
     out.flush().map_err(ToolError::Output)?;
     if malformed > 0 {

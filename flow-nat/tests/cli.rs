@@ -199,3 +199,41 @@ fn window_shift_and_inside_queries_on_the_real_log() {
     let o = flow_nat(&["--window", "1m", "127.0.0.3", &path]);
     assert_eq!(o.status.code(), Some(2), "--window needs --at");
 }
+
+#[test]
+fn csv_and_json_carry_what_the_text_lines_say() {
+    let path = log("nfct-events-new-destroy-utc.json");
+    let text = flow_nat(&["--utc", "127.0.0.3", &path]);
+    let lines = String::from_utf8(text.stdout).unwrap();
+    let csv_out = flow_nat(&["--utc", "--csv", "127.0.0.3", &path]);
+    assert!(csv_out.status.success());
+    let mut r = csv::Reader::from_reader(csv_out.stdout.as_slice());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        head[3..7],
+        [
+            "internal_addr",
+            "internal_port",
+            "public_addr",
+            "public_port"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), lines.lines().count());
+    for (row, line) in rows.iter().zip(lines.lines()) {
+        let pair = format!(
+            "internal {}:{} -> public {}:{}",
+            &row[3], &row[4], &row[5], &row[6]
+        );
+        assert!(line.contains(&pair), "{line} / {row:?}");
+        assert!(line.starts_with(&row[0]), "{line} / {row:?}");
+        assert!(line.contains(&format!("ct.id {}", &row[15])), "{line}");
+    }
+    let j: Value =
+        serde_json::from_slice(&flow_nat(&["--utc", "--json", "127.0.0.3", &path]).stdout).unwrap();
+    let conns = j["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), rows.len());
+    assert_eq!(conns[0]["public_addr"], "127.0.0.3");
+    assert!(conns[0]["public_port"].is_u64());
+    assert!(conns[0]["offset_ms"].is_null(), "no --at, no offset");
+}
