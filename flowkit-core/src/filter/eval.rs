@@ -413,8 +413,13 @@ impl AddrMatcher {
                     ..
                 } => r.and_into(mask, c, u64::from),
                 _ => {
+                    // A table or list lookup costs a few memory reads: only rows still in
+                    // play are looked up (an `or` group after a selective first group, or a
+                    // second test of a group, sees few of them).
                     for (m, &a) in mask.iter_mut().zip(c) {
-                        *m &= self.v4(a);
+                        if *m {
+                            *m = self.v4(a);
+                        }
                     }
                 }
             },
@@ -448,8 +453,11 @@ impl AddrMatcher {
                 }
                 AddrMatcher::Sets { v4, v6, .. } => {
                     for (m, a) in mask.iter_mut().zip(c) {
+                        if !*m {
+                            continue;
+                        }
                         let k = u128::from_be_bytes(*a);
-                        *m &= if k >> 32 == 0xffff {
+                        *m = if k >> 32 == 0xffff {
                             v4.contains(k as u32)
                         } else {
                             let i = v6.partition_point(|r| r.0 <= k);
