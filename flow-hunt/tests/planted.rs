@@ -2,7 +2,6 @@
 //! traffic, a planted beacon, a host with as many connections at random intervals, a SYN flood
 //! and a 600 MB upload.
 
-use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
 use flowkit_core::gen::{FlowGen, GenConfig, SplitMix64};
 use flowkit_core::model::record::FlowRecord;
 use std::net::IpAddr;
@@ -109,11 +108,7 @@ fn archive(dir: &Path) -> PathBuf {
     }
     flows.sort_by_key(|f| f.start_ms);
     let out = dir.join("beacon.fk");
-    let mut w = ArchiveFileWriter::create(&out, WriterOptions::default()).unwrap();
-    for f in &flows {
-        w.writer().push(f).unwrap();
-    }
-    w.finish().unwrap();
+    flowkit_core::testing::testdata::write_archive(&out, &flows);
     out
 }
 

@@ -1,7 +1,6 @@
 //! `flow-nfilter --geoip FILE -e '[src|dst] geo CC'`: the flows selected are those whose address
 //! the JSON behind MaxMind's test database places in the country, and no others.
 
-use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
 use flowkit_core::model::record::FlowRecord;
 use flowkit_core::testing::{geoip, testdata};
 use std::collections::BTreeSet;
@@ -46,11 +45,7 @@ fn geo_terms_select_the_flows_the_json_places_in_the_country() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("geo.fk");
-    let mut w = ArchiveFileWriter::create(&file, WriterOptions::default()).unwrap();
-    for f in &flows {
-        w.writer().push(f).unwrap();
-    }
-    w.finish().unwrap();
+    testdata::write_archive(&file, &flows);
     let file = file.to_str().unwrap();
     let cdb = testdata::path("geoip/GeoIP2-Country-Test.mmdb");
     let cdb = cdb.to_str().unwrap();

@@ -1,7 +1,6 @@
 //! `flow-print --geoip`: the country and AS columns of flows whose addresses are the networks
 //! of MaxMind's test databases, against the JSON those databases were built from.
 
-use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
 use flowkit_core::model::record::FlowRecord;
 use flowkit_core::testing::{geoip, testdata};
 use std::net::IpAddr;
@@ -41,11 +40,7 @@ fn country_and_as_columns_equal_the_source_json() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("geo.fk");
-    let mut w = ArchiveFileWriter::create(&file, WriterOptions::default()).unwrap();
-    for f in &flows {
-        w.writer().push(f).unwrap();
-    }
-    w.finish().unwrap();
+    testdata::write_archive(&file, &flows);
     let (cdb, adb) = (db("GeoIP2-Country-Test"), db("GeoLite2-ASN-Test"));
     let o = print(&[
         "-f",

@@ -1,7 +1,6 @@
 //! `flow-stat --geoip FILE --top src_country,dst_asn`: groups folded by looked-up values, against
 //! the flows grouped here by what the JSON behind MaxMind's test databases says.
 
-use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
 use flowkit_core::model::record::FlowRecord;
 use flowkit_core::testing::{geoip, testdata};
 use std::collections::BTreeMap;
@@ -41,11 +40,7 @@ fn groups_by_country_and_as_equal_the_source_json() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("geo.fk");
-    let mut w = ArchiveFileWriter::create(&file, WriterOptions::default()).unwrap();
-    for f in &flows {
-        w.writer().push(f).unwrap();
-    }
-    w.finish().unwrap();
+    testdata::write_archive(&file, &flows);
 
     let mut want: BTreeMap<(String, String), (u64, u64, u64)> = BTreeMap::new();
     for f in &flows {

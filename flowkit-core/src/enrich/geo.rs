@@ -127,6 +127,21 @@ impl std::fmt::Display for GeoValue {
     }
 }
 
+/// An IPv4 network written in the IPv6 tree of a MaxMind database (`::a.b.c.d/96+N`, as the
+/// databases' source files write them) as the IPv4 network it is; any other network as it is.
+pub fn unalias_v4(net: ipnet::IpNet) -> ipnet::IpNet {
+    match net {
+        ipnet::IpNet::V6(v) if v.prefix_len() >= 96 && v.network().octets()[..12] == [0; 12] => {
+            let o = v.network().octets();
+            let a = std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+            ipnet::Ipv4Net::new(a, v.prefix_len() - 96)
+                .expect("at most 32 bits")
+                .into()
+        }
+        n => n,
+    }
+}
+
 /// The databases given, by what they answer.
 #[derive(Default)]
 pub struct GeoIp {
@@ -234,19 +249,8 @@ impl GeoIp {
             let net = ipnet::IpNet::new(n.ip(), n.prefix())
                 .expect("a prefix length within its family")
                 .trunc();
-            nets.push(match net {
-                // IPv4 space inside an IPv6 tree, should the reader give it that way.
-                ipnet::IpNet::V6(v)
-                    if v.prefix_len() >= 96 && v.network().octets()[..12] == [0; 12] =>
-                {
-                    let o = v.network().octets();
-                    let a = std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]);
-                    ipnet::Ipv4Net::new(a, v.prefix_len() - 96)
-                        .expect("at most 32 bits")
-                        .into()
-                }
-                n => n,
-            });
+            // IPv4 space inside an IPv6 tree, should the reader give it that way.
+            nets.push(unalias_v4(net));
         }
         // Neighbouring networks of the same countries as one (shorter SQL, smaller tables).
         Ok(ipnet::IpNet::aggregate(&nets))

@@ -2,6 +2,7 @@
 //! lookup must answer, read from the JSON, not from the database.
 
 use super::testdata;
+use crate::enrich::geo::unalias_v4;
 use ipnet::IpNet;
 use serde_json::Value;
 use std::net::IpAddr;
@@ -11,17 +12,9 @@ use std::net::IpAddr;
 pub fn source(name: &str) -> Vec<(IpNet, Value)> {
     let text = std::fs::read_to_string(testdata::path(&format!("geoip/{name}.json"))).unwrap();
     let all: Vec<serde_json::Map<String, Value>> = serde_json::from_str(&text).unwrap();
-    let v4 = |n: IpNet| match n {
-        IpNet::V6(v) if v.prefix_len() >= 96 && v.network().octets()[..12] == [0; 12] => {
-            let o = v.network().octets();
-            let a = std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]);
-            IpNet::V4(ipnet::Ipv4Net::new(a, v.prefix_len() - 96).unwrap())
-        }
-        n => n,
-    };
     all.into_iter()
         .flat_map(|m| m.into_iter())
-        .map(|(net, v)| (v4(net.parse::<IpNet>().unwrap()), v))
+        .map(|(net, v)| (unalias_v4(net.parse::<IpNet>().unwrap()), v))
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! Locating the sample files under the repository's `testdata/` (for tests and benchmarks of
 //! every crate in the workspace). Not part of the stable API.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The repository's `testdata/` directory.
 pub fn dir() -> PathBuf {
@@ -25,4 +25,15 @@ pub fn read_text(rel: &str) -> std::io::Result<String> {
     let mut s = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut s)?;
     Ok(s)
+}
+
+/// Writes `flows` as an archive file at `path` (the writer's defaults), for tests that build
+/// their own flows and run the tools on them.
+pub fn write_archive(path: &Path, flows: &[crate::model::record::FlowRecord]) {
+    let opts = crate::archive::WriterOptions::default();
+    let mut w = crate::archive::ArchiveFileWriter::create(path, opts).expect("create the archive");
+    for f in flows {
+        w.writer().push(f).expect("write a flow");
+    }
+    w.finish().expect("finish the archive");
 }
