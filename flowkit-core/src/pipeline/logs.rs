@@ -61,8 +61,9 @@ impl LogFlows {
             )
             .map_err(io)?;
         } else {
+            // Named as line 1, column 1, as the log readers name a bad line.
             return Err(ArchiveError::Unsupported {
-                path: name.to_string(),
+                path: format!("{name}:1:1"),
                 what: "JSON lines, but neither Suricata EVE (`event_type`) nor ulogd2 \
                        conntrack (`ct.event`) on the first line"
                     .to_string(),

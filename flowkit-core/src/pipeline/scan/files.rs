@@ -100,8 +100,8 @@ impl<'w> Scanner<'w> {
             InputFormat::Unknown => {
                 self.run_group(group, on_batch)?;
                 self.report(&format!(
-                    "{name}: not a flowkit archive, flow-tools or nfdump file, nor an EVE or \
-                     conntrack JSON log, skipped"
+                    "{name}: unknown content at byte 0: not a flowkit archive, flow-tools or \
+                     nfdump file, nor an EVE or conntrack JSON log, skipped"
                 ));
                 Ok(())
             }
