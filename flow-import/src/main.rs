@@ -3,15 +3,15 @@
 
 use clap::Parser;
 use flowkit_cli::{self as cli, FlowOutput, ToolError};
+use flowkit_core::archive::nfdump;
 use flowkit_core::archive::tree::{RotatingWriter, TreeLayout};
 use flowkit_core::archive::WriterOptions;
 use flowkit_core::collect::import::Importer;
-use flowkit_core::logs::eve::EveEvents;
+use flowkit_core::logs::conntrack::{self, ConntrackCounts};
+use flowkit_core::logs::eve::{self, EveCounts, EveEvents};
 use std::path::{Path, PathBuf};
 
-mod conntrack_in;
-mod eve_in;
-mod nfdump_in;
+mod foreign;
 
 const TOOL: &str = "flow-import";
 
@@ -154,9 +154,9 @@ fn run(args: Args) -> Result<(), ToolError> {
         cli::Progress::flows(TOOL)
     };
     let mut warn = |m: &str| progress.suspend(|| cli::warn(TOOL, m));
-    let mut nf = nfdump_in::NfdumpCounts::default();
-    let mut eve = eve_in::EveTotals::default();
-    let mut ct = conntrack_in::ConntrackTotals::default();
+    let mut nf = foreign::NfdumpCounts::default();
+    let mut eve = foreign::LogTotals::<EveCounts>::new("EVE");
+    let mut ct = foreign::LogTotals::<ConntrackCounts>::new("conntrack");
     let events = match args.eve_events.as_str() {
         "flow" => EveEvents::Flow,
         "netflow" => EveEvents::Netflow,
@@ -179,18 +179,23 @@ fn run(args: Args) -> Result<(), ToolError> {
                 }
             }
         };
-        if conntrack_in::wanted(capture, &args.format) {
-            conntrack_in::import(capture, &mut ct, &mut warn, &mut sink)
+        let format = args.format.as_str();
+        let json = |sniff: fn(&[u8]) -> bool| move |head: &[u8]| sniff(foreign::first_line(head));
+        if foreign::wanted(capture, format, "conntrack", json(conntrack::sniff)) {
+            foreign::import_conntrack(capture, &mut ct, &mut warn, &mut sink)
                 .map_err(ToolError::Output)?;
             continue;
         }
-        if eve_in::wanted(capture, &args.format) {
-            eve_in::import(capture, events, &mut eve, &mut warn, &mut sink)
+        if foreign::wanted(capture, format, "eve", json(eve::sniff)) {
+            foreign::import_eve(capture, events, &mut eve, &mut warn, &mut sink)
                 .map_err(ToolError::Output)?;
             continue;
         }
-        if nfdump_in::wanted(capture, &args.format) {
-            nfdump_in::import(capture, &mut nf, &mut warn, &mut sink).map_err(ToolError::Output)?;
+        // nfdump's magic is 4 bytes (a shorter file is not taken for a cut nfdump file here).
+        let magic = |head: &[u8]| head.len() >= 4 && nfdump::sniff(head);
+        if foreign::wanted(capture, format, "nfdump", magic) {
+            foreign::import_nfdump(capture, &mut nf, &mut warn, &mut sink)
+                .map_err(ToolError::Output)?;
             continue;
         }
         importer

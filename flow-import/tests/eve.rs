@@ -97,3 +97,33 @@ fn a_broken_line_is_named_counted_and_skipped() {
     );
     assert_eq!(read_archive(&out).len(), 231);
 }
+
+/// Several EVE files in one run: their counts add up in one summary line; a file named with
+/// `--format eve` that cannot be opened is named, counted as unreadable, and the others are
+/// still imported (the run warns but succeeds).
+#[test]
+fn totals_add_up_over_files_and_an_unreadable_one_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("all.fk");
+    let missing = dir.path().join("missing.json");
+    let (a, b) = (eve("eve-flow.json"), eve("eve-netflow.json"));
+    let o = flow_import(&[
+        "--format",
+        "eve",
+        a.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let (na, nb) = (library(&a).len(), library(&b).len());
+    assert_eq!(read_archive(&out).len(), na + nb);
+    assert!(err.contains(&format!("{}: ", missing.display())), "{err}");
+    assert!(
+        err.contains("warning: EVE files 2 (unreadable 1): ")
+            && err.contains(&format!("flows {}", na + nb)),
+        "{err}"
+    );
+}

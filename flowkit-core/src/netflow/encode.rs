@@ -292,23 +292,7 @@ impl ExportEncoder {
         if self.packets.is_multiple_of(self.template_every) {
             write_template_flowset(out, 2, false, self.template_ids);
         }
-        for v6 in [false, true] {
-            let set: Vec<&FlowRecord> = flows
-                .iter()
-                .filter(|f| f.src_addr.is_ipv6() == v6)
-                .collect();
-            if set.is_empty() {
-                continue;
-            }
-            let set_start = out.len();
-            out.extend_from_slice(&self.template_ids[v6 as usize].to_be_bytes());
-            out.extend_from_slice(&0u16.to_be_bytes());
-            for f in set {
-                write_ipfix_record(f, v6, out);
-            }
-            let len = (out.len() - set_start) as u16;
-            out[set_start + 2..set_start + 4].copy_from_slice(&len.to_be_bytes());
-        }
+        write_data_sets(out, flows, self.template_ids, 1, write_ipfix_record);
         let len = out.len() as u16;
         out[2..4].copy_from_slice(&len.to_be_bytes());
         self.sequence = self.sequence.wrapping_add(flows.len() as u32);
@@ -332,32 +316,46 @@ impl ExportEncoder {
             write_template_flowset(out, 0, true, self.template_ids);
             records += 2;
         }
-        for v6 in [false, true] {
-            let set: Vec<&FlowRecord> = flows
-                .iter()
-                .filter(|f| f.src_addr.is_ipv6() == v6)
-                .collect();
-            if set.is_empty() {
-                continue;
-            }
-            let set_start = out.len();
-            out.extend_from_slice(&self.template_ids[v6 as usize].to_be_bytes());
-            out.extend_from_slice(&0u16.to_be_bytes());
-            for f in set {
-                let (first, last) = (uptime(f.start_ms), uptime(f.end_ms));
-                write_record(f, v6, Some((first, last)), out);
-                records += 1;
-            }
-            // v9 flowsets are padded to 4 bytes.
-            while !(out.len() - set_start).is_multiple_of(4) {
-                out.push(0);
-            }
-            let len = (out.len() - set_start) as u16;
-            out[set_start + 2..set_start + 4].copy_from_slice(&len.to_be_bytes());
-        }
+        // v9 flowsets are padded to 4 bytes.
+        write_data_sets(out, flows, self.template_ids, 4, |f, v6, out| {
+            write_record(f, v6, Some((uptime(f.start_ms), uptime(f.end_ms))), out)
+        });
+        records += flows.len() as u16;
         out[2..4].copy_from_slice(&records.to_be_bytes());
         // v9 numbers packets, not flows.
         self.sequence = self.sequence.wrapping_add(1);
+    }
+}
+
+/// Writes `flows` as data sets, IPv4 flows under the first of `template_ids` and IPv6 under the
+/// second (a set is left out when it would be empty), each set padded to a multiple of `align`
+/// bytes; `record` writes one flow.
+fn write_data_sets(
+    out: &mut Vec<u8>,
+    flows: &[FlowRecord],
+    template_ids: [u16; 2],
+    align: usize,
+    mut record: impl FnMut(&FlowRecord, bool, &mut Vec<u8>),
+) {
+    for v6 in [false, true] {
+        let mut set = flows
+            .iter()
+            .filter(|f| f.src_addr.is_ipv6() == v6)
+            .peekable();
+        if set.peek().is_none() {
+            continue;
+        }
+        let set_start = out.len();
+        out.extend_from_slice(&template_ids[v6 as usize].to_be_bytes());
+        out.extend_from_slice(&0u16.to_be_bytes());
+        for f in set {
+            record(f, v6, out);
+        }
+        while !(out.len() - set_start).is_multiple_of(align) {
+            out.push(0);
+        }
+        let len = (out.len() - set_start) as u16;
+        out[set_start + 2..set_start + 4].copy_from_slice(&len.to_be_bytes());
     }
 }
 

@@ -181,28 +181,10 @@ fn prefix(out: &mut Vec<u8>, col: &AddrColumn<'_>, i: usize, mask: u8) {
     }
 }
 
+/// Format 0: one line a flow, format 1's first line.
 fn format0(b: &FlowBlock<'_>, out: &mut Vec<u8>) {
-    // "%4.4x %-15.15s  %4.4x %-15.15s   %2.2x %-4x %-4x  %-10lu %-10lu\n"
-    // (packets, then octets)
     for i in 0..b.len {
-        text::hex(out, b.input_if[i] as u64, 4);
-        out.push(b' ');
-        addr_col(out, &b.src_addr, i, 15);
-        out.extend_from_slice(b"  ");
-        text::hex(out, b.output_if[i] as u64, 4);
-        out.push(b' ');
-        addr_col(out, &b.dst_addr, i, 15);
-        out.extend_from_slice(b"   ");
-        text::hex(out, b.protocol[i] as u64, 2);
-        out.push(b' ');
-        left_hex(out, b.src_port[i] as u64, 4);
-        out.push(b' ');
-        left_hex(out, b.dst_port[i] as u64, 4);
-        out.extend_from_slice(b"  ");
-        left_u64(out, b.packets[i], 10);
-        out.push(b' ');
-        left_u64(out, b.octets[i], 10);
-        out.push(b'\n');
+        interfaces_line(out, b, i, b.packets[i], b.octets[i], &FULL_LINE);
     }
 }
 
@@ -219,45 +201,9 @@ fn format1(b: &FlowBlock<'_>, clock: &mut Clock, out: &mut Vec<u8>, syn_only: bo
             if b.protocol[i] != 6 || b.tcp_flags[i] != 2 || pkts != 2 || octets != pkts * 40 {
                 continue;
             }
-            // "%2.2x  %-15.15s  %2.2x  %-15.15s %2.2x %-4x %-4x %-10lu %-10lu\n"
-            text::hex(out, b.input_if[i] as u64, 2);
-            out.extend_from_slice(b"  ");
-            addr_col(out, &b.src_addr, i, 15);
-            out.extend_from_slice(b"  ");
-            text::hex(out, b.output_if[i] as u64, 2);
-            out.extend_from_slice(b"  ");
-            addr_col(out, &b.dst_addr, i, 15);
-            out.push(b' ');
-            text::hex(out, b.protocol[i] as u64, 2);
-            out.push(b' ');
-            left_hex(out, b.src_port[i] as u64, 4);
-            out.push(b' ');
-            left_hex(out, b.dst_port[i] as u64, 4);
-            out.push(b' ');
-            left_u64(out, pkts, 10);
-            out.push(b' ');
-            left_u64(out, octets, 10);
-            out.push(b'\n');
+            interfaces_line(out, b, i, pkts, octets, &SYN_ONLY_LINE);
         } else {
-            // "%4.4x %-15.15s  %4.4x %-15.15s   %2.2x %-4x %-4x  %-10lu %-10lu\n"
-            text::hex(out, b.input_if[i] as u64, 4);
-            out.push(b' ');
-            addr_col(out, &b.src_addr, i, 15);
-            out.extend_from_slice(b"  ");
-            text::hex(out, b.output_if[i] as u64, 4);
-            out.push(b' ');
-            addr_col(out, &b.dst_addr, i, 15);
-            out.extend_from_slice(b"   ");
-            text::hex(out, b.protocol[i] as u64, 2);
-            out.push(b' ');
-            left_hex(out, b.src_port[i] as u64, 4);
-            out.push(b' ');
-            left_hex(out, b.dst_port[i] as u64, 4);
-            out.extend_from_slice(b"  ");
-            left_u64(out, pkts, 10);
-            out.push(b' ');
-            left_u64(out, octets, 10);
-            out.push(b'\n');
+            interfaces_line(out, b, i, pkts, octets, &FULL_LINE);
         }
         // " MMDD.HH:MM:SS.mmm  MMDD.HH:MM:SS.mmm  %5lu.%-3.3lu %-3lu %2.2x %2.2x\n\n"
         out.push(b' ');
@@ -405,4 +351,57 @@ fn format9(b: &FlowBlock<'_>, o: TextOptions, out: &mut Vec<u8>) {
         left_u64(out, b.packets[i], 10);
         out.push(b'\n');
     }
+}
+
+/// The widths and gaps of format 1's first line, which differ between its two layouts.
+struct InterfacesLine {
+    if_digits: usize,
+    after_if: &'static [u8],
+    after_dst: &'static [u8],
+    after_ports: &'static [u8],
+}
+
+/// `-w` layout: "%2.2x  %-15.15s  %2.2x  %-15.15s %2.2x %-4x %-4x %-10lu %-10lu\n".
+const SYN_ONLY_LINE: InterfacesLine = InterfacesLine {
+    if_digits: 2,
+    after_if: b"  ",
+    after_dst: b" ",
+    after_ports: b" ",
+};
+
+/// Formats 0 and 1: "%4.4x %-15.15s  %4.4x %-15.15s   %2.2x %-4x %-4x  %-10lu %-10lu\n".
+const FULL_LINE: InterfacesLine = InterfacesLine {
+    if_digits: 4,
+    after_if: b" ",
+    after_dst: b"   ",
+    after_ports: b"  ",
+};
+
+/// Writes format 0's line, format 1's first, of flow `i`: interfaces, addresses, protocol, ports, counters.
+fn interfaces_line(
+    out: &mut Vec<u8>,
+    b: &FlowBlock<'_>,
+    i: usize,
+    pkts: u64,
+    octets: u64,
+    l: &InterfacesLine,
+) {
+    text::hex(out, b.input_if[i] as u64, l.if_digits);
+    out.extend_from_slice(l.after_if);
+    addr_col(out, &b.src_addr, i, 15);
+    out.extend_from_slice(b"  ");
+    text::hex(out, b.output_if[i] as u64, l.if_digits);
+    out.extend_from_slice(l.after_if);
+    addr_col(out, &b.dst_addr, i, 15);
+    out.extend_from_slice(l.after_dst);
+    text::hex(out, b.protocol[i] as u64, 2);
+    out.push(b' ');
+    left_hex(out, b.src_port[i] as u64, 4);
+    out.push(b' ');
+    left_hex(out, b.dst_port[i] as u64, 4);
+    out.extend_from_slice(l.after_ports);
+    left_u64(out, pkts, 10);
+    out.push(b' ');
+    left_u64(out, octets, 10);
+    out.push(b'\n');
 }
