@@ -156,3 +156,64 @@ extern "C" {
 unsafe fn libc_flock(fd: i32) -> i32 {
     flock(fd, 2 | 4)
 }
+
+/// Rows of hours the input has moved past are written out early (memory stays bounded), and a
+/// flow that comes later for such an hour still lands in that hour's file, as a row group of
+/// its own: 3 partitions for 3 hours, every flow once.
+#[test]
+fn a_late_flow_for_a_past_hour_joins_its_file() {
+    use flowkit_core::archive::{ArchiveFileWriter, WriterOptions};
+    use flowkit_core::FlowRecord;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let hour0 = 1_700_000_000_000i64 / 3_600_000 * 3_600_000;
+    let flow = |hour: i64, i: u32| FlowRecord {
+        start_ms: hour0 + hour * 3_600_000 + i64::from(i),
+        end_ms: hour0 + hour * 3_600_000 + i64::from(i) + 10,
+        src_addr: std::net::Ipv4Addr::from(0x0a00_0000 + i).into(),
+        dst_addr: std::net::Ipv4Addr::new(192, 0, 2, 1).into(),
+        packets: 1,
+        octets: 40,
+        ..FlowRecord::default()
+    };
+    // Blocks of 100 flows: hour 0 (3 blocks), hour 1, hour 3, then one more flow of hour 0.
+    let mut flows: Vec<FlowRecord> = (0..300).map(|i| flow(0, i)).collect();
+    flows.extend((0..100).map(|i| flow(1, i)));
+    flows.extend((0..100).map(|i| flow(3, i)));
+    flows.push(flow(0, 999));
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in.fk");
+    let opts = WriterOptions {
+        block_flows: 100,
+        ..WriterOptions::default()
+    };
+    let mut w = ArchiveFileWriter::create(&input, opts).unwrap();
+    for f in &flows {
+        w.writer().push(f).unwrap();
+    }
+    w.finish().unwrap();
+    let out = d.path().join("pq");
+    let (code, err) = export(&out, &[&input], None);
+    assert_eq!(code, 0, "{err}");
+    let files = parquet_files(&out);
+    assert_eq!(files.len(), 3, "{files:?}");
+    let mut rows = Vec::new();
+    for f in &files {
+        let r = SerializedFileReader::new(std::fs::File::open(out.join(f)).unwrap()).unwrap();
+        let groups: Vec<i64> = (r.metadata().row_groups().iter())
+            .map(|g| g.num_rows())
+            .collect();
+        rows.push((f.split('/').take(2).collect::<Vec<_>>().join("/"), groups));
+    }
+    rows.sort();
+    let day = |h: i64| {
+        let t = jiff::Timestamp::from_millisecond(hour0 + h * 3_600_000).unwrap();
+        let dt = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+        format!("date={}/hour={:02}", dt.date(), dt.hour())
+    };
+    let want = vec![
+        (day(0), vec![300, 1]),
+        (day(1), vec![100]),
+        (day(3), vec![100]),
+    ];
+    assert_eq!(rows, want);
+}

@@ -88,6 +88,8 @@ struct Writer {
     seq: u64,
     tick: u64,
     flows: u64,
+    /// The latest start hour seen so far.
+    latest_hour: i64,
 }
 
 fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> std::io::Error {
@@ -161,6 +163,23 @@ impl Writer {
             .map_err(|e| io_err("cannot write", &p.tmp, e))
     }
 
+    /// Writes out the rows held for partitions more than an hour behind `latest` (the latest
+    /// start hour seen) as a row group each, keeping their files open. Input in time order
+    /// rarely goes back that far, so the held rows of past hours would otherwise sit in memory
+    /// until the end: 1.15 GB for 3 M flows over 24 hours, against 0.17 GB this way, and the
+    /// CPU time of clearing that much fresh memory (40% less CPU in all). A flow that does come
+    /// later for such an hour (IPv6 blocks fill more slowly and lag) starts a smaller row group
+    /// in the same file.
+    fn flush_behind(&mut self, latest: i64) -> std::io::Result<()> {
+        for (_, p) in self.open.iter_mut().filter(|(h, _)| **h < latest - 1) {
+            Self::flush(&self.schema, p)?;
+            p.writer
+                .flush()
+                .map_err(|e| io_err("cannot write", &p.tmp, e))?;
+        }
+        Ok(())
+    }
+
     /// Completes the part file of `hour` (still under its temporary name).
     fn finish(&mut self, hour: i64) -> std::io::Result<()> {
         if let Some(mut p) = self.open.remove(&hour) {
@@ -182,6 +201,11 @@ impl Writer {
                 Some((_, rows)) => rows.push(i as u32),
                 None => by_hour.push((h, vec![i as u32])),
             }
+        }
+        let latest = by_hour.iter().map(|(h, _)| *h).max().unwrap_or(i64::MIN);
+        if latest > self.latest_hour {
+            self.latest_hour = latest;
+            self.flush_behind(latest)?;
         }
         for (h, rows) in by_hour {
             let schema = self.schema.clone();
@@ -293,6 +317,7 @@ pub fn export(
         seq: 0,
         tick: 0,
         flows: 0,
+        latest_hour: i64::MIN,
     };
     let mut scanner = Scanner::new(scan, warn);
     let mut exported = Vec::new();
