@@ -162,14 +162,19 @@ fn a_stream_on_stdin_is_read_twice() {
 fn filters_and_suppress_lists_narrow_the_flows_first() {
     let a = archive();
     let a = a.to_str().unwrap();
+    // The sample's own filter file (testdata/filter.cfg; the built-in one is generic).
+    let sample = flowkit_core::testing::testdata::path("filter.cfg");
+    let sample = sample.to_str().unwrap();
     // Keep only flows of more than one packet: the single-SYN sweeps are gone, the vertical
     // scan (one-packet probes) too.
-    let out = ok(&hunt(&["scan", "-F", "gt1packet", a]));
+    let out = ok(&hunt(&["scan", "-f", sample, "-F", "gt1packet", a]));
     assert_eq!(out, "scan: no findings\n");
     // Known-good traffic out: the victim's browsing does not matter to irc-after-ssh.
     let j = json(&hunt(&[
         "irc-after-ssh",
         "--json",
+        "-f",
+        sample,
         "-F",
         "victim-browsing",
         a,

@@ -16,6 +16,7 @@ pub mod scan;
 
 pub use args::{
     duration_secs, zone, FilterArgs, InputArgs, BUILT_IN_FILTERS, BUILT_IN_FILTERS_NAME,
+    LOCAL_FILTERS,
 };
 pub use docs::{tool_main, tool_main_with};
 pub use flowkit_core::pipeline::sink::{names_directory, FlowOutput};
