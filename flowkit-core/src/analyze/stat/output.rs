@@ -587,3 +587,45 @@ pub fn write_bins(
         }
     }
 }
+
+/// Writes flow-tools report `format` ([`super::flowtools::rows::ReportRows`]) as CSV (a header
+/// of the key and count columns, one row per key) or one JSON document `{"report", "name",
+/// "rows": [{column: value}]}` (numbers as numbers, addresses as strings).
+pub fn write_flowtools_rows(
+    out: &mut dyn Write,
+    format: StatFormat,
+    report: usize,
+    rows: &super::flowtools::rows::ReportRows,
+) -> io::Result<()> {
+    let names: Vec<&str> = rows.keys.iter().chain(&rows.counts).copied().collect();
+    if format == StatFormat::Json {
+        let list: Vec<serde_json::Value> = (rows.rows.iter())
+            .map(|(keys, counts)| {
+                let mut m = serde_json::Map::new();
+                for (name, v) in rows.keys.iter().zip(keys) {
+                    let v = v.parse::<u64>().map_or_else(|_| json!(v), |n| json!(n));
+                    m.insert(name.to_string(), v);
+                }
+                for (name, v) in rows.counts.iter().zip(counts) {
+                    m.insert(name.to_string(), json!(v));
+                }
+                serde_json::Value::Object(m)
+            })
+            .collect();
+        let name = super::flowtools::FORMAT_NAMES
+            .get(report)
+            .copied()
+            .unwrap_or("");
+        return json_out(out, &json!({"report": report, "name": name, "rows": list}));
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&names).map_err(csv_err)?;
+    for (keys, counts) in &rows.rows {
+        let row = keys
+            .iter()
+            .cloned()
+            .chain(counts.iter().map(u64::to_string));
+        w.write_record(row).map_err(csv_err)?;
+    }
+    w.flush()
+}
