@@ -116,7 +116,7 @@ fn ssh_bruteforce_and_scan_on_the_sample_archive() {
         "2 attempts, 2 session flows"
     );
 
-    let text = ok(&hunt(&["scan", "-n", "5", a.to_str().unwrap()]));
+    let text = ok(&hunt(&["scan", "--count", "5", a.to_str().unwrap()]));
     for s in 200..=203 {
         assert!(
             text.contains(&format!("61.174.51.{s} probed 254 addresses on TCP port 22 (254 probes, all from source port 6000")),
@@ -128,7 +128,13 @@ fn ssh_bruteforce_and_scan_on_the_sample_archive() {
         "{text}"
     );
     // -n keeps the best.
-    let j = json(&hunt(&["scan", "--json", "-n", "2", a.to_str().unwrap()]));
+    let j = json(&hunt(&[
+        "scan",
+        "--json",
+        "--count",
+        "2",
+        a.to_str().unwrap(),
+    ]));
     assert_eq!(j["findings"].as_array().unwrap().len(), 2);
 }
 
