@@ -177,13 +177,7 @@ fn count(def: &str, input: &std::path::Path) -> usize {
 #[test]
 fn starter_definitions_pass_what_the_peers_flows_say() {
     let mut cases = vec![("2010-11-09".to_string(), sample_day())];
-    let vendors = flowkit_core::testing::testdata::path("nfdump/vendors");
-    let mut names: Vec<String> = std::fs::read_dir(&vendors)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".nfcapd"))
-        .collect();
-    names.sort();
+    let names = flowkit_core::testing::testdata::names_ending("nfdump/vendors", ".nfcapd");
     assert!(names.len() >= 10, "{names:?}");
     for n in names {
         let truth = format!("nfdump/vendors/{}", n.replace(".nfcapd", ".truth.txt"));
