@@ -584,3 +584,26 @@ fn print_fields_are_columns_of_the_full_print() {
     assert_eq!(some, full);
     assert!(some.len() > 1000, "{} flows", some.len());
 }
+
+/// `--check`, `--sql` and `--count` into a pipe closed early (`| head -c 1`): exit 0 and no
+/// panic, as every other output of the tools.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    let bin = env!("CARGO_BIN_EXE_flow-nfilter");
+    let day = flowkit_core::testing::testdata::path("2010-11-09");
+    for args in [
+        "--check".to_string(),
+        "-F bogon-src --sql duckdb".to_string(),
+        format!("-F tcp --count '{}'", day.display()),
+    ] {
+        let line = format!("set -o pipefail; '{bin}' {args} | (exec 0<&-; true)");
+        let o = Command::new("bash")
+            .args(["-c", &line])
+            .env_remove("FLOWKIT_FILTERS")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args}: {err}");
+        assert!(o.status.success(), "{args}: {err}");
+    }
+}
