@@ -74,7 +74,16 @@ fn run(args: Args) -> Result<(), ToolError> {
         zstd_level: args.zstd_level,
         full: args.full,
     };
-    let summary = export(inputs, scan, &opts, &mut |m| cli::warn(TOOL, m))?;
+    // Progress on stderr when it is a terminal: the flows go to files, never to the screen.
+    let progress = cli::Progress::flows(TOOL);
+    let summary = export(
+        inputs,
+        scan,
+        &opts,
+        &mut |m| progress.suspend(|| cli::warn(TOOL, m)),
+        &mut |n| progress.add(n),
+    )?;
+    drop(progress);
     if args.verbose {
         cli::warn(TOOL, &summary.to_string());
     }
@@ -111,7 +120,21 @@ fn run_flow_tools(
     if inputs.contains(&flowkit_core::pipeline::input::Input::Stdin) {
         cli::hint_if_terminal(TOOL);
     }
-    let summary = export_flowtools(&inputs, scan, opts, target, &mut |m| cli::warn(TOOL, m))?;
+    // Progress only when writing a file: a stream goes to a program that likely prints to the
+    // same terminal.
+    let progress = match &args.output {
+        Some(_) => cli::Progress::flows(TOOL),
+        None => cli::Progress::off(),
+    };
+    let summary = export_flowtools(
+        &inputs,
+        scan,
+        opts,
+        target,
+        &mut |m| progress.suspend(|| cli::warn(TOOL, m)),
+        &mut |n| progress.add(n),
+    )?;
+    drop(progress);
     // What v5 cannot carry is always said; the count only with --verbose.
     if !summary.losses.is_empty() {
         cli::warn(TOOL, &format!("warning: {}", summary.losses));

@@ -217,3 +217,54 @@ fn a_late_flow_for_a_past_hour_joins_its_file() {
     ];
     assert_eq!(rows, want);
 }
+
+/// An export shows a progress line when stderr is a terminal (run under `script`, which gives
+/// it one; `FLOWKIT_PROGRESS=now` skips the one-second wait), and says nothing extra when
+/// stderr is a pipe.
+#[test]
+fn progress_only_on_a_terminal() {
+    let t = tempfile::tempdir().unwrap();
+    let day = repo(DAY);
+    let bin = env!("CARGO_BIN_EXE_flow-export");
+    for flow_tools in [false, true] {
+        let out = t.path().join(format!("out-{flow_tools}"));
+        let mode = if flow_tools {
+            "--flow-tools"
+        } else {
+            "--parquet"
+        };
+        // Piped stderr: no progress line.
+        let o = Command::new(bin)
+            .args([mode, "-o"])
+            .arg(&out)
+            .arg(&day)
+            .env("TERM", "xterm")
+            .env("FLOWKIT_PROGRESS", "now")
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("flows/s"), "{err}");
+        if Command::new("script").arg("--version").output().is_err() {
+            eprintln!("skipped the terminal half: `script` (util-linux) is not installed");
+            return;
+        }
+        let line = format!(
+            "'{bin}' {mode} -o '{}-tty' '{}'",
+            out.display(),
+            day.display()
+        );
+        let o = Command::new("script")
+            .args(["-qfec", &line, "/dev/null"])
+            .env("TERM", "xterm")
+            .env("FLOWKIT_PROGRESS", "now")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let seen = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            seen.contains("flow-export: ") && seen.contains("flows/s"),
+            "{mode}: no progress line on the terminal:\n{seen}"
+        );
+    }
+}

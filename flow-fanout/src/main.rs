@@ -5,6 +5,7 @@ use clap::Parser;
 use flowkit_cli::{self as cli, ToolError};
 use flowkit_core::collect::endpoint::Endpoint;
 use flowkit_core::collect::fanout::{run_fanout, FanoutConfig, FanoutTarget};
+use flowkit_core::collect::spoof::SpoofSender;
 use flowkit_core::collect::{self};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::AtomicBool;
@@ -35,6 +36,12 @@ struct Args {
     /// Socket receive buffer to ask for, in bytes.
     #[arg(long, default_value_t = 32 << 20)]
     rcvbuf: usize,
+    /// Keep each exporter's source address and port: datagrams leave through a raw socket as
+    /// if sent by the exporter (flow-tools' flow-fanout -s, samplicator's -S). IPv4 exporters to
+    /// IPv4 collectors; needs CAP_NET_RAW (root, or `setcap cap_net_raw+ep flow-fanout`), else
+    /// flow-fanout stops with an error saying so.
+    #[arg(short = 's', long)]
+    spoof: bool,
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
@@ -56,6 +63,11 @@ fn run(args: Args) -> Result<(), ToolError> {
     }
     let mut cfg = FanoutConfig::new(targets);
     cfg.exporter = args.input.remote;
+    cfg.spoof = args.spoof;
+    if args.spoof {
+        // Said before anything listens: without CAP_NET_RAW there is no raw socket.
+        SpoofSender::open().map_err(ToolError::Output)?;
+    }
     cfg.stats_every = Duration::from_secs(cli::duration_secs(&args.stats, "--stats")?.max(1));
     let port = args.input.port;
     let bind = args

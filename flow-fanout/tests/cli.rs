@@ -180,3 +180,46 @@ fn outputs_need_an_address_and_a_port() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// `--spoof`: collectors see each exporter's own address and port as the datagrams' source
+/// (127.0.0.2 and 127.0.0.3 here, not the relay's 127.0.0.1), datagrams unchanged. Needs
+/// CAP_NET_RAW; without it flow-fanout stops with an error naming it, and the test says it
+/// skipped the forwarding half.
+#[test]
+fn spoof_keeps_the_exporters_source_address_and_port() {
+    let (pa, a) = collector();
+    let args = ["--spoof", "127.0.0.1/0/0", &format!("0/127.0.0.1/{pa}")];
+    let probe = flowkit_core::collect::spoof::SpoofSender::open();
+    if let Err(e) = probe {
+        drop(a);
+        let o = Command::new(env!("CARGO_BIN_EXE_flow-fanout"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("CAP_NET_RAW"), "{err}");
+        eprintln!("skipped the forwarding half of --spoof: no raw socket here ({e})");
+        return;
+    }
+    let f = start(&args);
+    let v5 = datagrams("scenario-v5");
+    let (e1, e2) = (
+        UdpSocket::bind("127.0.0.2:0").unwrap(),
+        UdpSocket::bind("127.0.0.3:0").unwrap(),
+    );
+    send_all(&e1, f.port, &v5[..20]);
+    send_all(&e2, f.port, &v5[20..30]);
+    let got = a.join().unwrap();
+    let log = f.stop();
+    let data: Vec<&Vec<u8>> = got.iter().map(|(_, d)| d).collect();
+    assert_eq!(data, v5[..30].iter().collect::<Vec<_>>(), "{log:?}");
+    let sources: Vec<SocketAddr> = got.iter().map(|(s, _)| *s).collect();
+    assert!(sources[..20].iter().all(|s| *s == e1.local_addr().unwrap()));
+    assert!(sources[20..].iter().all(|s| *s == e2.local_addr().unwrap()));
+    assert!(
+        log.iter()
+            .any(|l| l.contains(&format!("exit: to 127.0.0.1:{pa}: 30 sent, 0 failed"))),
+        "{log:?}"
+    );
+}

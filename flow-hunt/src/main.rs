@@ -209,9 +209,9 @@ struct Common {
     /// Evidence flows shown per finding (the earliest).
     #[arg(long, value_name = "N", default_value_t = 20)]
     max_evidence: usize,
-    /// Findings shown at most (the highest scores); 0 shows all.
-    #[arg(short = 'n', long = "top", value_name = "N", default_value_t = 0)]
-    top: usize,
+    /// Findings shown at most (the highest scores): --count N.
+    #[command(flatten)]
+    count: cli::CountArgs,
     /// Write CSV: one row per evidence flow.
     #[arg(long, conflicts_with = "json")]
     csv: bool,
@@ -461,8 +461,8 @@ fn run(cli: Cli) -> Result<(), ToolError> {
         })?;
     let mut findings = det.findings();
     hunt::rank(&mut findings);
-    if common.top > 0 {
-        findings.truncate(common.top);
+    if let Some(n) = common.count.count()? {
+        findings.truncate(n);
     }
 
     let stdout = io::stdout();

@@ -116,7 +116,7 @@ fn ssh_bruteforce_and_scan_on_the_sample_archive() {
         "2 attempts, 2 session flows"
     );
 
-    let text = ok(&hunt(&["scan", "-n", "5", a.to_str().unwrap()]));
+    let text = ok(&hunt(&["scan", "--count", "5", a.to_str().unwrap()]));
     for s in 200..=203 {
         assert!(
             text.contains(&format!("61.174.51.{s} probed 254 addresses on TCP port 22 (254 probes, all from source port 6000")),
@@ -128,7 +128,13 @@ fn ssh_bruteforce_and_scan_on_the_sample_archive() {
         "{text}"
     );
     // -n keeps the best.
-    let j = json(&hunt(&["scan", "--json", "-n", "2", a.to_str().unwrap()]));
+    let j = json(&hunt(&[
+        "scan",
+        "--json",
+        "--count",
+        "2",
+        a.to_str().unwrap(),
+    ]));
     assert_eq!(j["findings"].as_array().unwrap().len(), 2);
 }
 
@@ -162,14 +168,19 @@ fn a_stream_on_stdin_is_read_twice() {
 fn filters_and_suppress_lists_narrow_the_flows_first() {
     let a = archive();
     let a = a.to_str().unwrap();
+    // The sample's own filter file (testdata/filter.cfg; the built-in one is generic).
+    let sample = flowkit_core::testing::testdata::path("filter.cfg");
+    let sample = sample.to_str().unwrap();
     // Keep only flows of more than one packet: the single-SYN sweeps are gone, the vertical
     // scan (one-packet probes) too.
-    let out = ok(&hunt(&["scan", "-F", "gt1packet", a]));
+    let out = ok(&hunt(&["scan", "-f", sample, "-F", "gt1packet", a]));
     assert_eq!(out, "scan: no findings\n");
     // Known-good traffic out: the victim's browsing does not matter to irc-after-ssh.
     let j = json(&hunt(&[
         "irc-after-ssh",
         "--json",
+        "-f",
+        sample,
         "-F",
         "victim-browsing",
         a,

@@ -166,7 +166,7 @@ fn beacon_on_an_archive_finds_the_planted_beacon_first() {
     let csv = ok(&hunt(&[
         "beacon",
         "--csv",
-        "-n",
+        "--count",
         "1",
         "--max-evidence",
         "5",

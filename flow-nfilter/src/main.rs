@@ -10,6 +10,7 @@ use flowkit_core::print::fields::parse_fields;
 use flowkit_core::print::{Format, PrintError, PrintOptions, Printer};
 use flowkit_core::ColumnSet;
 use rayon::prelude::*;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -126,17 +127,21 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
         .chain(file.primitives.iter().map(|p| p.name.len()))
         .max()
         .unwrap_or(0);
-    println!(
+    // Written at once, so a closed pipe is an output error, not a panic.
+    let mut text = String::new();
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        text,
         "{}: ok, {} definitions, {} primitives",
         file.origin,
         file.definitions.len(),
         file.primitives.len()
     );
-    println!("definitions:");
+    let _ = writeln!(text, "definitions:");
     for d in &file.definitions {
-        println!("  {:width$}  {}", d.name, describe(file, d));
+        let _ = writeln!(text, "  {:width$}  {}", d.name, describe(file, d));
     }
-    println!("primitives:");
+    let _ = writeln!(text, "primitives:");
     for p in &file.primitives {
         let kind = p.kind.map_or("?", |k| k.keyword());
         let lines = p.entries.len();
@@ -149,9 +154,18 @@ fn check(file: &FilterFile, args: &Args, opts: &CompileOptions) -> Result<(), To
             let names: Vec<&str> = p.missing.iter().map(|m| m.name.as_str()).collect();
             s.push_str(&format!("   [needs -v {}]", names.join(", -v ")));
         }
-        println!("  {:width$}  {s}", p.name);
+        let _ = writeln!(text, "  {:width$}  {s}", p.name);
     }
-    Ok(())
+    write_stdout(&text)
+}
+
+/// Writes `text` to stdout; a failure (a closed pipe among them) is an output error.
+fn write_stdout(text: &str) -> Result<(), ToolError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(ToolError::Output)
 }
 
 fn run(args: Args) -> Result<(), ToolError> {
@@ -189,8 +203,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             (Some(s), None) | (None, Some(s)) => s,
             (None, None) => unreachable!("a file is wanted when there is no -e"),
         };
-        println!("{text}");
-        return Ok(());
+        return write_stdout(&format!("{text}\n"));
     }
     // Compile before opening the output: a bad filter writes nothing.
     let filter = args.filter.compile_given(TOOL, args.input.utc)?;
@@ -210,7 +223,7 @@ fn run(args: Args) -> Result<(), ToolError> {
                     .sum::<u64>();
                 Ok(())
             })?;
-        println!("{n}");
+        write_stdout(&format!("{n}\n"))?;
         return cli::check_damage(&stats);
     }
     let mut out = cli::open_output(args.output.as_ref(), TOOL)?;

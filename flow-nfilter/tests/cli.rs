@@ -82,11 +82,18 @@ fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
 
 /// What the library's reference interpreter keeps of `recs` for the built-in definition `def`.
 fn expected(def: &str, vars: &[&str], recs: &[FlowRecord]) -> Vec<FlowRecord> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../filters/filter.cfg"
-    ))
-    .unwrap();
+    let built_in = concat!(env!("CARGO_MANIFEST_DIR"), "/../filters/filter.cfg");
+    expected_from(Path::new(built_in), def, vars, recs)
+}
+
+/// The sample day's own filter file (testdata/filter.cfg: ip-addr, victim-browsing, gt1packet).
+fn sample_filters() -> PathBuf {
+    flowkit_core::testing::testdata::path("filter.cfg")
+}
+
+/// What the library's reference interpreter keeps of `recs` for definition `def` of `cfg`.
+fn expected_from(cfg: &Path, def: &str, vars: &[&str], recs: &[FlowRecord]) -> Vec<FlowRecord> {
+    let text = std::fs::read_to_string(cfg).unwrap();
     let mut v = Variables::new();
     for b in vars {
         v.bind(b).unwrap();
@@ -267,8 +274,8 @@ fn check_lists_definitions_and_what_they_need() {
     for line in [
         "ip-addr ",
         "[needs -v ADDR]",
-        "not ((ip-source-address victim and ip-destination-port port80) or (ip-destination-address victim and ip-source-port port80))",
-        "gt1packet ",
+        "bogon-src ",
+        "not-known-good ",
         "counter, 1 line, default deny",
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
@@ -309,7 +316,7 @@ fn errors_exit_2_with_a_clear_message_and_empty_stdout() {
         (vec!["-F".into(), "ip-adr".into(), "-v".into(), "ADDR=1.2.3.4".into()], vec!["no filter-definition named `ip-adr`", "did you mean `ip-addr`?"]),
         (vec!["-F".into(), "ip-addr".into()], vec!["definition `ip-addr` needs variable ADDR", "give -v ADDR=VALUE"]),
         (vec!["-F".into(), "ip-addr".into(), "-v".into(), "ADDR".into()], vec!["bad variable binding `ADDR`", "NAME=VALUE"]),
-        (vec!["-F".into(), "ip-addr".into(), "-v".into(), "ADDR=10.0.0.300".into()], vec![":46:10:", "(from variable ADDR = `10.0.0.300`)", "0 to 255"]),
+        (vec!["-F".into(), "ip-addr".into(), "-v".into(), "ADDR=10.0.0.300".into()], vec![":50:10:", "(from variable ADDR = `10.0.0.300`)", "0 to 255"]),
         (vec![], vec!["no -F DEFINITION given", "--check"]),
         (vec!["-f".into(), "/nonexistent/filters.cfg".into(), "-F".into(), "x".into()], vec!["/nonexistent/filters.cfg"]),
     ];
@@ -391,8 +398,10 @@ fn flow_cat_investigation_day() -> Vec<u8> {
 
 /// `flow-cat 2010-11-09/ft* | flow-nfilter -F ip-addr -v ADDR=189.22.36.165 | flow-nfilter -F
 /// victim-browsing | flow-nfilter -F gt1packet` selects the flows flow-tools selected (864, as a
-/// multiset of addresses, ports, protocol, octets and packets), with the built-in filters and
-/// with the published filter file; the first stage may also read the flow-tools file itself.
+/// multiset of addresses, ports, protocol, octets and packets), run in testdata/ as the README
+/// runs it (the sample's testdata/filter.cfg found in the current directory, even with
+/// $FLOWKIT_FILTERS naming another file) and with the published filter file; the first stage
+/// may also read the flow-tools file itself.
 #[test]
 fn investigation_pipeline_selects_what_flow_tools_selected() {
     let want = {
@@ -416,14 +425,22 @@ fn investigation_pipeline_selects_what_flow_tools_selected() {
     };
     let published = flowkit_core::testing::testdata::path("flow-tools/investigation.cfg");
     let stream = flow_cat_investigation_day();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_cfg = elsewhere.path().join("other.cfg");
+    std::fs::write(&other_cfg, "filter-definition default\n  invert\n").unwrap();
+    let in_testdata = || {
+        let mut c = flow_nfilter();
+        c.current_dir(flowkit_core::testing::testdata::dir())
+            .env("FLOWKIT_FILTERS", &other_cfg);
+        c
+    };
     for file_args in [
         vec![],
         vec!["-f".to_string(), published.display().to_string()],
     ] {
         for first_from_file in [false, true] {
-            let mut first = flow_nfilter();
+            let mut first = in_testdata();
             first
-                .current_dir(flowkit_core::testing::testdata::dir())
                 .args(&file_args)
                 .args(["-F", "ip-addr", "-v", "ADDR=189.22.36.165"]);
             let o = if first_from_file {
@@ -433,14 +450,14 @@ fn investigation_pipeline_selects_what_flow_tools_selected() {
             };
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let o = run(
-                flow_nfilter()
+                in_testdata()
                     .args(&file_args)
                     .args(["-F", "victim-browsing"]),
                 &o.stdout,
             );
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let o = run(
-                flow_nfilter().args(&file_args).args(["-F", "gt1packet"]),
+                in_testdata().args(&file_args).args(["-F", "gt1packet"]),
                 &o.stdout,
             );
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -478,7 +495,8 @@ fn selections_go_through_pipes_as_references_to_rows() {
     let recs = records(12_000);
     // A published file (references are only made to those).
     let a = write_archive(dir.path(), "ft.2010-11-09.140000+0000", &recs, 1000);
-    let want = expected("gt1packet", &[], &expected("ssh", &[], &recs));
+    let sample = sample_filters();
+    let want = expected_from(&sample, "gt1packet", &[], &expected("ssh", &[], &recs));
     assert!(!want.is_empty() && want.len() < recs.len() / 2);
     let bin = env!("CARGO_BIN_EXE_flow-nfilter");
     for (middle, env_refs) in [("", "1"), ("cat | ", "1"), ("", "0")] {
@@ -486,9 +504,10 @@ fn selections_go_through_pipes_as_references_to_rows() {
             .path()
             .join(format!("out-{}-{env_refs}.fk", middle.len()));
         let line = format!(
-            "'{bin}' -F ssh --verbose '{}' | {middle}'{bin}' -F gt1packet --verbose | \
+            "'{bin}' -F ssh --verbose '{}' | {middle}'{bin}' -f '{}' -F gt1packet --verbose | \
              '{bin}' -F tcp -o '{}'",
             a.display(),
+            sample.display(),
             out.display()
         );
         let o = Command::new("sh")
@@ -528,7 +547,9 @@ fn selections_go_through_pipes_as_references_to_rows() {
 fn print_fields_are_columns_of_the_full_print() {
     let day = flowkit_core::testing::testdata::dir().join("2010-11-09");
     let day = day.to_str().unwrap();
-    let args = ["-F", "gt1packet", "--utc", "--print", "csv"];
+    let sample = sample_filters();
+    let sample = sample.to_str().unwrap();
+    let args = ["-f", sample, "-F", "gt1packet", "--utc", "--print", "csv"];
     let full = run(flow_nfilter().args(args).arg(day), b"");
     let some = run(
         flow_nfilter()
@@ -562,4 +583,27 @@ fn print_fields_are_columns_of_the_full_print() {
         .collect();
     assert_eq!(some, full);
     assert!(some.len() > 1000, "{} flows", some.len());
+}
+
+/// `--check`, `--sql` and `--count` into a pipe closed early (`| head -c 1`): exit 0 and no
+/// panic, as every other output of the tools.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    let bin = env!("CARGO_BIN_EXE_flow-nfilter");
+    let day = flowkit_core::testing::testdata::path("2010-11-09");
+    for args in [
+        "--check".to_string(),
+        "-F bogon-src --sql duckdb".to_string(),
+        format!("-F tcp --count '{}'", day.display()),
+    ] {
+        let line = format!("set -o pipefail; '{bin}' {args} | (exec 0<&-; true)");
+        let o = Command::new("bash")
+            .args(["-c", &line])
+            .env_remove("FLOWKIT_FILTERS")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args}: {err}");
+        assert!(o.status.success(), "{args}: {err}");
+    }
 }

@@ -169,8 +169,8 @@ fn sql_of_an_expression_alone_and_beside_a_definition() {
         let d = Dialect::from_name(name).unwrap();
         let alone = stdout_of(&["-e", expr, "--sql", name]);
         assert_eq!(alone, format!("{}\n", expr_to_sql(&e, d)), "{name}");
-        let def = stdout_of(&["-F", "tcp", "--sql", name]);
-        let both = stdout_of(&["-F", "tcp", "-e", expr, "--sql", name]);
+        let def = stdout_of(&["-F", "gt1packet", "--sql", name]);
+        let both = stdout_of(&["-F", "gt1packet", "-e", expr, "--sql", name]);
         assert_eq!(
             both,
             format!("({}) AND ({})\n", def.trim_end(), expr_to_sql(&e, d)),

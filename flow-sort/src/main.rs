@@ -33,9 +33,9 @@ struct Args {
     /// Descending: largest first (ties still in input order).
     #[arg(short = 'r', long = "reverse")]
     reverse: bool,
-    /// Keep only the first N flows of the order (memory for N flows, whatever the input).
-    #[arg(short = 'n', long = "top", value_name = "N")]
-    top: Option<usize>,
+    /// The first N flows of the order (memory for N flows, whatever the input): --count N.
+    #[command(flatten)]
+    count: cli::CountArgs,
     /// Flows kept in memory before sorted runs go to temporary files (K, M, G suffixes).
     #[arg(long = "memory", value_name = "SIZE", default_value = "1G", value_parser = cli::parse_size)]
     memory: usize,
@@ -96,6 +96,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     args.input.scan_options().map_err(ToolError::Usage)?;
     args.input.inputs().map_err(ToolError::Usage)?;
     let keys = parse_keys(&args.keys).map_err(ToolError::usage)?;
+    let top = args.count.count()?;
     let printer = match &args.print {
         Some(format) => Some(
             Printer::new(PrintOptions {
@@ -120,7 +121,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             keys,
             descending: args.reverse,
         },
-        top: args.top,
+        top,
         memory: args.memory,
         spill_dir: args.temp_dir.clone(),
     });
@@ -146,7 +147,7 @@ fn run(args: Args) -> Result<(), ToolError> {
     };
     if args.verbose {
         let runs = match summary.runs {
-            0 if args.top.is_some() => "the first flows kept in a bounded heap".to_string(),
+            0 if top.is_some() => "the first flows kept in a bounded heap".to_string(),
             0 => "sorted in memory".to_string(),
             n => format!("{n} sorted runs merged"),
         };

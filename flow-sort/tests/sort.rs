@@ -141,7 +141,7 @@ fn ties_keep_input_order() {
     }
 }
 
-/// `--top N` is the head of the full sort, for N below, at and above the flow count.
+/// `--count N` is the head of the full sort, for N below, at and above the flow count.
 #[test]
 fn top_n_is_the_head_of_the_full_sort() {
     let file = day_file();
@@ -155,9 +155,9 @@ fn top_n_is_the_head_of_the_full_sort() {
         for n in [1usize, 10, 3498, 5000] {
             let ns = n.to_string();
             let mut args = base.clone();
-            args.extend(["-n", &ns]);
+            args.extend(["--count", &ns]);
             let (top, _) = sorted(&args, None);
-            assert!(top == full[..n.min(full.len())], "-k {keys} -n {n}");
+            assert!(top == full[..n.min(full.len())], "-k {keys} --count {n}");
         }
     }
 }
@@ -216,7 +216,7 @@ fn print_writes_the_sorted_flows_as_text() {
             "-k",
             "byt",
             "-r",
-            "-n",
+            "--count",
             "20",
             "--print",
             "csv",
@@ -246,4 +246,24 @@ fn a_bad_key_exits_2_suggesting_the_nearest_field() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("--key"), "{err}");
+}
+
+/// `-n N` (nfdump's top N) is refused with a note naming `--count N`: in flowkit, as in
+/// flow-tools, `-n` is symbolic names. `--top N`, the earlier name, still works.
+#[test]
+fn dash_n_names_count_and_top_is_count() {
+    let f = day_file();
+    let f = f.to_str().unwrap();
+    let o = run(&["-k", "octets", "-n", "5", f], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--count 5") && err.contains("symbolic names"),
+        "{err}"
+    );
+    let (by_count, _) = sorted(&["-k", "octets", "--count", "5", f], None);
+    let (by_top, _) = sorted(&["-k", "octets", "--top", "5", f], None);
+    assert_eq!(by_count.len(), 5);
+    assert_eq!(by_count, by_top);
 }

@@ -5,6 +5,7 @@ use flowkit_cli::{self as cli, InputArgs, ToolError};
 use flowkit_core::analyze::stat::flowtools::header::write_header_block;
 use flowkit_core::analyze::stat::flowtools::symbols::Symbols;
 use flowkit_core::analyze::stat::flowtools::{report, Options, RecordFields, StatReport, FORMATS};
+use flowkit_core::analyze::stat::output::{write_flowtools_rows, StatFormat};
 use flowkit_core::archive::flowtools::read_header;
 use flowkit_core::archive::sniff::{sniff, InputFormat};
 use flowkit_core::pipeline::input::{expand_inputs, Input};
@@ -91,9 +92,11 @@ fn header_bytes(input: &InputArgs) -> Result<Vec<u8>, ToolError> {
 }
 
 /// Runs report `opts.format` over the inputs; `argv` is echoed on the `# Args:` line; with
-/// `header`, the flow-tools file's header block follows the preamble (flow-tools' `-p`).
+/// `header`, the flow-tools file's header block follows the preamble (flow-tools' `-p`). With
+/// `table` (--csv or --json), the report's rows are written instead, with no preamble.
 pub fn run(
     opts: Options,
+    table: Option<StatFormat>,
     header: bool,
     sym_dir: Option<&Path>,
     input: &InputArgs,
@@ -117,6 +120,11 @@ pub fn run(
             )));
         }
     }
+    if table.is_some() {
+        StatReport::new(opts.clone())
+            .rows()
+            .map_err(|e| ToolError::Usage(format!("-f {e}")))?;
+    }
     let symbols = match (opts.names, report::symbol_file(opts.format)) {
         (true, Some(file)) => Some(load_symbols(sym_dir, file)?),
         _ => None,
@@ -138,7 +146,9 @@ pub fn run(
     } else {
         None
     };
-    report::write_preamble(&mut out, &opts, argv).map_err(ToolError::Output)?;
+    if table.is_none() {
+        report::write_preamble(&mut out, &opts, argv).map_err(ToolError::Output)?;
+    }
     if let Some(raw) = raw_header {
         let tz = cli::zone(input.utc)?;
         write_header_block(&mut out, opts.cc, &raw, &tz).map_err(ToolError::Output)?;
@@ -173,7 +183,14 @@ pub fn run(
             rep.zero_packet_flows
         );
     }
-    rep.write(&mut out).map_err(ToolError::Output)?;
+    match table {
+        Some(format) => {
+            let rows = rep.rows().map_err(ToolError::Usage)?;
+            write_flowtools_rows(&mut out, format, rep.opts.format, &rows)
+        }
+        None => rep.write(&mut out),
+    }
+    .map_err(ToolError::Output)?;
     out.flush().map_err(ToolError::Output)?;
     cli::check_damage(&stats)
 }

@@ -55,7 +55,9 @@ struct Args {
     #[arg(long = "count", value_name = "N", default_value_t = 10)]
     count: usize,
     /// flow-tools report N (0..32), printed as flow-tools 0.68.5's flow-stat prints it.
-    #[arg(short = 'f', value_name = "N", conflicts_with_all = ["top", "bin", "plot", "csv", "json"])]
+    /// With --csv or --json: the report's rows (keys and counts, in the same order), one value
+    /// per column, without flow-tools' comment lines.
+    #[arg(short = 'f', value_name = "N", conflicts_with_all = ["top", "bin", "plot", "total"])]
     format: Option<usize>,
     /// With -f: sort descending on field K (0 = key; then flows, octets, packets, duration).
     #[arg(
@@ -104,15 +106,17 @@ struct Args {
     /// into FILE as SVG.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
-    /// Write CSV.
-    #[arg(long, conflicts_with = "json")]
+    /// Write CSV (with -f N: the report's rows; whole counts, keys as numbers and addresses, so
+    /// not with -P, -w, -n, -p or -T).
+    #[arg(long, conflicts_with = "json", conflicts_with_all = ["percent", "wide", "names", "header", "title"])]
     csv: bool,
     /// With --csv and no --top or --bin: end the protocol table with a `total` row (left out by
     /// default, so a program summing the rows does not count everything twice).
     #[arg(long, requires = "csv")]
     total: bool,
-    /// Write one JSON document.
-    #[arg(long)]
+    /// Write one JSON document (with -f N: `{"report", "name", "rows"}`; not with -P, -w, -n,
+    /// -p or -T).
+    #[arg(long, conflicts_with_all = ["percent", "wide", "names", "header", "title"])]
     json: bool,
     /// Packets and octets as exported: without multiplying sampled flows by their sampling
     /// interval (by default they are, as nfdump does, and a note says so). Biflows' reverse
@@ -149,8 +153,14 @@ fn run(args: Args) -> Result<(), ToolError> {
         let argv: Vec<String> = std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
+        let table = match (args.csv, args.json) {
+            (true, _) => Some(StatFormat::Csv),
+            (_, true) => Some(StatFormat::Json),
+            _ => None,
+        };
         return flowtools::run(
             opts,
+            table,
             args.header,
             args.sym_dir.as_deref(),
             &args.input,

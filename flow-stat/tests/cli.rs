@@ -211,3 +211,76 @@ fn summary_csv_has_a_total_row_only_when_asked() {
     // --total is for CSV.
     assert_eq!(stat(&["--total", &p]).status.code(), Some(2));
 }
+
+/// `--top pair` in CSV and JSON: one address per column (`srcaddr`, `dstaddr`), the same rows
+/// and counts as the text table's `A -> B`, and the counts those of the flows themselves.
+#[test]
+fn pair_is_two_columns_in_csv_and_json() {
+    let p = path();
+    let args = ["--top", "pair", "--count", "20", p.as_str()];
+    let text = stat(&args);
+    assert!(text.status.success());
+    let text = String::from_utf8(text.stdout).unwrap();
+    let from_text: Vec<(String, String, u64, u64, u64)> = text
+        .lines()
+        .skip(2)
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(w[2], "->", "{l}");
+            let n = |i: usize| w[i].parse::<u64>().unwrap();
+            (w[1].to_string(), w[3].to_string(), n(4), n(5), n(6))
+        })
+        .collect();
+    assert_eq!(from_text.len(), 20);
+
+    let csv_out = stat(&[&["--csv"][..], &args].concat());
+    assert!(csv_out.status.success());
+    let mut r = csv::Reader::from_reader(csv_out.stdout.as_slice());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        head[..6],
+        ["rank", "srcaddr", "dstaddr", "flows", "packets", "octets"]
+    );
+    let from_csv: Vec<(String, String, u64, u64, u64)> = r
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            let n = |i: usize| row[i].parse::<u64>().unwrap();
+            (row[1].to_string(), row[2].to_string(), n(3), n(4), n(5))
+        })
+        .collect();
+    assert_eq!(from_csv, from_text);
+
+    let doc = json(&[&["--json"][..], &args].concat());
+    let from_json: Vec<(String, String, u64, u64, u64)> = doc["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let n = |k: &str| t[k].as_u64().unwrap();
+            let a = |k: &str| t["key"][k].as_str().unwrap().to_string();
+            (
+                a("srcaddr"),
+                a("dstaddr"),
+                n("flows"),
+                n("packets"),
+                n("octets"),
+            )
+        })
+        .collect();
+    assert_eq!(from_json, from_text);
+
+    // Each pair's counts are its flows' sums.
+    let mut sums: HashMap<(String, String), (u64, u64, u64)> = HashMap::new();
+    for f in flows() {
+        let s = sums
+            .entry((f.src_addr.to_string(), f.dst_addr.to_string()))
+            .or_default();
+        s.0 += 1;
+        s.1 += f.packets;
+        s.2 += f.octets;
+    }
+    for (a, b, fl, pk, oc) in from_text {
+        assert_eq!(sums[&(a.clone(), b.clone())], (fl, pk, oc), "{a} -> {b}");
+    }
+}

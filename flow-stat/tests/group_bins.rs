@@ -11,10 +11,11 @@ use std::process::Command;
 /// `(bin, srcaddr, dstport)` to flows, packets, octets (both directions, as exported).
 type Groups = BTreeMap<(String, String, String), (u64, u64, u64)>;
 
+/// The bin column as CSV writes times: ISO 8601 with the offset (`Z` with --utc).
 fn bin_text(ms: i64) -> String {
     let t = jiff::Timestamp::from_millisecond(ms).unwrap();
     t.to_zoned(jiff::tz::TimeZone::UTC)
-        .strftime("%Y-%m-%d %H:%M:%S%.3f")
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
 }
 

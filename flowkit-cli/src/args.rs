@@ -84,17 +84,21 @@ impl InputArgs {
     }
 }
 
-/// The filter file shipped with flowkit (`filters/filter.cfg`), used when neither `-f` nor
-/// `$FLOWKIT_FILTERS` names one.
+/// The filter file shipped with flowkit (`filters/filter.cfg`, a generic starter), used when
+/// neither `-f`, a `filter.cfg` in the current directory nor `$FLOWKIT_FILTERS` names one.
 pub const BUILT_IN_FILTERS: &str = include_str!("../../filters/filter.cfg");
 /// The name the built-in filter file is reported under.
 pub const BUILT_IN_FILTERS_NAME: &str = "<built-in filters/filter.cfg>";
+/// The file name looked for in the current directory when `-f` is not given (a sample's or
+/// a case's own filters next to its data, as `testdata/filter.cfg` is for the sample day).
+pub const LOCAL_FILTERS: &str = "filter.cfg";
 
 /// The filter options of the tools that select flows with flow-tools' filter language
 /// (flow-nfilter, and flow-hunt to exclude known-good traffic first).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct FilterArgs {
-    /// Filter file [default: $FLOWKIT_FILTERS, else the built-in filters/filter.cfg].
+    /// Filter file [default: ./filter.cfg if there is one, else $FLOWKIT_FILTERS, else the
+    /// built-in generic filters/filter.cfg; `flow-nfilter --check` names the one used].
     #[arg(short = 'f', long = "filters", value_name = "FILE")]
     pub filters: Option<PathBuf>,
     /// The definition to apply [default: the one named `default`].
@@ -140,14 +144,19 @@ impl FilterArgs {
         Ok(Some(e))
     }
 
-    /// The filter file's name (for messages) and text: `-f FILE`, else `$FLOWKIT_FILTERS`, else
-    /// the built-in file.
+    /// The filter file's name (for messages) and text: `-f FILE`, else `filter.cfg` in the
+    /// current directory, else `$FLOWKIT_FILTERS`, else the built-in file.
     pub fn source(&self) -> Result<(String, String), ToolError> {
-        let path = self.filters.clone().or_else(|| {
-            std::env::var_os("FLOWKIT_FILTERS")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        });
+        let local = PathBuf::from(LOCAL_FILTERS);
+        let path = self
+            .filters
+            .clone()
+            .or_else(|| local.is_file().then_some(local))
+            .or_else(|| {
+                std::env::var_os("FLOWKIT_FILTERS")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            });
         match path {
             None => Ok((
                 BUILT_IN_FILTERS_NAME.to_string(),

@@ -67,7 +67,11 @@ pub fn tool_main_with<A: FromArgMatches>(
     cmd: Command,
     run: impl FnOnce(A) -> Result<(), ToolError>,
 ) -> ! {
-    let mut cmd = cmd.after_help(equivalent_line(tool));
+    // Every -h ends with the line, a subcommand's too (flow-hunt scan -h).
+    let line = equivalent_line(tool);
+    let mut cmd = cmd
+        .after_help(line.clone())
+        .mut_subcommands(|sub| sub.after_help(line.clone()));
     if let Some(dir) = std::env::var_os(WRITE_DOCS_ENV) {
         let code = match write_docs(&mut cmd, Path::new(&dir)) {
             Ok(files) => {

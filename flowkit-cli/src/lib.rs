@@ -7,6 +7,7 @@
 //! The library underneath, `flowkit-core`, knows nothing of any of this.
 
 pub mod args;
+pub mod count;
 pub mod docs;
 pub mod geo;
 pub mod output;
@@ -16,7 +17,9 @@ pub mod scan;
 
 pub use args::{
     duration_secs, zone, FilterArgs, InputArgs, BUILT_IN_FILTERS, BUILT_IN_FILTERS_NAME,
+    LOCAL_FILTERS,
 };
+pub use count::CountArgs;
 pub use docs::{tool_main, tool_main_with};
 pub use flowkit_core::pipeline::sink::{names_directory, FlowOutput};
 pub use geo::GeoArgs;

@@ -1,6 +1,7 @@
 //! Progress on stderr for long work (indicatif), shown only to a person: when stderr is a
 //! terminal (not `TERM=dumb`, not `FLOWKIT_PROGRESS=0`), and only once the work has taken a
-//! second, so short runs and pipes, logs and CI see nothing extra. The library does not know
+//! second (`FLOWKIT_PROGRESS=now`: at once), so short runs and pipes, logs and CI see nothing
+//! extra. The library does not know
 //! about it: tools feed it from their scan callbacks.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
@@ -94,10 +95,12 @@ impl Progress {
         }
     }
 
-    /// The bar, made visible once the work has taken [`SHOW_AFTER`].
+    /// The bar, made visible once the work has taken [`SHOW_AFTER`] (at once with
+    /// `FLOWKIT_PROGRESS=now`).
     fn bar(&self) -> Option<&ProgressBar> {
         let b = self.bar.as_ref()?;
-        if b.is_hidden() && self.start.elapsed() >= SHOW_AFTER {
+        let now = std::env::var_os("FLOWKIT_PROGRESS").is_some_and(|v| v == "now");
+        if b.is_hidden() && (now || self.start.elapsed() >= SHOW_AFTER) {
             b.set_draw_target(ProgressDrawTarget::stderr());
         }
         Some(b)

@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo run -p flowkit-core --example count_matches -- \
-//!     filters/filter.cfg gt1packet testdata/2010-11-09
+//!     testdata/filter.cfg gt1packet testdata/2010-11-09
 //! ```
 
 use flowkit_core::filter::{CompileOptions, FilterFile, Variables};

@@ -14,7 +14,7 @@
 //!
 //! `examples/count_matches.rs` uses it as a library: it reads flows of any input form, compiles
 //! a flow-tools filter definition and counts the flows it passes
-//! (`cargo run -p flowkit-core --example count_matches -- filters/filter.cfg gt1packet
+//! (`cargo run -p flowkit-core --example count_matches -- testdata/filter.cfg gt1packet
 //! testdata/2010-11-09`).
 
 #[cfg(target_endian = "big")]

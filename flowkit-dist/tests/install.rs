@@ -132,10 +132,15 @@ fn install_sh_installs_every_tool_with_man_pages_and_completions() {
     for t in &tools {
         let bin = p.join("bin").join(t);
         let help = run(Command::new(&bin).arg("--help"));
-        assert!(help.contains("flow-tools equivalent:"), "{t} -h:\n{help}");
+        // Every -h ends with the flow-tools equivalent, each subcommand's too.
+        let ends_with_equivalent = |h: &str| {
+            (h.trim_end().lines().last()).is_some_and(|l| l.starts_with("flow-tools equivalent:"))
+        };
+        assert!(ends_with_equivalent(&help), "{t} -h:\n{help}");
         check_page(&p.join(format!("share/man/man1/{t}.1")), &help);
         for sub in help_subcommands(&help) {
             let sub_help = run(Command::new(&bin).args([&sub, "--help"]));
+            assert!(ends_with_equivalent(&sub_help), "{t} {sub} -h:\n{sub_help}");
             check_page(&p.join(format!("share/man/man1/{t}-{sub}.1")), &sub_help);
         }
         let longs: Vec<String> = help_flags(&help)

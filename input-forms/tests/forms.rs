@@ -341,6 +341,43 @@ fn baselines_match_flow_tools_and_count_right() {
 
 /// The pipe forms carry what they claim: flow-cat passes the day's block as a reference, and
 /// flow-nfilter passes its selection on as a reference to rows of that block.
+/// README.md's investigation command, exactly as written there (the part after `cd testdata &&
+/// export PATH=...`), run in testdata/ with $FLOWKIT_FILTERS naming another file: the sample's
+/// testdata/filter.cfg is found in the current directory, and the output is byte for byte what
+/// flow-tools printed.
+#[test]
+fn readme_investigation_command_prints_what_flow_tools_printed() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.contains("flow-nfilter -F victim-browsing"))
+        .expect("README.md has the investigation command");
+    let (_, after_path) = line
+        .split_once(":$PATH\" && ")
+        .expect("the command sets PATH, then runs the pipeline");
+    let pipeline = after_path.strip_suffix(')').expect("in a subshell");
+    assert!(
+        pipeline.starts_with("flow-cat 2010-11-09/ft* | "),
+        "{pipeline}"
+    );
+    let other = work().join("other-filters.cfg");
+    std::fs::write(&other, "filter-definition default\n  invert\n").unwrap();
+    let o = sh(
+        &flowkit_core::testing::testdata::dir(),
+        &format!("export FLOWKIT_FILTERS='{}'; {pipeline}", other.display()),
+    );
+    assert!(o.status.success(), "{pipeline}: {}", text(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    let want =
+        flowkit_core::testing::testdata::read_text("flow-tools/expected/investigation.txt.gz")
+            .unwrap();
+    assert!(
+        text(&o.stdout) == want,
+        "{pipeline}: not flow-tools' output"
+    );
+}
+
 #[test]
 fn pipe_forms_carry_block_references() {
     let o = sh(

@@ -7,12 +7,14 @@
 //! IPFIX templates are scoped by exporter address *and source port*, RFC 7011 §8), each exporter
 //! gets its own sending socket, hence its own source port, towards every collector (up to
 //! [`FanoutConfig::max_exporters`]; later ones share one socket per collector, counted).
+//! With [`FanoutConfig::spoof`] each IPv4 datagram instead leaves with the exporter's own source
+//! address and port (a raw socket, [`super::spoof`]), so collectors see the exporters themselves.
 //! Sending never blocks receiving: a send that fails (a collector that is down, a full buffer)
 //! is counted for that collector, and the datagram still goes to the others.
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -36,6 +38,9 @@ pub struct FanoutConfig {
     pub max_exporters: usize,
     /// Counters are logged this often (and at exit).
     pub stats_every: Duration,
+    /// Keep the exporter's source address and port (IPv4 exporters to IPv4 collectors; needs
+    /// `CAP_NET_RAW`). Others are relayed from the relay's sockets.
+    pub spoof: bool,
 }
 
 impl FanoutConfig {
@@ -46,6 +51,7 @@ impl FanoutConfig {
             exporter: None,
             max_exporters: 1024,
             stats_every: Duration::from_secs(300),
+            spoof: false,
         }
     }
 }
@@ -101,6 +107,10 @@ pub fn run_fanout(
     log: &mut dyn FnMut(&str),
 ) -> io::Result<FanoutStats> {
     socket.set_read_timeout(Some(Duration::from_millis(100)))?;
+    let mut spoof = match cfg.spoof {
+        true => Some(super::spoof::SpoofSender::open()?),
+        false => None,
+    };
     let shared: Vec<UdpSocket> = cfg.targets.iter().map(sender).collect::<io::Result<_>>()?;
     let mut own: HashMap<SocketAddr, Vec<UdpSocket>> = HashMap::new();
     let mut stats = FanoutStats {
@@ -159,7 +169,13 @@ pub fn run_fanout(
         }
         let socks = own.get(&from).unwrap_or(&shared);
         for (k, (s, t)) in socks.iter().zip(&cfg.targets).enumerate() {
-            match s.send_to(&buf[..n], t.dest) {
+            let sent = match (&mut spoof, canonical(from.ip()), t.dest) {
+                (Some(raw), IpAddr::V4(ip), SocketAddr::V4(dest)) => {
+                    raw.send(SocketAddrV4::new(ip, from.port()), dest, &buf[..n])
+                }
+                _ => s.send_to(&buf[..n], t.dest).map(|_| ()),
+            };
+            match sent {
                 Ok(_) => stats.sent[k].0 += 1,
                 Err(_) => stats.sent[k].1 += 1,
             }

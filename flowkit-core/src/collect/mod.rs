@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 pub mod endpoint;
 pub mod fanout;
 pub mod import;
+pub mod spoof;
 pub mod template_cache;
 
 /// How a collector runs.

@@ -41,13 +41,15 @@ impl std::fmt::Display for FtExportSummary {
 
 /// Reads every input in order and writes its flows as flow-tools v5 records to `target`.
 /// Damaged inputs are reported through `warn` and counted; output errors stop the export (a
-/// file target is then not created).
+/// file target is then not created). `on_flows` is given the number of flows of each block
+/// written (a tool's progress line).
 pub fn export_flowtools(
     inputs: &[Input],
     scan: ScanOptions,
     opts: FtWriteOptions,
     target: FtTarget<'_>,
     warn: &mut dyn FnMut(&str),
+    on_flows: &mut dyn FnMut(u64),
 ) -> Result<FtExportSummary, ScanError> {
     let mut scanner = Scanner::new(scan, warn);
     let (flows, losses) = match target {
@@ -57,7 +59,7 @@ pub fn export_flowtools(
                 ..opts
             };
             let mut w = FlowToolsWriter::new(out, opts).map_err(ScanError::Output)?;
-            run(&mut scanner, inputs, &mut w)?;
+            run(&mut scanner, inputs, &mut w, on_flows)?;
             let (mut out, n, l) = w.finish().map_err(ScanError::Output)?;
             out.flush().map_err(ScanError::Output)?;
             (n, l)
@@ -78,7 +80,7 @@ pub fn export_flowtools(
                 ..opts
             };
             let mut w = FlowToolsWriter::new(tmp, opts).map_err(ScanError::Output)?;
-            run(&mut scanner, inputs, &mut w)?;
+            run(&mut scanner, inputs, &mut w, on_flows)?;
             let (tmp, n, l) = w.finish_file().map_err(ScanError::Output)?;
             tmp.as_file().sync_all().map_err(ScanError::Output)?;
             tmp.persist(path).map_err(|e| ScanError::Output(e.error))?;
@@ -96,11 +98,13 @@ fn run<W: Write>(
     scanner: &mut Scanner<'_>,
     inputs: &[Input],
     w: &mut FlowToolsWriter<W>,
+    on_flows: &mut dyn FnMut(u64),
 ) -> Result<(), ScanError> {
     scanner.run_columns(inputs, ColumnSet::ALL, &mut |batch| {
         for k in 0..batch.blocks.len() {
             if let Some(b) = batch.full(k) {
                 w.write_block(&b)?;
+                on_flows(b.len as u64);
             }
         }
         Ok::<(), io::Error>(())

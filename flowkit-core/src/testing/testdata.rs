@@ -15,6 +15,22 @@ pub fn path(rel: &str) -> PathBuf {
     dir().join(rel)
 }
 
+/// The names of the files in `rel` under `testdata/` that end in `suffix`, sorted.
+pub fn names_ending(rel: &str, suffix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(path(rel))
+        .unwrap_or_else(|e| panic!("testdata/{rel}: {e}"))
+        .map(|e| {
+            e.expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(suffix))
+        .collect();
+    names.sort();
+    names
+}
+
 /// The text of `rel` under `testdata/`, gunzipped when it ends in `.gz`.
 pub fn read_text(rel: &str) -> std::io::Result<String> {
     let bytes = std::fs::read(path(rel))?;

@@ -216,6 +216,17 @@ impl std::fmt::Display for TopKey {
     }
 }
 
+impl TopKey {
+    /// The key's columns in CSV and JSON, one value in each: `pair` is two addresses
+    /// (`srcaddr`, `dstaddr`; with `--biflow` the lower end first), every other key one.
+    pub fn columns(&self) -> Vec<String> {
+        match self {
+            TopKey::Pair => vec!["srcaddr".into(), "dstaddr".into()],
+            other => vec![other.to_string()],
+        }
+    }
+}
+
 /// A value of a top-N key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyValue {
@@ -242,6 +253,19 @@ impl std::fmt::Display for KeyValue {
             },
             KeyValue::Pair(s, d) => write!(f, "{} -> {}", key_addr(s), key_addr(d)),
             KeyValue::Conversation(a, b) => write!(f, "{} <-> {}", key_addr(a), key_addr(b)),
+        }
+    }
+}
+
+impl KeyValue {
+    /// The value as [`TopKey::columns`] splits it: a pair's (or conversation's) two addresses
+    /// apart, every other value as displayed.
+    pub fn parts(&self) -> Vec<String> {
+        match *self {
+            KeyValue::Pair(a, b) | KeyValue::Conversation(a, b) => {
+                vec![key_addr(a).to_string(), key_addr(b).to_string()]
+            }
+            other => vec![other.to_string()],
         }
     }
 }

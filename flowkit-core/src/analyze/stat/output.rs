@@ -141,6 +141,14 @@ pub fn write_summary(
     }
 }
 
+/// A row's key as a JSON object, one member per key column (`{"srcaddr": .., "dstport": ..}`).
+fn key_object(names: &[&str], k: &[String]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = (names.iter().zip(k))
+        .map(|(n, v)| (n.to_string(), json!(v)))
+        .collect();
+    serde_json::Value::Object(map)
+}
+
 /// Writes the top `n` of `top` by `by`, with each value's share of all counted; `timed` adds
 /// the duration, bps, pps and bpp columns (and `--distinct`'s column comes when counted).
 pub fn write_top(
@@ -151,12 +159,21 @@ pub fn write_top(
     by: Measure,
     timed: bool,
 ) -> io::Result<()> {
+    // Text shows a pair as one key (`A -> B`); CSV and JSON give each address its own column.
+    let split = format != StatFormat::Text;
     let rows: Vec<(Vec<String>, Measured)> = (top.top(n, by).into_iter())
-        .map(|(k, m)| (vec![k.to_string()], m))
+        .map(|(k, m)| match split {
+            true => (k.parts(), m),
+            false => (vec![k.to_string()], m),
+        })
         .collect();
-    let key = top.key().to_string();
+    let key = match split {
+        true => top.key().columns(),
+        false => vec![top.key().to_string()],
+    };
+    let names: Vec<&str> = key.iter().map(String::as_str).collect();
     let ranked = Ranked {
-        keys: &[key.as_str()],
+        keys: &names,
         rows: &rows,
         distinct: top.distinct(),
         counted: top.counted,
@@ -168,7 +185,12 @@ pub fn write_top(
         header: true,
     };
     match format {
-        StatFormat::Json => ranked.write_json(out, json!(top.key()), "key", |k| json!(k[0])),
+        StatFormat::Json if names.len() == 1 => {
+            ranked.write_json(out, json!(top.key()), "key", |k| json!(k[0]))
+        }
+        StatFormat::Json => {
+            ranked.write_json(out, json!(top.key()), "key", |k| key_object(&names, k))
+        }
         _ => ranked.write(out, format),
     }
 }
@@ -212,12 +234,7 @@ pub fn write_group_rows(
         header: true,
     };
     match format {
-        StatFormat::Json => ranked.write_json(out, json!(names), "keys", |k| {
-            let map: serde_json::Map<String, serde_json::Value> = (names.iter().zip(k))
-                .map(|(n, v)| (n.to_string(), json!(v)))
-                .collect();
-            serde_json::Value::Object(map)
-        }),
+        StatFormat::Json => ranked.write_json(out, json!(names), "keys", |k| key_object(names, k)),
         _ => ranked.write(out, format),
     }
 }
@@ -241,12 +258,7 @@ pub fn write_group_bins(
     let bins = group.top_per_bin(n, by);
     let none = CountNote::new(group.counts.raw);
     if format == StatFormat::Json {
-        let key = |k: &[String]| -> serde_json::Value {
-            let map: serde_json::Map<String, serde_json::Value> = (names.iter().zip(k))
-                .map(|(n, v)| (n.to_string(), json!(v)))
-                .collect();
-            serde_json::Value::Object(map)
-        };
+        let key = |k: &[String]| key_object(&names, k);
         let list: Vec<serde_json::Value> = bins
             .iter()
             .map(|bin| {
@@ -296,7 +308,11 @@ pub fn write_group_bins(
             by,
             timed: true,
             distinct_column: group.distinct_column(),
-            bin: Some(civil(bin.start_ms, tz)),
+            // CSV times carry their offset, as everywhere (docs/time.md); text is civil.
+            bin: Some(match format {
+                StatFormat::Csv => iso(bin.start_ms, tz),
+                _ => civil(bin.start_ms, tz),
+            }),
             header: i == 0,
         };
         if format == StatFormat::Csv {
@@ -570,4 +586,46 @@ pub fn write_bins(
             )
         }
     }
+}
+
+/// Writes flow-tools report `format` ([`super::flowtools::rows::ReportRows`]) as CSV (a header
+/// of the key and count columns, one row per key) or one JSON document `{"report", "name",
+/// "rows": [{column: value}]}` (numbers as numbers, addresses as strings).
+pub fn write_flowtools_rows(
+    out: &mut dyn Write,
+    format: StatFormat,
+    report: usize,
+    rows: &super::flowtools::rows::ReportRows,
+) -> io::Result<()> {
+    let names: Vec<&str> = rows.keys.iter().chain(&rows.counts).copied().collect();
+    if format == StatFormat::Json {
+        let list: Vec<serde_json::Value> = (rows.rows.iter())
+            .map(|(keys, counts)| {
+                let mut m = serde_json::Map::new();
+                for (name, v) in rows.keys.iter().zip(keys) {
+                    let v = v.parse::<u64>().map_or_else(|_| json!(v), |n| json!(n));
+                    m.insert(name.to_string(), v);
+                }
+                for (name, v) in rows.counts.iter().zip(counts) {
+                    m.insert(name.to_string(), json!(v));
+                }
+                serde_json::Value::Object(m)
+            })
+            .collect();
+        let name = super::flowtools::FORMAT_NAMES
+            .get(report)
+            .copied()
+            .unwrap_or("");
+        return json_out(out, &json!({"report": report, "name": name, "rows": list}));
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&names).map_err(csv_err)?;
+    for (keys, counts) in &rows.rows {
+        let row = keys
+            .iter()
+            .cloned()
+            .chain(counts.iter().map(u64::to_string));
+        w.write_record(row).map_err(csv_err)?;
+    }
+    w.flush()
 }

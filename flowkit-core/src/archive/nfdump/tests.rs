@@ -226,13 +226,7 @@ fn unsampled_by_nfdump_stays_unsampled() {
 fn vendor_exports_match_nfdump_field_for_field() {
     // Real router exports (Cisco, Juniper, MikroTik, H3C, OpenBSD, Ubiquiti...) that carry
     // interfaces, AS numbers, masks, next hops and sampling, collected by nfcapd 1.7.1.
-    let dir = testdata::path("nfdump/vendors");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".nfcapd"))
-        .collect();
-    names.sort();
+    let names = testdata::names_ending("nfdump/vendors", ".nfcapd");
     assert!(names.len() >= 10, "{names:?}");
     let mut all = Vec::new();
     for n in &names {

@@ -252,13 +252,15 @@ impl Writer {
 
 /// Exports the flows of `inputs` (read with `scan`) into the Parquet tree of `opts`, reading only
 /// inputs not yet exported (unless `opts.full`); `warn` is given each message about a damaged or
-/// changed input. Damaged inputs
-/// are reported, their readable flows exported, and counted in [`ExportSummary::errors`].
+/// changed input, `on_flows` the number of flows of each batch read (a tool's progress line).
+/// Damaged inputs are reported, their readable flows exported, and counted in
+/// [`ExportSummary::errors`].
 pub fn export(
     inputs: Vec<Input>,
     scan: ScanOptions,
     opts: &ExportOptions,
     warn: &mut dyn FnMut(&str),
+    on_flows: &mut dyn FnMut(u64),
 ) -> Result<ExportSummary, ScanError> {
     std::fs::create_dir_all(&opts.out_dir).map_err(|e| {
         ScanError::BadInput(format!("cannot create {}: {e}", opts.out_dir.display()))
@@ -326,6 +328,7 @@ pub fn export(
         let r = scanner.run_columns(std::slice::from_ref(&input), ColumnSet::ALL, &mut |batch| {
             for b in batch.blocks {
                 w.write_block(b)?;
+                on_flows(b.len as u64);
             }
             Ok(())
         });

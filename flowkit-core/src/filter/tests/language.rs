@@ -231,6 +231,7 @@ fn flow_tools_files_load_unchanged() {
     for (name, vars) in [
         ("filters/flow-tools-filter.cfg", vec![]),
         ("flow-tools/investigation.cfg", vec!["ADDR=189.22.36.165"]),
+        ("filter.cfg", vec!["ADDR=189.22.36.165"]),
         ("filters/notes-examples.cfg", vec!["H=10.1.2.3"]),
         (
             "../filters/filter.cfg",

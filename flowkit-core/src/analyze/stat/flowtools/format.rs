@@ -190,9 +190,8 @@ impl StatReport {
         line.push('\n');
     }
 
-    fn write_table(&self, out: &mut impl Write, title: &str, slots: &[Counters]) -> io::Result<()> {
-        let w = if self.opts.wide { 15 } else { 10 };
-        self.header(out, &cstr(title, w))?;
+    /// The slots of a table report that have flows, in the order printed (`-S`/`-s`).
+    pub(super) fn table_order(&self, slots: &[Counters]) -> Vec<u32> {
         let mut index: Vec<u32> = (0..slots.len() as u32).collect();
         let field: Option<fn(&Counters) -> u64> = match self.opts.sort_order.unsigned_abs() {
             2 => Some(|c| c.flows),
@@ -207,11 +206,15 @@ impl StatReport {
         if self.opts.sort_order >= 0 {
             index.reverse();
         }
-        for i in index {
+        index.retain(|&i| slots[i as usize].flows != 0);
+        index
+    }
+
+    fn write_table(&self, out: &mut impl Write, title: &str, slots: &[Counters]) -> io::Result<()> {
+        let w = if self.opts.wide { 15 } else { 10 };
+        self.header(out, &cstr(title, w))?;
+        for i in self.table_order(slots) {
             let c = &slots[i as usize];
-            if c.flows == 0 {
-                continue;
-            }
             let mut line = String::new();
             let key = self.sym(i as u64, 15).unwrap_or_else(|| i.to_string());
             push_cut(&mut line, &key, w);
@@ -222,9 +225,10 @@ impl StatReport {
         Ok(())
     }
 
-    fn write_hash(&self, out: &mut impl Write, d: Dump, h: &Chash) -> io::Result<()> {
+    /// The order a hash report prints its keys (`keys` and `counts` as [`Chash::in_order`]
+    /// gives them): flow-tools' traversal, then `-S`/`-s`.
+    pub(super) fn hash_order(&self, d: Dump, keys: &[u128], counts: &[Counters]) -> Vec<u32> {
         // flow-tools' traversal: chunks of CHUNK keys, the newest chunk first.
-        let (keys, counts) = h.in_order();
         let n = keys.len();
         let mut order: Vec<u32> = Vec::with_capacity(n);
         let chunks = n.div_ceil(CHUNK);
@@ -255,6 +259,12 @@ impl StatReport {
                 order.reverse();
             }
         }
+        order
+    }
+
+    fn write_hash(&self, out: &mut impl Write, d: Dump, h: &Chash) -> io::Result<()> {
+        let (keys, counts) = h.in_order();
+        let order = self.hash_order(d, &keys, &counts);
         let (title, pad_last) = match d {
             Dump::C32(t) => (format!("{t}  "), false),
             Dump::C322(a, b) => (format!("{a}  {b}  "), false),

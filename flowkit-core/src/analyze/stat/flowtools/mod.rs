@@ -2,7 +2,7 @@
 //! prints them, so scripts that parse flow-stat's output keep working.
 //!
 //! [`report`] holds the table of reports (names, keys, layouts), [`accum`] the accumulators
-//! fed from column blocks, [`format`] the printing. flowkit keeps absolute flow times, not
+//! fed from column blocks, [`format`] the printing, [`rows`] the same reports as rows for CSV and JSON. flowkit keeps absolute flow times, not
 //! the exporter's sysUptime and export time; see `docs/hunting.md` for the two places where
 //! that shows (f0's realtime lines and f13/f14's x values).
 
@@ -10,6 +10,7 @@ pub mod accum;
 pub mod format;
 pub mod header;
 pub mod report;
+pub mod rows;
 pub mod symbols;
 
 pub use accum::StatReport;
