@@ -36,12 +36,17 @@ macro_rules! with_flow_columns {
                 (DstTag, 23, dst_tag, u32),
                 (RevPackets, 24, rev_packets, u64),
                 (RevOctets, 25, rev_octets, u64),
+                (XlateSrcPort, 28, xlate_src_port, u16),
+                (XlateDstPort, 29, xlate_dst_port, u16),
+                (FlowId, 30, flow_id, u64),
             ],
             addrs: [
                 (SrcAddr, 2, src_addr),
                 (DstAddr, 3, dst_addr),
                 (NextHop, 17, next_hop),
                 (Exporter, 18, exporter),
+                (XlateSrcAddr, 26, xlate_src_addr),
+                (XlateDstAddr, 27, xlate_dst_addr),
             ]
         }
     };

@@ -63,6 +63,18 @@ pub struct FlowRecord {
     pub src_tag: u32,
     /// flow-tools destination tag; 0 otherwise.
     pub dst_tag: u32,
+    /// Source address after NAT (IPFIX postNATSourceIPv4/IPv6Address, 225/281; conntrack's
+    /// reply destination); `0.0.0.0` when the source was not translated or nothing said.
+    pub xlate_src_addr: IpAddr,
+    /// Destination address after NAT (IPFIX 226/282; conntrack's reply source); `0.0.0.0`
+    /// when not translated.
+    pub xlate_dst_addr: IpAddr,
+    /// Source port after NAPT (IPFIX postNAPTSourceTransportPort, 227); 0 when not translated.
+    pub xlate_src_port: u16,
+    /// Destination port after NAPT (IPFIX 228); 0 when not translated.
+    pub xlate_dst_port: u16,
+    /// The exporter's id of the flow (IPFIX flowId, 148; conntrack's `ct.id`); 0 when none.
+    pub flow_id: u64,
 }
 
 /// The unspecified IPv4 address, used where a field was not exported.
@@ -97,6 +109,11 @@ impl Default for FlowRecord {
             sampling_interval: 0,
             src_tag: 0,
             dst_tag: 0,
+            xlate_src_addr: UNSPECIFIED_V4,
+            xlate_dst_addr: UNSPECIFIED_V4,
+            xlate_src_port: 0,
+            xlate_dst_port: 0,
+            flow_id: 0,
         }
     }
 }

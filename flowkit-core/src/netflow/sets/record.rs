@@ -195,6 +195,11 @@ pub(super) fn flow(
             Slot::DstAs => r.dst_as = be_uint(b) as u32,
             Slot::SrcMask => r.src_mask = b[0],
             Slot::DstMask => r.dst_mask = b[0],
+            Slot::XlateSrcAddr => set_addr(&mut r.xlate_src_addr, b),
+            Slot::XlateDstAddr => set_addr(&mut r.xlate_dst_addr, b),
+            Slot::XlateSrcPort => r.xlate_src_port = be_uint(b) as u16,
+            Slot::XlateDstPort => r.xlate_dst_port = be_uint(b) as u16,
+            Slot::FlowId => r.flow_id = be_uint(b),
             slot => x.take(slot, b),
         }
     }

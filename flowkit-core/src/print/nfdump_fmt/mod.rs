@@ -136,7 +136,6 @@ pub const NOT_CARRIED: &[(&str, &str)] = &[
     ("vrf", "VRF ids"), ("ivrf", "VRF ids"), ("ivrfnam", "VRF names"), ("evrf", "VRF ids"), ("evrfnam", "VRF names"),
     ("nfc", "NSEL connection ids"), ("tevt", "NSEL event times"), ("evt", "NSEL events"), ("xevt", "NSEL events"),
     ("sgt", "NSEL security group tags"), ("msec", "NSEL event times"), ("iacl", "NSEL ACLs"), ("eacl", "NSEL ACLs"),
-    ("xsa", "NAT translations"), ("xda", "NAT translations"), ("xsp", "NAT translations"), ("xdp", "NAT translations"),
     ("xsap", "NAT translations"), ("xdap", "NAT translations"), ("uname", "NSEL user names"),
     ("nevt", "NAT events"), ("nsa", "NAT translations"), ("nda", "NAT translations"), ("nsp", "NAT translations"),
     ("ndp", "NAT translations"), ("nsap", "NAT translations"), ("ndap", "NAT translations"),
@@ -162,7 +161,9 @@ fn field_layout(column: ColumnId) -> Option<Layout> {
     use ColumnId::*;
     Some(match column {
         StartMs | EndMs => Layout::Time,
-        SrcAddr | DstAddr | NextHop | Exporter => Layout::Addr,
+        SrcAddr | DstAddr | NextHop | Exporter | XlateSrcAddr | XlateDstAddr => Layout::Addr,
+        // nfdump prints `%xsp`/`%xdp` as `%6u`, as `%sp`.
+        XlateSrcPort | XlateDstPort => Layout::Right(6),
         SrcPort | InputIf | OutputIf | SrcAs | DstAs => Layout::Right(6),
         DstPort => Layout::DstPort,
         Protocol => Layout::Protocol,
