@@ -27,6 +27,8 @@ pub(crate) enum U8Col {
 pub(crate) enum PortCol {
     Src,
     Dst,
+    XlateSrc,
+    XlateDst,
 }
 
 /// A 32-bit column.
@@ -76,6 +78,8 @@ pub(crate) enum AddrCol {
     Dst,
     NextHop,
     Exporter,
+    XlateSrc,
+    XlateDst,
 }
 
 /// Which end of the flow a time test reads.
@@ -160,6 +164,8 @@ impl PortCol {
         match self {
             PortCol::Src => b.src_port,
             PortCol::Dst => b.dst_port,
+            PortCol::XlateSrc => b.xlate_src_port,
+            PortCol::XlateDst => b.xlate_dst_port,
         }
     }
 }
@@ -195,6 +201,8 @@ impl AddrCol {
             AddrCol::Dst => b.dst_addr,
             AddrCol::NextHop => b.next_hop,
             AddrCol::Exporter => b.exporter,
+            AddrCol::XlateSrc => b.xlate_src_addr,
+            AddrCol::XlateDst => b.xlate_dst_addr,
         }
     }
 
@@ -204,6 +212,8 @@ impl AddrCol {
             AddrCol::Dst => ColumnId::DstAddr,
             AddrCol::NextHop => ColumnId::NextHop,
             AddrCol::Exporter => ColumnId::Exporter,
+            AddrCol::XlateSrc => ColumnId::XlateSrcAddr,
+            AddrCol::XlateDst => ColumnId::XlateDstAddr,
         }
     }
 }

@@ -77,6 +77,8 @@ impl Test {
             Test::Port { col, .. } => vec![match col {
                 PortCol::Src => ColumnId::SrcPort,
                 PortCol::Dst => ColumnId::DstPort,
+                PortCol::XlateSrc => ColumnId::XlateSrcPort,
+                PortCol::XlateDst => ColumnId::XlateDstPort,
             }],
             Test::U32 { col, .. } | Test::TagMask { col, .. } => vec![col.id()],
             Test::U64 { col, .. } => vec![col.id()],

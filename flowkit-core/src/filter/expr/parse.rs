@@ -657,6 +657,31 @@ impl Parser<'_> {
                     addr(nets, AddrField::Dst),
                 )
             }
+            // nfdump's NSEL/NEL terms: `xip`/`nip` an address, `xnet` a network, `xport`/`nport`
+            // a port after NAT.
+            "xip" | "nip" | "xnet" => {
+                let nets = if lower != "xnet" && self.eat_word("in") {
+                    self.network_list()?
+                } else {
+                    vec![self.network(lower == "xnet")?]
+                };
+                ends(
+                    self,
+                    addr(nets.clone(), AddrField::XlateSrc),
+                    addr(nets, AddrField::XlateDst),
+                )
+            }
+            "xport" | "nport" => {
+                let (src, dst) = (NumField::XlateSrcPort, NumField::XlateDstPort);
+                if self.eat_word("in") {
+                    let list = self.number_list("port", 65_535)?;
+                    ends(self, one_of(src, &list), one_of(dst, &list))
+                } else {
+                    let op = self.comparison();
+                    let n = self.number("port", 65_535)?;
+                    ends(self, compare(src, op, n), compare(dst, op, n))
+                }
+            }
             "port" | "as" => {
                 let (src, dst, what, max) = if lower == "port" {
                     (NumField::SrcPort, NumField::DstPort, "port", 65_535)

@@ -5,6 +5,7 @@
 /// The words that may follow a direction (`src`, `dst`, `in`, `out`).
 pub(super) const SUBJECTS: &[&str] = &[
     "ip", "host", "net", "port", "as", "mask", "if", "tos", "packets", "bytes", "geo", "country",
+    "xip", "nip", "xnet", "xport", "nport",
 ];
 
 /// Every word a term may start with or contain.
@@ -46,6 +47,11 @@ pub(super) const KEYWORDS: &[&str] = &[
     "engine-id",
     "geo",
     "country",
+    "xip",
+    "nip",
+    "xnet",
+    "xport",
+    "nport",
 ];
 
 /// nfdump words for what flowkit records do not carry, with what that is.
@@ -70,11 +76,6 @@ pub(super) const NOT_CARRIED: &[(&str, &str)] = &[
     ("asa", "ASA events"),
     ("event", "NSEL/NEL events"),
     ("xevent", "ASA extended events"),
-    ("xip", "NAT addresses"),
-    ("nip", "NAT addresses"),
-    ("xnet", "NAT addresses"),
-    ("xport", "NAT ports"),
-    ("nport", "NAT ports"),
     ("nat", "NAT events"),
     ("pblock", "NAT port blocks"),
     ("acl", "ASA ACLs"),
