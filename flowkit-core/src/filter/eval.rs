@@ -22,13 +22,15 @@ pub(crate) enum U8Col {
     DstMask,
 }
 
-/// A port column.
+/// A 16-bit column: ports (before and after NAPT) and VLAN ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PortCol {
     Src,
     Dst,
     XlateSrc,
     XlateDst,
+    SrcVlan,
+    DstVlan,
 }
 
 /// A 32-bit column.
@@ -166,6 +168,8 @@ impl PortCol {
             PortCol::Dst => b.dst_port,
             PortCol::XlateSrc => b.xlate_src_port,
             PortCol::XlateDst => b.xlate_dst_port,
+            PortCol::SrcVlan => b.src_vlan,
+            PortCol::DstVlan => b.dst_vlan,
         }
     }
 }

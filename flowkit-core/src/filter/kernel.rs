@@ -79,6 +79,8 @@ impl Test {
                 PortCol::Dst => ColumnId::DstPort,
                 PortCol::XlateSrc => ColumnId::XlateSrcPort,
                 PortCol::XlateDst => ColumnId::XlateDstPort,
+                PortCol::SrcVlan => ColumnId::SrcVlan,
+                PortCol::DstVlan => ColumnId::DstVlan,
             }],
             Test::U32 { col, .. } | Test::TagMask { col, .. } => vec![col.id()],
             Test::U64 { col, .. } => vec![col.id()],

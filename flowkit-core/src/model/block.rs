@@ -39,6 +39,9 @@ macro_rules! with_flow_columns {
                 (XlateSrcPort, 28, xlate_src_port, u16),
                 (XlateDstPort, 29, xlate_dst_port, u16),
                 (FlowId, 30, flow_id, u64),
+                (SrcVlan, 31, src_vlan, u16),
+                (DstVlan, 32, dst_vlan, u16),
+                (EndReason, 33, end_reason, u8),
             ],
             addrs: [
                 (SrcAddr, 2, src_addr),

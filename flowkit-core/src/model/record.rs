@@ -75,6 +75,13 @@ pub struct FlowRecord {
     pub xlate_dst_port: u16,
     /// The exporter's id of the flow (IPFIX flowId, 148; conntrack's `ct.id`); 0 when none.
     pub flow_id: u64,
+    /// VLAN id on the way in (IPFIX vlanId, 58); 0 when none.
+    pub src_vlan: u16,
+    /// VLAN id on the way out (IPFIX postVlanId, 59); 0 when none.
+    pub dst_vlan: u16,
+    /// Why the exporter ended the flow (IPFIX flowEndReason, 136: 1 idle timeout, 2 active
+    /// timeout, 3 end of flow detected, 4 forced end, 5 lack of resources); 0 when not said.
+    pub end_reason: u8,
 }
 
 /// The unspecified IPv4 address, used where a field was not exported.
@@ -114,6 +121,9 @@ impl Default for FlowRecord {
             xlate_src_port: 0,
             xlate_dst_port: 0,
             flow_id: 0,
+            src_vlan: 0,
+            dst_vlan: 0,
+            end_reason: 0,
         }
     }
 }

@@ -129,6 +129,12 @@ pub enum Slot {
     XlateDstPort,
     /// flowId (148; Cisco ASA NSEL's connection id).
     FlowId,
+    /// vlanId (58).
+    SrcVlan,
+    /// postVlanId (59).
+    DstVlan,
+    /// flowEndReason (136).
+    EndReason,
 }
 
 /// One compiled operation: read `len` bytes at `offset` of the record into `slot`.
@@ -464,6 +470,9 @@ fn flow_slot(f: &FieldSpec, v9: bool) -> Slot {
         227 => int(2, Slot::XlateSrcPort),
         228 => int(2, Slot::XlateDstPort),
         148 => int(8, Slot::FlowId),
+        58 => int(2, Slot::SrcVlan),
+        59 => int(2, Slot::DstVlan),
+        136 => exact(1, Slot::EndReason),
         _ => Slot::Skip,
     }
 }
@@ -567,8 +576,10 @@ fn fits(slot: Slot, len: usize) -> bool {
     use Slot::*;
     match slot {
         SrcAddr | DstAddr | NextHop | XlateSrcAddr | XlateDstAddr => len == 4 || len == 16,
-        Protocol | Tos | SrcMask | DstMask | IcmpType | IcmpCode => len == 1,
-        SrcPort | DstPort | TcpFlags | XlateSrcPort | XlateDstPort => (1..=2).contains(&len),
+        Protocol | Tos | SrcMask | DstMask | IcmpType | IcmpCode | EndReason => len == 1,
+        SrcPort | DstPort | TcpFlags | XlateSrcPort | XlateDstPort | SrcVlan | DstVlan => {
+            (1..=2).contains(&len)
+        }
         IcmpTypeCode => len == 2,
         InputIf | OutputIf | SrcAs | DstAs | SamplingInterval | PacketInterval | PacketSpace
         | SamplingSize | SamplingPopulation => (1..=4).contains(&len),

@@ -667,3 +667,17 @@ fn nat_fields_and_flow_id_are_decoded() {
         "0.0.0.0".parse::<IpAddr>().unwrap()
     );
 }
+
+/// vlanId (58), postVlanId (59) and flowEndReason (136), from bytes written by hand.
+#[test]
+fn vlans_and_end_reason_are_decoded() {
+    let fields: &[(u16, u16)] = &[(8, 4), (58, 2), (59, 2), (136, 1), (152, 8), (153, 8)];
+    let mut rec = vec![10, 0, 0, 9, 0x00, 0x64, 0x0f, 0xfe, 0x02]; // VLAN 100, 4094, active timeout
+    rec.extend_from_slice(&(T0 as u64 * 1000 - 5000).to_be_bytes());
+    rec.extend_from_slice(&(T0 as u64 * 1000).to_be_bytes());
+    let g = ipfix(0, 1, &[(2, tpl(256, fields)), (256, rec)]);
+    let (flows, errs) = decode_all(&mut Decoder::default(), &[g], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    let f = &flows[0];
+    assert_eq!((f.src_vlan, f.dst_vlan, f.end_reason), (100, 4094, 2));
+}

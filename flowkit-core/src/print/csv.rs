@@ -76,7 +76,10 @@ pub(crate) fn format_block(b: &FlowBlock<'_>, clock: &mut Clock, out: &mut Vec<u
         addr(out, &b.xlate_dst_addr, i);
         num(out, b.xlate_src_port[i] as u64);
         num(out, b.xlate_dst_port[i] as u64);
-        text::push_u64(out, b.flow_id[i]);
+        num(out, b.flow_id[i]);
+        num(out, b.src_vlan[i] as u64);
+        num(out, b.dst_vlan[i] as u64);
+        text::push_u64(out, b.end_reason[i] as u64);
         out.push(b'\n');
     }
 }

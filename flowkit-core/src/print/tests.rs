@@ -190,6 +190,9 @@ fn v6_records() -> Vec<FlowRecord> {
             xlate_src_port: 40525,
             xlate_dst_port: 0,
             flow_id: 1_878_049_420 + i as u64,
+            src_vlan: 100 + i as u16,
+            dst_vlan: 4094,
+            end_reason: 3,
         })
         .collect()
 }
@@ -310,6 +313,9 @@ fn csv_reads_back_to_the_same_records() {
                 xlate_src_port: num("xlate_src_port") as u16,
                 xlate_dst_port: num("xlate_dst_port") as u16,
                 flow_id: num("flow_id"),
+                src_vlan: num("src_vlan") as u16,
+                dst_vlan: num("dst_vlan") as u16,
+                end_reason: num("end_reason") as u8,
             };
             assert_eq!(&back, r);
             if tz == "UTC" {

@@ -93,7 +93,7 @@ pub struct Rows {
     end: Vec<i64>,
     addrs: [Vec<u8>; 6],
     texts: [(Vec<i32>, Vec<u8>); 6],
-    i32s: [Vec<i32>; 11],
+    i32s: [Vec<i32>; 14],
     i64s: [Vec<i64>; 12],
 }
 
@@ -182,6 +182,9 @@ impl Rows {
         }
         ext(&mut self.i32s[9], b.xlate_src_port, rows, i32::from);
         ext(&mut self.i32s[10], b.xlate_dst_port, rows, i32::from);
+        ext(&mut self.i32s[11], b.src_vlan, rows, i32::from);
+        ext(&mut self.i32s[12], b.dst_vlan, rows, i32::from);
+        ext(&mut self.i32s[13], b.end_reason, rows, i32::from);
         let counters: [(&'static str, &[u64]); 5] = [
             ("packets", b.packets),
             ("octets", b.octets),
@@ -220,9 +223,9 @@ impl Rows {
         let [src, dst, nh, exp, xsrc, xdst] = rows.addrs.map(|v| -> ArrayRef {
             Arc::new(FixedSizeBinaryArray::new(16, Buffer::from_vec(v), None))
         });
-        let [sp, dp, proto, flags, tos, smask, dmask, etype, eid, xsp, xdp] = rows
-            .i32s
-            .map(|v| -> ArrayRef { Arc::new(Int32Array::from(v)) });
+        let [sp, dp, proto, flags, tos, smask, dmask, etype, eid, xsp, xdp, svlan, dvlan, end_reason] =
+            rows.i32s
+                .map(|v| -> ArrayRef { Arc::new(Int32Array::from(v)) });
         let [pk, oc, rpk, roc, flow_id, iif, oif, sas, das, samp, stag, dtag] = rows
             .i64s
             .map(|v| -> ArrayRef { Arc::new(Int64Array::from(v)) });
@@ -273,6 +276,9 @@ impl Rows {
             xsp,
             xdp,
             flow_id,
+            svlan,
+            dvlan,
+            end_reason,
         ]
         .into_iter()
         .chain(texts)
@@ -459,6 +465,9 @@ mod tests {
             ("xlate_src_port", Int32),
             ("xlate_dst_port", Int32),
             ("flow_id", Int64),
+            ("src_vlan", Int32),
+            ("dst_vlan", Int32),
+            ("end_reason", Int32),
             ("src_addr_text", AddrText),
             ("dst_addr_text", AddrText),
             ("next_hop_text", AddrText),

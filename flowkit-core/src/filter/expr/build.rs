@@ -240,6 +240,8 @@ fn leaf_test(l: &Leaf, negated: bool) -> Test {
                 DstPort => port(PortCol::Dst),
                 XlateSrcPort => port(PortCol::XlateSrc),
                 XlateDstPort => port(PortCol::XlateDst),
+                SrcVlan => port(PortCol::SrcVlan),
+                DstVlan => port(PortCol::DstVlan),
                 SrcAs => u32t(U32Col::SrcAs),
                 DstAs => u32t(U32Col::DstAs),
                 InputIf => u32t(U32Col::InputIf),

@@ -105,6 +105,10 @@ pub enum NumField {
     XlateSrcPort,
     /// Destination port after NAPT (`dst xport`, `dst nport`).
     XlateDstPort,
+    /// VLAN id on the way in (`src vlan`).
+    SrcVlan,
+    /// VLAN id on the way out (`dst vlan`).
+    DstVlan,
 }
 
 impl NumField {
@@ -113,7 +117,7 @@ impl NumField {
         use NumField::*;
         match self {
             Protocol | Tos | TcpFlags | SrcMask | DstMask | EngineType | EngineId => 255,
-            SrcPort | DstPort | XlateSrcPort | XlateDstPort => 65_535,
+            SrcPort | DstPort | XlateSrcPort | XlateDstPort | SrcVlan | DstVlan => 65_535,
             SrcAs | DstAs | InputIf | OutputIf => u32::MAX as u64,
             _ => u64::MAX,
         }
@@ -149,6 +153,8 @@ impl NumField {
             Bpp => derive(DerivedKind::Bpp),
             XlateSrcPort => r.xlate_src_port.into(),
             XlateDstPort => r.xlate_dst_port.into(),
+            SrcVlan => r.src_vlan.into(),
+            DstVlan => r.dst_vlan.into(),
         }
     }
 }

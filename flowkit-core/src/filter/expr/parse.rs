@@ -671,6 +671,15 @@ impl Parser<'_> {
                     addr(nets, AddrField::XlateDst),
                 )
             }
+            // nfdump's `[src|dst] vlan N` (either end without a direction).
+            "vlan" => {
+                let n = self.number("VLAN id", 4095)?;
+                ends(
+                    self,
+                    one_of(NumField::SrcVlan, &[n]),
+                    one_of(NumField::DstVlan, &[n]),
+                )
+            }
             "xport" | "nport" => {
                 let (src, dst) = (NumField::XlateSrcPort, NumField::XlateDstPort);
                 if self.eat_word("in") {

@@ -52,6 +52,8 @@ fn plain_column(f: NumField) -> Option<&'static str> {
         DstPort => "dst_port",
         XlateSrcPort => "xlate_src_port",
         XlateDstPort => "xlate_dst_port",
+        SrcVlan => "src_vlan",
+        DstVlan => "dst_vlan",
         SrcAs => "src_as",
         DstAs => "dst_as",
         InputIf => "input_if",

@@ -31,7 +31,8 @@ fn mistakes_are_named_at_their_column() {
         ("net 10/16", "`10` gives 8 bits, fewer than the prefix length 16 at column 5"),
         ("net 10.1", "`10.1` needs a prefix length (`10.1/16`) at column 5"),
         ("net 10.0.0.0 255.0.255.0", "the mask 255.0.255.0 is not a prefix (its one bits are not contiguous) at column 14"),
-        ("vlan 4", "`vlan` is not available at column 1; flowkit records do not carry VLAN ids"),
+        ("mpls label 4", "`mpls` is not available at column 1; flowkit records do not carry MPLS labels"),
+        ("vlan 4096", "VLAN id 4096 is above 4095 at column 6"),
         ("dst tos 4", "`dst tos` is not available at column 5; flowkit records keep one ToS byte, the source's (`tos`)"),
         ("in port 22", "`in` does not go with `port` at column 4"),
         ("src if 3", "`src` does not go with `if` at column 5"),
@@ -316,6 +317,7 @@ fn nat_terms_test_the_translated_fields() {
         xlate_src_port: 40013,
         xlate_dst_addr: "192.168.1.80".parse().unwrap(),
         xlate_dst_port: 8443,
+        src_vlan: 100,
         ..crate::FlowRecord::default()
     };
     let plain = crate::FlowRecord {
@@ -328,6 +330,8 @@ fn nat_terms_test_the_translated_fields() {
         xlate_src_port: 0,
         xlate_dst_addr: "0.0.0.0".parse().unwrap(),
         xlate_dst_port: 0,
+        src_vlan: 0,
+        dst_vlan: 7,
         ..plain
     };
     let b = FlowBlockBuf::from_records(&[natted.clone(), plain.clone()]);
@@ -342,6 +346,8 @@ fn nat_terms_test_the_translated_fields() {
         ("dst nport 8443", [true, false]),
         ("src xport > 40000", [true, false]),
         ("xport 0", [false, true]),
+        ("src vlan 100", [true, false]),
+        ("vlan 7", [false, true]),
         ("src ip 198.51.100.7", [false, true]),
         ("not src xip 198.51.100.7", [false, true]),
     ] {
@@ -353,7 +359,7 @@ fn nat_terms_test_the_translated_fields() {
             [XlateSrcAddr, XlateDstAddr, XlateSrcPort, XlateDstPort]
                 .iter()
                 .any(|c| cols.contains(c)),
-            !text.starts_with("src ip"),
+            !text.starts_with("src ip") && !text.contains("vlan"),
             "{text}: {cols:?}"
         );
         let mut got = Vec::new();

@@ -44,7 +44,7 @@ pub(in crate::netflow) fn columns(
         RevPackets => rev_packets, RevOctets => rev_octets, InputIf => input_if,
         OutputIf => output_if, SrcAs => src_as, DstAs => dst_as, SrcMask => src_mask,
         DstMask => dst_mask, XlateSrcPort => xlate_src_port, XlateDstPort => xlate_dst_port,
-        FlowId => flow_id;
+        FlowId => flow_id, SrcVlan => src_vlan, DstVlan => dst_vlan, EndReason => end_reason;
         engine_type, engine_id, src_tag, dst_tag);
     // Written out, not as a loop over an array of (slot, column, address): that array,
     // built on the stack for every set, cost a store-forwarding stall on each read.
@@ -218,6 +218,9 @@ impl ColumnKernel {
             Slot::XlateSrcPort => int!(xlate_src_port, u16),
             Slot::XlateDstPort => int!(xlate_dst_port, u16),
             Slot::FlowId => int!(flow_id, u64),
+            Slot::SrcVlan => int!(src_vlan, u16),
+            Slot::DstVlan => int!(dst_vlan, u16),
+            Slot::EndReason => int!(end_reason, u8),
             _ => return None,
         };
         Some(ColumnKernel { op, fill })

@@ -200,6 +200,9 @@ pub(super) fn flow(
             Slot::XlateSrcPort => r.xlate_src_port = be_uint(b) as u16,
             Slot::XlateDstPort => r.xlate_dst_port = be_uint(b) as u16,
             Slot::FlowId => r.flow_id = be_uint(b),
+            Slot::SrcVlan => r.src_vlan = be_uint(b) as u16,
+            Slot::DstVlan => r.dst_vlan = be_uint(b) as u16,
+            Slot::EndReason => r.end_reason = b[0],
             slot => x.take(slot, b),
         }
     }

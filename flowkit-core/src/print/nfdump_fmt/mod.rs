@@ -124,8 +124,7 @@ pub const NOT_CARRIED: &[(&str, &str)] = &[
     ("nhb", "the BGP next hop"), ("nas", "the next adjacent AS"), ("pas", "the previous adjacent AS"),
     ("inam", "interface names"), ("onam", "interface names"),
     ("dtos", "the destination ToS"), ("dir", "the flow direction"), ("fwd", "the forwarding status"),
-    ("bfd", "the biflow direction"), ("end", "the flow end reason"),
-    ("svln", "VLAN ids"), ("dvln", "VLAN ids"),
+    ("bfd", "the biflow direction"),
     ("ismc", "MAC addresses"), ("odmc", "MAC addresses"), ("idmc", "MAC addresses"), ("osmc", "MAC addresses"),
     ("mpls", "MPLS labels"), ("mpls1", "MPLS labels"), ("mpls2", "MPLS labels"), ("mpls3", "MPLS labels"),
     ("mpls4", "MPLS labels"), ("mpls5", "MPLS labels"), ("mpls6", "MPLS labels"), ("mpls7", "MPLS labels"),
@@ -164,6 +163,9 @@ fn field_layout(column: ColumnId) -> Option<Layout> {
         SrcAddr | DstAddr | NextHop | Exporter | XlateSrcAddr | XlateDstAddr => Layout::Addr,
         // nfdump prints `%xsp`/`%xdp` as `%6u`, as `%sp`.
         XlateSrcPort | XlateDstPort => Layout::Right(6),
+        // `%5u` and `%3u` in nfdump 1.7.
+        SrcVlan | DstVlan => Layout::Right(5),
+        EndReason => Layout::Right(3),
         SrcPort | InputIf | OutputIf | SrcAs | DstAs => Layout::Right(6),
         DstPort => Layout::DstPort,
         Protocol => Layout::Protocol,
