@@ -645,31 +645,19 @@ impl Parser<'_> {
             })
         };
         match lower.as_str() {
-            "ip" | "host" | "net" => {
-                let nets = if lower != "net" && self.eat_word("in") {
+            // nfdump's NSEL/NEL words `xip`/`nip`, `xnet` test the address after NAT.
+            "ip" | "host" | "net" | "xip" | "nip" | "xnet" => {
+                let net = matches!(lower.as_str(), "net" | "xnet");
+                let (src, dst) = match lower.as_str() {
+                    "xip" | "nip" | "xnet" => (AddrField::XlateSrc, AddrField::XlateDst),
+                    _ => (AddrField::Src, AddrField::Dst),
+                };
+                let nets = if !net && self.eat_word("in") {
                     self.network_list()?
                 } else {
-                    vec![self.network(lower == "net")?]
+                    vec![self.network(net)?]
                 };
-                ends(
-                    self,
-                    addr(nets.clone(), AddrField::Src),
-                    addr(nets, AddrField::Dst),
-                )
-            }
-            // nfdump's NSEL/NEL terms: `xip`/`nip` an address, `xnet` a network, `xport`/`nport`
-            // a port after NAT.
-            "xip" | "nip" | "xnet" => {
-                let nets = if lower != "xnet" && self.eat_word("in") {
-                    self.network_list()?
-                } else {
-                    vec![self.network(lower == "xnet")?]
-                };
-                ends(
-                    self,
-                    addr(nets.clone(), AddrField::XlateSrc),
-                    addr(nets, AddrField::XlateDst),
-                )
+                ends(self, addr(nets.clone(), src), addr(nets, dst))
             }
             // nfdump's `[src|dst] vlan N` (either end without a direction).
             "vlan" => {
@@ -680,27 +668,22 @@ impl Parser<'_> {
                     one_of(NumField::DstVlan, &[n]),
                 )
             }
-            "xport" | "nport" => {
-                let (src, dst) = (NumField::XlateSrcPort, NumField::XlateDstPort);
-                if self.eat_word("in") {
-                    let list = self.number_list("port", 65_535)?;
-                    ends(self, one_of(src, &list), one_of(dst, &list))
-                } else {
-                    let op = self.comparison();
-                    let n = self.number("port", 65_535)?;
-                    ends(self, compare(src, op, n), compare(dst, op, n))
-                }
-            }
-            "port" | "as" => {
-                let (src, dst, what, max) = if lower == "port" {
-                    (NumField::SrcPort, NumField::DstPort, "port", 65_535)
-                } else {
-                    (
+            // `xport`/`nport` (nfdump's NSEL/NEL words): the port after NAPT.
+            "port" | "as" | "xport" | "nport" => {
+                let (src, dst, what, max) = match lower.as_str() {
+                    "port" => (NumField::SrcPort, NumField::DstPort, "port", 65_535),
+                    "as" => (
                         NumField::SrcAs,
                         NumField::DstAs,
                         "AS number",
                         u32::MAX as u64,
-                    )
+                    ),
+                    _ => (
+                        NumField::XlateSrcPort,
+                        NumField::XlateDstPort,
+                        "port",
+                        65_535,
+                    ),
                 };
                 if self.eat_word("in") {
                     let list = self.number_list(what, max)?;
