@@ -1,20 +1,27 @@
 //! flow-nat: which internal host was behind a public address and port at a time, from the NAT
-//! gateway's conntrack log (ulogd2 NFCT JSON); or which public mappings an inside host used.
+//! gateway's conntrack log (ulogd2 NFCT JSON) or from flows that keep the translation (archives
+//! flow-import made of such logs, IPFIX/NSEL NAT flows); or which public mappings an inside
+//! host used.
 
 use clap::Parser;
 use flowkit_cli::{self as cli, ToolError};
+use flowkit_core::archive::sniff::{sniff, InputFormat};
 use flowkit_core::logs::conntrack::{read_conntrack, Connection};
 use flowkit_core::logs::nat::{rank, Candidate, NatQuery, Side};
+use flowkit_core::pipeline::input::expand_inputs;
+use flowkit_core::pipeline::scan::{ScanOptions, Scanner};
 use flowkit_core::time;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const TOOL: &str = "flow-nat";
 
 /// Which internal host was behind public ADDRESS[:PORT] (at --at TIME), from a NAT gateway's
-/// conntrack log written by ulogd2 (NFCT plugin, JSON output); with --inside, which public
-/// mappings an internal host used.
+/// conntrack log written by ulogd2 (NFCT plugin, JSON output), or from flow archives (and
+/// directories of them) that keep the translation: `flow-import log.json -o nat.fk` keeps it,
+/// as do IPFIX/NSEL exporters' post-NAT fields; with --inside, which public mappings an
+/// internal host used.
 ///
 /// Prints every connection whose source NAT mapping used the public address (and port), with
 /// its internal host and port, the server it talked to (and the address the client dialled,
@@ -34,8 +41,8 @@ const TOOL: &str = "flow-nat";
 )]
 struct Args {
     /// The public (post-NAT) address, with the port if known: `198.51.100.7:40631`,
-    /// `[2001:db8::7]:40631`, or `198.51.100.7`; then the ulogd2 NFCT JSON files. With
-    /// --inside, only the files.
+    /// `[2001:db8::7]:40631`, or `198.51.100.7`; then the ulogd2 NFCT JSON files, flow
+    /// archives or directories. With --inside, only the inputs.
     #[arg(value_name = "PUBLIC[:PORT] LOG", required = true)]
     args: Vec<String>,
     /// List the public mappings of this internal host (and port) instead.
@@ -257,16 +264,44 @@ fn query<'a>(
     Ok((q, logs))
 }
 
+/// True when `path` is a file of JSON lines (a conntrack log read as connections); anything
+/// else (a directory, an archive, an nfdump or flow-tools file) is read as flows.
+fn is_json_log(path: &Path) -> bool {
+    let mut prefix = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut prefix))
+        .unwrap_or(0);
+    path.is_file() && sniff(&prefix[..n]) == InputFormat::JsonLines
+}
+
+/// Adds the candidates among the flows of an archive, a directory of them, or any other flow
+/// input (conntrack connections imported by flow-import keep their translation and `ct.id`);
+/// returns the number of damaged inputs, reported on stderr.
+fn read_flows(q: &NatQuery, name: &str, found: &mut Vec<Candidate>) -> Result<u64, ToolError> {
+    let inputs = expand_inputs(&[name.to_string()], false)?;
+    let mut scanner = Scanner::new(ScanOptions::default(), |w| cli::warn(TOOL, w));
+    scanner.run(&inputs, &mut |blocks| {
+        blocks.iter().for_each(|b| q.block_candidates(b, found));
+        Ok(())
+    })?;
+    Ok(scanner.stats.errors)
+}
+
 fn run(args: Args) -> Result<(), ToolError> {
     let tz = cli::zone(args.utc)?;
     let (q, logs) = query(&args, &tz)?;
     let mut found: Vec<Candidate> = Vec::new();
     let mut malformed = 0u64;
+    let mut damaged = 0u64;
     for path in logs.iter().map(PathBuf::from) {
         let name = path.display().to_string();
         let file = std::fs::File::open(&path).map_err(|e| {
             ToolError::Output(std::io::Error::new(e.kind(), format!("{name}: {e}")))
         })?;
+        if !is_json_log(&path) {
+            damaged += read_flows(&q, &name, &mut found)?;
+            continue;
+        }
         let counts = read_conntrack(
             std::io::BufReader::new(file),
             &name,
@@ -298,6 +333,9 @@ fn run(args: Args) -> Result<(), ToolError> {
             TOOL,
             &format!("warning: {malformed} malformed line(s) skipped"),
         );
+    }
+    if damaged > 0 {
+        return Err(ToolError::DamagedInputs(damaged));
     }
     if found.is_empty() {
         let who = match q.side {

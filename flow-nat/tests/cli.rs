@@ -1,9 +1,12 @@
 //! flow-nat on conntrack logs written by the real ulogd 2.0.8 (testdata/other-logs/ulogd): for
 //! every source-NATed connection of the log (found here from the raw JSON), asking for its
-//! public address and port at a time within it names its internal host, and only it.
+//! public address and port at a time within it names its internal host, and only it; the same
+//! logs imported as flows (as flow-import does: `Connection::record` into an archive) give the
+//! same answers byte for byte: exact times, windows, shifts, inside hosts, CSV.
 
+use flowkit_core::logs::conntrack::read_conntrack;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn log(name: &str) -> String {
@@ -236,4 +239,70 @@ fn csv_and_json_carry_what_the_text_lines_say() {
     assert_eq!(conns[0]["public_addr"], "127.0.0.3");
     assert!(conns[0]["public_port"].is_u64());
     assert!(conns[0]["offset_ms"].is_null(), "no --at, no offset");
+}
+
+/// The log's connections written as flows into `dir/nat.fk`.
+fn import(path: &Path, dir: &Path) -> PathBuf {
+    let mut flows = Vec::new();
+    let text = std::fs::read(path).unwrap();
+    read_conntrack(&text[..], "log", &mut |e| panic!("{e}"), &mut |c| {
+        flows.push(c.record());
+        Ok(())
+    })
+    .unwrap();
+    let out = dir.join("nat.fk");
+    flowkit_core::testing::testdata::write_archive(&out, &flows);
+    out
+}
+
+/// flow-nat's exit status and output for `args` followed by `input`.
+fn flow_nat_on(args: &[&str], input: &Path) -> (Option<i32>, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    let input = input.display().to_string();
+    all.push(&input);
+    let o = flow_nat(&all);
+    (o.status.code(), String::from_utf8(o.stdout).unwrap())
+}
+
+#[test]
+fn archives_answer_as_the_logs_do_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for name in [
+        "nfct-events-new-destroy-utc.json",
+        "nfct-hash-destroy-only-utc.json",
+    ] {
+        let path = PathBuf::from(log(name));
+        let sub = dir.path().join(name);
+        std::fs::create_dir(&sub).unwrap();
+        let archive = import(&path, &sub);
+        for c in natted(&log(name)) {
+            let (inside, public, proto, end) = (c.inside, c.public, c.proto, c.end_s.floor());
+            let exact = format!("@{end}");
+            let after = format!("@{}", end + 30.0);
+            let queries: Vec<Vec<&str>> = vec![
+                vec!["--utc", "--at", &exact, "--proto", &proto, &public],
+                vec!["--utc", "--at", &after, "--window", "1m", &public],
+                vec!["--utc", "--time-shift", "-20", "--at", &exact, &public],
+                vec!["--utc", "--inside", &inside],
+                vec!["--utc", "--csv", "--at", &exact, &public],
+            ];
+            for q in &queries {
+                let from_log = flow_nat_on(q, &path);
+                let from_archive = flow_nat_on(q, &archive);
+                assert_eq!(from_archive, from_log, "{name} {q:?}");
+                // A directory of archives answers too.
+                assert_eq!(flow_nat_on(q, &sub), from_log, "{name} {q:?} (directory)");
+            }
+            let (code, out) = flow_nat_on(&queries[0], &archive);
+            assert_eq!(code, Some(0));
+            assert_eq!(out.lines().count(), 1, "{out}");
+            assert!(
+                out.contains(&format!("internal {inside} -> public {public}")),
+                "{out}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "{checked} NATed connections checked");
 }

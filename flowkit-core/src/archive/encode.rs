@@ -3,7 +3,7 @@
 
 use super::format::*;
 use super::packed::{self, InnerForm, DELTA, SHUFFLE};
-use crate::model::block::{AddrColumn, ColumnId, FlowBlock};
+use crate::model::block::{AddrColumn, ColumnId, FlowBlock, COLUMN_ID_LIMIT};
 
 /// Zero bytes that pad a column to a multiple of 8.
 static PAD: [u8; 8] = [0; 8];
@@ -23,10 +23,19 @@ pub struct BlockBufs {
 }
 
 /// A writer's memory of which transform compressed each column best.
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct TransformChoices {
     blocks: u64,
-    best: [Option<u8>; 32],
+    best: [Option<u8>; COLUMN_ID_LIMIT],
+}
+
+impl Default for TransformChoices {
+    fn default() -> Self {
+        TransformChoices {
+            blocks: 0,
+            best: [None; COLUMN_ID_LIMIT],
+        }
+    }
 }
 
 /// Every this many blocks a writer tries all of a column's transforms again; in between it

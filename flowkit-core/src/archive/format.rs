@@ -99,6 +99,17 @@ pub fn schema_kind(id: ColumnId) -> (u8, u8) {
     }
 }
 
+/// The first column id added after the first schema (ids 0..=25, what version 1 and early
+/// version 2 files hold). A block without a column from here on is read as if it stored the
+/// column all zero, so older archives read with the wider schema; a block missing a column of
+/// the first schema is corrupt.
+pub const FIRST_LATER_COLUMN: u16 = 26;
+
+/// True for a column a block may lack (see [`FIRST_LATER_COLUMN`]).
+pub fn added_later(id: ColumnId) -> bool {
+    id as u16 >= FIRST_LATER_COLUMN
+}
+
 /// All-zero memory that zero-encoded columns are viewed from: wide enough for the widest
 /// fixed-width column (8 bytes) of the largest block. Allocated zeroed on first use (calloc:
 /// reading it touches only the kernel's shared zero page); a `static` array of zeros lands in

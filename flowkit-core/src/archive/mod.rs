@@ -110,4 +110,6 @@ impl ArchiveError {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_columns;
+#[cfg(test)]
 mod tests_v2;

@@ -351,6 +351,10 @@ match_fields! {
     (Pps, ["pps"], [Double], true, "Packets per second."),
     (Bps, ["bps"], [Double], true, "Bits per second."),
     (RandomSample, ["random-sample"], [Rate], true, "No field: samples one flow in N."),
+    (XlateSrcAddr, ["ip-xlate-source-address", "xlate-src-ip-addr"], [IpAddress, IpAddressMask, IpAddressPrefix], true, "Source address after NAT (flowkit extension)."),
+    (XlateDstAddr, ["ip-xlate-destination-address", "xlate-dst-ip-addr"], [IpAddress, IpAddressMask, IpAddressPrefix], true, "Destination address after NAT (flowkit extension)."),
+    (XlateSrcPort, ["ip-xlate-source-port", "xlate-src-ip-port"], [IpPort], true, "Source port after NAPT (flowkit extension)."),
+    (XlateDstPort, ["ip-xlate-destination-port", "xlate-dst-ip-port"], [IpPort], true, "Destination port after NAPT (flowkit extension)."),
 }
 
 impl MatchField {

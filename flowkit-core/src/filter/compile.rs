@@ -326,6 +326,8 @@ pub(crate) fn compile_item(
         DstPrefixLen => u8t(U8Col::DstMask),
         SrcPort => port_test(PortCol::Src, port_bits(p)),
         DstPort => port_test(PortCol::Dst, port_bits(p)),
+        XlateSrcPort => port_test(PortCol::XlateSrc, port_bits(p)),
+        XlateDstPort => port_test(PortCol::XlateDst, port_bits(p)),
         SrcAs | DstAs | InputIf | OutputIf | SrcTag | DstTag => {
             let col = match field {
                 SrcAs => U32Col::SrcAs,
@@ -356,11 +358,13 @@ pub(crate) fn compile_item(
                 }
             }
         }
-        SrcAddr | DstAddr | ExporterAddr | NextHopAddr => {
+        SrcAddr | DstAddr | ExporterAddr | NextHopAddr | XlateSrcAddr | XlateDstAddr => {
             let col = match field {
                 SrcAddr => AddrCol::Src,
                 DstAddr => AddrCol::Dst,
                 ExporterAddr => AddrCol::Exporter,
+                XlateSrcAddr => AddrCol::XlateSrc,
+                XlateDstAddr => AddrCol::XlateDst,
                 _ => AddrCol::NextHop,
             };
             Test::Addr {

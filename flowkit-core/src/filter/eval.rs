@@ -22,11 +22,15 @@ pub(crate) enum U8Col {
     DstMask,
 }
 
-/// A port column.
+/// A 16-bit column: ports (before and after NAPT) and VLAN ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PortCol {
     Src,
     Dst,
+    XlateSrc,
+    XlateDst,
+    SrcVlan,
+    DstVlan,
 }
 
 /// A 32-bit column.
@@ -76,6 +80,8 @@ pub(crate) enum AddrCol {
     Dst,
     NextHop,
     Exporter,
+    XlateSrc,
+    XlateDst,
 }
 
 /// Which end of the flow a time test reads.
@@ -160,6 +166,10 @@ impl PortCol {
         match self {
             PortCol::Src => b.src_port,
             PortCol::Dst => b.dst_port,
+            PortCol::XlateSrc => b.xlate_src_port,
+            PortCol::XlateDst => b.xlate_dst_port,
+            PortCol::SrcVlan => b.src_vlan,
+            PortCol::DstVlan => b.dst_vlan,
         }
     }
 }
@@ -195,6 +205,8 @@ impl AddrCol {
             AddrCol::Dst => b.dst_addr,
             AddrCol::NextHop => b.next_hop,
             AddrCol::Exporter => b.exporter,
+            AddrCol::XlateSrc => b.xlate_src_addr,
+            AddrCol::XlateDst => b.xlate_dst_addr,
         }
     }
 
@@ -204,6 +216,8 @@ impl AddrCol {
             AddrCol::Dst => ColumnId::DstAddr,
             AddrCol::NextHop => ColumnId::NextHop,
             AddrCol::Exporter => ColumnId::Exporter,
+            AddrCol::XlateSrc => ColumnId::XlateSrcAddr,
+            AddrCol::XlateDst => ColumnId::XlateDstAddr,
         }
     }
 }

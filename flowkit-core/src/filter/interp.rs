@@ -95,6 +95,10 @@ impl<'f> Interpreter<'f> {
             DstAddr => self.address(m.primitive, p, r.dst_addr),
             ExporterAddr => self.address(m.primitive, p, r.exporter),
             NextHopAddr => self.address(m.primitive, p, r.next_hop),
+            XlateSrcAddr => self.address(m.primitive, p, r.xlate_src_addr),
+            XlateDstAddr => self.address(m.primitive, p, r.xlate_dst_addr),
+            XlateSrcPort => buckets(p, r.xlate_src_port as u64),
+            XlateDstPort => buckets(p, r.xlate_dst_port as u64),
             SrcTag => tag(p, r.src_tag),
             DstTag => tag(p, r.dst_tag),
             Packets => first_true(p, |v| match v {

@@ -77,6 +77,10 @@ impl Test {
             Test::Port { col, .. } => vec![match col {
                 PortCol::Src => ColumnId::SrcPort,
                 PortCol::Dst => ColumnId::DstPort,
+                PortCol::XlateSrc => ColumnId::XlateSrcPort,
+                PortCol::XlateDst => ColumnId::XlateDstPort,
+                PortCol::SrcVlan => ColumnId::SrcVlan,
+                PortCol::DstVlan => ColumnId::DstVlan,
             }],
             Test::U32 { col, .. } | Test::TagMask { col, .. } => vec![col.id()],
             Test::U64 { col, .. } => vec![col.id()],

@@ -168,6 +168,10 @@ fn column(field: MatchField) -> &'static str {
         EndTime => "end_ms",
         SrcTag => "src_tag",
         DstTag => "dst_tag",
+        XlateSrcAddr => "xlate_src_addr",
+        XlateDstAddr => "xlate_dst_addr",
+        XlateSrcPort => "xlate_src_port",
+        XlateDstPort => "xlate_dst_port",
         // Not columns: computed (duration, rates), refused (sampling) or never carried.
         _ => "",
     }

@@ -69,16 +69,30 @@ impl Connection {
 
     /// Destination NAT (port forwarding) happened: another host or port answered than the one
     /// dialled.
+    /// ICMP has no ports (the original `dport` holds type and code, the reply's is 0), so
+    /// only its addresses count.
     pub fn destination_nat(&self) -> bool {
-        self.reply_src != self.orig_dst || self.reply_sport != self.orig_dport
+        self.reply_src != self.orig_dst
+            || (!is_icmp(self.protocol) && self.reply_sport != self.orig_dport)
     }
 
-    /// The flow record of the original direction, the replies as its reverse counters. The
-    /// addresses are the pre-NAT ones (flowkit's record has no NAT fields yet: the translation
-    /// stays in the [`Connection`]). Without a start the end is used, and the other way round.
+    /// The flow record of the original direction, the replies as its reverse counters, the
+    /// kernel's id as `flow_id`. The addresses are the pre-NAT ones; the translation goes into
+    /// the `xlate_*` fields a side at a time: the source pair (the reply's destination) when
+    /// source NAT happened, the destination pair (the reply's source) when destination NAT
+    /// did, and zero for a side not translated (so NAT-free logs cost nothing there).
+    /// Without a start the end is used, and the other way round.
     pub fn record(&self) -> FlowRecord {
         let start = self.start_ms.or(self.end_ms).unwrap_or(0);
         let end = self.end_ms.unwrap_or(start).max(start);
+        let (xlate_src_addr, xlate_src_port) = match self.source_nat() {
+            true => (self.reply_dst, self.reply_dport),
+            false => (UNSPECIFIED_V4, 0),
+        };
+        let (xlate_dst_addr, xlate_dst_port) = match self.destination_nat() {
+            true => (self.reply_src, self.reply_sport),
+            false => (UNSPECIFIED_V4, 0),
+        };
         FlowRecord {
             start_ms: start,
             end_ms: end,
@@ -92,7 +106,46 @@ impl Connection {
             rev_packets: self.reply_packets,
             rev_octets: self.reply_octets,
             exporter: UNSPECIFIED_V4,
+            xlate_src_addr,
+            xlate_dst_addr,
+            xlate_src_port,
+            xlate_dst_port,
+            flow_id: self.id as u64,
             ..FlowRecord::default()
+        }
+    }
+
+    /// The connection a flow record describes, as [`Connection::record`] made it (or as an
+    /// IPFIX/NSEL exporter's NAT fields give it): a side whose `xlate_*` address is unspecified
+    /// was not translated, so the reply tuple is the original one swapped. Both times are
+    /// known (a record has them); the id is the record's `flow_id`, cut to 32 bits.
+    pub fn from_record(r: &FlowRecord) -> Connection {
+        let (reply_dst, reply_dport) = match r.xlate_src_addr.is_unspecified() {
+            true => (r.src_addr, r.src_port),
+            false => (r.xlate_src_addr, r.xlate_src_port),
+        };
+        let (reply_src, reply_sport) = match r.xlate_dst_addr.is_unspecified() {
+            true if is_icmp(r.protocol) => (r.dst_addr, 0),
+            true => (r.dst_addr, r.dst_port),
+            false => (r.xlate_dst_addr, r.xlate_dst_port),
+        };
+        Connection {
+            id: r.flow_id as u32,
+            protocol: r.protocol,
+            orig_src: r.src_addr,
+            orig_dst: r.dst_addr,
+            orig_sport: r.src_port,
+            orig_dport: r.dst_port,
+            reply_src,
+            reply_dst,
+            reply_sport,
+            reply_dport,
+            orig_packets: r.packets,
+            orig_octets: r.octets,
+            reply_packets: r.rev_packets,
+            reply_octets: r.rev_octets,
+            start_ms: Some(r.start_ms),
+            end_ms: Some(r.end_ms),
         }
     }
 
@@ -120,6 +173,11 @@ impl Connection {
             }
         }
     }
+}
+
+/// ICMP or ICMPv6: conntrack gives them no ports.
+fn is_icmp(protocol: u8) -> bool {
+    protocol == 1 || protocol == 58
 }
 
 /// What a conntrack log held.

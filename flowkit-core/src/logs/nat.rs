@@ -8,6 +8,7 @@
 //! from the time (0 when alive at it), then by how much of the window it covers, then by start.
 
 use super::conntrack::Connection;
+use crate::model::block::FlowBlock;
 use std::net::IpAddr;
 
 /// Which side of the translation a query names.
@@ -94,6 +95,28 @@ impl NatQuery {
             offset_ms,
             overlap_ms,
         })
+    }
+}
+
+impl NatQuery {
+    /// Appends the candidates among the flows of `b` (archived conntrack connections, or NAT
+    /// flows of an IPFIX/NSEL exporter): each flow is the connection
+    /// [`Connection::from_record`] makes of it. Only flows whose address on the asked side is
+    /// `addr` are materialised, so a scan of a day's archive costs an address compare a flow.
+    pub fn block_candidates(&self, b: &FlowBlock<'_>, out: &mut Vec<Candidate>) {
+        for i in 0..b.len {
+            let side = match self.side {
+                Side::Public => match b.xlate_src_addr.get(i) {
+                    a if a.is_unspecified() => b.src_addr.get(i),
+                    a => a,
+                },
+                Side::Inside => b.src_addr.get(i),
+            };
+            if side != self.addr {
+                continue;
+            }
+            out.extend(self.candidate(&Connection::from_record(&b.get(i))));
+        }
     }
 }
 

@@ -36,20 +36,32 @@ macro_rules! with_flow_columns {
                 (DstTag, 23, dst_tag, u32),
                 (RevPackets, 24, rev_packets, u64),
                 (RevOctets, 25, rev_octets, u64),
+                (XlateSrcPort, 28, xlate_src_port, u16),
+                (XlateDstPort, 29, xlate_dst_port, u16),
+                (FlowId, 30, flow_id, u64),
+                (SrcVlan, 31, src_vlan, u16),
+                (DstVlan, 32, dst_vlan, u16),
+                (EndReason, 33, end_reason, u8),
             ],
             addrs: [
                 (SrcAddr, 2, src_addr),
                 (DstAddr, 3, dst_addr),
                 (NextHop, 17, next_hop),
                 (Exporter, 18, exporter),
+                (XlateSrcAddr, 26, xlate_src_addr),
+                (XlateDstAddr, 27, xlate_dst_addr),
             ]
         }
     };
 }
 
+/// Column ids are below this: a [`ColumnSet`] is a bit per id of one `u64` (ids 0..26 were
+/// the first schema; the rest came with NAT, MAC, VLAN and end-reason columns).
+pub const COLUMN_ID_LIMIT: usize = 64;
+
 /// A set of columns, e.g. those a filter reads, so a scan checks and touches only those.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ColumnSet(u32);
+pub struct ColumnSet(u64);
 
 impl ColumnSet {
     /// No column.
@@ -62,12 +74,12 @@ impl ColumnSet {
 
     /// This set and `id`.
     pub const fn with(self, id: ColumnId) -> ColumnSet {
-        ColumnSet(self.0 | 1 << id as u16)
+        ColumnSet(self.0 | 1u64 << id as u16)
     }
 
     /// True when `id` is in the set.
     pub const fn contains(self, id: ColumnId) -> bool {
-        self.0 & (1 << id as u16) != 0
+        self.0 & (1u64 << id as u16) != 0
     }
 
     /// Both sets together.
@@ -353,7 +365,16 @@ macro_rules! define_blocks {
 
         impl ColumnSet {
             /// Every column of the schema.
-            pub const ALL: ColumnSet = ColumnSet(0 $(| 1 << $sid)* $(| 1 << $aid)*);
+            pub const ALL: ColumnSet = ColumnSet(0 $(| 1u64 << $sid)* $(| 1u64 << $aid)*);
+        }
+
+        // Every id fits the set's bits (a wider schema needs a wider `ColumnSet`).
+        const _: () = {
+            $(assert!(($sid as usize) < COLUMN_ID_LIMIT);)*
+            $(assert!(($aid as usize) < COLUMN_ID_LIMIT);)*
+        };
+
+        impl ColumnSet {
         }
 
         /// A borrowed, column-oriented block of flows.

@@ -65,7 +65,7 @@ use FieldKind::{Addr, TimeMs, Unsigned};
 
 /// Every field of a flow record, in record order.
 #[rustfmt::skip]
-pub const FIELDS: [Field; 26] = [
+pub const FIELDS: [Field; 34] = [
     field("start_ms", C::StartMs, TimeMs, "first", "ts", &[], "Time of the first packet."),
     field("end_ms", C::EndMs, TimeMs, "last", "te", &[], "Time of the last packet."),
     field("src_addr", C::SrcAddr, Addr, "srcaddr", "sa", &["srcip", "src"], "Source address."),
@@ -92,6 +92,14 @@ pub const FIELDS: [Field; 26] = [
     field("sampling_interval", C::SamplingInterval, Unsigned(32), "", "", &[], "One packet in N was sampled (0 or 1: not sampled)."),
     field("src_tag", C::SrcTag, Unsigned(32), "src_tag", "", &[], "Source tag (flow-tools v1005, flow-tag)."),
     field("dst_tag", C::DstTag, Unsigned(32), "dst_tag", "", &[], "Destination tag."),
+    field("xlate_src_addr", C::XlateSrcAddr, Addr, "", "xsa", &["xsrcip", "xlate_srcaddr"], "Source address after NAT (0.0.0.0: not translated)."),
+    field("xlate_dst_addr", C::XlateDstAddr, Addr, "", "xda", &["xdstip", "xlate_dstaddr"], "Destination address after NAT (0.0.0.0: not translated)."),
+    field("xlate_src_port", C::XlateSrcPort, Unsigned(16), "", "xsp", &["xsrcport", "xlate_srcport"], "Source port after NAPT (0: not translated)."),
+    field("xlate_dst_port", C::XlateDstPort, Unsigned(16), "", "xdp", &["xdstport", "xlate_dstport"], "Destination port after NAPT (0: not translated)."),
+    field("flow_id", C::FlowId, Unsigned(64), "", "", &["flowid"], "The exporter's flow id (IPFIX flowId; conntrack's ct.id)."),
+    field("src_vlan", C::SrcVlan, Unsigned(16), "", "svln", &["srcvlan"], "VLAN id on the way in (IPFIX vlanId)."),
+    field("dst_vlan", C::DstVlan, Unsigned(16), "", "dvln", &["dstvlan"], "VLAN id on the way out (IPFIX postVlanId)."),
+    field("end_reason", C::EndReason, Unsigned(8), "", "end", &["flowendreason"], "Why the flow ended (IPFIX flowEndReason: 1 idle, 2 active timeout, 3 end detected, 4 forced, 5 lack of resources)."),
 ];
 
 /// The field a user named: flowkit's name, flow-tools' or nfdump's (with or without `%`), or

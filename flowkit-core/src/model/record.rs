@@ -63,6 +63,25 @@ pub struct FlowRecord {
     pub src_tag: u32,
     /// flow-tools destination tag; 0 otherwise.
     pub dst_tag: u32,
+    /// Source address after NAT (IPFIX postNATSourceIPv4/IPv6Address, 225/281; conntrack's
+    /// reply destination); `0.0.0.0` when the source was not translated or nothing said.
+    pub xlate_src_addr: IpAddr,
+    /// Destination address after NAT (IPFIX 226/282; conntrack's reply source); `0.0.0.0`
+    /// when not translated.
+    pub xlate_dst_addr: IpAddr,
+    /// Source port after NAPT (IPFIX postNAPTSourceTransportPort, 227); 0 when not translated.
+    pub xlate_src_port: u16,
+    /// Destination port after NAPT (IPFIX 228); 0 when not translated.
+    pub xlate_dst_port: u16,
+    /// The exporter's id of the flow (IPFIX flowId, 148; conntrack's `ct.id`); 0 when none.
+    pub flow_id: u64,
+    /// VLAN id on the way in (IPFIX vlanId, 58); 0 when none.
+    pub src_vlan: u16,
+    /// VLAN id on the way out (IPFIX postVlanId, 59); 0 when none.
+    pub dst_vlan: u16,
+    /// Why the exporter ended the flow (IPFIX flowEndReason, 136: 1 idle timeout, 2 active
+    /// timeout, 3 end of flow detected, 4 forced end, 5 lack of resources); 0 when not said.
+    pub end_reason: u8,
 }
 
 /// The unspecified IPv4 address, used where a field was not exported.
@@ -97,6 +116,14 @@ impl Default for FlowRecord {
             sampling_interval: 0,
             src_tag: 0,
             dst_tag: 0,
+            xlate_src_addr: UNSPECIFIED_V4,
+            xlate_dst_addr: UNSPECIFIED_V4,
+            xlate_src_port: 0,
+            xlate_dst_port: 0,
+            flow_id: 0,
+            src_vlan: 0,
+            dst_vlan: 0,
+            end_reason: 0,
         }
     }
 }

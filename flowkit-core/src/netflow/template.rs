@@ -119,6 +119,22 @@ pub enum Slot {
     DurationMillis,
     /// flowDurationMicroseconds (162).
     DurationMicros,
+    /// postNATSourceIPv4Address (225) or postNATSourceIPv6Address (281).
+    XlateSrcAddr,
+    /// postNATDestinationIPv4Address (226) or postNATDestinationIPv6Address (282).
+    XlateDstAddr,
+    /// postNAPTSourceTransportPort (227).
+    XlateSrcPort,
+    /// postNAPTDestinationTransportPort (228).
+    XlateDstPort,
+    /// flowId (148; Cisco ASA NSEL's connection id).
+    FlowId,
+    /// vlanId (58).
+    SrcVlan,
+    /// postVlanId (59).
+    DstVlan,
+    /// flowEndReason (136).
+    EndReason,
 }
 
 /// One compiled operation: read `len` bytes at `offset` of the record into `slot`.
@@ -447,6 +463,16 @@ fn flow_slot(f: &FieldSpec, v9: bool) -> Slot {
         160 => exact(8, Slot::SysInitMillis),
         161 => exact(4, Slot::DurationMillis),
         162 => exact(4, Slot::DurationMicros),
+        225 => exact(4, Slot::XlateSrcAddr),
+        226 => exact(4, Slot::XlateDstAddr),
+        281 => exact(16, Slot::XlateSrcAddr),
+        282 => exact(16, Slot::XlateDstAddr),
+        227 => int(2, Slot::XlateSrcPort),
+        228 => int(2, Slot::XlateDstPort),
+        148 => int(8, Slot::FlowId),
+        58 => int(2, Slot::SrcVlan),
+        59 => int(2, Slot::DstVlan),
+        136 => exact(1, Slot::EndReason),
         _ => Slot::Skip,
     }
 }
@@ -549,9 +575,11 @@ pub fn walk_records(
 fn fits(slot: Slot, len: usize) -> bool {
     use Slot::*;
     match slot {
-        SrcAddr | DstAddr | NextHop => len == 4 || len == 16,
-        Protocol | Tos | SrcMask | DstMask | IcmpType | IcmpCode => len == 1,
-        SrcPort | DstPort | TcpFlags => (1..=2).contains(&len),
+        SrcAddr | DstAddr | NextHop | XlateSrcAddr | XlateDstAddr => len == 4 || len == 16,
+        Protocol | Tos | SrcMask | DstMask | IcmpType | IcmpCode | EndReason => len == 1,
+        SrcPort | DstPort | TcpFlags | XlateSrcPort | XlateDstPort | SrcVlan | DstVlan => {
+            (1..=2).contains(&len)
+        }
         IcmpTypeCode => len == 2,
         InputIf | OutputIf | SrcAs | DstAs | SamplingInterval | PacketInterval | PacketSpace
         | SamplingSize | SamplingPopulation => (1..=4).contains(&len),
@@ -559,7 +587,7 @@ fn fits(slot: Slot, len: usize) -> bool {
         | DurationMillis | DurationMicros => len == 4,
         StartMillis | EndMillis | StartNtp | EndNtp | SysInitMillis => len == 8,
         StartTimevalMicros | EndTimevalMicros | StartTimespecNanos | EndTimespecNanos => len == 16,
-        Packets | Octets | RevPackets | RevOctets | SamplerId => (1..=8).contains(&len),
+        Packets | Octets | RevPackets | RevOctets | SamplerId | FlowId => (1..=8).contains(&len),
         Skip => false,
     }
 }

@@ -578,3 +578,106 @@ fn decoder_is_send() {
     fn is_send<T: Send>() {}
     is_send::<Decoder>();
 }
+
+/// IPFIX NAT fields (RFC 7659 / IANA IEs 225-228, 281, 282) and flowId (148), in a message
+/// built byte by byte: a fixed-length IPv4 template (the column path), the same fields behind
+/// a variable-length one (the record path), an IPv6 template, and NetFlow v9 (Cisco ASA NSEL
+/// uses the same element ids).
+#[test]
+fn nat_fields_and_flow_id_are_decoded() {
+    #[rustfmt::skip]
+    let v4_fields: &[(u16, u16)] = &[
+        (8, 4), (12, 4), (7, 2), (11, 2), (4, 1),
+        (225, 4), (226, 4), (227, 2), (228, 2), (148, 8), (152, 8), (153, 8),
+    ];
+    #[rustfmt::skip]
+    let mut v4_record: Vec<u8> = vec![
+        10, 0, 0, 5,            // sourceIPv4Address 10.0.0.5
+        203, 0, 113, 80,        // destinationIPv4Address 203.0.113.80
+        0x15, 0xb3,             // sourceTransportPort 5555
+        0x01, 0xbb,             // destinationTransportPort 443
+        6,                      // TCP
+        198, 51, 100, 7,        // postNATSourceIPv4Address 198.51.100.7
+        192, 168, 1, 80,        // postNATDestinationIPv4Address 192.168.1.80
+        0x9c, 0x4d,             // postNAPTSourceTransportPort 40013
+        0x20, 0xfb,             // postNAPTDestinationTransportPort 8443
+        0, 0, 0, 0, 0x6f, 0xf0, 0xc3, 0x8c, // flowId 1878049676
+    ];
+    v4_record.extend_from_slice(&(T0 as u64 * 1000 - 5000).to_be_bytes());
+    v4_record.extend_from_slice(&(T0 as u64 * 1000 - 1000).to_be_bytes());
+    let check_v4 = |f: &FlowRecord| {
+        assert_eq!(f.src_addr, "10.0.0.5".parse::<IpAddr>().unwrap());
+        assert_eq!((f.src_port, f.dst_port), (5555, 443));
+        assert_eq!(f.xlate_src_addr, "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(f.xlate_dst_addr, "192.168.1.80".parse::<IpAddr>().unwrap());
+        assert_eq!((f.xlate_src_port, f.xlate_dst_port), (40013, 8443));
+        assert_eq!(f.flow_id, 1_878_049_676);
+        assert_eq!(f.start_ms, T0 as i64 * 1000 - 5000);
+    };
+    // Fixed layout: the column kernels.
+    let mut d = Decoder::default();
+    let g = ipfix(0, 1, &[(2, tpl(256, v4_fields)), (256, v4_record.clone())]);
+    let (flows, errs) = decode_all(&mut d, &[g], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(flows.len(), 1);
+    check_v4(&flows[0]);
+    // A variable-length interfaceName (82) first: the record-at-a-time path.
+    let mut var_fields = vec![(82u16, 0xffffu16)];
+    var_fields.extend_from_slice(v4_fields);
+    let mut var_record = vec![4, b'e', b't', b'h', b'0'];
+    var_record.extend_from_slice(&v4_record);
+    let g = ipfix(0, 2, &[(2, tpl(257, &var_fields)), (257, var_record)]);
+    let (flows, errs) = decode_all(&mut Decoder::default(), &[g], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    check_v4(&flows[0]);
+    // NetFlow v9 (template set 0), the same fields and bytes.
+    let g = v9(0, 3, &[(0, tpl(258, v4_fields)), (258, v4_record)]);
+    let (flows, errs) = decode_all(&mut Decoder::default(), &[g], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    check_v4(&flows[0]);
+    // IPv6: postNATSourceIPv6Address (281) and postNATDestinationIPv6Address (282).
+    #[rustfmt::skip]
+    let v6_fields: &[(u16, u16)] = &[(27, 16), (28, 16), (281, 16), (282, 16), (227, 2), (152, 8), (153, 8)];
+    let mut r = Vec::new();
+    r.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]); // fd00::5
+    r.extend_from_slice(&[
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50,
+    ]); // 2001:db8::50
+    r.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]); // 2001:db8::7
+    r.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80]); // fd00::80
+    r.extend_from_slice(&[0x9c, 0x40]); // 40000
+    r.extend_from_slice(&(T0 as u64 * 1000 - 5000).to_be_bytes());
+    r.extend_from_slice(&(T0 as u64 * 1000 - 1000).to_be_bytes());
+    let g = ipfix(0, 4, &[(2, tpl(259, v6_fields)), (259, r)]);
+    let (flows, errs) = decode_all(&mut Decoder::default(), &[g], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    let f = &flows[0];
+    assert_eq!(f.xlate_src_addr, "2001:db8::7".parse::<IpAddr>().unwrap());
+    assert_eq!(f.xlate_dst_addr, "fd00::80".parse::<IpAddr>().unwrap());
+    assert_eq!((f.xlate_src_port, f.xlate_dst_port), (40000, 0));
+    // A 16-byte postNATSourceIPv4Address does not fit and is skipped, not misread.
+    let odd = ipfix(0, 5, &[(2, tpl(260, &[(225, 16), (152, 8)]))]);
+    let mut rec = vec![1u8; 16];
+    rec.extend_from_slice(&(T0 as u64 * 1000).to_be_bytes());
+    let data = ipfix(1, 5, &[(260, rec)]);
+    let (flows, errs) = decode_all(&mut Decoder::default(), &[odd, data], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(
+        flows[0].xlate_src_addr,
+        "0.0.0.0".parse::<IpAddr>().unwrap()
+    );
+}
+
+/// vlanId (58), postVlanId (59) and flowEndReason (136), from bytes written by hand.
+#[test]
+fn vlans_and_end_reason_are_decoded() {
+    let fields: &[(u16, u16)] = &[(8, 4), (58, 2), (59, 2), (136, 1), (152, 8), (153, 8)];
+    let mut rec = vec![10, 0, 0, 9, 0x00, 0x64, 0x0f, 0xfe, 0x02]; // VLAN 100, 4094, active timeout
+    rec.extend_from_slice(&(T0 as u64 * 1000 - 5000).to_be_bytes());
+    rec.extend_from_slice(&(T0 as u64 * 1000).to_be_bytes());
+    let g = ipfix(0, 1, &[(2, tpl(256, fields)), (256, rec)]);
+    let (flows, errs) = decode_all(&mut Decoder::default(), &[g], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    let f = &flows[0];
+    assert_eq!((f.src_vlan, f.dst_vlan, f.end_reason), (100, 4094, 2));
+}

@@ -38,7 +38,7 @@ pub(crate) fn header(out: &mut Vec<u8>) {
 
 /// Appends one row per flow of `b`.
 pub(crate) fn format_block(b: &FlowBlock<'_>, clock: &mut Clock, out: &mut Vec<u8>) {
-    out.reserve(b.len * 190);
+    out.reserve(b.len * 230);
     for i in 0..b.len {
         push_rfc3339(out, &clock.civil(b.start_ms[i]));
         out.push(b',');
@@ -71,7 +71,15 @@ pub(crate) fn format_block(b: &FlowBlock<'_>, clock: &mut Clock, out: &mut Vec<u
         num(out, b.engine_id[i] as u64);
         num(out, b.sampling_interval[i] as u64);
         num(out, b.src_tag[i] as u64);
-        text::push_u64(out, b.dst_tag[i] as u64);
+        num(out, b.dst_tag[i] as u64);
+        addr(out, &b.xlate_src_addr, i);
+        addr(out, &b.xlate_dst_addr, i);
+        num(out, b.xlate_src_port[i] as u64);
+        num(out, b.xlate_dst_port[i] as u64);
+        num(out, b.flow_id[i]);
+        num(out, b.src_vlan[i] as u64);
+        num(out, b.dst_vlan[i] as u64);
+        text::push_u64(out, b.end_reason[i] as u64);
         out.push(b'\n');
     }
 }

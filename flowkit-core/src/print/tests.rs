@@ -181,6 +181,18 @@ fn v6_records() -> Vec<FlowRecord> {
             sampling_interval: 100,
             engine_type: 1,
             engine_id: 2,
+            xlate_src_addr: if i == 1 {
+                "2001:db8::99".parse().unwrap()
+            } else {
+                "198.51.100.7".parse().unwrap()
+            },
+            xlate_dst_addr: "0.0.0.0".parse().unwrap(),
+            xlate_src_port: 40525,
+            xlate_dst_port: 0,
+            flow_id: 1_878_049_420 + i as u64,
+            src_vlan: 100 + i as u16,
+            dst_vlan: 4094,
+            end_reason: 3,
         })
         .collect()
 }
@@ -296,6 +308,14 @@ fn csv_reads_back_to_the_same_records() {
                 sampling_interval: num("sampling_interval") as u32,
                 src_tag: num("src_tag") as u32,
                 dst_tag: num("dst_tag") as u32,
+                xlate_src_addr: addr_field(get("xlate_src_addr")),
+                xlate_dst_addr: addr_field(get("xlate_dst_addr")),
+                xlate_src_port: num("xlate_src_port") as u16,
+                xlate_dst_port: num("xlate_dst_port") as u16,
+                flow_id: num("flow_id"),
+                src_vlan: num("src_vlan") as u16,
+                dst_vlan: num("dst_vlan") as u16,
+                end_reason: num("end_reason") as u8,
             };
             assert_eq!(&back, r);
             if tz == "UTC" {

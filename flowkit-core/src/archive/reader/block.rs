@@ -5,7 +5,9 @@ use crate::archive::bloom::{AddrBloom, BLOOM_ENCODING, BLOOM_ID};
 use crate::archive::format::*;
 use crate::archive::narrow::{ColumnScratch, NarrowColumn, NarrowValue, WidenKey};
 use crate::archive::ArchiveError;
-use crate::model::block::{AddrBuf, AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf};
+use crate::model::block::{
+    AddrBuf, AddrColumn, ColumnId, ColumnSet, FlowBlock, FlowBlockBuf, COLUMN_ID_LIMIT,
+};
 
 use super::*;
 
@@ -212,12 +214,12 @@ fn checked_columns<'a>(
     info: &BlockInfo,
     wanted: ColumnSet,
     scratch: &'a ColumnScratch,
-) -> Result<[Option<StoredColumn<'a>>; 32], ArchiveError> {
+) -> Result<[Option<StoredColumn<'a>>; COLUMN_ID_LIMIT], ArchiveError> {
     let total = info.total_len() as usize;
     let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
     let payload = &b[dir_end..total];
     let payload_offset = file_offset + dir_end as u64;
-    let mut cols: [Option<StoredColumn<'a>>; 32] = [None; 32];
+    let mut cols: [Option<StoredColumn<'a>>; COLUMN_ID_LIMIT] = [None; COLUMN_ID_LIMIT];
     for k in 0..info.columns as usize {
         let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
         let entry_offset = file_offset + e as u64;
@@ -258,6 +260,19 @@ fn checked_columns<'a>(
         };
         if let Some(slot) = cols.get_mut(id as usize) {
             *slot = Some(stored);
+        }
+    }
+    // Columns added to the schema after the first one may be absent (blocks written before
+    // them): they read as all zero, as a writer that knew them would have stored them.
+    for column in wanted.iter().filter(|c| added_later(*c)) {
+        let slot = &mut cols[column as usize];
+        if slot.is_none() {
+            *slot = Some(StoredColumn {
+                enc: Encoding::Zero,
+                width: 0,
+                checksum: 0,
+                data: &[],
+            });
         }
     }
     Ok(cols)
@@ -339,7 +354,7 @@ struct ColumnCtx<'c, 'a> {
     name: &'c str,
     offset: u64,
     n: usize,
-    cols: &'c [Option<StoredColumn<'a>>; 32],
+    cols: &'c [Option<StoredColumn<'a>>; COLUMN_ID_LIMIT],
     wanted: ColumnSet,
     scratch: &'a ColumnScratch,
 }

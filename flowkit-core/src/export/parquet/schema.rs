@@ -91,10 +91,10 @@ pub struct CounterOverflow {
 pub struct Rows {
     start: Vec<i64>,
     end: Vec<i64>,
-    addrs: [Vec<u8>; 4],
-    texts: [(Vec<i32>, Vec<u8>); 4],
-    i32s: [Vec<i32>; 9],
-    i64s: [Vec<i64>; 11],
+    addrs: [Vec<u8>; 6],
+    texts: [(Vec<i32>, Vec<u8>); 6],
+    i32s: [Vec<i32>; 14],
+    i64s: [Vec<i64>; 12],
 }
 
 impl Rows {
@@ -155,10 +155,15 @@ impl Rows {
         }
         ext(&mut self.start, b.start_ms, rows, |v| v);
         ext(&mut self.end, b.end_ms, rows, |v| v);
-        for (k, col) in [&b.src_addr, &b.dst_addr, &b.next_hop, &b.exporter]
-            .into_iter()
-            .enumerate()
-        {
+        let addr_cols = [
+            &b.src_addr,
+            &b.dst_addr,
+            &b.next_hop,
+            &b.exporter,
+            &b.xlate_src_addr,
+            &b.xlate_dst_addr,
+        ];
+        for (k, col) in addr_cols.into_iter().enumerate() {
             push_addrs(&mut self.addrs[k], &mut self.texts[k], col, rows);
         }
         let small: [&[u8]; 7] = [
@@ -175,11 +180,17 @@ impl Rows {
         for (k, col) in small.into_iter().enumerate() {
             ext(&mut self.i32s[2 + k], col, rows, i32::from);
         }
-        let counters: [(&'static str, &[u64]); 4] = [
+        ext(&mut self.i32s[9], b.xlate_src_port, rows, i32::from);
+        ext(&mut self.i32s[10], b.xlate_dst_port, rows, i32::from);
+        ext(&mut self.i32s[11], b.src_vlan, rows, i32::from);
+        ext(&mut self.i32s[12], b.dst_vlan, rows, i32::from);
+        ext(&mut self.i32s[13], b.end_reason, rows, i32::from);
+        let counters: [(&'static str, &[u64]); 5] = [
             ("packets", b.packets),
             ("octets", b.octets),
             ("rev_packets", b.rev_packets),
             ("rev_octets", b.rev_octets),
+            ("flow_id", b.flow_id),
         ];
         for (k, (column, col)) in counters.into_iter().enumerate() {
             if let Some(&i) = rows.iter().find(|&&i| col[i as usize] > i64::MAX as u64) {
@@ -198,7 +209,7 @@ impl Rows {
             b.dst_tag,
         ];
         for (k, col) in wide.into_iter().enumerate() {
-            ext(&mut self.i64s[4 + k], col, rows, i64::from);
+            ext(&mut self.i64s[5 + k], col, rows, i64::from);
         }
         Ok(())
     }
@@ -209,16 +220,16 @@ impl Rows {
         schema: &Arc<Schema>,
     ) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let rows = std::mem::take(self).sorted();
-        let [src, dst, nh, exp] = rows.addrs.map(|v| -> ArrayRef {
+        let [src, dst, nh, exp, xsrc, xdst] = rows.addrs.map(|v| -> ArrayRef {
             Arc::new(FixedSizeBinaryArray::new(16, Buffer::from_vec(v), None))
         });
-        let [sp, dp, proto, flags, tos, smask, dmask, etype, eid] = rows
-            .i32s
-            .map(|v| -> ArrayRef { Arc::new(Int32Array::from(v)) });
-        let [pk, oc, rpk, roc, iif, oif, sas, das, samp, stag, dtag] = rows
+        let [sp, dp, proto, flags, tos, smask, dmask, etype, eid, xsp, xdp, svlan, dvlan, end_reason] =
+            rows.i32s
+                .map(|v| -> ArrayRef { Arc::new(Int32Array::from(v)) });
+        let [pk, oc, rpk, roc, flow_id, iif, oif, sas, das, samp, stag, dtag] = rows
             .i64s
             .map(|v| -> ArrayRef { Arc::new(Int64Array::from(v)) });
-        let mut texts = Vec::with_capacity(4);
+        let mut texts = Vec::with_capacity(6);
         for (mut offsets, bytes) in rows.texts {
             offsets.insert(0, 0);
             let a = StringArray::try_new(
@@ -231,7 +242,7 @@ impl Rows {
         let ts = |v: &Vec<i64>| -> ArrayRef {
             Arc::new(TimestampMillisecondArray::from(v.clone()).with_timezone("UTC"))
         };
-        let columns: Vec<ArrayRef> = vec![
+        let columns: Vec<ArrayRef> = [
             ts(&rows.start),
             ts(&rows.end),
             Arc::new(Int64Array::from(rows.start)),
@@ -260,11 +271,18 @@ impl Rows {
             samp,
             stag,
             dtag,
-            texts[0].clone(),
-            texts[1].clone(),
-            texts[2].clone(),
-            texts[3].clone(),
-        ];
+            xsrc,
+            xdst,
+            xsp,
+            xdp,
+            flow_id,
+            svlan,
+            dvlan,
+            end_reason,
+        ]
+        .into_iter()
+        .chain(texts)
+        .collect();
         RecordBatch::try_new(schema.clone(), columns)
     }
 }
@@ -442,10 +460,20 @@ mod tests {
             ("sampling_interval", Int64),
             ("src_tag", Int64),
             ("dst_tag", Int64),
+            ("xlate_src_addr", Addr16),
+            ("xlate_dst_addr", Addr16),
+            ("xlate_src_port", Int32),
+            ("xlate_dst_port", Int32),
+            ("flow_id", Int64),
+            ("src_vlan", Int32),
+            ("dst_vlan", Int32),
+            ("end_reason", Int32),
             ("src_addr_text", AddrText),
             ("dst_addr_text", AddrText),
             ("next_hop_text", AddrText),
             ("exporter_text", AddrText),
+            ("xlate_src_addr_text", AddrText),
+            ("xlate_dst_addr_text", AddrText),
         ];
         let made: Vec<(String, super::Kind)> = super::columns();
         let made: Vec<(&str, super::Kind)> = made.iter().map(|(n, k)| (n.as_str(), *k)).collect();

@@ -189,6 +189,8 @@ fn leaf_test(l: &Leaf, negated: bool) -> Test {
                 AddrField::Dst => AddrCol::Dst,
                 AddrField::NextHop => AddrCol::NextHop,
                 AddrField::Exporter => AddrCol::Exporter,
+                AddrField::XlateSrc => AddrCol::XlateSrc,
+                AddrField::XlateDst => AddrCol::XlateDst,
             };
             Test::Addr {
                 col,
@@ -236,6 +238,10 @@ fn leaf_test(l: &Leaf, negated: bool) -> Test {
                 EngineId => u8t(U8Col::EngineId),
                 SrcPort => port(PortCol::Src),
                 DstPort => port(PortCol::Dst),
+                XlateSrcPort => port(PortCol::XlateSrc),
+                XlateDstPort => port(PortCol::XlateDst),
+                SrcVlan => port(PortCol::SrcVlan),
+                DstVlan => port(PortCol::DstVlan),
                 SrcAs => u32t(U32Col::SrcAs),
                 DstAs => u32t(U32Col::DstAs),
                 InputIf => u32t(U32Col::InputIf),

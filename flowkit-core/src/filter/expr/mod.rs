@@ -101,6 +101,14 @@ pub enum NumField {
     Bps,
     /// Bytes per packet, in whole numbers as nfdump computes them.
     Bpp,
+    /// Source port after NAPT (`src xport`, `src nport`).
+    XlateSrcPort,
+    /// Destination port after NAPT (`dst xport`, `dst nport`).
+    XlateDstPort,
+    /// VLAN id on the way in (`src vlan`).
+    SrcVlan,
+    /// VLAN id on the way out (`dst vlan`).
+    DstVlan,
 }
 
 impl NumField {
@@ -109,7 +117,7 @@ impl NumField {
         use NumField::*;
         match self {
             Protocol | Tos | TcpFlags | SrcMask | DstMask | EngineType | EngineId => 255,
-            SrcPort | DstPort => 65_535,
+            SrcPort | DstPort | XlateSrcPort | XlateDstPort | SrcVlan | DstVlan => 65_535,
             SrcAs | DstAs | InputIf | OutputIf => u32::MAX as u64,
             _ => u64::MAX,
         }
@@ -143,6 +151,10 @@ impl NumField {
             Pps => derive(DerivedKind::Pps),
             Bps => derive(DerivedKind::Bps),
             Bpp => derive(DerivedKind::Bpp),
+            XlateSrcPort => r.xlate_src_port.into(),
+            XlateDstPort => r.xlate_dst_port.into(),
+            SrcVlan => r.src_vlan.into(),
+            DstVlan => r.dst_vlan.into(),
         }
     }
 }
@@ -158,6 +170,10 @@ pub enum AddrField {
     NextHop,
     /// The exporter (`router ip`).
     Exporter,
+    /// Source address after NAT (`src xip`, `src nip`).
+    XlateSrc,
+    /// Destination address after NAT (`dst xip`, `dst nip`).
+    XlateDst,
 }
 
 impl AddrField {
@@ -168,6 +184,8 @@ impl AddrField {
             AddrField::Dst => r.dst_addr,
             AddrField::NextHop => r.next_hop,
             AddrField::Exporter => r.exporter,
+            AddrField::XlateSrc => r.xlate_src_addr,
+            AddrField::XlateDst => r.xlate_dst_addr,
         }
     }
 }

@@ -645,28 +645,45 @@ impl Parser<'_> {
             })
         };
         match lower.as_str() {
-            "ip" | "host" | "net" => {
-                let nets = if lower != "net" && self.eat_word("in") {
+            // nfdump's NSEL/NEL words `xip`/`nip`, `xnet` test the address after NAT.
+            "ip" | "host" | "net" | "xip" | "nip" | "xnet" => {
+                let net = matches!(lower.as_str(), "net" | "xnet");
+                let (src, dst) = match lower.as_str() {
+                    "xip" | "nip" | "xnet" => (AddrField::XlateSrc, AddrField::XlateDst),
+                    _ => (AddrField::Src, AddrField::Dst),
+                };
+                let nets = if !net && self.eat_word("in") {
                     self.network_list()?
                 } else {
-                    vec![self.network(lower == "net")?]
+                    vec![self.network(net)?]
                 };
+                ends(self, addr(nets.clone(), src), addr(nets, dst))
+            }
+            // nfdump's `[src|dst] vlan N` (either end without a direction).
+            "vlan" => {
+                let n = self.number("VLAN id", 4095)?;
                 ends(
                     self,
-                    addr(nets.clone(), AddrField::Src),
-                    addr(nets, AddrField::Dst),
+                    one_of(NumField::SrcVlan, &[n]),
+                    one_of(NumField::DstVlan, &[n]),
                 )
             }
-            "port" | "as" => {
-                let (src, dst, what, max) = if lower == "port" {
-                    (NumField::SrcPort, NumField::DstPort, "port", 65_535)
-                } else {
-                    (
+            // `xport`/`nport` (nfdump's NSEL/NEL words): the port after NAPT.
+            "port" | "as" | "xport" | "nport" => {
+                let (src, dst, what, max) = match lower.as_str() {
+                    "port" => (NumField::SrcPort, NumField::DstPort, "port", 65_535),
+                    "as" => (
                         NumField::SrcAs,
                         NumField::DstAs,
                         "AS number",
                         u32::MAX as u64,
-                    )
+                    ),
+                    _ => (
+                        NumField::XlateSrcPort,
+                        NumField::XlateDstPort,
+                        "port",
+                        65_535,
+                    ),
                 };
                 if self.eat_word("in") {
                     let list = self.number_list(what, max)?;

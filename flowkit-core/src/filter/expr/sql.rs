@@ -50,6 +50,10 @@ fn plain_column(f: NumField) -> Option<&'static str> {
         TcpFlags => "tcp_flags",
         SrcPort => "src_port",
         DstPort => "dst_port",
+        XlateSrcPort => "xlate_src_port",
+        XlateDstPort => "xlate_dst_port",
+        SrcVlan => "src_vlan",
+        DstVlan => "dst_vlan",
         SrcAs => "src_as",
         DstAs => "dst_as",
         InputIf => "input_if",
@@ -82,6 +86,8 @@ fn leaf_sql(l: &Leaf, d: Dialect) -> String {
                 AddrField::Dst => "dst_addr",
                 AddrField::NextHop => "next_hop",
                 AddrField::Exporter => "exporter",
+                AddrField::XlateSrc => "xlate_src_addr",
+                AddrField::XlateDst => "xlate_dst_addr",
             };
             let (mut v4, mut v6) = (Vec::new(), Vec::new());
             for n in nets {

@@ -31,7 +31,8 @@ fn mistakes_are_named_at_their_column() {
         ("net 10/16", "`10` gives 8 bits, fewer than the prefix length 16 at column 5"),
         ("net 10.1", "`10.1` needs a prefix length (`10.1/16`) at column 5"),
         ("net 10.0.0.0 255.0.255.0", "the mask 255.0.255.0 is not a prefix (its one bits are not contiguous) at column 14"),
-        ("vlan 4", "`vlan` is not available at column 1; flowkit records do not carry VLAN ids"),
+        ("mpls label 4", "`mpls` is not available at column 1; flowkit records do not carry MPLS labels"),
+        ("vlan 4096", "VLAN id 4096 is above 4095 at column 6"),
         ("dst tos 4", "`dst tos` is not available at column 5; flowkit records keep one ToS byte, the source's (`tos`)"),
         ("in port 22", "`in` does not go with `port` at column 4"),
         ("src if 3", "`src` does not go with `if` at column 5"),
@@ -300,4 +301,86 @@ fn terms_are_selective_and_read_their_columns() {
     let mut want = vec![ColumnId::SrcAddr, ColumnId::DstAddr, ColumnId::DstPort];
     want.sort_by_key(|id| *id as u16);
     assert_eq!(cols, want);
+}
+
+/// nfdump's NSEL/NEL words test the post-NAT fields, by direction; the compiled filter and the
+/// record-by-record reference agree, and a filter file's `ip-xlate-*` lines select the same.
+#[test]
+fn nat_terms_test_the_translated_fields() {
+    let natted = crate::FlowRecord {
+        src_addr: "10.0.0.5".parse().unwrap(),
+        dst_addr: "203.0.113.80".parse().unwrap(),
+        src_port: 5555,
+        dst_port: 443,
+        protocol: 6,
+        xlate_src_addr: "198.51.100.7".parse().unwrap(),
+        xlate_src_port: 40013,
+        xlate_dst_addr: "192.168.1.80".parse().unwrap(),
+        xlate_dst_port: 8443,
+        src_vlan: 100,
+        ..crate::FlowRecord::default()
+    };
+    let plain = crate::FlowRecord {
+        src_addr: "198.51.100.7".parse().unwrap(),
+        src_port: 40013,
+        ..natted.clone()
+    };
+    let plain = crate::FlowRecord {
+        xlate_src_addr: "0.0.0.0".parse().unwrap(),
+        xlate_src_port: 0,
+        xlate_dst_addr: "0.0.0.0".parse().unwrap(),
+        xlate_dst_port: 0,
+        src_vlan: 0,
+        dst_vlan: 7,
+        ..plain
+    };
+    let b = FlowBlockBuf::from_records(&[natted.clone(), plain.clone()]);
+    for (text, want) in [
+        ("src xip 198.51.100.7", [true, false]),
+        ("xip 198.51.100.7", [true, false]),
+        ("nip 192.168.1.80", [true, false]),
+        ("dst xip 198.51.100.7", [false, false]),
+        ("src nip 198.51.100.7 and src xport 40013", [true, false]),
+        ("xnet 198.51.100.0/24", [true, false]),
+        ("xip in [ 192.0.2.1 192.168.1.0/24 ]", [true, false]),
+        ("dst nport 8443", [true, false]),
+        ("src xport > 40000", [true, false]),
+        ("xport 0", [false, true]),
+        ("src vlan 100", [true, false]),
+        ("vlan 7", [false, true]),
+        ("src ip 198.51.100.7", [false, true]),
+        ("not src xip 198.51.100.7", [false, true]),
+    ] {
+        let e = Expression::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let f = e.compile();
+        use crate::model::block::ColumnId::*;
+        let cols = f.columns();
+        assert_eq!(
+            [XlateSrcAddr, XlateDstAddr, XlateSrcPort, XlateDstPort]
+                .iter()
+                .any(|c| cols.contains(c)),
+            !text.starts_with("src ip") && !text.contains("vlan"),
+            "{text}: {cols:?}"
+        );
+        let mut got = Vec::new();
+        f.select(&b.view().only(ColumnSet::of(&cols)), &mut got);
+        assert_eq!(got, want, "{text} (compiled)");
+        let by_record = [e.root.matches(&natted), e.root.matches(&plain)];
+        assert_eq!(by_record, want, "{text} (reference)");
+    }
+    // A filter file's primitives on the same fields.
+    let file = "filter-primitive pub\n  type ip-address-prefix\n  permit 198.51.100.0/24\n\
+        filter-primitive p\n  type ip-port\n  permit 40013\n\
+        filter-definition nat\n  match ip-xlate-source-address pub\n  match xlate-src-ip-port p\n";
+    let ff = crate::filter::FilterFile::parse(file, "t", &crate::filter::Variables::new()).unwrap();
+    let opts = crate::filter::CompileOptions::default();
+    let f = ff.compile("nat", &opts).unwrap();
+    let mut got = Vec::new();
+    f.select(&b.view(), &mut got);
+    assert_eq!(got, [true, false]);
+    let interp = ff.interpreter("nat", &opts).unwrap();
+    assert_eq!(
+        [interp.matches(&natted), interp.matches(&plain)],
+        [true, false]
+    );
 }

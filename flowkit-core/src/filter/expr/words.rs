@@ -5,6 +5,7 @@
 /// The words that may follow a direction (`src`, `dst`, `in`, `out`).
 pub(super) const SUBJECTS: &[&str] = &[
     "ip", "host", "net", "port", "as", "mask", "if", "tos", "packets", "bytes", "geo", "country",
+    "xip", "nip", "xnet", "xport", "nport", "vlan",
 ];
 
 /// Every word a term may start with or contain.
@@ -46,12 +47,17 @@ pub(super) const KEYWORDS: &[&str] = &[
     "engine-id",
     "geo",
     "country",
+    "xip",
+    "nip",
+    "xnet",
+    "xport",
+    "nport",
+    "vlan",
 ];
 
 /// nfdump words for what flowkit records do not carry, with what that is.
 pub(super) const NOT_CARRIED: &[(&str, &str)] = &[
     ("mac", "MAC addresses"),
-    ("vlan", "VLAN ids"),
     ("mpls", "MPLS labels"),
     ("tun", "tunnel fields"),
     ("tunip", "tunnel addresses"),
@@ -70,11 +76,6 @@ pub(super) const NOT_CARRIED: &[(&str, &str)] = &[
     ("asa", "ASA events"),
     ("event", "NSEL/NEL events"),
     ("xevent", "ASA extended events"),
-    ("xip", "NAT addresses"),
-    ("nip", "NAT addresses"),
-    ("xnet", "NAT addresses"),
-    ("xport", "NAT ports"),
-    ("nport", "NAT ports"),
     ("nat", "NAT events"),
     ("pblock", "NAT port blocks"),
     ("acl", "ASA ACLs"),

@@ -169,6 +169,30 @@ fn cases() -> Vec<Case> {
             miss: |r| r.octets = 999,
         },
         Case {
+            field: XlateSrcAddr,
+            primitive: "type ip-address-prefix\n permit 198.51.100.0/24",
+            hit: |r| r.xlate_src_addr = "198.51.100.7".parse().unwrap(),
+            miss: |r| r.src_addr = "198.51.100.7".parse().unwrap(),
+        },
+        Case {
+            field: XlateDstAddr,
+            primitive: "type ip-address\n permit 2001:db8::80",
+            hit: |r| r.xlate_dst_addr = "2001:db8::80".parse().unwrap(),
+            miss: |r| r.dst_addr = "2001:db8::80".parse().unwrap(),
+        },
+        Case {
+            field: XlateSrcPort,
+            primitive: "type ip-port\n permit 40013",
+            hit: |r| r.xlate_src_port = 40013,
+            miss: |r| r.src_port = 40013,
+        },
+        Case {
+            field: XlateDstPort,
+            primitive: "type ip-port\n permit 8443",
+            hit: |r| r.xlate_dst_port = 8443,
+            miss: |r| r.dst_port = 8443,
+        },
+        Case {
             field: RandomSample,
             primitive: "type rate\n permit 1",
             hit: |_| {},

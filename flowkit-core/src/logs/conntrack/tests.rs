@@ -177,3 +177,55 @@ fn source_nat_is_attributed_to_the_internal_host() {
         }
     }
 }
+
+/// Every DESTROY's flow record carries the translation its JSON line says (read as a generic
+/// JSON value): the reply's destination as the post-NAT source when it differs from the
+/// original source, the reply's source as the post-NAT destination when it differs from the
+/// address dialled, zero otherwise; and the connection comes back from the record.
+#[test]
+fn records_keep_the_translation_and_give_the_connection_back() {
+    let (mut snat, mut dnat) = (0, 0);
+    for name in [
+        "nfct-events-new-destroy-utc.json",
+        "nfct-hash-destroy-only-utc.json",
+        "nfct-eventv1-device-europe-berlin.json",
+    ] {
+        let (conns, _, _) = read(&text(name), name);
+        for v in lines(name, 4) {
+            let s = |k: &str| v[k].as_str().unwrap().to_string();
+            let n = |k: &str| v[k].as_u64().unwrap_or(0);
+            let c = conns
+                .iter()
+                .find(|c| c.id as u64 == n("ct.id") && c.orig_sport as u64 == n("orig.l4.sport"))
+                .unwrap();
+            let r = c.record();
+            let (inside, public) = (
+                (s("src_ip"), n("orig.l4.sport")),
+                (s("reply.ip.daddr.str"), n("reply.l4.dport")),
+            );
+            if inside != public {
+                snat += 1;
+                assert_eq!(r.xlate_src_addr.to_string(), public.0, "{name}");
+                assert_eq!(r.xlate_src_port as u64, public.1);
+            } else {
+                assert_eq!(r.xlate_src_addr.to_string(), "0.0.0.0");
+                assert_eq!(r.xlate_src_port, 0);
+            }
+            let icmp = v["icmp.type"].is_u64();
+            let dialled = (s("dest_ip"), n("orig.l4.dport"));
+            let answered = (s("reply.ip.saddr.str"), n("reply.l4.sport"));
+            if dialled.0 != answered.0 || (!icmp && dialled.1 != answered.1) {
+                dnat += 1;
+                assert_eq!(r.xlate_dst_addr.to_string(), answered.0, "{name}");
+                assert_eq!(r.xlate_dst_port as u64, answered.1);
+            } else {
+                assert_eq!(r.xlate_dst_addr.to_string(), "0.0.0.0");
+            }
+            assert_eq!(r.flow_id, n("ct.id"));
+            if c.start_ms.is_some() && c.end_ms >= c.start_ms {
+                assert_eq!(&Connection::from_record(&r), c, "{name}");
+            }
+        }
+    }
+    assert!(snat >= 6 && dnat >= 2, "{snat} SNAT, {dnat} DNAT seen");
+}

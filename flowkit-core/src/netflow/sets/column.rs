@@ -43,7 +43,8 @@ pub(in crate::netflow) fn columns(
         TcpFlags => tcp_flags, Tos => tos, Packets => packets, Octets => octets,
         RevPackets => rev_packets, RevOctets => rev_octets, InputIf => input_if,
         OutputIf => output_if, SrcAs => src_as, DstAs => dst_as, SrcMask => src_mask,
-        DstMask => dst_mask;
+        DstMask => dst_mask, XlateSrcPort => xlate_src_port, XlateDstPort => xlate_dst_port,
+        FlowId => flow_id, SrcVlan => src_vlan, DstVlan => dst_vlan, EndReason => end_reason;
         engine_type, engine_id, src_tag, dst_tag);
     // Written out, not as a loop over an array of (slot, column, address): that array,
     // built on the stack for every set, cost a store-forwarding stall on each read.
@@ -55,6 +56,12 @@ pub(in crate::netflow) fn columns(
     }
     if written & (1 << Slot::NextHop as u64) == 0 {
         fill_addr(&mut out.next_hop, base.next_hop, n);
+    }
+    if written & (1 << Slot::XlateSrcAddr as u64) == 0 {
+        fill_addr(&mut out.xlate_src_addr, base.xlate_src_addr, n);
+    }
+    if written & (1 << Slot::XlateDstAddr as u64) == 0 {
+        fill_addr(&mut out.xlate_dst_addr, base.xlate_dst_addr, n);
     }
     fill_addr(&mut out.exporter, base.exporter, n);
     out.start_ms.reserve(n);
@@ -206,6 +213,14 @@ impl ColumnKernel {
             Slot::DstAs => int!(dst_as, u32),
             Slot::SrcMask => int!(src_mask, u8),
             Slot::DstMask => int!(dst_mask, u8),
+            Slot::XlateSrcAddr => |o, r, off, len| addr_col(&mut o.xlate_src_addr, r, off, len),
+            Slot::XlateDstAddr => |o, r, off, len| addr_col(&mut o.xlate_dst_addr, r, off, len),
+            Slot::XlateSrcPort => int!(xlate_src_port, u16),
+            Slot::XlateDstPort => int!(xlate_dst_port, u16),
+            Slot::FlowId => int!(flow_id, u64),
+            Slot::SrcVlan => int!(src_vlan, u16),
+            Slot::DstVlan => int!(dst_vlan, u16),
+            Slot::EndReason => int!(end_reason, u8),
             _ => return None,
         };
         Some(ColumnKernel { op, fill })

@@ -195,6 +195,14 @@ pub(super) fn flow(
             Slot::DstAs => r.dst_as = be_uint(b) as u32,
             Slot::SrcMask => r.src_mask = b[0],
             Slot::DstMask => r.dst_mask = b[0],
+            Slot::XlateSrcAddr => set_addr(&mut r.xlate_src_addr, b),
+            Slot::XlateDstAddr => set_addr(&mut r.xlate_dst_addr, b),
+            Slot::XlateSrcPort => r.xlate_src_port = be_uint(b) as u16,
+            Slot::XlateDstPort => r.xlate_dst_port = be_uint(b) as u16,
+            Slot::FlowId => r.flow_id = be_uint(b),
+            Slot::SrcVlan => r.src_vlan = be_uint(b) as u16,
+            Slot::DstVlan => r.dst_vlan = be_uint(b) as u16,
+            Slot::EndReason => r.end_reason = b[0],
             slot => x.take(slot, b),
         }
     }

@@ -362,8 +362,9 @@ fn block_references_in_a_stream_read_the_referenced_file() {
     let d = tempfile::tempdir().unwrap();
     let p = write(d.path(), "a", &[10, 20, 30, 40, 50]);
     let refs = stream_of_refs(&p);
+    // The stream header (its schema of 4 bytes a column) and five references of 64 bytes.
     assert!(
-        refs.len() < 600,
+        refs.len() < 700,
         "references, not blocks: {} bytes",
         refs.len()
     );

@@ -124,8 +124,7 @@ pub const NOT_CARRIED: &[(&str, &str)] = &[
     ("nhb", "the BGP next hop"), ("nas", "the next adjacent AS"), ("pas", "the previous adjacent AS"),
     ("inam", "interface names"), ("onam", "interface names"),
     ("dtos", "the destination ToS"), ("dir", "the flow direction"), ("fwd", "the forwarding status"),
-    ("bfd", "the biflow direction"), ("end", "the flow end reason"),
-    ("svln", "VLAN ids"), ("dvln", "VLAN ids"),
+    ("bfd", "the biflow direction"),
     ("ismc", "MAC addresses"), ("odmc", "MAC addresses"), ("idmc", "MAC addresses"), ("osmc", "MAC addresses"),
     ("mpls", "MPLS labels"), ("mpls1", "MPLS labels"), ("mpls2", "MPLS labels"), ("mpls3", "MPLS labels"),
     ("mpls4", "MPLS labels"), ("mpls5", "MPLS labels"), ("mpls6", "MPLS labels"), ("mpls7", "MPLS labels"),
@@ -136,7 +135,6 @@ pub const NOT_CARRIED: &[(&str, &str)] = &[
     ("vrf", "VRF ids"), ("ivrf", "VRF ids"), ("ivrfnam", "VRF names"), ("evrf", "VRF ids"), ("evrfnam", "VRF names"),
     ("nfc", "NSEL connection ids"), ("tevt", "NSEL event times"), ("evt", "NSEL events"), ("xevt", "NSEL events"),
     ("sgt", "NSEL security group tags"), ("msec", "NSEL event times"), ("iacl", "NSEL ACLs"), ("eacl", "NSEL ACLs"),
-    ("xsa", "NAT translations"), ("xda", "NAT translations"), ("xsp", "NAT translations"), ("xdp", "NAT translations"),
     ("xsap", "NAT translations"), ("xdap", "NAT translations"), ("uname", "NSEL user names"),
     ("nevt", "NAT events"), ("nsa", "NAT translations"), ("nda", "NAT translations"), ("nsp", "NAT translations"),
     ("ndp", "NAT translations"), ("nsap", "NAT translations"), ("ndap", "NAT translations"),
@@ -162,7 +160,12 @@ fn field_layout(column: ColumnId) -> Option<Layout> {
     use ColumnId::*;
     Some(match column {
         StartMs | EndMs => Layout::Time,
-        SrcAddr | DstAddr | NextHop | Exporter => Layout::Addr,
+        SrcAddr | DstAddr | NextHop | Exporter | XlateSrcAddr | XlateDstAddr => Layout::Addr,
+        // nfdump prints `%xsp`/`%xdp` as `%6u`, as `%sp`.
+        XlateSrcPort | XlateDstPort => Layout::Right(6),
+        // `%5u` and `%3u` in nfdump 1.7.
+        SrcVlan | DstVlan => Layout::Right(5),
+        EndReason => Layout::Right(3),
         SrcPort | InputIf | OutputIf | SrcAs | DstAs => Layout::Right(6),
         DstPort => Layout::DstPort,
         Protocol => Layout::Protocol,
