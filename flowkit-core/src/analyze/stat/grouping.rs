@@ -1,15 +1,17 @@
 //! How [`super::group::GroupBy`] accumulates its groups: in shards by a hash of the key, one
-//! map per shard ([`Partial`]) and one shard per worker thread, so no group is in two maps and
-//! memory stays bounded by the groups. A batch of blocks is added in two phases: the threads
-//! compute every row's key and shard, block by block ([`Prepared`]), then each thread adds the
-//! rows of its own shard. With one thread there is one shard, added to directly.
+//! set of tables per shard ([`Partial`]) and one shard per worker thread, so no group is in two
+//! shards and memory stays bounded by the groups. A batch of blocks is added in two phases: the
+//! threads compute every row's key, hash and shard, block by block, and list each block's rows
+//! per shard ([`Prepared`]); then each thread adds the rows of its own shard (with one thread,
+//! one shard, the same two phases).
 //!
 //! A group whose key values are narrow is keyed by the values packed into one integer (a `u64`
 //! or `u128`, as the keys' widths need: an IPv4 address takes 32 bits, a port 16, a protocol 8);
 //! an IPv6 address does not pack, and its group is keyed by the general array of 128-bit
-//! values. Which map a group is in depends only on its values, so no group is in both, and the
-//! packing keeps the order of the values (the first key in the highest bits), so groups rank
-//! as their values compare.
+//! values. Packed groups are in a [`PackedTable`] (one cache line a group, slots prefetched
+//! rows ahead), the others in a hash map. Which one a group is in depends only on its values,
+//! so no group is in both, and the packing keeps the order of the values (the first key in the
+//! highest bits), so groups rank as their values compare.
 
 use super::group::{bin_start, part, GroupKey, Part, MAX_KEYS};
 use super::measure::{DistinctValues, Tally};
@@ -250,8 +252,8 @@ impl Partial {
         };
         match &mut self.packed {
             PackedGroups::None => {}
-            PackedGroups::U64(t) => acc.packed(t, rows),
-            PackedGroups::U128(t) => acc.packed(t, rows),
+            PackedGroups::U64(t) => acc.packed(t, &rows.narrow, rows),
+            PackedGroups::U128(t) => acc.packed(t, &rows.bits, rows),
         }
         match &mut self.wide {
             WideGroups::UpToFour(w) => acc.wide(w, &rows.wide),
@@ -280,7 +282,9 @@ pub(super) struct Prepared {
 /// One block's rows of one shard.
 #[derive(Clone, Debug, Default)]
 struct ShardRows {
-    /// Packed keys, their hashes and their rows.
+    /// Packed keys (in `narrow` when they take up to 64 bits, else in `bits`), their hashes
+    /// and their rows.
+    narrow: Vec<u64>,
     bits: Vec<u128>,
     hashes: Vec<u64>,
     rows: Vec<u32>,
@@ -304,12 +308,14 @@ impl Prepared {
         self.plain = self.counts.observe(b);
         self.shards.resize_with(shards, ShardRows::default);
         for s in &mut self.shards {
+            s.narrow.clear();
             s.bits.clear();
             s.hashes.clear();
             s.rows.clear();
             s.wide.clear();
         }
         let packs = spec.layout.bits > 0;
+        let narrow = spec.layout.bits <= 64;
         let any = !packs || extract(spec, b, cols, unpacked);
         let n = spec.keys.len();
         let general = |i: usize| !packs || (any && unpacked[i]);
@@ -330,7 +336,10 @@ impl Prepared {
                 let bits = packed_bits(spec, cols, i);
                 let h = hash_bits(bits);
                 let s = &mut self.shards[shard_of(h, shards)];
-                s.bits.push(bits);
+                match narrow {
+                    true => s.narrow.push(bits as u64),
+                    false => s.bits.push(bits),
+                }
                 s.hashes.push(h);
                 s.rows.push(i as u32);
             }
@@ -452,15 +461,12 @@ impl Acc<'_, '_, '_> {
     }
 
     /// Adds the rows whose keys pack, prefetching the slots of the rows ahead.
-    fn packed<K: PackedKey>(&mut self, table: &mut PackedTable<K>, rows: &ShardRows) {
-        for (j, ((&bits, &h), &i)) in (rows.bits.iter().zip(&rows.hashes))
-            .zip(&rows.rows)
-            .enumerate()
-        {
+    fn packed<K: PackedKey>(&mut self, table: &mut PackedTable<K>, keys: &[K], rows: &ShardRows) {
+        for (j, ((&key, &h), &i)) in (keys.iter().zip(&rows.hashes)).zip(&rows.rows).enumerate() {
             if let Some(&ahead) = rows.hashes.get(j + AHEAD) {
                 table.prefetch(ahead);
             }
-            let tally = table.tally(K::from_bits(bits), h);
+            let tally = table.tally(key, h);
             self.add(tally, i as usize);
         }
     }

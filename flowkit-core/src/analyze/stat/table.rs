@@ -11,24 +11,11 @@
 use super::measure::Tally;
 
 /// A packed key's integer type: `u64` or `u128`.
-pub(super) trait PackedKey: Copy + Eq + Default + Into<u128> + std::fmt::Debug {
-    /// The key of packed bits (cut to the type's width).
-    fn from_bits(v: u128) -> Self;
-}
+pub(super) trait PackedKey: Copy + Eq + Default + Into<u128> + std::fmt::Debug {}
 
-impl PackedKey for u64 {
-    #[inline]
-    fn from_bits(v: u128) -> u64 {
-        v as u64
-    }
-}
+impl PackedKey for u64 {}
 
-impl PackedKey for u128 {
-    #[inline]
-    fn from_bits(v: u128) -> u128 {
-        v
-    }
-}
+impl PackedKey for u128 {}
 
 /// The 64-bit hash of packed key bits: two folded multiplications (the 128-bit product's
 /// halves xored), every input bit reaching the high bits that pick a slot.
