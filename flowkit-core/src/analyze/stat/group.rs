@@ -265,10 +265,10 @@ impl GroupBy {
         self.observe_batch(std::slice::from_ref(b));
     }
 
-    /// Adds blocks. With more than one worker thread the groups are sharded by a hash of their
-    /// key, one map per shard and as many shards as threads: the threads first compute every
-    /// row's key and shard (block by block), then each adds the rows of its shard, so no two
-    /// threads hold the same group and nothing is merged.
+    /// Adds blocks. The groups are sharded by a hash of their key, one table per shard and as
+    /// many shards as worker threads: the threads first compute every row's key, hash and
+    /// shard (block by block), then each adds the rows of its shard, so no two threads hold the
+    /// same group and nothing is merged.
     pub fn observe_batch(&mut self, blocks: &[FlowBlock<'_>]) {
         use rayon::prelude::*;
         let spec = Spec {
@@ -280,40 +280,32 @@ impl GroupBy {
         if self.parts.is_empty() {
             let shards = rayon::current_num_threads().clamp(1, MAX_SHARDS);
             self.parts = (0..shards)
-                .map(|_| Partial::new(&spec, self.distinct.clone(), raw))
+                .map(|_| Partial::new(&spec, self.distinct.clone()))
                 .collect();
         }
-        if self.parts.len() == 1 {
-            blocks
-                .iter()
-                .for_each(|b| self.parts[0].add_block(&spec, b));
-        } else {
-            let shards = self.parts.len();
-            if self.prepared.len() < blocks.len() {
-                self.prepared.resize(blocks.len(), Prepared::default());
+        let shards = self.parts.len();
+        if self.prepared.len() < blocks.len() {
+            self.prepared.resize(blocks.len(), Prepared::default());
+        }
+        let prepared = &mut self.prepared[..blocks.len()];
+        (prepared.par_iter_mut().zip(blocks.par_iter())).for_each_init(
+            || (Vec::new(), Vec::new()),
+            |scratch, (p, b)| p.fill(&spec, b, shards, raw, scratch),
+        );
+        let prepared = &self.prepared[..blocks.len()];
+        (self.parts.par_iter_mut().enumerate()).for_each(|(s, part)| {
+            for (p, b) in prepared.iter().zip(blocks) {
+                part.add_shard(s, &spec, b, p);
             }
-            let prepared = &mut self.prepared[..blocks.len()];
-            (prepared.par_iter_mut().zip(blocks.par_iter())).for_each_init(
-                || (Vec::new(), Vec::new()),
-                |scratch, (p, b)| p.fill(&spec, b, shards, raw, scratch),
-            );
-            let prepared = &self.prepared[..blocks.len()];
-            (self.parts.par_iter_mut().enumerate()).for_each(|(s, part)| {
-                for (p, b) in prepared.iter().zip(blocks) {
-                    part.add_shard(s as u8, &spec, b, p);
-                }
-            });
-            for p in prepared {
-                self.counts.merge(&p.counts);
-            }
+        });
+        for p in prepared {
+            self.counts.merge(&p.counts);
         }
         for p in &mut self.parts {
             let t = std::mem::take(&mut p.counted);
             self.counted.flows += t.flows;
             self.counted.packets += t.packets;
             self.counted.octets += t.octets;
-            self.counts.merge(&p.counts);
-            p.counts = crate::model::counts::CountNote::new(raw);
         }
     }
 

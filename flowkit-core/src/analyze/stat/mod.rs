@@ -16,6 +16,7 @@ mod grouping;
 pub mod measure;
 pub mod output;
 pub mod svg;
+mod table;
 
 use crate::analyze::keys::{addr_key, key_addr, AddrKey, FastMap};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
