@@ -426,10 +426,21 @@ impl AddrMatcher {
                     v4: V4Set::Ranges(r),
                     ..
                 } => r.and_into(mask, c, u64::from),
+                // A table or list lookup costs a few memory reads: only rows still in play
+                // are looked up (an `or` group after a selective first group, or a second test
+                // of a group, sees few of them). The table's loop is its own, with no choice
+                // of matcher left inside it.
+                AddrMatcher::Sets {
+                    v4: V4Set::Table(t),
+                    ..
+                } => {
+                    for (m, &a) in mask.iter_mut().zip(c) {
+                        if *m {
+                            *m = t.contains(a);
+                        }
+                    }
+                }
                 _ => {
-                    // A table or list lookup costs a few memory reads: only rows still in
-                    // play are looked up (an `or` group after a selective first group, or a
-                    // second test of a group, sees few of them).
                     for (m, &a) in mask.iter_mut().zip(c) {
                         if *m {
                             *m = self.v4(a);
