@@ -126,16 +126,7 @@ pub fn run_fanout(
         }
         let (n, from) = match socket.recv_from(&mut buf) {
             Ok(x) => x,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue
-            }
+            Err(e) if super::quiet_wake(&e) => continue,
             Err(e) => return Err(e),
         };
         stats.received += 1;

@@ -333,16 +333,7 @@ fn receive_until_stopped(
     while !stop.load(Ordering::Relaxed) {
         let n = match bufs.recv(socket) {
             Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue
-            }
+            Err(e) if quiet_wake(&e) => continue,
             Err(_) => {
                 // A transient socket error (ICMP errors surface here on some systems): go on.
                 std::thread::sleep(Duration::from_millis(10));
@@ -797,4 +788,13 @@ pub fn kernel_drops(inode: u64) -> Option<u64> {
         }
     }
     None
+}
+
+/// Whether a receive ended only because its timeout passed or a signal came (the loop then
+/// checks its stop flag and waits again), not for a fault.
+pub(crate) fn quiet_wake(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
 }
