@@ -6,14 +6,14 @@
 use clap::Parser;
 use flowkit_cli::{self as cli, ToolError};
 use flowkit_core::archive::sniff::{sniff, InputFormat};
-use flowkit_core::logs::conntrack::{read_conntrack, Connection};
+use flowkit_core::logs::conntrack::{self, read_conntrack, Connection};
 use flowkit_core::logs::nat::{rank, Candidate, NatQuery, Side};
-use flowkit_core::pipeline::input::expand_inputs;
+use flowkit_core::pipeline::input::{expand_inputs, Input};
 use flowkit_core::pipeline::scan::{ScanOptions, Scanner};
 use flowkit_core::time;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const TOOL: &str = "flow-nat";
 
@@ -37,13 +37,14 @@ const TOOL: &str = "flow-nat";
     version,
     about,
     long_about,
-    override_usage = "flow-nat [OPTIONS] PUBLIC[:PORT] LOG...\n       flow-nat [OPTIONS] --inside ADDRESS[:PORT] LOG..."
+    override_usage = "flow-nat [OPTIONS] PUBLIC[:PORT] [LOG...]\n       flow-nat [OPTIONS] --inside ADDRESS[:PORT] [LOG...]"
 )]
 struct Args {
     /// The public (post-NAT) address, with the port if known: `198.51.100.7:40631`,
     /// `[2001:db8::7]:40631`, or `198.51.100.7`; then the ulogd2 NFCT JSON files, flow
-    /// archives or directories. With --inside, only the inputs.
-    #[arg(value_name = "PUBLIC[:PORT] LOG", required = true)]
+    /// archives or directories (none, or `-`: flows or a log on standard input, as every
+    /// tool reads it). With --inside, only the inputs.
+    #[arg(value_name = "PUBLIC[:PORT] LOG")]
     args: Vec<String>,
     /// List the public mappings of this internal host (and port) instead.
     #[arg(long, value_name = "ADDRESS[:PORT]")]
@@ -73,6 +74,12 @@ struct Args {
     /// Write one JSON document: `{"connections": [...]}`, one object per connection.
     #[arg(long)]
     json: bool,
+    /// Read archive files with read(2) instead of mapping them (as the other tools).
+    #[arg(long = "no-mmap")]
+    no_mmap: bool,
+    /// Also read tmp* files (unfinished files of a running collector), as the other tools.
+    #[arg(short = 'a', long = "all")]
+    include_tmp: bool,
 }
 
 /// The columns of `--csv` and the keys of `--json`, in order.
@@ -222,9 +229,10 @@ fn query<'a>(
 ) -> Result<(NatQuery, &'a [String]), ToolError> {
     let (side, who, logs) = match &args.inside {
         Some(who) => (Side::Inside, who.as_str(), &args.args[..]),
-        None if args.args.len() < 2 => {
+        None if args.args.is_empty() => {
             return Err(ToolError::usage(
-                "give PUBLIC[:PORT] and at least one LOG (or --inside ADDRESS[:PORT] and LOGs)",
+                "give PUBLIC[:PORT] and the LOGs (or --inside ADDRESS[:PORT] and the LOGs); \
+                 without LOGs, flows are read from standard input",
             ))
         }
         None => (Side::Public, args.args[0].as_str(), &args.args[1..]),
@@ -264,23 +272,34 @@ fn query<'a>(
     Ok((q, logs))
 }
 
-/// True when `path` is a file of JSON lines (a conntrack log read as connections); anything
-/// else (a directory, an archive, an nfdump or flow-tools file) is read as flows.
-fn is_json_log(path: &Path) -> bool {
-    let mut prefix = [0u8; 64];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut prefix))
-        .unwrap_or(0);
-    path.is_file() && sniff(&prefix[..n]) == InputFormat::JsonLines
+/// True when `path` is a regular file holding a ulogd2 conntrack log, read as connections
+/// (which keeps a never-destroyed connection's open end). Anything else (archives, flow-tools
+/// and nfdump files, EVE logs, FIFOs, stdin) is read as flows by the scanner every tool uses: a
+/// FIFO is not opened here, where its first bytes would be taken from the scanner.
+fn is_conntrack_log(path: &Path) -> bool {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::new();
+    let _ = std::fs::File::open(path).and_then(|f| {
+        std::io::BufReader::new(f)
+            .take(64 << 10)
+            .read_until(b'\n', &mut head)
+    });
+    sniff(&head) == InputFormat::JsonLines && conntrack::sniff(&head)
 }
 
-/// Adds the candidates among the flows of an archive, a directory of them, or any other flow
-/// input (conntrack connections imported by flow-import keep their translation and `ct.id`);
-/// returns the number of damaged inputs, reported on stderr.
-fn read_flows(q: &NatQuery, name: &str, found: &mut Vec<Candidate>) -> Result<u64, ToolError> {
-    let inputs = expand_inputs(&[name.to_string()], false)?;
-    let mut scanner = Scanner::new(ScanOptions::default(), |w| cli::warn(TOOL, w));
-    scanner.run(&inputs, &mut |blocks| {
+/// Adds the candidates among the flows of `input` (conntrack connections imported by
+/// flow-import keep their translation and `ct.id`); returns the number of damaged inputs,
+/// reported on stderr.
+fn read_flows(
+    q: &NatQuery,
+    input: Input,
+    opts: &ScanOptions,
+    found: &mut Vec<Candidate>,
+) -> Result<u64, ToolError> {
+    let mut scanner = Scanner::new(opts.clone(), |w| cli::warn(TOOL, w));
+    scanner.run(&[input], &mut |blocks| {
         blocks.iter().for_each(|b| q.block_candidates(b, found));
         Ok(())
     })?;
@@ -293,15 +312,28 @@ fn run(args: Args) -> Result<(), ToolError> {
     let mut found: Vec<Candidate> = Vec::new();
     let mut malformed = 0u64;
     let mut damaged = 0u64;
-    for path in logs.iter().map(PathBuf::from) {
+    // No input named, or `-`: standard input, in any form the other tools read there. Inputs
+    // are expanded as theirs are (directories, globs).
+    if logs.is_empty() {
+        cli::hint_if_terminal(TOOL);
+    }
+    let opts = ScanOptions {
+        no_mmap: args.no_mmap,
+        include_tmp: args.include_tmp,
+        ..ScanOptions::default()
+    };
+    for input in expand_inputs(logs, args.include_tmp)? {
+        let path = match input {
+            Input::File(p) if is_conntrack_log(&p) => p,
+            other => {
+                damaged += read_flows(&q, other, &opts, &mut found)?;
+                continue;
+            }
+        };
         let name = path.display().to_string();
         let file = std::fs::File::open(&path).map_err(|e| {
             ToolError::Output(std::io::Error::new(e.kind(), format!("{name}: {e}")))
         })?;
-        if !is_json_log(&path) {
-            damaged += read_flows(&q, &name, &mut found)?;
-            continue;
-        }
         let counts = read_conntrack(
             std::io::BufReader::new(file),
             &name,

@@ -24,7 +24,12 @@ const TOOLS: &[&str] = &[
     "flow-sort -k octets,sa -r {IN} | flow-print",
     "flow-anon -K anon.key {IN} | flow-print",
     "flow-export --flow-tools {IN} | flow-print",
+    "flow-nat --utc 127.0.0.3 {IN}",
 ];
+
+/// flow-nat's line of [`TOOLS`]: only the conntrack log holds NAT translations; on the other
+/// flows it finds none, says so and exits 1, the same for every form.
+const NAT: &str = "flow-nat --utc 127.0.0.3 {IN}";
 
 /// Which flows a form carries; each is compared with the tools' output on its archive file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,6 +304,15 @@ fn baselines_match_flow_tools_and_count_right() {
     for t in TOOLS {
         for d in DATA {
             let o = baseline(t, d);
+            if *t == NAT && d != Data::Conntrack {
+                assert_eq!(o.status.code(), Some(1), "{t} on {d:?}");
+                assert_eq!(
+                    text(&o.stderr),
+                    "flow-nat: no connection in the log held 127.0.0.3\n",
+                    "{t} on {d:?}"
+                );
+                continue;
+            }
             assert!(o.status.success(), "{t} on {d:?}: {}", text(&o.stderr));
             // The logs hold IPv6 and biflow records, which flow-export --flow-tools says it
             // cannot carry; every form must then say the same (below).
@@ -337,6 +351,15 @@ fn baselines_match_flow_tools_and_count_right() {
     assert!(stat.contains("flows        2874"), "{stat}");
     let stat = text(&baseline(TOOLS[3], Data::Twice).stdout);
     assert!(stat.contains("flows        6996"), "{stat}");
+    // The gateway's log NATs three connections to 127.0.0.3 (six events whose
+    // `reply.ip.daddr.str` is 127.0.0.3, a NEW and a DESTROY each), among them 127.0.0.1:45328
+    // as 127.0.0.3:40525 to 127.0.0.4:8000.
+    let nat = text(&baseline(NAT, Data::Conntrack).stdout);
+    assert_eq!(nat.lines().count(), 3, "{nat}");
+    assert!(
+        nat.contains("internal 127.0.0.1:45328 -> public 127.0.0.3:40525 -> server 127.0.0.4:8000"),
+        "{nat}"
+    );
 }
 
 /// The pipe forms carry what they claim: flow-cat passes the day's block as a reference, and
