@@ -2,7 +2,6 @@
 
 use clap::Parser;
 use flowkit_cli::{self as cli, InputArgs, ToolError};
-use flowkit_core::ColumnSet;
 use std::path::PathBuf;
 
 const TOOL: &str = "flow-cat";
@@ -26,13 +25,13 @@ struct Args {
 fn run(args: Args) -> Result<(), ToolError> {
     args.compress.apply();
     let mut out = cli::open_output(args.output.as_ref(), TOOL)?;
-    // Blocks sent on as references are checked by the tool that reads them; others here.
-    let stats = if out.sends_references() {
-        cli::Scan::references().run(TOOL, &args.input, &mut |batch| out.write_batch(batch))?
-    } else {
-        cli::Scan::columns(ColumnSet::ALL)
-            .run(TOOL, &args.input, &mut |batch| out.write_batch(batch))?
+    // Blocks sent on as references are checked by the tool that reads them; others here, as
+    // stored when they are copied on as they are (nothing inflated), else whole.
+    let scan = match out.sends_references() {
+        true => cli::Scan::references(),
+        false => cli::Scan::stored(),
     };
+    let stats = scan.run(TOOL, &args.input, &mut |batch| out.write_batch(batch))?;
     let by_ref = out.blocks_sent_by_reference();
     out.finish()?;
     if args.verbose {

@@ -19,6 +19,7 @@ pub struct Scan {
     wanted: ColumnSet,
     prune: Option<BlockPrune>,
     refs_only: bool,
+    stored_only: bool,
     quiet: bool,
     progress: Option<bool>,
 }
@@ -32,6 +33,7 @@ impl Scan {
             wanted,
             prune: None,
             refs_only: false,
+            stored_only: false,
             quiet: false,
             progress: None,
         }
@@ -45,6 +47,16 @@ impl Scan {
     pub fn references() -> Scan {
         Scan {
             refs_only: true,
+            ..Scan::columns(ColumnSet::EMPTY)
+        }
+    }
+
+    /// A scan for a tool that copies every block on as it is stored (`flow-cat` into a file or a
+    /// pipe to elsewhere): blocks are checked as stored, their columns neither inflated nor
+    /// widened (see [`flowkit_core::pipeline::scan::ScanOptions::stored_only`]).
+    pub fn stored() -> Scan {
+        Scan {
+            stored_only: true,
             ..Scan::columns(ColumnSet::EMPTY)
         }
     }
@@ -86,6 +98,7 @@ impl Scan {
     ) -> Result<ScanStats, ToolError> {
         let mut opts: ScanOptions = args.scan_options().map_err(ToolError::Usage)?;
         opts.refs_only = self.refs_only;
+        opts.stored_only = self.stored_only;
         opts.prune = self.prune.map(std::sync::Arc::new);
         let inputs = args.inputs().map_err(ToolError::Usage)?;
         if !self.quiet && inputs.contains(&Input::Stdin) {

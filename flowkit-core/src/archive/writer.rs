@@ -262,16 +262,29 @@ impl<W: Write> ArchiveWriter<W> {
     /// uncompressed archive copied into a compressed one, or the reverse) `block` is encoded
     /// anew, so `flow-cat old -o new` converts between the versions.
     pub fn write_raw_block(&mut self, bytes: &[u8], block: &FlowBlock<'_>) -> io::Result<()> {
-        if self.opts.recode_raw_blocks && has_packed_columns(bytes) != self.opts.compress.is_some()
-        {
+        if !self.copies_raw(bytes) {
             return self.write_block(block, None);
         }
+        self.write_stored(bytes, block.len)
+    }
+
+    /// True when [`ArchiveWriter::write_raw_block`] copies the stored block `bytes` as they are
+    /// (it is stored as this writer stores blocks), so the caller needs no view of its columns.
+    pub fn copies_raw(&self, bytes: &[u8]) -> bool {
+        !self.opts.recode_raw_blocks || has_packed_columns(bytes) == self.opts.compress.is_some()
+    }
+
+    /// Appends the stored block `bytes` of `flows` flows as it is: only where
+    /// [`ArchiveWriter::copies_raw`] says so, and once the bytes are checked (see
+    /// [`crate::archive::reader::check_stored_block`]).
+    pub fn write_stored(&mut self, bytes: &[u8], flows: usize) -> io::Result<()> {
+        debug_assert!(self.copies_raw(bytes));
         self.flush_pending()?;
-        if block.len == 0 {
+        if flows == 0 {
             return Ok(());
         }
         let info = BlockInfo {
-            flows: block.len as u32,
+            flows: flows as u32,
             columns: le_u32(bytes, 4),
             payload_len: le_u32(bytes, 12),
             min_start_ms: le_i64(bytes, 16),
@@ -285,7 +298,7 @@ impl<W: Write> ArchiveWriter<W> {
             info,
         });
         self.pos += bytes.len() as u64;
-        self.total += block.len as u64;
+        self.total += flows as u64;
         self.min_start = self.min_start.min(info.min_start_ms);
         self.max_end = self.max_end.max(info.max_end_ms);
         Ok(())

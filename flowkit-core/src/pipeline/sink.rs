@@ -147,6 +147,24 @@ impl FlowOutput {
         }
     }
 
+    /// True when the stored block `raw` would be copied as it is (not recoded, not split by time).
+    fn copies_raw(&mut self, raw: &[u8]) -> bool {
+        match self {
+            FlowOutput::File(w) => w.writer().copies_raw(raw),
+            FlowOutput::Stdout { writer, .. } => writer.copies_raw(raw),
+            FlowOutput::Tree(_) => false,
+        }
+    }
+
+    /// Copies the checked stored block `raw` of `flows` flows (see [`FlowOutput::copies_raw`]).
+    fn write_stored(&mut self, raw: &[u8], flows: usize) -> io::Result<()> {
+        match self {
+            FlowOutput::File(w) => w.writer().write_stored(raw, flows),
+            FlowOutput::Stdout { writer, .. } => writer.write_stored(raw, flows),
+            FlowOutput::Tree(_) => unreachable!("a dated tree recodes every block"),
+        }
+    }
+
     /// Appends whole blocks of a batch, copying their stored bytes as they are where the batch
     /// has them (archives and streams read without a window or shift).
     pub fn write_batch(&mut self, batch: &Batch<'_, '_>) -> io::Result<()> {
@@ -172,6 +190,13 @@ impl FlowOutput {
         if self.sends_references() {
             if let Some(Some(r)) = batch.refs.map(|refs| &refs[k]) {
                 return self.send_ref(r);
+            }
+        }
+        // A block stored as this output stores blocks goes on as it is, its columns checked as
+        // stored: nothing inflated or widened only to be written back.
+        if let (None, Some(raw)) = (full, batch.stored(k)) {
+            if self.copies_raw(raw) {
+                return self.write_stored(raw, batch.blocks[k].len);
             }
         }
         let block = match full {

@@ -23,6 +23,21 @@ pub fn view_block<'a>(
     view_block_columns(name, b, file_offset, ColumnSet::ALL, scratch)
 }
 
+/// Checks the block held in `b` as stored, inflating nothing: its header, every column's span,
+/// encoding and checksum (a compressed column's header too) and its Bloom filter. What a tool
+/// copying whole blocks on unchanged needs: the bytes are those the writer wrote, and the
+/// reader that views them checks their values. Returns the block's header summary.
+pub fn check_stored_block(
+    name: &str,
+    b: &[u8],
+    file_offset: u64,
+) -> Result<BlockInfo, ArchiveError> {
+    let info = checked_head(name, b, file_offset)?;
+    checked_columns(name, b, file_offset, &info, ColumnSet::ALL, None)?;
+    block_bloom(name, b, file_offset)?;
+    Ok(info)
+}
+
 /// Like [`view_block`], but checks and views only the columns in `wanted`; the view is a
 /// partial block (the other columns are empty) unless `wanted` is all of them. The block header
 /// and column directory are always checked.
@@ -34,7 +49,7 @@ pub fn view_block_columns<'a>(
     scratch: &'a ColumnScratch,
 ) -> Result<(FlowBlock<'a>, BlockInfo), ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
-    let cols = checked_columns(name, b, file_offset, &info, wanted, scratch)?;
+    let cols = checked_columns(name, b, file_offset, &info, wanted, Some(scratch))?;
     let n = info.flows as usize;
     let ctx = ColumnCtx {
         name,
@@ -102,7 +117,7 @@ fn gather_with(
     scratch: &ColumnScratch,
 ) -> Result<BlockInfo, ArchiveError> {
     let n = info.flows as usize;
-    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL, scratch)?;
+    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL, Some(scratch))?;
     let ctx = ColumnCtx {
         name,
         offset: file_offset,
@@ -213,7 +228,7 @@ fn checked_columns<'a>(
     file_offset: u64,
     info: &BlockInfo,
     wanted: ColumnSet,
-    scratch: &'a ColumnScratch,
+    scratch: Option<&'a ColumnScratch>,
 ) -> Result<[Option<StoredColumn<'a>>; COLUMN_ID_LIMIT], ArchiveError> {
     let total = info.total_len() as usize;
     let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
@@ -253,9 +268,22 @@ fn checked_columns<'a>(
             checksum: sum,
             data,
         };
-        let stored = match enc {
-            Encoding::Packed => inflate(column, stored, info.flows as usize, scratch)
-                .map_err(|why| ArchiveError::corrupt(name, payload_offset + off as u64, why))?,
+        let stored = match (enc, scratch) {
+            (Encoding::Packed, Some(scratch)) => {
+                inflate(column, stored, info.flows as usize, scratch)
+                    .map_err(|why| ArchiveError::corrupt(name, payload_offset + off as u64, why))?
+            }
+            (Encoding::Packed, None) => {
+                crate::archive::packed::parse_header(data, column.width(), info.flows as usize)
+                    .ok_or_else(|| {
+                        ArchiveError::corrupt(
+                            name,
+                            payload_offset + off as u64,
+                            format!("compressed column {} has a bad header", column.name()),
+                        )
+                    })?;
+                stored
+            }
             _ => stored,
         };
         if let Some(slot) = cols.get_mut(id as usize) {

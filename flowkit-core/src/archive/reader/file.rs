@@ -395,6 +395,23 @@ impl ArchiveFile {
         Ok(())
     }
 
+    /// Checks block `i` as stored, inflating nothing ([`check_stored_block`]), and its header
+    /// against the index: for copying it on unchanged. `copy` is its copy when one was read
+    /// ([`ArchiveFile::read_block_into`]); otherwise the file's own bytes are checked.
+    pub fn check_stored(&self, i: usize, copy: Option<&[u8]>) -> Result<(), ArchiveError> {
+        let e = self.blocks[i];
+        let info = match copy {
+            Some(bytes) => check_stored_block(&self.name, bytes, e.offset)?,
+            None => {
+                let (bytes, end) = self.stored_block(i);
+                let checked = check_stored_block(&self.name, bytes, e.offset);
+                self.shrink_before(end)?;
+                checked?
+            }
+        };
+        self.agrees_with_index(i, &info)
+    }
+
     /// Checks the copy of block `i` held in `bytes` (see [`ArchiveFile::read_block_into`]) as
     /// [`ArchiveFile::block_columns`] checks the stored block, and views the columns in `wanted`.
     /// Narrow columns are widened into `scratch`.

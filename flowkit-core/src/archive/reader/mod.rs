@@ -15,7 +15,9 @@ mod block;
 mod file;
 mod stream;
 
-pub use block::{block_bloom, gather_block_rows, view_block, view_block_columns};
+pub use block::{
+    block_bloom, check_stored_block, gather_block_rows, view_block, view_block_columns,
+};
 pub use file::ArchiveFile;
 pub use stream::{has_complete_block, StreamItem, StreamReader};
 

@@ -3,7 +3,7 @@
 //! ([`super::files`]) and the scan of a stream ([`super::stream`]) differ only in how they find
 //! a batch's blocks and what they do when a file is damaged; both call [`Scanner::read_batch`].
 
-use crate::archive::reader::{gather_block_rows, view_block_columns};
+use crate::archive::reader::{check_stored_block, gather_block_rows, view_block_columns};
 use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, ColumnScratch};
 use crate::model::block::{ColumnSet, FlowBlockBuf};
 use rayon::prelude::*;
@@ -93,6 +93,11 @@ impl Scanner<'_> {
         on_batch: &mut PartialBatchFn<'_>,
     ) -> Result<Delivered, ScanError> {
         let columns = self.wanted;
+        // Blocks copied on as stored are checked as stored, nothing inflated or widened.
+        let as_stored = self.opts.stored_only && columns == ColumnSet::EMPTY;
+        let no_columns = |file: &ArchiveFile, block: usize| {
+            FlowBlock::without_columns(file.blocks()[block].flows as usize)
+        };
         let copy: Vec<bool> = slots
             .iter()
             .map(|s| match s {
@@ -136,6 +141,18 @@ impl Scanner<'_> {
                             offset,
                         },
                         _,
+                    ) if as_stored => (
+                        None,
+                        check_stored_block(name, bytes, *offset)
+                            .map(|info| FlowBlock::without_columns(info.flows as usize)),
+                    ),
+                    (
+                        Slot::Held {
+                            name,
+                            bytes,
+                            offset,
+                        },
+                        _,
                     ) => (
                         None,
                         view_block_columns(name, bytes, *offset, columns, scratch).map(|(v, _)| v),
@@ -157,11 +174,19 @@ impl Scanner<'_> {
                     (Slot::Stored { file, block, .. }, Some(buf)) => {
                         let read = file.read_block_into(*block, buf);
                         let buf: &AlignedBuf = buf;
-                        let view = read.and_then(|()| {
-                            file.view_copied(*block, buf.as_bytes(), columns, scratch)
+                        let view = read.and_then(|()| match as_stored {
+                            true => file
+                                .check_stored(*block, Some(buf.as_bytes()))
+                                .map(|()| no_columns(file, *block)),
+                            false => file.view_copied(*block, buf.as_bytes(), columns, scratch),
                         });
                         (Some(buf), view)
                     }
+                    (Slot::Stored { file, block, .. }, None) if as_stored => (
+                        None,
+                        file.check_stored(*block, None)
+                            .map(|()| no_columns(file, *block)),
+                    ),
                     (Slot::Stored { file, block, .. }, None) => {
                         (None, file.block_columns_with(*block, columns, scratch))
                     }
@@ -274,7 +299,10 @@ impl Scanner<'_> {
             .collect();
         self.emit(
             &views,
-            raw.as_deref(),
+            raw.as_deref().map(|blocks| StoredBytes {
+                blocks,
+                checked: as_stored,
+            }),
             Some(&refs),
             &full,
             &gather,

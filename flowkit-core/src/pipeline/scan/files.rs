@@ -326,7 +326,17 @@ impl<'w> Scanner<'w> {
         let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
             file(k).gather_rows(chunk[k].1, None, rows, out, Some(&scratch[k]))
         };
-        self.emit(&views, Some(&raw), Some(&refs), &full, &gather, on_batch)
+        self.emit(
+            &views,
+            Some(StoredBytes {
+                blocks: &raw,
+                checked: false,
+            }),
+            Some(&refs),
+            &full,
+            &gather,
+            on_batch,
+        )
     }
 
     /// Drops the blocks of `f` that the prune test rules out (see [`retain_unpruned`]).

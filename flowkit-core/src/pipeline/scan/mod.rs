@@ -54,6 +54,12 @@ pub struct ScanOptions {
     /// without being read, as views with no columns (the tool reading the references checks
     /// the blocks). Only without a time window or shift, which need the start times.
     pub refs_only: bool,
+    /// The consumer copies whole blocks on as they are stored and reads no column (`flow-cat`
+    /// into a file or another host's pipe): blocks are checked as stored (header, checksums and
+    /// encodings of every column; nothing inflated or widened, see
+    /// [`crate::archive::reader::check_stored_block`]) and handed out as views with no columns
+    /// beside their stored bytes ([`Batch::stored`]). Only without a time window or shift.
+    pub stored_only: bool,
     /// Files that hold a copy of a pipe (a spool of stdin or a FIFO, for a tool that reads its
     /// input twice), with the name of what they copied: read as that stream, under that name.
     pub spooled: Vec<(PathBuf, String)>,
@@ -161,6 +167,7 @@ impl Default for ScanOptions {
             prune: None,
             block_read: BlockRead::Auto,
             refs_only: false,
+            stored_only: false,
             spooled: Vec::new(),
         }
     }
@@ -247,6 +254,14 @@ pub type PartialBatchFn<'a> = dyn FnMut(&Batch<'_, '_>) -> io::Result<()> + 'a;
 /// Gives block `k` of a batch with every column checked.
 type FullFn<'b, 'a> = dyn Fn(usize) -> Result<FlowBlock<'a>, ArchiveError> + Sync + 'b;
 
+/// The stored bytes of a batch's blocks, and whether every column of them was checked as stored
+/// (see [`ScanOptions::stored_only`]).
+#[derive(Clone, Copy)]
+struct StoredBytes<'b, 'a> {
+    blocks: &'b [&'a [u8]],
+    checked: bool,
+}
+
 /// Appends rows of block `k` of a batch, every column checked, to a buffer (nothing on an error).
 type GatherFn<'b> =
     dyn Fn(usize, &[u32], &mut FlowBlockBuf) -> Result<(), ArchiveError> + Sync + 'b;
@@ -261,6 +276,8 @@ pub struct Batch<'b, 'a> {
     /// The checked bytes of each block as stored (archives and streams read without a time
     /// window or shift), so a tool that passes whole blocks on can copy them as they are.
     pub raw: Option<&'b [&'a [u8]]>,
+    /// Every block's stored bytes were checked as stored (see [`ScanOptions::stored_only`]).
+    stored_checked: bool,
     /// For each block, a reference a flowkit reader on this host can follow instead of the
     /// bytes (whole blocks of published archive files; see `archive::reference`).
     pub refs: Option<&'b [Option<BlockRef>]>,
@@ -284,6 +301,14 @@ impl<'b, 'a> Batch<'b, 'a> {
                 None
             }
         }
+    }
+
+    /// The stored bytes of block `k` when they can be copied on as they are without viewing its
+    /// columns: the batch has them, and every column of the block was checked (as stored, or
+    /// viewed whole). `None` otherwise: then ask for [`Batch::full`].
+    pub fn stored(&self, k: usize) -> Option<&'a [u8]> {
+        let raw = self.raw?[k];
+        (self.stored_checked || self.blocks[k].columns() == ColumnSet::ALL).then_some(raw)
     }
 
     /// Appends the flows `rows` of block `k`, with every column checked, to `out`. Cheaper than
@@ -425,7 +450,7 @@ impl<'w> Scanner<'w> {
     fn deliver<'a>(
         &mut self,
         blocks: &[FlowBlock<'a>],
-        raw: Option<&[&'a [u8]]>,
+        raw: Option<StoredBytes<'_, 'a>>,
         refs: Option<&[Option<BlockRef>]>,
         full: &FullFn<'_, 'a>,
         gather: &GatherFn<'_>,
@@ -434,7 +459,8 @@ impl<'w> Scanner<'w> {
         let problems = std::sync::Mutex::new(Vec::new());
         let batch = Batch {
             blocks,
-            raw: raw.filter(|r| r.len() == blocks.len()),
+            raw: raw.map(|r| r.blocks).filter(|r| r.len() == blocks.len()),
+            stored_checked: raw.is_some_and(|r| r.checked),
             refs: refs.filter(|r| r.len() == blocks.len()),
             full,
             gather,
@@ -451,7 +477,7 @@ impl<'w> Scanner<'w> {
     fn emit<'a>(
         &mut self,
         views: &[FlowBlock<'a>],
-        raw: Option<&[&'a [u8]]>,
+        raw: Option<StoredBytes<'_, 'a>>,
         refs: Option<&[Option<BlockRef>]>,
         full: &FullFn<'_, 'a>,
         gather: &GatherFn<'_>,
