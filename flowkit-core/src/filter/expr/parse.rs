@@ -487,6 +487,7 @@ impl Parser<'_> {
                 one_of(NumField::Protocol, &[n])
             }
             "flags" => self.flags()?,
+            "mpls" => self.mpls()?,
             "icmp-type" | "icmp-code" => {
                 let n = self.number(&lower, 255)?;
                 // flowkit keeps ICMP type and code in the destination port: type << 8 | code.
@@ -576,6 +577,44 @@ impl Parser<'_> {
         })
     }
 
+    /// nfdump's `mpls labelN [CMP] N` (N of 1-3: flowkit keeps the top three entries) and
+    /// `mpls any N` (one of the three labels is N); `eos` and `expN` are refused.
+    fn mpls(&mut self) -> Result<Node, ExprError> {
+        let (what, span) = self.word("`label1`, `label2`, `label3` or `any`")?;
+        let lower = what.to_ascii_lowercase();
+        let fields = [
+            NumField::MplsLabel1,
+            NumField::MplsLabel2,
+            NumField::MplsLabel3,
+        ];
+        if lower == "any" {
+            let n = self.number("MPLS label", (1 << 20) - 1)?;
+            return Ok(Node::Or(fields.iter().map(|&f| one_of(f, &[n])).collect()));
+        }
+        let refuse = |p: &Self, why: &str| {
+            Err(p.error(span, &format!("`mpls {what}` is not available"), why))
+        };
+        match lower.strip_prefix("label") {
+            Some("1") => self.compared(fields[0], "MPLS label"),
+            Some("2") => self.compared(fields[1], "MPLS label"),
+            Some("3") => self.compared(fields[2], "MPLS label"),
+            Some(n) if n.parse::<u8>().is_ok_and(|n| (4..=10).contains(&n)) => refuse(
+                self,
+                "; flowkit keeps the top three MPLS labels (label1 to label3)",
+            ),
+            _ if lower == "eos" || lower.starts_with("exp") => refuse(
+                self,
+                "; flowkit filters MPLS labels by value (`mpls label1 N`, `mpls any N`), \
+                 not by their end-of-stack or experimental bits",
+            ),
+            _ => Err(self.error(
+                span,
+                &format!("unknown MPLS term `{what}`"),
+                "; use `mpls label1 N` (label1 to label3) or `mpls any N`",
+            )),
+        }
+    }
+
     /// `flags N` (with a comparison) or `flags LETTERS` (every flag listed is set); both imply
     /// TCP, as in nfdump.
     fn flags(&mut self) -> Result<Node, ExprError> {
@@ -658,6 +697,32 @@ impl Parser<'_> {
                     vec![self.network(net)?]
                 };
                 ends(self, addr(nets.clone(), src), addr(nets, dst))
+            }
+            // nfdump's `[src|dst] mac M` (either end without a direction). nfdump 1.7 keeps
+            // four MACs (in and out of each end); flowkit one per end, so its `in`/`out`
+            // qualifiers are refused rather than read as something they are not.
+            "mac" => {
+                if matches!(dir, Dir::In | Dir::Out) {
+                    return Err(self.error(
+                        span,
+                        &format!("`{} mac` is not available", dir.word()),
+                        "; flowkit keeps one MAC per end (the exporter's in MAC, else its \
+                         post one): use `src mac` or `dst mac`",
+                    ));
+                }
+                let (m, mspan) = self.word("a MAC address such as 00:11:22:33:44:55")?;
+                let v = crate::model::l2::parse_mac(&m).ok_or_else(|| {
+                    self.error(
+                        mspan,
+                        &format!("`{m}` is not a MAC address (six hex bytes: 00:11:22:33:44:55)"),
+                        "",
+                    )
+                })?;
+                ends(
+                    self,
+                    one_of(NumField::SrcMac, &[v]),
+                    one_of(NumField::DstMac, &[v]),
+                )
             }
             // nfdump's `[src|dst] vlan N` (either end without a direction).
             "vlan" => {

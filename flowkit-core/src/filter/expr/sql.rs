@@ -62,8 +62,20 @@ fn plain_column(f: NumField) -> Option<&'static str> {
         DstMask => "dst_mask",
         EngineType => "engine_type",
         EngineId => "engine_id",
+        SrcMac => "src_mac",
+        DstMac => "dst_mac",
         _ => return None,
     })
+}
+
+/// The column of an MPLS label field (the stored entries).
+fn mpls_column(f: NumField) -> Option<&'static str> {
+    match f {
+        NumField::MplsLabel1 => Some("mpls_label1"),
+        NumField::MplsLabel2 => Some("mpls_label2"),
+        NumField::MplsLabel3 => Some("mpls_label3"),
+        _ => None,
+    }
 }
 
 fn leaf_sql(l: &Leaf, d: Dialect) -> String {
@@ -100,6 +112,16 @@ fn leaf_sql(l: &Leaf, d: Dialect) -> String {
                 }
             }
             addr_sql(col, &v4, &v6, d)
+        }
+        Leaf::Number { field, ranges } if mpls_column(*field).is_some() => {
+            // The label is the entry's top 20 bits: a range of labels is a range of entries.
+            let r: Vec<(u64, u64)> = ranges
+                .iter()
+                .filter(|&&(a, _)| a <= field.max())
+                .map(|&(a, b)| (a, b.min(field.max())))
+                .collect();
+            let col = mpls_column(*field).unwrap_or_default();
+            int_ranges(col, &super::mpls_entry_ranges(&r), 0xff_ffff)
         }
         Leaf::Number { field, ranges } => match plain_column(*field) {
             Some(col) => {
