@@ -250,6 +250,25 @@ mod tests {
         expr_to_sql(&Expression::parse(text).unwrap(), d)
     }
 
+    /// MACs are their 48-bit values; an MPLS label is a range of stored entries (label << 4
+    /// with any exp and bottom-of-stack bits), so every dialect compares plain integers.
+    #[test]
+    fn macs_and_mpls_labels_are_integer_ranges() {
+        for d in [
+            Dialect::DuckDb,
+            Dialect::Spark,
+            Dialect::Trino,
+            Dialect::ClickHouse,
+        ] {
+            // 0x001122334455; label 16 is entries 16 * 16 ..= 16 * 16 + 15.
+            assert_eq!(
+                sql("src mac 00:11:22:33:44:55 and mpls label1 16", d),
+                "(src_mac = 73588229205 AND mpls_label1 BETWEEN 256 AND 271)"
+            );
+            assert_eq!(sql("mpls label2 > 16", d), "mpls_label2 >= 272");
+        }
+    }
+
     #[test]
     fn boolean_structure_is_parenthesised() {
         assert_eq!(
