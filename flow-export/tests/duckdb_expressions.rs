@@ -284,3 +284,47 @@ fn duckdb_agrees_at_the_edges_of_the_arithmetic() {
         "only {nonempty} select any flow"
     );
 }
+
+/// MAC and MPLS terms over the Parquet columns `src_mac`/`dst_mac` (the 48-bit value) and
+/// `mpls_label1..3` (the 24-bit entry; a label is a range of entries), on the hand-made IPFIX
+/// capture of testdata/l2 and pmacct's capture with MACs.
+#[test]
+fn duckdb_selects_macs_and_mpls_labels_as_flow_nfilter_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sets = BTreeMap::new();
+    for (name, pcap) in [
+        ("l2", "testdata/l2/l2-ipfix.pcap"),
+        (
+            "pmacct-mac",
+            "testdata/exports/pmacct-ipfix-usec-mac.pcap.gz",
+        ),
+    ] {
+        let archive = dir.path().join(format!("{name}.fk"));
+        let mut w = flowkit_cli::open_output(Some(&archive), "test").unwrap();
+        let mut imp = flowkit_core::collect::import::Importer::default();
+        imp.import_file(&repo(pcap), &mut |m| panic!("import: {m}"), &mut |_, b| {
+            w.write_block(b, None)
+        })
+        .unwrap();
+        w.finish().unwrap();
+        let out = dir.path().join(name);
+        export(&archive, &out);
+        sets.insert(name.to_string(), (out, read_flows(&archive)));
+    }
+    let exprs = parse_all([
+        "src mac 02:00:5e:10:00:03",
+        "mac 02:00:5e:10:01:03",
+        "dst mac 02:00:5e:10:05:03",
+        "src mac 66:77:88:99:aa:bb and dst mac 00:11:22:33:44:55",
+        "not mac 00:11:22:33:44:55",
+        "mpls label1 17",
+        "mpls label1 > 20",
+        "mpls label1 < 300 and mpls label2 > 1003",
+        "mpls label3 200008",
+        "mpls any 1004",
+        "not mpls label1 0",
+    ]);
+    let (compared, nonempty) = compare(&sets, &exprs);
+    assert_eq!(compared, 2 * exprs.len());
+    assert!(nonempty >= exprs.len(), "only {nonempty} select any flow");
+}

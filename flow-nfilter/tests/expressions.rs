@@ -131,7 +131,7 @@ fn definition_and_expression_are_one_filter() {
 fn mistakes_exit_2_naming_the_column_and_write_nothing() {
     for (expr, want) in [
         ("dst prot 22", "-e: unknown word `prot` at column 5; did you mean `port`?\n  dst prot 22\n      ^^^^\n"),
-        ("mpls label 4", "-e: `mpls` is not available at column 1; flowkit records do not carry MPLS labels\n"),
+        ("mpls label4 4", "-e: `mpls label4` is not available at column 6; flowkit keeps the top three MPLS labels (label1 to label3)\n"),
     ] {
         let o = flow_nfilter(&["-e", expr, "2010-11-09"], b"");
         assert_eq!(o.status.code(), Some(2), "{expr}");

@@ -187,9 +187,9 @@ fn tokens_of_fields_flowkit_lacks_are_refused_with_the_reason() {
         err.contains("%tr at column 9 prints the time the collector received the flow"),
         "{err}"
     );
-    let err = usage_error(&["-f", "fmt:%mpls3 %sa"]);
+    let err = usage_error(&["-f", "fmt:%mpls5 %sa"]);
     assert!(
-        err.contains("%mpls3 at column 5 prints MPLS labels"),
+        err.contains("%mpls5 at column 5 prints MPLS labels below the third"),
         "{err}"
     );
     let err = usage_error(&["-f", "fmt:%ter"]);

@@ -42,15 +42,20 @@ pub(crate) enum U32Col {
     OutputIf,
     SrcTag,
     DstTag,
+    MplsLabel1,
+    MplsLabel2,
+    MplsLabel3,
 }
 
-/// A 64-bit counter column.
+/// A 64-bit column: counters and MAC addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum U64Col {
     Packets,
     Octets,
     RevPackets,
     RevOctets,
+    SrcMac,
+    DstMac,
 }
 
 impl U64Col {
@@ -60,6 +65,8 @@ impl U64Col {
             U64Col::Octets => b.octets,
             U64Col::RevPackets => b.rev_packets,
             U64Col::RevOctets => b.rev_octets,
+            U64Col::SrcMac => b.src_mac,
+            U64Col::DstMac => b.dst_mac,
         }
     }
 
@@ -69,6 +76,8 @@ impl U64Col {
             U64Col::Octets => ColumnId::Octets,
             U64Col::RevPackets => ColumnId::RevPackets,
             U64Col::RevOctets => ColumnId::RevOctets,
+            U64Col::SrcMac => ColumnId::SrcMac,
+            U64Col::DstMac => ColumnId::DstMac,
         }
     }
 }
@@ -183,6 +192,9 @@ impl U32Col {
             U32Col::OutputIf => b.output_if,
             U32Col::SrcTag => b.src_tag,
             U32Col::DstTag => b.dst_tag,
+            U32Col::MplsLabel1 => b.mpls_label1,
+            U32Col::MplsLabel2 => b.mpls_label2,
+            U32Col::MplsLabel3 => b.mpls_label3,
         }
     }
 
@@ -194,6 +206,9 @@ impl U32Col {
             U32Col::OutputIf => ColumnId::OutputIf,
             U32Col::SrcTag => ColumnId::SrcTag,
             U32Col::DstTag => ColumnId::DstTag,
+            U32Col::MplsLabel1 => ColumnId::MplsLabel1,
+            U32Col::MplsLabel2 => ColumnId::MplsLabel2,
+            U32Col::MplsLabel3 => ColumnId::MplsLabel3,
         }
     }
 }

@@ -145,9 +145,10 @@ impl CryptoPan {
     }
 }
 
-/// Anonymises the addresses of flows: source, destination, next hop and exporter; and sets the
-/// source and destination AS numbers to 0 (as nfanon does: an AS names the network that
-/// prefix preservation hides) unless `keep_as`. The unspecified address (`0.0.0.0`, `::`, what a
+/// Anonymises the addresses of flows: source, destination, next hop, exporter and the post-NAT
+/// ones (as nfanon does); sets the source and destination AS numbers to 0 (as nfanon does: an
+/// AS names the network that prefix preservation hides) unless `keep_as`; and sets the MAC
+/// addresses to 0 (nfanon keeps them, but a MAC names a device, and its vendor). The unspecified address (`0.0.0.0`, `::`, what a
 /// record holds for a field its exporter did not send) is kept, so "no next hop" stays visibly
 /// so. Nothing else changes (ports, counters, interfaces, masks and times are kept; see
 /// docs/flow-anon.md).
@@ -193,6 +194,10 @@ impl Anonymizer {
         r.dst_addr = self.address(r.dst_addr);
         r.next_hop = self.address(r.next_hop);
         r.exporter = self.address(r.exporter);
+        r.xlate_src_addr = self.address(r.xlate_src_addr);
+        r.xlate_dst_addr = self.address(r.xlate_dst_addr);
+        r.src_mac = 0;
+        r.dst_mac = 0;
         if !self.keep_as {
             r.src_as = 0;
             r.dst_as = 0;

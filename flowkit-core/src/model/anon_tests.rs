@@ -83,6 +83,10 @@ fn anonymizer_keeps_unspecified_and_maps_every_address_field() {
         dst_addr: pairs[1].0,
         next_hop: pairs[2].0,
         exporter: pairs[3].0,
+        xlate_src_addr: pairs[4].0,
+        xlate_dst_addr: pairs[0].0,
+        src_mac: 0x0011_2233_4455,
+        dst_mac: 0x6677_8899_aabb,
         src_port: 1234,
         octets: 99,
         src_as: 65001,
@@ -95,6 +99,11 @@ fn anonymizer_keeps_unspecified_and_maps_every_address_field() {
         [r.src_addr, r.dst_addr, r.next_hop, r.exporter],
         [pairs[0].1, pairs[1].1, pairs[2].1, pairs[3].1]
     );
+    assert_eq!(
+        [r.xlate_src_addr, r.xlate_dst_addr],
+        [pairs[4].1, pairs[0].1]
+    );
+    assert_eq!((r.src_mac, r.dst_mac), (0, 0));
     assert_eq!((r.src_port, r.octets), (1234, 99));
     assert_eq!((r.src_as, r.dst_as), (0, 0));
     let mut z = FlowRecord {

@@ -42,6 +42,12 @@ macro_rules! with_flow_columns {
                 (SrcVlan, 31, src_vlan, u16),
                 (DstVlan, 32, dst_vlan, u16),
                 (EndReason, 33, end_reason, u8),
+                (SrcMac, 34, src_mac, u64),
+                (DstMac, 35, dst_mac, u64),
+                (MplsLabel1, 36, mpls_label1, u32),
+                (MplsLabel2, 37, mpls_label2, u32),
+                (MplsLabel3, 38, mpls_label3, u32),
+                (AppId, 39, app_id, u64),
             ],
             addrs: [
                 (SrcAddr, 2, src_addr),

@@ -18,6 +18,30 @@ pub enum FieldKind {
     Addr,
     /// An unsigned integer of this many bits.
     Unsigned(u8),
+    /// A MAC address as its 48-bit value, written `aa:bb:cc:dd:ee:ff`.
+    Mac,
+    /// An MPLS label stack entry (24 bits), written `label-exp-bos`.
+    Mpls,
+    /// An application id packed by [`super::l2::app_id`], written `ENGINE..SELECTOR`.
+    AppId,
+}
+
+impl FieldKind {
+    /// The text a value of this kind is written as in CSV, JSON and keys, when it is not
+    /// its number (MAC addresses, MPLS entries, application ids); `None` for plain numbers.
+    pub fn text(self, v: u64) -> Option<String> {
+        match self {
+            FieldKind::Mac => Some(super::l2::mac_text(v)),
+            FieldKind::Mpls => Some(super::l2::mpls_text(v as u32)),
+            FieldKind::AppId => Some(super::l2::app_id_text(v)),
+            _ => None,
+        }
+    }
+
+    /// Written as text (a JSON string): addresses, MACs, MPLS entries, application ids.
+    pub fn is_text(self) -> bool {
+        !matches!(self, FieldKind::TimeMs | FieldKind::Unsigned(_))
+    }
 }
 
 /// One field of a flow record.
@@ -61,11 +85,11 @@ const fn field(
 }
 
 use ColumnId as C;
-use FieldKind::{Addr, TimeMs, Unsigned};
+use FieldKind::{Addr, AppId, Mac, Mpls, TimeMs, Unsigned};
 
 /// Every field of a flow record, in record order.
 #[rustfmt::skip]
-pub const FIELDS: [Field; 34] = [
+pub const FIELDS: [Field; 40] = [
     field("start_ms", C::StartMs, TimeMs, "first", "ts", &[], "Time of the first packet."),
     field("end_ms", C::EndMs, TimeMs, "last", "te", &[], "Time of the last packet."),
     field("src_addr", C::SrcAddr, Addr, "srcaddr", "sa", &["srcip", "src"], "Source address."),
@@ -100,6 +124,12 @@ pub const FIELDS: [Field; 34] = [
     field("src_vlan", C::SrcVlan, Unsigned(16), "", "svln", &["srcvlan"], "VLAN id on the way in (IPFIX vlanId)."),
     field("dst_vlan", C::DstVlan, Unsigned(16), "", "dvln", &["dstvlan"], "VLAN id on the way out (IPFIX postVlanId)."),
     field("end_reason", C::EndReason, Unsigned(8), "", "end", &["flowendreason"], "Why the flow ended (IPFIX flowEndReason: 1 idle, 2 active timeout, 3 end detected, 4 forced, 5 lack of resources)."),
+    field("src_mac", C::SrcMac, Mac, "", "ismc", &["srcmac", "insrcmac"], "Source MAC address (IPFIX sourceMacAddress, else postSourceMacAddress)."),
+    field("dst_mac", C::DstMac, Mac, "", "idmc", &["dstmac", "indstmac"], "Destination MAC address (IPFIX destinationMacAddress, else postDestinationMacAddress)."),
+    field("mpls_label1", C::MplsLabel1, Mpls, "", "mpls1", &["mpls1_label"], "Top MPLS label stack entry, label-exp-bos (IPFIX mplsTopLabelStackSection)."),
+    field("mpls_label2", C::MplsLabel2, Mpls, "", "mpls2", &["mpls2_label"], "Second MPLS label stack entry (mplsLabelStackSection2)."),
+    field("mpls_label3", C::MplsLabel3, Mpls, "", "mpls3", &["mpls3_label"], "Third MPLS label stack entry (mplsLabelStackSection3)."),
+    field("app_id", C::AppId, AppId, "", "nbid", &["appid", "application_id"], "Application id, ENGINE..SELECTOR (IPFIX applicationId; Cisco NBAR)."),
 ];
 
 /// The field a user named: flowkit's name, flow-tools' or nfdump's (with or without `%`), or

@@ -82,6 +82,32 @@ pub struct FlowRecord {
     /// Why the exporter ended the flow (IPFIX flowEndReason, 136: 1 idle timeout, 2 active
     /// timeout, 3 end of flow detected, 4 forced end, 5 lack of resources); 0 when not said.
     pub end_reason: u8,
+    /// Source MAC address as its 48-bit value (`aa:bb:cc:dd:ee:ff` is `0xaabbccddeeff`):
+    /// IPFIX sourceMacAddress (56), or postSourceMacAddress (81) when the template has no 56;
+    /// 0 when none. Written as `aa:bb:cc:dd:ee:ff` in CSV and JSON.
+    #[serde(serialize_with = "crate::model::l2::ser_mac")]
+    pub src_mac: u64,
+    /// Destination MAC address (IPFIX destinationMacAddress, 80, or postDestinationMacAddress,
+    /// 57, when the template has no 80 — softflowd's choice); 0 when none.
+    #[serde(serialize_with = "crate::model::l2::ser_mac")]
+    pub dst_mac: u64,
+    /// Top MPLS label stack entry (IPFIX mplsTopLabelStackSection, 70) as sent: the 24-bit
+    /// `label << 4 | exp << 1 | bottom-of-stack`, as nfdump keeps it; 0 when none. Written
+    /// as `label-exp-bos` (nfdump's `%mpls1`) in CSV and JSON.
+    #[serde(serialize_with = "crate::model::l2::ser_mpls")]
+    pub mpls_label1: u32,
+    /// Second MPLS label stack entry (IPFIX mplsLabelStackSection2, 71), as `mpls_label1`.
+    #[serde(serialize_with = "crate::model::l2::ser_mpls")]
+    pub mpls_label2: u32,
+    /// Third MPLS label stack entry (IPFIX mplsLabelStackSection3, 72), as `mpls_label1`.
+    #[serde(serialize_with = "crate::model::l2::ser_mpls")]
+    pub mpls_label3: u32,
+    /// Application id (IPFIX applicationId, 95; Cisco NBAR): the classification engine id in
+    /// the top byte, the selector below it (for engine 20, PANA-L7-PEN, the enterprise number
+    /// in bits 24..56 and the selector in the low 24 bits); 0 when none. See
+    /// [`crate::model::l2::app_id`]. Written as nfdump's `%nbid` (`ENGINE..SELECTOR`).
+    #[serde(serialize_with = "crate::model::l2::ser_app_id")]
+    pub app_id: u64,
 }
 
 /// The unspecified IPv4 address, used where a field was not exported.
@@ -124,6 +150,12 @@ impl Default for FlowRecord {
             src_vlan: 0,
             dst_vlan: 0,
             end_reason: 0,
+            src_mac: 0,
+            dst_mac: 0,
+            mpls_label1: 0,
+            mpls_label2: 0,
+            mpls_label3: 0,
+            app_id: 0,
         }
     }
 }

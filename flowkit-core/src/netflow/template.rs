@@ -135,7 +135,22 @@ pub enum Slot {
     DstVlan,
     /// flowEndReason (136).
     EndReason,
+    /// sourceMacAddress (56), or postSourceMacAddress (81) in a template without 56.
+    SrcMac,
+    /// destinationMacAddress (80), or postDestinationMacAddress (57) in a template without 80.
+    DstMac,
+    /// mplsTopLabelStackSection (70).
+    MplsLabel1,
+    /// mplsLabelStackSection2 (71).
+    MplsLabel2,
+    /// mplsLabelStackSection3 (72).
+    MplsLabel3,
+    /// applicationId (95): 1 to 8 bytes, packed by [`crate::model::l2::app_id`].
+    AppId,
 }
+
+// `ColumnPlan::written` holds a bit per slot.
+const _: () = assert!((Slot::AppId as u32) < 64);
 
 /// One compiled operation: read `len` bytes at `offset` of the record into `slot`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -334,6 +349,11 @@ impl Template {
                 }
             })
             .collect();
+        let slots = if options {
+            slots
+        } else {
+            prefer_in_macs(&fields, slots)
+        };
         let layout = if fields.iter().any(|f| f.len == VARLEN) {
             let min_len = fields
                 .iter()
@@ -473,8 +493,34 @@ fn flow_slot(f: &FieldSpec, v9: bool) -> Slot {
         58 => int(2, Slot::SrcVlan),
         59 => int(2, Slot::DstVlan),
         136 => exact(1, Slot::EndReason),
+        56 | 81 => exact(6, Slot::SrcMac),
+        80 | 57 => exact(6, Slot::DstMac),
+        70 => int(3, Slot::MplsLabel1),
+        71 => int(3, Slot::MplsLabel2),
+        72 => int(3, Slot::MplsLabel3),
+        95 if len == VARLEN || (1..=8).contains(&len) => Slot::AppId,
         _ => Slot::Skip,
     }
+}
+
+/// The post-MAC elements (81 postSourceMacAddress, 57 postDestinationMacAddress) fill the MAC
+/// fields only when the template lacks the plain ones (56, 80): flowkit keeps one MAC per end,
+/// the one the flow arrived with where the exporter sends it. softflowd sends 56 and 57 (NetFlow
+/// v9's IN_SRC_MAC and OUT_DST_MAC), pmacct 56 and 80.
+fn prefer_in_macs(fields: &[FieldSpec], mut slots: Vec<Slot>) -> Vec<Slot> {
+    let has = |id: u16| {
+        fields
+            .iter()
+            .zip(&slots)
+            .any(|(f, s)| f.enterprise == 0 && f.id == id && *s != Slot::Skip)
+    };
+    let (src, dst) = (has(56), has(80));
+    for (f, s) in fields.iter().zip(slots.iter_mut()) {
+        if f.enterprise == 0 && ((f.id == 81 && src) || (f.id == 57 && dst)) {
+            *s = Slot::Skip;
+        }
+    }
+    slots
 }
 
 /// The slot of an options-template field: only what describes sampling and the exporter's
@@ -577,6 +623,9 @@ fn fits(slot: Slot, len: usize) -> bool {
     match slot {
         SrcAddr | DstAddr | NextHop | XlateSrcAddr | XlateDstAddr => len == 4 || len == 16,
         Protocol | Tos | SrcMask | DstMask | IcmpType | IcmpCode | EndReason => len == 1,
+        SrcMac | DstMac => len == 6,
+        MplsLabel1 | MplsLabel2 | MplsLabel3 => (1..=3).contains(&len),
+        AppId => (1..=8).contains(&len),
         SrcPort | DstPort | TcpFlags | XlateSrcPort | XlateDstPort | SrcVlan | DstVlan => {
             (1..=2).contains(&len)
         }

@@ -681,3 +681,39 @@ fn vlans_and_end_reason_are_decoded() {
     let f = &flows[0];
     assert_eq!((f.src_vlan, f.dst_vlan, f.end_reason), (100, 4094, 2));
 }
+
+/// applicationId (95) of variable length: 1 to 8 bytes are packed (RFC 6759: engine first),
+/// a longer one is left out (0), never cut; MPLS entries of fewer than 3 bytes are read as
+/// numbers. NetFlow v9 carries the same ids (IN_SRC_MAC 56, OUT_DST_MAC 57, MPLS_LABEL_1 70).
+#[test]
+fn application_ids_and_short_mpls_entries_are_decoded() {
+    let fields: &[(u16, u16)] = &[(8, 4), (95, 0xffff), (70, 2), (152, 8), (153, 8)];
+    let times = |rec: &mut Vec<u8>| {
+        rec.extend_from_slice(&(T0 as u64 * 1000 - 5000).to_be_bytes());
+        rec.extend_from_slice(&(T0 as u64 * 1000).to_be_bytes());
+    };
+    let mut recs = vec![10, 0, 0, 9, 4, 13, 0, 1, 0xbb, 0x01, 0x01]; // 13..443, label 16 bos
+    times(&mut recs);
+    recs.extend_from_slice(&[10, 0, 0, 10, 9, 20, 0, 0, 0x0d, 0xd3, 0, 0, 1, 2, 0, 0]);
+    times(&mut recs);
+    let g = ipfix(0, 1, &[(2, tpl(256, fields)), (256, recs)]);
+    let (flows, errs) = decode_all(&mut Decoder::default(), &[g], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    let text = |v| crate::model::l2::app_id_text(v);
+    assert_eq!(text(flows[0].app_id), "13..443");
+    assert_eq!(crate::model::l2::mpls_text(flows[0].mpls_label1), "16-0-1");
+    assert_eq!(flows[1].app_id, 0, "9 bytes do not fit");
+    // NetFlow v9: IN_SRC_MAC and OUT_DST_MAC (softflowd's pair) fill src_mac and dst_mac.
+    let fields: &[(u16, u16)] = &[(8, 4), (56, 6), (57, 6), (21, 4), (22, 4)];
+    let mut rec = vec![
+        10, 0, 0, 9, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0, 0x11, 0x22, 0x33, 0x44, 0x55,
+    ];
+    rec.extend_from_slice(&[0, 0, 0x27, 0x10, 0, 0, 0x13, 0x88]);
+    let g = v9(0, 1, &[(0, tpl(300, fields)), (300, rec)]);
+    let (flows, errs) = decode_all(&mut Decoder::default(), &[g], ip(1));
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(
+        (flows[0].src_mac, flows[0].dst_mac),
+        (0x6677_8899_aabb, 0x0011_2233_4455)
+    );
+}

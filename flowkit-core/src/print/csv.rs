@@ -3,7 +3,9 @@
 //! Columns, in order: `start`, `end` (RFC 3339 with milliseconds and the offset of the display
 //! zone, `Z` under `--utc`), then every [`FlowRecord`](crate::FlowRecord) field by its name:
 //! `start_ms`, `end_ms` (the same times as integer milliseconds since the epoch, for arithmetic and
-//! sorting), addresses as text (dotted quads, RFC 5952 IPv6), numbers in decimal.
+//! sorting), addresses as text (dotted quads, RFC 5952 IPv6), MAC addresses as `aa:bb:cc:dd:ee:ff`, MPLS
+//! entries as `label-exp-bos` and application ids as `ENGINE..SELECTOR` (nfdump's forms), other
+//! numbers in decimal.
 //!
 //! No field can hold a comma, quote or line break (they are numbers, address text and RFC 3339
 //! times made here), so RFC 4180 quoting never applies and rows are written directly. The csv
@@ -15,6 +17,7 @@ use super::clock::{push_rfc3339, Clock};
 use super::text;
 use crate::model::block::{AddrColumn, FlowBlock};
 use crate::model::fields::FIELDS;
+use crate::model::l2;
 
 /// The header row: `start` and `end` as RFC 3339 text, then every field of the table
 /// ([`crate::model::fields::FIELDS`]) by its name.
@@ -79,7 +82,13 @@ pub(crate) fn format_block(b: &FlowBlock<'_>, clock: &mut Clock, out: &mut Vec<u
         num(out, b.flow_id[i]);
         num(out, b.src_vlan[i] as u64);
         num(out, b.dst_vlan[i] as u64);
-        text::push_u64(out, b.end_reason[i] as u64);
+        num(out, b.end_reason[i] as u64);
+        txt(out, &l2::mac_text(b.src_mac[i]));
+        txt(out, &l2::mac_text(b.dst_mac[i]));
+        txt(out, &l2::mpls_text(b.mpls_label1[i]));
+        txt(out, &l2::mpls_text(b.mpls_label2[i]));
+        txt(out, &l2::mpls_text(b.mpls_label3[i]));
+        out.extend_from_slice(l2::app_id_text(b.app_id[i]).as_bytes());
         out.push(b'\n');
     }
 }
@@ -93,6 +102,13 @@ fn push_i64(out: &mut Vec<u8>, v: i64) {
 #[inline]
 fn num(out: &mut Vec<u8>, v: u64) {
     text::push_u64(out, v);
+    out.push(b',');
+}
+
+/// Text made here (no comma, quote or line break) and the separator after it.
+#[inline]
+fn txt(out: &mut Vec<u8>, t: &str) {
+    out.extend_from_slice(t.as_bytes());
     out.push(b',');
 }
 

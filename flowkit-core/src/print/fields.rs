@@ -8,7 +8,7 @@ use super::text;
 use super::PrintError;
 use crate::enrich::geo::{GeoField, GeoIp, GeoValue, GEO_FIELDS};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
-use crate::model::fields::{lookup, Field, FieldKind, FieldValue, FIELDS};
+use crate::model::fields::{lookup, Field, FieldValue, FIELDS};
 
 /// One chosen output column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,7 +125,7 @@ pub(crate) fn format_block(
                 geo_value(v, json, out);
                 continue;
             }
-            let quoted = json && !matches!(c, Chosen::Field(f) if f.kind != FieldKind::Addr);
+            let quoted = json && !matches!(c, Chosen::Field(f) if !f.kind.is_text());
             if quoted {
                 out.push(b'"');
             }
@@ -152,6 +152,9 @@ fn value(f: &Field, b: &FlowBlock<'_>, i: usize, out: &mut Vec<u8>) {
         return text::addr(out, col, i);
     }
     match f.value(b, i) {
+        FieldValue::Unsigned(v) if f.kind.is_text() => {
+            out.extend_from_slice(f.kind.text(v).unwrap_or_default().as_bytes())
+        }
         FieldValue::Signed(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
         FieldValue::Unsigned(v) => text::push_u64(out, v),
         FieldValue::Addr(a) => out.extend_from_slice(a.to_string().as_bytes()),

@@ -193,6 +193,12 @@ fn v6_records() -> Vec<FlowRecord> {
             src_vlan: 100 + i as u16,
             dst_vlan: 4094,
             end_reason: 3,
+            src_mac: 0x0011_2233_4400 + i as u64,
+            dst_mac: 0x6677_8899_aabb,
+            mpls_label1: (16 + i as u32) << 4 | 5 << 1,
+            mpls_label2: 0,
+            mpls_label3: 1_048_575 << 4 | 7 << 1 | 1,
+            app_id: crate::model::l2::app_id(&[20, 0, 0, 0x0d, 0xd3, 0, 1, i as u8]).unwrap(),
         })
         .collect()
 }
@@ -316,6 +322,12 @@ fn csv_reads_back_to_the_same_records() {
                 src_vlan: num("src_vlan") as u16,
                 dst_vlan: num("dst_vlan") as u16,
                 end_reason: num("end_reason") as u8,
+                src_mac: crate::model::l2::parse_mac(get("src_mac")).unwrap(),
+                dst_mac: crate::model::l2::parse_mac(get("dst_mac")).unwrap(),
+                mpls_label1: mpls_back(get("mpls_label1")),
+                mpls_label2: mpls_back(get("mpls_label2")),
+                mpls_label3: mpls_back(get("mpls_label3")),
+                app_id: crate::model::l2::parse_app_id(get("app_id")).unwrap(),
             };
             assert_eq!(&back, r);
             if tz == "UTC" {
@@ -533,4 +545,10 @@ fn csv_and_json_times_survive_a_dst_change() {
             }
         }
     }
+}
+
+/// An MPLS entry back from its `label-exp-bos` text.
+fn mpls_back(t: &str) -> u32 {
+    let v: Vec<u32> = t.split('-').map(|p| p.parse().unwrap()).collect();
+    v[0] << 4 | v[1] << 1 | v[2]
 }

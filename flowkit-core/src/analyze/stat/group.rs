@@ -510,6 +510,7 @@ pub struct TopSeries {
 fn text(key: &GroupKey, p: Part) -> KeyText {
     match key.field.kind {
         FieldKind::Addr => key_addr(p).to_string(),
+        k if k.is_text() => k.text(p as u64).unwrap_or_default(),
         _ if key.field.column == ColumnId::Protocol => {
             super::KeyValue::Protocol(p as u8).to_string()
         }

@@ -44,6 +44,10 @@ pub fn columns() -> Vec<(String, Kind)> {
             FieldKind::Addr => Kind::Addr16,
             FieldKind::Unsigned(bits) if bits <= 16 => Kind::Int32,
             FieldKind::Unsigned(_) => Kind::Int64,
+            // The 24-bit entry as sent: `label << 4 | exp << 1 | bos`.
+            FieldKind::Mpls => Kind::Int32,
+            // The 48-bit value; the packed id (engine ids stay below 128: RFC 6759 has 0-20).
+            FieldKind::Mac | FieldKind::AppId => Kind::Int64,
         };
         (f.name.to_string(), kind)
     });
@@ -93,8 +97,8 @@ pub struct Rows {
     end: Vec<i64>,
     addrs: [Vec<u8>; 6],
     texts: [(Vec<i32>, Vec<u8>); 6],
-    i32s: [Vec<i32>; 14],
-    i64s: [Vec<i64>; 12],
+    i32s: [Vec<i32>; 17],
+    i64s: [Vec<i64>; 15],
 }
 
 impl Rows {
@@ -185,12 +189,19 @@ impl Rows {
         ext(&mut self.i32s[11], b.src_vlan, rows, i32::from);
         ext(&mut self.i32s[12], b.dst_vlan, rows, i32::from);
         ext(&mut self.i32s[13], b.end_reason, rows, i32::from);
-        let counters: [(&'static str, &[u64]); 5] = [
+        // MPLS entries are 24 bits: they fit.
+        ext(&mut self.i32s[14], b.mpls_label1, rows, |v| v as i32);
+        ext(&mut self.i32s[15], b.mpls_label2, rows, |v| v as i32);
+        ext(&mut self.i32s[16], b.mpls_label3, rows, |v| v as i32);
+        let counters: [(&'static str, &[u64]); 8] = [
             ("packets", b.packets),
             ("octets", b.octets),
             ("rev_packets", b.rev_packets),
             ("rev_octets", b.rev_octets),
             ("flow_id", b.flow_id),
+            ("src_mac", b.src_mac),
+            ("dst_mac", b.dst_mac),
+            ("app_id", b.app_id),
         ];
         for (k, (column, col)) in counters.into_iter().enumerate() {
             if let Some(&i) = rows.iter().find(|&&i| col[i as usize] > i64::MAX as u64) {
@@ -209,7 +220,7 @@ impl Rows {
             b.dst_tag,
         ];
         for (k, col) in wide.into_iter().enumerate() {
-            ext(&mut self.i64s[5 + k], col, rows, i64::from);
+            ext(&mut self.i64s[8 + k], col, rows, i64::from);
         }
         Ok(())
     }
@@ -223,12 +234,12 @@ impl Rows {
         let [src, dst, nh, exp, xsrc, xdst] = rows.addrs.map(|v| -> ArrayRef {
             Arc::new(FixedSizeBinaryArray::new(16, Buffer::from_vec(v), None))
         });
-        let [sp, dp, proto, flags, tos, smask, dmask, etype, eid, xsp, xdp, svlan, dvlan, end_reason] =
+        let [sp, dp, proto, flags, tos, smask, dmask, etype, eid, xsp, xdp, svlan, dvlan, end_reason, mpls1, mpls2, mpls3] =
             rows.i32s
                 .map(|v| -> ArrayRef { Arc::new(Int32Array::from(v)) });
-        let [pk, oc, rpk, roc, flow_id, iif, oif, sas, das, samp, stag, dtag] = rows
-            .i64s
-            .map(|v| -> ArrayRef { Arc::new(Int64Array::from(v)) });
+        let [pk, oc, rpk, roc, flow_id, smac, dmac, app_id, iif, oif, sas, das, samp, stag, dtag] =
+            rows.i64s
+                .map(|v| -> ArrayRef { Arc::new(Int64Array::from(v)) });
         let mut texts = Vec::with_capacity(6);
         for (mut offsets, bytes) in rows.texts {
             offsets.insert(0, 0);
@@ -279,6 +290,12 @@ impl Rows {
             svlan,
             dvlan,
             end_reason,
+            smac,
+            dmac,
+            mpls1,
+            mpls2,
+            mpls3,
+            app_id,
         ]
         .into_iter()
         .chain(texts)
@@ -468,6 +485,12 @@ mod tests {
             ("src_vlan", Int32),
             ("dst_vlan", Int32),
             ("end_reason", Int32),
+            ("src_mac", Int64),
+            ("dst_mac", Int64),
+            ("mpls_label1", Int32),
+            ("mpls_label2", Int32),
+            ("mpls_label3", Int32),
+            ("app_id", Int64),
             ("src_addr_text", AddrText),
             ("dst_addr_text", AddrText),
             ("next_hop_text", AddrText),

@@ -220,6 +220,14 @@ fn leaf_test(l: &Leaf, negated: bool) -> Test {
                 col,
                 set: range_set(ranges, u32::MAX as u64),
             };
+            let mpls = |col| Test::U32 {
+                col,
+                set: range_set(&super::mpls_entry_ranges(ranges), u32::MAX as u64),
+            };
+            let u64t = |col| Test::U64 {
+                col,
+                set: range_set(ranges, u64::MAX),
+            };
             let counter = |col| Test::Unsampled {
                 col,
                 set: range_set(ranges, u64::MAX),
@@ -246,6 +254,11 @@ fn leaf_test(l: &Leaf, negated: bool) -> Test {
                 DstAs => u32t(U32Col::DstAs),
                 InputIf => u32t(U32Col::InputIf),
                 OutputIf => u32t(U32Col::OutputIf),
+                MplsLabel1 => mpls(U32Col::MplsLabel1),
+                MplsLabel2 => mpls(U32Col::MplsLabel2),
+                MplsLabel3 => mpls(U32Col::MplsLabel3),
+                SrcMac => u64t(U64Col::SrcMac),
+                DstMac => u64t(U64Col::DstMac),
                 Packets => counter(U64Col::Packets),
                 Octets => counter(U64Col::Octets),
                 RevPackets => counter(U64Col::RevPackets),

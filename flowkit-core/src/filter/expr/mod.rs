@@ -109,6 +109,22 @@ pub enum NumField {
     SrcVlan,
     /// VLAN id on the way out (`dst vlan`).
     DstVlan,
+    /// Source MAC address as its 48-bit value (`src mac`).
+    SrcMac,
+    /// Destination MAC address (`dst mac`).
+    DstMac,
+    /// The label (20 bits) of the top MPLS stack entry (`mpls label1`).
+    MplsLabel1,
+    /// The label of the second entry (`mpls label2`).
+    MplsLabel2,
+    /// The label of the third entry (`mpls label3`).
+    MplsLabel3,
+}
+
+/// Ranges of MPLS labels as ranges of the stored 24-bit entries (`label << 4 | exp << 1 |
+/// bos`): label `a..=b` is entry `a * 16 ..= b * 16 + 15`, whatever the other bits.
+pub(crate) fn mpls_entry_ranges(ranges: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    ranges.iter().map(|&(a, b)| (a << 4, b << 4 | 15)).collect()
 }
 
 impl NumField {
@@ -119,6 +135,8 @@ impl NumField {
             Protocol | Tos | TcpFlags | SrcMask | DstMask | EngineType | EngineId => 255,
             SrcPort | DstPort | XlateSrcPort | XlateDstPort | SrcVlan | DstVlan => 65_535,
             SrcAs | DstAs | InputIf | OutputIf => u32::MAX as u64,
+            SrcMac | DstMac => (1 << 48) - 1,
+            MplsLabel1 | MplsLabel2 | MplsLabel3 => (1 << 20) - 1,
             _ => u64::MAX,
         }
     }
@@ -155,6 +173,11 @@ impl NumField {
             XlateDstPort => r.xlate_dst_port.into(),
             SrcVlan => r.src_vlan.into(),
             DstVlan => r.dst_vlan.into(),
+            SrcMac => r.src_mac,
+            DstMac => r.dst_mac,
+            MplsLabel1 => crate::model::l2::mpls_label(r.mpls_label1).into(),
+            MplsLabel2 => crate::model::l2::mpls_label(r.mpls_label2).into(),
+            MplsLabel3 => crate::model::l2::mpls_label(r.mpls_label3).into(),
         }
     }
 }

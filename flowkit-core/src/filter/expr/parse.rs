@@ -17,6 +17,8 @@ use crate::filter::intervals::op_ranges;
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr};
 
+mod terms;
+
 /// Which end(s) of the flow a term names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Dir {
@@ -487,6 +489,7 @@ impl Parser<'_> {
                 one_of(NumField::Protocol, &[n])
             }
             "flags" => self.flags()?,
+            "mpls" => self.mpls()?,
             "icmp-type" | "icmp-code" => {
                 let n = self.number(&lower, 255)?;
                 // flowkit keeps ICMP type and code in the destination port: type << 8 | code.
@@ -576,47 +579,6 @@ impl Parser<'_> {
         })
     }
 
-    /// `flags N` (with a comparison) or `flags LETTERS` (every flag listed is set); both imply
-    /// TCP, as in nfdump.
-    fn flags(&mut self) -> Result<Node, ExprError> {
-        let tcp = one_of(NumField::Protocol, &[6]);
-        let numeric = matches!(self.peek(), Some(Tok::Cmp(_)))
-            || matches!(
-                self.peek_word(0).as_deref(),
-                Some("eq" | "lt" | "gt" | "le" | "ge")
-            )
-            || self.peek_word(0).is_some_and(|w| number(&w).is_some());
-        if numeric {
-            let op = self.comparison();
-            let n = self.number("TCP flags", 63)?;
-            return Ok(Node::And(vec![tcp, compare(NumField::TcpFlags, op, n)]));
-        }
-        let (letters, span) = self.word("TCP flags (letters of FSRPAUX, or a number)")?;
-        if letters.len() > 7 {
-            return Err(self.error(span, "more than 7 TCP flag letters", ""));
-        }
-        let mut mask = 0u8;
-        for c in letters.chars() {
-            mask |= match c.to_ascii_uppercase() {
-                'F' => 1,
-                'S' => 2,
-                'R' => 4,
-                'P' => 8,
-                'A' => 16,
-                'U' => 32,
-                'X' => 63,
-                _ => {
-                    return Err(self.error(
-                        span,
-                        &format!("`{c}` is not a TCP flag letter (F S R P A U, or X for all)"),
-                        "",
-                    ))
-                }
-            };
-        }
-        Ok(Node::And(vec![tcp, leaf(Leaf::FlagsAll(mask))]))
-    }
-
     /// The part after a direction: `ip`, `net`, `port`, `as`, `mask`, `if`, `tos`, `packets`,
     /// `bytes`.
     fn subject(&mut self, dir: Dir, word: &str, span: Span) -> Result<Node, ExprError> {
@@ -658,6 +620,32 @@ impl Parser<'_> {
                     vec![self.network(net)?]
                 };
                 ends(self, addr(nets.clone(), src), addr(nets, dst))
+            }
+            // nfdump's `[src|dst] mac M` (either end without a direction). nfdump 1.7 keeps
+            // four MACs (in and out of each end); flowkit one per end, so its `in`/`out`
+            // qualifiers are refused rather than read as something they are not.
+            "mac" => {
+                if matches!(dir, Dir::In | Dir::Out) {
+                    return Err(self.error(
+                        span,
+                        &format!("`{} mac` is not available", dir.word()),
+                        "; flowkit keeps one MAC per end (the exporter's in MAC, else its \
+                         post one): use `src mac` or `dst mac`",
+                    ));
+                }
+                let (m, mspan) = self.word("a MAC address such as 00:11:22:33:44:55")?;
+                let v = crate::model::l2::parse_mac(&m).ok_or_else(|| {
+                    self.error(
+                        mspan,
+                        &format!("`{m}` is not a MAC address (six hex bytes: 00:11:22:33:44:55)"),
+                        "",
+                    )
+                })?;
+                ends(
+                    self,
+                    one_of(NumField::SrcMac, &[v]),
+                    one_of(NumField::DstMac, &[v]),
+                )
             }
             // nfdump's `[src|dst] vlan N` (either end without a direction).
             "vlan" => {

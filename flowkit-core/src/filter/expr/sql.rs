@@ -62,8 +62,20 @@ fn plain_column(f: NumField) -> Option<&'static str> {
         DstMask => "dst_mask",
         EngineType => "engine_type",
         EngineId => "engine_id",
+        SrcMac => "src_mac",
+        DstMac => "dst_mac",
         _ => return None,
     })
+}
+
+/// The column of an MPLS label field (the stored entries).
+fn mpls_column(f: NumField) -> Option<&'static str> {
+    match f {
+        NumField::MplsLabel1 => Some("mpls_label1"),
+        NumField::MplsLabel2 => Some("mpls_label2"),
+        NumField::MplsLabel3 => Some("mpls_label3"),
+        _ => None,
+    }
 }
 
 fn leaf_sql(l: &Leaf, d: Dialect) -> String {
@@ -100,6 +112,16 @@ fn leaf_sql(l: &Leaf, d: Dialect) -> String {
                 }
             }
             addr_sql(col, &v4, &v6, d)
+        }
+        Leaf::Number { field, ranges } if mpls_column(*field).is_some() => {
+            // The label is the entry's top 20 bits: a range of labels is a range of entries.
+            let r: Vec<(u64, u64)> = ranges
+                .iter()
+                .filter(|&&(a, _)| a <= field.max())
+                .map(|&(a, b)| (a, b.min(field.max())))
+                .collect();
+            let col = mpls_column(*field).unwrap_or_default();
+            int_ranges(col, &super::mpls_entry_ranges(&r), 0xff_ffff)
         }
         Leaf::Number { field, ranges } => match plain_column(*field) {
             Some(col) => {
@@ -226,6 +248,25 @@ mod tests {
 
     fn sql(text: &str, d: Dialect) -> String {
         expr_to_sql(&Expression::parse(text).unwrap(), d)
+    }
+
+    /// MACs are their 48-bit values; an MPLS label is a range of stored entries (label << 4
+    /// with any exp and bottom-of-stack bits), so every dialect compares plain integers.
+    #[test]
+    fn macs_and_mpls_labels_are_integer_ranges() {
+        for d in [
+            Dialect::DuckDb,
+            Dialect::Spark,
+            Dialect::Trino,
+            Dialect::ClickHouse,
+        ] {
+            // 0x001122334455; label 16 is entries 16 * 16 ..= 16 * 16 + 15.
+            assert_eq!(
+                sql("src mac 00:11:22:33:44:55 and mpls label1 16", d),
+                "(src_mac = 73588229205 AND mpls_label1 BETWEEN 256 AND 271)"
+            );
+            assert_eq!(sql("mpls label2 > 16", d), "mpls_label2 >= 272");
+        }
     }
 
     #[test]

@@ -31,7 +31,11 @@ fn mistakes_are_named_at_their_column() {
         ("net 10/16", "`10` gives 8 bits, fewer than the prefix length 16 at column 5"),
         ("net 10.1", "`10.1` needs a prefix length (`10.1/16`) at column 5"),
         ("net 10.0.0.0 255.0.255.0", "the mask 255.0.255.0 is not a prefix (its one bits are not contiguous) at column 14"),
-        ("mpls label 4", "`mpls` is not available at column 1; flowkit records do not carry MPLS labels"),
+        ("mpls label4 4", "`mpls label4` is not available at column 6; flowkit keeps the top three MPLS labels (label1 to label3)"),
+        ("mpls eos 4", "`mpls eos` is not available at column 6; flowkit filters MPLS labels by value (`mpls label1 N`, `mpls any N`), not by their end-of-stack or experimental bits"),
+        ("mpls label1 1048576", "MPLS label 1048576 is above 1048575 at column 13"),
+        ("in mac 00:11:22:33:44:55", "`in mac` is not available at column 4; flowkit keeps one MAC per end (the exporter's in MAC, else its post one): use `src mac` or `dst mac`"),
+        ("src mac 00:11:22:33:44", "`00:11:22:33:44` is not a MAC address (six hex bytes: 00:11:22:33:44:55) at column 9"),
         ("vlan 4096", "VLAN id 4096 is above 4095 at column 6"),
         ("dst tos 4", "`dst tos` is not available at column 5; flowkit records keep one ToS byte, the source's (`tos`)"),
         ("in port 22", "`in` does not go with `port` at column 4"),
@@ -383,4 +387,51 @@ fn nat_terms_test_the_translated_fields() {
         [interp.matches(&natted), interp.matches(&plain)],
         [true, false]
     );
+}
+
+/// nfdump's MAC and MPLS words test `src_mac`/`dst_mac` and the labels of the three entries
+/// (label = entry >> 4, whatever the exp and bottom-of-stack bits); compiled and record by
+/// record agree, and each reads only its columns.
+#[test]
+fn mac_and_mpls_terms_test_their_fields() {
+    let a = crate::FlowRecord {
+        src_mac: 0x0011_2233_4455,
+        dst_mac: 0x6677_8899_aabb,
+        mpls_label1: 16 << 4 | 5 << 1,
+        mpls_label2: 1000 << 4 | 1,
+        ..crate::FlowRecord::default()
+    };
+    let b = crate::FlowRecord {
+        src_mac: 0x6677_8899_aabb,
+        dst_mac: 0,
+        mpls_label1: 17 << 4 | 15,
+        mpls_label3: 16 << 4 | 1,
+        ..crate::FlowRecord::default()
+    };
+    let blk = FlowBlockBuf::from_records(&[a.clone(), b.clone()]);
+    use crate::model::block::ColumnId::*;
+    for (text, want, col) in [
+        ("src mac 00:11:22:33:44:55", [true, false], SrcMac),
+        ("mac 66:77:88:99:AA:BB", [true, true], SrcMac),
+        ("dst mac 66:77:88:99:aa:bb", [true, false], DstMac),
+        ("src and dst mac 66:77:88:99:aa:bb", [false, false], DstMac),
+        ("not dst mac 0:0:0:0:0:0", [true, false], DstMac),
+        ("mpls label1 16", [true, false], MplsLabel1),
+        ("mpls label1 > 16", [false, true], MplsLabel1),
+        ("mpls label1 <= 17", [true, true], MplsLabel1),
+        ("mpls label2 1000", [true, false], MplsLabel2),
+        ("mpls label3 eq 16", [false, true], MplsLabel3),
+        ("not mpls label1 17", [true, false], MplsLabel1),
+        ("mpls any 16", [true, true], MplsLabel3),
+        ("mpls any 1000", [true, false], MplsLabel2),
+    ] {
+        let e = Expression::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let f = e.compile();
+        let cols = f.columns();
+        assert!(cols.contains(&col), "{text}: {cols:?}");
+        let mut got = Vec::new();
+        f.select(&blk.view().only(ColumnSet::of(&cols)), &mut got);
+        assert_eq!(got, want, "{text} (compiled)");
+        assert_eq!([e.root.matches(&a), e.root.matches(&b)], want, "{text}");
+    }
 }

@@ -5,7 +5,7 @@
 /// The words that may follow a direction (`src`, `dst`, `in`, `out`).
 pub(super) const SUBJECTS: &[&str] = &[
     "ip", "host", "net", "port", "as", "mask", "if", "tos", "packets", "bytes", "geo", "country",
-    "xip", "nip", "xnet", "xport", "nport", "vlan",
+    "xip", "nip", "xnet", "xport", "nport", "vlan", "mac",
 ];
 
 /// Every word a term may start with or contain.
@@ -53,12 +53,12 @@ pub(super) const KEYWORDS: &[&str] = &[
     "xport",
     "nport",
     "vlan",
+    "mac",
+    "mpls",
 ];
 
 /// nfdump words for what flowkit records do not carry, with what that is.
 pub(super) const NOT_CARRIED: &[(&str, &str)] = &[
-    ("mac", "MAC addresses"),
-    ("mpls", "MPLS labels"),
     ("tun", "tunnel fields"),
     ("tunip", "tunnel addresses"),
     ("flowlabel", "IPv6 flow labels"),

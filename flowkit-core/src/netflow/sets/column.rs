@@ -44,7 +44,9 @@ pub(in crate::netflow) fn columns(
         RevPackets => rev_packets, RevOctets => rev_octets, InputIf => input_if,
         OutputIf => output_if, SrcAs => src_as, DstAs => dst_as, SrcMask => src_mask,
         DstMask => dst_mask, XlateSrcPort => xlate_src_port, XlateDstPort => xlate_dst_port,
-        FlowId => flow_id, SrcVlan => src_vlan, DstVlan => dst_vlan, EndReason => end_reason;
+        FlowId => flow_id, SrcVlan => src_vlan, DstVlan => dst_vlan, EndReason => end_reason,
+        SrcMac => src_mac, DstMac => dst_mac, MplsLabel1 => mpls_label1,
+        MplsLabel2 => mpls_label2, MplsLabel3 => mpls_label3, AppId => app_id;
         engine_type, engine_id, src_tag, dst_tag);
     // Written out, not as a loop over an array of (slot, column, address): that array,
     // built on the stack for every set, cost a store-forwarding stall on each read.
@@ -221,6 +223,17 @@ impl ColumnKernel {
             Slot::SrcVlan => int!(src_vlan, u16),
             Slot::DstVlan => int!(dst_vlan, u16),
             Slot::EndReason => int!(end_reason, u8),
+            Slot::SrcMac => int!(src_mac, u64),
+            Slot::DstMac => int!(dst_mac, u64),
+            Slot::MplsLabel1 => int!(mpls_label1, u32),
+            Slot::MplsLabel2 => int!(mpls_label2, u32),
+            Slot::MplsLabel3 => int!(mpls_label3, u32),
+            Slot::AppId => |o: &mut FlowBlockBuf, r: Records<'_>, off, len| {
+                o.app_id.extend(
+                    r.slices(off, len)
+                        .map(|b| crate::model::l2::app_id(b).unwrap_or(0)),
+                )
+            },
             _ => return None,
         };
         Some(ColumnKernel { op, fill })

@@ -203,6 +203,12 @@ pub(super) fn flow(
             Slot::SrcVlan => r.src_vlan = be_uint(b) as u16,
             Slot::DstVlan => r.dst_vlan = be_uint(b) as u16,
             Slot::EndReason => r.end_reason = b[0],
+            Slot::SrcMac => r.src_mac = be_uint(b),
+            Slot::DstMac => r.dst_mac = be_uint(b),
+            Slot::MplsLabel1 => r.mpls_label1 = be_uint(b) as u32,
+            Slot::MplsLabel2 => r.mpls_label2 = be_uint(b) as u32,
+            Slot::MplsLabel3 => r.mpls_label3 = be_uint(b) as u32,
+            Slot::AppId => r.app_id = crate::model::l2::app_id(b).unwrap_or(0),
             slot => x.take(slot, b),
         }
     }

@@ -125,12 +125,16 @@ pub const NOT_CARRIED: &[(&str, &str)] = &[
     ("inam", "interface names"), ("onam", "interface names"),
     ("dtos", "the destination ToS"), ("dir", "the flow direction"), ("fwd", "the forwarding status"),
     ("bfd", "the biflow direction"),
-    ("ismc", "MAC addresses"), ("odmc", "MAC addresses"), ("idmc", "MAC addresses"), ("osmc", "MAC addresses"),
-    ("mpls", "MPLS labels"), ("mpls1", "MPLS labels"), ("mpls2", "MPLS labels"), ("mpls3", "MPLS labels"),
-    ("mpls4", "MPLS labels"), ("mpls5", "MPLS labels"), ("mpls6", "MPLS labels"), ("mpls7", "MPLS labels"),
-    ("mpls8", "MPLS labels"), ("mpls9", "MPLS labels"), ("mpls10", "MPLS labels"),
+    // One MAC per end: the in one (56/80), else the post one (81/57), as %ismc and %idmc.
+    ("odmc", "MAC addresses after the exporter (a flow keeps one per end: %ismc, %idmc)"),
+    ("osmc", "MAC addresses after the exporter (a flow keeps one per end: %ismc, %idmc)"),
+    ("mpls", "all ten MPLS labels (flowkit keeps the top three: %mpls1 %mpls2 %mpls3)"),
+    ("mpls4", "MPLS labels below the third"), ("mpls5", "MPLS labels below the third"),
+    ("mpls6", "MPLS labels below the third"), ("mpls7", "MPLS labels below the third"),
+    ("mpls8", "MPLS labels below the third"), ("mpls9", "MPLS labels below the third"),
+    ("mpls10", "MPLS labels below the third"),
     ("lbl", "nfdump flow labels"), ("ipl", "packet payload"), ("opl", "packet payload"),
-    ("nbid", "NBAR application ids"), ("nbnam", "NBAR application names"), ("ja3", "TLS fingerprints"),
+    ("nbnam", "NBAR application names"), ("ja3", "TLS fingerprints"),
     ("sni", "TLS server names"), ("odid", "the IPFIX observation domain"), ("opid", "the IPFIX observation point"),
     ("vrf", "VRF ids"), ("ivrf", "VRF ids"), ("ivrfnam", "VRF names"), ("evrf", "VRF ids"), ("evrfnam", "VRF names"),
     ("nfc", "NSEL connection ids"), ("tevt", "NSEL event times"), ("evt", "NSEL events"), ("xevt", "NSEL events"),
@@ -166,6 +170,10 @@ fn field_layout(column: ColumnId) -> Option<Layout> {
         // `%5u` and `%3u` in nfdump 1.7.
         SrcVlan | DstVlan => Layout::Right(5),
         EndReason => Layout::Right(3),
+        // `%.2x:` x 6, `%8u-%1u-%1u`, `%2u..%u` in nfdump 1.7.
+        SrcMac | DstMac => Layout::Mac,
+        MplsLabel1 | MplsLabel2 | MplsLabel3 => Layout::Mpls,
+        AppId => Layout::AppId,
         SrcPort | InputIf | OutputIf | SrcAs | DstAs => Layout::Right(6),
         DstPort => Layout::DstPort,
         Protocol => Layout::Protocol,
@@ -194,6 +202,12 @@ enum Layout {
     Flags,
     /// A counter, `1.2 M` style (plain with `-N`), in 8 columns, sampling undone.
     Counter,
+    /// `aa:bb:cc:dd:ee:ff`.
+    Mac,
+    /// An MPLS entry as `label-exp-bos`, the label in 8 columns.
+    Mpls,
+    /// An application id as `ENGINE..SELECTOR`, the engine in 2 columns.
+    AppId,
 }
 
 /// Every token flowkit prints: the field table's nfdump tokens, then [`COMPUTED`].
@@ -504,6 +518,21 @@ fn field(
                 _ => b.rev_octets,
             };
             render::counter(out, scaled(b, i, column), opts.plain_numbers);
+        }
+        Layout::Mac | Layout::Mpls | Layout::AppId => {
+            let FieldValue::Unsigned(v) = f.value(b, i) else {
+                unreachable!("MAC, MPLS and application id columns hold numbers")
+            };
+            let text = f.kind.text(v).unwrap_or_default();
+            let pad = match layout {
+                // Right-aligns the label (`%8u`) or the engine (`%2u`).
+                Layout::Mpls => 12,
+                Layout::AppId => text.find("..").map_or(0, |k| text.len() - k + 2),
+                _ => 0,
+            };
+            let start = out.len();
+            out.extend_from_slice(text.as_bytes());
+            render::right_align_from(out, start, pad);
         }
     }
 }

@@ -152,3 +152,33 @@ fn the_documented_tokens_are_these() {
         assert!(section.contains(&code), "docs lack {code}");
     }
 }
+
+/// MACs, MPLS entries and application ids as nfdump 1.7.1 printed them for testdata/l2's
+/// capture (`nfdump -R DIR -q -o 'fmt:%ismc|%idmc|%mpls1|%mpls2|%mpls3|%nbid'`).
+#[test]
+fn macs_mpls_and_application_ids_print_as_nfdump() {
+    use crate::model::l2::app_id;
+    let r = FlowRecord {
+        src_mac: 0x0200_5e10_0001,
+        dst_mac: 0x0200_5e10_0101,
+        mpls_label1: 17 << 4 | 1 << 1,
+        mpls_label2: 1001 << 4,
+        mpls_label3: 200_001 << 4 | 7 << 1 | 1,
+        app_id: app_id(&[20, 0, 0, 0x0d, 0xd3, 0, 0x01, 1]).unwrap(),
+        ..FlowRecord::default()
+    };
+    let s = FlowRecord {
+        app_id: app_id(&[3, 0, 53]).unwrap(),
+        ..FlowRecord::default()
+    };
+    let buf = FlowBlockBuf::from_records(&[r, s]);
+    let format = "fmt:%ismc|%idmc|%mpls1|%mpls2|%mpls3|%nbid";
+    let printer = Printer::new(PrintOptions::new(format.parse().unwrap())).unwrap();
+    let mut out = Vec::new();
+    printer.format_block(&buf.view(), &mut out);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "02:00:5e:10:00:01|02:00:5e:10:01:01|      17-1-0|    1001-0-0|  200001-7-1|20..3539..257\n\
+         00:00:00:00:00:00|00:00:00:00:00:00|       0-0-0|       0-0-0|       0-0-0| 3..53\n"
+    );
+}
