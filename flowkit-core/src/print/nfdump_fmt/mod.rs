@@ -133,7 +133,7 @@ pub const NOT_CARRIED: &[(&str, &str)] = &[
     ("nbid", "NBAR application ids"), ("nbnam", "NBAR application names"), ("ja3", "TLS fingerprints"),
     ("sni", "TLS server names"), ("odid", "the IPFIX observation domain"), ("opid", "the IPFIX observation point"),
     ("vrf", "VRF ids"), ("ivrf", "VRF ids"), ("ivrfnam", "VRF names"), ("evrf", "VRF ids"), ("evrfnam", "VRF names"),
-    ("nfc", "NSEL connection ids"), ("tevt", "NSEL event times"), ("evt", "NSEL events"), ("xevt", "NSEL events"),
+    ("tevt", "NSEL event times"), ("evt", "NSEL events"), ("xevt", "NSEL events"),
     ("sgt", "NSEL security group tags"), ("msec", "NSEL event times"), ("iacl", "NSEL ACLs"), ("eacl", "NSEL ACLs"),
     ("xsap", "NAT translations"), ("xdap", "NAT translations"), ("uname", "NSEL user names"),
     ("nevt", "NAT events"), ("nsa", "NAT translations"), ("nda", "NAT translations"), ("nsp", "NAT translations"),
@@ -166,6 +166,9 @@ fn field_layout(column: ColumnId) -> Option<Layout> {
         // `%5u` and `%3u` in nfdump 1.7.
         SrcVlan | DstVlan => Layout::Right(5),
         EndReason => Layout::Right(3),
+        // `%nfc`: nfdump prints the NSEL connection id (u32) as `%10u`; flow ids wider than
+        // that (IPFIX flowId is 64 bits) print whole.
+        FlowId => Layout::Right(10),
         SrcPort | InputIf | OutputIf | SrcAs | DstAs => Layout::Right(6),
         DstPort => Layout::DstPort,
         Protocol => Layout::Protocol,
