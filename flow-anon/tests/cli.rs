@@ -89,6 +89,7 @@ fn addresses_are_what_nfanon_wrote() {
         assert_eq!(ours.len(), theirs.len(), "{name}");
         assert_eq!(ours.len(), before.len(), "{name}");
         let mut next_hops = 0;
+        let mut xlated = 0;
         for (i, ((o, t), b)) in ours.iter().zip(&theirs).zip(&before).enumerate() {
             let at = format!("{name} flow {i}");
             assert_eq!((o.src_addr, o.dst_addr), (t.src_addr, t.dst_addr), "{at}");
@@ -101,10 +102,29 @@ fn addresses_are_what_nfanon_wrote() {
                 assert_eq!(o.next_hop, t.next_hop, "{at}");
                 next_hops += 1;
             }
-            // Everything but the addresses and AS numbers is the original's.
+            // Post-NAT addresses as nfanon wrote them (a Cisco ASA's NAT); absent ones stay
+            // absent, as the next hop. MACs, which nfanon keeps, are dropped.
+            for (ours, theirs, orig) in [
+                (o.xlate_src_addr, t.xlate_src_addr, b.xlate_src_addr),
+                (o.xlate_dst_addr, t.xlate_dst_addr, b.xlate_dst_addr),
+            ] {
+                match orig.is_unspecified() {
+                    true => assert_eq!(ours, orig, "{at}"),
+                    false => {
+                        assert_eq!(ours, theirs, "{at}");
+                        xlated += 1;
+                    }
+                }
+            }
+            assert_eq!((o.src_mac, o.dst_mac), (0, 0), "{at}");
+            // Everything but the addresses, AS numbers and MACs is the original's.
             let restored = FlowRecord {
                 src_addr: b.src_addr,
                 dst_addr: b.dst_addr,
+                xlate_src_addr: b.xlate_src_addr,
+                xlate_dst_addr: b.xlate_dst_addr,
+                src_mac: b.src_mac,
+                dst_mac: b.dst_mac,
                 next_hop: b.next_hop,
                 exporter: b.exporter,
                 src_as: b.src_as,
@@ -116,6 +136,9 @@ fn addresses_are_what_nfanon_wrote() {
         }
         if name == "netflow5-juniper-mx80" {
             assert!(next_hops > 0, "the juniper sample has next hops");
+        }
+        if name == "netflow-9-cisco-asa-2" {
+            assert!(xlated > 0, "the ASA sample has post-NAT addresses");
         }
     }
 }

@@ -24,6 +24,8 @@ struct Args {
     input: InputArgs,
     #[command(flatten)]
     geo: cli::GeoArgs,
+    #[command(flatten)]
+    ifnames: cli::IfNamesArgs,
     /// Output format: 0-6 or 9 (flow-tools' formats), csv, json, 'fmt:TEXT' (nfdump's `%`
     /// tokens: %ts %te %td %pr %sa %da %sap %dap %sp %dp %pkt %byt %flg %tos %in %out %sas %das
     /// %nh %ra %bps %pps %bpp ...; docs/print-formats.md lists them) or one of nfdump's named
@@ -118,6 +120,7 @@ fn run(args: Args) -> Result<(), ToolError> {
             long_v6: args.long_v6,
         },
         geo: args.geo.open()?,
+        ifnames: args.ifnames.open()?,
     };
     let printer = Printer::new(opts.clone()).map_err(|e| ToolError::Usage(e.to_string()))?;
 

@@ -47,6 +47,7 @@ fn captures() -> Vec<PathBuf> {
         "softflowd-v5-sampled-lz4",
         "pmacct-v9-sampled-lzo",
         "pmacct-ipv6-ipfix",
+        "nat-vlan",
     ]
     .iter()
     .map(|n| dir.join(format!("{n}.nfcapd")))

@@ -28,11 +28,14 @@ struct Args {
     /// groups also show duration (ms), bps, pps and bpp.
     /// With --bin: the top groups of every time bin (a group-by, up to four keys; text or CSV,
     /// with a bin column first).
-    /// With --geoip, also src_country, dst_country, src_asn, dst_asn, src_as_org, dst_as_org.
+    /// With --geoip, also src_country, dst_country, src_asn, dst_asn, src_as_org, dst_as_org;
+    /// with --ifnames, in_if_name, out_if_name, in_if_desc, out_if_desc.
     #[arg(long, value_name = "KEY[,KEY...]")]
     top: Option<String>,
     #[command(flatten)]
     geo: cli::GeoArgs,
+    #[command(flatten)]
+    ifnames: cli::IfNamesArgs,
     /// Rank (and plot) by flows, packets, octets, or with --top by duration, bps, pps, bpp, or
     /// distinct (with --distinct).
     #[arg(long, value_name = "MEASURE", default_value = "flows")]
@@ -187,24 +190,25 @@ fn run(args: Args) -> Result<(), ToolError> {
         ),
         None => None,
     };
-    // Keys looked up in --geoip databases: grouped by their addresses, then folded.
+    // Keys looked up in --geoip databases or the --ifnames map: grouped by what they are
+    // looked up from (addresses; exporter and interface), then folded.
     let geo_plan = match &args.top {
         Some(k) => geo_group::plan(k).map_err(|e| ToolError::usage(format!("--top {e}")))?,
         None => None,
     };
     let geo = args.geo.open()?;
+    let ifnames = args.ifnames.open()?;
+    let lookups = geo_group::Lookups {
+        geo: geo.as_deref(),
+        ifnames: ifnames.as_deref(),
+    };
     if let Some(plan) = &geo_plan {
-        let db = geo.as_deref().ok_or_else(|| {
-            ToolError::usage(format!(
-                "--top {}: looked-up keys need --geoip FILE.mmdb",
-                plan.names().join(",")
-            ))
-        })?;
-        plan.check(db)
+        plan.check(lookups)
             .map_err(|e| ToolError::usage(format!("--top {e}")))?;
         if args.bin.is_some() || args.distinct.is_some() || args.biflow {
             return Err(ToolError::usage(
-                "--top with looked-up keys (src_country, ...) takes no --bin, --distinct or --biflow",
+                "--top with looked-up keys (src_country, in_if_name, ...) takes no --bin, \
+                 --distinct or --biflow",
             ));
         }
     }
@@ -319,11 +323,8 @@ fn run(args: Args) -> Result<(), ToolError> {
                 )
             }
             Report::Group(g) if geo_plan.is_some() => {
-                let (plan, db) = (
-                    geo_plan.as_ref().expect("checked"),
-                    geo.as_deref().expect("checked"),
-                );
-                let bars: Vec<(String, u64)> = (plan.top(g, db, args.count, args.by).0)
+                let plan = geo_plan.as_ref().expect("checked");
+                let bars: Vec<(String, u64)> = (plan.top(g, lookups, args.count, args.by).0)
                     .into_iter()
                     .map(|(k, v)| (k.join(" "), v.get(args.by)))
                     .collect();
@@ -409,11 +410,8 @@ fn run(args: Args) -> Result<(), ToolError> {
             output::write_top(&mut out, format, t, args.count, args.by, timed)
         }
         Report::Group(g) if geo_plan.is_some() => {
-            let (plan, db) = (
-                geo_plan.as_ref().expect("checked"),
-                geo.as_deref().expect("checked"),
-            );
-            let (rows, all) = plan.top(g, db, args.count, args.by);
+            let plan = geo_plan.as_ref().expect("checked");
+            let (rows, all) = plan.top(g, lookups, args.count, args.by);
             output::write_group_rows(&mut out, format, g, (&plan.names(), all), &rows, args.by)
         }
         Report::Group(g) if g.binned() => {

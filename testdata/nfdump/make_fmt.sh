@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 captures="scenario-ipfix scenario-v9-lzo softflowd-ipfix-biflow-lz4 softflowd-v5-sampled-lz4
-          pmacct-v9-sampled-lzo pmacct-ipv6-ipfix"
+          pmacct-v9-sampled-lzo pmacct-ipv6-ipfix nat-vlan"
 for f in vendors/*.nfcapd; do captures="$captures ${f%.nfcapd}"; done
 rm -f fmt/*.txt.gz
 grep -v '^#' fmt/cases.txt | while IFS='|' read -r name tz opts value; do

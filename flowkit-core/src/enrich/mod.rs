@@ -1,7 +1,10 @@
-//! Enrichment: facts about a flow's addresses that the flow does not carry, looked up in
-//! databases the user gives. [`geo`]: country and AS number/organisation from MaxMind-format
-//! (`.mmdb`) databases.
+//! Enrichment: facts about a flow that the flow does not carry, looked up in databases or files
+//! the user gives. [`geo`]: country and AS number/organisation of its addresses from
+//! MaxMind-format (`.mmdb`) databases. [`ifnames`]: names and descriptions of its interfaces
+//! from a small mapping file.
 
 pub mod geo;
+pub mod ifnames;
 
 pub use geo::{GeoError, GeoField, GeoIp};
+pub use ifnames::{IfField, IfNames, IfNamesError};

@@ -120,7 +120,7 @@ pub const FIELDS: [Field; 40] = [
     field("xlate_dst_addr", C::XlateDstAddr, Addr, "", "xda", &["xdstip", "xlate_dstaddr"], "Destination address after NAT (0.0.0.0: not translated)."),
     field("xlate_src_port", C::XlateSrcPort, Unsigned(16), "", "xsp", &["xsrcport", "xlate_srcport"], "Source port after NAPT (0: not translated)."),
     field("xlate_dst_port", C::XlateDstPort, Unsigned(16), "", "xdp", &["xdstport", "xlate_dstport"], "Destination port after NAPT (0: not translated)."),
-    field("flow_id", C::FlowId, Unsigned(64), "", "", &["flowid"], "The exporter's flow id (IPFIX flowId; conntrack's ct.id)."),
+    field("flow_id", C::FlowId, Unsigned(64), "", "nfc", &["flowid"], "The exporter's flow id (IPFIX flowId; conntrack's ct.id)."),
     field("src_vlan", C::SrcVlan, Unsigned(16), "", "svln", &["srcvlan"], "VLAN id on the way in (IPFIX vlanId)."),
     field("dst_vlan", C::DstVlan, Unsigned(16), "", "dvln", &["dstvlan"], "VLAN id on the way out (IPFIX postVlanId)."),
     field("end_reason", C::EndReason, Unsigned(8), "", "end", &["flowendreason"], "Why the flow ended (IPFIX flowEndReason: 1 idle, 2 active timeout, 3 end detected, 4 forced, 5 lack of resources)."),

@@ -7,6 +7,7 @@ use super::clock::{push_rfc3339, Clock};
 use super::text;
 use super::PrintError;
 use crate::enrich::geo::{GeoField, GeoIp, GeoValue, GEO_FIELDS};
+use crate::enrich::ifnames::{IfField, IfNames, IF_FIELDS};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
 use crate::model::fields::{lookup, Field, FieldValue, FIELDS};
 
@@ -21,6 +22,8 @@ pub enum Chosen {
     Field(&'static Field),
     /// A field looked up in the `--geoip` databases ([`crate::enrich::geo`]).
     Geo(GeoField),
+    /// An interface name or description from the `--ifnames` map ([`crate::enrich::ifnames`]).
+    If(IfField),
 }
 
 impl Chosen {
@@ -31,16 +34,21 @@ impl Chosen {
             Chosen::End => "end",
             Chosen::Field(f) => f.name,
             Chosen::Geo(g) => g.name(),
+            Chosen::If(f) => f.name(),
         }
     }
 
-    /// Every column of the full CSV, then the looked-up fields `geo` answers: what CSV and JSON
-    /// write with `--geoip` and no `--fields`.
-    pub fn all_with(geo: &GeoIp) -> Vec<Chosen> {
+    /// Every column of the full CSV, then the looked-up fields `geo` answers, then the four
+    /// interface fields when there is an `--ifnames` map: what CSV and JSON write with
+    /// `--geoip` or `--ifnames` and no `--fields`.
+    pub fn all_with(geo: Option<&GeoIp>, ifnames: bool) -> Vec<Chosen> {
+        let geo_fields = geo.map(GeoIp::fields).unwrap_or_default();
+        let if_fields = if ifnames { &IF_FIELDS[..] } else { &[] };
         [Chosen::Start, Chosen::End]
             .into_iter()
             .chain(FIELDS.iter().map(Chosen::Field))
-            .chain(geo.fields().into_iter().map(Chosen::Geo))
+            .chain(geo_fields.into_iter().map(Chosen::Geo))
+            .chain(if_fields.iter().copied().map(Chosen::If))
             .collect()
     }
 }
@@ -53,18 +61,21 @@ pub fn parse_fields(list: &str) -> Result<Vec<Chosen>, PrintError> {
         let c = match word.to_ascii_lowercase().as_str() {
             "start" => Chosen::Start,
             "end" => Chosen::End,
-            _ => match (lookup(word), GeoField::parse(word)) {
-                (Some(f), _) => Chosen::Field(f),
-                (None, Some(g)) => Chosen::Geo(g),
-                (None, None) => {
+            _ => match (lookup(word), GeoField::parse(word), IfField::parse(word)) {
+                (Some(f), _, _) => Chosen::Field(f),
+                (None, Some(g), _) => Chosen::Geo(g),
+                (None, None, Some(f)) => Chosen::If(f),
+                (None, None, None) => {
                     let names: Vec<&str> = ["start", "end"]
                         .into_iter()
                         .chain(FIELDS.iter().map(|f| f.name))
                         .chain(GEO_FIELDS.iter().map(|g| g.name()))
+                        .chain(IF_FIELDS.iter().map(|f| f.name()))
                         .collect();
                     return Err(PrintError::BadFields(format!(
                         "unknown field {word:?}; fields are {} (or their flow-tools and nfdump \
-                         names, docs/print-formats.md; the last six need --geoip)",
+                         names, docs/print-formats.md; the src_country to dst_as_org ones need \
+                         --geoip, the last four --ifnames)",
                         names.join(", ")
                     )));
                 }
@@ -88,6 +99,11 @@ pub(crate) fn columns(chosen: &[Chosen]) -> ColumnSet {
         Chosen::End => s.with(ColumnId::EndMs),
         Chosen::Field(f) => s.with(f.column),
         Chosen::Geo(_) => s.with(ColumnId::SrcAddr).with(ColumnId::DstAddr),
+        Chosen::If(f) => s.with(ColumnId::Exporter).with(if f.is_input() {
+            ColumnId::InputIf
+        } else {
+            ColumnId::OutputIf
+        }),
     })
 }
 
@@ -102,7 +118,7 @@ pub(crate) fn csv_header(chosen: &[Chosen], out: &mut Vec<u8>) {
 pub(crate) fn format_block(
     chosen: &[Chosen],
     json: bool,
-    geo: Option<&GeoIp>,
+    (geo, ifnames): (Option<&GeoIp>, Option<&IfNames>),
     b: &FlowBlock<'_>,
     clock: &mut Clock,
     out: &mut Vec<u8>,
@@ -125,6 +141,16 @@ pub(crate) fn format_block(
                 geo_value(v, json, out);
                 continue;
             }
+            if let Chosen::If(f) = c {
+                let index = if f.is_input() {
+                    b.input_if
+                } else {
+                    b.output_if
+                };
+                let v = ifnames.and_then(|m| m.value(*f, b.exporter.get(i), index[i], index[i]));
+                geo_value(v.map(|t| GeoValue::Text(t.to_string())), json, out);
+                continue;
+            }
             let quoted = json && !matches!(c, Chosen::Field(f) if !f.kind.is_text());
             if quoted {
                 out.push(b'"');
@@ -133,7 +159,7 @@ pub(crate) fn format_block(
                 Chosen::Start => push_rfc3339(out, &clock.civil(b.start_ms[i])),
                 Chosen::End => push_rfc3339(out, &clock.civil(b.end_ms[i])),
                 Chosen::Field(f) => value(f, b, i, out),
-                Chosen::Geo(_) => {}
+                Chosen::Geo(_) | Chosen::If(_) => {}
             }
             if quoted {
                 out.push(b'"');
@@ -162,7 +188,7 @@ fn value(f: &Field, b: &FlowBlock<'_>, i: usize, out: &mut Vec<u8>) {
 }
 
 /// Appends a looked-up value: JSON `null` or an empty CSV cell when there is none; text quoted
-/// (an AS organisation may hold commas and quotes).
+/// (an AS organisation or an interface description may hold commas and quotes).
 fn geo_value(v: Option<GeoValue>, json: bool, out: &mut Vec<u8>) {
     match v {
         None if json => out.extend_from_slice(b"null"),

@@ -168,6 +168,12 @@ pub enum PrintError {
     /// A `--geoip` field without the database that answers it.
     #[error(transparent)]
     Geo(#[from] crate::enrich::GeoError),
+    /// `--ifnames` with a format that has fixed columns.
+    #[error("--ifnames adds columns to csv and json; format {0} has fixed columns (use -f csv or -f json)")]
+    IfNamesNeedCsvOrJson(String),
+    /// An interface-name field without `--ifnames`.
+    #[error(transparent)]
+    IfNames(#[from] crate::enrich::IfNamesError),
     /// `fmt:` with nothing after it.
     #[error("fmt: needs a format after it, such as 'fmt:%ts %sa %da'")]
     FmtEmpty,
@@ -194,6 +200,9 @@ pub struct PrintOptions {
     /// Country and AS databases (`--geoip`): their fields may be chosen, and CSV and JSON
     /// without `--fields` add every field they answer.
     pub geo: Option<std::sync::Arc<crate::enrich::GeoIp>>,
+    /// Interface names (`--ifnames`): their fields may be chosen, and CSV and JSON without
+    /// `--fields` add the four of them.
+    pub ifnames: Option<std::sync::Arc<crate::enrich::IfNames>>,
 }
 
 impl PrintOptions {
@@ -207,6 +216,7 @@ impl PrintOptions {
             fields: None,
             nfdump: FmtOptions::default(),
             geo: None,
+            ifnames: None,
         }
     }
 }
@@ -220,6 +230,7 @@ pub struct Printer {
     chosen: Option<Vec<fields::Chosen>>,
     nfdump: FmtOptions,
     geo: Option<std::sync::Arc<crate::enrich::GeoIp>>,
+    ifnames: Option<std::sync::Arc<crate::enrich::IfNames>>,
     skipped: AtomicU64,
 }
 
@@ -261,17 +272,29 @@ impl Printer {
                     })?;
                 db.check(*g)?;
             }
-        }
-        if let Some(db) = &opts.geo {
-            if !matches!(opts.format, Format::Csv | Format::Json) {
-                return Err(PrintError::GeoNeedsCsvOrJson(opts.format.to_string()));
+            if let fields::Chosen::If(f) = c {
+                if opts.ifnames.is_none() {
+                    return Err(crate::enrich::IfNamesError::Missing { field: f.name() }.into());
+                }
             }
-            chosen.get_or_insert_with(|| fields::Chosen::all_with(db));
+        }
+        let fixed = !matches!(opts.format, Format::Csv | Format::Json);
+        if fixed && opts.geo.is_some() {
+            return Err(PrintError::GeoNeedsCsvOrJson(opts.format.to_string()));
+        }
+        if fixed && opts.ifnames.is_some() {
+            return Err(PrintError::IfNamesNeedCsvOrJson(opts.format.to_string()));
+        }
+        if opts.geo.is_some() || opts.ifnames.is_some() {
+            chosen.get_or_insert_with(|| {
+                fields::Chosen::all_with(opts.geo.as_deref(), opts.ifnames.is_some())
+            });
         }
         Ok(Printer {
             format: opts.format,
             chosen,
             geo: opts.geo,
+            ifnames: opts.ifnames,
             text: TextOptions {
                 names: opts.names,
                 wide: opts.wide,
@@ -349,8 +372,8 @@ impl Printer {
         let mut clock = Clock::new(self.tz.clone());
         if let Some(chosen) = &self.chosen {
             let json = self.format == Format::Json;
-            let geo = self.geo.as_deref();
-            return fields::format_block(chosen, json, geo, block, &mut clock, out);
+            let lookups = (self.geo.as_deref(), self.ifnames.as_deref());
+            return fields::format_block(chosen, json, lookups, block, &mut clock, out);
         }
         match &self.format {
             &Format::FlowTools(n) => {

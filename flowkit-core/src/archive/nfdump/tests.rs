@@ -397,3 +397,225 @@ fn the_scanner_reads_nfdump_files_and_counts_damage() {
         "{warnings:?}"
     );
 }
+
+/// Flows of `name` against `nat-vlan.truth.txt`: nfdump's printout of the NAT, VLAN, NSEL
+/// connection id and end reason columns (see testdata/nfdump/README.md, "nat-vlan").
+fn check_nat_vlan(name: &str) -> Vec<FlowRecord> {
+    let (flows, err) = read_all(name, &file(name));
+    assert!(err.is_none(), "{name}: {err:?}");
+    let text = testdata::read_text("nfdump/nat-vlan.truth.txt").unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(flows.len(), rows.len(), "{name}: flow count");
+    for (i, (f, row)) in flows.iter().zip(&rows).enumerate() {
+        let c: Vec<&str> = row.split('|').collect();
+        assert_eq!(c.len(), 20, "{row}");
+        let ctx = format!("{name} flow {i}: {row}\n{f:?}");
+        assert_eq!(f.start_ms, ms(c[0]), "ts {ctx}");
+        assert_eq!(f.end_ms, ms(c[1]), "te {ctx}");
+        assert_eq!(f.src_addr, c[2].parse::<IpAddr>().unwrap(), "sa {ctx}");
+        assert_eq!(f.dst_addr, c[3].parse::<IpAddr>().unwrap(), "da {ctx}");
+        assert_eq!(f.src_port, c[4].parse::<u16>().unwrap(), "sp {ctx}");
+        assert_eq!(f.dst_port, port(c[5]), "dp {ctx}");
+        assert_eq!(f.protocol, c[6].parse::<u8>().unwrap(), "pr {ctx}");
+        assert_eq!(f.packets, c[7].parse::<u64>().unwrap(), "ipkt {ctx}");
+        assert_eq!(f.octets, c[8].parse::<u64>().unwrap(), "ibyt {ctx}");
+        assert_eq!(f.input_if, c[9].parse::<u32>().unwrap(), "in {ctx}");
+        assert_eq!(f.output_if, c[10].parse::<u32>().unwrap(), "out {ctx}");
+        assert_eq!(f.exporter, c[11].parse::<IpAddr>().unwrap(), "ra {ctx}");
+        assert_eq!(
+            f.xlate_src_addr,
+            c[12].parse::<IpAddr>().unwrap(),
+            "xsa {ctx}"
+        );
+        assert_eq!(
+            f.xlate_dst_addr,
+            c[13].parse::<IpAddr>().unwrap(),
+            "xda {ctx}"
+        );
+        assert_eq!(f.xlate_src_port, c[14].parse::<u16>().unwrap(), "xsp {ctx}");
+        assert_eq!(f.xlate_dst_port, c[15].parse::<u16>().unwrap(), "xdp {ctx}");
+        assert_eq!(f.src_vlan, c[16].parse::<u16>().unwrap(), "svln {ctx}");
+        assert_eq!(f.dst_vlan, c[17].parse::<u16>().unwrap(), "dvln {ctx}");
+        assert_eq!(f.flow_id, c[18].parse::<u64>().unwrap(), "nfc {ctx}");
+        assert_eq!(f.end_reason, c[19].parse::<u8>().unwrap(), "end {ctx}");
+    }
+    flows
+}
+
+#[test]
+fn nat_vlan_conn_id_and_end_reason_match_nfdump() {
+    // IPFIX and NetFlow v9 with NAT (IPv4 and IPv6), VLANs, NSEL connection ids and end
+    // reasons, collected by nfcapd 1.7.1; the LZ4 copy is nfdump's own rewrite.
+    for name in ["nat-vlan.nfcapd", "nat-vlan-lz4.nfcapd"] {
+        let flows = check_nat_vlan(name);
+        assert_eq!(flows.len(), 8, "{name}");
+        // The comparison covered real values of every column, not only zeros.
+        assert!(flows
+            .iter()
+            .any(|f| f.xlate_src_addr.is_ipv4() && !f.xlate_src_addr.is_unspecified()));
+        assert!(flows.iter().any(|f| f.xlate_src_addr.is_ipv6()));
+        assert!(flows
+            .iter()
+            .any(|f| f.xlate_src_port != 0 && f.xlate_dst_port != 0));
+        assert!(flows.iter().any(|f| f.src_vlan != 0 && f.dst_vlan != 0));
+        assert!(flows.iter().any(|f| f.flow_id > u64::from(u16::MAX)));
+        assert!(flows.iter().any(|f| f.end_reason != 0));
+    }
+}
+
+/// The captures `make_ext.sh` printed the extension columns of: the collected ones and every
+/// vendor capture.
+fn ext_captures() -> Vec<String> {
+    let mut files: Vec<String> = [
+        "scenario-ipfix",
+        "scenario-v9-lzo",
+        "softflowd-ipfix-biflow-lz4",
+        "softflowd-v5-sampled-lz4",
+        "pmacct-v9-sampled-lzo",
+        "pmacct-ipv6-ipfix",
+        "nat-vlan",
+        "l2-ipfix",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for n in testdata::names_ending("nfdump/vendors", ".nfcapd") {
+        files.push(format!("vendors/{}", n.trim_end_matches(".nfcapd")));
+    }
+    files
+}
+
+/// nfdump's extension columns of a capture (`DIR/NAME.txt.gz`, `DIR` `ext` or `ext-l2`, made
+/// by `make_ext.sh`).
+fn ext_truth_in(dir: &str, stem: &str) -> Vec<String> {
+    use std::io::Read;
+    let gz = std::fs::read(testdata::path(&format!("nfdump/{dir}/{stem}.txt.gz"))).unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    text.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn every_capture_extension_columns_match_nfdump() {
+    // NAT addresses and ports, VLANs, NSEL connection id and end reason of every flow of every
+    // capture (real vendor exports among them: a Cisco ASA's NSEL connection ids and NAT, a
+    // Cisco 1941's VLANs, a MikroTik's NAT, softflowd's end reasons) as nfdump 1.7.1 prints them.
+    let files = ext_captures();
+    let mut all = Vec::new();
+    for name in &files {
+        let stem = name.rsplit('/').next().unwrap();
+        let rows = ext_truth_in("ext", stem);
+        let (flows, err) = read_all(name, &file(&format!("{name}.nfcapd")));
+        assert!(err.is_none(), "{name}: {err:?}");
+        assert_eq!(flows.len(), rows.len(), "{name}: flow count");
+        for (i, (f, row)) in flows.iter().zip(&rows).enumerate() {
+            let c: Vec<&str> = row.split('|').collect();
+            assert_eq!(c.len(), 8, "{row}");
+            let ctx = format!("{name} flow {i}: {row}");
+            assert_eq!(f.xlate_src_addr, c[0].parse::<IpAddr>().unwrap(), "{ctx}");
+            assert_eq!(f.xlate_dst_addr, c[1].parse::<IpAddr>().unwrap(), "{ctx}");
+            assert_eq!(f.xlate_src_port, c[2].parse::<u16>().unwrap(), "{ctx}");
+            assert_eq!(f.xlate_dst_port, c[3].parse::<u16>().unwrap(), "{ctx}");
+            assert_eq!(f.src_vlan, c[4].parse::<u16>().unwrap(), "{ctx}");
+            assert_eq!(f.dst_vlan, c[5].parse::<u16>().unwrap(), "{ctx}");
+            assert_eq!(f.flow_id, c[6].parse::<u64>().unwrap(), "{ctx}");
+            assert_eq!(f.end_reason, c[7].parse::<u8>().unwrap(), "{ctx}");
+        }
+        all.extend(flows);
+    }
+    assert!(all.len() > 10_000);
+    // Real values were compared, not only zeros.
+    assert!(all.iter().filter(|f| f.flow_id > 700_000_000).count() >= 10);
+    assert!(all.iter().filter(|f| f.end_reason == 3).count() > 1000);
+    assert!(all.iter().any(|f| f.src_vlan != 0));
+    assert!(
+        all.iter()
+            .filter(|f| !f.xlate_src_addr.is_unspecified())
+            .count()
+            >= 20
+    );
+}
+
+#[test]
+fn every_capture_mac_mpls_and_application_id_match_nfdump() {
+    // nfdump keeps four MACs (in/out source/destination), the record one a side: the "in" one,
+    // else the "out" one, as the IPFIX decoder takes 56/80 before 81/57. MPLS entries and
+    // application ids as nfdump prints them (`%mpls1..3`, `%nbid`: the id's bytes in the order
+    // nfcapd stored them). Real values: a Cisco 1941's source MACs and NBAR ids, an ASR 1001-X's
+    // NBAR ids, an EdgeRouter's MACs; `l2-ipfix` (testdata/l2, collected by nfcapd 1.7.1) has
+    // MPLS stacks and both kinds of application id.
+    use crate::model::l2::{app_id_text, mac_text, mpls_text};
+    let mut all = Vec::new();
+    for name in &ext_captures() {
+        let stem = name.rsplit('/').next().unwrap();
+        let rows = ext_truth_in("ext-l2", stem);
+        let (flows, err) = read_all(name, &file(&format!("{name}.nfcapd")));
+        assert!(err.is_none(), "{name}: {err:?}");
+        assert_eq!(flows.len(), rows.len(), "{name}: flow count");
+        for (i, (f, row)) in flows.iter().zip(&rows).enumerate() {
+            let c: Vec<&str> = row.split('|').collect();
+            assert_eq!(c.len(), 8, "{row}");
+            let ctx = format!("{name} flow {i}: {row}");
+            let zero = "00:00:00:00:00:00";
+            let one_side =
+                |inner: &str, outer: &str| if inner != zero { inner } else { outer }.to_string();
+            assert_eq!(mac_text(f.src_mac), one_side(c[0], c[3]), "{ctx}");
+            assert_eq!(mac_text(f.dst_mac), one_side(c[2], c[1]), "{ctx}");
+            assert_eq!(mpls_text(f.mpls_label1), c[4], "{ctx}");
+            assert_eq!(mpls_text(f.mpls_label2), c[5], "{ctx}");
+            assert_eq!(mpls_text(f.mpls_label3), c[6], "{ctx}");
+            assert_eq!(app_id_text(f.app_id), c[7], "{ctx}");
+        }
+        all.extend(flows);
+    }
+    // Real values were compared, not only zeros.
+    assert!(all.iter().filter(|f| f.src_mac != 0).count() >= 50);
+    assert!(all.iter().filter(|f| f.dst_mac != 0).count() >= 30);
+    assert!(all.iter().filter(|f| f.mpls_label3 != 0).count() >= 6);
+    assert!(all.iter().filter(|f| f.app_id != 0).count() >= 70);
+}
+
+/// A V3 record (header and the given elements) as nfdump lays it out (`nfxV3.h`).
+fn v3_record(elements: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (ty, data) in elements {
+        body.extend_from_slice(&ty.to_le_bytes());
+        body.extend_from_slice(&(4 + data.len() as u16).to_le_bytes());
+        body.extend_from_slice(data);
+    }
+    let mut rec = Vec::new();
+    rec.extend_from_slice(&v3::V3_RECORD.to_le_bytes());
+    rec.extend_from_slice(&(12 + body.len() as u16).to_le_bytes());
+    rec.extend_from_slice(&(elements.len() as u16).to_le_bytes());
+    rec.extend_from_slice(&[0, 0, 1, 0, 0, 0]); // engine type/id, sysid 1, flags, nfversion
+    rec.extend_from_slice(&body);
+    rec
+}
+
+#[test]
+fn flow_id_element_of_newer_nfdump_wins_over_the_nsel_connection_id() {
+    // nfdump 1.7.5 and later store IPFIX flowId (148) in EXflowId (39): one u64. nfdump 1.7.1
+    // writes no such element, so this record is laid out by hand from nfdump's nfxV3.h.
+    let fid = 0x0123_4567_89ab_cdefu64;
+    let mut nsel = vec![0u8; 16]; // msecEvent u64, connID u32 @8, fwXevent u16, fwEvent u8, fill
+    nsel[8..12].copy_from_slice(&77u32.to_le_bytes());
+    let mut r = FlowRecord::default();
+    let exporters = v3::Exporters::default();
+    for order in [
+        vec![(39, fid.to_le_bytes().to_vec()), (19, nsel.clone())],
+        vec![(19, nsel.clone()), (39, fid.to_le_bytes().to_vec())],
+    ] {
+        v3::decode_v3(&v3_record(&order), &exporters, &mut r).unwrap();
+        assert_eq!(r.flow_id, fid);
+    }
+    v3::decode_v3(&v3_record(&[(19, nsel)]), &exporters, &mut r).unwrap();
+    assert_eq!(r.flow_id, 77);
+    // A NAT element shorter than its layout is an error, not a half-read value.
+    let err = v3::decode_v3(&v3_record(&[(21, vec![0; 16])]), &exporters, &mut r).unwrap_err();
+    assert!(
+        err.contains("type 21 has 16 data bytes, fewer than its 32"),
+        "{err}"
+    );
+}

@@ -19,6 +19,27 @@ pub const SAMPLER: u16 = 15;
 /// Record types that carry names (NBAR applications, interface and VRF names); not kept.
 pub const NAME_RECORDS: [u16; 3] = [12, 13, 14];
 
+/// Element EXvLan: source and destination VLAN ids.
+const EX_VLAN: u16 = 6;
+/// Element EXnselCommon: NSEL event time, connection id, firewall events.
+const EX_NSEL_COMMON: u16 = 19;
+/// Element EXnselXlateIPv4 (EXnatXlateIPv4 since 1.7.6): IPv4 addresses after NAT.
+const EX_NAT_XLATE_V4: u16 = 20;
+/// Element EXnselXlateIPv6 (EXnatXlateIPv6): IPv6 addresses after NAT.
+const EX_NAT_XLATE_V6: u16 = 21;
+/// Element EXnselXlatePort (EXnatXlatePort): ports after NAPT.
+const EX_NAT_XLATE_PORT: u16 = 22;
+/// Element EXflowId (nfdump 1.7.5 and later): the IPFIX flowId.
+const EX_FLOW_ID: u16 = 39;
+/// EXmplsLabel: ten u32 MPLS stack entries as received (IPFIX/v9 70-79, label << 4 | exp << 1 |
+/// bottom of stack); the record keeps the top three.
+const EX_MPLS_LABEL: u16 = 14;
+/// EXmacAddr: four u64 MACs (48-bit values): inSrcMac (IPFIX 56), outDstMac (57), inDstMac
+/// (80), outSrcMac (81).
+const EX_MAC_ADDR: u16 = 15;
+/// EXnbarApp: the application id's bytes as nfcapd stored them (IPFIX/v9 95, variable length).
+const EX_NBAR_APP: u16 = 27;
+
 /// V3 header flag: the counters were multiplied by the sampling rate when collected.
 const V3_FLAG_SAMPLED: u8 = 2;
 /// Length of the V3 record header.
@@ -143,6 +164,7 @@ pub fn decode_v3(rec: &[u8], exporters: &Exporters, r: &mut FlowRecord) -> Resul
     let flags = rec[10];
     let mut received: Option<IpAddr> = None;
     let mut selector: Option<i64> = None;
+    let mut flow_id: Option<u64> = None;
     let mut pos = V3_HEADER_LEN;
     for k in 0..elements {
         if pos + 4 > rec.len() {
@@ -199,11 +221,21 @@ pub fn decode_v3(rec: &[u8], exporters: &Exporters, r: &mut FlowRecord) -> Resul
                 r.output_if = u32_at(d, 4);
                 r.src_mask = d[8];
                 r.dst_mask = d[9];
+                // dir @10, dstTos @11, biFlowDir @12, flowEndReason @13 (16 bytes since 1.7.0).
+                if let Some(&reason) = d.get(13) {
+                    r.end_reason = reason;
+                }
             }
             5 => {
                 need(24)?;
                 r.rev_packets = u64_at(d, 8);
                 r.rev_octets = u64_at(d, 16);
+            }
+            EX_VLAN => {
+                // srcVlan u32 @0, dstVlan u32 @4 (vlanId 58 and postVlanId 59 are 12 bits).
+                need(8)?;
+                r.src_vlan = u32_at(d, 0) as u16;
+                r.dst_vlan = u32_at(d, 4) as u16;
             }
             7 => {
                 need(8)?;
@@ -231,6 +263,55 @@ pub fn decode_v3(rec: &[u8], exporters: &Exporters, r: &mut FlowRecord) -> Resul
                 // 1.7.1 stores an i32 id here, later versions a u64 selector id: the low
                 // 32 bits read the same for the small ids exporters use.
                 selector = Some(u32_at(d, 0) as i32 as i64);
+            }
+            EX_NSEL_COMMON => {
+                // msecEvent u64 @0, connID u32 @8 (NSEL/IPFIX 148), fwXevent, fwEvent.
+                need(12)?;
+                if flow_id.is_none() {
+                    r.flow_id = u64::from(u32_at(d, 8));
+                }
+            }
+            EX_NAT_XLATE_V4 => {
+                need(8)?;
+                r.xlate_src_addr = IpAddr::V4(Ipv4Addr::from(u32_at(d, 0)));
+                r.xlate_dst_addr = IpAddr::V4(Ipv4Addr::from(u32_at(d, 4)));
+            }
+            EX_NAT_XLATE_V6 => {
+                need(32)?;
+                r.xlate_src_addr = IpAddr::V6(v6_at(d, 0));
+                r.xlate_dst_addr = IpAddr::V6(v6_at(d, 16));
+            }
+            EX_NAT_XLATE_PORT => {
+                need(4)?;
+                r.xlate_src_port = u16_at(d, 0);
+                r.xlate_dst_port = u16_at(d, 2);
+            }
+            EX_FLOW_ID => {
+                // nfdump 1.7.5 and later: IPFIX flowId (148) as a u64.
+                need(8)?;
+                flow_id = Some(u64_at(d, 0));
+                r.flow_id = u64_at(d, 0);
+            }
+            EX_MPLS_LABEL => {
+                need(12)?;
+                r.mpls_label1 = u32_at(d, 0);
+                r.mpls_label2 = u32_at(d, 4);
+                r.mpls_label3 = u32_at(d, 8);
+            }
+            EX_MAC_ADDR => {
+                // One MAC a side, as the IPFIX decoder keeps them: the "in" one, else the
+                // "out" one (softflowd exports 56 and 57, pmacct 56 and 80).
+                need(32)?;
+                let (in_src, out_dst, in_dst, out_src) =
+                    (u64_at(d, 0), u64_at(d, 8), u64_at(d, 16), u64_at(d, 24));
+                let mac = |a: u64, b: u64| (if a != 0 { a } else { b }) & 0xffff_ffff_ffff;
+                r.src_mac = mac(in_src, out_src);
+                r.dst_mac = mac(in_dst, out_dst);
+            }
+            EX_NBAR_APP => {
+                // nfdump prints these bytes in stored order (`%nbid`); ids of more than 8
+                // bytes do not fit the record's column and read as none.
+                r.app_id = crate::model::l2::app_id(d).unwrap_or(0);
             }
             _ => {}
         }

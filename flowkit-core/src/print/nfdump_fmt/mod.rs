@@ -137,7 +137,7 @@ pub const NOT_CARRIED: &[(&str, &str)] = &[
     ("nbnam", "NBAR application names"), ("ja3", "TLS fingerprints"),
     ("sni", "TLS server names"), ("odid", "the IPFIX observation domain"), ("opid", "the IPFIX observation point"),
     ("vrf", "VRF ids"), ("ivrf", "VRF ids"), ("ivrfnam", "VRF names"), ("evrf", "VRF ids"), ("evrfnam", "VRF names"),
-    ("nfc", "NSEL connection ids"), ("tevt", "NSEL event times"), ("evt", "NSEL events"), ("xevt", "NSEL events"),
+    ("tevt", "NSEL event times"), ("evt", "NSEL events"), ("xevt", "NSEL events"),
     ("sgt", "NSEL security group tags"), ("msec", "NSEL event times"), ("iacl", "NSEL ACLs"), ("eacl", "NSEL ACLs"),
     ("xsap", "NAT translations"), ("xdap", "NAT translations"), ("uname", "NSEL user names"),
     ("nevt", "NAT events"), ("nsa", "NAT translations"), ("nda", "NAT translations"), ("nsp", "NAT translations"),
@@ -174,6 +174,9 @@ fn field_layout(column: ColumnId) -> Option<Layout> {
         SrcMac | DstMac => Layout::Mac,
         MplsLabel1 | MplsLabel2 | MplsLabel3 => Layout::Mpls,
         AppId => Layout::AppId,
+        // `%nfc`: nfdump prints the NSEL connection id (u32) as `%10u`; flow ids wider than
+        // that (IPFIX flowId is 64 bits) print whole.
+        FlowId => Layout::Right(10),
         SrcPort | InputIf | OutputIf | SrcAs | DstAs => Layout::Right(6),
         DstPort => Layout::DstPort,
         Protocol => Layout::Protocol,
