@@ -330,7 +330,7 @@ fn key(c: &Connection) -> Key {
 /// `sink` (a DESTROY's when it comes, NEWs never destroyed at the end) and each malformed line
 /// to `bad`. Only a failing read or sink is an error.
 pub fn read_conntrack<R: BufRead>(
-    mut input: R,
+    input: R,
     origin: &str,
     bad: &mut impl FnMut(&LineError),
     sink: &mut impl FnMut(Connection) -> std::io::Result<()>,
@@ -338,18 +338,8 @@ pub fn read_conntrack<R: BufRead>(
     let mut counts = ConntrackCounts::default();
     // NEWs awaiting their DESTROY, in arrival order (so the leftovers come out in order).
     let mut open: HashMap<Key, (u64, Connection)> = HashMap::new();
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        counts.lines += 1;
-        let text = line.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        let parsed = serde_json::from_slice::<Line>(text)
+    let parse = |text: &[u8]| {
+        serde_json::from_slice::<Line>(text)
             .map_err(|e| {
                 let what = e.to_string();
                 let what = what
@@ -359,24 +349,26 @@ pub fn read_conntrack<R: BufRead>(
                     .to_string();
                 (Some(e.column()), format!("not an NFCT JSON object: {what}"))
             })
-            .and_then(|l| connection(&l).map_err(|m| (None, m)));
+            .and_then(|l| connection(&l).map_err(|m| (None, m)))
+    };
+    counts.lines = super::parse_lines(input, parse, |line, parsed| {
         let (c, new) = match parsed {
             Ok(x) => x,
             Err((column, message)) => {
                 counts.malformed += 1;
                 bad(&LineError {
                     origin: origin.to_string(),
-                    line: counts.lines,
+                    line,
                     column,
                     message,
                 });
-                continue;
+                return Ok(());
             }
         };
         if new {
             counts.new_events += 1;
-            open.insert(key(&c), (counts.lines, c));
-            continue;
+            open.insert(key(&c), (line, c));
+            return Ok(());
         }
         counts.destroy_events += 1;
         let mut c = c;
@@ -386,8 +378,8 @@ pub fn read_conntrack<R: BufRead>(
             c.start_ms = c.start_ms.or(n.start_ms);
         }
         counts.connections += 1;
-        sink(c)?;
-    }
+        sink(c)
+    })?;
     let mut rest: Vec<(u64, Connection)> = open.into_values().collect();
     rest.sort_by_key(|(line, _)| *line);
     for (_, c) in rest {

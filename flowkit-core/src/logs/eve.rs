@@ -193,7 +193,7 @@ fn record(e: &Event) -> Result<FlowRecord, String> {
 /// and each malformed line to `bad`; returns the counts. Only a failing read or sink is an
 /// error.
 pub fn read_eve<R: BufRead>(
-    mut input: R,
+    input: R,
     origin: &str,
     events: EveEvents,
     bad: &mut impl FnMut(&LineError),
@@ -201,72 +201,66 @@ pub fn read_eve<R: BufRead>(
 ) -> std::io::Result<EveCounts> {
     let mut counts = EveCounts::default();
     let mut held: Vec<FlowRecord> = Vec::new(); // netflow records, for Auto
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        counts.lines += 1;
-        let text = line.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
+                                                // On the thread pool: the JSON, and the record of each event the reader wants.
+    let parse = |text: &[u8]| -> Result<(String, Option<Result<FlowRecord, String>>), _> {
+        let e: Event = serde_json::from_slice(text).map_err(|err| {
+            let what = err.to_string();
+            let what = what.split(" at line ").next().unwrap_or_default();
+            (err.column(), format!("not an EVE JSON object: {what}"))
+        })?;
+        let kind = e.event_type.clone().unwrap_or_default();
+        let wanted = match kind.as_str() {
+            "flow" => events != EveEvents::Netflow,
+            "netflow" => events != EveEvents::Flow,
+            _ => false,
+        };
+        Ok((kind, wanted.then(|| record(&e))))
+    };
+    counts.lines = super::parse_lines(input, parse, |line, parsed| {
         let mut report = |column: Option<usize>, message: String| {
             counts.malformed += 1;
             bad(&LineError {
                 origin: origin.to_string(),
-                line: counts.lines,
+                line,
                 column,
                 message,
             });
         };
-        let e: Event = match serde_json::from_slice(text) {
-            Ok(e) => e,
-            Err(err) => {
-                let what = err.to_string();
-                let what = what.split(" at line ").next().unwrap_or_default();
-                report(
-                    Some(err.column()),
-                    format!("not an EVE JSON object: {what}"),
-                );
-                continue;
+        let (kind, rec) = match parsed {
+            Ok(x) => x,
+            Err((column, message)) => {
+                report(Some(column), message);
+                return Ok(());
             }
         };
-        let kind = e.event_type.clone().unwrap_or_default();
-        let wanted = match (kind.as_str(), events) {
-            ("flow", _) => {
-                counts.flow_events += 1;
-                events != EveEvents::Netflow
-            }
-            ("netflow", _) => {
-                counts.netflow_events += 1;
-                events != EveEvents::Flow
-            }
+        match kind.as_str() {
+            "flow" => counts.flow_events += 1,
+            "netflow" => counts.netflow_events += 1,
             _ => {
                 let key = if kind.is_empty() { "(none)" } else { &kind };
                 *counts.other_events.entry(key.to_string()).or_default() += 1;
-                continue;
+                return Ok(());
             }
-        };
-        if !wanted {
-            counts.not_chosen += 1;
-            continue;
         }
-        let r = match record(&e) {
-            Ok(r) => r,
-            Err(m) => {
+        let r = match rec {
+            None => {
+                counts.not_chosen += 1;
+                return Ok(());
+            }
+            Some(Ok(r)) => r,
+            Some(Err(m)) => {
                 report(None, format!("{kind} event: {m}"));
-                continue;
+                return Ok(());
             }
         };
         if kind == "netflow" && events == EveEvents::Auto {
             held.push(r);
+            Ok(())
         } else {
             counts.flows += 1;
-            sink(r)?;
+            sink(r)
         }
-    }
+    })?;
     if counts.flow_events == 0 {
         for r in held {
             counts.flows += 1;
