@@ -3,6 +3,7 @@
 127.0.0.1:PORT (an nfcapd listening there), for testdata/nfdump/nat-vlan.nfcapd (see README.md).
 
 usage: make_nat.py PORT
+       make_nat.py --pcap FILE   (the same two datagrams as a capture: nat-vlan.pcap)
 
 Datagrams (all values below are the ones the test expects nfdump to print):
   1. IPFIX (domain 7): template 256 with vlanId 58, postVlanId 59, flowEndReason 136,
@@ -110,7 +111,28 @@ def v9_message():
     return struct.pack("!HHIIII", 9, count, UPTIME, BASE, 1, 9) + sets
 
 
+def write_pcap(path, msgs):
+    """Raw-IP pcap (LINKTYPE_RAW 101) of the datagrams from 127.0.0.1:9995 to 127.0.0.1:2055,
+    stamped with their export time; UDP checksum 0 (none)."""
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)
+    for msg in msgs:
+        udp = struct.pack("!HHHH", 9995, 2055, 8 + len(msg), 0) + msg
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                          v4("127.0.0.1"), v4("127.0.0.1"))
+        csum = sum(struct.unpack("!10H", hdr))
+        while csum > 0xFFFF:
+            csum = (csum & 0xFFFF) + (csum >> 16)
+        hdr = hdr[:10] + struct.pack("!H", ~csum & 0xFFFF) + hdr[12:]
+        pkt = hdr + udp
+        out += struct.pack("<IIII", BASE, 0, len(pkt), len(pkt)) + pkt
+    with open(path, "wb") as f:
+        f.write(out)
+
+
 def main():
+    if sys.argv[1] == "--pcap":
+        write_pcap(sys.argv[2], (ipfix_message(), v9_message()))
+        return
     port = int(sys.argv[1])
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for msg in (ipfix_message(), v9_message()):

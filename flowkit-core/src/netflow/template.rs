@@ -47,13 +47,13 @@ pub enum Slot {
     TcpFlags,
     /// ipClassOfService (5).
     Tos,
-    /// packetDeltaCount (2) or packetTotalCount (86).
+    /// packetDeltaCount (2) or packetTotalCount (86); else initiatorPackets (298).
     Packets,
-    /// octetDeltaCount (1) or octetTotalCount (85).
+    /// octetDeltaCount (1) or octetTotalCount (85); else initiatorOctets (231).
     Octets,
-    /// The reverse direction's packets of an RFC 5103 biflow.
+    /// The reverse direction's packets of an RFC 5103 biflow; else responderPackets (299).
     RevPackets,
-    /// The reverse direction's octets of an RFC 5103 biflow.
+    /// The reverse direction's octets of an RFC 5103 biflow; else responderOctets (232).
     RevOctets,
     /// ingressInterface (10).
     InputIf,
@@ -119,19 +119,19 @@ pub enum Slot {
     DurationMillis,
     /// flowDurationMicroseconds (162).
     DurationMicros,
-    /// postNATSourceIPv4Address (225) or postNATSourceIPv6Address (281).
+    /// postNATSourceIPv4Address (225) or postNATSourceIPv6Address (281); NetFlow v9 40001 (ASA).
     XlateSrcAddr,
-    /// postNATDestinationIPv4Address (226) or postNATDestinationIPv6Address (282).
+    /// postNATDestinationIPv4Address (226) or postNATDestinationIPv6Address (282); v9 40002.
     XlateDstAddr,
-    /// postNAPTSourceTransportPort (227).
+    /// postNAPTSourceTransportPort (227); NetFlow v9 40003 (ASA).
     XlateSrcPort,
-    /// postNAPTDestinationTransportPort (228).
+    /// postNAPTDestinationTransportPort (228); NetFlow v9 40004 (ASA).
     XlateDstPort,
     /// flowId (148; Cisco ASA NSEL's connection id).
     FlowId,
-    /// vlanId (58).
+    /// vlanId (58) or dot1qVlanId (243).
     SrcVlan,
-    /// postVlanId (59).
+    /// postVlanId (59) or postDot1qVlanId (254).
     DstVlan,
     /// flowEndReason (136).
     EndReason,
@@ -352,7 +352,7 @@ impl Template {
         let slots = if options {
             slots
         } else {
-            prefer_in_macs(&fields, slots)
+            prefer_primary(&fields, slots)
         };
         let layout = if fields.iter().any(|f| f.len == VARLEN) {
             let min_len = fields
@@ -489,10 +489,27 @@ fn flow_slot(f: &FieldSpec, v9: bool) -> Slot {
         282 => exact(16, Slot::XlateDstAddr),
         227 => int(2, Slot::XlateSrcPort),
         228 => int(2, Slot::XlateDstPort),
+        // Cisco ASA NSEL before IANA ids were assigned (ASA 8.4/8.5: NF_F_XLATE_*_84 in nfdump's
+        // netflow_v9.h): NetFlow v9 field types above 32767, so never an IPFIX IANA element
+        // (IPFIX reads the top bit as the enterprise bit, and enterprise fields stop above).
+        40001 => exact(4, Slot::XlateSrcAddr),
+        40002 => exact(4, Slot::XlateDstAddr),
+        40003 => int(2, Slot::XlateSrcPort),
+        40004 => int(2, Slot::XlateDstPort),
         148 => int(8, Slot::FlowId),
         58 => int(2, Slot::SrcVlan),
         59 => int(2, Slot::DstVlan),
+        // dot1qVlanId / postDot1qVlanId (RFC 7133): the 802.1Q tag's VLAN id (a Cisco 1941
+        // sends 243 and no 58). A template with both fills the VLAN from the later one, as
+        // nfdump's v9 decoder does.
+        243 => int(2, Slot::SrcVlan),
+        254 => int(2, Slot::DstVlan),
         136 => exact(1, Slot::EndReason),
+        // Firewall session counters (see `prefer_primary`).
+        231 => int(8, Slot::Octets),
+        232 => int(8, Slot::RevOctets),
+        298 => int(8, Slot::Packets),
+        299 => int(8, Slot::RevPackets),
         56 | 81 => exact(6, Slot::SrcMac),
         80 | 57 => exact(6, Slot::DstMac),
         70 => int(3, Slot::MplsLabel1),
@@ -503,20 +520,34 @@ fn flow_slot(f: &FieldSpec, v9: bool) -> Slot {
     }
 }
 
+/// Elements that fill a column only when no other field of the template fills it.
+///
 /// The post-MAC elements (81 postSourceMacAddress, 57 postDestinationMacAddress) fill the MAC
 /// fields only when the template lacks the plain ones (56, 80): flowkit keeps one MAC per end,
 /// the one the flow arrived with where the exporter sends it. softflowd sends 56 and 57 (NetFlow
 /// v9's IN_SRC_MAC and OUT_DST_MAC), pmacct 56 and 80.
-fn prefer_in_macs(fields: &[FieldSpec], mut slots: Vec<Slot>) -> Vec<Slot> {
-    let has = |id: u16| {
+///
+/// initiatorOctets / responderOctets (231, 232) and initiatorPackets / responderPackets (298,
+/// 299) are a firewall session's two directions (a Cisco ASA's NSEL sends 231/232 and no
+/// octetDeltaCount): they fill octets / rev_octets and packets / rev_packets, as nfdump does,
+/// when the template has no other counter for that column.
+const FALLBACKS: [u16; 6] = [81, 57, 231, 232, 298, 299];
+
+fn prefer_primary(fields: &[FieldSpec], mut slots: Vec<Slot>) -> Vec<Slot> {
+    let fallback = |f: &FieldSpec| f.enterprise == 0 && FALLBACKS.contains(&f.id);
+    let primary = |slot: Slot, slots: &[Slot]| {
         fields
             .iter()
-            .zip(&slots)
-            .any(|(f, s)| f.enterprise == 0 && f.id == id && *s != Slot::Skip)
+            .zip(slots)
+            .any(|(f, s)| *s == slot && !fallback(f))
     };
-    let (src, dst) = (has(56), has(80));
-    for (f, s) in fields.iter().zip(slots.iter_mut()) {
-        if f.enterprise == 0 && ((f.id == 81 && src) || (f.id == 57 && dst)) {
+    let skip: Vec<bool> = fields
+        .iter()
+        .zip(&slots)
+        .map(|(f, s)| fallback(f) && *s != Slot::Skip && primary(*s, &slots))
+        .collect();
+    for (s, skip) in slots.iter_mut().zip(skip) {
+        if skip {
             *s = Slot::Skip;
         }
     }
@@ -672,6 +703,44 @@ mod tests {
         assert_eq!(
             slots,
             vec![(Slot::SrcAddr, 0), (Slot::SrcPort, 7), (Slot::Packets, 17)]
+        );
+    }
+
+    /// Firewall session counters and post-MACs fill a column only when no other field does.
+    #[test]
+    fn fallback_elements_yield_to_the_primary_ones() {
+        let slots = |fields: Vec<FieldSpec>| {
+            let t = Template::compile(300, fields, false, 0, true).unwrap();
+            let Layout::Fixed { ops, .. } = t.layout else {
+                panic!("fixed expected")
+            };
+            ops.iter().map(|o| (o.slot, o.offset)).collect::<Vec<_>>()
+        };
+        // A Cisco ASA's NSEL: initiator/responder octets and no octetDeltaCount.
+        assert_eq!(
+            slots(vec![f(231, 4), f(232, 4), f(298, 4), f(299, 4)]),
+            vec![
+                (Slot::Octets, 0),
+                (Slot::RevOctets, 4),
+                (Slot::Packets, 8),
+                (Slot::RevPackets, 12)
+            ]
+        );
+        // Beside octetDeltaCount (1) and v9 OUT_PKTS (24), sourceMacAddress (56): skipped.
+        assert_eq!(
+            slots(vec![
+                f(231, 4),
+                f(1, 4),
+                f(299, 4),
+                f(24, 4),
+                f(81, 6),
+                f(56, 6)
+            ]),
+            vec![
+                (Slot::Octets, 4),
+                (Slot::RevPackets, 12),
+                (Slot::SrcMac, 22)
+            ]
         );
     }
 
