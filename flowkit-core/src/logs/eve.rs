@@ -88,9 +88,19 @@ struct Event {
     proto: Option<String>,
     icmp_type: Option<u8>,
     icmp_code: Option<u8>,
+    flow_id: Option<u64>,
+    vlan: Option<Vec<u16>>,
+    ether: Option<EtherPart>,
     flow: Option<FlowPart>,
     netflow: Option<NetflowPart>,
     tcp: Option<TcpPart>,
+}
+
+/// `ether` (with `ethernet: yes`): every MAC address seen in the flow, each way.
+#[derive(Deserialize)]
+struct EtherPart {
+    src_macs: Option<Vec<String>>,
+    dest_macs: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +111,7 @@ struct FlowPart {
     bytes_toclient: u64,
     start: String,
     end: String,
+    reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,7 +166,8 @@ fn record(e: &Event) -> Result<FlowRecord, String> {
         Some(h) => u8::from_str_radix(h, 16).map_err(|_| format!("tcp_flags `{h}` is not hex"))?,
         None => 0,
     };
-    let (packets, octets, rev_packets, rev_octets, start, end) = match (&e.flow, &e.netflow) {
+    let (packets, octets, rev_packets, rev_octets, start, end, reason) = match (&e.flow, &e.netflow)
+    {
         (Some(f), _) if e.event_type.as_deref() == Some("flow") => (
             f.pkts_toserver,
             f.bytes_toserver,
@@ -163,10 +175,20 @@ fn record(e: &Event) -> Result<FlowRecord, String> {
             f.bytes_toclient,
             &f.start,
             &f.end,
+            f.reason.as_deref(),
         ),
-        (_, Some(n)) => (n.pkts, n.bytes, 0, 0, &n.start, &n.end),
+        (_, Some(n)) => (n.pkts, n.bytes, 0, 0, &n.start, &n.end, None),
         _ => return Err("no `flow` or `netflow` object".into()),
     };
+    // The first MAC seen each way (`ether` lists all of them).
+    let mac = |list: Option<&Vec<String>>, key: &str| -> Result<u64, String> {
+        match list.and_then(|l| l.first()) {
+            None => Ok(0),
+            Some(m) => crate::model::l2::parse_mac(m)
+                .ok_or_else(|| format!("`ether.{key}` `{m}` is not a MAC address")),
+        }
+    };
+    let ether = e.ether.as_ref();
     Ok(FlowRecord {
         start_ms: parse_time(start)?,
         end_ms: parse_time(end)?,
@@ -185,8 +207,30 @@ fn record(e: &Event) -> Result<FlowRecord, String> {
         rev_packets,
         rev_octets,
         exporter: UNSPECIFIED_V4,
+        flow_id: e.flow_id.unwrap_or(0),
+        src_vlan: e
+            .vlan
+            .as_ref()
+            .and_then(|v| v.first().copied())
+            .unwrap_or(0),
+        src_mac: mac(ether.and_then(|x| x.src_macs.as_ref()), "src_macs")?,
+        dst_mac: mac(ether.and_then(|x| x.dest_macs.as_ref()), "dest_macs")?,
+        end_reason: reason.map_or(0, end_reason),
         ..FlowRecord::default()
     })
+}
+
+/// IPFIX's flowEndReason (136) for Suricata's `flow.reason`: `timeout` is an idle timeout (1);
+/// `forced` and `shutdown` (the engine stopped, or the pcap ended) a forced end (4); `tcp_reuse`
+/// (a new connection on the same addresses and ports ended the old one) an end of flow detected
+/// (3); anything else (`unknown`) none (0).
+fn end_reason(reason: &str) -> u8 {
+    match reason {
+        "timeout" => 1,
+        "tcp_reuse" => 3,
+        "forced" | "shutdown" => 4,
+        _ => 0,
+    }
 }
 
 /// Reads EVE lines from `input` (named `origin` in messages), handing each record to `sink`

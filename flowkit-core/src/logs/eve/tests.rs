@@ -93,6 +93,16 @@ fn expected(v: &Value) -> FlowRecord {
         rev_packets: rp,
         rev_octets: ro,
         exporter: UNSPECIFIED_V4,
+        flow_id: v["flow_id"].as_u64().unwrap(),
+        // The outer tag (FIELDS.md: outer first).
+        src_vlan: v["vlan"][0].as_u64().unwrap_or(0) as u16,
+        // FIELDS.md's reasons as IPFIX flowEndReason: idle timeout 1, end detected 3, forced 4.
+        end_reason: match body["reason"].as_str() {
+            Some("timeout") => 1,
+            Some("tcp_reuse") => 3,
+            Some("forced" | "shutdown") => 4,
+            _ => 0,
+        },
         ..FlowRecord::default()
     }
 }
@@ -212,4 +222,38 @@ fn times_read_with_any_offset() {
     assert_eq!(parse_time("1969-12-31T20:00:00.500000-0400"), Ok(500));
     assert_eq!(parse_time("1970-01-01T00:00:00.002Z"), Ok(2));
     assert!(parse_time("yesterday").is_err());
+}
+
+#[test]
+fn vlan_reason_flow_id_and_macs_are_kept() {
+    // The samples' one VLAN-tagged flow (FIELDS.md: bug-4376's outer tag 3136) and their
+    // reasons, read as records: real values, not only zeros.
+    let (flows, _, _) = read("eve-flow.json", EveEvents::Auto);
+    assert_eq!(flows.iter().filter(|f| f.src_vlan == 3136).count(), 1);
+    // `grep -c "\"reason\":\"timeout\""` and `..shutdown..` on the file: 16 and 216.
+    assert_eq!(flows.iter().filter(|f| f.end_reason == 1).count(), 16);
+    assert_eq!(flows.iter().filter(|f| f.end_reason == 4).count(), 216);
+    assert!(flows.iter().all(|f| f.flow_id != 0));
+    // `ether` (with `ethernet: yes`, FIELDS.md): the first MAC of each list; a bad one is named.
+    let line = |ether: &str| {
+        format!(
+            "{{\"flow_id\":7,\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"src_port\":1,\
+             \"dest_ip\":\"10.0.0.2\",\"dest_port\":2,\"proto\":\"UDP\",{ether}\"flow\":\
+             {{\"pkts_toserver\":1,\"pkts_toclient\":0,\"bytes_toserver\":60,\"bytes_toclient\":0,\
+             \"start\":\"2021-07-14T07:41:49.641158+0000\",\"end\":\"2021-07-14T07:41:49.641158+0000\",\
+             \"reason\":\"tcp_reuse\"}}}}\n"
+        )
+    };
+    let text = line("\"ether\":{\"src_macs\":[\"00:1b:21:3c:9d:f8\",\"00:00:5e:00:53:01\"],\"dest_macs\":[\"02:42:ac:11:00:02\"]},")
+        + &line("\"ether\":{\"src_macs\":[\"00:1b:21\"]},");
+    let (flows, counts, errors) = read_text(&text, "mac.json", EveEvents::Auto);
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0].src_mac, 0x001b_213c_9df8);
+    assert_eq!(flows[0].dst_mac, 0x0242_ac11_0002);
+    assert_eq!((flows[0].flow_id, flows[0].end_reason), (7, 3));
+    assert_eq!(counts.malformed, 1);
+    assert_eq!(
+        errors,
+        ["mac.json:2: flow event: `ether.src_macs` `00:1b:21` is not a MAC address"]
+    );
 }
