@@ -355,6 +355,10 @@ match_fields! {
     (XlateDstAddr, ["ip-xlate-destination-address", "xlate-dst-ip-addr"], [IpAddress, IpAddressMask, IpAddressPrefix], true, "Destination address after NAT (flowkit extension)."),
     (XlateSrcPort, ["ip-xlate-source-port", "xlate-src-ip-port"], [IpPort], true, "Source port after NAPT (flowkit extension)."),
     (XlateDstPort, ["ip-xlate-destination-port", "xlate-dst-ip-port"], [IpPort], true, "Destination port after NAPT (flowkit extension)."),
+    (SrcVlan, ["source-vlan", "src-vlan"], [As, IfIndex], true, "VLAN id on the way in, from a number list (flowkit extension)."),
+    (DstVlan, ["destination-vlan", "dst-vlan"], [As, IfIndex], true, "VLAN id on the way out, from a number list (flowkit extension)."),
+    (EndReason, ["end-reason"], [As, IfIndex, Engine], true, "Why the exporter ended the flow (IPFIX flowEndReason: 1 idle, 2 active timeout, 3 end detected, 4 forced, 5 lack of resources), from a number list (flowkit extension)."),
+    (FlowId, ["flow-id"], [Counter], true, "The exporter's flow id (IPFIX flowId, NSEL connection id, conntrack ct.id, EVE flow_id), by comparison (flowkit extension)."),
 }
 
 impl MatchField {

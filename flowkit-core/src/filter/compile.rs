@@ -328,6 +328,15 @@ pub(crate) fn compile_item(
         DstPort => port_test(PortCol::Dst, port_bits(p)),
         XlateSrcPort => port_test(PortCol::XlateSrc, port_bits(p)),
         XlateDstPort => port_test(PortCol::XlateDst, port_bits(p)),
+        // Number lists as wide as u32 (`as`, `ifindex`): values past the column's type never
+        // match, which the painters' clamping gives.
+        SrcVlan => port_test(PortCol::SrcVlan, port_bits(p)),
+        DstVlan => port_test(PortCol::DstVlan, port_bits(p)),
+        EndReason => u8t(U8Col::EndReason),
+        FlowId => Test::U64 {
+            col: U64Col::FlowId,
+            set: counter_set(p),
+        },
         SrcAs | DstAs | InputIf | OutputIf | SrcTag | DstTag => {
             let col = match field {
                 SrcAs => U32Col::SrcAs,

@@ -20,6 +20,7 @@ pub(crate) enum U8Col {
     EngineId,
     SrcMask,
     DstMask,
+    EndReason,
 }
 
 /// A 16-bit column: ports (before and after NAPT) and VLAN ids.
@@ -56,6 +57,7 @@ pub(crate) enum U64Col {
     RevOctets,
     SrcMac,
     DstMac,
+    FlowId,
 }
 
 impl U64Col {
@@ -67,6 +69,7 @@ impl U64Col {
             U64Col::RevOctets => b.rev_octets,
             U64Col::SrcMac => b.src_mac,
             U64Col::DstMac => b.dst_mac,
+            U64Col::FlowId => b.flow_id,
         }
     }
 
@@ -78,6 +81,7 @@ impl U64Col {
             U64Col::RevOctets => ColumnId::RevOctets,
             U64Col::SrcMac => ColumnId::SrcMac,
             U64Col::DstMac => ColumnId::DstMac,
+            U64Col::FlowId => ColumnId::FlowId,
         }
     }
 }
@@ -154,6 +158,7 @@ impl U8Col {
             U8Col::EngineId => b.engine_id,
             U8Col::SrcMask => b.src_mask,
             U8Col::DstMask => b.dst_mask,
+            U8Col::EndReason => b.end_reason,
         }
     }
 
@@ -166,6 +171,7 @@ impl U8Col {
             U8Col::EngineId => ColumnId::EngineId,
             U8Col::SrcMask => ColumnId::SrcMask,
             U8Col::DstMask => ColumnId::DstMask,
+            U8Col::EndReason => ColumnId::EndReason,
         }
     }
 }

@@ -99,6 +99,13 @@ impl<'f> Interpreter<'f> {
             XlateDstAddr => self.address(m.primitive, p, r.xlate_dst_addr),
             XlateSrcPort => buckets(p, r.xlate_src_port as u64),
             XlateDstPort => buckets(p, r.xlate_dst_port as u64),
+            SrcVlan => buckets(p, r.src_vlan as u64),
+            DstVlan => buckets(p, r.dst_vlan as u64),
+            EndReason => buckets(p, r.end_reason as u64),
+            FlowId => first_true(p, |v| match v {
+                Value::Counter(op, n) => op.holds(r.flow_id, *n),
+                _ => false,
+            }),
             SrcTag => tag(p, r.src_tag),
             DstTag => tag(p, r.dst_tag),
             Packets => first_true(p, |v| match v {

@@ -172,6 +172,10 @@ fn column(field: MatchField) -> &'static str {
         XlateDstAddr => "xlate_dst_addr",
         XlateSrcPort => "xlate_src_port",
         XlateDstPort => "xlate_dst_port",
+        SrcVlan => "src_vlan",
+        DstVlan => "dst_vlan",
+        EndReason => "end_reason",
+        FlowId => "flow_id",
         // Not columns: computed (duration, rates), refused (sampling) or never carried.
         _ => "",
     }

@@ -193,6 +193,30 @@ fn cases() -> Vec<Case> {
             miss: |r| r.dst_port = 8443,
         },
         Case {
+            field: SrcVlan,
+            primitive: "type ifindex\n permit 100,200-300",
+            hit: |r| r.src_vlan = 250,
+            miss: |r| r.dst_vlan = 250,
+        },
+        Case {
+            field: DstVlan,
+            primitive: "type as\n permit 3136",
+            hit: |r| r.dst_vlan = 3136,
+            miss: |r| r.src_vlan = 3136,
+        },
+        Case {
+            field: EndReason,
+            primitive: "type engine\n permit 1-2",
+            hit: |r| r.end_reason = 2,
+            miss: |r| r.end_reason = 3,
+        },
+        Case {
+            field: FlowId,
+            primitive: "type counter\n permit eq 742819709",
+            hit: |r| r.flow_id = 742_819_709,
+            miss: |r| r.flow_id = 742_819_710,
+        },
+        Case {
             field: RandomSample,
             primitive: "type rate\n permit 1",
             hit: |_| {},
