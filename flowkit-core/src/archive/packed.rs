@@ -55,7 +55,7 @@ pub struct PackedHeader {
 /// Where the value array of an inner form lies (its offset) and the width of one value, for a
 /// column of `n` flows whose type is `type_width` bytes wide (`None`: an address column); `None`
 /// when the inner form is not one such a column may take. Also the inner form's exact length.
-fn inner_layout(
+pub(crate) fn inner_layout(
     inner: Encoding,
     width: u8,
     type_width: Option<usize>,

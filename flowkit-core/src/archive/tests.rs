@@ -619,10 +619,11 @@ fn narrow_and_plain_files_hold_the_same_flows() {
     }
 }
 
-/// A narrow column whose width byte or length is not one the encoding allows is reported as
-/// corrupt, naming the column, even when the block's checksums were made to match.
+/// A narrow column whose width byte or length is not one the encoding allows, or a column that
+/// is not there, is reported as corrupt, naming the column, even when the block's checksums were
+/// made to match.
 #[test]
-fn a_bad_narrow_width_is_corruption() {
+fn a_bad_narrow_width_or_a_missing_column_is_corruption() {
     let recs = sample(64);
     let bytes = write_archive(&recs, 64);
     let f = ArchiveFile::from_bytes("t.fk", &bytes).unwrap();
@@ -653,6 +654,28 @@ fn a_bad_narrow_width_is_corruption() {
             err.contains("t.fk: corrupt at byte") && err.contains("column packets"),
             "width {width}: {err}"
         );
+        // Checking the block as stored (flow-cat copying it on without inflating) refuses it too.
+        let err = f.check_stored(0, None).unwrap_err().to_string();
+        assert!(
+            err.contains("t.fk: corrupt at byte") && err.contains("column packets"),
+            "width {width}, as stored: {err}"
+        );
+    }
+    // A column the block does not have (its entry's id made one no reader knows) is missing,
+    // whether the block is viewed or checked as stored.
+    let mut bad = bytes.clone();
+    bad[e..e + 2].copy_from_slice(&0x7ff0u16.to_le_bytes());
+    let dir_end = start + format::BLOCK_HEADER_LEN + columns * format::COLUMN_ENTRY_LEN;
+    let mut summed = bad[start..start + 40].to_vec();
+    summed.extend_from_slice(&bad[start + format::BLOCK_HEADER_LEN..dir_end]);
+    let c = format::checksum(&summed);
+    bad[start + 40..start + 48].copy_from_slice(&c.to_le_bytes());
+    let f = ArchiveFile::from_bytes("t.fk", &bad).unwrap();
+    for err in [
+        f.block(0).unwrap_err().to_string(),
+        f.check_stored(0, None).unwrap_err().to_string(),
+    ] {
+        assert!(err.contains("column packets is missing"), "{err}");
     }
 }
 

@@ -244,8 +244,9 @@ pub fn read_eve<R: BufRead>(
     sink: &mut impl FnMut(FlowRecord) -> std::io::Result<()>,
 ) -> std::io::Result<EveCounts> {
     let mut counts = EveCounts::default();
-    let mut held: Vec<FlowRecord> = Vec::new(); // netflow records, for Auto
-                                                // On the thread pool: the JSON, and the record of each event the reader wants.
+    // netflow records, for Auto
+    let mut held: Vec<FlowRecord> = Vec::new();
+    // On the thread pool: the JSON, and the record of each event the reader wants.
     let parse = |text: &[u8]| -> Result<(String, Option<Result<FlowRecord, String>>), _> {
         let e: Event = serde_json::from_slice(text).map_err(|err| {
             let what = err.to_string();

@@ -15,8 +15,12 @@ use std::io::{self, BufRead};
 
 /// Lines read and parsed per batch: work enough for the thread pool, a few megabytes of text.
 const LINES_PER_BATCH: usize = 8192;
+/// A batch also ends once it holds this much text, so a log of very long lines (or one with no
+/// line ends at all) does not hold 8192 of them in memory at once.
+const BYTES_PER_BATCH: usize = 8 << 20;
 
-/// Reads `input` a batch of lines at a time, parses each batch's non-blank lines (trimmed) with
+/// Reads `input` a batch of lines at a time, parses each batch's non-blank lines (trailing blanks
+/// trimmed, leading ones kept so a parser's column counts from the line's start) with
 /// `parse` on the thread pool, and hands every such line's 1-based number and result to `each`,
 /// in input order. Returns the number of lines read, blank ones included. Why: decoding the JSON
 /// is nearly all of a log reader's time, and lines decode independently (two cores read a log
@@ -32,7 +36,10 @@ pub(crate) fn parse_lines<R: BufRead, T: Send>(
     loop {
         text.clear();
         ends.clear();
-        while ends.len() < LINES_PER_BATCH && input.read_until(b'\n', &mut text)? > 0 {
+        while ends.len() < LINES_PER_BATCH
+            && text.len() < BYTES_PER_BATCH
+            && input.read_until(b'\n', &mut text)? > 0
+        {
             ends.push(text.len());
         }
         if ends.is_empty() {
@@ -42,8 +49,8 @@ pub(crate) fn parse_lines<R: BufRead, T: Send>(
             .into_par_iter()
             .map(|k| {
                 let start = if k == 0 { 0 } else { ends[k - 1] };
-                let line = text[start..ends[k]].trim_ascii();
-                (!line.is_empty()).then(|| parse(line))
+                let line = text[start..ends[k]].trim_ascii_end();
+                (!line.trim_ascii_start().is_empty()).then(|| parse(line))
             })
             .collect();
         for (k, p) in parsed.into_iter().enumerate() {
@@ -96,7 +103,7 @@ mod tests {
             if i < n {
                 text.push('\n');
             }
-            want.push((i as u64, format!("line {i}")));
+            want.push((i as u64, format!(" line {i}")));
         }
         let mut got = Vec::new();
         let lines = parse_lines(
@@ -110,5 +117,30 @@ mod tests {
         .unwrap();
         assert_eq!(lines, n as u64);
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn long_lines_end_batches_early_and_still_come_back_whole_and_in_order() {
+        // Lines of 3 MB: a batch ends after three of them (9 MB of text), not after 8192.
+        let long: Vec<String> = (0..7)
+            .map(|i| format!("{i}{}", "x".repeat(3 << 20)))
+            .collect();
+        let text = long.join("\n");
+        let mut got = Vec::new();
+        let lines = parse_lines(
+            text.as_bytes(),
+            |t| t.to_vec(),
+            |k, s| {
+                got.push((k, s));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(lines, 7);
+        assert_eq!(got.len(), 7);
+        for (i, (k, s)) in got.iter().enumerate() {
+            assert_eq!(*k, i as u64 + 1);
+            assert_eq!(s, long[i].as_bytes());
+        }
     }
 }

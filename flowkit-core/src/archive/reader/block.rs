@@ -33,9 +33,44 @@ pub fn check_stored_block(
     file_offset: u64,
 ) -> Result<BlockInfo, ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
-    checked_columns(name, b, file_offset, &info, ColumnSet::ALL, None)?;
+    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL, None)?;
+    check_shapes(name, file_offset, &cols, info.flows as usize)?;
     block_bloom(name, b, file_offset)?;
     Ok(info)
+}
+
+/// Checks that every flow column of a block of `n` flows is there (those added to the schema
+/// later read as zero when absent) and has the length its encoding gives for `n` flows, as a
+/// view of the block would find: a block copied on unchanged must be one its reader accepts.
+/// Compressed columns' headers were checked by [`checked_columns`], which bounds what they inflate to.
+fn check_shapes(
+    name: &str,
+    file_offset: u64,
+    cols: &[Option<StoredColumn<'_>>; COLUMN_ID_LIMIT],
+    n: usize,
+) -> Result<(), ArchiveError> {
+    for id in ColumnSet::ALL.iter() {
+        let why = match cols[id as usize] {
+            None => Some("is missing"),
+            Some(c) => {
+                let fits = match c.enc {
+                    Encoding::Packed => true,
+                    Encoding::Zero => c.data.is_empty(),
+                    enc => crate::archive::packed::inner_layout(enc, c.width, id.width(), n)
+                        .is_some_and(|(_, _, len)| len == c.data.len()),
+                };
+                (!fits).then_some("has the wrong size or encoding")
+            }
+        };
+        if let Some(why) = why {
+            return Err(ArchiveError::corrupt(
+                name,
+                file_offset,
+                format!("column {} {why}", id.name()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Like [`view_block`], but checks and views only the columns in `wanted`; the view is a

@@ -142,6 +142,22 @@ fn lines_without_addresses_are_named_and_counted() {
     assert!(errors[0].starts_with("cut:1:"), "{errors:?}");
 }
 
+/// The column of a JSON error counts from the start of the line as it is in the file, leading
+/// blanks included, so an editor's column finds the byte.
+#[test]
+fn error_columns_count_leading_blanks() {
+    let text = "{\"ct.event\": x}\n  \t{\"ct.event\":x}  \n";
+    // The column of the `x` that is no JSON value, in each line as it is in the file.
+    let want: Vec<usize> = text.lines().map(|l| l.find('x').unwrap() + 1).collect();
+    assert_eq!(want, [14, 16]);
+    let (_, counts, errors) = read(text, "cols");
+    assert_eq!(counts.malformed, 2);
+    for (k, col) in want.iter().enumerate() {
+        let at = format!("cols:{}:{col}: ", k + 1);
+        assert!(errors[k].starts_with(&at), "{at} {errors:?}");
+    }
+}
+
 #[test]
 fn source_nat_is_attributed_to_the_internal_host() {
     for name in [
