@@ -154,6 +154,7 @@ primitive_kinds! {
     (Time, "time", "Comparisons with a time of day (`permit ge 22:30`)."),
     (TimeDate, "time-date", "Comparisons with a date and time (`permit gt 2010-11-09 14:00`)."),
     (Rate, "rate", "Pass one flow in N (`permit 100`)."),
+    (MacAddress, "mac-address", "MAC addresses and ranges of them (`permit 00:11:22:33:44:55`; flowkit extension)."),
 }
 
 impl PrimitiveKind {
@@ -162,7 +163,14 @@ impl PrimitiveKind {
         use PrimitiveKind::*;
         matches!(
             self,
-            As | IpProtocol | IpPort | IpAddressPrefixLen | IpTos | IpTcpFlags | IfIndex | Engine
+            As | IpProtocol
+                | IpPort
+                | IpAddressPrefixLen
+                | IpTos
+                | IpTcpFlags
+                | IfIndex
+                | Engine
+                | MacAddress
         )
     }
 
@@ -171,6 +179,7 @@ impl PrimitiveKind {
         use PrimitiveKind::*;
         match self {
             As | IfIndex => u32::MAX as u64,
+            MacAddress => (1 << 48) - 1,
             IpPort => u16::MAX as u64,
             IpAddressPrefixLen => 128,
             _ => u8::MAX as u64,
@@ -199,6 +208,7 @@ impl PrimitiveKind {
             Time => "permit ge 22:30",
             TimeDate => "permit gt 2010-11-09 14:00:00",
             Rate => "permit 100",
+            MacAddress => "permit 00:11:22:33:44:55",
         }
     }
 }
@@ -359,6 +369,11 @@ match_fields! {
     (DstVlan, ["destination-vlan", "dst-vlan"], [As, IfIndex], true, "VLAN id on the way out, from a number list (flowkit extension)."),
     (EndReason, ["end-reason"], [As, IfIndex, Engine], true, "Why the exporter ended the flow (IPFIX flowEndReason: 1 idle, 2 active timeout, 3 end detected, 4 forced, 5 lack of resources), from a number list (flowkit extension)."),
     (FlowId, ["flow-id"], [Counter], true, "The exporter's flow id (IPFIX flowId, NSEL connection id, conntrack ct.id, EVE flow_id), by comparison (flowkit extension)."),
+    (SrcMac, ["source-mac", "src-mac"], [MacAddress], true, "Source MAC address (IPFIX sourceMacAddress 56; EVE's first `ether` source; flowkit extension)."),
+    (DstMac, ["destination-mac", "dst-mac"], [MacAddress], true, "Destination MAC address (IPFIX destinationMacAddress 80 / postDestinationMacAddress 57; flowkit extension)."),
+    (MplsLabel1, ["mpls-label1", "mpls-top-label"], [As, IfIndex], true, "Label (20 bits) of the top MPLS label stack entry, from a number list (flowkit extension)."),
+    (MplsLabel2, ["mpls-label2"], [As, IfIndex], true, "Label of the second MPLS label stack entry (flowkit extension)."),
+    (MplsLabel3, ["mpls-label3"], [As, IfIndex], true, "Label of the third MPLS label stack entry (flowkit extension)."),
 }
 
 impl MatchField {

@@ -98,6 +98,14 @@ pub(crate) fn port_test(col: PortCol, bits: Box<[u64; 1024]>) -> Test {
     Test::Port { col, bits, only }
 }
 
+/// The values a bucket-list primitive permits, up to `max`.
+fn bucket_set(p: &Primitive, max: u128) -> RangeSet {
+    RangeSet::from_ranges(
+        &painter_for_buckets(p, max).permitted(p.default.permits()),
+        max,
+    )
+}
+
 fn u32_set(p: &Primitive) -> RangeSet {
     let max = u32::MAX as u128;
     let mut painter = painter_for_buckets(p, max);
@@ -333,6 +341,34 @@ pub(crate) fn compile_item(
         SrcVlan => port_test(PortCol::SrcVlan, port_bits(p)),
         DstVlan => port_test(PortCol::DstVlan, port_bits(p)),
         EndReason => u8t(U8Col::EndReason),
+        SrcMac | DstMac => Test::U64 {
+            col: if field == SrcMac {
+                U64Col::SrcMac
+            } else {
+                U64Col::DstMac
+            },
+            set: bucket_set(p, (1 << 48) - 1),
+        },
+        // A label is an entry's top 20 bits: each permitted range of labels is the range of
+        // entries holding them (the expressions' `mpls label1`, the same test).
+        MplsLabel1 | MplsLabel2 | MplsLabel3 => {
+            let col = match field {
+                MplsLabel1 => U32Col::MplsLabel1,
+                MplsLabel2 => U32Col::MplsLabel2,
+                _ => U32Col::MplsLabel3,
+            };
+            let labels = painter_for_buckets(p, (1 << 20) - 1).permitted(p.default.permits());
+            let labels: Vec<(u64, u64)> =
+                labels.iter().map(|&(a, b)| (a as u64, b as u64)).collect();
+            let entries: Vec<(u128, u128)> = crate::filter::expr::mpls_entry_ranges(&labels)
+                .into_iter()
+                .map(|(a, b)| (a as u128, b as u128))
+                .collect();
+            Test::U32 {
+                col,
+                set: RangeSet::from_ranges(&entries, u32::MAX as u128),
+            }
+        }
         FlowId => Test::U64 {
             col: U64Col::FlowId,
             set: counter_set(p),

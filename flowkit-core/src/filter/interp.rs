@@ -10,6 +10,7 @@ use super::compile::CompileOptions;
 use super::eval::{duration_ms, per_second, sample_hash};
 use super::FilterFile;
 use crate::model::block::addr_to_v6_bytes;
+use crate::model::l2::mpls_label;
 use crate::model::record::FlowRecord;
 use ipnet::{Ipv4Net, Ipv6Net};
 use jiff::tz::TimeZone;
@@ -102,6 +103,11 @@ impl<'f> Interpreter<'f> {
             SrcVlan => buckets(p, r.src_vlan as u64),
             DstVlan => buckets(p, r.dst_vlan as u64),
             EndReason => buckets(p, r.end_reason as u64),
+            SrcMac => buckets(p, r.src_mac),
+            DstMac => buckets(p, r.dst_mac),
+            MplsLabel1 => buckets(p, mpls_label(r.mpls_label1).into()),
+            MplsLabel2 => buckets(p, mpls_label(r.mpls_label2).into()),
+            MplsLabel3 => buckets(p, mpls_label(r.mpls_label3).into()),
             FlowId => first_true(p, |v| match v {
                 Value::Counter(op, n) => op.holds(r.flow_id, *n),
                 _ => false,

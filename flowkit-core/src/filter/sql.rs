@@ -176,6 +176,11 @@ fn column(field: MatchField) -> &'static str {
         DstVlan => "dst_vlan",
         EndReason => "end_reason",
         FlowId => "flow_id",
+        SrcMac => "src_mac",
+        DstMac => "dst_mac",
+        MplsLabel1 => "mpls_label1",
+        MplsLabel2 => "mpls_label2",
+        MplsLabel3 => "mpls_label3",
         // Not columns: computed (duration, rates), refused (sampling) or never carried.
         _ => "",
     }

@@ -453,6 +453,13 @@ fn bucket_atom(kind: PrimitiveKind, s: &str) -> Result<(u64, Option<String>), St
         return Err("a value is missing".into());
     }
     let max = kind.bucket_max();
+    if kind == PrimitiveKind::MacAddress {
+        return crate::model::l2::parse_mac(s)
+            .map(|v| (v, None))
+            .ok_or_else(|| {
+                format!("`{s}` is not a MAC address (six hex bytes: 00:11:22:33:44:55)")
+            });
+    }
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         let (v, w) = read_number(s)?;
         if v > max {

@@ -45,6 +45,9 @@ const V6_POOL: &[&str] = &[
     "2a01:e35:1394:5bd0::7",
 ];
 const PORT_POOL: &[u64] = &[0, 20, 21, 22, 53, 80, 443, 6667, 8080, 65535];
+const MAC_POOL: &[u64] = &[0, 0x0011_2233_4455, 0x0a00_0000_0001, 0xffff_ffff_ffff];
+/// MPLS label stack entries (label << 4 | exp << 1 | bottom of stack): labels 0, 1, 16, 1048575.
+const MPLS_POOL: &[u64] = &[0, 0x11, 0x101, 0x10e, 0xff_fff1];
 
 fn random_addr(rng: &mut Rng) -> IpAddr {
     match rng.below(10) {
@@ -92,6 +95,15 @@ fn random_record(rng: &mut Rng) -> FlowRecord {
         engine_id: rng.below(256) as u8,
         src_tag: random_value(rng, &[0, 0x10, 0x1ff, 0xff00], u32::MAX as u64) as u32,
         dst_tag: rng.below(0x400) as u32,
+        src_mac: random_value(rng, MAC_POOL, (1 << 48) - 1),
+        dst_mac: random_value(rng, MAC_POOL, (1 << 48) - 1),
+        mpls_label1: random_value(rng, MPLS_POOL, 0xff_ffff) as u32,
+        mpls_label2: random_value(rng, MPLS_POOL, 0xff_ffff) as u32,
+        mpls_label3: random_value(rng, MPLS_POOL, 0xff_ffff) as u32,
+        src_vlan: random_value(rng, &[0, 1, 100, 4095], 65535) as u16,
+        dst_vlan: random_value(rng, &[0, 1, 100, 4095], 65535) as u16,
+        end_reason: rng.below(7) as u8,
+        flow_id: random_value(rng, &small, u64::MAX),
         ..FlowRecord::default()
     }
 }
@@ -217,6 +229,20 @@ fn random_entry(rng: &mut Rng, kind: PrimitiveKind) -> String {
             format!("{} {text}", random_op(rng))
         }
         Rate => (1 + rng.below(4)).to_string(),
+        MacAddress => {
+            let mac = |rng: &mut Rng| {
+                let v = random_value(rng, MAC_POOL, (1 << 48) - 1);
+                crate::model::l2::mac_text(v)
+            };
+            let a = mac(rng);
+            if rng.chance(3) {
+                let b = mac(rng);
+                let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                format!("{lo}-{hi}")
+            } else {
+                a
+            }
+        }
     };
     format!("{action} {value}")
 }

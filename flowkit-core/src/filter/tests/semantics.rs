@@ -217,6 +217,38 @@ fn cases() -> Vec<Case> {
             miss: |r| r.flow_id = 742_819_710,
         },
         Case {
+            field: SrcMac,
+            primitive:
+                "type mac-address\n permit 00:11:22:33:44:55,0a:00:00:00:00:00-0a:00:00:00:00:ff",
+            hit: |r| r.src_mac = 0x0a00_0000_0042,
+            miss: |r| r.dst_mac = 0x0011_2233_4455,
+        },
+        Case {
+            field: DstMac,
+            primitive: "type mac-address\n deny 00:11:22:33:44:55\n default permit",
+            hit: |r| r.dst_mac = 0x0011_2233_4456,
+            miss: |r| r.dst_mac = 0x0011_2233_4455,
+        },
+        Case {
+            // Label 16 (entry 16 << 4 | exp 0 | bottom of stack 1); label 17 is not listed.
+            field: MplsLabel1,
+            primitive: "type as\n permit 16,100-200",
+            hit: |r| r.mpls_label1 = 16 << 4 | 1,
+            miss: |r| r.mpls_label1 = 17 << 4 | 1,
+        },
+        Case {
+            field: MplsLabel2,
+            primitive: "type ifindex\n permit 1048575",
+            hit: |r| r.mpls_label2 = 0xfffff << 4 | 0xf,
+            miss: |r| r.mpls_label3 = 0xfffff << 4 | 0xf,
+        },
+        Case {
+            field: MplsLabel3,
+            primitive: "type as\n deny 0\n default permit",
+            hit: |r| r.mpls_label3 = 3 << 4 | 1,
+            miss: |r| r.mpls_label3 = 0xf,
+        },
+        Case {
             field: RandomSample,
             primitive: "type rate\n permit 1",
             hit: |_| {},
