@@ -50,6 +50,8 @@ pub struct ColumnOptions {
     pub narrow: bool,
     /// Compress columns at this zstd level where that saves at least a tenth (`archive::packed`).
     pub compress: Option<i32>,
+    /// Rows a frame of compressed columns; 0: one frame a column (`archive::packed`).
+    pub frame_rows: usize,
 }
 
 /// Inner forms shorter than this are never compressed: a zstd frame costs about a dozen bytes.
@@ -74,6 +76,7 @@ fn pack_smallest(
     id: ColumnId,
     inner: &InnerForm<'_>,
     level: i32,
+    frame_rows: usize,
     zipped: &mut Vec<u8>,
     choices: &mut TransformChoices,
 ) -> Option<std::ops::Range<usize>> {
@@ -95,7 +98,7 @@ fn pack_smallest(
     };
     for &t in tried {
         let at = zipped.len();
-        let Ok(len) = packed::pack(inner, t, level, zipped) else {
+        let Ok(len) = packed::pack(inner, t, level, frame_rows, zipped) else {
             zipped.truncate(at);
             continue;
         };
@@ -173,7 +176,7 @@ pub fn encode_block_parts<'a>(
         };
         let zip = opts
             .compress
-            .and_then(|level| pack_smallest(id, &inner, level, zipped, choices));
+            .and_then(|level| pack_smallest(id, &inner, level, opts.frame_rows, zipped, choices));
         stored.push(match (zip, narrow) {
             (Some(range), _) => {
                 words.truncate(at); // the narrow form went into the compressed one

@@ -7,8 +7,12 @@ use crate::model::block::ColumnId;
 /// First eight bytes of every archive file and stream.
 pub const FILE_MAGIC: &[u8; 8] = b"FLOWKIT\0";
 /// Archive format version written by this code when it compresses columns (blocks may hold
-/// [`Encoding::Packed`] columns).
-pub const FORMAT_VERSION: u16 = 2;
+/// [`Encoding::Packed`] columns; version 3: stored in frames of rows, which readers of version 2
+/// refuse as bad headers, hence the new number).
+pub const FORMAT_VERSION: u16 = 3;
+/// Format version written when columns are compressed as one zstd frame each (no frames of rows):
+/// what readers of version 2 read.
+pub const FORMAT_VERSION_SINGLE_FRAME: u16 = 2;
 /// Format version written when no column is compressed: what readers before version 2 read.
 pub const FORMAT_VERSION_UNCOMPRESSED: u16 = 1;
 /// Oldest format version this code reads.

@@ -309,6 +309,14 @@ impl ColumnScratch {
         );
     }
 
+    /// The inner stored bytes (`len` of them) of the compressed column `key`, when they are here.
+    pub(crate) fn inflated_already(&self, key: WidenKey, len: usize) -> Option<&[u8]> {
+        (0..self.inflated.len())
+            .filter_map(|i| self.inflated.get(i))
+            .find(|w| w.key == key && w.len == len)
+            .map(|w| &bytemuck::cast_slice(&w.words)[..len])
+    }
+
     /// The inner stored bytes (`len` of them, 8-aligned) of the compressed column `key`, inflated
     /// now by `fill` (which must write all `len` bytes or fail) unless already here.
     pub(crate) fn inflated(

@@ -18,7 +18,17 @@
 //! | 2 | u8 | transform bits: 1 delta, 2 byte shuffle |
 //! | 3 | u8 | codec: 1 zstd |
 //! | 4 | u32 | inner length: bytes of the inner form (checked against the block's flows) |
-//! | 8 | .. | one zstd frame holding the transformed inner bytes |
+//! | 8 | .. | codec 1: one zstd frame holding the transformed inner bytes |
+//!
+//! Codec 2 (format version 3) splits the values into frames of `R` rows, each transformed and
+//! compressed on its own, so a reader that needs a few rows inflates only their frames:
+//!
+//! | off | type | field |
+//! |---|---|---|
+//! | 8 | u32 | `R`, rows a frame (at least 1); `F = ⌈n / R⌉` frames |
+//! | 12 | P bytes | the inner form's bytes before its values, stored as they are (narrow: the 8-byte base; else none) |
+//! | 12 + P | F × u32 | end of each frame, in bytes from the first frame's start (non-decreasing; the last is the end of the column) |
+//! | 12 + P + 4F | .. | the F zstd frames, one after another |
 //!
 //! The transforms apply to the inner form's value array (all of it, or after the 8-byte base of a
 //! narrow column), as unsigned little-endian integers of the value width: delta replaces each
@@ -34,6 +44,12 @@ use std::cell::RefCell;
 pub const PACKED_HEADER_LEN: usize = 8;
 /// Codec byte: a zstd frame.
 pub const CODEC_ZSTD: u8 = 1;
+/// Codec byte: zstd frames of a fixed number of rows each, with a table of where they end
+/// (format version 3).
+pub const CODEC_ZSTD_FRAMES: u8 = 2;
+/// Rows in a frame of [`CODEC_ZSTD_FRAMES`] as this writer makes them: a reader gathering one
+/// row inflates 1024 rows of each column instead of the block's 8192.
+pub const FRAME_ROWS: usize = 1024;
 /// Transform bit: each value minus the one before it (wrapping).
 pub const DELTA: u8 = 1;
 /// Transform bit: the value bytes grouped by their position in the value.
@@ -50,6 +66,8 @@ pub struct PackedHeader {
     pub transform: u8,
     /// Bytes of the inner form.
     pub inner_len: usize,
+    /// Rows a frame ([`CODEC_ZSTD_FRAMES`]); 0: one zstd frame ([`CODEC_ZSTD`]).
+    pub frame_rows: usize,
 }
 
 /// Where the value array of an inner form lies (its offset) and the width of one value, for a
@@ -85,17 +103,49 @@ pub fn parse_header(data: &[u8], type_width: Option<usize>, n: usize) -> Option<
     let inner = Encoding::from_u8(data[0])?;
     let (width, transform, codec) = (data[1], data[2], data[3]);
     let inner_len = u32::from_le_bytes(data[4..8].try_into().ok()?) as usize;
-    let (_, elem, len) = inner_layout(inner, width, type_width, n)?;
+    let (off, elem, len) = inner_layout(inner, width, type_width, n)?;
     let delta_ok = transform & DELTA == 0 || matches!(elem, 1 | 2 | 4 | 8);
-    if codec != CODEC_ZSTD || transform & !(DELTA | SHUFFLE) != 0 || !delta_ok || inner_len != len {
+    if transform & !(DELTA | SHUFFLE) != 0 || !delta_ok || inner_len != len {
         return None;
     }
+    let frame_rows = match codec {
+        CODEC_ZSTD => 0,
+        CODEC_ZSTD_FRAMES => {
+            let r = le_u32(data, PACKED_HEADER_LEN)? as usize;
+            (r > 0 && frame_table(data, off, r, n).is_some()).then_some(r)?
+        }
+        _ => return None,
+    };
     Some(PackedHeader {
         inner,
         width,
         transform,
         inner_len,
+        frame_rows,
     })
+}
+
+fn le_u32(data: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The frames of a [`CODEC_ZSTD_FRAMES`] column (`data`, its inner form's values starting at
+/// `off`, `r` rows a frame, `n` rows): where the frames start in `data`, and the table of their
+/// ends; `None` unless the table is whole, non-decreasing and ends exactly at the column's end.
+fn frame_table(data: &[u8], off: usize, r: usize, n: usize) -> Option<(usize, &[u8])> {
+    let f = n.div_ceil(r);
+    let table = PACKED_HEADER_LEN + 4 + off;
+    let start = table.checked_add(f.checked_mul(4)?)?;
+    let ends = data.get(table..start)?;
+    let mut prev = 0u32;
+    for e in ends.chunks_exact(4) {
+        let e = u32::from_le_bytes(e.try_into().ok()?);
+        if e < prev {
+            return None;
+        }
+        prev = e;
+    }
+    (start + prev as usize == data.len()).then_some((start, ends))
 }
 
 thread_local! {
@@ -117,9 +167,65 @@ pub fn inflate(
     n: usize,
     out: &mut [u8],
 ) -> Result<(), String> {
+    inflate_rows(data, h, type_width, n, None, out)
+}
+
+/// [`inflate`], but of a column stored in frames ([`CODEC_ZSTD_FRAMES`]) only the frames holding
+/// `rows` (each below `n`), when given, and the bytes before the values (a narrow base): the
+/// values of other rows in `out` are left as they were, and must not be read.
+pub fn inflate_rows(
+    data: &[u8],
+    h: &PackedHeader,
+    type_width: Option<usize>,
+    n: usize,
+    rows: Option<&[u32]>,
+    out: &mut [u8],
+) -> Result<(), String> {
     debug_assert_eq!(out.len(), h.inner_len);
-    let frame = &data[PACKED_HEADER_LEN..];
-    let got = DECOMPRESSOR.with(|d| {
+    let (off, elem, _) = inner_layout(h.inner, h.width, type_width, n).expect("header checked");
+    if h.frame_rows == 0 {
+        let got = decompress(&data[PACKED_HEADER_LEN..], out)?;
+        if got != h.inner_len {
+            return Err(format!(
+                "compressed column inflates to {got} bytes, not {}",
+                h.inner_len
+            ));
+        }
+        untransform(&mut out[off..], elem, h.transform);
+        return Ok(());
+    }
+    let r = h.frame_rows;
+    let (start, ends) = frame_table(data, off, r, n).expect("header checked");
+    out[..off].copy_from_slice(&data[PACKED_HEADER_LEN + 4..PACKED_HEADER_LEN + 4 + off]);
+    let frames = n.div_ceil(r);
+    let mut wanted = vec![rows.is_none(); frames];
+    for &row in rows.unwrap_or(&[]) {
+        if let Some(w) = wanted.get_mut(row as usize / r) {
+            *w = true;
+        }
+    }
+    let end = |k: usize| u32::from_le_bytes(ends[k * 4..k * 4 + 4].try_into().expect("4")) as usize;
+    for (k, _) in wanted.iter().enumerate().filter(|(_, w)| **w) {
+        let from = if k == 0 { 0 } else { end(k - 1) };
+        let frame = &data[start + from..start + end(k)];
+        let rows_here = r.min(n - k * r);
+        let values = &mut out[off + k * r * elem..off + (k * r + rows_here) * elem];
+        let got = decompress(frame, values)?;
+        if got != values.len() {
+            return Err(format!(
+                "frame {k} of a compressed column inflates to {got} bytes, not {}",
+                values.len()
+            ));
+        }
+        untransform(values, elem, h.transform);
+    }
+    Ok(())
+}
+
+/// Inflates one zstd frame into `out`, with this thread's decompression context; the bytes
+/// written (never more than `out` holds).
+fn decompress(frame: &[u8], out: &mut [u8]) -> Result<usize, String> {
+    DECOMPRESSOR.with(|d| {
         let mut d = d.borrow_mut();
         if d.is_none() {
             *d = Some(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?);
@@ -128,16 +234,12 @@ pub fn inflate(
             .expect("just made")
             .decompress_to_buffer(frame, out)
             .map_err(|e| format!("compressed column does not inflate: {e}"))
-    })?;
-    if got != h.inner_len {
-        return Err(format!(
-            "compressed column inflates to {got} bytes, not {}",
-            h.inner_len
-        ));
-    }
-    let (off, elem, _) = inner_layout(h.inner, h.width, type_width, n).expect("header checked");
-    let values = &mut out[off..];
-    if h.transform & SHUFFLE != 0 && elem > 1 {
+    })
+}
+
+/// Undoes the `transform` of `values`, `elem` bytes each: the shuffle, then the deltas.
+fn untransform(values: &mut [u8], elem: usize, transform: u8) {
+    if transform & SHUFFLE != 0 && elem > 1 {
         TRANSFORMED.with(|t| {
             let mut t = t.borrow_mut();
             t.clear();
@@ -145,10 +247,9 @@ pub fn inflate(
             unshuffle(&t, elem, values);
         });
     }
-    if h.transform & DELTA != 0 {
+    if transform & DELTA != 0 {
         undelta(values, elem);
     }
-    Ok(())
 }
 
 /// A column's ordinary stored form, to be packed.
@@ -165,12 +266,15 @@ pub struct InnerForm<'a> {
 }
 
 /// Appends the packed form of a column to `out`: header, then the `inner` form's bytes
-/// transformed as `transform` says and compressed at zstd `level`. Returns the bytes appended
-/// (an error only when zstd fails, e.g. out of memory, or the form is never packed).
+/// transformed as `transform` says and compressed at zstd `level`, in frames of `frame_rows`
+/// rows ([`CODEC_ZSTD_FRAMES`]) when that is not 0 and the column has more rows, else as one
+/// frame ([`CODEC_ZSTD`]). Returns the bytes appended (an error only when zstd fails, e.g. out
+/// of memory, or the form is never packed).
 pub fn pack(
     inner: &InnerForm<'_>,
     transform: u8,
     level: i32,
+    frame_rows: usize,
     out: &mut Vec<u8>,
 ) -> std::io::Result<usize> {
     let (enc, width) = (inner.enc, inner.width);
@@ -180,14 +284,50 @@ pub fn pack(
         return Err(std::io::Error::other("no delta of values this wide"));
     }
     let inner = inner.bytes;
+    let n = (inner.len() - off) / elem.max(1);
+    let framed = frame_rows > 0 && elem > 0 && n > frame_rows;
+    let codec = if framed {
+        CODEC_ZSTD_FRAMES
+    } else {
+        CODEC_ZSTD
+    };
     let start = out.len();
-    out.extend_from_slice(&[enc as u8, width, transform, CODEC_ZSTD]);
+    out.extend_from_slice(&[enc as u8, width, transform, codec]);
     out.extend_from_slice(&(inner.len() as u32).to_le_bytes());
+    if !framed {
+        compress_values(&inner[..off], &inner[off..], elem, transform, level, out)?;
+        return Ok(out.len() - start);
+    }
+    out.extend_from_slice(&(frame_rows as u32).to_le_bytes());
+    out.extend_from_slice(&inner[..off]);
+    let table = out.len();
+    let frames = n.div_ceil(frame_rows);
+    out.resize(table + 4 * frames, 0);
+    let first = out.len();
+    for (k, values) in inner[off..].chunks(frame_rows * elem).enumerate() {
+        compress_values(&[], values, elem, transform, level, out)?;
+        let end = (out.len() - first) as u32;
+        out[table + 4 * k..table + 4 * k + 4].copy_from_slice(&end.to_le_bytes());
+    }
+    Ok(out.len() - start)
+}
+
+/// Appends one zstd frame of `prefix` followed by `values` (`elem` bytes each) transformed as
+/// `transform` says, compressed at `level`.
+fn compress_values(
+    prefix: &[u8],
+    values: &[u8],
+    elem: usize,
+    transform: u8,
+    level: i32,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
     TRANSFORMED.with(|t| {
         let mut t = t.borrow_mut();
         t.clear();
-        t.extend_from_slice(inner);
-        let values = &mut t[off..];
+        t.extend_from_slice(prefix);
+        t.extend_from_slice(values);
+        let values = &mut t[prefix.len()..];
         if transform & DELTA != 0 {
             delta(values, elem);
         }
@@ -206,10 +346,9 @@ pub fn pack(
             out.resize(at + zstd::zstd_safe::compress_bound(t.len()), 0);
             let n = c.compress_to_buffer(&t[..], &mut out[at..]);
             out.truncate(at + *n.as_ref().unwrap_or(&0));
-            n
+            n.map(|_| ())
         })
-    })?;
-    Ok(out.len() - start)
+    })
 }
 
 /// Where the value array of a stored form starts, and its value width (`type_width`: the
@@ -297,7 +436,10 @@ mod tests {
 
     fn round_trip(inner: &[u8], enc: Encoding, width: u8, tw: Option<usize>, n: usize) {
         let (_, elem) = value_layout(enc, width, tw).unwrap();
-        for transform in [0, DELTA, SHUFFLE, DELTA | SHUFFLE] {
+        for (transform, frame_rows) in [0, DELTA, SHUFFLE, DELTA | SHUFFLE]
+            .into_iter()
+            .flat_map(|t| [(t, 0), (t, 7), (t, FRAME_ROWS)])
+        {
             if transform & DELTA != 0 && !matches!(elem, 1 | 2 | 4 | 8) {
                 continue;
             }
@@ -308,13 +450,30 @@ mod tests {
                 width,
                 type_width: tw,
             };
-            let len = pack(&form, transform, 3, &mut out).unwrap();
+            let len = pack(&form, transform, 3, frame_rows, &mut out).unwrap();
             assert_eq!(out.len(), 3 + len);
             let data = &out[3..];
             let h = parse_header(data, tw, n).expect("header");
+            let framed = frame_rows > 0 && elem > 0 && n > frame_rows;
+            assert_eq!(h.frame_rows, if framed { frame_rows } else { 0 });
             let mut back = vec![0u8; h.inner_len];
             inflate(data, &h, tw, n, &mut back).unwrap();
-            assert_eq!(back, inner, "{enc:?} width {width} transform {transform}");
+            let what = format!("{enc:?} width {width} transform {transform} frames {frame_rows}");
+            assert_eq!(back, inner, "{what}");
+            // Some rows only: those rows' values (and a narrow base) are the inner form's.
+            let rows: Vec<u32> = [0, n / 3, n.saturating_sub(1)]
+                .into_iter()
+                .filter(|&r| r < n)
+                .map(|r| r as u32)
+                .collect();
+            let mut part = vec![0x77u8; h.inner_len];
+            inflate_rows(data, &h, tw, n, Some(&rows), &mut part).unwrap();
+            let (off, _) = value_layout(enc, width, tw).unwrap();
+            assert_eq!(part[..off], inner[..off], "{what}");
+            for &r in &rows {
+                let v = off + r as usize * elem..off + (r as usize + 1) * elem;
+                assert_eq!(part[v.clone()], inner[v], "{what} row {r}");
+            }
         }
     }
 
@@ -358,7 +517,7 @@ mod tests {
     fn headers_that_do_not_fit_the_column_are_refused() {
         let inner = vec![5u8; 40];
         let mut out = Vec::new();
-        pack(&plain4(&inner), SHUFFLE, 1, &mut out).unwrap();
+        pack(&plain4(&inner), SHUFFLE, 1, 0, &mut out).unwrap();
         assert!(parse_header(&out, Some(4), 10).is_some());
         assert!(parse_header(&out, Some(4), 11).is_none(), "wrong length");
         assert!(parse_header(&out, Some(8), 10).is_none(), "wrong type");
@@ -380,10 +539,42 @@ mod tests {
     }
 
     #[test]
+    fn frame_tables_that_do_not_fit_the_column_are_refused() {
+        let inner: Vec<u8> = (0..3000u32).flat_map(|i| (i * 7).to_le_bytes()).collect();
+        let mut out = Vec::new();
+        pack(&plain4(&inner), SHUFFLE, 3, 1024, &mut out).unwrap();
+        let h = parse_header(&out, Some(4), 3000).unwrap();
+        assert_eq!(h.frame_rows, 1024);
+        // (byte, new value): rows a frame 0, or another frame count; a table going backwards,
+        // or not ending at the column's end.
+        let table = PACKED_HEADER_LEN + 4;
+        for (at, v) in [
+            (9, 0u8),
+            (9, 1),
+            (9, 8),
+            (table + 3, 0xff),
+            (table + 10, 0x7f),
+        ] {
+            let mut bad = out.clone();
+            bad[at] = v;
+            assert!(parse_header(&bad, Some(4), 3000).is_none(), "byte {at}");
+        }
+        assert!(parse_header(&out[..out.len() - 1], Some(4), 3000).is_none());
+        // A frame damaged inside (the column checksum catches it first in a file): an error
+        // or the right length, never more.
+        let mut bad = out.clone();
+        let first = table + 12;
+        bad[first..first + 8].fill(0);
+        let mut back = vec![0u8; h.inner_len];
+        assert!(inflate(&bad, &h, Some(4), 3000, &mut back).is_err());
+        assert!(inflate_rows(&bad, &h, Some(4), 3000, Some(&[2999]), &mut back).is_ok());
+    }
+
+    #[test]
     fn damaged_frames_are_errors_never_longer_output() {
         let inner: Vec<u8> = (0..4000u32).flat_map(|i| (i / 3).to_le_bytes()).collect();
         let mut out = Vec::new();
-        pack(&plain4(&inner), SHUFFLE, 3, &mut out).unwrap();
+        pack(&plain4(&inner), SHUFFLE, 3, 0, &mut out).unwrap();
         let h = parse_header(&out, Some(4), 4000).unwrap();
         for at in [
             PACKED_HEADER_LEN,
@@ -404,7 +595,7 @@ mod tests {
         // A frame of more bytes than the header says does not fit.
         let mut longer = Vec::new();
         let more: Vec<u8> = [inner.clone(), vec![1; 64]].concat();
-        pack(&plain4(&more), 0, 3, &mut longer).unwrap();
+        pack(&plain4(&more), 0, 3, 0, &mut longer).unwrap();
         longer[4..8].copy_from_slice(&(inner.len() as u32).to_le_bytes());
         let mut back = vec![0u8; inner.len()];
         assert!(inflate(&longer, &h, Some(4), 4000, &mut back).is_err());

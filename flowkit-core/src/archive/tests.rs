@@ -510,7 +510,11 @@ fn a_block_laid_out_in_parts_checksums_each_column_with_its_padding() {
     ] {
         let (mut bufs, mut head, mut parts) =
             (writer::BlockBufs::default(), Vec::new(), Vec::new());
-        let opts = writer::ColumnOptions { narrow, compress };
+        let opts = writer::ColumnOptions {
+            narrow,
+            compress,
+            frame_rows: 0,
+        };
         let info = writer::encode_block_parts(&block, &mut bufs, opts, &mut head, &mut parts);
         let mut laid = head.clone();
         parts.iter().for_each(|p| laid.extend_from_slice(p));

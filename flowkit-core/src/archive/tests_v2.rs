@@ -20,9 +20,20 @@ fn flows_of(name: &str, bytes: &[u8]) -> Vec<FlowRecord> {
 
 /// `recs` written as a file with `compress`, its bytes.
 fn written(recs: &[FlowRecord], compress: Option<i32>, split: bool) -> Vec<u8> {
+    written_in_frames(recs, compress, split, 0)
+}
+
+/// [`written`], compressed columns in frames of `frame_rows` rows (0: one frame).
+fn written_in_frames(
+    recs: &[FlowRecord],
+    compress: Option<i32>,
+    split: bool,
+    frame_rows: usize,
+) -> Vec<u8> {
     let opts = WriterOptions {
         compress,
         split_families: split,
+        frame_rows,
         ..WriterOptions::default()
     };
     let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
@@ -266,4 +277,122 @@ fn zone_maps_and_bloom_filters_need_no_inflating() {
     let view = g.block_columns(0, only).unwrap();
     let ports: Vec<u16> = recs.iter().map(|r| r.src_port).collect();
     assert_eq!(view.src_port, &ports[..]);
+}
+
+/// Files written by format version 2 before compressed columns were stored in frames of rows
+/// (committed in testdata/archive-v2/, made by that version's `flow-gen -n 10000 --compress
+/// default -o gen-10000.v2.fk` and `flow-cat 2010-11-09/ft-v05.2010-11-09.000000+0000
+/// --compress default -o day.v2.fk`) read back as the flows of their inputs, whole blocks and
+/// gathered rows alike.
+#[test]
+fn version_2_files_still_read_as_their_inputs() {
+    let cases = [
+        ("archive-v2/day.v2.fk", sample_day()),
+        (
+            "archive-v2/gen-10000.v2.fk",
+            FlowGen::new(GenConfig {
+                flows: 10_000,
+                ..GenConfig::default()
+            })
+            .collect(),
+        ),
+    ];
+    for (rel, input) in cases {
+        let bytes = std::fs::read(testdata::path(rel)).unwrap();
+        let f = ArchiveFile::from_bytes(rel, &bytes).unwrap();
+        assert_eq!(f.header().version, 2, "{rel}");
+        // Their compressed columns are single zstd frames (codec 1), the layout before frames.
+        let b = f.block_bytes(0);
+        let entries = packed_entries(b);
+        assert!(!entries.is_empty(), "{rel}");
+        assert!(entries.iter().all(|&(_, at, _)| b[at + 3] == 1), "{rel}");
+        assert_eq!(sorted(flows_of(rel, &bytes)), sorted(input), "{rel}");
+        for i in 0..f.blocks().len() {
+            let whole: Vec<FlowRecord> = f.block(i).unwrap().records().collect();
+            let rows = [0, whole.len() as u32 / 2, whole.len() as u32 - 1];
+            let mut out = FlowBlockBuf::default();
+            f.gather_rows(i, None, &rows, &mut out, None).unwrap();
+            let want: Vec<FlowRecord> = rows.iter().map(|&r| whole[r as usize].clone()).collect();
+            assert_eq!(out.view().records().collect::<Vec<_>>(), want, "{rel}");
+        }
+    }
+}
+
+/// The frames (rows 1024 to 3071 of a block of 3000 flows) of every compressed column, as
+/// (start, end) in the block `b`.
+fn later_frames(b: &[u8]) -> Vec<(usize, usize, usize)> {
+    packed_entries(b)
+        .into_iter()
+        .map(|(e, at, len)| {
+            assert_eq!(b[at + 3], 2, "stored in frames");
+            assert_eq!(format::le_u32(b, at + 8), 1024);
+            let prefix = if b[at] == Encoding::Narrow as u8 {
+                8
+            } else {
+                0
+            };
+            let table = at + 12 + prefix;
+            let first = table + 3 * 4;
+            (e, first + format::le_u32(b, table) as usize, at + len)
+        })
+        .collect()
+}
+
+/// Format version 3 (asked for with `WriterOptions::frame_rows`) stores a compressed column of
+/// more rows than a frame in frames, here of 1024 rows: gathering a few rows (a filter printing what it selected) inflates only their frames
+/// and gives the rows of the input, with or without the filter's columns inflated already;
+/// damage anywhere in the column is still found first, by its checksum.
+#[test]
+fn framed_columns_gather_only_the_frames_of_their_rows() {
+    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
+        flows: 3000,
+        ipv6_permille: 0,
+        ..GenConfig::default()
+    })
+    .collect();
+    let good = written_in_frames(&recs, Some(3), false, 1024);
+    let f = ArchiveFile::from_bytes("f", &good).unwrap();
+    assert_eq!(f.header().version, 3);
+    let (at, len) = (f.blocks()[0].offset as usize, f.blocks()[0].len as usize);
+    let frames = later_frames(&good[at..at + len]);
+    assert!(frames.len() >= 5, "{} compressed columns", frames.len());
+    // Wreck every frame but the first of every compressed column, checksums resealed.
+    let mut wrecked = good.clone();
+    let b = &mut wrecked[at..at + len];
+    for &(e, from, to) in &frames {
+        b[from..to].fill(0xee);
+        reseal(b, e);
+    }
+    let g = ArchiveFile::from_bytes("w", &wrecked).unwrap();
+    assert!(g.block(0).is_err(), "inflating the wrecked frames fails");
+    let rows = [0u32, 7, 512, 1023];
+    let want: Vec<FlowRecord> = rows.iter().map(|&r| recs[r as usize].clone()).collect();
+    let mut out = FlowBlockBuf::default();
+    g.gather_rows(0, None, &rows, &mut out, None).unwrap();
+    assert_eq!(out.view().records().collect::<Vec<_>>(), want);
+    // A row in a wrecked frame is an error, and appends nothing.
+    let mut out = FlowBlockBuf::default();
+    assert!(g.gather_rows(0, None, &[3, 1024], &mut out, None).is_err());
+    assert_eq!(out.len(), 0);
+    // From the intact file: rows in every frame, with a filter's columns inflated already.
+    let scratch = ColumnScratch::new();
+    let only = ColumnSet::EMPTY
+        .with(ColumnId::SrcAddr)
+        .with(ColumnId::DstPort);
+    f.block_columns_with(0, only, &scratch).unwrap();
+    let rows = [5u32, 1500, 2047, 2048, 2999];
+    let want: Vec<FlowRecord> = rows.iter().map(|&r| recs[r as usize].clone()).collect();
+    for scratch in [Some(&scratch), None] {
+        let mut out = FlowBlockBuf::default();
+        f.gather_rows(0, None, &rows, &mut out, scratch).unwrap();
+        assert_eq!(out.view().records().collect::<Vec<_>>(), want);
+    }
+    // Damage not resealed, in a frame holding none of the rows: the checksum finds it.
+    let mut damaged = good.clone();
+    let (_, from, _) = frames[0];
+    damaged[at + from] ^= 0x20;
+    let d = ArchiveFile::from_bytes("d", &damaged).unwrap();
+    let mut out = FlowBlockBuf::default();
+    let err = d.gather_rows(0, None, &[0], &mut out, None).unwrap_err();
+    assert!(err.to_string().contains("checksum mismatch"), "{err}");
 }

@@ -38,6 +38,11 @@ pub struct WriterOptions {
     /// stream into a pipe: blocks then go on as they are stored, the cheapest for both ends, and
     /// the header says version 2 since they may be compressed.
     pub recode_raw_blocks: bool,
+    /// Rows a frame of compressed columns (format version 3, `archive::packed`): 0, the default,
+    /// stores each compressed column as one zstd frame (version 2). Frames let a filter that
+    /// gathers a few rows inflate only theirs, but cost full reads and size (docs/performance.md,
+    /// issue 25); the environment variable `FLOWKIT_FRAME_ROWS` sets the default, for measuring.
+    pub frame_rows: usize,
 }
 
 /// zstd level of `--compress on`: level 3, zstd's own default (docs/performance.md compares
@@ -82,6 +87,10 @@ impl Default for WriterOptions {
             narrow: true,
             compress: default_compression(),
             recode_raw_blocks: true,
+            frame_rows: std::env::var("FLOWKIT_FRAME_ROWS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
         }
     }
 }
@@ -363,6 +372,7 @@ impl<W: Write> ArchiveWriter<W> {
         let opts = ColumnOptions {
             narrow: self.opts.narrow,
             compress: self.opts.compress,
+            frame_rows: self.opts.frame_rows,
         };
         let info = encode_block_parts(block, &mut self.bufs, opts, &mut self.scratch, &mut parts);
         parts.insert(0, &self.scratch);
@@ -568,6 +578,7 @@ fn encode_header(
     let creator = &creator.as_bytes()[..creator.len().min(1024)];
     let version = match (opts.compress, opts.recode_raw_blocks) {
         (None, true) => FORMAT_VERSION_UNCOMPRESSED,
+        (Some(_), true) if opts.frame_rows == 0 => FORMAT_VERSION_SINGLE_FRAME,
         _ => FORMAT_VERSION,
     };
     let schema = ColumnId::ALL;

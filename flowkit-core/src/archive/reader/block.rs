@@ -141,7 +141,9 @@ thread_local! {
     static GATHER_SCRATCH: std::cell::Cell<ColumnScratch> = std::cell::Cell::new(ColumnScratch::new());
 }
 
-/// [`gather_block_rows`] once the header is checked, inflating into `scratch`.
+/// [`gather_block_rows`] once the header is checked. Compressed columns already inflated in
+/// `scratch` are read there; the others are inflated into this thread's [`ROW_FRAMES`], of a
+/// column stored in frames only the frames holding `rows`.
 fn gather_with(
     name: &str,
     b: &[u8],
@@ -152,19 +154,53 @@ fn gather_with(
     scratch: &ColumnScratch,
 ) -> Result<BlockInfo, ArchiveError> {
     let n = info.flows as usize;
-    let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL, Some(scratch))?;
-    let ctx = ColumnCtx {
+    let cols = checked_columns_with(
         name,
-        offset: file_offset,
-        n,
-        cols: &cols,
-        wanted: ColumnSet::ALL,
-        scratch,
-    };
-    // Every column's source is checked first, so an error leaves `out` as it was.
-    let sources = row_sources(&ctx)?;
-    gather_rows(&sources, rows, out);
-    Ok(info)
+        b,
+        file_offset,
+        &info,
+        ColumnSet::ALL,
+        Inflate::Cached(scratch),
+    )?;
+    ROW_FRAMES.with(|s| {
+        let mut frames = s.take();
+        frames.clear();
+        let r = (|| {
+            let mut cols = cols;
+            for &id in ColumnId::ALL {
+                let slot = &mut cols[id as usize];
+                let Some(c) = slot.filter(|c| c.enc == Encoding::Packed) else {
+                    continue;
+                };
+                // The stored bytes lie in `b`: where, for the message.
+                let at = file_offset + (c.data.as_ptr() as usize - b.as_ptr() as usize) as u64;
+                *slot = Some(
+                    inflate(id, c, n, Some(rows), &frames)
+                        .map_err(|why| ArchiveError::corrupt(name, at, why))?,
+                );
+            }
+            let ctx = ColumnCtx {
+                name,
+                offset: file_offset,
+                n,
+                cols: &cols,
+                wanted: ColumnSet::ALL,
+                scratch: &frames,
+            };
+            // Every column's source is checked first, so an error leaves `out` as it was.
+            let sources = row_sources(&ctx)?;
+            gather_rows(&sources, rows, out);
+            Ok(info)
+        })();
+        s.set(frames);
+        r
+    })
+}
+
+thread_local! {
+    /// Where [`gather_with`] inflates the frames of compressed columns that hold the rows it
+    /// gathers (cleared each time: only those frames are filled).
+    static ROW_FRAMES: std::cell::Cell<ColumnScratch> = std::cell::Cell::new(ColumnScratch::new());
 }
 
 /// Where a column's values are, once checked: stored plainly, narrow, or all zero.
@@ -265,6 +301,31 @@ fn checked_columns<'a>(
     wanted: ColumnSet,
     scratch: Option<&'a ColumnScratch>,
 ) -> Result<[Option<StoredColumn<'a>>; COLUMN_ID_LIMIT], ArchiveError> {
+    let how = scratch.map_or(Inflate::No, Inflate::All);
+    checked_columns_with(name, b, file_offset, info, wanted, how)
+}
+
+/// What [`checked_columns_with`] does with compressed columns (after their checksum held).
+#[derive(Clone, Copy)]
+enum Inflate<'a> {
+    /// Checks their header, inflates nothing.
+    No,
+    /// Inflates them into the scratch (unless there already).
+    All(&'a ColumnScratch),
+    /// Returns those the scratch holds inflated already as their inner form, and the others
+    /// as stored (header checked), for the caller to inflate what it needs of them.
+    Cached(&'a ColumnScratch),
+}
+
+/// [`checked_columns`], with compressed columns handled as `how` says.
+fn checked_columns_with<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+    info: &BlockInfo,
+    wanted: ColumnSet,
+    how: Inflate<'a>,
+) -> Result<[Option<StoredColumn<'a>>; COLUMN_ID_LIMIT], ArchiveError> {
     let total = info.total_len() as usize;
     let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
     let payload = &b[dir_end..total];
@@ -303,12 +364,16 @@ fn checked_columns<'a>(
             checksum: sum,
             data,
         };
-        let stored = match (enc, scratch) {
-            (Encoding::Packed, Some(scratch)) => {
-                inflate(column, stored, info.flows as usize, scratch)
+        let stored = match (enc, how) {
+            (Encoding::Packed, Inflate::All(scratch)) => {
+                inflate(column, stored, info.flows as usize, None, scratch)
                     .map_err(|why| ArchiveError::corrupt(name, payload_offset + off as u64, why))?
             }
-            (Encoding::Packed, None) => {
+            (Encoding::Packed, Inflate::Cached(scratch)) => {
+                already_inflated(column, stored, info.flows as usize, scratch)
+                    .map_err(|why| ArchiveError::corrupt(name, payload_offset + off as u64, why))?
+            }
+            (Encoding::Packed, Inflate::No) => {
                 crate::archive::packed::parse_header(data, column.width(), info.flows as usize)
                     .ok_or_else(|| {
                         ArchiveError::corrupt(
@@ -342,12 +407,16 @@ fn checked_columns<'a>(
 }
 
 /// The inner form of the compressed column `c` (column `id` of a block of `n` flows, its stored
-/// bytes checked against their checksum), inflated into `scratch`; why not, when its header does
-/// not fit the column or its frame does not inflate to the length the header gives.
+/// bytes checked against their checksum), inflated into `scratch` (of a column stored in frames,
+/// with `rows`, only the frames holding them: see [`packed::inflate_rows`]); why not, when its
+/// header does not fit the column or its frame does not inflate to the length the header gives.
+///
+/// [`packed::inflate_rows`]: crate::archive::packed::inflate_rows
 fn inflate<'a>(
     id: ColumnId,
-    c: StoredColumn<'a>,
+    c: StoredColumn<'_>,
     n: usize,
+    rows: Option<&[u32]>,
     scratch: &'a ColumnScratch,
 ) -> Result<StoredColumn<'a>, String> {
     use crate::archive::packed;
@@ -361,7 +430,7 @@ fn inflate<'a>(
     };
     let data = scratch
         .inflated(key, h.inner_len, |out| {
-            packed::inflate(c.data, &h, tw, n, out)
+            packed::inflate_rows(c.data, &h, tw, n, rows, out)
         })
         .map_err(|why| format!("column {}: {why}", id.name()))?;
     Ok(StoredColumn {
@@ -369,6 +438,33 @@ fn inflate<'a>(
         width: h.width,
         checksum: c.checksum,
         data,
+    })
+}
+
+/// The compressed column `c` (as [`inflate`] takes it) as its inner form when `scratch` holds it
+/// inflated whole already, else as stored; why not, when its header does not fit the column.
+fn already_inflated<'a>(
+    id: ColumnId,
+    c: StoredColumn<'a>,
+    n: usize,
+    scratch: &'a ColumnScratch,
+) -> Result<StoredColumn<'a>, String> {
+    use crate::archive::packed;
+    let h = packed::parse_header(c.data, id.width(), n)
+        .ok_or_else(|| format!("compressed column {} has a bad header", id.name()))?;
+    let key = WidenKey {
+        id: id as u16,
+        checksum: c.checksum,
+        n,
+    };
+    Ok(match scratch.inflated_already(key, h.inner_len) {
+        Some(data) => StoredColumn {
+            enc: h.inner,
+            width: h.width,
+            checksum: c.checksum,
+            data,
+        },
+        None => c,
     })
 }
 
