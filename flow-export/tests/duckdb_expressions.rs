@@ -285,8 +285,9 @@ fn duckdb_agrees_at_the_edges_of_the_arithmetic() {
     );
 }
 
-/// MAC and MPLS terms over the Parquet columns `src_mac`/`dst_mac` (the 48-bit value) and
-/// `mpls_label1..3` (the 24-bit entry; a label is a range of entries), on the hand-made IPFIX
+/// MAC, MPLS and application terms over the Parquet columns `src_mac`/`dst_mac` (the 48-bit
+/// value), `mpls_label1..3` (the 24-bit entry; a label is a range of entries) and `app_id` (the
+/// packed id; an engine is a range of them), on the hand-made IPFIX
 /// capture of testdata/l2 and pmacct's capture with MACs.
 #[test]
 fn duckdb_selects_macs_and_mpls_labels_as_flow_nfilter_does() {
@@ -323,6 +324,10 @@ fn duckdb_selects_macs_and_mpls_labels_as_flow_nfilter_does() {
         "mpls label3 200008",
         "mpls any 1004",
         "not mpls label1 0",
+        "app engine 20",
+        "app 3..53",
+        "not app engine 0",
+        "app 13..81 or app 20..3539..263",
     ]);
     let (compared, nonempty) = compare(&sets, &exprs);
     assert_eq!(compared, 2 * exprs.len());

@@ -206,3 +206,26 @@ fn mac_and_mpls_filters_count_as_nfdump() {
     // its out-source MAC (81), flowkit keeps only the in one (56) for `src_mac`.
     assert_eq!(count(&flows, "src mac 02:00:5e:10:02:01"), 0); // nfdump: 1
 }
+
+/// `app ID` and `app engine N` (flowkit's: nfdump has no application filter) on the hand-made
+/// capture, against the ids counted in l2-ipfix.nfdump.csv's `%nbid` column (the fixed-length
+/// ones read engine first, as above): engine 13 selectors 81-88 once each, `3..53` four times,
+/// engine 20 (PEN 3539) selectors 257, 259, 261, 263, and no id (`0..0`) eight times.
+#[test]
+fn application_id_filters_count_the_ids_nfdump_printed() {
+    let flows = decode("l2/l2-ipfix.pcap");
+    for (filter, want) in [
+        ("app 13..81", 1),
+        ("app 13:88", 1),
+        ("app engine 13", 8),
+        ("app 3..53", 4),
+        ("app engine 20", 4),
+        ("app 20..3539..259", 1),
+        ("app 20..3539..258", 0),
+        ("app engine 0", 8),
+        ("not app engine 0", 16),
+        ("app engine 3 or app 13..85", 5),
+    ] {
+        assert_eq!(count(&flows, filter), want, "{filter}");
+    }
+}

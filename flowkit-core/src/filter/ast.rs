@@ -155,6 +155,7 @@ primitive_kinds! {
     (TimeDate, "time-date", "Comparisons with a date and time (`permit gt 2010-11-09 14:00`)."),
     (Rate, "rate", "Pass one flow in N (`permit 100`)."),
     (MacAddress, "mac-address", "MAC addresses and ranges of them (`permit 00:11:22:33:44:55`; flowkit extension)."),
+    (Application, "application", "Application ids as nfdump prints them, ENGINE..SELECTOR (`permit 13..443`; flowkit extension)."),
 }
 
 impl PrimitiveKind {
@@ -171,6 +172,7 @@ impl PrimitiveKind {
                 | IfIndex
                 | Engine
                 | MacAddress
+                | Application
         )
     }
 
@@ -180,6 +182,7 @@ impl PrimitiveKind {
         match self {
             As | IfIndex => u32::MAX as u64,
             MacAddress => (1 << 48) - 1,
+            Application => u64::MAX,
             IpPort => u16::MAX as u64,
             IpAddressPrefixLen => 128,
             _ => u8::MAX as u64,
@@ -209,6 +212,7 @@ impl PrimitiveKind {
             TimeDate => "permit gt 2010-11-09 14:00:00",
             Rate => "permit 100",
             MacAddress => "permit 00:11:22:33:44:55",
+            Application => "permit 13..443",
         }
     }
 }
@@ -374,6 +378,7 @@ match_fields! {
     (MplsLabel1, ["mpls-label1", "mpls-top-label"], [As, IfIndex], true, "Label (20 bits) of the top MPLS label stack entry, from a number list (flowkit extension)."),
     (MplsLabel2, ["mpls-label2"], [As, IfIndex], true, "Label of the second MPLS label stack entry (flowkit extension)."),
     (MplsLabel3, ["mpls-label3"], [As, IfIndex], true, "Label of the third MPLS label stack entry (flowkit extension)."),
+    (Application, ["application", "app-id"], [Application], true, "Application id (IPFIX applicationId 95, RFC 6759; Cisco NBAR), ENGINE..SELECTOR (flowkit extension)."),
 }
 
 impl MatchField {

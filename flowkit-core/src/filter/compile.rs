@@ -369,6 +369,10 @@ pub(crate) fn compile_item(
                 set: RangeSet::from_ranges(&entries, u32::MAX as u128),
             }
         }
+        Application => Test::U64 {
+            col: U64Col::AppId,
+            set: bucket_set(p, u64::MAX as u128),
+        },
         FlowId => Test::U64 {
             col: U64Col::FlowId,
             set: counter_set(p),

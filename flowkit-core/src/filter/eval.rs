@@ -48,7 +48,7 @@ pub(crate) enum U32Col {
     MplsLabel3,
 }
 
-/// A 64-bit column: counters and MAC addresses.
+/// A 64-bit column: counters, MAC addresses, flow and application ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum U64Col {
     Packets,
@@ -58,6 +58,7 @@ pub(crate) enum U64Col {
     SrcMac,
     DstMac,
     FlowId,
+    AppId,
 }
 
 impl U64Col {
@@ -70,6 +71,7 @@ impl U64Col {
             U64Col::SrcMac => b.src_mac,
             U64Col::DstMac => b.dst_mac,
             U64Col::FlowId => b.flow_id,
+            U64Col::AppId => b.app_id,
         }
     }
 
@@ -82,6 +84,7 @@ impl U64Col {
             U64Col::SrcMac => ColumnId::SrcMac,
             U64Col::DstMac => ColumnId::DstMac,
             U64Col::FlowId => ColumnId::FlowId,
+            U64Col::AppId => ColumnId::AppId,
         }
     }
 }

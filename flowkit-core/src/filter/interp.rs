@@ -108,6 +108,7 @@ impl<'f> Interpreter<'f> {
             MplsLabel1 => buckets(p, mpls_label(r.mpls_label1).into()),
             MplsLabel2 => buckets(p, mpls_label(r.mpls_label2).into()),
             MplsLabel3 => buckets(p, mpls_label(r.mpls_label3).into()),
+            Application => buckets(p, r.app_id),
             FlowId => first_true(p, |v| match v {
                 Value::Counter(op, n) => op.holds(r.flow_id, *n),
                 _ => false,

@@ -181,6 +181,7 @@ fn column(field: MatchField) -> &'static str {
         MplsLabel1 => "mpls_label1",
         MplsLabel2 => "mpls_label2",
         MplsLabel3 => "mpls_label3",
+        Application => "app_id",
         // Not columns: computed (duration, rates), refused (sampling) or never carried.
         _ => "",
     }

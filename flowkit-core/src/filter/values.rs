@@ -460,6 +460,16 @@ fn bucket_atom(kind: PrimitiveKind, s: &str) -> Result<(u64, Option<String>), St
                 format!("`{s}` is not a MAC address (six hex bytes: 00:11:22:33:44:55)")
             });
     }
+    if kind == PrimitiveKind::Application {
+        return crate::model::l2::parse_app_id(s)
+            .map(|v| (v, None))
+            .ok_or_else(|| {
+                format!(
+                    "`{s}` is not an application id (ENGINE..SELECTOR such as 13..443, or \
+                     20..PEN..SELECTOR)"
+                )
+            });
+    }
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         let (v, w) = read_number(s)?;
         if v > max {

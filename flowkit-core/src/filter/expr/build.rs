@@ -259,6 +259,7 @@ fn leaf_test(l: &Leaf, negated: bool) -> Test {
                 MplsLabel3 => mpls(U32Col::MplsLabel3),
                 SrcMac => u64t(U64Col::SrcMac),
                 DstMac => u64t(U64Col::DstMac),
+                AppId => u64t(U64Col::AppId),
                 Packets => counter(U64Col::Packets),
                 Octets => counter(U64Col::Octets),
                 RevPackets => counter(U64Col::RevPackets),

@@ -119,6 +119,8 @@ pub enum NumField {
     MplsLabel2,
     /// The label of the third entry (`mpls label3`).
     MplsLabel3,
+    /// The application id, packed as the archive keeps it (`app 13..443`).
+    AppId,
 }
 
 /// Ranges of MPLS labels as ranges of the stored 24-bit entries (`label << 4 | exp << 1 |
@@ -178,6 +180,7 @@ impl NumField {
             MplsLabel1 => crate::model::l2::mpls_label(r.mpls_label1).into(),
             MplsLabel2 => crate::model::l2::mpls_label(r.mpls_label2).into(),
             MplsLabel3 => crate::model::l2::mpls_label(r.mpls_label3).into(),
+            AppId => r.app_id,
         }
     }
 }

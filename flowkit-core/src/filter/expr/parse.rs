@@ -490,6 +490,7 @@ impl Parser<'_> {
             }
             "flags" => self.flags()?,
             "mpls" => self.mpls()?,
+            "app" => self.app()?,
             "icmp-type" | "icmp-code" => {
                 let n = self.number(&lower, 255)?;
                 // flowkit keeps ICMP type and code in the destination port: type << 8 | code.

@@ -64,6 +64,7 @@ fn plain_column(f: NumField) -> Option<&'static str> {
         EngineId => "engine_id",
         SrcMac => "src_mac",
         DstMac => "dst_mac",
+        AppId => "app_id",
         _ => return None,
     })
 }
@@ -125,8 +126,12 @@ fn leaf_sql(l: &Leaf, d: Dialect) -> String {
         }
         Leaf::Number { field, ranges } => match plain_column(*field) {
             Some(col) => {
-                // Bounds beyond the field's largest value select nothing more.
-                let max = field.max();
+                // Bounds beyond the field's largest value select nothing more. Application
+                // ids are signed 64-bit in the export, which refuses the larger ones.
+                let max = match field {
+                    NumField::AppId => i64::MAX as u64,
+                    f => f.max(),
+                };
                 let r: Vec<(u64, u64)> = ranges
                     .iter()
                     .filter(|&&(a, _)| a <= max)

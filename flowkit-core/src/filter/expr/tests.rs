@@ -36,6 +36,8 @@ fn mistakes_are_named_at_their_column() {
         ("mpls label1 1048576", "MPLS label 1048576 is above 1048575 at column 13"),
         ("in mac 00:11:22:33:44:55", "`in mac` is not available at column 4; flowkit keeps one MAC per end (the exporter's in MAC, else its post one): use `src mac` or `dst mac`"),
         ("src mac 00:11:22:33:44", "`00:11:22:33:44` is not a MAC address (six hex bytes: 00:11:22:33:44:55) at column 9"),
+        ("app 13", "`13` is not an application id at column 5 (ENGINE..SELECTOR such as 13..443, 20..PEN..SELECTOR, or `app engine N`)"),
+        ("app engine 256", "classification engine id 256 is above 255 at column 12"),
         ("vlan 4096", "VLAN id 4096 is above 4095 at column 6"),
         ("dst tos 4", "`dst tos` is not available at column 5; flowkit records keep one ToS byte, the source's (`tos`)"),
         ("in port 22", "`in` does not go with `port` at column 4"),

@@ -55,6 +55,8 @@ pub(super) const KEYWORDS: &[&str] = &[
     "vlan",
     "mac",
     "mpls",
+    "app",
+    "engine",
 ];
 
 /// nfdump words for what flowkit records do not carry, with what that is.

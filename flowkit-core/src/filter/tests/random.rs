@@ -48,6 +48,8 @@ const PORT_POOL: &[u64] = &[0, 20, 21, 22, 53, 80, 443, 6667, 8080, 65535];
 const MAC_POOL: &[u64] = &[0, 0x0011_2233_4455, 0x0a00_0000_0001, 0xffff_ffff_ffff];
 /// MPLS label stack entries (label << 4 | exp << 1 | bottom of stack): labels 0, 1, 16, 1048575.
 const MPLS_POOL: &[u64] = &[0, 0x11, 0x101, 0x10e, 0xff_fff1];
+/// Application ids: none, 13..443, 3..53, 20..3539..257.
+const APP_POOL: &[u64] = &[0, 13 << 56 | 443, 3 << 56 | 53, 20 << 56 | 3539 << 24 | 257];
 
 fn random_addr(rng: &mut Rng) -> IpAddr {
     match rng.below(10) {
@@ -104,6 +106,7 @@ fn random_record(rng: &mut Rng) -> FlowRecord {
         dst_vlan: random_value(rng, &[0, 1, 100, 4095], 65535) as u16,
         end_reason: rng.below(7) as u8,
         flow_id: random_value(rng, &small, u64::MAX),
+        app_id: random_value(rng, APP_POOL, u64::MAX),
         ..FlowRecord::default()
     }
 }
@@ -241,6 +244,16 @@ fn random_entry(rng: &mut Rng, kind: PrimitiveKind) -> String {
                 format!("{lo}-{hi}")
             } else {
                 a
+            }
+        }
+        Application => {
+            let app = |rng: &mut Rng| random_value(rng, APP_POOL, u64::MAX);
+            let (a, b) = (app(rng), app(rng));
+            let text = crate::model::l2::app_id_text;
+            if rng.chance(3) {
+                format!("{}-{}", text(a.min(b)), text(a.max(b)))
+            } else {
+                text(a)
             }
         }
     };

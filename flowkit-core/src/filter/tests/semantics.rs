@@ -249,6 +249,14 @@ fn cases() -> Vec<Case> {
             miss: |r| r.mpls_label3 = 0xf,
         },
         Case {
+            // Engine 13 selector 443 is 13 << 56 | 443; engine 20's ids carry an enterprise
+            // number in bits 24..56 (`20..3539..257`).
+            field: Application,
+            primitive: "type application\n permit 13..443,20..3539..257-20..3539..300",
+            hit: |r| r.app_id = 20 << 56 | 3539 << 24 | 263,
+            miss: |r| r.app_id = 13 << 56 | 444,
+        },
+        Case {
             field: RandomSample,
             primitive: "type rate\n permit 1",
             hit: |_| {},

@@ -1,4 +1,5 @@
-//! Terms with a grammar of their own: `flags` (a number or letters) and nfdump's `mpls` words.
+//! Terms with a grammar of their own: `flags` (a number or letters), nfdump's `mpls` words and
+//! flowkit's `app` (application ids).
 
 use super::{compare, leaf, number, one_of, Parser, Tok};
 use crate::filter::expr::{ExprError, Leaf, Node, NumField};
@@ -81,5 +82,28 @@ impl Parser<'_> {
             };
         }
         Ok(Node::And(vec![tcp, leaf(Leaf::FlagsAll(mask))]))
+    }
+
+    /// `app ID` (an application id as nfdump's `%nbid` prints it: `ENGINE..SELECTOR`,
+    /// `20..PEN..SELECTOR`, or `ENGINE:SELECTOR`) and `app engine N` (any id of that
+    /// classification engine; RFC 6759). A flowkit extension: nfdump has no application filter.
+    pub(super) fn app(&mut self) -> Result<Node, ExprError> {
+        if self.eat_word("engine") {
+            let n = self.number("classification engine id", 255)?;
+            return Ok(leaf(Leaf::Number {
+                field: NumField::AppId,
+                ranges: vec![(n << 56, n << 56 | ((1 << 56) - 1))],
+            }));
+        }
+        let (w, span) =
+            self.word("an application id such as 13..443 (ENGINE..SELECTOR) or `engine N`")?;
+        let v = crate::model::l2::parse_app_id(&w).ok_or_else(|| {
+            self.error(
+                span,
+                &format!("`{w}` is not an application id"),
+                " (ENGINE..SELECTOR such as 13..443, 20..PEN..SELECTOR, or `app engine N`)",
+            )
+        })?;
+        Ok(one_of(NumField::AppId, &[v]))
     }
 }
