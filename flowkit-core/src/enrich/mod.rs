@@ -1,8 +1,10 @@
 //! Enrichment: facts about a flow that the flow does not carry, looked up in databases or files
 //! the user gives. [`geo`]: country and AS number/organisation of its addresses from
 //! MaxMind-format (`.mmdb`) databases. [`ifnames`]: names and descriptions of its interfaces
-//! from a small mapping file.
+//! from a small mapping file. [`community`]: the Community ID hash other tools log for the
+//! same connection.
 
+pub mod community;
 pub mod geo;
 pub mod ifnames;
 

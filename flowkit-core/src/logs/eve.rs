@@ -14,8 +14,9 @@
 //! times are `YYYY-MM-DDTHH:MM:SS.ffffff±hhmm` (offset without a colon, the sensor's zone);
 //! `proto` is a name; ICMP has no ports (its type and code go to the destination port, `type
 //! << 8 | code`, as flowkit keeps them); IPv6 is written uncompressed. Bytes are as Suricata
-//! counts them, link-layer headers included. Suricata's `app_proto`, `community_id` and
-//! `flow_id` have no field in flowkit's record and are not kept.
+//! counts them, link-layer headers included. `flow_id` is kept; Suricata's `app_proto` has no
+//! field in flowkit's record; `community_id` is not read, as [`crate::enrich::community`]
+//! computes the same value from the record.
 
 use super::LineError;
 use crate::model::record::{FlowRecord, UNSPECIFIED_V4};

@@ -6,6 +6,7 @@
 use super::clock::{push_rfc3339, Clock};
 use super::text;
 use super::PrintError;
+use crate::enrich::community::{community_id, FiveTuple, DEFAULT_SEED};
 use crate::enrich::geo::{GeoField, GeoIp, GeoValue, GEO_FIELDS};
 use crate::enrich::ifnames::{IfField, IfNames, IF_FIELDS};
 use crate::model::block::{ColumnId, ColumnSet, FlowBlock};
@@ -24,7 +25,14 @@ pub enum Chosen {
     Geo(GeoField),
     /// An interface name or description from the `--ifnames` map ([`crate::enrich::ifnames`]).
     If(IfField),
+    /// The flow's Community ID ([`crate::enrich::community`]), computed from its addresses,
+    /// protocol and ports.
+    CommunityId,
 }
+
+/// The name of [`Chosen::CommunityId`], and the other names it may be asked by.
+const COMMUNITY_ID: &str = "community_id";
+const COMMUNITY_ID_ALIASES: &[&str] = &["community_id", "communityid", "community-id", "cid"];
 
 impl Chosen {
     /// The column's header and JSON key.
@@ -35,6 +43,7 @@ impl Chosen {
             Chosen::Field(f) => f.name,
             Chosen::Geo(g) => g.name(),
             Chosen::If(f) => f.name(),
+            Chosen::CommunityId => COMMUNITY_ID,
         }
     }
 
@@ -58,9 +67,11 @@ impl Chosen {
 pub fn parse_fields(list: &str) -> Result<Vec<Chosen>, PrintError> {
     let mut chosen = Vec::new();
     for word in list.split(',').map(str::trim) {
-        let c = match word.to_ascii_lowercase().as_str() {
+        let lower = word.to_ascii_lowercase();
+        let c = match lower.as_str() {
             "start" => Chosen::Start,
             "end" => Chosen::End,
+            w if COMMUNITY_ID_ALIASES.contains(&w) => Chosen::CommunityId,
             _ => match (lookup(word), GeoField::parse(word), IfField::parse(word)) {
                 (Some(f), _, _) => Chosen::Field(f),
                 (None, Some(g), _) => Chosen::Geo(g),
@@ -71,11 +82,12 @@ pub fn parse_fields(list: &str) -> Result<Vec<Chosen>, PrintError> {
                         .chain(FIELDS.iter().map(|f| f.name))
                         .chain(GEO_FIELDS.iter().map(|g| g.name()))
                         .chain(IF_FIELDS.iter().map(|f| f.name()))
+                        .chain([COMMUNITY_ID])
                         .collect();
                     return Err(PrintError::BadFields(format!(
                         "unknown field {word:?}; fields are {} (or their flow-tools and nfdump \
                          names, docs/print-formats.md; the src_country to dst_as_org ones need \
-                         --geoip, the last four --ifnames)",
+                         --geoip, the four if names --ifnames)",
                         names.join(", ")
                     )));
                 }
@@ -104,6 +116,12 @@ pub(crate) fn columns(chosen: &[Chosen]) -> ColumnSet {
         } else {
             ColumnId::OutputIf
         }),
+        Chosen::CommunityId => s
+            .with(ColumnId::SrcAddr)
+            .with(ColumnId::DstAddr)
+            .with(ColumnId::Protocol)
+            .with(ColumnId::SrcPort)
+            .with(ColumnId::DstPort),
     })
 }
 
@@ -151,6 +169,18 @@ pub(crate) fn format_block(
                 geo_value(v.map(|t| GeoValue::Text(t.to_string())), json, out);
                 continue;
             }
+            if let Chosen::CommunityId = c {
+                let t = FiveTuple {
+                    src: b.src_addr.get(i),
+                    dst: b.dst_addr.get(i),
+                    protocol: b.protocol[i],
+                    src_port: b.src_port[i],
+                    dst_port: b.dst_port[i],
+                };
+                let v = community_id(&t, DEFAULT_SEED).map(GeoValue::Text);
+                geo_value(v, json, out);
+                continue;
+            }
             let quoted = json && !matches!(c, Chosen::Field(f) if !f.kind.is_text());
             if quoted {
                 out.push(b'"');
@@ -159,7 +189,7 @@ pub(crate) fn format_block(
                 Chosen::Start => push_rfc3339(out, &clock.civil(b.start_ms[i])),
                 Chosen::End => push_rfc3339(out, &clock.civil(b.end_ms[i])),
                 Chosen::Field(f) => value(f, b, i, out),
-                Chosen::Geo(_) | Chosen::If(_) => {}
+                Chosen::Geo(_) | Chosen::If(_) | Chosen::CommunityId => {}
             }
             if quoted {
                 out.push(b'"');
