@@ -81,7 +81,7 @@ fn compare(
     let queries: BTreeMap<String, String> = exprs
         .iter()
         .enumerate()
-        .map(|(i, e)| (key(i, e), expr_to_sql(e, Dialect::DuckDb)))
+        .map(|(i, e)| (key(i, e), expr_to_sql(e, Dialect::DuckDb).unwrap()))
         .collect();
     let mut want: BTreeMap<&str, BTreeMap<String, Vec<serde_json::Value>>> = BTreeMap::new();
     for (name, (_, flows)) in sets {

@@ -197,7 +197,10 @@ fn run(args: Args) -> Result<(), ToolError> {
         } else {
             None
         };
-        let expr = expr.map(|e| expr_to_sql(&e, dialect));
+        let expr = expr
+            .map(|e| expr_to_sql(&e, dialect))
+            .transpose()
+            .map_err(|why| ToolError::usage(format!("--sql {d}: {why}")))?;
         let text = match (def, expr) {
             (Some(d), Some(e)) => format!("({d}) AND ({e})"),
             (Some(s), None) | (None, Some(s)) => s,

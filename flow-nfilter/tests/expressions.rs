@@ -168,12 +168,20 @@ fn sql_of_an_expression_alone_and_beside_a_definition() {
     for name in Dialect::NAMES {
         let d = Dialect::from_name(name).unwrap();
         let alone = stdout_of(&["-e", expr, "--sql", name]);
-        assert_eq!(alone, format!("{}\n", expr_to_sql(&e, d)), "{name}");
+        assert_eq!(
+            alone,
+            format!("{}\n", expr_to_sql(&e, d).unwrap()),
+            "{name}"
+        );
         let def = stdout_of(&["-F", "gt1packet", "--sql", name]);
         let both = stdout_of(&["-F", "gt1packet", "-e", expr, "--sql", name]);
         assert_eq!(
             both,
-            format!("({}) AND ({})\n", def.trim_end(), expr_to_sql(&e, d)),
+            format!(
+                "({}) AND ({})\n",
+                def.trim_end(),
+                expr_to_sql(&e, d).unwrap()
+            ),
             "{name}"
         );
     }

@@ -1,7 +1,9 @@
 //! `--fields community_id`: the Community ID of each flow, as Corelight's reference
 //! implementation (PyPI `communityid` 1.5.0, testdata/community-id/make.py) computes it from
 //! the Suricata EVE samples' own fields (addresses, ports, ICMP type and code; TCP, UDP, SCTP,
-//! ICMP and ICMPv6 over IPv4 and IPv6), matched by Suricata's `flow_id`.
+//! ICMP and ICMPv6 over IPv4 and IPv6), matched by Suricata's `flow_id`; and of every flow of
+//! the sample day's flow-tools file (NetFlow v5: both directions of a connection, ICMP type and
+//! code in the destination port; testdata/community-id/tuples.py).
 
 use flowkit_core::testing::testdata;
 use std::process::Command;
@@ -61,4 +63,17 @@ fn json_writes_the_id_as_a_string() {
         first,
         r#"{"community_id":"1:nkRJLswZk7fwZUdbnepeiosYNyE="}"#
     );
+}
+
+#[test]
+fn the_sample_days_ids_are_those_of_the_reference_implementation() {
+    let out = Command::new(env!("CARGO_BIN_EXE_flow-print"))
+        .args(["-f", "csv", "--fields", "sa,da,prot,sp,dp,community_id"])
+        .arg(testdata::path("2010-11-09"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let want = testdata::read_text("community-id/sample-day.community-id.csv.gz").unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+    assert_eq!(want.lines().count(), 3498 + 1);
 }

@@ -527,6 +527,7 @@ pub(crate) fn constant(t: &Test) -> Option<bool> {
             _ => None,
         },
         Test::Sample { rate, permit } => (*rate == 1).then_some(*permit),
+        Test::CommunityId { .. } => None,
     }
 }
 

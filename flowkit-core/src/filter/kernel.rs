@@ -51,6 +51,8 @@ pub(crate) enum Test {
     /// A filter inside the filter (an expression's OR or NOT within an AND): passes the rows
     /// it selects.
     Nested(Box<CompiledFilter>),
+    /// The flow's Community ID is `id` (or, `negated`, is not).
+    CommunityId { id: String, negated: bool },
 }
 
 impl Test {
@@ -67,6 +69,7 @@ impl Test {
             Test::Derived { .. } => 4,
             Test::Sample { .. } => 7,
             Test::Nested(_) => 8,
+            Test::CommunityId { .. } => 9,
         }
     }
 
@@ -110,6 +113,13 @@ impl Test {
                 ColumnId::EndMs,
             ],
             Test::Addr { col, .. } => vec![col.id()],
+            Test::CommunityId { .. } => vec![
+                ColumnId::SrcAddr,
+                ColumnId::DstAddr,
+                ColumnId::SrcPort,
+                ColumnId::DstPort,
+                ColumnId::Protocol,
+            ],
             Test::Sample { .. } => vec![
                 ColumnId::StartMs,
                 ColumnId::EndMs,
@@ -226,6 +236,22 @@ impl Test {
                 set.and_into(mask, &keys, |v| v);
             }
             Test::Addr { col, m } => m.and_into(mask, col.get(b)),
+            Test::CommunityId { id, negated } => {
+                use crate::enrich::community::{community_id, FiveTuple, DEFAULT_SEED};
+                for (i, m) in mask.iter_mut().enumerate() {
+                    if *m {
+                        let t = FiveTuple {
+                            src: b.src_addr.get(i),
+                            dst: b.dst_addr.get(i),
+                            protocol: b.protocol[i],
+                            src_port: b.src_port[i],
+                            dst_port: b.dst_port[i],
+                        };
+                        let same = community_id(&t, DEFAULT_SEED).as_deref() == Some(id.as_str());
+                        *m = same != *negated;
+                    }
+                }
+            }
             Test::Sample { rate, permit } => {
                 for (i, m) in mask.iter_mut().enumerate() {
                     if *m {

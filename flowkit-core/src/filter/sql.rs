@@ -286,7 +286,10 @@ fn test_sql(
             };
             addr_sql(col, &v4, &v6, dialect)
         }
-        Test::Unsampled { .. } | Test::Derived { .. } | Test::Nested(_) => {
+        Test::Unsampled { .. }
+        | Test::Derived { .. }
+        | Test::Nested(_)
+        | Test::CommunityId { .. } => {
             return Err(
                 "a test of an nfdump expression (-e) has no SQL form here; -e expressions are \
                  translated from their tree (filter::expr::sql)"

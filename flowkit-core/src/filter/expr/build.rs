@@ -144,6 +144,10 @@ fn complement(ranges: &[(u64, u64)], max: u64) -> Vec<(u64, u64)> {
 fn leaf_test(l: &Leaf, negated: bool) -> Test {
     use NumField::*;
     match l {
+        Leaf::CommunityId(id) => Test::CommunityId {
+            id: id.clone(),
+            negated,
+        },
         Leaf::FlagsAll(m) => Test::U8 {
             col: U8Col::TcpFlags,
             lut: u8_lut(|v| (v as u8 & m == *m) != negated),

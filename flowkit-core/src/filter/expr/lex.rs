@@ -1,7 +1,8 @@
 //! Splitting an expression into words and signs, as nfdump's scanner does: a word is a run of
 //! letters, digits and `_ : . -` (so `10.0.0.1`, `2001:db8::1`, `icmp-type` and `1k` are one
 //! word each); `( ) [ ] , /` and the operators `= == < > <= >= && || !` stand alone; `#` starts a
-//! comment to the end of the line.
+//! comment to the end of the line. After `community-id` the next run of non-blank characters
+//! (up to a `)`) is one word, since a Community ID's base64 holds `+ / =`.
 
 use super::ExprError;
 use crate::filter::ast::{Op, Span};
@@ -77,9 +78,16 @@ pub fn tokens(text: &str) -> Result<Vec<Token>, ExprError> {
             ('|', Some('|')) => two(Tok::Or),
             ('!', _) => (Tok::Not, 1),
             (c, _) if is_word_char(c) => {
+                let raw = matches!(out.last(), Some(Token { tok: Tok::Word(w), .. })
+                    if w.eq_ignore_ascii_case("community-id"));
                 let mut end = at + c.len_utf8();
                 while let Some(&(i, n)) = chars.peek() {
-                    if !is_word_char(n) {
+                    let more = if raw {
+                        !n.is_whitespace() && n != ')'
+                    } else {
+                        is_word_char(n)
+                    };
+                    if !more {
                         break;
                     }
                     end = i + n.len_utf8();

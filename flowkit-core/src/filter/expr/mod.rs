@@ -240,6 +240,9 @@ pub enum Leaf {
     },
     /// Every one of these TCP flags is set (`flags SA`).
     FlagsAll(u8),
+    /// The flow's Community ID (seed 0) is this one (`community-id 1:...`): both directions of
+    /// a connection, as Zeek and Suricata log it ([`crate::enrich::community`]).
+    CommunityId(String),
 }
 
 impl Leaf {
@@ -256,6 +259,10 @@ impl Leaf {
             }
             Leaf::Family { v6 } => r.src_addr.is_ipv6() == *v6,
             Leaf::FlagsAll(m) => r.tcp_flags & m == *m,
+            Leaf::CommunityId(id) => {
+                use crate::enrich::community::{community_id, FiveTuple, DEFAULT_SEED};
+                community_id(&FiveTuple::from(r), DEFAULT_SEED).as_deref() == Some(id.as_str())
+            }
         }
     }
 }

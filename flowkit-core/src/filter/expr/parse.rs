@@ -491,6 +491,7 @@ impl Parser<'_> {
             "flags" => self.flags()?,
             "mpls" => self.mpls()?,
             "app" => self.app()?,
+            "community-id" => self.community_id()?,
             "icmp-type" | "icmp-code" => {
                 let n = self.number(&lower, 255)?;
                 // flowkit keeps ICMP type and code in the destination port: type << 8 | code.

@@ -15,30 +15,41 @@ use crate::filter::sql::{addr_sql, int_ranges, or_terms, Dialect};
 use ipnet::IpNet;
 
 /// Translates expression `e` into the body of a WHERE clause in `dialect`, over the columns
-/// `flow-export --parquet` writes. Every expression flowkit parses has an exact SQL form.
-pub fn expr_to_sql(e: &Expression, dialect: Dialect) -> String {
+/// `flow-export --parquet` writes. Every expression flowkit parses has an exact SQL form except
+/// `community-id` (a SHA-1 of the ordered five-tuple, which plain SQL cannot compute alike in
+/// every engine): that is refused with the reason.
+pub fn expr_to_sql(e: &Expression, dialect: Dialect) -> Result<String, String> {
     node_sql(&e.root, dialect)
 }
 
-fn node_sql(n: &Node, d: Dialect) -> String {
-    let join = |c: &[Node], op: &str, empty: &str| match c {
-        [] => empty.to_string(),
-        [one] => node_sql(one, d),
-        _ => format!(
-            "({})",
-            c.iter()
-                .map(|n| node_sql(n, d))
-                .collect::<Vec<_>>()
-                .join(op)
-        ),
+fn node_sql(n: &Node, d: Dialect) -> Result<String, String> {
+    let join = |c: &[Node], op: &str, empty: &str| -> Result<String, String> {
+        Ok(match c {
+            [] => empty.to_string(),
+            [one] => node_sql(one, d)?,
+            _ => format!(
+                "({})",
+                c.iter()
+                    .map(|n| node_sql(n, d))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(op)
+            ),
+        })
     };
-    match n {
+    Ok(match n {
         Node::Any => "TRUE".into(),
+        Node::Leaf(Leaf::CommunityId(_)) => {
+            return Err(
+                "`community-id` has no SQL form (a SHA-1 of the ordered five-tuple); \
+                        filter on the flow's addresses, ports and protocol instead"
+                    .into(),
+            )
+        }
         Node::Leaf(l) => leaf_sql(l, d),
-        Node::And(c) => join(c, " AND ", "TRUE"),
-        Node::Or(c) => join(c, " OR ", "FALSE"),
-        Node::Not(c) => format!("(NOT {})", node_sql(c, d)),
-    }
+        Node::And(c) => join(c, " AND ", "TRUE")?,
+        Node::Or(c) => join(c, " OR ", "FALSE")?,
+        Node::Not(c) => format!("(NOT {})", node_sql(c, d)?),
+    })
 }
 
 /// The column of a field stored as it is compared (no sampling, no arithmetic).
@@ -82,6 +93,7 @@ fn mpls_column(f: NumField) -> Option<&'static str> {
 fn leaf_sql(l: &Leaf, d: Dialect) -> String {
     match l {
         Leaf::FlagsAll(m) => format!("{} = {m}", d.bit_and("tcp_flags", *m as u64)),
+        Leaf::CommunityId(_) => unreachable!("refused by node_sql"),
         Leaf::Family { v6 } => {
             // IPv4 is the block ::ffff:0:0/96 of the 16 bytes; IPv6 everything else.
             const ALL: &[(u128, u128)] = &[(0, u128::MAX)];
@@ -252,7 +264,7 @@ mod tests {
     use super::*;
 
     fn sql(text: &str, d: Dialect) -> String {
-        expr_to_sql(&Expression::parse(text).unwrap(), d)
+        expr_to_sql(&Expression::parse(text).unwrap(), d).unwrap()
     }
 
     /// MACs are their 48-bit values; an MPLS label is a range of stored entries (label << 4

@@ -38,6 +38,7 @@ fn mistakes_are_named_at_their_column() {
         ("src mac 00:11:22:33:44", "`00:11:22:33:44` is not a MAC address (six hex bytes: 00:11:22:33:44:55) at column 9"),
         ("app 13", "`13` is not an application id at column 5 (ENGINE..SELECTOR such as 13..443, 20..PEN..SELECTOR, or `app engine N`)"),
         ("app engine 256", "classification engine id 256 is above 255 at column 12"),
+        ("community-id 1:wCb3OG7yAFWelaUydu0D+125CLM", "`1:wCb3OG7yAFWelaUydu0D+125CLM` is not a Community ID at column 14 (version 1: `1:` and 28 base64 characters, such as 1:wCb3OG7yAFWelaUydu0D+125CLM=)"),
         ("vlan 4096", "VLAN id 4096 is above 4095 at column 6"),
         ("dst tos 4", "`dst tos` is not available at column 5; flowkit records keep one ToS byte, the source's (`tos`)"),
         ("in port 22", "`in` does not go with `port` at column 4"),
@@ -435,5 +436,53 @@ fn mac_and_mpls_terms_test_their_fields() {
         f.select(&blk.view().only(ColumnSet::of(&cols)), &mut got);
         assert_eq!(got, want, "{text} (compiled)");
         assert_eq!([e.root.matches(&a), e.root.matches(&b)], want, "{text}");
+    }
+}
+
+/// `community-id` (the value from Corelight's reference implementation for TCP
+/// 1.2.3.4:1122 -> 5.6.7.8:3344) passes both directions of the connection and nothing else,
+/// compiled as record by record, alone, negated and inside `and`/`or`; its base64 (`+ / =`)
+/// is one word, ended by a blank or `)`.
+#[test]
+fn community_id_passes_both_directions() {
+    let flow = |src: &str, dst: &str, sp: u16, dp: u16| crate::FlowRecord {
+        src_addr: src.parse().unwrap(),
+        dst_addr: dst.parse().unwrap(),
+        protocol: 6,
+        src_port: sp,
+        dst_port: dp,
+        ..crate::FlowRecord::default()
+    };
+    let flows = [
+        flow("1.2.3.4", "5.6.7.8", 1122, 3344),
+        flow("5.6.7.8", "1.2.3.4", 3344, 1122),
+        flow("1.2.3.4", "5.6.7.8", 1122, 3345),
+    ];
+    let blk = FlowBlockBuf::from_records(&flows);
+    let id = "1:wCb3OG7yAFWelaUydu0D+125CLM=";
+    for (text, want) in [
+        (format!("community-id {id}"), [true, true, false]),
+        (format!("not community-id {id}"), [false, false, true]),
+        (format!("(community-id {id})"), [true, true, false]),
+        (
+            format!("community-id {id} and src port 1122"),
+            [true, false, false],
+        ),
+        (
+            format!("port 3345 or (community-id {id})"),
+            [true, true, true],
+        ),
+        (
+            format!("not (community-id {id} or port 3345)"),
+            [false, false, false],
+        ),
+    ] {
+        let e = Expression::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let f = e.compile();
+        let mut got = Vec::new();
+        f.select(&blk.view().only(ColumnSet::of(&f.columns())), &mut got);
+        assert_eq!(got, want, "{text} (compiled)");
+        let reference: Vec<bool> = flows.iter().map(|r| e.root.matches(r)).collect();
+        assert_eq!(reference, want, "{text}");
     }
 }

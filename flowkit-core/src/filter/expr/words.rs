@@ -57,6 +57,7 @@ pub(super) const KEYWORDS: &[&str] = &[
     "mpls",
     "app",
     "engine",
+    "community-id",
 ];
 
 /// nfdump words for what flowkit records do not carry, with what that is.

@@ -1,5 +1,5 @@
 //! Terms with a grammar of their own: `flags` (a number or letters), nfdump's `mpls` words and
-//! flowkit's `app` (application ids).
+//! flowkit's `app` (application ids) and `community-id`.
 
 use super::{compare, leaf, number, one_of, Parser, Tok};
 use crate::filter::expr::{ExprError, Leaf, Node, NumField};
@@ -105,5 +105,23 @@ impl Parser<'_> {
             )
         })?;
         Ok(one_of(NumField::AppId, &[v]))
+    }
+
+    /// `community-id 1:BASE64` (flowkit's): flows whose Community ID (seed 0) is that one, as
+    /// Zeek or Suricata logged it; both directions of the connection.
+    pub(super) fn community_id(&mut self) -> Result<Node, ExprError> {
+        let (w, span) = self.word("a Community ID such as 1:wCb3OG7yAFWelaUydu0D+125CLM=")?;
+        // Version 1, then the base64 of a 20-byte SHA-1: 27 characters and one `=`.
+        let body = w.strip_prefix("1:").unwrap_or("");
+        let base64 = |c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/';
+        if body.len() != 28 || !body[..27].chars().all(base64) || !body.ends_with('=') {
+            return Err(self.error(
+                span,
+                &format!("`{w}` is not a Community ID"),
+                " (version 1: `1:` and 28 base64 characters, such as \
+                 1:wCb3OG7yAFWelaUydu0D+125CLM=)",
+            ));
+        }
+        Ok(leaf(Leaf::CommunityId(w)))
     }
 }
