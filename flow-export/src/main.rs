@@ -37,6 +37,11 @@ struct Args {
     /// zstd compression level (1-22), for --parquet.
     #[arg(long = "zstd-level", value_name = "N", default_value_t = 3)]
     zstd_level: i32,
+    /// Encode ports, AS numbers, counters and end times as BYTE_STREAM_SPLIT (--parquet): about
+    /// 1.5 bytes a flow smaller, but only readers of Parquet 2.11 (2024) or later read such
+    /// integer columns (DuckDB 2.0, Spark 4 do; older DuckDB does not).
+    #[arg(long = "byte-stream-split")]
+    byte_stream_split: bool,
     /// zlib level for --flow-tools, as flow-tools' -z: 0 (uncompressed, the default, as
     /// flow-cat writes) to 9; flow-capture's files use 6.
     #[arg(short = 'z', value_name = "0-9", default_value_t = 0,
@@ -73,6 +78,7 @@ fn run(args: Args) -> Result<(), ToolError> {
         out_dir,
         zstd_level: args.zstd_level,
         full: args.full,
+        byte_stream_split: args.byte_stream_split,
     };
     // Progress on stderr when it is a terminal: the flows go to files, never to the screen.
     let progress = cli::Progress::flows(TOOL);

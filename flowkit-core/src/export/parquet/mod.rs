@@ -39,6 +39,9 @@ pub struct ExportOptions {
     pub zstd_level: i32,
     /// Re-read inputs the state file says were exported (their flows are written again).
     pub full: bool,
+    /// Write ports, AS numbers, counters and end times as `BYTE_STREAM_SPLIT` (smaller files;
+    /// only readers of Parquet format 2.11, 2024, and later read integers so encoded).
+    pub byte_stream_split: bool,
 }
 
 /// What an export did.
@@ -134,7 +137,7 @@ impl Writer {
                 hour,
                 Part {
                     writer,
-                    rows: Rows::default(),
+                    rows: Rows::with_capacity(BATCH_ROWS),
                     tmp,
                     done,
                     last_use: 0,
@@ -150,13 +153,18 @@ impl Writer {
         Ok(p)
     }
 
-    fn flush(schema: &std::sync::Arc<arrow_schema::Schema>, p: &mut Part) -> std::io::Result<()> {
+    /// Writes the rows held for `p` as a batch, making room for `next` more.
+    fn flush(
+        schema: &std::sync::Arc<arrow_schema::Schema>,
+        p: &mut Part,
+        next: usize,
+    ) -> std::io::Result<()> {
         if p.rows.is_empty() {
             return Ok(());
         }
         let batch = p
             .rows
-            .take_batch(schema)
+            .take_batch(schema, next)
             .map_err(|e| io_err("cannot build a batch for", &p.tmp, e))?;
         p.writer
             .write(&batch)
@@ -172,7 +180,7 @@ impl Writer {
     /// in the same file.
     fn flush_behind(&mut self, latest: i64) -> std::io::Result<()> {
         for (_, p) in self.open.iter_mut().filter(|(h, _)| **h < latest - 1) {
-            Self::flush(&self.schema, p)?;
+            Self::flush(&self.schema, p, 0)?;
             p.writer
                 .flush()
                 .map_err(|e| io_err("cannot write", &p.tmp, e))?;
@@ -183,7 +191,7 @@ impl Writer {
     /// Completes the part file of `hour` (still under its temporary name).
     fn finish(&mut self, hour: i64) -> std::io::Result<()> {
         if let Some(mut p) = self.open.remove(&hour) {
-            Self::flush(&self.schema, &mut p)?;
+            Self::flush(&self.schema, &mut p, 0)?;
             p.writer
                 .close()
                 .map_err(|e| io_err("cannot finish", &p.tmp, e))?;
@@ -210,6 +218,10 @@ impl Writer {
         for (h, rows) in by_hour {
             let schema = self.schema.clone();
             let p = self.part(h)?;
+            // Batches stay within the room made for them.
+            if p.rows.len() + rows.len() > BATCH_ROWS {
+                Self::flush(&schema, p, BATCH_ROWS)?;
+            }
             p.rows.push(b, &rows).map_err(|o| {
                 std::io::Error::other(format!(
                     "a flow's {} is {}, above the largest signed 64-bit value the Parquet \
@@ -217,9 +229,6 @@ impl Writer {
                     o.column, o.value
                 ))
             })?;
-            if p.rows.len() >= BATCH_ROWS {
-                Self::flush(&schema, p)?;
-            }
             self.flows += rows.len() as u64;
         }
         Ok(())
@@ -295,20 +304,7 @@ pub fn export(
     }
     let level = ZstdLevel::try_new(opts.zstd_level)
         .map_err(|e| ScanError::BadInput(format!("--zstd-level: {e}")))?;
-    // Times rise within a batch (rows are sorted by start): delta-encoded they take a few bits
-    // a row, where a dictionary would give up on them.
-    let mut props = WriterProperties::builder();
-    for col in ["start", "end", "start_ms", "end_ms"] {
-        let path = parquet::schema::types::ColumnPath::from(col);
-        props = props
-            .set_column_dictionary_enabled(path.clone(), false)
-            .set_column_encoding(path, parquet::basic::Encoding::DELTA_BINARY_PACKED);
-    }
-    let props = props
-        .set_compression(Compression::ZSTD(level))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_created_by(format!("flowkit flow-export {}", env!("CARGO_PKG_VERSION")))
-        .build();
+    let props = writer_properties(level, opts.byte_stream_split);
     let mut w = Writer {
         dir: opts.out_dir.clone(),
         run: st.run().to_string(),
@@ -354,4 +350,53 @@ pub fn export(
     }
     st.save(&opts.out_dir).map_err(ScanError::Output)?;
     Ok(summary)
+}
+
+/// Columns whose values are drawn from a wide range with little repetition (ports, AS numbers):
+/// a dictionary of them is large and its bit-packed indices (15-16 bits on generated flows) are
+/// no smaller than the values, while the plain values' bytes are left for zstd to squeeze.
+const WIDE: [&str; 6] = [
+    "src_port",
+    "dst_port",
+    "xlate_src_port",
+    "xlate_dst_port",
+    "src_as",
+    "dst_as",
+];
+/// Counters: dictionary-encoded by default (smaller than plain on generated flows).
+const COUNTERS: [&str; 4] = ["packets", "octets", "rev_packets", "rev_octets"];
+
+/// The writer settings of an export: zstd at `level`, per-column encodings (measured on
+/// generated flows in `docs/scale-out.md`), and `BYTE_STREAM_SPLIT` for the wide columns,
+/// counters and end times when `byte_stream_split`.
+fn writer_properties(level: ZstdLevel, byte_stream_split: bool) -> WriterProperties {
+    use parquet::basic::Encoding;
+    use parquet::schema::types::ColumnPath;
+    let mut props = WriterProperties::builder();
+    let mut set = |cols: &[&str], encoding: Encoding| {
+        for col in cols {
+            let path = ColumnPath::from(*col);
+            props = std::mem::take(&mut props)
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_encoding(path, encoding);
+        }
+    };
+    // Times rise within a batch (rows are sorted by start): delta-encoded they take a few bits
+    // a row, where a dictionary would give up on them.
+    set(&["start", "start_ms"], Encoding::DELTA_BINARY_PACKED);
+    if byte_stream_split {
+        // A byte of each value per stream: the high bytes of ports, AS numbers, counters and
+        // (durations being short) end times repeat, and zstd takes them to a few bits.
+        set(&WIDE, Encoding::BYTE_STREAM_SPLIT);
+        set(&COUNTERS, Encoding::BYTE_STREAM_SPLIT);
+        set(&["end", "end_ms"], Encoding::BYTE_STREAM_SPLIT);
+    } else {
+        set(&WIDE, Encoding::PLAIN);
+        set(&["end", "end_ms"], Encoding::DELTA_BINARY_PACKED);
+    }
+    props
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("flowkit flow-export {}", env!("CARGO_PKG_VERSION")))
+        .build()
 }
