@@ -9,6 +9,8 @@ use flowkit_core::archive::WriterOptions;
 use flowkit_core::collect::import::Importer;
 use flowkit_core::logs::conntrack::{self, ConntrackCounts};
 use flowkit_core::logs::eve::{self, EveCounts, EveEvents};
+use flowkit_core::model::block::FlowBlockBuf;
+use flowkit_core::FlowBlock;
 use std::path::{Path, PathBuf};
 
 mod foreign;
@@ -166,18 +168,9 @@ fn run(args: Args) -> Result<(), ToolError> {
         if args.captures.len() > 1 {
             progress.message(&format!("(input {} of {})", i + 1, args.captures.len()));
         }
-        let mut sink = |t: i64, block: &flowkit_core::FlowBlock<'_>| {
+        let mut sink = |t: i64, block: &FlowBlock<'_>| {
             progress.add(block.len as u64);
-            match &mut out {
-                Output::Discard => Ok(()),
-                Output::Stream(o) => o.write_block(block, None),
-                Output::Tree(w, step) => {
-                    w.write(t, block, None)?;
-                    // Export times advance: publish files two intervals behind, bound the rest.
-                    w.close_before(t - *step)?;
-                    w.limit_open(MAX_OPEN_FILES)
-                }
-            }
+            write_out(&mut out, t, Batch::View(block))
         };
         let format = args.format.as_str();
         let json = |sniff: fn(&[u8]) -> bool| move |head: &[u8]| sniff(foreign::first_line(head));
@@ -198,8 +191,14 @@ fn run(args: Args) -> Result<(), ToolError> {
                 .map_err(ToolError::Output)?;
             continue;
         }
+        // Batches are handed over as buffers: one that ends an interval becomes the file's
+        // pending block without being copied.
+        let mut sink = |t: i64, buf: &mut FlowBlockBuf| {
+            progress.add(buf.len() as u64);
+            write_out(&mut out, t, Batch::Buf(buf))
+        };
         importer
-            .import_file(capture, &mut warn, &mut sink)
+            .import_file_bufs(capture, &mut warn, &mut sink)
             .map_err(ToolError::Output)?;
     }
     let summary = importer.finish();
@@ -243,6 +242,32 @@ fn run(args: Args) -> Result<(), ToolError> {
         )));
     }
     Ok(())
+}
+
+/// A batch of flows for [`write_out`]: borrowed, or a buffer whose flows may be taken.
+enum Batch<'a, 'b> {
+    View(&'a FlowBlock<'b>),
+    Buf(&'a mut FlowBlockBuf),
+}
+
+/// Writes a batch of flows filed at export time `t` where the output says.
+fn write_out(out: &mut Output, t: i64, batch: Batch<'_, '_>) -> std::io::Result<()> {
+    match out {
+        Output::Discard => Ok(()),
+        Output::Stream(o) => match batch {
+            Batch::View(b) => o.write_block(b, None),
+            Batch::Buf(b) => o.write_block(&b.view(), None),
+        },
+        Output::Tree(w, step) => {
+            match batch {
+                Batch::View(b) => w.write(t, b, None)?,
+                Batch::Buf(b) => w.write_buf(t, b)?,
+            }
+            // Export times advance: publish files two intervals behind, bound the rest.
+            w.close_before(t - *step)?;
+            w.limit_open(MAX_OPEN_FILES)
+        }
+    }
 }
 
 fn main() {

@@ -154,12 +154,16 @@ pub fn encode_block_parts<'a>(
     zipped.clear();
     for &id in cols {
         let (enc, bytes) = column_bytes(block, id);
-        if all_zero(bytes) {
-            stored.push(Stored::Bytes(Encoding::Zero, &[]));
-            continue;
-        }
         let at = words.len();
-        let narrow = opts.narrow.then(|| pack_column(block, id, words)).flatten();
+        // One pass over the column finds whether it is all zero and, if not, its narrow form.
+        let narrow = match pack_column(block, id, opts.narrow, words) {
+            Shape::Zero => {
+                stored.push(Stored::Bytes(Encoding::Zero, &[]));
+                continue;
+            }
+            Shape::Narrow(width) => Some(width),
+            Shape::Plain => None,
+        };
         let inner = match narrow {
             Some(width) => InnerForm {
                 bytes: &bytemuck::cast_slice(&words[at..])[..narrow_len(block.len, width as usize)],
@@ -298,20 +302,52 @@ crate::with_flow_columns!(column_bytes_fn);
 macro_rules! pack_column_fn {
     (scalars: [$(($sv:ident, $sid:expr, $sf:ident, $st:ty)),* $(,)?],
      addrs: [$(($av:ident, $aid:expr, $af:ident)),* $(,)?]) => {
-        /// Appends column `id` of `block` to `out` in the narrow encoding and returns its width,
-        /// when that is smaller than its plain form (IPv6 address columns never are).
-        fn pack_column(block: &FlowBlock<'_>, id: ColumnId, out: &mut Vec<u64>) -> Option<u8> {
+        /// How column `id` of `block` is stored: nothing when all zero; else, with `narrow`,
+        /// appended to `out` in the narrow encoding when that is smaller than its plain form
+        /// (IPv6 address columns never are).
+        fn pack_column(
+            block: &FlowBlock<'_>,
+            id: ColumnId,
+            narrow: bool,
+            out: &mut Vec<u64>,
+        ) -> Shape {
             match id {
-                $(ColumnId::$sv => super::narrow::pack(block.$sf, out),)*
+                $(ColumnId::$sv => shape_of(block.$sf, narrow, out),)*
                 $(ColumnId::$av => match block.$af {
-                    AddrColumn::V4(v) => super::narrow::pack(v, out),
-                    AddrColumn::V6(_) => None,
+                    AddrColumn::V4(v) => shape_of(v, narrow, out),
+                    AddrColumn::V6(v) if all_zero(bytemuck::cast_slice(v)) => Shape::Zero,
+                    AddrColumn::V6(_) => Shape::Plain,
                 },)*
             }
         }
     };
 }
 crate::with_flow_columns!(pack_column_fn);
+
+/// How a column is stored, apart from compression.
+enum Shape {
+    /// Every value is zero: no payload.
+    Zero,
+    /// Narrow, this many bytes a value (appended to the writer's words).
+    Narrow(u8),
+    /// As it is.
+    Plain,
+}
+
+/// [`pack_column`] of one column's values: their smallest and largest value (one pass) say
+/// whether they are all zero, and give the narrow form's base and width.
+fn shape_of<T: super::narrow::NarrowValue>(v: &[T], narrow: bool, out: &mut Vec<u64>) -> Shape {
+    let Some((lo, hi)) = super::narrow::min_max(v) else {
+        return Shape::Zero;
+    };
+    if lo.bits() == 0 && hi.bits() == 0 {
+        return Shape::Zero;
+    }
+    if !narrow {
+        return Shape::Plain;
+    }
+    super::narrow::pack_range(v, lo, hi, out).map_or(Shape::Plain, Shape::Narrow)
+}
 
 fn addr_bytes<'a>(col: &AddrColumn<'a>) -> (Encoding, &'a [u8]) {
     match *col {
@@ -323,6 +359,39 @@ fn addr_bytes<'a>(col: &AddrColumn<'a>) -> (Encoding, &'a [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A column is stored as all zero exactly when every value is zero (found from its
+    /// smallest and largest value instead of a pass over its bytes): signed values below zero,
+    /// the largest values of each type and a single non-zero value anywhere are not zero.
+    #[test]
+    fn zero_columns_are_found_from_their_range() {
+        fn shape<T: super::super::narrow::NarrowValue>(v: &[T]) -> &'static str {
+            match shape_of(v, true, &mut Vec::new()) {
+                Shape::Zero => "zero",
+                Shape::Narrow(_) => "narrow",
+                Shape::Plain => "plain",
+            }
+        }
+        assert_eq!(shape::<u64>(&[]), "zero");
+        for len in [1usize, 7, 8, 9, 100] {
+            assert_eq!(shape(&vec![0u64; len]), "zero");
+            assert_eq!(shape(&vec![0i64; len]), "zero");
+            assert_eq!(shape(&vec![0u8; len]), "zero");
+            for at in [0, len / 2, len - 1] {
+                let mut v = vec![0i64; len];
+                v[at] = -1;
+                assert_ne!(shape(&v), "zero", "len {len} at {at}");
+                v[at] = i64::MIN;
+                assert_ne!(shape(&v), "zero", "len {len} at {at}");
+                let mut v = vec![0u32; len];
+                v[at] = u32::MAX;
+                assert_ne!(shape(&v), "zero", "len {len} at {at}");
+                let mut v = vec![0u8; len];
+                v[at] = 1;
+                assert_ne!(shape(&v), "zero", "len {len} at {at}");
+            }
+        }
+    }
 
     /// The lane-wise and run-wise helpers give what their plain definitions give, at lengths
     /// around their chunk sizes and with the decisive value anywhere.

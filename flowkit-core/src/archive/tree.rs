@@ -5,7 +5,7 @@
 //! the default; other levels as flow-capture's `-N`).
 
 use super::{ArchiveFileWriter, ArchiveSummary, WriterOptions};
-use crate::model::block::FlowBlock;
+use crate::model::block::{FlowBlock, FlowBlockBuf};
 use crate::time::Clock;
 use jiff::tz::TimeZone;
 use std::collections::BTreeMap;
@@ -120,15 +120,26 @@ impl RotatingWriter {
         block: &FlowBlock<'_>,
         selected: Option<&[bool]>,
     ) -> io::Result<()> {
+        self.file_for(t_ms)?.writer().write_block(block, selected)
+    }
+
+    /// Writes the flows of `buf` to the file for time `t_ms`, possibly without copying them
+    /// (see [`super::ArchiveWriter::write_buf`]); leaves `buf` empty.
+    pub fn write_buf(&mut self, t_ms: i64, buf: &mut FlowBlockBuf) -> io::Result<()> {
+        self.file_for(t_ms)?.writer().write_buf(buf)
+    }
+
+    /// The open file for time `t_ms`, created when there is none.
+    fn file_for(&mut self, t_ms: i64) -> io::Result<&mut ArchiveFileWriter> {
         let key = self.layout.interval_start(t_ms);
-        if !self.open.contains_key(&key) {
-            let first = self.closed.get(&key).copied().unwrap_or(0);
-            let path = free_path(&self.layout.path_for(key), first);
-            let w = ArchiveFileWriter::create(&path, self.opts.clone())?;
-            self.open.insert(key, w);
+        match self.open.entry(key) {
+            std::collections::btree_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let first = self.closed.get(&key).copied().unwrap_or(0);
+                let path = free_path(&self.layout.path_for(key), first);
+                Ok(e.insert(ArchiveFileWriter::create(&path, self.opts.clone())?))
+            }
         }
-        let w = self.open.get_mut(&key).expect("inserted above");
-        w.writer().write_block(block, selected)
     }
 
     /// Writes each flow of `block` to the file of the interval its start time falls in. Runs of
@@ -259,7 +270,6 @@ fn free_path(base: &Path, first: u32) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::block::FlowBlockBuf;
     use crate::model::record::FlowRecord;
 
     const T: i64 = 1_289_311_200_000; // 2010-11-09 14:00:00 UTC

@@ -15,6 +15,11 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 /// packet's header time, or the capture time when the header has none) and a block of flows.
 pub type FlowSink<'a> = dyn FnMut(i64, &FlowBlock<'_>) -> io::Result<()> + 'a;
 
+/// A [`FlowSink`] given the batch's buffer: it may take the flows out (swap the contents for an
+/// empty buffer, as [`crate::archive::ArchiveWriter::write_buf`] does) instead of copying them.
+/// Whatever it leaves in the buffer is cleared and the buffer filled again.
+pub type BufSink<'a> = dyn FnMut(i64, &mut FlowBlockBuf) -> io::Result<()> + 'a;
+
 /// Totals of an import.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
@@ -154,8 +159,19 @@ impl Importer {
         warn: &mut dyn FnMut(&str),
         sink: &mut FlowSink<'_>,
     ) -> io::Result<()> {
+        self.import_file_bufs(path, warn, &mut |t, b| sink(t, &b.view()))
+    }
+
+    /// [`Importer::import_file`] with a sink that may take each batch's flows without copying
+    /// them (see [`BufSink`]).
+    pub fn import_file_bufs(
+        &mut self,
+        path: &Path,
+        warn: &mut dyn FnMut(&str),
+        sink: &mut BufSink<'_>,
+    ) -> io::Result<()> {
         match CaptureReader::open(path) {
-            Ok(r) => self.import(r, warn, sink),
+            Ok(r) => self.import_bufs(r, warn, sink),
             Err(e) => {
                 warn(&e.to_string());
                 self.summary.unreadable_captures += 1;
@@ -176,6 +192,17 @@ impl Importer {
         warn: &mut dyn FnMut(&str),
         sink: &mut FlowSink<'_>,
     ) -> io::Result<()> {
+        self.import_bufs(reader, warn, &mut |t, b| sink(t, &b.view()))
+    }
+
+    /// [`Importer::import`] with a sink that may take each batch's flows without copying them
+    /// (see [`BufSink`]).
+    pub fn import_bufs(
+        &mut self,
+        reader: CaptureReader,
+        warn: &mut dyn FnMut(&str),
+        sink: &mut BufSink<'_>,
+    ) -> io::Result<()> {
         let name = reader.name().to_string();
         let (tx, rx) = sync_channel::<Decoded>(4);
         // Written batches go back to the decoder to be filled again.
@@ -191,7 +218,7 @@ impl Importer {
             for msg in rx.iter() {
                 match msg {
                     Decoded::Flows(t, mut block) if result.is_ok() => {
-                        result = sink(t, &block.view());
+                        result = sink(t, &mut block);
                         block.clear();
                         let _ = give_back.try_send(*block);
                     }
