@@ -85,25 +85,34 @@ fn named(map: &IfNames, name: &str, field: NumField) -> Node {
             nets: exporter_nets(set),
         })
     };
+    // Exporters naming the same indexes so share one test (many routers, one numbering), as
+    // do `*` indexes with the same exporters overriding them.
+    let mut by_indexes: BTreeMap<Vec<u64>, BTreeSet<IpAddr>> = BTreeMap::new();
+    for (e, mut indexes) in own {
+        indexes.sort_unstable();
+        by_indexes.entry(indexes).or_default().insert(e);
+    }
+    let mut by_overriders: BTreeMap<BTreeSet<IpAddr>, Vec<u64>> = BTreeMap::new();
+    for i in star {
+        let others = overridden.get(&(i as u32)).cloned().unwrap_or_default();
+        by_overriders.entry(others).or_default().push(i);
+    }
     let mut parts = Vec::new();
-    for (e, indexes) in own {
+    for (indexes, exporters) in by_indexes {
         parts.push(Node::And(vec![
-            exporter(&BTreeSet::from([e])),
+            exporter(&exporters),
             one_of(field, &indexes),
         ]));
     }
-    star.sort_unstable();
-    let (anywhere, some): (Vec<u64>, Vec<u64>) = star
-        .into_iter()
-        .partition(|&i| !overridden.contains_key(&(i as u32)));
-    if !anywhere.is_empty() {
-        parts.push(one_of(field, &anywhere));
-    }
-    for i in some {
-        parts.push(Node::And(vec![
-            one_of(field, &[i]),
-            Node::Not(Box::new(exporter(&overridden[&(i as u32)]))),
-        ]));
+    for (others, indexes) in by_overriders {
+        if others.is_empty() {
+            parts.push(one_of(field, &indexes));
+        } else {
+            parts.push(Node::And(vec![
+                one_of(field, &indexes),
+                Node::Not(Box::new(exporter(&others))),
+            ]));
+        }
     }
     match parts.len() {
         1 => parts.pop().expect("one part"),
@@ -114,7 +123,7 @@ fn named(map: &IfNames, name: &str, field: NumField) -> Node {
 #[cfg(test)]
 mod tests {
     use crate::enrich::{IfField, IfNames};
-    use crate::filter::expr::{Expression, Lookups};
+    use crate::filter::expr::{Expression, Lookups, Node};
     use crate::model::block::{ColumnSet, FlowBlockBuf};
     use crate::FlowRecord;
 
@@ -214,6 +223,39 @@ mod tests {
         assert!(parse("in if name ge-0/0/0", &m).unwrap().root.matches(&r));
         assert!(!parse("in if name Gi0/1", &m).unwrap().root.matches(&r));
         assert!(parse("out if name mgmt0", &m).unwrap().root.matches(&r));
+    }
+
+    /// Routers numbered alike share one exporter test: three exporters naming index 5 `et5`
+    /// and one naming 7 `et5` make two tests, not four; `*` indexes overridden by the same
+    /// exporters share one too.
+    #[test]
+    fn exporters_numbered_alike_share_a_test() {
+        let mut m = IfNames::default();
+        let text = "10.0.0.1 5 et5\n10.0.0.2 5 et5\n10.0.0.3 5 et5\n10.0.0.4 7 et5\n\
+                    * 8 mgmt\n* 9 mgmt\n10.0.0.1 8 x\n10.0.0.1 9 y\n";
+        m.add("map", text.as_bytes()).unwrap();
+        let e = parse("in if name et5", &m).unwrap();
+        let Node::Or(parts) = &e.root else {
+            panic!("{:?}", e.root)
+        };
+        assert_eq!(parts.len(), 2);
+        let e = parse("in if name mgmt", &m).unwrap();
+        assert!(matches!(&e.root, Node::And(_)), "{:?}", e.root);
+        let (t, f) = (true, false);
+        for (ex, i, et5, mgmt) in [
+            ("10.0.0.1", 5, t, f),
+            ("10.0.0.3", 5, t, f),
+            ("10.0.0.4", 5, f, f),
+            ("10.0.0.4", 7, t, f),
+            ("10.0.0.1", 7, f, f),
+            ("10.0.0.1", 8, f, f),
+            ("10.0.0.2", 8, f, t),
+            ("10.0.0.2", 9, f, t),
+        ] {
+            let r = flow(ex, i, 0);
+            assert_eq!(parse("in if name et5", &m).unwrap().root.matches(&r), et5);
+            assert_eq!(parse("in if name mgmt", &m).unwrap().root.matches(&r), mgmt);
+        }
     }
 
     #[test]
