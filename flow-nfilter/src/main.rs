@@ -260,14 +260,15 @@ fn print(
     wanted: ColumnSet,
     format: Format,
 ) -> Result<(), ToolError> {
-    // --geoip adds its columns to CSV and JSON, as in flow-print.
-    let geo = match format {
-        Format::Csv | Format::Json => args.filter.geo.open()?,
-        _ => None,
+    // --geoip and --ifnames add their columns to CSV and JSON, as in flow-print.
+    let (geo, ifnames) = match format {
+        Format::Csv | Format::Json => (args.filter.geo.open()?, args.filter.ifnames.open()?),
+        _ => (None, None),
     };
     let printer = Printer::new(PrintOptions {
         tz: cli::zone(args.input.utc)?,
         geo,
+        ifnames,
         fields: (args.fields.as_deref())
             .map(parse_fields)
             .transpose()

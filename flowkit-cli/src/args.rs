@@ -4,7 +4,9 @@
 
 use crate::report::{note_once, warn, ToolError};
 use flowkit_core::filter::{
-    error as filter_error, expr::Expression, CompileOptions, CompiledFilter, FilterFile, Variables,
+    error as filter_error,
+    expr::{Expression, Lookups},
+    CompileOptions, CompiledFilter, FilterFile, Variables,
 };
 use flowkit_core::pipeline::input::{expand_inputs, Input};
 use flowkit_core::pipeline::scan::{BlockRead, ScanOptions};
@@ -115,6 +117,9 @@ pub struct FilterArgs {
     /// The country database `-e '[src|dst] geo CC'` looks networks up in.
     #[command(flatten)]
     pub geo: crate::GeoArgs,
+    /// The interface names `-e '[in|out] if name X'` looks interfaces up in.
+    #[command(flatten)]
+    pub ifnames: crate::IfNamesArgs,
 }
 
 impl FilterArgs {
@@ -133,13 +138,19 @@ impl FilterArgs {
         Ok(self.parsed_expression()?.map(|e| e.compile()))
     }
 
-    /// The `-e` expression parsed (its `geo` terms looked up in `--geoip`), if given.
+    /// The `-e` expression parsed (its `geo` terms looked up in `--geoip`, its `if name` terms
+    /// in `--ifnames`), if given.
     pub fn parsed_expression(&self) -> Result<Option<Expression>, ToolError> {
         let Some(text) = &self.expr else {
             return Ok(None);
         };
         let geo = self.geo.open()?;
-        let e = Expression::parse_with(text, geo.as_deref())
+        let ifnames = self.ifnames.open()?;
+        let lookups = Lookups {
+            geo: geo.as_deref(),
+            ifnames: ifnames.as_deref(),
+        };
+        let e = Expression::parse_using(text, lookups)
             .map_err(|e| ToolError::Usage(format!("-e: {e}")))?;
         Ok(Some(e))
     }

@@ -209,6 +209,12 @@ impl IfNames {
         self.map.is_empty()
     }
 
+    /// Every interface of the mapping: exporter (`None` for a `*` line), ifIndex and interface,
+    /// in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (Option<IpAddr>, u32, &Interface)> {
+        self.map.iter().map(|(&(e, i), (iface, _))| (e, i, iface))
+    }
+
     /// Interface `index` of `exporter`: its own line, else the `*` line for that index.
     pub fn lookup(&self, exporter: IpAddr, index: u32) -> Option<&Interface> {
         let exporter = exporter.to_canonical();

@@ -1,8 +1,9 @@
 //! Splitting an expression into words and signs, as nfdump's scanner does: a word is a run of
 //! letters, digits and `_ : . -` (so `10.0.0.1`, `2001:db8::1`, `icmp-type` and `1k` are one
 //! word each); `( ) [ ] , /` and the operators `= == < > <= >= && || !` stand alone; `#` starts a
-//! comment to the end of the line. After `community-id` the next run of non-blank characters
-//! (up to a `)`) is one word, since a Community ID's base64 holds `+ / =`.
+//! comment to the end of the line. After `community-id` and after `if name` the next run of
+//! non-blank characters (up to a `)`) is one word, since a Community ID's base64 holds `+ / =`
+//! and an interface name `/` (`Gi0/1`).
 
 use super::ExprError;
 use crate::filter::ast::{Op, Span};
@@ -47,6 +48,15 @@ fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-')
 }
 
+/// True when the next word is taken whole up to a blank or `)`: after `community-id` (a
+/// Community ID's base64 holds `+ / =`) and after `if name` (`Gi0/1`, `xe-0/0/0.100`).
+fn raw_word_follows(out: &[Token]) -> bool {
+    let word = |t: Option<&Token>, w: &str| matches!(t, Some(Token { tok: Tok::Word(x), .. }) if x.eq_ignore_ascii_case(w));
+    let n = out.len();
+    word(out.last(), "community-id")
+        || (word(out.last(), "name") && n >= 2 && word(out.get(n - 2), "if"))
+}
+
 /// The tokens of `text`, or an error at the first character that starts none.
 pub fn tokens(text: &str) -> Result<Vec<Token>, ExprError> {
     let mut out = Vec::new();
@@ -56,6 +66,22 @@ pub fn tokens(text: &str) -> Result<Vec<Token>, ExprError> {
         let two = |tok| (tok, 2);
         let (tok, len) = match (c, next) {
             (c, _) if c.is_whitespace() => continue,
+            // An interface name may start with any character a word may not.
+            (c, _) if c != ')' && !is_word_char(c) && raw_word_follows(&out) => {
+                let mut end = at + c.len_utf8();
+                while let Some(&(i, n)) = chars.peek() {
+                    if n.is_whitespace() || n == ')' {
+                        break;
+                    }
+                    end = i + n.len_utf8();
+                    chars.next();
+                }
+                out.push(Token {
+                    tok: Tok::Word(text[at..end].to_string()),
+                    span: Span::new(at, end),
+                });
+                continue;
+            }
             ('#', _) => {
                 while chars.peek().is_some_and(|&(_, n)| n != '\n') {
                     chars.next();
@@ -78,8 +104,7 @@ pub fn tokens(text: &str) -> Result<Vec<Token>, ExprError> {
             ('|', Some('|')) => two(Tok::Or),
             ('!', _) => (Tok::Not, 1),
             (c, _) if is_word_char(c) => {
-                let raw = matches!(out.last(), Some(Token { tok: Tok::Word(w), .. })
-                    if w.eq_ignore_ascii_case("community-id"));
+                let raw = raw_word_follows(&out);
                 let mut end = at + c.len_utf8();
                 while let Some(&(i, n)) = chars.peek() {
                     let more = if raw {

@@ -292,9 +292,16 @@ impl Expression {
         text: &str,
         geo: Option<&crate::enrich::GeoIp>,
     ) -> Result<Expression, ExprError> {
+        Expression::parse_using(text, Lookups { geo, ifnames: None })
+    }
+
+    /// Parses an expression whose terms that need outside data look it up in `lookups`:
+    /// `geo CC` in the country database, `[in|out] if name X` in the interface names (each
+    /// without its data is an error).
+    pub fn parse_using(text: &str, lookups: Lookups<'_>) -> Result<Expression, ExprError> {
         Ok(Expression {
             text: text.to_string(),
-            root: parse::parse(text, geo)?,
+            root: parse::parse(text, lookups.geo, lookups.ifnames)?,
         })
     }
 
@@ -302,6 +309,15 @@ impl Expression {
     pub fn compile(&self) -> CompiledFilter {
         build::compile(&self.root, format!("-e '{}'", self.text))
     }
+}
+
+/// The outside data some terms are resolved against while parsing.
+#[derive(Clone, Copy, Default)]
+pub struct Lookups<'a> {
+    /// The country database `[src|dst] geo CC` looks networks up in (`--geoip`).
+    pub geo: Option<&'a crate::enrich::GeoIp>,
+    /// The interface names `[in|out] if name X` looks interfaces up in (`--ifnames`).
+    pub ifnames: Option<&'a crate::enrich::IfNames>,
 }
 
 /// An expression that cannot be parsed: what is wrong and where.

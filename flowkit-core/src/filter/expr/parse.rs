@@ -10,13 +10,14 @@
 use super::lex::{tokens, Tok, Token};
 use super::words::{KEYWORDS, NOT_CARRIED, SUBJECTS};
 use super::{AddrField, ExprError, Leaf, Node, NumField};
-use crate::enrich::GeoIp;
+use crate::enrich::{GeoIp, IfNames};
 use crate::filter::ast::{Op, Span};
 use crate::filter::error::did_you_mean;
 use crate::filter::intervals::op_ranges;
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr};
 
+mod ifname;
 mod terms;
 
 /// Which end(s) of the flow a term names.
@@ -48,14 +49,20 @@ impl Dir {
     }
 }
 
-/// Parses a whole expression; `geo` answers `geo`/`country` terms (without it they are errors).
-pub(crate) fn parse(text: &str, geo: Option<&GeoIp>) -> Result<Node, ExprError> {
+/// Parses a whole expression; `geo` answers `geo`/`country` terms and `ifnames` `if name`
+/// terms (without them those terms are errors).
+pub(crate) fn parse(
+    text: &str,
+    geo: Option<&GeoIp>,
+    ifnames: Option<&IfNames>,
+) -> Result<Node, ExprError> {
     let mut p = Parser {
         text,
         toks: tokens(text)?,
         pos: 0,
         depth: 0,
         geo,
+        ifnames,
     };
     if p.toks.is_empty() {
         return Err(p.error(
@@ -83,6 +90,8 @@ struct Parser<'a> {
     depth: usize,
     /// The country database `geo CC` looks networks up in.
     geo: Option<&'a GeoIp>,
+    /// The interface names `if name X` looks interfaces up in.
+    ifnames: Option<&'a IfNames>,
 }
 
 /// Most `not`s and parentheses nested in one another (deeper would only exhaust the stack).
@@ -699,6 +708,13 @@ impl Parser<'_> {
                     one_of(NumField::SrcMask, &[n]),
                     one_of(NumField::DstMask, &[n]),
                 )
+            }
+            "if" if self.peek_word(0).as_deref() == Some("name") => {
+                self.pos += 1;
+                match dir {
+                    Dir::Unspec | Dir::In | Dir::Out => self.if_name(dir, span),
+                    _ => Err(wrong_dir(self)),
+                }
             }
             "if" => {
                 let n = self.number("interface index", u32::MAX as u64)?;

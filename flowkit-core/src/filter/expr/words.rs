@@ -58,6 +58,7 @@ pub(super) const KEYWORDS: &[&str] = &[
     "app",
     "engine",
     "community-id",
+    "name",
 ];
 
 /// nfdump words for what flowkit records do not carry, with what that is.
