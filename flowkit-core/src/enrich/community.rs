@@ -4,6 +4,7 @@
 //! addresses, protocol and ports rather than storing it; the `community-id` crate does the
 //! hashing (SHA-1 of the ordered tuple, base64).
 
+use crate::model::block::FlowBlock;
 use crate::model::record::FlowRecord;
 use std::net::IpAddr;
 
@@ -34,6 +35,20 @@ impl From<&FlowRecord> for FiveTuple {
             protocol: r.protocol,
             src_port: r.src_port,
             dst_port: r.dst_port,
+        }
+    }
+}
+
+impl FiveTuple {
+    /// The five-tuple of row `i` of block `b` (which holds the address, port and protocol
+    /// columns).
+    pub fn of_row(b: &FlowBlock<'_>, i: usize) -> FiveTuple {
+        FiveTuple {
+            src: b.src_addr.get(i),
+            dst: b.dst_addr.get(i),
+            protocol: b.protocol[i],
+            src_port: b.src_port[i],
+            dst_port: b.dst_port[i],
         }
     }
 }

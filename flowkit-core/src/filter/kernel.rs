@@ -240,13 +240,7 @@ impl Test {
                 use crate::enrich::community::{community_id, FiveTuple, DEFAULT_SEED};
                 for (i, m) in mask.iter_mut().enumerate() {
                     if *m {
-                        let t = FiveTuple {
-                            src: b.src_addr.get(i),
-                            dst: b.dst_addr.get(i),
-                            protocol: b.protocol[i],
-                            src_port: b.src_port[i],
-                            dst_port: b.dst_port[i],
-                        };
+                        let t = FiveTuple::of_row(b, i);
                         let same = community_id(&t, DEFAULT_SEED).as_deref() == Some(id.as_str());
                         *m = same != *negated;
                     }

@@ -170,13 +170,7 @@ pub(crate) fn format_block(
                 continue;
             }
             if let Chosen::CommunityId = c {
-                let t = FiveTuple {
-                    src: b.src_addr.get(i),
-                    dst: b.dst_addr.get(i),
-                    protocol: b.protocol[i],
-                    src_port: b.src_port[i],
-                    dst_port: b.dst_port[i],
-                };
+                let t = FiveTuple::of_row(b, i);
                 let v = community_id(&t, DEFAULT_SEED).map(GeoValue::Text);
                 geo_value(v, json, out);
                 continue;

@@ -66,11 +66,18 @@ pub fn tokens(text: &str) -> Result<Vec<Token>, ExprError> {
         let two = |tok| (tok, 2);
         let (tok, len) = match (c, next) {
             (c, _) if c.is_whitespace() => continue,
-            // An interface name may start with any character a word may not.
-            (c, _) if c != ')' && !is_word_char(c) && raw_word_follows(&out) => {
+            // A word; after `community-id` or `if name` it runs to the next blank or `)` and may
+            // start with any character but `)` (base64's `+ / =`, names like `Gi0/1`).
+            (c, _) if is_word_char(c) || (c != ')' && raw_word_follows(&out)) => {
+                let raw = raw_word_follows(&out);
                 let mut end = at + c.len_utf8();
                 while let Some(&(i, n)) = chars.peek() {
-                    if n.is_whitespace() || n == ')' {
+                    let more = if raw {
+                        !n.is_whitespace() && n != ')'
+                    } else {
+                        is_word_char(n)
+                    };
+                    if !more {
                         break;
                     }
                     end = i + n.len_utf8();
@@ -103,27 +110,6 @@ pub fn tokens(text: &str) -> Result<Vec<Token>, ExprError> {
             ('&', Some('&')) => two(Tok::And),
             ('|', Some('|')) => two(Tok::Or),
             ('!', _) => (Tok::Not, 1),
-            (c, _) if is_word_char(c) => {
-                let raw = raw_word_follows(&out);
-                let mut end = at + c.len_utf8();
-                while let Some(&(i, n)) = chars.peek() {
-                    let more = if raw {
-                        !n.is_whitespace() && n != ')'
-                    } else {
-                        is_word_char(n)
-                    };
-                    if !more {
-                        break;
-                    }
-                    end = i + n.len_utf8();
-                    chars.next();
-                }
-                out.push(Token {
-                    tok: Tok::Word(text[at..end].to_string()),
-                    span: Span::new(at, end),
-                });
-                continue;
-            }
             (c, _) => {
                 let hint = match c {
                     '\'' | '"' => "; flowkit's expressions have no quoted strings",
