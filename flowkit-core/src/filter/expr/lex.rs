@@ -1,9 +1,10 @@
 //! Splitting an expression into words and signs, as nfdump's scanner does: a word is a run of
 //! letters, digits and `_ : . -` (so `10.0.0.1`, `2001:db8::1`, `icmp-type` and `1k` are one
 //! word each); `( ) [ ] , /` and the operators `= == < > <= >= && || !` stand alone; `#` starts a
-//! comment to the end of the line. After `community-id` and after `if name` the next run of
+//! comment to the end of the line. After `community-id`, `if name` and `if desc` the next run of
 //! non-blank characters (up to a `)`) is one word, since a Community ID's base64 holds `+ / =`
-//! and an interface name `/` (`Gi0/1`).
+//! and an interface name `/` (`Gi0/1`); after `if name` and `if desc`, so is text in double
+//! quotes (a description with blanks).
 
 use super::ExprError;
 use crate::filter::ast::{Op, Span};
@@ -54,7 +55,9 @@ fn raw_word_follows(out: &[Token]) -> bool {
     let word = |t: Option<&Token>, w: &str| matches!(t, Some(Token { tok: Tok::Word(x), .. }) if x.eq_ignore_ascii_case(w));
     let n = out.len();
     word(out.last(), "community-id")
-        || (word(out.last(), "name") && n >= 2 && word(out.get(n - 2), "if"))
+        || ((word(out.last(), "name") || word(out.last(), "desc"))
+            && n >= 2
+            && word(out.get(n - 2), "if"))
 }
 
 /// The tokens of `text`, or an error at the first character that starts none.
@@ -66,7 +69,28 @@ pub fn tokens(text: &str) -> Result<Vec<Token>, ExprError> {
         let two = |tok| (tok, 2);
         let (tok, len) = match (c, next) {
             (c, _) if c.is_whitespace() => continue,
-            // A word; after `community-id` or `if name` it runs to the next blank or `)` and may
+            // After `if name` or `if desc`, text in double quotes is one word (descriptions
+            // hold blanks).
+            ('"', _) if raw_word_follows(&out) => {
+                let Some(len) = text[at + 1..].find('"') else {
+                    return Err(ExprError {
+                        text: text.to_string(),
+                        span: Span::new(at, text.len()),
+                        message: "the quoted text does not end".into(),
+                        hint: "; close it with `\"`".into(),
+                    });
+                };
+                let end = at + 1 + len;
+                out.push(Token {
+                    tok: Tok::Word(text[at + 1..end].to_string()),
+                    span: Span::new(at, end + 1),
+                });
+                while chars.peek().is_some_and(|&(i, _)| i <= end) {
+                    chars.next();
+                }
+                continue;
+            }
+            // A word; after `community-id`, `if name` or `if desc` it runs to the next blank or `)` and may
             // start with any character but `)` (base64's `+ / =`, names like `Gi0/1`).
             (c, _) if is_word_char(c) || (c != ')' && raw_word_follows(&out)) => {
                 let raw = raw_word_follows(&out);

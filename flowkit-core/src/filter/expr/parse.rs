@@ -709,10 +709,14 @@ impl Parser<'_> {
                     one_of(NumField::DstMask, &[n]),
                 )
             }
-            "if" if self.peek_word(0).as_deref() == Some("name") => {
+            "if" if matches!(self.peek_word(0).as_deref(), Some("name" | "desc")) => {
+                let what = match self.peek_word(0).as_deref() {
+                    Some("name") => ifname::IfText::Name,
+                    _ => ifname::IfText::Desc,
+                };
                 self.pos += 1;
                 match dir {
-                    Dir::Unspec | Dir::In | Dir::Out => self.if_name(dir, span),
+                    Dir::Unspec | Dir::In | Dir::Out => self.if_name(dir, span, what),
                     _ => Err(wrong_dir(self)),
                 }
             }

@@ -1,6 +1,7 @@
-//! `[in|out] if name X` (flowkit's): the flows whose input or output interface the
-//! `--ifnames` map names X, resolved while parsing into tests of the exporter and the
-//! interface index, so compiled filters, record-by-record matching and `--sql` need nothing new.
+//! `[in|out] if name X` and `[in|out] if desc "TEXT"` (flowkit's): the flows whose input or
+//! output interface the `--ifnames` map names X (or describes as TEXT), resolved while parsing
+//! into tests of the exporter and the interface index, so compiled filters, record-by-record
+//! matching and `--sql` need nothing new.
 
 use super::{leaf, one_of, Dir, Parser};
 use crate::enrich::IfNames;
@@ -11,36 +12,72 @@ use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+/// Which text of a map line a term compares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum IfText {
+    /// The interface's name (`if name`).
+    Name,
+    /// Its description (`if desc`).
+    Desc,
+}
+
+impl IfText {
+    fn of(self, iface: &crate::enrich::ifnames::Interface) -> &str {
+        match self {
+            IfText::Name => &iface.name,
+            IfText::Desc => &iface.desc,
+        }
+    }
+}
+
 impl Parser<'_> {
-    /// The name after `[in|out] if name` (`dir` `Unspec`: either interface).
-    pub(super) fn if_name(&mut self, dir: Dir, span: Span) -> Result<Node, ExprError> {
-        let (name, nspan) = self.word("an interface name such as Gi0/1")?;
+    /// The name after `[in|out] if name`, or the description after `[in|out] if desc` (`dir`
+    /// `Unspec`: either interface).
+    pub(super) fn if_name(
+        &mut self,
+        dir: Dir,
+        span: Span,
+        what: IfText,
+    ) -> Result<Node, ExprError> {
+        let (word, example) = match what {
+            IfText::Name => ("name", "an interface name such as Gi0/1"),
+            IfText::Desc => (
+                "desc",
+                "an interface description such as \"uplink to AS 3356\"",
+            ),
+        };
+        let (name, nspan) = self.word(example)?;
         let Some(map) = self.ifnames else {
             return Err(self.error(
                 span,
-                "`if name` needs a map of interface names",
+                &format!("`if {word}` needs a map of interface names"),
                 "; give --ifnames FILE (lines `EXPORTER IFINDEX NAME [DESCRIPTION...]`)",
             ));
         };
         let column = match dir {
-            Dir::In => "in_if_name",
-            Dir::Out => "out_if_name",
-            _ => "in_if_name or out_if_name",
+            Dir::In => format!("in_if_{word}"),
+            Dir::Out => format!("out_if_{word}"),
+            _ => format!("in_if_{word} or out_if_{word}"),
         };
-        if !map.entries().any(|(_, _, i)| i.name == name) {
-            let names: BTreeSet<&str> = map.entries().map(|(_, _, i)| i.name.as_str()).collect();
+        if !map.entries().any(|(_, _, i)| what.of(i) == name) {
+            let texts: BTreeSet<&str> = map.entries().map(|(_, _, i)| what.of(i)).collect();
+            let what_word = if what == IfText::Name {
+                "is named"
+            } else {
+                "is described as"
+            };
             return Err(self.error(
                 nspan,
-                &format!("no interface is named `{name}` ({column}) in --ifnames"),
-                &did_you_mean(&name, names),
+                &format!("no interface {what_word} `{name}` ({column}) in --ifnames"),
+                &did_you_mean(&name, texts),
             ));
         }
         Ok(match dir {
-            Dir::In => named(map, &name, NumField::InputIf),
-            Dir::Out => named(map, &name, NumField::OutputIf),
+            Dir::In => named(map, &name, NumField::InputIf, what),
+            Dir::Out => named(map, &name, NumField::OutputIf, what),
             _ => Node::Or(vec![
-                named(map, &name, NumField::InputIf),
-                named(map, &name, NumField::OutputIf),
+                named(map, &name, NumField::InputIf, what),
+                named(map, &name, NumField::OutputIf, what),
             ]),
         })
     }
@@ -59,9 +96,10 @@ fn exporter_nets(exporters: &BTreeSet<IpAddr>) -> Vec<IpNet> {
     nets
 }
 
-/// The flows whose interface `field` (input or output) the map names `name`, as
-/// [`IfNames::lookup`] finds it: an exporter's own line for that index, else the `*` line.
-fn named(map: &IfNames, name: &str, field: NumField) -> Node {
+/// The flows whose interface `field` (input or output) the map names `name` (or describes so,
+/// by `what`), as [`IfNames::lookup`] finds it: an exporter's own line for that index, else the
+/// `*` line.
+fn named(map: &IfNames, name: &str, field: NumField, what: IfText) -> Node {
     // Indexes named `name` by each exporter's own lines, and by `*` lines.
     let mut own: BTreeMap<IpAddr, Vec<u64>> = BTreeMap::new();
     let mut star: Vec<u64> = Vec::new();
@@ -71,7 +109,7 @@ fn named(map: &IfNames, name: &str, field: NumField) -> Node {
         if let Some(e) = exporter {
             overridden.entry(index).or_default().insert(e);
         }
-        if iface.name != name {
+        if what.of(iface) != name {
             continue;
         }
         match exporter {
@@ -290,5 +328,48 @@ mod tests {
         );
         // `if N` is unchanged.
         assert!(Expression::parse("in if 3").is_ok());
+    }
+
+    /// `if desc` selects by the map's descriptions ("uplink" is 10.0.0.1's 1; "out of band"
+    /// is the `*` line of 9, which 10.0.0.2's own line overrides), quoted when they hold
+    /// blanks; an unended quote and an unknown description are errors.
+    #[test]
+    fn descriptions_select_what_the_map_describes() {
+        let m = map();
+        let flows = [
+            flow("10.0.0.1", 1, 9), // in uplink, out "out of band" (*)
+            flow("10.0.0.2", 9, 1), // in Gi0/1 (own line, no description), out xe (none)
+            flow("192.0.2.9", 9, 9),
+        ];
+        let blk = FlowBlockBuf::from_records(&flows);
+        let (t, f) = (true, false);
+        for (text, want) in [
+            ("in if desc uplink", [t, f, f]),
+            ("in if desc \"uplink\"", [t, f, f]),
+            ("out if desc \"out of band\"", [t, f, t]),
+            ("if desc \"out of band\"", [t, f, t]),
+            (
+                "(in if desc \"out of band\") or in if desc uplink",
+                [t, f, t],
+            ),
+        ] {
+            let e = parse(text, &m).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let c = e.compile();
+            let mut got = Vec::new();
+            c.select(&blk.view().only(ColumnSet::of(&c.columns())), &mut got);
+            assert_eq!(got, want, "{text} (compiled)");
+            let reference: Vec<bool> = flows.iter().map(|r| e.root.matches(r)).collect();
+            assert_eq!(reference, want, "{text}");
+        }
+        let first =
+            |r: Result<Expression, String>| r.unwrap_err().lines().next().unwrap().to_string();
+        assert_eq!(
+            first(parse("in if desc \"out of", &m)),
+            "the quoted text does not end at column 12; close it with `\"`"
+        );
+        assert_eq!(
+            first(parse("in if desc uplinks", &m)),
+            "no interface is described as `uplinks` (in_if_desc) in --ifnames at column 12; did you mean `uplink`?"
+        );
     }
 }
