@@ -643,15 +643,19 @@ fn a_bad_narrow_width_or_a_missing_column_is_corruption() {
     let e = start + format::BLOCK_HEADER_LEN + k * format::COLUMN_ENTRY_LEN;
     assert_eq!(bytes[e + 2], format::Encoding::Narrow as u8);
     assert_eq!(bytes[e + 3], 1);
-    for width in [2u8, 3, 8] {
-        let mut bad = bytes.clone();
-        bad[e + 3] = width;
-        // Re-seal the block header so only the width is wrong.
+    // Re-seals the block header's checksum over the header and column directory, so only the
+    // change made is wrong.
+    let reseal = |bad: &mut Vec<u8>| {
         let dir_end = start + format::BLOCK_HEADER_LEN + columns * format::COLUMN_ENTRY_LEN;
         let mut summed = bad[start..start + 40].to_vec();
         summed.extend_from_slice(&bad[start + format::BLOCK_HEADER_LEN..dir_end]);
         let c = format::checksum(&summed);
         bad[start + 40..start + 48].copy_from_slice(&c.to_le_bytes());
+    };
+    for width in [2u8, 3, 8] {
+        let mut bad = bytes.clone();
+        bad[e + 3] = width;
+        reseal(&mut bad);
         let f = ArchiveFile::from_bytes("t.fk", &bad).unwrap();
         let err = f.block(0).unwrap_err().to_string();
         assert!(
@@ -669,11 +673,7 @@ fn a_bad_narrow_width_or_a_missing_column_is_corruption() {
     // whether the block is viewed or checked as stored.
     let mut bad = bytes.clone();
     bad[e..e + 2].copy_from_slice(&0x7ff0u16.to_le_bytes());
-    let dir_end = start + format::BLOCK_HEADER_LEN + columns * format::COLUMN_ENTRY_LEN;
-    let mut summed = bad[start..start + 40].to_vec();
-    summed.extend_from_slice(&bad[start + format::BLOCK_HEADER_LEN..dir_end]);
-    let c = format::checksum(&summed);
-    bad[start + 40..start + 48].copy_from_slice(&c.to_le_bytes());
+    reseal(&mut bad);
     let f = ArchiveFile::from_bytes("t.fk", &bad).unwrap();
     for err in [
         f.block(0).unwrap_err().to_string(),

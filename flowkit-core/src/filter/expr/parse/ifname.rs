@@ -189,6 +189,25 @@ mod tests {
         }
     }
 
+    /// The first line of a parse error.
+    fn first(r: Result<Expression, String>) -> String {
+        r.unwrap_err().lines().next().unwrap().to_string()
+    }
+
+    /// Each expression selects `want` of `flows`, compiled as record by record.
+    fn selects<const N: usize>(m: &IfNames, flows: &[FlowRecord; N], cases: &[(&str, [bool; N])]) {
+        let blk = FlowBlockBuf::from_records(flows);
+        for (text, want) in cases {
+            let e = parse(text, m).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let c = e.compile();
+            let mut got = Vec::new();
+            c.select(&blk.view().only(ColumnSet::of(&c.columns())), &mut got);
+            assert_eq!(&got, want, "{text} (compiled)");
+            let reference: Vec<bool> = flows.iter().map(|r| e.root.matches(r)).collect();
+            assert_eq!(&reference, want, "{text}");
+        }
+    }
+
     fn parse(text: &str, m: &IfNames) -> Result<Expression, String> {
         let lookups = Lookups {
             geo: None,
@@ -211,9 +230,8 @@ mod tests {
             flow("10.0.0.2", 9, 9),    // in Gi0/1, out Gi0/1
             flow("2001:db8::1", 9, 1), // in mgmt0, out Gi0/1
         ];
-        let blk = FlowBlockBuf::from_records(&flows);
         let (t, f) = (true, false);
-        for (text, want) in [
+        let cases = [
             ("in if name Gi0/1", [f, f, t, f, t, f]),
             ("out if name Gi0/1", [f, t, f, f, t, t]),
             ("if name Gi0/1", [f, t, t, f, t, t]),
@@ -228,15 +246,8 @@ mod tests {
                 [f, f, f, f, t, f],
             ),
             ("IN IF NAME Gi0/1 or in if name mgmt0", [f, f, t, t, t, t]),
-        ] {
-            let e = parse(text, &m).unwrap_or_else(|e| panic!("{text}: {e}"));
-            let c = e.compile();
-            let mut got = Vec::new();
-            c.select(&blk.view().only(ColumnSet::of(&c.columns())), &mut got);
-            assert_eq!(got, want, "{text} (compiled)");
-            let reference: Vec<bool> = flows.iter().map(|r| e.root.matches(r)).collect();
-            assert_eq!(reference, want, "{text}");
-        }
+        ];
+        selects(&m, &flows, &cases);
         // Every name of the map, both ways, against the map's lookup of each flow.
         for name in ["ge-0/0/0", "ge-0/0/1", "xe-1/0/0.100", "Gi0/1", "mgmt0"] {
             for (dir, field) in [("in", IfField::InName), ("out", IfField::OutName)] {
@@ -299,8 +310,6 @@ mod tests {
     #[test]
     fn mistakes_are_errors() {
         let m = map();
-        let first =
-            |r: Result<Expression, String>| r.unwrap_err().lines().next().unwrap().to_string();
         assert_eq!(
             first(parse("in if name Gi0/2", &m)),
             "no interface is named `Gi0/2` (in_if_name) in --ifnames at column 12; did you mean `Gi0/1`?"
@@ -341,9 +350,8 @@ mod tests {
             flow("10.0.0.2", 9, 1), // in Gi0/1 (own line, no description), out xe (none)
             flow("192.0.2.9", 9, 9),
         ];
-        let blk = FlowBlockBuf::from_records(&flows);
         let (t, f) = (true, false);
-        for (text, want) in [
+        let cases = [
             ("in if desc uplink", [t, f, f]),
             ("in if desc \"uplink\"", [t, f, f]),
             ("out if desc \"out of band\"", [t, f, t]),
@@ -352,17 +360,8 @@ mod tests {
                 "(in if desc \"out of band\") or in if desc uplink",
                 [t, f, t],
             ),
-        ] {
-            let e = parse(text, &m).unwrap_or_else(|e| panic!("{text}: {e}"));
-            let c = e.compile();
-            let mut got = Vec::new();
-            c.select(&blk.view().only(ColumnSet::of(&c.columns())), &mut got);
-            assert_eq!(got, want, "{text} (compiled)");
-            let reference: Vec<bool> = flows.iter().map(|r| e.root.matches(r)).collect();
-            assert_eq!(reference, want, "{text}");
-        }
-        let first =
-            |r: Result<Expression, String>| r.unwrap_err().lines().next().unwrap().to_string();
+        ];
+        selects(&m, &flows, &cases);
         assert_eq!(
             first(parse("in if desc \"out of", &m)),
             "the quoted text does not end at column 12; close it with `\"`"
