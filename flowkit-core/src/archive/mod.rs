@@ -17,6 +17,7 @@ pub mod recover;
 pub mod reference;
 pub mod sniff;
 pub mod tree;
+pub mod write_behind;
 pub mod writer;
 
 pub use format::{ArchiveHeader, BlockInfo};

@@ -2,6 +2,7 @@
 
 pub use super::encode::{encode_block_parts, BlockBufs, ColumnOptions};
 use super::format::*;
+use super::write_behind::WriteBehindFile;
 use crate::model::block::{AddrColumn, ColumnId, FlowBlock, FlowBlockBuf};
 use crate::model::record::FlowRecord;
 use std::fs::File;
@@ -24,6 +25,8 @@ pub struct WriterOptions {
     /// Sync a file to disk before publishing it (renaming it to its final name), so a crash of
     /// the machine never leaves a published file short. A collector wants it; a bulk import or
     /// a copy, which can simply be run again, would pay a disk flush per file for nothing.
+    /// A durable file is also written behind (`archive::write_behind`): its pages are handed to
+    /// the kernel for write-out every few MiB, so the final sync has little left to do.
     pub durable: bool,
     /// Store counters, times, interface and AS numbers and IPv4 addresses in the narrow
     /// frame-of-reference encoding where a block's range allows (about half the bytes; see
@@ -470,7 +473,7 @@ impl ArchiveSummary {
 /// Writes one archive file safely: data goes to a hidden temporary name beside the target,
 /// and only a complete, synced file is renamed into place, so readers never see half a file.
 pub struct ArchiveFileWriter {
-    inner: ArchiveWriter<io::BufWriter<File>>,
+    inner: ArchiveWriter<io::BufWriter<WriteBehindFile>>,
     tmp: PathBuf,
     target: PathBuf,
 }
@@ -497,6 +500,8 @@ impl ArchiveFileWriter {
         lock_exclusive(&f);
         // Small writes (header, index) are gathered; a block (hundreds of KiB) is larger than
         // the buffer, so it goes from its columns to the file in one vectored write, uncopied.
+        // A durable file (a collector's) is written behind, so writeback never comes in bursts.
+        let f = WriteBehindFile::new(f, opts.durable);
         let inner = ArchiveWriter::new(io::BufWriter::with_capacity(64 << 10, f), opts)?;
         Ok(ArchiveFileWriter {
             inner,
@@ -506,7 +511,7 @@ impl ArchiveFileWriter {
     }
 
     /// The writer to push flows into.
-    pub fn writer(&mut self) -> &mut ArchiveWriter<io::BufWriter<File>> {
+    pub fn writer(&mut self) -> &mut ArchiveWriter<io::BufWriter<WriteBehindFile>> {
         &mut self.inner
     }
 
@@ -515,7 +520,7 @@ impl ArchiveFileWriter {
         let opts = self.inner.opts.clone();
         let durable = self.inner.opts.durable;
         let (buf, summary) = self.inner.finish()?;
-        let mut f = buf.into_inner().map_err(|e| e.into_error())?;
+        let mut f = buf.into_inner().map_err(|e| e.into_error())?.into_file();
         let header = encode_header(
             FLAG_COMPLETE,
             summary.flows,
