@@ -38,6 +38,18 @@ impl FieldKind {
         }
     }
 
+    /// Appends [`FieldKind::text`] to `out` without allocating; false (nothing appended) for
+    /// plain numbers.
+    pub fn push_text(self, out: &mut Vec<u8>, v: u64) -> bool {
+        match self {
+            FieldKind::Mac => super::l2::push_mac_text(out, v),
+            FieldKind::Mpls => super::l2::push_mpls_text(out, v as u32),
+            FieldKind::AppId => super::l2::push_app_id_text(out, v),
+            _ => return false,
+        }
+        true
+    }
+
     /// Written as text (a JSON string): addresses, MACs, MPLS entries, application ids.
     pub fn is_text(self) -> bool {
         !matches!(self, FieldKind::TimeMs | FieldKind::Unsigned(_))

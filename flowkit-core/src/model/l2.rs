@@ -10,11 +10,36 @@ pub const ENGINE_PEN: u8 = 20;
 
 /// `aa:bb:cc:dd:ee:ff` of a 48-bit MAC value (lower case, as nfdump prints it).
 pub fn mac_text(v: u64) -> String {
+    as_string(|out| push_mac_text(out, v))
+}
+
+/// Appends [`mac_text`] to `out` without allocating (CSV writes one a row per MAC column).
+pub fn push_mac_text(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&mac_bytes(v));
+}
+
+/// The 17 bytes of [`mac_text`].
+fn mac_bytes(v: u64) -> [u8; 17] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = v.to_be_bytes();
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        b[2], b[3], b[4], b[5], b[6], b[7]
-    )
+    let mut t = [b':'; 17];
+    for (k, &x) in b[2..].iter().enumerate() {
+        t[3 * k] = HEX[(x >> 4) as usize];
+        t[3 * k + 1] = HEX[(x & 15) as usize];
+    }
+    t
+}
+
+/// The text a `push_*_text` function appends, as a `String`.
+fn as_string(push: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::with_capacity(24);
+    push(&mut out);
+    String::from_utf8(out).expect("digits, hex and separators are ASCII")
+}
+
+/// Appends `v` in decimal.
+fn push_decimal(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Reads a MAC address: six groups of one or two hex digits separated by `:` (nfdump's form)
@@ -45,7 +70,16 @@ pub fn mpls_exp(entry: u32) -> u32 {
 
 /// `label-exp-bos` of an MPLS label stack entry (nfdump's `%mpls1` without its padding).
 pub fn mpls_text(entry: u32) -> String {
-    format!("{}-{}-{}", mpls_label(entry), mpls_exp(entry), entry & 1)
+    as_string(|out| push_mpls_text(out, entry))
+}
+
+/// Appends [`mpls_text`] to `out` without allocating.
+pub fn push_mpls_text(out: &mut Vec<u8>, entry: u32) {
+    push_decimal(out, mpls_label(entry) as u64);
+    out.push(b'-');
+    push_decimal(out, mpls_exp(entry) as u64);
+    out.push(b'-');
+    out.push(b'0' + (entry & 1) as u8);
 }
 
 /// Packs an IPFIX applicationId (IE 95, RFC 6759) of 1 to 8 bytes into a `u64`: the
@@ -70,12 +104,21 @@ pub fn app_id(b: &[u8]) -> Option<u64> {
 /// nfdump's `%nbid` of a packed application id: `ENGINE..SELECTOR`, or
 /// `20..PEN..SELECTOR` for engine 20 (without nfdump's `%2u` padding).
 pub fn app_id_text(v: u64) -> String {
+    as_string(|out| push_app_id_text(out, v))
+}
+
+/// Appends [`app_id_text`] to `out` without allocating.
+pub fn push_app_id_text(out: &mut Vec<u8>, v: u64) {
     let engine = (v >> 56) as u8;
     let low = v & ((1 << 56) - 1);
+    push_decimal(out, engine as u64);
+    out.extend_from_slice(b"..");
     if engine == ENGINE_PEN {
-        format!("{engine}..{}..{}", low >> 24, low & 0xff_ffff)
+        push_decimal(out, low >> 24);
+        out.extend_from_slice(b"..");
+        push_decimal(out, low & 0xff_ffff);
     } else {
-        format!("{engine}..{low}")
+        push_decimal(out, low);
     }
 }
 
@@ -105,7 +148,7 @@ pub fn parse_app_id(s: &str) -> Option<u64> {
 
 /// serde: a MAC value as `aa:bb:cc:dd:ee:ff`.
 pub(crate) fn ser_mac<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&mac_text(*v))
+    s.serialize_str(std::str::from_utf8(&mac_bytes(*v)).expect("hex digits and colons"))
 }
 
 /// serde: an MPLS entry as `label-exp-bos`.

@@ -203,7 +203,7 @@ fn value(f: &Field, b: &FlowBlock<'_>, i: usize, out: &mut Vec<u8>) {
     }
     match f.value(b, i) {
         FieldValue::Unsigned(v) if f.kind.is_text() => {
-            out.extend_from_slice(f.kind.text(v).unwrap_or_default().as_bytes())
+            f.kind.push_text(out, v);
         }
         FieldValue::Signed(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
         FieldValue::Unsigned(v) => text::push_u64(out, v),
