@@ -310,26 +310,30 @@ mod tests {
     #[test]
     fn mistakes_are_errors() {
         let m = map();
-        assert_eq!(
-            first(parse("in if name Gi0/2", &m)),
-            "no interface is named `Gi0/2` (in_if_name) in --ifnames at column 12; did you mean `Gi0/1`?"
-        );
-        assert_eq!(
-            first(parse("out if name gi0/1", &m)),
-            "no interface is named `gi0/1` (out_if_name) in --ifnames at column 13; did you mean `Gi0/1`?"
-        );
-        assert_eq!(
-            first(parse("if name nothing-like-it", &m)),
-            "no interface is named `nothing-like-it` (in_if_name or out_if_name) in --ifnames at column 9"
-        );
-        assert_eq!(
-            first(parse("src if name Gi0/1", &m)),
-            "`src` does not go with `if` at column 5"
-        );
-        assert_eq!(
-            first(parse("in if name", &m)),
-            "expected an interface name such as Gi0/1 at the end at column 11"
-        );
+        for (expr, want) in [
+            (
+                "in if name Gi0/2",
+                "no interface is named `Gi0/2` (in_if_name) in --ifnames at column 12; did you mean `Gi0/1`?",
+            ),
+            (
+                "out if name gi0/1",
+                "no interface is named `gi0/1` (out_if_name) in --ifnames at column 13; did you mean `Gi0/1`?",
+            ),
+            (
+                "if name nothing-like-it",
+                "no interface is named `nothing-like-it` (in_if_name or out_if_name) in --ifnames at column 9",
+            ),
+            (
+                "src if name Gi0/1",
+                "`src` does not go with `if` at column 5",
+            ),
+            (
+                "in if name",
+                "expected an interface name such as Gi0/1 at the end at column 11",
+            ),
+        ] {
+            assert_eq!(first(parse(expr, &m)), want, "{expr}");
+        }
         assert_eq!(
             first(Expression::parse("in if name Gi0/1").map_err(|e| e.to_string())),
             "`if name` needs a map of interface names at column 4; give --ifnames FILE (lines \
