@@ -284,7 +284,8 @@ impl Printer {
         if fixed && opts.ifnames.is_some() {
             return Err(PrintError::IfNamesNeedCsvOrJson(opts.format.to_string()));
         }
-        if opts.geo.is_some() || opts.ifnames.is_some() {
+        // JSON is always written by the column writer (every column unless `--fields`).
+        if opts.geo.is_some() || opts.ifnames.is_some() || opts.format == Format::Json {
             chosen.get_or_insert_with(|| {
                 fields::Chosen::all_with(opts.geo.as_deref(), opts.ifnames.is_some())
             });
@@ -382,12 +383,8 @@ impl Printer {
                 }
             }
             Format::Csv => csv::format_block(block, &mut clock, out),
-            // Every column, written as `--fields` writes them (one writer for CSV and JSON
-            // rows, a third less CPU than serialising records with serde_json).
-            Format::Json => {
-                let all = fields::Chosen::all_with(None, false);
-                fields::format_block(&all, true, (None, None), block, &mut clock, out)
-            }
+            // Its columns are always chosen (at construction), so `fields` above wrote it.
+            Format::Json => unreachable!("JSON is written by the column writer"),
             Format::NfdumpFmt(fmt) => {
                 nfdump_fmt::format_block(fmt, self.nfdump, block, &mut clock, out)
             }
