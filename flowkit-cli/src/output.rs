@@ -40,10 +40,13 @@ fn open_error(path: Option<&PathBuf>, e: io::Error) -> ToolError {
 /// The `--compress` option of every tool that writes archives (declared once here).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct CompressArgs {
-    /// Column compression of the archives written (format version 2, about 2.5 times smaller,
-    /// selective filters 2-4 times slower to read): `on` or `default` (zstd 3), `fast` (zstd
-    /// 1), `small` (zstd 9), a zstd level 1-19, or `none` (format version 1, what is written
-    /// without this option, and what flowkit before version 2 reads).
+    /// Column compression of the archives written: `on` or `default` (zstd 3), `fast` (zstd 1)
+    /// or a level below 9 store columns in frames of 1024 rows with their address Bloom filters
+    /// (format version 3, about 2.2 times smaller; host filters read them about as fast, filters
+    /// selecting many flows up to 4 times slower); `small` (zstd 9) or a level 9-19 as one
+    /// frame a column (version 2, about 2.6 times smaller, host filters 2 times slower); `none`
+    /// (format version 1, what is written without this option, and what flowkit before version
+    /// 2 reads).
     #[arg(long = "compress", value_name = "LEVEL", value_parser = parse_compress)]
     pub compress: Option<CompressLevel>,
 }

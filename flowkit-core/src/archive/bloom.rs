@@ -21,6 +21,8 @@ pub const BLOOM_ID: u16 = 0x8001;
 pub const BLOOM_ENCODING: u8 = 4;
 /// Bits set per address.
 pub const HASHES: u32 = 3;
+/// Column directory id of the per-frame address Bloom filters (see [`FrameBlooms`]).
+pub const FRAME_BLOOM_ID: u16 = 0x8002;
 
 /// A block's address Bloom filter, borrowed from the block bytes.
 #[derive(Clone, Copy, Debug)]
@@ -108,28 +110,46 @@ impl<'a> AddrBloom<'a> {
 /// Real traffic repeats its hosts: the filter of a capture's block shrinks several times, which
 /// matters once the columns are compressed (it was a tenth of a compressed block).
 pub fn build(block: &FlowBlock<'_>, out: &mut Vec<u64>) {
-    build_full(block, out);
-    let m = out.len() as f64 * 64.0;
-    let set: u32 = out.iter().map(|w| w.count_ones()).sum();
+    out.clear();
+    out.resize(full_bits(block.len) / 64, 0);
+    set_addresses([block.src_addr, block.dst_addr], out);
+    let want = bits_needed(out);
+    fold(out, want / 64);
+}
+
+/// The size of a filter before folding: 4 bits for every address stored (two a flow of `rows`).
+fn full_bits(rows: usize) -> usize {
+    (rows * 2 * 4).next_power_of_two().clamp(64, 1 << 16)
+}
+
+/// The bits a filter needs for about 4 a distinct address, the distinct count estimated from
+/// the bits set in `words` (n = -(m/k) ln(1 - x/m)); a power of two, at least 64, at most the
+/// filter's own size.
+fn bits_needed(words: &[u64]) -> usize {
+    let m = words.len() as f64 * 64.0;
+    let set: u32 = words.iter().map(|w| w.count_ones()).sum();
     let fill = (set as f64 / m).min(0.999_999);
     let distinct = -(m / HASHES as f64) * (1.0 - fill).ln();
-    let want = ((distinct * 4.0).ceil() as usize)
+    ((distinct * 4.0).ceil() as usize)
         .next_power_of_two()
-        .clamp(64, 1 << 16);
-    while out.len() * 64 > want {
-        let half = out.len() / 2;
-        let (lo, hi) = out.split_at_mut(half);
+        .clamp(64, words.len() * 64)
+}
+
+/// Folds `words` (a power-of-two count) in halves down to `to` words: OR-ing the upper half onto
+/// the lower is exactly the filter of half the size.
+fn fold(words: &mut Vec<u64>, to: usize) {
+    while words.len() > to.max(1) {
+        let half = words.len() / 2;
+        let (lo, hi) = words.split_at_mut(half);
         lo.iter_mut().zip(hi.iter()).for_each(|(a, b)| *a |= b);
-        out.truncate(half);
+        words.truncate(half);
     }
 }
 
-/// [`build`] before folding: sized for every address stored.
-fn build_full(block: &FlowBlock<'_>, out: &mut Vec<u64>) {
-    let bits = (block.len * 2 * 4).next_power_of_two().clamp(64, 1 << 16);
-    out.clear();
-    out.resize(bits / 64, 0);
-    let words = out.as_mut_slice();
+/// Sets the bits of every address of `cols` in `words` (a power-of-two count, zeroed or holding
+/// other addresses already).
+fn set_addresses(cols: [AddrColumn<'_>; 2], words: &mut [u64]) {
+    let bits = words.len() * 64;
     // A power of two: masking the word index (a no-op, as `p < bits`) spares a bounds check.
     let last_word = words.len() - 1;
     let mask = bits as u64 - 1;
@@ -138,7 +158,7 @@ fn build_full(block: &FlowBlock<'_>, out: &mut Vec<u64>) {
             words[(p >> 6) as usize & last_word] |= 1 << (p & 63);
         }
     };
-    for col in [block.src_addr, block.dst_addr] {
+    for col in cols {
         match col {
             #[cfg(target_arch = "x86_64")]
             AddrColumn::V4(v) if std::arch::is_x86_feature_detected!("avx2") => {
@@ -147,6 +167,88 @@ fn build_full(block: &FlowBlock<'_>, out: &mut Vec<u64>) {
             }
             AddrColumn::V4(v) => set_v4(v, words, mask),
             AddrColumn::V6(v) => v.iter().for_each(|b| set(words, mix(key_of_bytes(b)))),
+        }
+    }
+}
+
+/// Builds the filters of `block`'s frames of `rows` rows (the last one may be shorter) into `out`
+/// (cleared first), as stored (see [`FrameBlooms`]): a header word, then each frame's filter,
+/// all of one size: the one the frame with the most distinct addresses needs, so a frame is
+/// found by its index alone. Each is first built for every address its frame may store, then
+/// folded, as [`build`] does.
+pub fn build_frames(block: &FlowBlock<'_>, rows: usize, out: &mut Vec<u64>) {
+    let rows = rows.max(1);
+    let frames = block.len.div_ceil(rows);
+    let full = full_bits(rows) / 64;
+    out.clear();
+    out.resize(1 + frames * full, 0);
+    let mut per = 1;
+    for k in 0..frames {
+        let span = k * rows..block.len.min((k + 1) * rows);
+        let words = &mut out[1 + k * full..1 + (k + 1) * full];
+        set_addresses(
+            [
+                block.src_addr.slice(span.clone()),
+                block.dst_addr.slice(span),
+            ],
+            words,
+        );
+        per = per.max(bits_needed(words) / 64);
+    }
+    // Fold each frame to `per` words, in place: frame k's folded filter goes where frame k's
+    // full one began or before it, never over a frame not yet folded.
+    let mut folded = vec![0u64; per];
+    for k in 0..frames {
+        folded.fill(0);
+        for part in out[1 + k * full..1 + (k + 1) * full].chunks_exact(per) {
+            folded.iter_mut().zip(part).for_each(|(a, b)| *a |= b);
+        }
+        out[1 + k * per..1 + (k + 1) * per].copy_from_slice(&folded);
+    }
+    out.truncate(1 + frames * per);
+    out[0] = rows as u64 | (per as u64) << 32;
+}
+
+/// The address Bloom filters of a block's frames of rows, borrowed from the block bytes
+/// (directory id [`FRAME_BLOOM_ID`], encoding [`BLOOM_ENCODING`]): u64 words, the first holding
+/// the rows a frame in its low 32 bits and the words a filter (a power of two) in its high 32
+/// bits, then one filter per frame, keyed as the block's filter. A filter that selects few
+/// hosts reads only the frames that may hold them, where the block's own filter could only say
+/// whether to read the whole block.
+#[derive(Clone, Copy, Debug)]
+pub struct FrameBlooms<'a> {
+    rows: usize,
+    per: usize,
+    words: &'a [u64],
+}
+
+impl<'a> FrameBlooms<'a> {
+    /// Reads stored filters of a block of `flows` flows; `None` if malformed (a zero frame
+    /// length, a filter size not a power of two or over 64 Ki bits, or another frame count).
+    pub fn from_words(words: &'a [u64], flows: usize) -> Option<FrameBlooms<'a>> {
+        let (&head, words) = words.split_first()?;
+        let (rows, per) = ((head & 0xffff_ffff) as usize, (head >> 32) as usize);
+        let fits = rows >= 1
+            && per.is_power_of_two()
+            && per <= 1024
+            && Some(words.len()) == flows.div_ceil(rows).checked_mul(per);
+        fits.then_some(FrameBlooms { rows, per, words })
+    }
+
+    /// Rows a frame (the last one may hold fewer).
+    pub fn rows_per_frame(&self) -> usize {
+        self.rows
+    }
+
+    /// The number of frames.
+    pub fn frames(&self) -> usize {
+        self.words.len() / self.per
+    }
+
+    /// The filter of frame `k` (below [`frames`](Self::frames)).
+    pub fn frame(&self, k: usize) -> AddrBloom<'a> {
+        AddrBloom {
+            words: &self.words[k * self.per..(k + 1) * self.per],
         }
     }
 }
@@ -341,5 +443,61 @@ mod tests {
         );
         let bloom = AddrBloom::from_words(&words).unwrap();
         assert!(hosts.iter().all(|h| bloom.may_contain(*h)));
+    }
+    /// Each frame's filter (`build_frames`) holds exactly the documented bits of its own rows'
+    /// addresses, at the one size all frames share, enough for the busiest frame; the stored
+    /// words read back as that many frames, and malformed ones are refused.
+    #[test]
+    fn frame_filters_set_exactly_the_bits_of_their_rows() {
+        for (flows, rows, ipv6_permille) in [
+            (8192, 1024, 0),
+            (3000, 1024, 100),
+            (5, 2, 0),
+            (1025, 1024, 0),
+            (40, 64, 1000),
+        ] {
+            let recs: Vec<_> = FlowGen::new(GenConfig {
+                flows: flows as u64,
+                ipv6_permille,
+                ..GenConfig::default()
+            })
+            .collect();
+            let block = FlowBlockBuf::from_records(&recs);
+            let mut words = Vec::new();
+            build_frames(&block.view(), rows, &mut words);
+            let what = format!("{flows} flows, frames of {rows}");
+            let frames = FrameBlooms::from_words(&words, flows).expect(&what);
+            assert_eq!(frames.rows_per_frame(), rows, "{what}");
+            assert_eq!(frames.frames(), flows.div_ceil(rows), "{what}");
+            let bits = (words.len() - 1) / frames.frames() * 64;
+            for (k, chunk) in recs.chunks(rows).enumerate() {
+                let distinct: std::collections::HashSet<_> = chunk
+                    .iter()
+                    .flat_map(|r| [r.src_addr, r.dst_addr])
+                    .collect();
+                assert!(
+                    bits >= (2 * distinct.len()).min(1 << 16),
+                    "{what}: {bits} bits"
+                );
+                let mut expected = vec![0u64; bits / 64];
+                for a in chunk.iter().flat_map(|r| [r.src_addr, r.dst_addr]) {
+                    for p in positions(key_of(a), bits as u64 - 1) {
+                        expected[(p >> 6) as usize] |= 1 << (p & 63);
+                    }
+                }
+                assert_eq!(frames.frame(k).words, &expected[..], "{what}, frame {k}");
+            }
+            // Another flow count, a zero frame length, a size not a power of two: refused.
+            assert!(
+                FrameBlooms::from_words(&words, flows + rows).is_none(),
+                "{what}"
+            );
+            let mut bad = words.clone();
+            bad[0] &= !0xffff_ffff;
+            assert!(FrameBlooms::from_words(&bad, flows).is_none(), "{what}");
+            bad[0] = words[0] + (1u64 << 32);
+            assert!(FrameBlooms::from_words(&bad, flows).is_none(), "{what}");
+        }
+        assert!(FrameBlooms::from_words(&[], 0).is_none());
     }
 }

@@ -13,6 +13,8 @@ static PAD: [u8; 8] = [0; 8];
 pub struct BlockBufs {
     /// The address Bloom filter of the block.
     pub bloom: Vec<u64>,
+    /// The address Bloom filters of the block's frames, when its columns are stored in frames.
+    pub frame_bloom: Vec<u64>,
     /// Narrow columns (words, so their distances are aligned).
     pub narrow: Vec<u64>,
     /// Compressed columns.
@@ -146,6 +148,7 @@ pub fn encode_block_parts<'a>(
     let mut stored: Vec<Stored<'a>> = Vec::with_capacity(cols.len());
     let BlockBufs {
         bloom,
+        frame_bloom,
         narrow: words,
         zipped,
         choices,
@@ -197,8 +200,10 @@ pub fn encode_block_parts<'a>(
     choices.blocks += 1;
     let words: &'a [u64] = words;
     let zipped: &'a [u8] = zipped;
-    // The flow columns, then the address Bloom filter (archive::bloom).
-    let entries = cols.len() + 1;
+    // The flow columns, then the address Bloom filter (archive::bloom), then, where compressed
+    // columns are stored in frames, the frames' filters.
+    let framed = opts.compress.is_some() && opts.frame_rows > 0 && block.len > opts.frame_rows;
+    let entries = cols.len() + 1 + framed as usize;
     let dir_len = entries * COLUMN_ENTRY_LEN;
     head.clear();
     head.resize(BLOCK_HEADER_LEN + dir_len, 0);
@@ -236,6 +241,16 @@ pub fn encode_block_parts<'a>(
         0,
         bytemuck::cast_slice(bloom.as_slice()),
     );
+    if framed {
+        super::bloom::build_frames(block, opts.frame_rows, frame_bloom);
+        put(
+            cols.len() + 1,
+            super::bloom::FRAME_BLOOM_ID,
+            super::bloom::BLOOM_ENCODING,
+            0,
+            bytemuck::cast_slice(frame_bloom.as_slice()),
+        );
+    }
     let (min_start, max_start) = min_max(block.start_ms);
     let (_, max_end) = min_max(block.end_ms);
     let info = BlockInfo {

@@ -33,7 +33,7 @@ fn written_in_frames(
     let opts = WriterOptions {
         compress,
         split_families: split,
-        frame_rows,
+        frame_rows: Some(frame_rows),
         ..WriterOptions::default()
     };
     let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
@@ -395,4 +395,54 @@ fn framed_columns_gather_only_the_frames_of_their_rows() {
     let mut out = FlowBlockBuf::default();
     let err = d.gather_rows(0, None, &[0], &mut out, None).unwrap_err();
     assert!(err.to_string().contains("checksum mismatch"), "{err}");
+}
+
+/// A block in frames carries its frames' address Bloom filters; damage there is corruption
+/// naming the file and offset (found by a check of the block as stored, as `flow-cat` makes),
+/// whether the checksum catches it or, resealed, the filters' own shape does.
+#[test]
+fn damaged_frame_filters_are_errors_naming_the_offset() {
+    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
+        flows: 3000,
+        ipv6_permille: 0,
+        ..GenConfig::default()
+    })
+    .collect();
+    let good = written_in_frames(&recs, Some(3), false, 1024);
+    let f = ArchiveFile::from_bytes("f", &good).unwrap();
+    let frames = f
+        .block_frame_blooms(0)
+        .unwrap()
+        .expect("a block in frames has them");
+    assert_eq!((frames.rows_per_frame(), frames.frames()), (1024, 3));
+    f.check_stored(0, None).unwrap();
+    // The directory entry of the frames' filters, and where its words are.
+    let (at, len) = (f.blocks()[0].offset as usize, f.blocks()[0].len as usize);
+    let b = &good[at..at + len];
+    let cols = format::le_u32(b, 4) as usize;
+    let dir_end = format::BLOCK_HEADER_LEN + cols * format::COLUMN_ENTRY_LEN;
+    let e = (0..cols)
+        .map(|k| format::BLOCK_HEADER_LEN + k * format::COLUMN_ENTRY_LEN)
+        .find(|&e| format::le_u16(b, e) == bloom::FRAME_BLOOM_ID)
+        .unwrap();
+    let words = dir_end + format::le_u32(b, e + 4) as usize;
+    for (reseal_it, want) in [
+        (
+            false,
+            "checksum mismatch in the frames' address Bloom filters",
+        ),
+        (true, "malformed frames' address Bloom filters"),
+    ] {
+        let mut bad = good.clone();
+        bad[at + words] = 0; // R = 0 in the low bytes of the first word (1024 = 0x400)
+        bad[at + words + 1] = 0;
+        if reseal_it {
+            reseal(&mut bad[at..at + len], e);
+        }
+        let g = ArchiveFile::from_bytes("g", &bad).unwrap();
+        let err = g.check_stored(0, None).unwrap_err().to_string();
+        assert!(err.contains(want), "{err}");
+        assert!(err.contains(&format!("byte {}", at + words)), "{err}");
+        assert!(g.block_frame_blooms(0).is_err());
+    }
 }

@@ -41,16 +41,39 @@ pub struct WriterOptions {
     /// stream into a pipe: blocks then go on as they are stored, the cheapest for both ends, and
     /// the header says version 2 since they may be compressed.
     pub recode_raw_blocks: bool,
-    /// Rows a frame of compressed columns (format version 3, `archive::packed`): 0, the default,
-    /// stores each compressed column as one zstd frame (version 2). Frames let a filter that
-    /// gathers a few rows inflate only theirs, but cost full reads and size (docs/performance.md,
-    /// issue 25); the environment variable `FLOWKIT_FRAME_ROWS` sets the default, for measuring.
-    pub frame_rows: usize,
+    /// Rows a frame of compressed columns (format version 3, `archive::packed`), each frame
+    /// with its own address Bloom filter (`archive::bloom::FrameBlooms`); 0 stores each
+    /// compressed column as one zstd frame (version 2). `None`, the default, chooses by level
+    /// ([`frame_rows_for`]); the environment variable `FLOWKIT_FRAME_ROWS` sets it, for
+    /// measuring. Frames let a filter that selects a few flows inflate only their frames and
+    /// skip the others, at some size and full-read speed (docs/performance.md, "Storage").
+    pub frame_rows: Option<usize>,
 }
 
 /// zstd level of `--compress on`: level 3, zstd's own default (docs/performance.md compares
 /// levels: higher ones save little on flows and import slower).
 pub const DEFAULT_COMPRESS_LEVEL: i32 = 3;
+
+/// Rows a frame of compressed columns below [`ONE_FRAME_FROM_LEVEL`]: a filter that selects
+/// a few hosts then inflates and reads about one frame a column where they are, not the block
+/// (docs/performance.md, "Storage": the selective filters within 1.05-1.25 times an
+/// uncompressed archive, against 2.2 with one frame a column).
+pub const DEFAULT_FRAME_ROWS: usize = super::packed::FRAME_ROWS;
+
+/// zstd levels from this one on (`--compress small` is 9) store each compressed column as one
+/// frame (format version 2): the smallest files (about 13% smaller on flow-gen's mix), for
+/// archives kept rather than searched.
+pub const ONE_FRAME_FROM_LEVEL: i32 = 9;
+
+/// The rows a frame of compressed columns at zstd `level` when not set
+/// ([`WriterOptions::frame_rows`]): [`DEFAULT_FRAME_ROWS`], or 0 (one frame a column) from
+/// [`ONE_FRAME_FROM_LEVEL`] on.
+pub fn frame_rows_for(level: i32) -> usize {
+    match level >= ONE_FRAME_FROM_LEVEL {
+        true => 0,
+        false => DEFAULT_FRAME_ROWS,
+    }
+}
 
 /// The process-wide default compression (0: none), set once by a tool's `--compress` option.
 /// None unless asked: compressed archives are 2.5 times smaller, but selective filters read
@@ -92,13 +115,22 @@ impl Default for WriterOptions {
             recode_raw_blocks: true,
             frame_rows: std::env::var("FLOWKIT_FRAME_ROWS")
                 .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
+                .and_then(|v| v.parse().ok()),
         }
     }
 }
 
 impl WriterOptions {
+    /// The rows a frame of compressed columns these options give (0: one frame a column, or
+    /// not compressed).
+    pub fn frames(&self) -> usize {
+        match (self.compress, self.frame_rows) {
+            (None, _) => 0,
+            (Some(_), Some(rows)) => rows,
+            (Some(level), None) => frame_rows_for(level),
+        }
+    }
+
     /// Options for a program writing an archive of what it collected or imported: IPv4 and IPv6
     /// flows in separate blocks (see `split_families`).
     pub fn archive(creator: &str) -> Self {
@@ -393,7 +425,7 @@ impl<W: Write> ArchiveWriter<W> {
         let opts = ColumnOptions {
             narrow: self.opts.narrow,
             compress: self.opts.compress,
-            frame_rows: self.opts.frame_rows,
+            frame_rows: self.opts.frames(),
         };
         let info = encode_block_parts(block, &mut self.bufs, opts, &mut self.scratch, &mut parts);
         parts.insert(0, &self.scratch);
@@ -601,7 +633,7 @@ fn encode_header(
     let creator = &creator.as_bytes()[..creator.len().min(1024)];
     let version = match (opts.compress, opts.recode_raw_blocks) {
         (None, true) => FORMAT_VERSION_UNCOMPRESSED,
-        (Some(_), true) if opts.frame_rows == 0 => FORMAT_VERSION_SINGLE_FRAME,
+        (Some(_), true) if opts.frames() == 0 => FORMAT_VERSION_SINGLE_FRAME,
         _ => FORMAT_VERSION,
     };
     let schema = ColumnId::ALL;

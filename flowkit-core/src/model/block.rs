@@ -539,6 +539,20 @@ macro_rules! define_blocks {
                     $($af: self.$af.view(),)*
                 }
             }
+
+            /// A view of the `len` rows of the columns in `set` only (a partial block), for a
+            /// buffer filled with those columns only (the others empty or ignored).
+            pub fn view_columns(&self, len: usize, set: ColumnSet) -> FlowBlock<'_> {
+                FlowBlock {
+                    len,
+                    $($sf: if set.contains(ColumnId::$sv) { &self.$sf[..len] } else { &[] },)*
+                    $($af: if set.contains(ColumnId::$av) {
+                        self.$af.view().slice(0..len)
+                    } else {
+                        AddrColumn::V4(&[])
+                    },)*
+                }
+            }
         }
     };
 }

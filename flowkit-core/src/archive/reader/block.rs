@@ -1,7 +1,7 @@
 //! One block's columns, checked (lengths against the bytes present, checksums) and viewed in
 //! place, widened from narrow encodings, or gathered row by row; and its address Bloom filter.
 
-use crate::archive::bloom::{AddrBloom, BLOOM_ENCODING, BLOOM_ID};
+use crate::archive::bloom::{AddrBloom, FrameBlooms, BLOOM_ENCODING, BLOOM_ID, FRAME_BLOOM_ID};
 use crate::archive::format::*;
 use crate::archive::narrow::{ColumnScratch, NarrowColumn, NarrowValue, WidenKey};
 use crate::archive::ArchiveError;
@@ -36,6 +36,7 @@ pub fn check_stored_block(
     let cols = checked_columns(name, b, file_offset, &info, ColumnSet::ALL, None)?;
     check_shapes(name, file_offset, &cols, info.flows as usize)?;
     block_bloom(name, b, file_offset)?;
+    block_frame_blooms(name, b, file_offset)?;
     Ok(info)
 }
 
@@ -111,6 +112,25 @@ pub fn gather_block_rows(
     check: impl FnOnce(&BlockInfo) -> Result<(), ArchiveError>,
     scratch: Option<&ColumnScratch>,
 ) -> Result<BlockInfo, ArchiveError> {
+    let all = ColumnSet::ALL;
+    gather_block_columns(name, b, file_offset, rows, all, out, check, scratch)
+}
+
+/// [`gather_block_rows`] of the columns in `columns` only: the others are neither checked nor
+/// read, and left as they are in `out` (to be viewed as a partial block,
+/// `FlowBlockBuf::view_columns`). A filter reading a few rows of a block reads only its own
+/// columns of them.
+#[allow(clippy::too_many_arguments)]
+pub fn gather_block_columns(
+    name: &str,
+    b: &[u8],
+    file_offset: u64,
+    rows: &[u32],
+    columns: ColumnSet,
+    out: &mut FlowBlockBuf,
+    check: impl FnOnce(&BlockInfo) -> Result<(), ArchiveError>,
+    scratch: Option<&ColumnScratch>,
+) -> Result<BlockInfo, ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
     check(&info)?;
     let n = info.flows as usize;
@@ -125,12 +145,12 @@ pub fn gather_block_rows(
     // may hold those a filter already inflated) or this thread's gathering scratch (its memory
     // reused call after call); narrow ones are read row by row below, never widened.
     if let Some(scratch) = scratch {
-        return gather_with(name, b, file_offset, rows, out, info, scratch);
+        return gather_with(name, b, file_offset, rows, columns, out, info, scratch);
     }
     GATHER_SCRATCH.with(|s| {
         let mut scratch = s.take();
         scratch.clear();
-        let r = gather_with(name, b, file_offset, rows, out, info, &scratch);
+        let r = gather_with(name, b, file_offset, rows, columns, out, info, &scratch);
         s.set(scratch);
         r
     })
@@ -144,11 +164,13 @@ thread_local! {
 /// [`gather_block_rows`] once the header is checked. Compressed columns already inflated in
 /// `scratch` are read there; the others are inflated into this thread's [`ROW_FRAMES`], of a
 /// column stored in frames only the frames holding `rows`.
+#[allow(clippy::too_many_arguments)]
 fn gather_with(
     name: &str,
     b: &[u8],
     file_offset: u64,
     rows: &[u32],
+    columns: ColumnSet,
     out: &mut FlowBlockBuf,
     info: BlockInfo,
     scratch: &ColumnScratch,
@@ -159,7 +181,7 @@ fn gather_with(
         b,
         file_offset,
         &info,
-        ColumnSet::ALL,
+        columns,
         Inflate::Cached(scratch),
     )?;
     ROW_FRAMES.with(|s| {
@@ -184,7 +206,7 @@ fn gather_with(
                 offset: file_offset,
                 n,
                 cols: &cols,
-                wanted: ColumnSet::ALL,
+                wanted: columns,
                 scratch: &frames,
             };
             // Every column's source is checked first, so an error leaves `out` as it was.
@@ -208,6 +230,8 @@ enum RowSource<'a, T> {
     Plain(&'a [T]),
     Narrow(NarrowColumn<'a>),
     Zero,
+    /// A column not asked for: nothing gathered.
+    Skip,
 }
 
 impl<T: NarrowValue> RowSource<'_, T> {
@@ -216,6 +240,7 @@ impl<T: NarrowValue> RowSource<'_, T> {
             RowSource::Plain(v) => out.extend(rows.iter().map(|&i| v[i as usize])),
             RowSource::Narrow(c) => c.gather_into(rows, out),
             RowSource::Zero => out.resize(out.len() + rows.len(), T::from_bits(0)),
+            RowSource::Skip => {}
         }
     }
 }
@@ -224,10 +249,15 @@ impl<T: NarrowValue> RowSource<'_, T> {
 enum AddrSource<'a> {
     Stored(AddrColumn<'a>),
     Narrow(NarrowColumn<'a>),
+    /// A column not asked for: nothing gathered.
+    Skip,
 }
 
 impl<'a> ColumnCtx<'_, 'a> {
     fn row_source<T: NarrowValue>(&self, id: ColumnId) -> Result<RowSource<'a, T>, ArchiveError> {
+        if !self.wanted.contains(id) {
+            return Ok(RowSource::Skip);
+        }
         let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
         match c.enc {
             Encoding::Narrow => NarrowColumn::parse::<T>(c.data, c.width, self.n)
@@ -239,6 +269,9 @@ impl<'a> ColumnCtx<'_, 'a> {
     }
 
     fn addr_source(&self, id: ColumnId) -> Result<AddrSource<'a>, ArchiveError> {
+        if !self.wanted.contains(id) {
+            return Ok(AddrSource::Skip);
+        }
         let c = self.cols[id as usize].ok_or_else(|| self.missing(id, "is missing"))?;
         match c.enc {
             Encoding::Narrow => NarrowColumn::parse::<u32>(c.data, c.width, self.n)
@@ -261,6 +294,7 @@ impl AddrSource<'_> {
                     out.extend_all(&AddrColumn::V4(&v4));
                 }
             },
+            AddrSource::Skip => {}
         }
     }
 }
@@ -475,27 +509,69 @@ pub fn block_bloom<'a>(
     b: &'a [u8],
     file_offset: u64,
 ) -> Result<Option<AddrBloom<'a>>, ArchiveError> {
+    let what = "address Bloom filter";
+    let Some(e) = extra_words(name, b, file_offset, BLOOM_ID, what)? else {
+        return Ok(None);
+    };
+    AddrBloom::from_words(e.words)
+        .map(Some)
+        .ok_or_else(|| ArchiveError::corrupt(name, e.at, format!("malformed {what}")))
+}
+
+/// The checked address Bloom filters of the frames of the block held in `b` (see
+/// [`super::bloom::FrameBlooms`]), or `None` when the block has none (its columns are not stored
+/// in frames, or it was written before they existed).
+pub fn block_frame_blooms<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+) -> Result<Option<FrameBlooms<'a>>, ArchiveError> {
+    let what = "frames' address Bloom filters";
+    let Some(e) = extra_words(name, b, file_offset, FRAME_BLOOM_ID, what)? else {
+        return Ok(None);
+    };
+    FrameBlooms::from_words(e.words, e.flows)
+        .map(Some)
+        .ok_or_else(|| ArchiveError::corrupt(name, e.at, format!("malformed {what}")))
+}
+
+/// A block's extra directory entry of u64 words (a Bloom filter), checked.
+struct ExtraWords<'a> {
+    words: &'a [u64],
+    /// The block's flows.
+    flows: usize,
+    /// Where the entry's bytes are in the file.
+    at: u64,
+}
+
+/// The words of the block's directory entry `id` (a Bloom filter, encoding `BLOOM_ENCODING`,
+/// called `what` in errors), checksum checked; `None` when the block has no such entry.
+fn extra_words<'a>(
+    name: &str,
+    b: &'a [u8],
+    file_offset: u64,
+    id: u16,
+    what: &str,
+) -> Result<Option<ExtraWords<'a>>, ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
     let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
     let payload = &b[dir_end..info.total_len() as usize];
     for k in 0..info.columns as usize {
         let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
-        if le_u16(b, e) != BLOOM_ID || b[e + 2] != BLOOM_ENCODING {
+        if le_u16(b, e) != id || b[e + 2] != BLOOM_ENCODING {
             continue;
         }
         let entry_offset = file_offset + e as u64;
         let (off, len) = entry_span(name, b, e, entry_offset, payload.len())?;
-        let bad = |what: &str| {
-            ArchiveError::corrupt(name, file_offset + (dir_end + off) as u64, what.to_string())
-        };
+        let at = file_offset + (dir_end + off) as u64;
+        let bad = |why: String| ArchiveError::corrupt(name, at, why);
         if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
-            return Err(bad("checksum mismatch in the address Bloom filter"));
+            return Err(bad(format!("checksum mismatch in the {what}")));
         }
         let words: &[u64] = bytemuck::try_cast_slice(&payload[off..off + len])
-            .map_err(|_| bad("misaligned Bloom filter"))?;
-        return AddrBloom::from_words(words)
-            .map(Some)
-            .ok_or_else(|| bad("malformed address Bloom filter"));
+            .map_err(|_| bad(format!("misaligned {what}")))?;
+        let flows = info.flows as usize;
+        return Ok(Some(ExtraWords { words, flows, at }));
     }
     Ok(None)
 }

@@ -1,7 +1,7 @@
 //! An archive file read through its block index (mapped, or read into memory), with its
 //! trailer, index and tail checked, and blocks handed out by number.
 
-use crate::archive::bloom::AddrBloom;
+use crate::archive::bloom::{AddrBloom, FrameBlooms};
 use crate::archive::format::*;
 use crate::archive::mapped::GuardedMap;
 use crate::archive::members::AfterEnd;
@@ -345,6 +345,13 @@ impl ArchiveFile {
         block_bloom(&self.name, self.block_bytes(i), e.offset)
     }
 
+    /// The checked address Bloom filters of block `i`'s frames, when it has them (see
+    /// `archive::bloom::FrameBlooms`).
+    pub fn block_frame_blooms(&self, i: usize) -> Result<Option<FrameBlooms<'_>>, ArchiveError> {
+        let e = &self.blocks[i];
+        block_frame_blooms(&self.name, self.block_bytes(i), e.offset)
+    }
+
     /// The stored bytes of block `i` (unchecked: check them with [`ArchiveFile::block`] first).
     pub fn block_bytes(&self, i: usize) -> &[u8] {
         let e = self.blocks[i];
@@ -489,15 +496,30 @@ impl ArchiveFile {
         out: &mut FlowBlockBuf,
         scratch: Option<&ColumnScratch>,
     ) -> Result<(), ArchiveError> {
+        self.gather_columns(i, copied, rows, ColumnSet::ALL, out, scratch)
+    }
+
+    /// [`ArchiveFile::gather_rows`] of the columns in `columns` only: the others are neither
+    /// checked nor read, and left as they are in `out` (see `reader::gather_block_columns`).
+    pub fn gather_columns(
+        &self,
+        i: usize,
+        copied: Option<&[u8]>,
+        rows: &[u32],
+        columns: ColumnSet,
+        out: &mut FlowBlockBuf,
+        scratch: Option<&ColumnScratch>,
+    ) -> Result<(), ArchiveError> {
         let offset = self.blocks[i].offset;
         let agrees = |info: &BlockInfo| self.agrees_with_index(i, info);
+        let name = &self.name;
         if let Some(bytes) = copied {
-            return gather_block_rows(&self.name, bytes, offset, rows, out, agrees, scratch)
+            return gather_block_columns(name, bytes, offset, rows, columns, out, agrees, scratch)
                 .map(|_| ());
         }
         let (bytes, end) = self.stored_block(i);
         let had = out.len();
-        let r = gather_block_rows(&self.name, bytes, offset, rows, out, agrees, scratch);
+        let r = gather_block_columns(name, bytes, offset, rows, columns, out, agrees, scratch);
         if let Err(shrunk) = self.shrink_before(end) {
             out.truncate(had); // what was read may hold zeros from vanished pages
             return Err(shrunk);

@@ -16,7 +16,8 @@ mod file;
 mod stream;
 
 pub use block::{
-    block_bloom, check_stored_block, gather_block_rows, view_block, view_block_columns,
+    block_bloom, block_frame_blooms, check_stored_block, gather_block_columns, gather_block_rows,
+    view_block, view_block_columns,
 };
 pub use file::ArchiveFile;
 pub use stream::{has_complete_block, StreamItem, StreamReader};

@@ -8,6 +8,7 @@ use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, ColumnScra
 use crate::model::block::{ColumnSet, FlowBlockBuf};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use super::*;
 
@@ -19,8 +20,11 @@ pub(super) enum Slot<'s> {
         bytes: &'s [u8],
         offset: u64,
     },
-    /// Block `block` of an archive file (mapped, or read into memory): all of it, or the `rows` a
-    /// block reference names. `reference` lets a flowkit reader on this host find it again.
+    /// Block `block` of an archive file (mapped, or read into memory): all of it, or some `rows`
+    /// (those a block reference names, or those of the frames a filter's frame Bloom filters
+    /// leave). Of some rows, only the scan's columns are read at first, and [`Batch::full`] and
+    /// [`Batch::gather`] read the others of those rows. `reference` lets a flowkit reader on this
+    /// host find it again (a reference to those rows).
     Stored {
         file: &'s ArchiveFile,
         block: usize,
@@ -66,6 +70,8 @@ pub(super) struct BatchPools {
     pub(super) scratch: Vec<ColumnScratch>,
     /// Where the rows named by references to parts of blocks are read out, one per block.
     pub(super) rows: Vec<FlowBlockBuf>,
+    /// Where every column of those rows is read when the consumer asks for them whole.
+    pub(super) whole_rows: Vec<OnceLock<FlowBlockBuf>>,
 }
 
 /// What became of a batch handed to [`Scanner::read_batch`].
@@ -111,6 +117,7 @@ impl Scanner<'_> {
             copies,
             scratch,
             rows,
+            whole_rows,
         } = pools;
         let copying = copy.iter().filter(|&&c| c).count();
         if copies.len() < copying {
@@ -125,8 +132,11 @@ impl Scanner<'_> {
         if rows.len() < slots.len() {
             rows.resize_with(slots.len(), FlowBlockBuf::default);
         }
-        // A reference to some rows of a block gives those rows, every column checked: the block
-        // is then complete, so `full` and `gather` below are never asked for it.
+        whole_rows.clear();
+        whole_rows.resize_with(slots.len(), OnceLock::new);
+        let whole_rows = &whole_rows[..];
+        // Some rows of a block give those rows, the wanted columns checked: `full` and `gather`
+        // below read the others of those rows.
         let (copied, results): (Vec<Option<&AlignedBuf>>, Vec<_>) = slots
             .par_iter()
             .zip(bufs.par_iter_mut())
@@ -167,9 +177,13 @@ impl Scanner<'_> {
                         _,
                     ) => {
                         picked.clear();
-                        let read = file.gather_rows(*block, None, rows, picked, Some(scratch));
+                        let read =
+                            file.gather_columns(*block, None, rows, columns, picked, Some(scratch));
                         let picked: &FlowBlockBuf = picked;
-                        (None, read.map(|()| picked.view()))
+                        (
+                            None,
+                            read.map(|()| picked.view_columns(rows.len(), columns)),
+                        )
                     }
                     (Slot::Stored { file, block, .. }, Some(buf)) => {
                         let read = file.read_block_into(*block, buf);
@@ -237,6 +251,22 @@ impl Scanner<'_> {
                 },
                 _,
             ) => view_block_columns(name, bytes, *offset, cols, &scratch[k]).map(|(v, _)| v),
+            (
+                Slot::Stored {
+                    file,
+                    block,
+                    rows: Some(rows),
+                    ..
+                },
+                _,
+            ) => {
+                if let Some(done) = whole_rows[k].get() {
+                    return Ok(done.view());
+                }
+                let mut buf = FlowBlockBuf::default();
+                file.gather_rows(*block, None, rows, &mut buf, None)?;
+                Ok(whole_rows[k].get_or_init(|| buf).view())
+            }
             (Slot::Stored { file, block, .. }, Some(buf)) => {
                 file.view_copied(*block, buf.as_bytes(), cols, &scratch[k])
             }
@@ -269,6 +299,23 @@ impl Scanner<'_> {
                     Some(&scratch[k]),
                 )
                 .map(|_| ()),
+                // Rows of some rows of a block: those rows' positions in the block.
+                (
+                    Slot::Stored {
+                        file,
+                        block,
+                        rows: Some(some),
+                        ..
+                    },
+                    _,
+                ) => {
+                    let at: Option<Vec<u32>> = rows
+                        .iter()
+                        .map(|&r| some.get(r as usize).copied())
+                        .collect();
+                    let at = at.expect("rows asked of a batch's block lie within it");
+                    file.gather_rows(*block, None, &at, out, Some(&scratch[k]))
+                }
                 (Slot::Stored { file, block, .. }, copy) => file.gather_rows(
                     *block,
                     copy.map(|b| b.as_bytes()),

@@ -205,13 +205,26 @@ impl<'w> Scanner<'w> {
                     continue;
                 }
             }
+            // Of a block stored in frames, only the rows of the frames whose filters a prune
+            // test cannot rule out (the others hold no flow the filter passes).
+            let some: Vec<Option<Vec<u32>>> = chunk
+                .iter()
+                .map(|&(fi, i)| {
+                    let (f, prune) = (&files[fi].0, self.opts.prune.as_ref()?);
+                    frame_rows(prune, f.block_frame_blooms(i), f.blocks()[i].flows as usize)
+                })
+                .collect();
             let slots: Vec<Slot<'_>> = chunk
                 .iter()
-                .map(|&(fi, i)| Slot::Stored {
+                .zip(&some)
+                .map(|(&(fi, i), rows)| Slot::Stored {
                     file: &files[fi].0,
                     block: i,
-                    rows: None,
-                    reference: files[fi].0.block_ref(i),
+                    rows: rows.as_deref(),
+                    reference: files[fi].0.block_ref(i).map(|r| match rows {
+                        Some(rows) => r.select(rows),
+                        None => r,
+                    }),
                 })
                 .collect();
             let Delivered {
@@ -220,6 +233,14 @@ impl<'w> Scanner<'w> {
                 copied,
             } = self.read_batch(&slots, pools, on_batch)?;
             drop(slots);
+            self.stats.flows_pruned += chunk[..delivered]
+                .iter()
+                .zip(&some)
+                .filter_map(|(&(fi, i), s)| {
+                    let n = files[fi].0.blocks()[i].flows as usize;
+                    s.as_ref().map(|s| (n - s.len()) as u64)
+                })
+                .sum::<u64>();
             // ... and if a file shrank into this batch's blocks while the consumer was reading
             // them in the map, say so: the flows just handed on may include zeros from vanished
             // pages. (Copied blocks were whole and checked before they were handed on.)
@@ -343,6 +364,13 @@ impl<'w> Scanner<'w> {
     pub(super) fn prune_blocks(&mut self, f: &ArchiveFile, mut wanted: Vec<usize>) -> Vec<usize> {
         if let Some(prune) = &self.opts.prune {
             self.stats.blocks_pruned += retain_unpruned(&mut wanted, prune, |&i| f.block_bloom(i));
+            // A block whose every frame is ruled out by its frame's filter holds no passing flow.
+            let before = wanted.len();
+            wanted.retain(|&i| {
+                let n = f.blocks()[i].flows as usize;
+                frame_rows(prune, f.block_frame_blooms(i), n).is_none_or(|r| !r.is_empty())
+            });
+            self.stats.blocks_pruned += (before - wanted.len()) as u64;
         }
         wanted
     }

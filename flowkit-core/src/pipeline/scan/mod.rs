@@ -12,7 +12,7 @@
 //! through [`crate::archive::sniff`]. Both hand each batch they find to [`batch`], the one
 //! place blocks are read, checked, handed to the consumer and learnt from.
 
-use crate::archive::bloom::AddrBloom;
+use crate::archive::bloom::{AddrBloom, FrameBlooms};
 use crate::archive::sniff::{sniff, ForeignFlows, InputFormat};
 use crate::archive::{ArchiveError, ArchiveFile, BlockRef, ColumnScratch};
 use crate::filter::BlockPrune;
@@ -136,6 +136,31 @@ impl HeldPages {
     }
 }
 
+/// The rows of a block of `n` flows in the frames whose Bloom filters (`frames`) `prune` cannot
+/// rule out, when they leave out some (possibly all); `None` when the block is to be read whole:
+/// every frame may hold a passing flow, or it has no frames' filters, or they are damaged (the
+/// filter then sees every flow, as with a damaged block filter).
+fn frame_rows(
+    prune: &BlockPrune,
+    frames: Result<Option<FrameBlooms<'_>>, ArchiveError>,
+    n: usize,
+) -> Option<Vec<u32>> {
+    let frames = frames.ok()??;
+    let keep: Vec<bool> = (0..frames.frames())
+        .map(|k| prune.may_match(&frames.frame(k)))
+        .collect();
+    if keep.iter().all(|&k| k) {
+        return None;
+    }
+    let r = frames.rows_per_frame();
+    Some(
+        (0..keep.len())
+            .filter(|&k| keep[k])
+            .flat_map(|k| (k * r) as u32..((k + 1) * r).min(n) as u32)
+            .collect(),
+    )
+}
+
 /// Keeps the blocks of `items` that `prune` cannot rule out, their Bloom filters read in
 /// parallel; a block without one, or with a damaged one, is kept (the filter then sees its flows).
 /// Returns how many were dropped.
@@ -182,8 +207,12 @@ pub struct ScanStats {
     pub blocks_read: u64,
     /// Blocks skipped because their time range lies outside the window.
     pub blocks_skipped: u64,
-    /// Blocks skipped because their address Bloom filter rules out every flow a filter passes.
+    /// Blocks skipped because their address Bloom filter rules out every flow a filter passes
+    /// (or their frames' filters rule out every frame).
     pub blocks_pruned: u64,
+    /// Flows of the blocks read that were skipped because their frame's address Bloom filter
+    /// rules out every flow a filter passes (blocks stored in frames: `archive::bloom`).
+    pub flows_pruned: u64,
     /// Of the blocks read, those copied out of their file rather than viewed in its map (see
     /// [`BlockRead`]).
     pub blocks_copied: u64,
@@ -199,12 +228,13 @@ impl std::fmt::Display for ScanStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "files {}, blocks read {} ({} copied), blocks skipped {}, blocks pruned {}, flows read {}, flows out {}, errors {}",
+            "files {}, blocks read {} ({} copied), blocks skipped {}, blocks pruned {}, flows pruned {}, flows read {}, flows out {}, errors {}",
             self.files,
             self.blocks_read,
             self.blocks_copied,
             self.blocks_skipped,
             self.blocks_pruned,
+            self.flows_pruned,
             self.flows_read,
             self.flows_out,
             self.errors

@@ -630,3 +630,116 @@ fn missing_inputs_are_errors() {
     assert!(expand_inputs(&["/nonexistent/*.fk".into()], false).is_err());
     assert_eq!(expand_inputs(&[], false).unwrap(), vec![Input::Stdin]);
 }
+
+/// A block stored in frames (here of 64 rows) carries each frame's address Bloom filter: a host
+/// filter's scan reads only the rows of the frames that may hold the host, and a consumer sees
+/// exactly them, the filter's columns first and the rest of those rows on demand (`full`,
+/// `gather`), as from the uncompressed file of the same flows; blocks whose every frame is ruled
+/// out are pruned whole. A stream of references to some rows gives those rows the same way.
+#[test]
+fn frames_their_filters_rule_out_are_not_read_and_the_rest_read_right() {
+    use crate::filter::{CompileOptions, FilterFile, Variables};
+    use crate::gen::{FlowGen, GenConfig};
+    let d = tempfile::tempdir().unwrap();
+    let mut recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
+        flows: 3000,
+        ipv6_permille: 50,
+        ..GenConfig::default()
+    })
+    .collect();
+    let host: std::net::IpAddr = "10.99.0.1".parse().unwrap();
+    // Blocks of 1000: the host in the first (rows 5, 700) and the last (2999, as destination).
+    for (i, src) in [(5, true), (700, true), (2999, false)] {
+        match src {
+            true => recs[i].src_addr = host,
+            false => recs[i].dst_addr = host,
+        }
+    }
+    let file = |name: &str, compress: Option<i32>| {
+        let p = d.path().join(name);
+        let opts = WriterOptions {
+            block_flows: 1000,
+            compress,
+            frame_rows: Some(64),
+            ..Default::default()
+        };
+        let mut w = ArchiveFileWriter::create(&p, opts).unwrap();
+        recs.iter().for_each(|r| w.writer().push(r).unwrap());
+        w.finish().unwrap();
+        p
+    };
+    let (plain, framed) = (file("plain.fk", None), file("framed.fk", Some(3)));
+    let text = "filter-primitive h\n type ip-address\n permit 10.99.0.1\n\
+                filter-definition host\n match ip-source-address h\n or\n match ip-destination-address h\n";
+    let filters = FilterFile::parse(text, "t.cfg", &Variables::new()).unwrap();
+    let opts = CompileOptions {
+        tz: jiff::tz::TimeZone::UTC,
+    };
+    let filter = filters.compile("host", &opts).unwrap();
+    let wanted = ColumnSet::of(&filter.columns());
+    let want: Vec<FlowRecord> = [5, 700, 2999].map(|i| recs[i].clone()).to_vec();
+    // (records selected, gathered; the same whole; flows read; flows pruned; blocks pruned)
+    let scan = |input: Input, refs: Option<&[u8]>| {
+        let opts = ScanOptions {
+            prune: Some(Arc::new(filter.block_prune().unwrap())),
+            ..ScanOptions::default()
+        };
+        let mut s = Scanner::new(opts, |m| panic!("{m}"));
+        let (mut gathered, mut whole) = (Vec::new(), Vec::new());
+        let mut consume = |batch: &Batch<'_, '_>| {
+            for (k, b) in batch.blocks.iter().enumerate() {
+                let mut sel = Vec::new();
+                filter.select(b, &mut sel);
+                let rows = crate::model::block::selected_rows(&sel);
+                let mut out = crate::model::block::FlowBlockBuf::default();
+                assert!(batch.gather(k, &rows, &mut out));
+                gathered.extend(out.view().records());
+                let full = batch.full(k).unwrap();
+                assert_eq!(full.len, b.len);
+                whole.extend(rows.iter().map(|&r| full.get(r as usize)));
+            }
+            Ok(())
+        };
+        match refs {
+            Some(bytes) => {
+                s.wanted = wanted;
+                s.run_reader("(stdin)", bytes, &mut consume).unwrap();
+            }
+            None => s.run_columns(&[input], wanted, &mut consume).unwrap(),
+        }
+        let st = s.stats;
+        (
+            gathered,
+            whole,
+            st.flows_read,
+            st.flows_pruned,
+            st.blocks_pruned,
+        )
+    };
+    let (g, w, read, pruned, blocks) = scan(Input::File(plain.clone()), None);
+    assert_eq!((&g, &w), (&want, &want));
+    assert_eq!((read, pruned), (2000, 0), "no frames' filters: blocks only");
+    assert_eq!(blocks, 1);
+    let (g, w, read, pruned, blocks) = scan(Input::File(framed.clone()), None);
+    assert_eq!((&g, &w), (&want, &want));
+    assert_eq!(blocks, 1, "the middle block: every frame ruled out");
+    // The three frames holding the host (64 + 64 + 40 rows) and a few false positives.
+    assert!((168..700).contains(&read), "{read} read");
+    assert_eq!(read + pruned, 2000);
+    // References to some rows of each block (every third), as a filter upstream sends them.
+    let f = ArchiveFile::open(&framed, false).unwrap();
+    let mut w = crate::archive::ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+    let picked: Vec<u32> = (0..1000).filter(|r| r % 3 == 0 || *r == 5).collect();
+    for i in 0..f.blocks().len() {
+        w.write_ref(&f.block_ref(i).unwrap().select(&picked))
+            .unwrap();
+    }
+    let refs = w.finish().unwrap().0;
+    let (g, w, ..) = scan(Input::Stdin, Some(&refs));
+    let want_refs: Vec<FlowRecord> = [5, 2999].map(|i| recs[i].clone()).to_vec();
+    assert_eq!(
+        (&g, &w),
+        (&want_refs, &want_refs),
+        "row 700 was not referred to"
+    );
+}
