@@ -56,8 +56,8 @@ pub const DEFAULT_COMPRESS_LEVEL: i32 = 3;
 
 /// Rows a frame of compressed columns below [`ONE_FRAME_FROM_LEVEL`]: a filter that selects
 /// a few hosts then inflates and reads about one frame a column where they are, not the block
-/// (docs/performance.md, "Storage": the selective filters within 1.05-1.25 times an
-/// uncompressed archive, against 2.2 with one frame a column).
+/// (docs/performance.md, "Storage": the host filters within 1.16-1.23 times the CPU of an
+/// uncompressed archive, against 1.9-2.2 with one frame a column).
 pub const DEFAULT_FRAME_ROWS: usize = super::packed::FRAME_ROWS;
 
 /// zstd levels from this one on (`--compress small` is 9) store each compressed column as one
