@@ -338,19 +338,26 @@ fn later_frames(b: &[u8]) -> Vec<(usize, usize, usize)> {
         .collect()
 }
 
-/// Format version 3 (asked for with `WriterOptions::frame_rows`) stores a compressed column of
-/// more rows than a frame in frames, here of 1024 rows: gathering a few rows (a filter printing what it selected) inflates only their frames
-/// and gives the rows of the input, with or without the filter's columns inflated already;
-/// damage anywhere in the column is still found first, by its checksum.
-#[test]
-fn framed_columns_gather_only_the_frames_of_their_rows() {
+/// 3,000 IPv4 flow-gen flows, and their file compressed at zstd 3 in frames of 1024 rows (one
+/// block of three frames).
+fn one_block_in_frames() -> (Vec<FlowRecord>, Vec<u8>) {
     let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
         flows: 3000,
         ipv6_permille: 0,
         ..GenConfig::default()
     })
     .collect();
-    let good = written_in_frames(&recs, Some(3), false, 1024);
+    let file = written_in_frames(&recs, Some(3), false, 1024);
+    (recs, file)
+}
+
+/// Format version 3 (asked for with `WriterOptions::frame_rows`) stores a compressed column of
+/// more rows than a frame in frames, here of 1024 rows: gathering a few rows (a filter printing what it selected) inflates only their frames
+/// and gives the rows of the input, with or without the filter's columns inflated already;
+/// damage anywhere in the column is still found first, by its checksum.
+#[test]
+fn framed_columns_gather_only_the_frames_of_their_rows() {
+    let (recs, good) = one_block_in_frames();
     let f = ArchiveFile::from_bytes("f", &good).unwrap();
     assert_eq!(f.header().version, 3);
     let (at, len) = (f.blocks()[0].offset as usize, f.blocks()[0].len as usize);
@@ -402,13 +409,7 @@ fn framed_columns_gather_only_the_frames_of_their_rows() {
 /// whether the checksum catches it or, resealed, the filters' own shape does.
 #[test]
 fn damaged_frame_filters_are_errors_naming_the_offset() {
-    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
-        flows: 3000,
-        ipv6_permille: 0,
-        ..GenConfig::default()
-    })
-    .collect();
-    let good = written_in_frames(&recs, Some(3), false, 1024);
+    let (_, good) = one_block_in_frames();
     let f = ArchiveFile::from_bytes("f", &good).unwrap();
     let frames = f
         .block_frame_blooms(0)

@@ -112,25 +112,36 @@ pub fn gather_block_rows(
     check: impl FnOnce(&BlockInfo) -> Result<(), ArchiveError>,
     scratch: Option<&ColumnScratch>,
 ) -> Result<BlockInfo, ArchiveError> {
-    let all = ColumnSet::ALL;
-    gather_block_columns(name, b, file_offset, rows, all, out, check, scratch)
+    let all = RowsWanted {
+        rows,
+        columns: ColumnSet::ALL,
+    };
+    gather_block_columns(name, b, file_offset, all, out, check, scratch)
 }
 
-/// [`gather_block_rows`] of the columns in `columns` only: the others are neither checked nor
+/// Which rows of a block to read, and which of their columns.
+#[derive(Clone, Copy, Debug)]
+pub struct RowsWanted<'r> {
+    /// The rows, each below the block's length.
+    pub rows: &'r [u32],
+    /// Their columns to read.
+    pub columns: ColumnSet,
+}
+
+/// [`gather_block_rows`] of the columns `want` names only: the others are neither checked nor
 /// read, and left as they are in `out` (to be viewed as a partial block,
 /// `FlowBlockBuf::view_columns`). A filter reading a few rows of a block reads only its own
 /// columns of them.
-#[allow(clippy::too_many_arguments)]
 pub fn gather_block_columns(
     name: &str,
     b: &[u8],
     file_offset: u64,
-    rows: &[u32],
-    columns: ColumnSet,
+    want: RowsWanted<'_>,
     out: &mut FlowBlockBuf,
     check: impl FnOnce(&BlockInfo) -> Result<(), ArchiveError>,
     scratch: Option<&ColumnScratch>,
 ) -> Result<BlockInfo, ArchiveError> {
+    let rows = want.rows;
     let info = checked_head(name, b, file_offset)?;
     check(&info)?;
     let n = info.flows as usize;
@@ -145,12 +156,12 @@ pub fn gather_block_columns(
     // may hold those a filter already inflated) or this thread's gathering scratch (its memory
     // reused call after call); narrow ones are read row by row below, never widened.
     if let Some(scratch) = scratch {
-        return gather_with(name, b, file_offset, rows, columns, out, info, scratch);
+        return gather_with(name, b, file_offset, want, out, info, scratch);
     }
     GATHER_SCRATCH.with(|s| {
         let mut scratch = s.take();
         scratch.clear();
-        let r = gather_with(name, b, file_offset, rows, columns, out, info, &scratch);
+        let r = gather_with(name, b, file_offset, want, out, info, &scratch);
         s.set(scratch);
         r
     })
@@ -164,17 +175,16 @@ thread_local! {
 /// [`gather_block_rows`] once the header is checked. Compressed columns already inflated in
 /// `scratch` are read there; the others are inflated into this thread's [`ROW_FRAMES`], of a
 /// column stored in frames only the frames holding `rows`.
-#[allow(clippy::too_many_arguments)]
 fn gather_with(
     name: &str,
     b: &[u8],
     file_offset: u64,
-    rows: &[u32],
-    columns: ColumnSet,
+    want: RowsWanted<'_>,
     out: &mut FlowBlockBuf,
     info: BlockInfo,
     scratch: &ColumnScratch,
 ) -> Result<BlockInfo, ArchiveError> {
+    let (rows, columns) = (want.rows, want.columns);
     let n = info.flows as usize;
     let cols = checked_columns_with(
         name,
@@ -510,12 +520,9 @@ pub fn block_bloom<'a>(
     file_offset: u64,
 ) -> Result<Option<AddrBloom<'a>>, ArchiveError> {
     let what = "address Bloom filter";
-    let Some(e) = extra_words(name, b, file_offset, BLOOM_ID, what)? else {
-        return Ok(None);
-    };
-    AddrBloom::from_words(e.words)
-        .map(Some)
-        .ok_or_else(|| ArchiveError::corrupt(name, e.at, format!("malformed {what}")))
+    extra_filter(name, b, file_offset, BLOOM_ID, what, |w, _| {
+        AddrBloom::from_words(w)
+    })
 }
 
 /// The checked address Bloom filters of the frames of the block held in `b` (see
@@ -527,32 +534,28 @@ pub fn block_frame_blooms<'a>(
     file_offset: u64,
 ) -> Result<Option<FrameBlooms<'a>>, ArchiveError> {
     let what = "frames' address Bloom filters";
-    let Some(e) = extra_words(name, b, file_offset, FRAME_BLOOM_ID, what)? else {
-        return Ok(None);
-    };
-    FrameBlooms::from_words(e.words, e.flows)
-        .map(Some)
-        .ok_or_else(|| ArchiveError::corrupt(name, e.at, format!("malformed {what}")))
+    extra_filter(
+        name,
+        b,
+        file_offset,
+        FRAME_BLOOM_ID,
+        what,
+        FrameBlooms::from_words,
+    )
 }
 
-/// A block's extra directory entry of u64 words (a Bloom filter), checked.
-struct ExtraWords<'a> {
-    words: &'a [u64],
-    /// The block's flows.
-    flows: usize,
-    /// Where the entry's bytes are in the file.
-    at: u64,
-}
-
-/// The words of the block's directory entry `id` (a Bloom filter, encoding `BLOOM_ENCODING`,
-/// called `what` in errors), checksum checked; `None` when the block has no such entry.
-fn extra_words<'a>(
+/// The block's directory entry `id` (a Bloom filter, encoding `BLOOM_ENCODING`, called `what`
+/// in errors) read by `parse` from its u64 words and the block's flow count, its checksum
+/// checked first; `None` when the block has no such entry. A bad checksum, misaligned words or
+/// words `parse` refuses are corruption at the entry's bytes.
+fn extra_filter<'a, T>(
     name: &str,
     b: &'a [u8],
     file_offset: u64,
     id: u16,
     what: &str,
-) -> Result<Option<ExtraWords<'a>>, ArchiveError> {
+    parse: impl FnOnce(&'a [u64], usize) -> Option<T>,
+) -> Result<Option<T>, ArchiveError> {
     let info = checked_head(name, b, file_offset)?;
     let dir_end = BLOCK_HEADER_LEN + info.columns as usize * COLUMN_ENTRY_LEN;
     let payload = &b[dir_end..info.total_len() as usize];
@@ -564,14 +567,15 @@ fn extra_words<'a>(
         let entry_offset = file_offset + e as u64;
         let (off, len) = entry_span(name, b, e, entry_offset, payload.len())?;
         let at = file_offset + (dir_end + off) as u64;
-        let bad = |why: String| ArchiveError::corrupt(name, at, why);
+        let bad = |why: &str| ArchiveError::corrupt(name, at, format!("{why} {what}"));
         if checksum(&payload[off..off + pad8(len)]) != le_u64(b, e + 16) {
-            return Err(bad(format!("checksum mismatch in the {what}")));
+            return Err(bad("checksum mismatch in the"));
         }
-        let words: &[u64] = bytemuck::try_cast_slice(&payload[off..off + len])
-            .map_err(|_| bad(format!("misaligned {what}")))?;
-        let flows = info.flows as usize;
-        return Ok(Some(ExtraWords { words, flows, at }));
+        let words: &[u64] =
+            bytemuck::try_cast_slice(&payload[off..off + len]).map_err(|_| bad("misaligned"))?;
+        return parse(words, info.flows as usize)
+            .map(Some)
+            .ok_or_else(|| bad("malformed"));
     }
     Ok(None)
 }

@@ -512,14 +512,14 @@ impl ArchiveFile {
     ) -> Result<(), ArchiveError> {
         let offset = self.blocks[i].offset;
         let agrees = |info: &BlockInfo| self.agrees_with_index(i, info);
-        let name = &self.name;
+        let (name, want) = (&self.name, RowsWanted { rows, columns });
         if let Some(bytes) = copied {
-            return gather_block_columns(name, bytes, offset, rows, columns, out, agrees, scratch)
+            return gather_block_columns(name, bytes, offset, want, out, agrees, scratch)
                 .map(|_| ());
         }
         let (bytes, end) = self.stored_block(i);
         let had = out.len();
-        let r = gather_block_columns(name, bytes, offset, rows, columns, out, agrees, scratch);
+        let r = gather_block_columns(name, bytes, offset, want, out, agrees, scratch);
         if let Err(shrunk) = self.shrink_before(end) {
             out.truncate(had); // what was read may hold zeros from vanished pages
             return Err(shrunk);

@@ -17,7 +17,7 @@ mod stream;
 
 pub use block::{
     block_bloom, block_frame_blooms, check_stored_block, gather_block_columns, gather_block_rows,
-    view_block, view_block_columns,
+    view_block, view_block_columns, RowsWanted,
 };
 pub use file::ArchiveFile;
 pub use stream::{has_complete_block, StreamItem, StreamReader};
