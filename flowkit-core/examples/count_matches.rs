@@ -54,6 +54,6 @@ fn run() -> Result<(), Box<dyn Error>> {
         eprintln!("damaged input: {msg}");
     }
     println!("{passed}");
-    eprintln!("{passed} flows pass {name} ({read} flows read, the rest skipped by block)");
+    eprintln!("{passed} flows pass {name} ({read} flows read, the rest skipped by block or frame)");
     Ok(())
 }

@@ -447,3 +447,61 @@ fn damaged_frame_filters_are_errors_naming_the_offset() {
         assert!(g.block_frame_blooms(0).is_err());
     }
 }
+
+/// Blocks copied whole into a writer (`flow-cat old -o new --compress ...`) keep their stored
+/// form only when the writer stores blocks so: a block in frames never lands in a file whose
+/// header says version 2 (readers of version 2 would refuse it), and a block of one frame a
+/// column going into a writer of frames is encoded anew, with its frames' Bloom filters.
+#[test]
+fn blocks_copied_whole_keep_their_frames_only_where_the_writer_makes_frames() {
+    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
+        flows: 20_000,
+        ipv6_permille: 100,
+        ..GenConfig::default()
+    })
+    .collect();
+    let framed = |b: &[u8]| {
+        packed_entries(b)
+            .iter()
+            .any(|&(_, at, _)| b[at + 3] == super::packed::CODEC_ZSTD_FRAMES)
+    };
+    let filters = |b: &[u8]| {
+        let cols = format::le_u32(b, 4) as usize;
+        (0..cols).any(|k| {
+            let e = format::BLOCK_HEADER_LEN + k * format::COLUMN_ENTRY_LEN;
+            format::le_u16(b, e) == bloom::FRAME_BLOOM_ID
+        })
+    };
+    // (source frame rows, target frame rows, the target's version); all at zstd 3.
+    for (from, to, version) in [(1024, 0, 2), (0, 1024, 3), (1024, 1024, 3), (0, 0, 2)] {
+        let src = written_in_frames(&recs, Some(3), false, from);
+        let f = ArchiveFile::from_bytes("src", &src).unwrap();
+        let opts = WriterOptions {
+            compress: Some(3),
+            frame_rows: Some(to),
+            ..WriterOptions::default()
+        };
+        let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
+        for i in 0..f.blocks().len() {
+            w.write_raw_block(f.block_bytes(i), &f.block(i).unwrap())
+                .unwrap();
+        }
+        let out = w.finish().unwrap().0;
+        let g = ArchiveFile::from_bytes("out", &out).unwrap();
+        let what = format!("frames of {from} -> {to}");
+        assert_eq!(g.header().version, version, "{what}");
+        for i in 0..g.blocks().len() {
+            let b = g.block_bytes(i);
+            let long = to > 0 && g.blocks()[i].flows as usize > to;
+            assert_eq!((framed(b), filters(b)), (long, long), "{what}, block {i}");
+        }
+        assert_eq!(flows_of("out", &out), recs, "{what}");
+        if from == to {
+            assert_eq!(
+                &out[g.header().header_len..],
+                &src[f.header().header_len..],
+                "{what}: copied as stored"
+            );
+        }
+    }
+}

@@ -331,9 +331,20 @@ impl<W: Write> ArchiveWriter<W> {
     }
 
     /// True when [`ArchiveWriter::write_raw_block`] copies the stored block `bytes` as they are
-    /// (it is stored as this writer stores blocks), so the caller needs no view of its columns.
+    /// (it is stored as this writer stores blocks: compressed or not, in frames with their
+    /// Bloom filters or not), so the caller needs no view of its columns. A block in frames
+    /// never goes into a file whose header says version 2, which readers of version 2 read.
     pub fn copies_raw(&self, bytes: &[u8]) -> bool {
-        !self.opts.recode_raw_blocks || has_packed_columns(bytes) == self.opts.compress.is_some()
+        if !self.opts.recode_raw_blocks {
+            return true;
+        }
+        let frames = self.opts.frames();
+        let flows = le_u32(bytes, 8) as usize;
+        let want_framed = frames > 0 && flows > frames;
+        let stored = stored_layout(bytes);
+        stored.packed == self.opts.compress.is_some()
+            && stored.framed == want_framed
+            && stored.frame_filters == want_framed
     }
 
     /// Appends the stored block `bytes` of `flows` flows as it is: only where
@@ -609,14 +620,37 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// True when a directory entry of the stored block `bytes` (checked, as a reader hands it out)
-/// says a column is compressed.
-fn has_packed_columns(bytes: &[u8]) -> bool {
+/// How a stored block keeps its columns (see [`stored_layout`]).
+struct StoredLayout {
+    /// Some column is compressed.
+    packed: bool,
+    /// Some compressed column is in frames of rows (format version 3).
+    framed: bool,
+    /// The block carries its frames' address Bloom filters.
+    frame_filters: bool,
+}
+
+/// How the stored block `bytes` (checked, as a reader hands it out) keeps its columns, from its
+/// directory and its compressed columns' headers.
+fn stored_layout(bytes: &[u8]) -> StoredLayout {
     let columns = le_u32(bytes, 4) as usize;
-    (0..columns).any(|k| {
+    let payload = BLOCK_HEADER_LEN + columns * COLUMN_ENTRY_LEN;
+    let mut layout = StoredLayout {
+        packed: false,
+        framed: false,
+        frame_filters: false,
+    };
+    for k in 0..columns {
         let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
-        bytes.get(e + 2) == Some(&(Encoding::Packed as u8))
-    })
+        if le_u16(bytes, e) == super::bloom::FRAME_BLOOM_ID {
+            layout.frame_filters = true;
+        } else if bytes.get(e + 2) == Some(&(Encoding::Packed as u8)) {
+            layout.packed = true;
+            let codec = payload + le_u32(bytes, e + 4) as usize + 3;
+            layout.framed |= bytes.get(codec) == Some(&super::packed::CODEC_ZSTD_FRAMES);
+        }
+    }
+    layout
 }
 
 /// Encodes a file header (fixed part, schema, creator, checksum): format version 1 when no block

@@ -24,7 +24,8 @@ pub fn view_block<'a>(
 }
 
 /// Checks the block held in `b` as stored, inflating nothing: its header, every column's span,
-/// encoding and checksum (a compressed column's header too) and its Bloom filter. What a tool
+/// encoding and checksum (a compressed column's header too) and its Bloom filters (the block's,
+/// and its frames'). What a tool
 /// copying whole blocks on unchanged needs: the bytes are those the writer wrote, and the
 /// reader that views them checks their values. Returns the block's header summary.
 pub fn check_stored_block(

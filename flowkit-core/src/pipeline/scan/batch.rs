@@ -68,9 +68,11 @@ pub(super) struct BatchPools {
     pub(super) copies: Vec<AlignedBuf>,
     /// Where blocks' narrow columns are widened, one per block.
     pub(super) scratch: Vec<ColumnScratch>,
-    /// Where the rows named by references to parts of blocks are read out, one per block.
+    /// Where some rows of a block (named by a reference, or of the frames a prune test leaves)
+    /// are read out, the scan's columns only, one per block.
     pub(super) rows: Vec<FlowBlockBuf>,
-    /// Where every column of those rows is read when the consumer asks for them whole.
+    /// Where every column of those rows is read when the consumer asks for them whole (made
+    /// anew each batch: a consumer seldom asks).
     pub(super) whole_rows: Vec<OnceLock<FlowBlockBuf>>,
 }
 
@@ -274,13 +276,20 @@ impl Scanner<'_> {
                 file.block_columns_with(*block, cols, &scratch[k])
             }
         };
+        // Requests for the rest of a block, of blocks that could have been copied out whole
+        // (some rows of a block never are): what `learn_block_use` learns from.
         let whole = AtomicUsize::new(0);
+        let asked = |k: usize| {
+            if slots[k].rows().is_none() {
+                whole.fetch_add(1, Ordering::Relaxed);
+            }
+        };
         let full = |k: usize| {
-            whole.fetch_add(1, Ordering::Relaxed);
+            asked(k);
             view(k, ColumnSet::ALL)
         };
         let gather = |k: usize, rows: &[u32], out: &mut FlowBlockBuf| {
-            whole.fetch_add(1, Ordering::Relaxed);
+            asked(k);
             match (&slots[k], copied[k]) {
                 (
                     Slot::Held {
@@ -313,7 +322,11 @@ impl Scanner<'_> {
                         .iter()
                         .map(|&r| some.get(r as usize).copied())
                         .collect();
-                    let at = at.expect("rows asked of a batch's block lie within it");
+                    let Some(at) = at else {
+                        let (n, offset) = (some.len(), file.blocks()[*block].offset);
+                        let why = format!("a row past the {n} flows read of the block was asked");
+                        return Err(ArchiveError::corrupt(file.name(), offset, why));
+                    };
                     file.gather_rows(*block, None, &at, out, Some(&scratch[k]))
                 }
                 (Slot::Stored { file, block, .. }, copy) => file.gather_rows(
@@ -361,7 +374,8 @@ impl Scanner<'_> {
                 .iter()
                 .any(|s| s.file().is_some_and(ArchiveFile::reads_blocks_from_disk))
         {
-            self.learn_block_use(whole.into_inner(), count);
+            let whole_slots = slots[..count].iter().filter(|s| s.rows().is_none()).count();
+            self.learn_block_use(whole.into_inner(), whole_slots);
         }
         Ok(Delivered {
             count,

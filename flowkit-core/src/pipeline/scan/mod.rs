@@ -216,7 +216,9 @@ pub struct ScanStats {
     /// Of the blocks read, those copied out of their file rather than viewed in its map (see
     /// [`BlockRead`]).
     pub blocks_copied: u64,
-    /// Flows in the blocks read.
+    /// Flows read: those of the blocks read, less the rows of frames pruned ([`flows_pruned`]).
+    ///
+    /// [`flows_pruned`]: ScanStats::flows_pruned
     pub flows_read: u64,
     /// Flows handed to the tool (after the time window).
     pub flows_out: u64,
@@ -299,17 +301,21 @@ type GatherFn<'b> =
 /// A batch of blocks, in input order, as a scan hands them to a consumer. When the scan asked
 /// for some columns only, the blocks are partial (only those columns checked and present); a
 /// consumer that then needs whole rows (to write out the flows a filter selected) asks for
-/// [`Batch::full`] of just those blocks.
+/// [`Batch::full`] of just those blocks. A block may also be some rows of a stored block (those a
+/// block reference names, or those of the frames a prune test leaves): `full` and `gather` then
+/// give those rows, and its reference, if any, refers to just them.
 pub struct Batch<'b, 'a> {
     /// The blocks.
     pub blocks: &'b [FlowBlock<'a>],
     /// The checked bytes of each block as stored (archives and streams read without a time
-    /// window or shift), so a tool that passes whole blocks on can copy them as they are.
+    /// window or shift), so a tool that passes whole blocks on can copy them as they are; `None`
+    /// when some block of the batch is some rows of a stored block.
     pub raw: Option<&'b [&'a [u8]]>,
     /// Every block's stored bytes were checked as stored (see [`ScanOptions::stored_only`]).
     stored_checked: bool,
     /// For each block, a reference a flowkit reader on this host can follow instead of the
-    /// bytes (whole blocks of published archive files; see `archive::reference`).
+    /// bytes (blocks of published archive files, or the rows of them the block is; see
+    /// `archive::reference`).
     pub refs: Option<&'b [Option<BlockRef>]>,
     full: &'b FullFn<'b, 'a>,
     gather: &'b GatherFn<'b>,
