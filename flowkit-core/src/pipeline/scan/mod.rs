@@ -161,6 +161,40 @@ fn frame_rows(
     )
 }
 
+/// The reference `r` to block `i` of `file`, narrowed to the rows of the frames whose Bloom
+/// filters `prune` cannot rule out (see [`frame_rows`]): unchanged when none is ruled out (or the
+/// block has no frames' filters), `None` when every row it passes is.
+fn narrowed_by_frames(
+    prune: &BlockPrune,
+    file: &ArchiveFile,
+    i: usize,
+    r: BlockRef,
+) -> Option<BlockRef> {
+    let n = file.blocks()[i].flows as usize;
+    let Some(keep) = frame_rows(prune, file.block_frame_blooms(i), n) else {
+        return Some(r);
+    };
+    // Positions, among the rows `r` passes, of those in a kept frame (both lists ascending).
+    let picked: Vec<u32> = match &r.rows {
+        None => keep,
+        Some(rows) => {
+            let mut kept = keep.iter().peekable();
+            (0..rows.len() as u32)
+                .filter(|&p| {
+                    let row = rows[p as usize];
+                    while kept.next_if(|&&k| k < row).is_some() {}
+                    kept.peek() == Some(&&row)
+                })
+                .collect()
+        }
+    };
+    match picked.len() {
+        0 => None,
+        m if m as u64 == r.flows_passed() => Some(r),
+        _ => Some(r.select(&picked)),
+    }
+}
+
 /// Keeps the blocks of `items` that `prune` cannot rule out, their Bloom filters read in
 /// parallel; a block without one, or with a damaged one, is kept (the filter then sees its flows).
 /// Returns how many were dropped.

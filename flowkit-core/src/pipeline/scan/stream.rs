@@ -171,6 +171,20 @@ impl<'w> Scanner<'w> {
                                 self.stats.blocks_pruned += 1;
                                 continue;
                             }
+                            // Of a block in frames, only the rows of the frames whose filters
+                            // the prune test cannot rule out, as when reading the file itself.
+                            let passed = r.flows_passed();
+                            let r = match prune.as_deref() {
+                                Some(p) => match narrowed_by_frames(p, &file, i, r) {
+                                    Some(r) => r,
+                                    None => {
+                                        self.stats.blocks_pruned += 1;
+                                        continue;
+                                    }
+                                },
+                                None => r,
+                            };
+                            self.stats.flows_pruned += passed - r.flows_passed();
                             files.push(file);
                             items.push(StreamSlot::Ref(files.len() - 1, i, r));
                         }

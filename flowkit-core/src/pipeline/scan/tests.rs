@@ -726,6 +726,16 @@ fn frames_their_filters_rule_out_are_not_read_and_the_rest_read_right() {
     // The three frames holding the host (64 + 64 + 40 rows) and a few false positives.
     assert!((168..700).contains(&read), "{read} read");
     assert_eq!(read + pruned, 2000);
+    // A stream of references to the whole blocks (`flow-cat framed.fk | ...`): the frames are
+    // pruned as when the file is read.
+    let (g, w, read, pruned, blocks) = scan(Input::Stdin, Some(&stream_of_refs(&framed)));
+    assert_eq!((&g, &w), (&want, &want));
+    assert_eq!(
+        (read + pruned, blocks),
+        (2000, 1),
+        "{read} read, {pruned} pruned"
+    );
+    assert!(read < 700, "{read} read");
     // References to some rows of each block (every third), as a filter upstream sends them.
     let f = ArchiveFile::open(&framed, false).unwrap();
     let mut w = crate::archive::ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
@@ -735,8 +745,9 @@ fn frames_their_filters_rule_out_are_not_read_and_the_rest_read_right() {
             .unwrap();
     }
     let refs = w.finish().unwrap().0;
-    let (g, w, ..) = scan(Input::Stdin, Some(&refs));
+    let (g, w, read, pruned, _) = scan(Input::Stdin, Some(&refs));
     let want_refs: Vec<FlowRecord> = [5, 2999].map(|i| recs[i].clone()).to_vec();
+    assert!(pruned > 0 && read < 700, "{read} read, {pruned} pruned");
     assert_eq!(
         (&g, &w),
         (&want_refs, &want_refs),
