@@ -130,22 +130,28 @@ fn compressed_and_uncompressed_files_hold_the_same_flows() {
     // Raw blocks of one kind into a writer of the other are encoded anew.
     for (from, to) in [(None, Some(3)), (Some(3), None)] {
         let src = written(&recs, from, false);
-        let f = ArchiveFile::from_bytes("src", &src).unwrap();
         let opts = WriterOptions {
             compress: to,
             ..WriterOptions::default()
         };
-        let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
-        for i in 0..f.blocks().len() {
-            w.write_raw_block(f.block_bytes(i), &f.block(i).unwrap())
-                .unwrap();
-        }
-        let out = w.finish().unwrap().0;
+        let out = blocks_copied_into(&src, opts);
         let g = ArchiveFile::from_bytes("out", &out).unwrap();
         let packed = (0..g.blocks().len()).any(|i| has_packed(g.block_bytes(i)));
         assert_eq!(packed, to.is_some(), "{from:?} -> {to:?}");
         assert_eq!(flows_of("out", &out), recs);
     }
+}
+
+/// The file a writer with `opts` makes of every block of the file `src`, each handed to it whole
+/// with its stored bytes (as `flow-cat src -o out` does): copied as stored, or encoded anew.
+fn blocks_copied_into(src: &[u8], opts: WriterOptions) -> Vec<u8> {
+    let f = ArchiveFile::from_bytes("src", src).unwrap();
+    let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
+    for i in 0..f.blocks().len() {
+        w.write_raw_block(f.block_bytes(i), &f.block(i).unwrap())
+            .unwrap();
+    }
+    w.finish().unwrap().0
 }
 
 /// Where the directory entries of the block `b` say a compressed column is: (entry offset,
@@ -481,12 +487,7 @@ fn blocks_copied_whole_keep_their_frames_only_where_the_writer_makes_frames() {
             frame_rows: Some(to),
             ..WriterOptions::default()
         };
-        let mut w = ArchiveWriter::new(Vec::new(), opts).unwrap();
-        for i in 0..f.blocks().len() {
-            w.write_raw_block(f.block_bytes(i), &f.block(i).unwrap())
-                .unwrap();
-        }
-        let out = w.finish().unwrap().0;
+        let out = blocks_copied_into(&src, opts);
         let g = ArchiveFile::from_bytes("out", &out).unwrap();
         let what = format!("frames of {from} -> {to}");
         assert_eq!(g.header().version, version, "{what}");
