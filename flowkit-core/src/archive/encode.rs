@@ -371,6 +371,39 @@ fn addr_bytes<'a>(col: &AddrColumn<'a>) -> (Encoding, &'a [u8]) {
     }
 }
 
+/// How a stored block keeps its columns (see [`stored_layout`]).
+pub(crate) struct StoredLayout {
+    /// Some column is compressed.
+    pub(crate) packed: bool,
+    /// Some compressed column is in frames of rows (format version 3).
+    pub(crate) framed: bool,
+    /// The block carries its frames' address Bloom filters.
+    pub(crate) frame_filters: bool,
+}
+
+/// How the stored block `bytes` (checked, as a reader hands it out) keeps its columns, from its
+/// directory and its compressed columns' headers.
+pub(crate) fn stored_layout(bytes: &[u8]) -> StoredLayout {
+    let columns = le_u32(bytes, 4) as usize;
+    let payload = BLOCK_HEADER_LEN + columns * COLUMN_ENTRY_LEN;
+    let mut layout = StoredLayout {
+        packed: false,
+        framed: false,
+        frame_filters: false,
+    };
+    for k in 0..columns {
+        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
+        if le_u16(bytes, e) == super::bloom::FRAME_BLOOM_ID {
+            layout.frame_filters = true;
+        } else if bytes.get(e + 2) == Some(&(Encoding::Packed as u8)) {
+            layout.packed = true;
+            let codec = payload + le_u32(bytes, e + 4) as usize + 3;
+            layout.framed |= bytes.get(codec) == Some(&super::packed::CODEC_ZSTD_FRAMES);
+        }
+    }
+    layout
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Writing archives and streams: header, column blocks, end marker, block index and trailer.
 
+use super::encode::stored_layout;
 pub use super::encode::{encode_block_parts, BlockBufs, ColumnOptions};
 use super::format::*;
 use super::write_behind::WriteBehindFile;
@@ -618,39 +619,6 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-/// How a stored block keeps its columns (see [`stored_layout`]).
-struct StoredLayout {
-    /// Some column is compressed.
-    packed: bool,
-    /// Some compressed column is in frames of rows (format version 3).
-    framed: bool,
-    /// The block carries its frames' address Bloom filters.
-    frame_filters: bool,
-}
-
-/// How the stored block `bytes` (checked, as a reader hands it out) keeps its columns, from its
-/// directory and its compressed columns' headers.
-fn stored_layout(bytes: &[u8]) -> StoredLayout {
-    let columns = le_u32(bytes, 4) as usize;
-    let payload = BLOCK_HEADER_LEN + columns * COLUMN_ENTRY_LEN;
-    let mut layout = StoredLayout {
-        packed: false,
-        framed: false,
-        frame_filters: false,
-    };
-    for k in 0..columns {
-        let e = BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN;
-        if le_u16(bytes, e) == super::bloom::FRAME_BLOOM_ID {
-            layout.frame_filters = true;
-        } else if bytes.get(e + 2) == Some(&(Encoding::Packed as u8)) {
-            layout.packed = true;
-            let codec = payload + le_u32(bytes, e + 4) as usize + 3;
-            layout.framed |= bytes.get(codec) == Some(&super::packed::CODEC_ZSTD_FRAMES);
-        }
-    }
-    layout
 }
 
 /// Encodes a file header (fixed part, schema, creator, checksum): format version 1 when no block
