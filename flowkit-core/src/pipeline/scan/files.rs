@@ -4,6 +4,7 @@
 use super::batch::{BatchPools, Delivered, Slot};
 use crate::archive::{ArchiveError, ArchiveFile, BlockRef};
 use crate::model::block::{ColumnSet, FlowBlock, FlowBlockBuf};
+use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 
@@ -185,6 +186,26 @@ impl<'w> Scanner<'w> {
             .enumerate()
             .flat_map(|(fi, (_, w))| w.iter().map(move |&i| (fi, i)))
             .collect();
+        // Of a block stored in frames, only the rows of the frames whose filters a prune test
+        // cannot rule out (the others hold no flow the filter passes); a block with none left
+        // is not read at all.
+        let mut some_rows: HashMap<(usize, usize), Vec<u32>> = HashMap::new();
+        if let Some(prune) = self.opts.prune.clone() {
+            let before = items.len();
+            items.retain(|&(fi, i)| {
+                let f = &files[fi].0;
+                let frames = self.frame_filters(f.block_frame_blooms(i));
+                match frame_rows(&prune, frames, f.blocks()[i].flows as usize) {
+                    Some(rows) if rows.is_empty() => false,
+                    Some(rows) => {
+                        some_rows.insert((fi, i), rows);
+                        true
+                    }
+                    None => true,
+                }
+            });
+            self.stats.blocks_pruned += (before - items.len()) as u64;
+        }
         // Per file, the first block whose pages this scan may still hold (see `RELEASE_BYTES`).
         let mut unreleased: Vec<Option<usize>> =
             files.iter().map(|(_, w)| w.first().copied()).collect();
@@ -205,22 +226,13 @@ impl<'w> Scanner<'w> {
                     continue;
                 }
             }
-            // Of a block stored in frames, only the rows of the frames whose filters a prune
-            // test cannot rule out (the others hold no flow the filter passes).
-            let some: Vec<Option<Vec<u32>>> = chunk
-                .iter()
-                .map(|&(fi, i)| {
-                    let (f, prune) = (&files[fi].0, self.opts.prune.as_ref()?);
-                    frame_rows(prune, f.block_frame_blooms(i), f.blocks()[i].flows as usize)
-                })
-                .collect();
             let slots: Vec<Slot<'_>> = chunk
                 .iter()
-                .zip(&some)
-                .map(|(&(fi, i), rows)| Slot::Stored {
+                .map(|&(fi, i)| (fi, i, some_rows.get(&(fi, i))))
+                .map(|(fi, i, rows)| Slot::Stored {
                     file: &files[fi].0,
                     block: i,
-                    rows: rows.as_deref(),
+                    rows: rows.map(Vec::as_slice),
                     reference: files[fi].0.block_ref(i).map(|r| match rows {
                         Some(rows) => r.select(rows),
                         None => r,
@@ -235,10 +247,9 @@ impl<'w> Scanner<'w> {
             drop(slots);
             self.stats.flows_pruned += chunk[..delivered]
                 .iter()
-                .zip(&some)
-                .filter_map(|(&(fi, i), s)| {
+                .filter_map(|&(fi, i)| {
                     let n = files[fi].0.blocks()[i].flows as usize;
-                    s.as_ref().map(|s| (n - s.len()) as u64)
+                    some_rows.get(&(fi, i)).map(|s| (n - s.len()) as u64)
                 })
                 .sum::<u64>();
             // ... and if a file shrank into this batch's blocks while the consumer was reading
@@ -364,13 +375,6 @@ impl<'w> Scanner<'w> {
     pub(super) fn prune_blocks(&mut self, f: &ArchiveFile, mut wanted: Vec<usize>) -> Vec<usize> {
         if let Some(prune) = &self.opts.prune {
             self.stats.blocks_pruned += retain_unpruned(&mut wanted, prune, |&i| f.block_bloom(i));
-            // A block whose every frame is ruled out by its frame's filter holds no passing flow.
-            let before = wanted.len();
-            wanted.retain(|&i| {
-                let n = f.blocks()[i].flows as usize;
-                frame_rows(prune, f.block_frame_blooms(i), n).is_none_or(|r| !r.is_empty())
-            });
-            self.stats.blocks_pruned += (before - wanted.len()) as u64;
         }
         wanted
     }

@@ -138,14 +138,9 @@ impl HeldPages {
 
 /// The rows of a block of `n` flows in the frames whose Bloom filters (`frames`) `prune` cannot
 /// rule out, when they leave out some (possibly all); `None` when the block is to be read whole:
-/// every frame may hold a passing flow, or it has no frames' filters, or they are damaged (the
-/// filter then sees every flow, as with a damaged block filter).
-fn frame_rows(
-    prune: &BlockPrune,
-    frames: Result<Option<FrameBlooms<'_>>, ArchiveError>,
-    n: usize,
-) -> Option<Vec<u32>> {
-    let frames = frames.ok()??;
+/// every frame may hold a passing flow, or it has no frames' filters.
+fn frame_rows(prune: &BlockPrune, frames: Option<FrameBlooms<'_>>, n: usize) -> Option<Vec<u32>> {
+    let frames = frames?;
     let keep: Vec<bool> = (0..frames.frames())
         .map(|k| prune.may_match(&frames.frame(k)))
         .collect();
@@ -166,12 +161,11 @@ fn frame_rows(
 /// block has no frames' filters), `None` when every row it passes is.
 fn narrowed_by_frames(
     prune: &BlockPrune,
-    file: &ArchiveFile,
-    i: usize,
+    frames: Option<FrameBlooms<'_>>,
+    n: usize,
     r: BlockRef,
 ) -> Option<BlockRef> {
-    let n = file.blocks()[i].flows as usize;
-    let Some(keep) = frame_rows(prune, file.block_frame_blooms(i), n) else {
+    let Some(keep) = frame_rows(prune, frames, n) else {
         return Some(r);
     };
     // Positions, among the rows `r` passes, of those in a kept frame (both lists ascending).
@@ -473,6 +467,18 @@ impl<'w> Scanner<'w> {
         } else if 4 * whole < blocks {
             self.copying = false;
         }
+    }
+
+    /// The frames' Bloom filters of a block, when it has them; damaged ones are reported (the
+    /// block is then read whole, every flow seen by the filter) and give `None`.
+    fn frame_filters<'f>(
+        &mut self,
+        frames: Result<Option<FrameBlooms<'f>>, ArchiveError>,
+    ) -> Option<FrameBlooms<'f>> {
+        frames.unwrap_or_else(|e| {
+            self.report(&format!("{e} (the block's flows were all read instead)"));
+            None
+        })
     }
 
     pub(crate) fn report(&mut self, msg: &str) {

@@ -175,7 +175,12 @@ impl<'w> Scanner<'w> {
                             // the prune test cannot rule out, as when reading the file itself.
                             let passed = r.flows_passed();
                             let r = match prune.as_deref() {
-                                Some(p) => match narrowed_by_frames(p, &file, i, r) {
+                                Some(p) => match narrowed_by_frames(
+                                    p,
+                                    self.frame_filters(file.block_frame_blooms(i)),
+                                    file.blocks()[i].flows as usize,
+                                    r,
+                                ) {
                                     Some(r) => r,
                                     None => {
                                         self.stats.blocks_pruned += 1;

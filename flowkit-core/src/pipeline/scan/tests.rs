@@ -754,3 +754,65 @@ fn frames_their_filters_rule_out_are_not_read_and_the_rest_read_right() {
         "row 700 was not referred to"
     );
 }
+
+/// A block whose frames' Bloom filters are damaged is read whole, its flows all seen by the
+/// filter, and the damage is reported once, naming the file and offset.
+#[test]
+fn damaged_frame_filters_are_reported_and_their_block_read_whole() {
+    use crate::archive::format::{le_u16, le_u32, BLOCK_HEADER_LEN, COLUMN_ENTRY_LEN};
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("framed.fk");
+    let opts = WriterOptions {
+        compress: Some(3),
+        frame_rows: Some(64),
+        ..Default::default()
+    };
+    let mut w = ArchiveFileWriter::create(&p, opts).unwrap();
+    for i in 0..1000u32 {
+        let r = FlowRecord {
+            src_addr: std::net::Ipv4Addr::from(0x0a00_0000 + i % 7).into(),
+            ..FlowRecord::default()
+        };
+        w.writer().push(&r).unwrap();
+    }
+    w.finish().unwrap();
+    // Flip a byte of the frames' filters (directory id 0x8002) of the one block.
+    let mut bytes = std::fs::read(&p).unwrap();
+    let at = ArchiveFile::open(&p, false).unwrap().blocks()[0].offset as usize;
+    let cols = le_u32(&bytes, at + 4) as usize;
+    let e = (0..cols)
+        .map(|k| at + BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN)
+        .find(|&e| le_u16(&bytes, e) == crate::archive::bloom::FRAME_BLOOM_ID)
+        .unwrap();
+    let words = at + BLOCK_HEADER_LEN + cols * COLUMN_ENTRY_LEN + le_u32(&bytes, e + 4) as usize;
+    bytes[words + 9] ^= 1;
+    std::fs::write(&p, &bytes).unwrap();
+    let text = "filter-primitive h\n type ip-address\n permit 10.0.0.3\n\
+                filter-definition host\n match ip-source-address h\n";
+    let filters =
+        crate::filter::FilterFile::parse(text, "t.cfg", &crate::filter::Variables::new()).unwrap();
+    let opts = crate::filter::CompileOptions {
+        tz: jiff::tz::TimeZone::UTC,
+    };
+    let filter = filters.compile("host", &opts).unwrap();
+    let opts = ScanOptions {
+        prune: Some(Arc::new(filter.block_prune().unwrap())),
+        ..ScanOptions::default()
+    };
+    let mut warnings = Vec::new();
+    let mut s = Scanner::new(opts, |m| warnings.push(m.to_string()));
+    let mut passed = 0;
+    let wanted = ColumnSet::of(&filter.columns());
+    s.run_columns(&[Input::File(p.clone())], wanted, &mut |batch| {
+        for b in batch.blocks {
+            passed += filter.select(b, &mut Vec::new());
+        }
+        Ok(())
+    })
+    .unwrap();
+    let (read, errors) = (s.stats.flows_read, s.stats.errors);
+    drop(s);
+    assert_eq!((passed, read, errors), (143, 1000, 1), "{warnings:?}");
+    let want = format!("byte {words}: checksum mismatch in the frames' address Bloom filters");
+    assert!(warnings[0].contains(&want), "{warnings:?}");
+}
