@@ -1,0 +1,190 @@
+//! Scans of blocks stored in frames with their address Bloom filters: the frames a host filter
+//! rules out are not read, the rest read right, damaged filters reported.
+
+use super::*;
+
+/// A block stored in frames (here of 64 rows) carries each frame's address Bloom filter: a host
+/// filter's scan reads only the rows of the frames that may hold the host, and a consumer sees
+/// exactly them, the filter's columns first and the rest of those rows on demand (`full`,
+/// `gather`), as from the uncompressed file of the same flows; blocks whose every frame is ruled
+/// out are pruned whole. A stream of references to some rows gives those rows the same way.
+#[test]
+fn frames_their_filters_rule_out_are_not_read_and_the_rest_read_right() {
+    use crate::filter::{CompileOptions, FilterFile, Variables};
+    use crate::gen::{FlowGen, GenConfig};
+    let d = tempfile::tempdir().unwrap();
+    let mut recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
+        flows: 3000,
+        ipv6_permille: 50,
+        ..GenConfig::default()
+    })
+    .collect();
+    let host: std::net::IpAddr = "10.99.0.1".parse().unwrap();
+    // Blocks of 1000: the host in the first (rows 5, 700) and the last (2999, as destination).
+    for (i, src) in [(5, true), (700, true), (2999, false)] {
+        match src {
+            true => recs[i].src_addr = host,
+            false => recs[i].dst_addr = host,
+        }
+    }
+    let file = |name: &str, compress: Option<i32>| {
+        let p = d.path().join(name);
+        let opts = WriterOptions {
+            block_flows: 1000,
+            compress,
+            frame_rows: Some(64),
+            ..Default::default()
+        };
+        let mut w = ArchiveFileWriter::create(&p, opts).unwrap();
+        recs.iter().for_each(|r| w.writer().push(r).unwrap());
+        w.finish().unwrap();
+        p
+    };
+    let (plain, framed) = (file("plain.fk", None), file("framed.fk", Some(3)));
+    let text = "filter-primitive h\n type ip-address\n permit 10.99.0.1\n\
+                filter-definition host\n match ip-source-address h\n or\n match ip-destination-address h\n";
+    let filters = FilterFile::parse(text, "t.cfg", &Variables::new()).unwrap();
+    let opts = CompileOptions {
+        tz: jiff::tz::TimeZone::UTC,
+    };
+    let filter = filters.compile("host", &opts).unwrap();
+    let wanted = ColumnSet::of(&filter.columns());
+    let want: Vec<FlowRecord> = [5, 700, 2999].map(|i| recs[i].clone()).to_vec();
+    // (records selected, gathered; the same whole; flows read; flows pruned; blocks pruned)
+    let scan = |input: Input, refs: Option<&[u8]>| {
+        let opts = ScanOptions {
+            prune: Some(Arc::new(filter.block_prune().unwrap())),
+            ..ScanOptions::default()
+        };
+        let mut s = Scanner::new(opts, |m| panic!("{m}"));
+        let (mut gathered, mut whole) = (Vec::new(), Vec::new());
+        let mut consume = |batch: &Batch<'_, '_>| {
+            for (k, b) in batch.blocks.iter().enumerate() {
+                let mut sel = Vec::new();
+                filter.select(b, &mut sel);
+                let rows = crate::model::block::selected_rows(&sel);
+                let mut out = crate::model::block::FlowBlockBuf::default();
+                assert!(batch.gather(k, &rows, &mut out));
+                gathered.extend(out.view().records());
+                let full = batch.full(k).unwrap();
+                assert_eq!(full.len, b.len);
+                whole.extend(rows.iter().map(|&r| full.get(r as usize)));
+            }
+            Ok(())
+        };
+        match refs {
+            Some(bytes) => {
+                s.wanted = wanted;
+                s.run_reader("(stdin)", bytes, &mut consume).unwrap();
+            }
+            None => s.run_columns(&[input], wanted, &mut consume).unwrap(),
+        }
+        let st = s.stats;
+        (
+            gathered,
+            whole,
+            st.flows_read,
+            st.flows_pruned,
+            st.blocks_pruned,
+        )
+    };
+    let (g, w, read, pruned, blocks) = scan(Input::File(plain.clone()), None);
+    assert_eq!((&g, &w), (&want, &want));
+    assert_eq!((read, pruned), (2000, 0), "no frames' filters: blocks only");
+    assert_eq!(blocks, 1);
+    let (g, w, read, pruned, blocks) = scan(Input::File(framed.clone()), None);
+    assert_eq!((&g, &w), (&want, &want));
+    assert_eq!(blocks, 1, "the middle block: every frame ruled out");
+    // The three frames holding the host (64 + 64 + 40 rows) and a few false positives.
+    assert!((168..700).contains(&read), "{read} read");
+    assert_eq!(read + pruned, 2000);
+    // A stream of references to the whole blocks (`flow-cat framed.fk | ...`): the frames are
+    // pruned as when the file is read.
+    let (g, w, read, pruned, blocks) = scan(Input::Stdin, Some(&stream_of_refs(&framed)));
+    assert_eq!((&g, &w), (&want, &want));
+    assert_eq!(
+        (read + pruned, blocks),
+        (2000, 1),
+        "{read} read, {pruned} pruned"
+    );
+    assert!(read < 700, "{read} read");
+    // References to some rows of each block (every third), as a filter upstream sends them.
+    let f = ArchiveFile::open(&framed, false).unwrap();
+    let mut w = crate::archive::ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+    let picked: Vec<u32> = (0..1000).filter(|r| r % 3 == 0 || *r == 5).collect();
+    for i in 0..f.blocks().len() {
+        w.write_ref(&f.block_ref(i).unwrap().select(&picked))
+            .unwrap();
+    }
+    let refs = w.finish().unwrap().0;
+    let (g, w, read, pruned, _) = scan(Input::Stdin, Some(&refs));
+    let want_refs: Vec<FlowRecord> = [5, 2999].map(|i| recs[i].clone()).to_vec();
+    assert!(pruned > 0 && read < 700, "{read} read, {pruned} pruned");
+    assert_eq!(
+        (&g, &w),
+        (&want_refs, &want_refs),
+        "row 700 was not referred to"
+    );
+}
+
+/// A block whose frames' Bloom filters are damaged is read whole, its flows all seen by the
+/// filter, and the damage is reported once, naming the file and offset.
+#[test]
+fn damaged_frame_filters_are_reported_and_their_block_read_whole() {
+    use crate::archive::format::{le_u16, le_u32, BLOCK_HEADER_LEN, COLUMN_ENTRY_LEN};
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("framed.fk");
+    let opts = WriterOptions {
+        compress: Some(3),
+        frame_rows: Some(64),
+        ..Default::default()
+    };
+    let mut w = ArchiveFileWriter::create(&p, opts).unwrap();
+    for i in 0..1000u32 {
+        let r = FlowRecord {
+            src_addr: std::net::Ipv4Addr::from(0x0a00_0000 + i % 7).into(),
+            ..FlowRecord::default()
+        };
+        w.writer().push(&r).unwrap();
+    }
+    w.finish().unwrap();
+    // Flip a byte of the frames' filters (directory id 0x8002) of the one block.
+    let mut bytes = std::fs::read(&p).unwrap();
+    let at = ArchiveFile::open(&p, false).unwrap().blocks()[0].offset as usize;
+    let cols = le_u32(&bytes, at + 4) as usize;
+    let e = (0..cols)
+        .map(|k| at + BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN)
+        .find(|&e| le_u16(&bytes, e) == crate::archive::bloom::FRAME_BLOOM_ID)
+        .unwrap();
+    let words = at + BLOCK_HEADER_LEN + cols * COLUMN_ENTRY_LEN + le_u32(&bytes, e + 4) as usize;
+    bytes[words + 9] ^= 1;
+    std::fs::write(&p, &bytes).unwrap();
+    let text = "filter-primitive h\n type ip-address\n permit 10.0.0.3\n\
+                filter-definition host\n match ip-source-address h\n";
+    let filters =
+        crate::filter::FilterFile::parse(text, "t.cfg", &crate::filter::Variables::new()).unwrap();
+    let opts = crate::filter::CompileOptions {
+        tz: jiff::tz::TimeZone::UTC,
+    };
+    let filter = filters.compile("host", &opts).unwrap();
+    let opts = ScanOptions {
+        prune: Some(Arc::new(filter.block_prune().unwrap())),
+        ..ScanOptions::default()
+    };
+    let mut warnings = Vec::new();
+    let mut s = Scanner::new(opts, |m| warnings.push(m.to_string()));
+    let mut passed = 0;
+    let wanted = ColumnSet::of(&filter.columns());
+    s.run_columns(&[Input::File(p.clone())], wanted, &mut |batch| {
+        for b in batch.blocks {
+            passed += filter.select(b, &mut Vec::new());
+        }
+        Ok(())
+    })
+    .unwrap();
+    let (read, errors) = (s.stats.flows_read, s.stats.errors);
+    drop(s);
+    assert_eq!((passed, read, errors), (143, 1000, 1), "{warnings:?}");
+    let want = format!("byte {words}: checksum mismatch in the frames' address Bloom filters");
+    assert!(warnings[0].contains(&want), "{warnings:?}");
+}
