@@ -373,8 +373,12 @@ impl<'w> Scanner<'w> {
 
     /// Drops the blocks of `f` that the prune test rules out (see [`retain_unpruned`]).
     pub(super) fn prune_blocks(&mut self, f: &ArchiveFile, mut wanted: Vec<usize>) -> Vec<usize> {
-        if let Some(prune) = &self.opts.prune {
-            self.stats.blocks_pruned += retain_unpruned(&mut wanted, prune, |&i| f.block_bloom(i));
+        if let Some(prune) = self.opts.prune.clone() {
+            let (pruned, damaged) = retain_unpruned(&mut wanted, &prune, |&i| f.block_bloom(i));
+            self.stats.blocks_pruned += pruned;
+            for e in &damaged {
+                self.report_damaged_bloom(e);
+            }
         }
         wanted
     }

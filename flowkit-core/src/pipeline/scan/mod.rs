@@ -191,20 +191,37 @@ fn narrowed_by_frames(
 
 /// Keeps the blocks of `items` that `prune` cannot rule out, their Bloom filters read in
 /// parallel; a block without one, or with a damaged one, is kept (the filter then sees its flows).
-/// Returns how many were dropped.
+/// Returns how many were dropped, and the damage found (for the caller to report).
 fn retain_unpruned<'a, T: Sync>(
     items: &mut Vec<T>,
     prune: &BlockPrune,
     bloom: impl Fn(&T) -> Result<Option<AddrBloom<'a>>, ArchiveError> + Sync,
-) -> u64 {
-    let keep: Vec<bool> = items
+) -> (u64, Vec<ArchiveError>) {
+    let keep: Vec<Result<bool, ArchiveError>> = items
         .par_iter()
-        .map(|it| !matches!(bloom(it), Ok(Some(b)) if !prune.may_match(&b)))
+        .map(|it| ruled_out(prune, || bloom(it)).map(|out| !out))
         .collect();
     let before = items.len();
+    let mut damaged = Vec::new();
     let mut keep = keep.into_iter();
-    items.retain(|_| keep.next().unwrap_or(true));
-    (before - items.len()) as u64
+    items.retain(|_| match keep.next() {
+        Some(Ok(k)) => k,
+        Some(Err(e)) => {
+            damaged.push(e);
+            true
+        }
+        None => true,
+    });
+    ((before - items.len()) as u64, damaged)
+}
+
+/// Whether a block's address Bloom filter (`bloom`) rules the block out for `prune`: false
+/// without a filter, an error when the filter is damaged (the block must then be read).
+fn ruled_out<'b>(
+    prune: &BlockPrune,
+    bloom: impl FnOnce() -> Result<Option<AddrBloom<'b>>, ArchiveError>,
+) -> Result<bool, ArchiveError> {
+    Ok(bloom()?.is_some_and(|b| !prune.may_match(&b)))
 }
 
 impl Default for ScanOptions {
@@ -479,6 +496,28 @@ impl<'w> Scanner<'w> {
             self.report(&format!("{e} (the block's flows were all read instead)"));
             None
         })
+    }
+
+    /// Whether `prune` rules a block out by its address Bloom filter (`bloom`); a damaged filter
+    /// is reported (counted, naming the file and offset) and the block kept, so its flows are
+    /// all read and the answer stays right.
+    fn block_ruled_out<'b>(
+        &mut self,
+        prune: Option<&BlockPrune>,
+        bloom: impl FnOnce() -> Result<Option<AddrBloom<'b>>, ArchiveError>,
+    ) -> bool {
+        let Some(prune) = prune else {
+            return false;
+        };
+        ruled_out(prune, bloom).unwrap_or_else(|e| {
+            self.report_damaged_bloom(&e);
+            false
+        })
+    }
+
+    /// Reports a block's damaged address Bloom filter.
+    fn report_damaged_bloom(&mut self, e: &ArchiveError) {
+        self.report(&format!("{e} (the block's flows were all read instead)"));
     }
 
     pub(crate) fn report(&mut self, msg: &str) {

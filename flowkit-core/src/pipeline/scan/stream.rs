@@ -2,12 +2,10 @@
 //! block references followed into the files they name, and flow-tools and nfdump files.
 
 use super::batch::{BatchPools, Slot};
-use crate::archive::bloom::AddrBloom;
 use crate::archive::flowtools::FlowToolsReader;
 use crate::archive::format::DEFAULT_BLOCK_FLOWS;
 use crate::archive::reader::block_bloom;
 use crate::archive::{AlignedBuf, ArchiveError, ArchiveFile, BlockRef, StreamItem, StreamReader};
-use crate::filter::BlockPrune;
 use crate::model::block::{FlowBlock, FlowBlockBuf};
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -146,16 +144,10 @@ impl<'w> Scanner<'w> {
             // test: this runs on the one thread reading the stream, before the batch's work is
             // spread over the others.
             let prune = self.opts.prune.clone();
-            fn ruled_out<'b>(
-                prune: Option<&BlockPrune>,
-                bloom: impl FnOnce() -> Result<Option<AddrBloom<'b>>, ArchiveError>,
-            ) -> bool {
-                prune.is_some_and(|p| matches!(bloom(), Ok(Some(b)) if !p.may_match(&b)))
-            }
             while items.len() < n_items && used < n {
                 match s.next_block_into(&mut bufs[used]) {
                     Ok(Some(StreamItem::Block(off))) => {
-                        if ruled_out(prune.as_deref(), || {
+                        if self.block_ruled_out(prune.as_deref(), || {
                             block_bloom(&name, bufs[used].as_bytes(), off)
                         }) {
                             self.stats.blocks_pruned += 1;
@@ -167,7 +159,7 @@ impl<'w> Scanner<'w> {
                     Ok(Some(StreamItem::Ref(r))) => match self.follow(&r, &mut referenced) {
                         Ok((file, i)) => {
                             holding.hold(&file, i);
-                            if ruled_out(prune.as_deref(), || file.block_bloom(i)) {
+                            if self.block_ruled_out(prune.as_deref(), || file.block_bloom(i)) {
                                 self.stats.blocks_pruned += 1;
                                 continue;
                             }

@@ -1,5 +1,6 @@
 //! Scans of blocks stored in frames with their address Bloom filters: the frames a host filter
-//! rules out are not read, the rest read right, damaged filters reported.
+//! rules out are not read, the rest read right; damaged filters (of frames or of a whole block)
+//! reported.
 
 use super::*;
 
@@ -127,15 +128,14 @@ fn frames_their_filters_rule_out_are_not_read_and_the_rest_read_right() {
     );
 }
 
-/// A block whose frames' Bloom filters are damaged is read whole, its flows all seen by the
-/// filter, and the damage is reported once, naming the file and offset.
-#[test]
-fn damaged_frame_filters_are_reported_and_their_block_read_whole() {
+/// Writes 1000 flows as one block (compressed in frames of 64 rows when `compress`), sources
+/// cycling over 10.0.0.0-6, and flips a byte of the block's directory entry `id` (a Bloom
+/// filter); returns the file and the byte offset where that entry's words start.
+fn one_block_with_a_damaged_filter(dir: &Path, compress: Option<i32>, id: u16) -> (PathBuf, usize) {
     use crate::archive::format::{le_u16, le_u32, BLOCK_HEADER_LEN, COLUMN_ENTRY_LEN};
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("framed.fk");
+    let p = dir.join("damaged.fk");
     let opts = WriterOptions {
-        compress: Some(3),
+        compress,
         frame_rows: Some(64),
         ..Default::default()
     };
@@ -148,17 +148,22 @@ fn damaged_frame_filters_are_reported_and_their_block_read_whole() {
         w.writer().push(&r).unwrap();
     }
     w.finish().unwrap();
-    // Flip a byte of the frames' filters (directory id 0x8002) of the one block.
     let mut bytes = std::fs::read(&p).unwrap();
     let at = ArchiveFile::open(&p, false).unwrap().blocks()[0].offset as usize;
     let cols = le_u32(&bytes, at + 4) as usize;
     let e = (0..cols)
         .map(|k| at + BLOCK_HEADER_LEN + k * COLUMN_ENTRY_LEN)
-        .find(|&e| le_u16(&bytes, e) == crate::archive::bloom::FRAME_BLOOM_ID)
-        .unwrap();
+        .find(|&e| le_u16(&bytes, e) == id)
+        .expect("the block has the filter");
     let words = at + BLOCK_HEADER_LEN + cols * COLUMN_ENTRY_LEN + le_u32(&bytes, e + 4) as usize;
-    bytes[words + 9] ^= 1;
+    bytes[words + 1] ^= 1; // in the first word: a filter of few hosts may have one
     std::fs::write(&p, &bytes).unwrap();
+    (p, words)
+}
+
+/// Scans `input` (or the stream `bytes`) with a filter for source 10.0.0.3 and its prune test:
+/// (flows the filter passed, flows read, errors counted, the warnings).
+fn host_scan(input: Input, bytes: Option<&[u8]>) -> (usize, u64, u64, Vec<String>) {
     let text = "filter-primitive h\n type ip-address\n permit 10.0.0.3\n\
                 filter-definition host\n match ip-source-address h\n";
     let filters =
@@ -175,16 +180,61 @@ fn damaged_frame_filters_are_reported_and_their_block_read_whole() {
     let mut s = Scanner::new(opts, |m| warnings.push(m.to_string()));
     let mut passed = 0;
     let wanted = ColumnSet::of(&filter.columns());
-    s.run_columns(&[Input::File(p.clone())], wanted, &mut |batch| {
+    let mut consume = |batch: &Batch<'_, '_>| {
         for b in batch.blocks {
             passed += filter.select(b, &mut Vec::new());
         }
         Ok(())
-    })
-    .unwrap();
+    };
+    match bytes {
+        Some(bytes) => {
+            s.wanted = wanted;
+            s.run_reader("(stdin)", bytes, &mut consume).unwrap();
+        }
+        None => s.run_columns(&[input], wanted, &mut consume).unwrap(),
+    }
     let (read, errors) = (s.stats.flows_read, s.stats.errors);
     drop(s);
+    (passed, read, errors, warnings)
+}
+
+/// A block whose frames' Bloom filters are damaged is read whole, its flows all seen by the
+/// filter, and the damage is reported once, naming the file and offset.
+#[test]
+fn damaged_frame_filters_are_reported_and_their_block_read_whole() {
+    let d = tempfile::tempdir().unwrap();
+    let id = crate::archive::bloom::FRAME_BLOOM_ID;
+    let (p, words) = one_block_with_a_damaged_filter(d.path(), Some(3), id);
+    let (passed, read, errors, warnings) = host_scan(Input::File(p), None);
     assert_eq!((passed, read, errors), (143, 1000, 1), "{warnings:?}");
     let want = format!("byte {words}: checksum mismatch in the frames' address Bloom filters");
     assert!(warnings[0].contains(&want), "{warnings:?}");
+}
+
+/// A block whose own address Bloom filter is damaged is read, not skipped and not passed over
+/// in silence: the filter sees all its flows and the damage is reported once, naming the file
+/// and offset, whether the file is read itself, as a stream (`cat FILE |`), or through a
+/// stream of references to its blocks (`flow-cat FILE |`).
+#[test]
+fn a_damaged_block_filter_is_reported_and_its_block_read() {
+    let d = tempfile::tempdir().unwrap();
+    let id = crate::archive::bloom::BLOOM_ID;
+    let (p, words) = one_block_with_a_damaged_filter(d.path(), None, id);
+    let want = format!("byte {words}: checksum mismatch in the address Bloom filter");
+    let bytes = std::fs::read(&p).unwrap();
+    let refs = stream_of_refs(&p);
+    for (form, input, stream, name) in [
+        ("file", Input::File(p.clone()), None, "damaged.fk"),
+        ("cat", Input::Stdin, Some(&bytes[..]), "(stdin)"),
+        ("refs", Input::Stdin, Some(&refs[..]), "damaged.fk"),
+    ] {
+        let (passed, read, errors, warnings) = host_scan(input, stream);
+        assert_eq!(
+            (passed, read, errors),
+            (143, 1000, 1),
+            "{form}: {warnings:?}"
+        );
+        assert!(warnings[0].contains(&want), "{form}: {warnings:?}");
+        assert!(warnings[0].contains(name), "{form}: {warnings:?}");
+    }
 }
