@@ -480,6 +480,76 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// Rows taken as a run of a block and rows taken by index give the same batch, addresses
+    /// repeated in runs keep their text, and a column of one value stays that value wherever
+    /// its rows are sorted to; a counter above the signed 64-bit range is refused by name.
+    #[test]
+    fn rows_by_index_or_as_a_run_give_the_same_batch() {
+        use crate::model::block::FlowBlockBuf;
+        use crate::model::record::FlowRecord;
+        let flows: Vec<FlowRecord> = (0..300u32)
+            .map(|i| FlowRecord {
+                start_ms: 5_000 + ((i * 101) % 300) as i64,
+                // Runs of one source (the text of the one before is reused), one next hop.
+                src_addr: std::net::Ipv4Addr::from(0xc0a8_0000u32 + i / 7).into(),
+                dst_addr: if i % 50 == 49 {
+                    "2001:db8::1".parse().unwrap()
+                } else {
+                    std::net::Ipv4Addr::from(0x0a00_0000u32 + i % 3).into()
+                },
+                next_hop: std::net::Ipv4Addr::new(10, 255, 0, 1).into(),
+                packets: i as u64,
+                ..FlowRecord::default()
+            })
+            .collect();
+        let buf = FlowBlockBuf::from_records(&flows);
+        let b = buf.view();
+        let batch = |parts: &[Vec<u32>]| {
+            let mut rows = super::Rows::default();
+            for p in parts {
+                rows.push(&b, p).unwrap();
+            }
+            rows.take_batch(&super::schema(), 0).unwrap()
+        };
+        let run = batch(&[(100..300).collect(), (0..100).collect()]);
+        let evens_odds = batch(&[
+            (0..300).filter(|i| i % 2 == 0).collect(),
+            (0..300).filter(|i| i % 2 == 1).collect(),
+        ]);
+        assert_eq!(run, evens_odds);
+        use arrow_array::cast::AsArray;
+        let text = |name: &str| {
+            let c = run.column_by_name(name).unwrap().clone();
+            (0..300)
+                .map(|r| c.as_string::<i32>().value(r).to_string())
+                .collect::<Vec<_>>()
+        };
+        let start = run.column_by_name("start_ms").unwrap().clone();
+        let start = start.as_primitive::<arrow_array::types::Int64Type>();
+        let (src, dst, hop) = (
+            text("src_addr_text"),
+            text("dst_addr_text"),
+            text("next_hop_text"),
+        );
+        for r in 0..300 {
+            // Starts are a permutation of 5000..5300: row r holds the flow whose start is r's.
+            let i = flows
+                .iter()
+                .position(|f| f.start_ms == start.value(r))
+                .unwrap();
+            assert_eq!(src[r], flows[i].src_addr.to_string(), "row {r}");
+            assert_eq!(dst[r], flows[i].dst_addr.to_string(), "row {r}");
+            assert_eq!(hop[r], "10.255.0.1");
+        }
+        let mut huge = flows[..3].to_vec();
+        huge[2].octets = i64::MAX as u64 + 1;
+        let buf = FlowBlockBuf::from_records(&huge);
+        let err = super::Rows::default()
+            .push(&buf.view(), &[0, 1, 2])
+            .unwrap_err();
+        assert_eq!((err.column, err.value), ("octets", i64::MAX as u64 + 1));
+    }
+
     /// The columns made from the field table are those `docs/scale-out.md` documents (the
     /// schema Spark and DuckDB users query; it was a literal list before the table).
     #[test]
