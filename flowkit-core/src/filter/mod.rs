@@ -216,4 +216,4 @@ impl FilterFile {
 #[cfg(test)]
 mod input_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -79,6 +79,7 @@ fn error_of(text: &str) -> Diagnostic {
 type Mutate = fn(&mut FlowRecord);
 
 mod language;
-mod random;
+/// Random filters and flows, also used by the scan's tests of frames.
+pub(crate) mod random;
 /// One match field: a primitive that permits something, a flow it passes and one it rejects.
 mod semantics;

@@ -3,7 +3,7 @@
 use super::*;
 
 /// SplitMix64: a small deterministic generator for the property test's values.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -13,7 +13,7 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
     fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
@@ -67,7 +67,7 @@ fn random_value(rng: &mut Rng, pool: &[u64], max: u64) -> u64 {
     }
 }
 
-fn random_record(rng: &mut Rng) -> FlowRecord {
+pub(crate) fn random_record(rng: &mut Rng) -> FlowRecord {
     // Around a DST change of the zone the test uses, so both time-of-day paths run.
     let start = 1_289_109_600_000 + rng.below(3 * 86_400_000) as i64; // from 2010-11-07 06:00 UTC
     let end =
@@ -261,7 +261,7 @@ fn random_entry(rng: &mut Rng, kind: PrimitiveKind) -> String {
 }
 
 /// A random filter file with one definition `d` over random primitives.
-fn random_filter(rng: &mut Rng) -> String {
+pub(crate) fn random_filter(rng: &mut Rng) -> String {
     let kinds = PrimitiveKind::ALL;
     let mut text = String::new();
     let nprims = 1 + rng.below(4) as usize;

@@ -238,3 +238,116 @@ fn a_damaged_block_filter_is_reported_and_its_block_read() {
         assert!(warnings[0].contains(name), "{form}: {warnings:?}");
     }
 }
+
+/// For random definitions over random flows, a compressed file in frames (of random sizes, in
+/// blocks of random sizes) gives exactly the flows, in order, that the uncompressed file gives
+/// read in full without any pruning: read as a file, as a stream (`cat FILE |`), as a stream of
+/// references to its blocks (`flow-cat FILE |`) and to some rows of them (a filter upstream).
+#[test]
+fn random_filters_over_frames_give_what_a_full_read_gives() {
+    use crate::filter::tests::random::{random_filter, random_record, Rng};
+    use crate::filter::{CompileOptions, FilterFile, Variables};
+    let d = tempfile::tempdir().unwrap();
+    let opts = CompileOptions {
+        tz: jiff::tz::TimeZone::UTC,
+    };
+    let (mut checked, mut frames_pruned, mut selected) = (0, 0, 0);
+    for seed in 0..1500u64 {
+        let mut rng = Rng(seed);
+        let text = random_filter(&mut rng);
+        let filter = FilterFile::parse(&text, "random.cfg", &Variables::new())
+            .and_then(|f| f.compile("d", &opts))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let Some(prune) = filter.block_prune() else {
+            continue;
+        };
+        let prune = Arc::new(prune);
+        let recs: Vec<FlowRecord> = (0..100 + rng.below(400))
+            .map(|_| random_record(&mut rng))
+            .collect();
+        let frame_rows = 1 + rng.below(40) as usize;
+        let block_flows =
+            frame_rows * (1 + rng.below(5) as usize) + rng.below(frame_rows as u64) as usize;
+        let write = |name: &str, compress: Option<i32>| {
+            let p = d.path().join(name);
+            let opts = WriterOptions {
+                block_flows,
+                compress,
+                frame_rows: Some(frame_rows),
+                ..Default::default()
+            };
+            let mut w = ArchiveFileWriter::create(&p, opts).unwrap();
+            recs.iter().for_each(|r| w.writer().push(r).unwrap());
+            w.finish().unwrap();
+            p
+        };
+        let (plain, framed) = (write("plain.fk", None), write("framed.fk", Some(1)));
+        // The flows `filter` selects, each block's rows gathered, reading `input` or `stream`.
+        let scan = |input: Input, stream: Option<&[u8]>, prune: Option<Arc<_>>| {
+            let mut s = Scanner::new(
+                ScanOptions {
+                    prune,
+                    ..ScanOptions::default()
+                },
+                |m| panic!("{m}"),
+            );
+            let mut got = Vec::new();
+            let mut consume = |batch: &Batch<'_, '_>| {
+                for (k, b) in batch.blocks.iter().enumerate() {
+                    let mut sel = Vec::new();
+                    filter.select(b, &mut sel);
+                    let rows = crate::model::block::selected_rows(&sel);
+                    let mut out = crate::model::block::FlowBlockBuf::default();
+                    assert!(batch.gather(k, &rows, &mut out));
+                    got.extend(out.view().records());
+                }
+                Ok(())
+            };
+            let wanted = ColumnSet::of(&filter.columns());
+            match stream {
+                Some(bytes) => {
+                    s.wanted = wanted;
+                    s.run_reader("(stdin)", bytes, &mut consume).unwrap();
+                }
+                None => s.run_columns(&[input], wanted, &mut consume).unwrap(),
+            }
+            let pruned = s.stats.flows_pruned;
+            (got, pruned)
+        };
+        let (want, _) = scan(Input::File(plain.clone()), None, None);
+        let some_rows = |p: &Path| {
+            let f = ArchiveFile::open(p, false).unwrap();
+            let mut w =
+                crate::archive::ArchiveWriter::new(Vec::new(), WriterOptions::default()).unwrap();
+            for i in 0..f.blocks().len() {
+                let picked: Vec<u32> = (0..f.blocks()[i].flows).filter(|r| r % 3 != 1).collect();
+                w.write_ref(&f.block_ref(i).unwrap().select(&picked))
+                    .unwrap();
+            }
+            w.finish().unwrap().0
+        };
+        let bytes = std::fs::read(&framed).unwrap();
+        let refs = stream_of_refs(&framed);
+        for (form, input, stream) in [
+            ("file", Input::File(framed.clone()), None),
+            ("cat", Input::Stdin, Some(&bytes[..])),
+            ("refs", Input::Stdin, Some(&refs[..])),
+        ] {
+            let (got, pruned) = scan(input, stream, Some(prune.clone()));
+            assert_eq!(
+                got, want,
+                "{form}, seed {seed}, frames of {frame_rows}:\n{text}"
+            );
+            frames_pruned += pruned;
+        }
+        let (want_some, _) = scan(Input::Stdin, Some(&some_rows(&plain)), None);
+        let (got_some, _) = scan(Input::Stdin, Some(&some_rows(&framed)), Some(prune));
+        assert_eq!(got_some, want_some, "some rows, seed {seed}:\n{text}");
+        checked += 1;
+        selected += want.len();
+    }
+    assert!(
+        checked > 100 && frames_pruned > 300 && selected > 100,
+        "{checked} filters, {frames_pruned} flows pruned by frames, {selected} selected"
+    );
+}
