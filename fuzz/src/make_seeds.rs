@@ -135,13 +135,26 @@ fn main() {
         });
     }
     let a = dir("archive");
-    for (k, (n, block)) in [(1, 1), (5, 2), (12, 5), (30, 8), (40, 40), (0, 4)]
-        .into_iter()
-        .enumerate()
+    // (flows, block size, compression: none, one zstd frame a column, frames of 3 rows)
+    for (k, (n, block, packed)) in [
+        (1, 1, 0),
+        (5, 2, 0),
+        (12, 5, 0),
+        (30, 8, 0),
+        (40, 40, 0),
+        (0, 4, 0),
+        (40, 40, 1),
+        (20, 20, 2),
+        (30, 16, 2),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let opts = WriterOptions {
             block_flows: block,
             creator: "seed".into(),
+            compress: (packed > 0).then_some(1),
+            frame_rows: Some(if packed == 2 { 3 } else { 0 }),
             ..WriterOptions::default()
         };
         let mut w = ArchiveWriter::new(Vec::new(), opts).expect("writer");
@@ -150,12 +163,17 @@ fn main() {
             w.push(r).expect("push");
         }
         let (bytes, _) = w.finish().expect("finish");
-        write(&a, &format!("archive-{n}-by-{block}"), &bytes);
+        let stem = match packed {
+            0 => format!("archive-{n}-by-{block}"),
+            1 => format!("packed-{n}-by-{block}"),
+            _ => format!("framed-{n}-by-{block}"),
+        };
+        write(&a, &stem, &bytes);
         // An unfinished file: no index or trailer.
         if n > block {
             write(
                 &a,
-                &format!("unfinished-{n}-by-{block}"),
+                &format!("unfinished-{stem}"),
                 &bytes[..bytes.len() - 100],
             );
         }
