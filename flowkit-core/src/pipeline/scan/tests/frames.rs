@@ -4,6 +4,22 @@
 
 use super::*;
 
+/// The rows of block `k` of `batch` that `filter` selects, and their flows gathered whole (the
+/// columns the scan did not read are read on demand).
+fn gather_selected(
+    batch: &Batch<'_, '_>,
+    k: usize,
+    filter: &crate::filter::CompiledFilter,
+) -> (Vec<u32>, Vec<FlowRecord>) {
+    let mut sel = Vec::new();
+    filter.select(&batch.blocks[k], &mut sel);
+    let rows = crate::model::block::selected_rows(&sel);
+    let mut out = crate::model::block::FlowBlockBuf::default();
+    assert!(batch.gather(k, &rows, &mut out));
+    let flows = out.view().records().collect();
+    (rows, flows)
+}
+
 /// A block stored in frames (here of 64 rows) carries each frame's address Bloom filter: a host
 /// filter's scan reads only the rows of the frames that may hold the host, and a consumer sees
 /// exactly them, the filter's columns first and the rest of those rows on demand (`full`,
@@ -61,12 +77,8 @@ fn frames_their_filters_rule_out_are_not_read_and_the_rest_read_right() {
         let (mut gathered, mut whole) = (Vec::new(), Vec::new());
         let mut consume = |batch: &Batch<'_, '_>| {
             for (k, b) in batch.blocks.iter().enumerate() {
-                let mut sel = Vec::new();
-                filter.select(b, &mut sel);
-                let rows = crate::model::block::selected_rows(&sel);
-                let mut out = crate::model::block::FlowBlockBuf::default();
-                assert!(batch.gather(k, &rows, &mut out));
-                gathered.extend(out.view().records());
+                let (rows, flows) = gather_selected(batch, k, &filter);
+                gathered.extend(flows);
                 let full = batch.full(k).unwrap();
                 assert_eq!(full.len, b.len);
                 whole.extend(rows.iter().map(|&r| full.get(r as usize)));
@@ -293,13 +305,8 @@ fn random_filters_over_frames_give_what_a_full_read_gives() {
             );
             let mut got = Vec::new();
             let mut consume = |batch: &Batch<'_, '_>| {
-                for (k, b) in batch.blocks.iter().enumerate() {
-                    let mut sel = Vec::new();
-                    filter.select(b, &mut sel);
-                    let rows = crate::model::block::selected_rows(&sel);
-                    let mut out = crate::model::block::FlowBlockBuf::default();
-                    assert!(batch.gather(k, &rows, &mut out));
-                    got.extend(out.view().records());
+                for k in 0..batch.blocks.len() {
+                    got.extend(gather_selected(batch, k, &filter).1);
                 }
                 Ok(())
             };
