@@ -57,6 +57,16 @@ fn sorted(mut v: Vec<FlowRecord>) -> Vec<FlowRecord> {
     v
 }
 
+/// `flows` flows of flow-gen's default mix, `ipv6_permille` of them IPv6.
+fn generated(flows: u64, ipv6_permille: u32) -> Vec<FlowRecord> {
+    FlowGen::new(GenConfig {
+        flows,
+        ipv6_permille,
+        ..GenConfig::default()
+    })
+    .collect()
+}
+
 /// Files written by format version 1 (committed in testdata/archive-v1/, made before version 2
 /// by `flow-cat 2010-11-09/ft-v05.2010-11-09.000000+0000 -o day.v1.fk` and
 /// `flow-gen -n 10000 -o gen-10000.v1.fk`) read back as the flows of their inputs, the same
@@ -67,11 +77,7 @@ fn version_1_files_still_read_as_their_inputs_and_as_version_2() {
         ("archive-v1/day.v1.fk", sample_day()),
         (
             "archive-v1/gen-10000.v1.fk",
-            FlowGen::new(GenConfig {
-                flows: 10_000,
-                ..GenConfig::default()
-            })
-            .collect(),
+            generated(10_000, GenConfig::default().ipv6_permille),
         ),
     ];
     for (rel, input) in cases {
@@ -108,12 +114,7 @@ fn version_1_files_still_read_as_their_inputs_and_as_version_2() {
 /// they are stored as the writer would) files hold the same flows in the same order.
 #[test]
 fn compressed_and_uncompressed_files_hold_the_same_flows() {
-    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
-        flows: 20_000,
-        ipv6_permille: 100,
-        ..GenConfig::default()
-    })
-    .collect();
+    let recs = generated(20_000, 100);
     let plain = written(&recs, None, false);
     assert_eq!(
         ArchiveFile::from_bytes("p", &plain)
@@ -197,12 +198,7 @@ fn reseal(b: &mut [u8], e: usize) {
 /// refused), never wrong flows.
 #[test]
 fn damaged_compressed_columns_are_errors_naming_file_and_offset() {
-    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
-        flows: 3000,
-        ipv6_permille: 0,
-        ..GenConfig::default()
-    })
-    .collect();
+    let recs = generated(3000, 0);
     let good = written(&recs, Some(3), false);
     let f = ArchiveFile::from_bytes("good", &good).unwrap();
     let block_at = f.blocks()[0].offset as usize;
@@ -247,12 +243,7 @@ fn damaged_compressed_columns_are_errors_naming_file_and_offset() {
 /// a few columns inflates only those.
 #[test]
 fn zone_maps_and_bloom_filters_need_no_inflating() {
-    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
-        flows: 3000,
-        ipv6_permille: 0,
-        ..GenConfig::default()
-    })
-    .collect();
+    let recs = generated(3000, 0);
     let mut bytes = written(&recs, Some(3), false);
     let f = ArchiveFile::from_bytes("z", &bytes).unwrap();
     let e = f.blocks()[0];
@@ -296,11 +287,7 @@ fn version_2_files_still_read_as_their_inputs() {
         ("archive-v2/day.v2.fk", sample_day()),
         (
             "archive-v2/gen-10000.v2.fk",
-            FlowGen::new(GenConfig {
-                flows: 10_000,
-                ..GenConfig::default()
-            })
-            .collect(),
+            generated(10_000, GenConfig::default().ipv6_permille),
         ),
     ];
     for (rel, input) in cases {
@@ -347,12 +334,7 @@ fn later_frames(b: &[u8]) -> Vec<(usize, usize, usize)> {
 /// 3,000 IPv4 flow-gen flows, and their file compressed at zstd 3 in frames of 1024 rows (one
 /// block of three frames).
 fn one_block_in_frames() -> (Vec<FlowRecord>, Vec<u8>) {
-    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
-        flows: 3000,
-        ipv6_permille: 0,
-        ..GenConfig::default()
-    })
-    .collect();
+    let recs = generated(3000, 0);
     let file = written_in_frames(&recs, Some(3), false, 1024);
     (recs, file)
 }
@@ -460,12 +442,7 @@ fn damaged_frame_filters_are_errors_naming_the_offset() {
 /// column going into a writer of frames is encoded anew, with its frames' Bloom filters.
 #[test]
 fn blocks_copied_whole_keep_their_frames_only_where_the_writer_makes_frames() {
-    let recs: Vec<FlowRecord> = FlowGen::new(GenConfig {
-        flows: 20_000,
-        ipv6_permille: 100,
-        ..GenConfig::default()
-    })
-    .collect();
+    let recs = generated(20_000, 100);
     let framed = |b: &[u8]| {
         packed_entries(b)
             .iter()

@@ -493,7 +493,7 @@ impl<'w> Scanner<'w> {
         frames: Result<Option<FrameBlooms<'f>>, ArchiveError>,
     ) -> Option<FrameBlooms<'f>> {
         frames.unwrap_or_else(|e| {
-            self.report(&format!("{e} (the block's flows were all read instead)"));
+            self.report_damaged_bloom(&e);
             None
         })
     }
@@ -515,7 +515,7 @@ impl<'w> Scanner<'w> {
         })
     }
 
-    /// Reports a block's damaged address Bloom filter.
+    /// Reports a block's damaged address Bloom filter (its own or its frames').
     fn report_damaged_bloom(&mut self, e: &ArchiveError) {
         self.report(&format!("{e} (the block's flows were all read instead)"));
     }

@@ -4,6 +4,24 @@
 
 use super::*;
 
+/// Scans `input`, or the stream `stream` when given (what arrives on stdin), handing `consume`
+/// the `wanted` columns.
+fn run_scan(
+    s: &mut Scanner<'_>,
+    input: Input,
+    stream: Option<&[u8]>,
+    wanted: ColumnSet,
+    consume: &mut PartialBatchFn<'_>,
+) {
+    match stream {
+        Some(bytes) => {
+            s.wanted = wanted;
+            s.run_reader("(stdin)", bytes, consume).unwrap();
+        }
+        None => s.run_columns(&[input], wanted, consume).unwrap(),
+    }
+}
+
 /// The rows of block `k` of `batch` that `filter` selects, and their flows gathered whole (the
 /// columns the scan did not read are read on demand).
 fn gather_selected(
@@ -85,13 +103,7 @@ fn frames_their_filters_rule_out_are_not_read_and_the_rest_read_right() {
             }
             Ok(())
         };
-        match refs {
-            Some(bytes) => {
-                s.wanted = wanted;
-                s.run_reader("(stdin)", bytes, &mut consume).unwrap();
-            }
-            None => s.run_columns(&[input], wanted, &mut consume).unwrap(),
-        }
+        run_scan(&mut s, input, refs, wanted, &mut consume);
         let st = s.stats;
         (
             gathered,
@@ -198,13 +210,7 @@ fn host_scan(input: Input, bytes: Option<&[u8]>) -> (usize, u64, u64, Vec<String
         }
         Ok(())
     };
-    match bytes {
-        Some(bytes) => {
-            s.wanted = wanted;
-            s.run_reader("(stdin)", bytes, &mut consume).unwrap();
-        }
-        None => s.run_columns(&[input], wanted, &mut consume).unwrap(),
-    }
+    run_scan(&mut s, input, bytes, wanted, &mut consume);
     let (read, errors) = (s.stats.flows_read, s.stats.errors);
     drop(s);
     (passed, read, errors, warnings)
@@ -311,13 +317,7 @@ fn random_filters_over_frames_give_what_a_full_read_gives() {
                 Ok(())
             };
             let wanted = ColumnSet::of(&filter.columns());
-            match stream {
-                Some(bytes) => {
-                    s.wanted = wanted;
-                    s.run_reader("(stdin)", bytes, &mut consume).unwrap();
-                }
-                None => s.run_columns(&[input], wanted, &mut consume).unwrap(),
-            }
+            run_scan(&mut s, input, stream, wanted, &mut consume);
             let pruned = s.stats.flows_pruned;
             (got, pruned)
         };
