@@ -145,7 +145,10 @@ pub fn encode_block_parts<'a>(
         Narrow(u8, std::ops::Range<usize>, usize),
         Zipped(std::ops::Range<usize>),
     }
-    let mut stored: Vec<Stored<'a>> = Vec::with_capacity(cols.len());
+    // `None`: a column added after the first schema that is all zero here gets no directory
+    // entry at all (readers take a missing later column as zero, `format::FIRST_LATER_COLUMN`),
+    // which saves 24 bytes a column in every block, most of a small block's directory.
+    let mut stored: Vec<Option<Stored<'a>>> = Vec::with_capacity(cols.len());
     let BlockBufs {
         bloom,
         frame_bloom,
@@ -161,7 +164,7 @@ pub fn encode_block_parts<'a>(
         // One pass over the column finds whether it is all zero and, if not, its narrow form.
         let narrow = match pack_column(block, id, opts.narrow, words) {
             Shape::Zero => {
-                stored.push(Stored::Bytes(Encoding::Zero, &[]));
+                stored.push((!added_later(id)).then_some(Stored::Bytes(Encoding::Zero, &[])));
                 continue;
             }
             Shape::Narrow(width) => Some(width),
@@ -184,7 +187,7 @@ pub fn encode_block_parts<'a>(
         let zip = opts
             .compress
             .and_then(|level| pack_smallest(id, &inner, level, opts.frame_rows, zipped, choices));
-        stored.push(match (zip, narrow) {
+        stored.push(Some(match (zip, narrow) {
             (Some(range), _) => {
                 words.truncate(at); // the narrow form went into the compressed one
                 Stored::Zipped(range)
@@ -195,7 +198,7 @@ pub fn encode_block_parts<'a>(
                 narrow_len(block.len, width as usize),
             ),
             (None, None) => Stored::Bytes(enc, bytes),
-        });
+        }));
     }
     choices.blocks += 1;
     let words: &'a [u64] = words;
@@ -203,7 +206,8 @@ pub fn encode_block_parts<'a>(
     // The flow columns, then the address Bloom filter (archive::bloom), then, where compressed
     // columns are stored in frames, the frames' filters.
     let framed = opts.compress.is_some() && opts.frame_rows > 0 && block.len > opts.frame_rows;
-    let entries = cols.len() + 1 + framed as usize;
+    let present = stored.iter().flatten().count();
+    let entries = present + 1 + framed as usize;
     let dir_len = entries * COLUMN_ENTRY_LEN;
     head.clear();
     head.resize(BLOCK_HEADER_LEN + dir_len, 0);
@@ -223,7 +227,8 @@ pub fn encode_block_parts<'a>(
         off += bytes.len() + pad.len();
         parts.extend([bytes, pad].into_iter().filter(|p| !p.is_empty()));
     };
-    for (k, (&id, s)) in cols.iter().zip(stored).enumerate() {
+    let present_columns = cols.iter().zip(stored).filter_map(|(id, s)| Some((id, s?)));
+    for (k, (&id, s)) in present_columns.enumerate() {
         match s {
             Stored::Bytes(enc, bytes) => put(k, id as u16, enc as u8, 0, bytes),
             Stored::Narrow(width, range, len) => {
@@ -235,7 +240,7 @@ pub fn encode_block_parts<'a>(
     }
     super::bloom::build(block, bloom);
     put(
-        cols.len(),
+        present,
         super::bloom::BLOOM_ID,
         super::bloom::BLOOM_ENCODING,
         0,
@@ -244,7 +249,7 @@ pub fn encode_block_parts<'a>(
     if framed {
         super::bloom::build_frames(block, opts.frame_rows, frame_bloom);
         put(
-            cols.len() + 1,
+            present + 1,
             super::bloom::FRAME_BLOOM_ID,
             super::bloom::BLOOM_ENCODING,
             0,
