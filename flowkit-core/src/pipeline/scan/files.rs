@@ -188,17 +188,19 @@ impl<'w> Scanner<'w> {
             .collect();
         // Of a block stored in frames, only the rows of the frames whose filters a prune test
         // cannot rule out (the others hold no flow the filter passes); a block with none left
-        // is not read at all.
-        let mut some_rows: HashMap<(usize, usize), Vec<u32>> = HashMap::new();
+        // is not read at all. The frames are kept here for every block, their rows listed a
+        // batch at a time below (a list of rows for every block of a large file would take
+        // about 4 bytes a flow).
+        let mut some_frames: HashMap<(usize, usize), KeptFrames> = HashMap::new();
         if let Some(prune) = self.opts.prune.clone() {
             let before = items.len();
             items.retain(|&(fi, i)| {
                 let f = &files[fi].0;
                 let frames = self.frame_filters(f.block_frame_blooms(i));
-                match frame_rows(&prune, frames, f.blocks()[i].flows as usize) {
-                    Some(rows) if rows.is_empty() => false,
-                    Some(rows) => {
-                        some_rows.insert((fi, i), rows);
+                match kept_frames(&prune, frames, f.blocks()[i].flows as usize) {
+                    Some(kept) if kept.rows_kept() == 0 => false,
+                    Some(kept) => {
+                        some_frames.insert((fi, i), kept);
                         true
                     }
                     None => true,
@@ -226,13 +228,17 @@ impl<'w> Scanner<'w> {
                     continue;
                 }
             }
+            let some_rows: Vec<Option<Vec<u32>>> = chunk
+                .iter()
+                .map(|k| some_frames.get(k).map(KeptFrames::rows))
+                .collect();
             let slots: Vec<Slot<'_>> = chunk
                 .iter()
-                .map(|&(fi, i)| (fi, i, some_rows.get(&(fi, i))))
-                .map(|(fi, i, rows)| Slot::Stored {
+                .zip(&some_rows)
+                .map(|(&(fi, i), rows)| Slot::Stored {
                     file: &files[fi].0,
                     block: i,
-                    rows: rows.map(Vec::as_slice),
+                    rows: rows.as_deref(),
                     reference: files[fi].0.block_ref(i).map(|r| match rows {
                         Some(rows) => r.select(rows),
                         None => r,
@@ -247,9 +253,10 @@ impl<'w> Scanner<'w> {
             drop(slots);
             self.stats.flows_pruned += chunk[..delivered]
                 .iter()
-                .filter_map(|&(fi, i)| {
+                .zip(&some_rows)
+                .filter_map(|(&(fi, i), s)| {
                     let n = files[fi].0.blocks()[i].flows as usize;
-                    some_rows.get(&(fi, i)).map(|s| (n - s.len()) as u64)
+                    s.as_ref().map(|s| (n - s.len()) as u64)
                 })
                 .sum::<u64>();
             // ... and if a file shrank into this batch's blocks while the consumer was reading

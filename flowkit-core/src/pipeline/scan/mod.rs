@@ -136,10 +136,44 @@ impl HeldPages {
     }
 }
 
-/// The rows of a block of `n` flows in the frames whose Bloom filters (`frames`) `prune` cannot
-/// rule out, when they leave out some (possibly all); `None` when the block is to be read whole:
-/// every frame may hold a passing flow, or it has no frames' filters.
-fn frame_rows(prune: &BlockPrune, frames: Option<FrameBlooms<'_>>, n: usize) -> Option<Vec<u32>> {
+/// The frames of a block that a prune test's look at their Bloom filters leaves to read (see
+/// [`kept_frames`]): one flag a frame, so a scan can hold it for every block of a large file
+/// before reading any, and list the rows only for the blocks of the batch at hand.
+struct KeptFrames {
+    keep: Vec<bool>,
+    rows_per_frame: usize,
+    /// The block's flows.
+    n: usize,
+}
+
+impl KeptFrames {
+    /// The rows of the kept frames, ascending.
+    fn rows(&self) -> Vec<u32> {
+        let r = self.rows_per_frame;
+        (0..self.keep.len())
+            .filter(|&k| self.keep[k])
+            .flat_map(|k| (k * r) as u32..((k + 1) * r).min(self.n) as u32)
+            .collect()
+    }
+
+    /// How many rows the kept frames hold.
+    fn rows_kept(&self) -> usize {
+        let r = self.rows_per_frame;
+        (0..self.keep.len())
+            .filter(|&k| self.keep[k])
+            .map(|k| ((k + 1) * r).min(self.n) - k * r)
+            .sum()
+    }
+}
+
+/// The frames of a block of `n` flows whose Bloom filters (`frames`) `prune` cannot rule out,
+/// when it rules out some (possibly all); `None` when the block is to be read whole: every frame
+/// may hold a passing flow, or it has no frames' filters.
+fn kept_frames(
+    prune: &BlockPrune,
+    frames: Option<FrameBlooms<'_>>,
+    n: usize,
+) -> Option<KeptFrames> {
     let frames = frames?;
     let keep: Vec<bool> = (0..frames.frames())
         .map(|k| prune.may_match(&frames.frame(k)))
@@ -147,17 +181,15 @@ fn frame_rows(prune: &BlockPrune, frames: Option<FrameBlooms<'_>>, n: usize) -> 
     if keep.iter().all(|&k| k) {
         return None;
     }
-    let r = frames.rows_per_frame();
-    Some(
-        (0..keep.len())
-            .filter(|&k| keep[k])
-            .flat_map(|k| (k * r) as u32..((k + 1) * r).min(n) as u32)
-            .collect(),
-    )
+    Some(KeptFrames {
+        keep,
+        rows_per_frame: frames.rows_per_frame(),
+        n,
+    })
 }
 
 /// The reference `r` to block `i` of `file`, narrowed to the rows of the frames whose Bloom
-/// filters `prune` cannot rule out (see [`frame_rows`]): unchanged when none is ruled out (or the
+/// filters `prune` cannot rule out (see [`kept_frames`]): unchanged when none is ruled out (or the
 /// block has no frames' filters), `None` when every row it passes is.
 fn narrowed_by_frames(
     prune: &BlockPrune,
@@ -165,7 +197,7 @@ fn narrowed_by_frames(
     n: usize,
     r: BlockRef,
 ) -> Option<BlockRef> {
-    let Some(keep) = frame_rows(prune, frames, n) else {
+    let Some(keep) = kept_frames(prune, frames, n).map(|k| k.rows()) else {
         return Some(r);
     };
     // Positions, among the rows `r` passes, of those in a kept frame (both lists ascending).
